@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Runs the whole test suite twice: once on embedded PGlite and once on the PostgreSQL server named by
+// INCASSO_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), in a database created for
+// this run and dropped afterwards. Usage: node scripts/test.mjs [--store pglite|postgres] [file-or-dir ...]
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+const args = process.argv.slice(2);
+let stores = ['pglite', 'postgres'];
+const paths = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--store') stores = [args[++i]];
+  else paths.push(args[i]);
+}
+
+function collect(p, out) {
+  const st = statSync(p);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(p).sort()) collect(join(p, name), out);
+  } else if (/\.test\.ts$/.test(p)) out.push(resolve(p));
+  return out;
+}
+const files = (paths.length ? paths : ['test']).flatMap((p) => collect(p, []));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+
+const adminUrl = process.env.INCASSO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function withPostgresDatabase(fn) {
+  const name = `incasso_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = '/' + name;
+  try {
+    return await fn(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((e) => console.error('drop failed', e.message));
+    await admin.end();
+  }
+}
+
+async function runSuite(store, databaseUrl) {
+  const env = { ...process.env, INCASSO_TEST_STORE: store, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim() };
+  if (databaseUrl) env.INCASSO_TEST_DATABASE_URL = databaseUrl;
+  Object.assign(process.env, env);
+  let passed = 0, failed = 0, skipped = 0;
+  const stream = run({ files, concurrency: Number(process.env.INCASSO_TEST_CONCURRENCY ?? 2), timeout: 10 * 60_000 });
+  stream.on('test:pass', (ev) => { if (ev.details?.type !== 'suite') { if (ev.skip || ev.todo) skipped++; else passed++; } });
+  stream.on('test:fail', (ev) => { if (ev.details?.type !== 'suite') failed++; });
+  await new Promise((resolveDone, reject) => {
+    const out = stream.compose(spec);
+    out.on('data', (chunk) => process.stdout.write(chunk));
+    out.on('end', resolveDone);
+    out.on('error', reject);
+  });
+  return { passed, failed, skipped };
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+for (const store of stores) {
+  console.log(`\n=== test suite on ${store} (${files.length} files) ===\n`);
+  const result = store === 'postgres' ? await withPostgresDatabase((url) => runSuite(store, url)) : await runSuite(store);
+  console.log(`[${store}] ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
+  for (const k of Object.keys(totals)) totals[k] += result[k];
+}
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
