@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { HubContext } from '../../services/context.js';
+import { requestHash, runIdempotent } from '../../services/idempotency.js';
+import { createPayment, getPayment, listPayments } from '../../services/payments.js';
+import { requireMerchant, type AuthConfig } from '../auth.js';
+import { CreatePaymentBody, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Stripe semantics: same key and body → the stored response; other body → 422' })),
+});
+
+export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
+  const { ctx } = opts;
+  app.addHook('preHandler', requireMerchant(opts.auth));
+  const tags = ['payments'];
+
+  app.post<{ Body: CreatePaymentBody; Headers: { 'idempotency-key'?: string } }>(
+    '/v1/payments',
+    { schema: { tags, summary: 'Create a payment; the customer pays at payment_url', body: CreatePaymentBody, headers: IdempotencyHeaders, response: { 201: PaymentSchema, 422: Problem } } },
+    async (request, reply) => {
+      const merchantId = request.merchant!.id;
+      const key = request.headers['idempotency-key'];
+      const result = await runIdempotent(ctx.db, merchantId, key, requestHash('POST', '/v1/payments', request.body), async (trx) => ({
+        status: 201,
+        body: await createPayment(ctx, trx, merchantId, request.body),
+      }));
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      ctx.onOutboxWrite?.();
+      return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.get<{ Querystring: ListPaymentsQuery }>('/v1/payments', { schema: { tags, summary: 'List payments, newest first (cursor pagination)', querystring: ListPaymentsQuery } }, async (request) => {
+    const q = request.query;
+    return listPayments(ctx, request.merchant!.id, { ...q, limit: q.limit ? Number(q.limit) : undefined });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/payments/:id', { schema: { tags, summary: 'A payment with every attempt and every notification received', params: IdParams, response: { 200: PaymentSchema } } }, async (request) =>
+    getPayment(ctx, request.merchant!.id, request.params.id),
+  );
+}

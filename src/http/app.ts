@@ -1,0 +1,81 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { sql } from 'kysely';
+import type { HubContext } from '../services/context.js';
+import { httpDuration, httpRequests, registry } from '../observability/metrics.js';
+import { apiErrorHandler, sendProblem } from './problem.js';
+import type { AuthConfig } from './auth.js';
+import { merchantRoutes } from './api/merchants.js';
+import { connectionRoutes } from './api/connections.js';
+import { paymentRoutes } from './api/payments.js';
+import { webhookRoutes } from './api/webhooks.js';
+import { PartySchema, Problem } from './api/schemas.js';
+import { notifyRoutes } from './compat/notify.js';
+import { payPages } from './pages/pay.js';
+
+export interface AppOptions {
+  ctx: HubContext;
+  adminKey: string;
+  /** Mounts the processor emulators (server wiring only; production code never imports them). */
+  mountEmulators?: (app: FastifyInstance) => Promise<void>;
+  trustProxy?: boolean;
+}
+
+const VERSION = '0.1.0';
+
+/** The hub's HTTP surface: native API, processor notification endpoints, payment pages, operations endpoints. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { ctx } = options;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+  });
+  const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'incasso', version: VERSION, description: 'Self-hosted payment collection hub. Amounts are integers in minor units; errors are RFC 9457 problem documents.' },
+      servers: [{ url: ctx.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: "a merchant's API key, or the operator key" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema(PartySchema);
+  app.addSchema(Problem);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(apiErrorHandler);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  await app.register(merchantRoutes, { ctx, auth });
+  await app.register(connectionRoutes, { ctx, auth });
+  await app.register(paymentRoutes, { ctx, auth });
+  await app.register(webhookRoutes, { ctx, auth });
+  await app.register(notifyRoutes, { ctx });
+  await app.register(payPages, { ctx });
+
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: the database answers' } }, async (_request, reply) => {
+    try {
+      await sql`SELECT 1`.execute(ctx.db);
+      return { status: 'ready' };
+    } catch {
+      return sendProblem(reply, 503, 'Not ready', 'the database does not answer');
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (options.mountEmulators) await options.mountEmulators(app);
+  return app;
+}

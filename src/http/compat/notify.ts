@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { CONNECTORS, connectorFor } from '../../connectors/registry.js';
+import type { HubContext } from '../../services/context.js';
+import { INBOX_ERRORS, receiveNotification } from '../../services/notifications.js';
+
+/** Largest notification body accepted; NETOPIA's v1 IPNs are a few kilobytes. */
+export const NOTIFICATION_BODY_LIMIT = 256 * 1024;
+
+/**
+ * Processor notification endpoints, one per connection: `POST /notify/<provider>/<connection id>`.
+ * The raw bytes are handed over untouched (whatever the Content-Type), and every answer, including for
+ * oversized or malformed requests, is in the processor's own protocol.
+ */
+export async function notifyRoutes(app: FastifyInstance, opts: { ctx: HubContext }) {
+  const { ctx } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: NOTIFICATION_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const provider = (request.params as { provider?: string }).provider ?? '';
+    const connector = connectorFor(provider) ?? CONNECTORS['netopia-v1']!;
+    const permanent = (error.statusCode ?? 500) < 500;
+    if (!permanent) request.log.error({ err: error }, 'notification endpoint failed');
+    const out = connector.replyToNotification({
+      kind: permanent ? 'permanent_error' : 'temporary_error',
+      code: permanent ? INBOX_ERRORS.integrity : INBOX_ERRORS.internal,
+      message: permanent ? `bad request: ${error.message}` : 'temporary failure; please retry',
+    });
+    return reply.code(out.statusCode).type(out.contentType).send(out.body);
+  });
+
+  app.post<{ Params: { provider: string; connectionId: string } }>('/notify/:provider/:connectionId', { schema: { hide: true } }, async (request, reply) => {
+    const connector = connectorFor(request.params.provider);
+    if (!connector) return reply.code(404).type('text/plain').send('unknown provider');
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const out = await receiveNotification(ctx, connector.provider, request.params.connectionId, {
+      body,
+      contentType: request.headers['content-type'],
+      headers: request.headers,
+      remoteAddr: request.ip,
+    });
+    return reply.code(out.statusCode).type(out.contentType).send(out.body);
+  });
+}

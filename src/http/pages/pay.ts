@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { toDecimalString } from '../../core/money.js';
+import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
+import { NotFoundError, type HubContext } from '../../services/context.js';
+import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
+import type { Payment, PaymentAttempt } from '../../store/schema.js';
+import { html, type Html } from './html.js';
+
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f7f6;color:#17212b;line-height:1.5}
+main{max-width:30rem;margin:3rem auto;background:#fff;padding:1.5rem 1.75rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+h1{font-size:1.3rem;margin-top:0}.amount{font-size:1.6rem;font-weight:700;margin:.25rem 0 1rem}.muted{color:#5b6672;font-size:.9rem}
+.button,button{display:inline-block;font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:#135e4b;color:#fff;text-decoration:none;cursor:pointer}
+.alert{background:#fdecea;border-left:4px solid #b3261e;padding:.6rem .8rem;margin:1rem 0}.ok{background:#e6f4ea;border-left:4px solid #1e7b34;padding:.6rem .8rem;margin:1rem 0}`;
+
+function page(reply: FastifyReply, title: string, body: Html, options: { nonce?: string; refreshSeconds?: number; status?: number } = {}) {
+  const scriptSrc = options.nonce ? `'nonce-${options.nonce}'` : "'none'";
+  reply
+    .code(options.status ?? 200)
+    .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; form-action http: https:; frame-ancestors 'none'; base-uri 'none'`)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8');
+  const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
+  return reply.send(
+    html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`.text,
+  );
+}
+
+const amountOf = (p: Payment) => `${toDecimalString(p.amount, p.currency)} ${p.currency}`;
+
+const STATUS_TEXT: Record<PaymentStatus, string> = {
+  pending: 'Waiting for payment',
+  processing: 'Your payment is being reviewed by the processor. You will be notified when it completes.',
+  authorized: 'Your payment was authorized. Thank you!',
+  paid: 'Your payment was received. Thank you!',
+  partially_refunded: 'This payment was received and partly refunded.',
+  refunded: 'This payment was refunded.',
+  canceled: 'This payment was canceled.',
+  expired: 'This payment link has expired.',
+};
+
+function backLink(payment: Payment, status: string): Html | '' {
+  if (!payment.return_url) return '';
+  const url = new URL(payment.return_url);
+  url.searchParams.set('payment_id', payment.id);
+  url.searchParams.set('status', status);
+  return html`<p><a class="button" href="${url.toString()}">Back to the shop</a></p>`;
+}
+
+function declined(attempt: PaymentAttempt | undefined): boolean {
+  return attempt?.status === 'failed' || attempt?.status === 'canceled';
+}
+
+/** The customer-facing pages: the hand-off to the processor, and the landing page the processor returns to. */
+export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) {
+  const { ctx } = opts;
+  const notFound = (reply: FastifyReply) => page(reply, 'Payment not found', html`<h1>Payment not found</h1><p>This payment link is not valid. Please check the link you received.</p>`, { status: 404 });
+
+  app.get<{ Params: { id: string } }>('/pay/:id', { schema: { hide: true } }, async (request, reply) => {
+    let view;
+    try {
+      view = await openPaymentPage(ctx, request.params.id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return notFound(reply);
+      throw e;
+    }
+    const p = view.payment;
+    if (view.kind === 'status') {
+      const text = view.status === 'pending' ? 'This payment cannot be started right now. Please contact the merchant.' : STATUS_TEXT[view.status];
+      return page(reply, 'Payment', html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><p role="status">${text}</p>${backLink(p, view.status)}`);
+    }
+    const redirect = view.attempt.redirect as unknown as { method: 'POST' | 'GET'; url: string; fields: Record<string, string> };
+    if (redirect.method === 'GET') return reply.redirect(redirect.url, 303);
+    const nonce = randomBytes(16).toString('base64');
+    const fields = Object.entries(redirect.fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
+    return page(
+      reply,
+      'Redirecting to payment',
+      html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p>
+<form id="handoff" method="post" action="${redirect.url}">${fields}<p class="muted">You are being taken to the secure card payment page.</p><button type="submit">Continue to payment</button></form>
+<script nonce="${nonce}">document.getElementById('handoff').submit();</script>`,
+      { nonce },
+    );
+  });
+
+  app.get<{ Params: { id: string } }>('/pay/:id/return', { schema: { hide: true } }, async (request, reply) => {
+    let payment: Payment;
+    try {
+      payment = await getPaymentRow(ctx.db, null, request.params.id);
+    } catch (e) {
+      if (e instanceof NotFoundError) return notFound(reply);
+      throw e;
+    }
+    const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
+    const last = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', payment.id).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    if (status === 'pending' && declined(last)) {
+      return page(
+        reply,
+        'Payment declined',
+        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="alert" role="alert">Your payment was declined: ${last!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${payment.id}`}">Try again</a></p>${backLink(payment, status)}`,
+      );
+    }
+    if (status === 'pending') {
+      // The processor sends its notification before returning the customer, but it may still be in flight.
+      return page(reply, 'Confirming payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">Confirming your payment…</p>`, { refreshSeconds: 2 });
+    }
+    if (payment.return_url && (status === 'paid' || status === 'authorized' || status === 'processing')) {
+      const url = new URL(payment.return_url);
+      url.searchParams.set('payment_id', payment.id);
+      url.searchParams.set('status', status);
+      return reply.redirect(url.toString(), 303);
+    }
+    const ok = status === 'paid' || status === 'authorized';
+    return page(reply, 'Payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="${ok ? 'ok' : 'alert'}" role="status">${STATUS_TEXT[status]}</div>${backLink(payment, status)}`);
+  });
+}

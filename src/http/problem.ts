@@ -1,0 +1,67 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError, type FieldError } from '../core/validation.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../services/context.js';
+
+/** RFC 9457 problem details, the native API's one error shape. */
+export function sendProblem(reply: FastifyReply, status: number, title: string, detail?: string, errors?: FieldError[]) {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title, status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}) });
+}
+
+interface AjvError {
+  instancePath?: string;
+  keyword: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns Ajv's errors into one `{field, message}` per problem, with dotted field paths. */
+function fieldErrors(errors: AjvError[], context: string | undefined): FieldError[] {
+  const prefix = context === 'querystring' || context === 'params' || context === 'headers' ? `${context}.` : '';
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    let path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      path = path ? `${path}.${e.params?.missingProperty}` : String(e.params?.missingProperty);
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      path = path ? `${path}.${e.params?.additionalProperty}` : String(e.params?.additionalProperty);
+      message = 'is not a known field';
+    } else if (e.keyword === 'anyOf' || e.keyword === 'const') {
+      continue; // the union members' own errors say more; 'const' repeats for every literal of an enum-like union
+    }
+    const field = prefix + (path || '(body)');
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, message });
+  }
+  if (out.length === 0 && errors.length) {
+    const literals = errors.filter((e) => e.keyword === 'const').map((e) => JSON.stringify(e.params?.allowedValue));
+    const path = (errors[0]!.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    out.push({ field: prefix + (path || '(body)'), message: literals.length ? `must be one of ${literals.join(', ')}` : 'is invalid' });
+  }
+  return out;
+}
+
+/** The native API's error handler: every failure becomes a problem document, never an HTML page or a bare 500. */
+export function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ValidationError) return sendProblem(reply, 422, 'Validation failed', undefined, error.errors);
+  if (error instanceof NotFoundError) return sendProblem(reply, 404, 'Not found', error.message);
+  if (error instanceof ConflictError) return sendProblem(reply, 409, 'Conflict', error.message);
+  if (error instanceof UnprocessableError) return sendProblem(reply, 422, 'Unprocessable request', error.message);
+  if (error.validation) {
+    return sendProblem(reply, 422, 'Validation failed', 'the request does not match the schema', fieldErrors(error.validation as AjvError[], error.validationContext));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const title = status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : status === 429 ? 'Too many requests' : 'Bad request';
+    return sendProblem(reply, status, title, error.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, 500, 'Internal error', 'the request failed unexpectedly; it was logged');
+}

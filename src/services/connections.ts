@@ -1,0 +1,162 @@
+import { newId } from '../core/ids.js';
+import { FieldErrors, ValidationError } from '../core/validation.js';
+import { connectorFor } from '../connectors/registry.js';
+import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment } from '../connectors/types.js';
+import { fingerprint } from '../security/vault.js';
+import type { Connection } from '../store/schema.js';
+import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
+
+const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export interface ConnectionInput {
+  code?: unknown;
+  provider?: unknown;
+  environment?: unknown;
+  credentials?: unknown;
+  settings?: unknown;
+}
+
+export interface LoadedConnection {
+  row: Connection;
+  connector: Connector<any, any>;
+  config: ConnectionConfig<any, any>;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}
+
+/** Asks the built-in emulator for a sandbox account, over HTTP, exactly as a person would in NETOPIA's console. */
+async function provisionEmulatorAccount(ctx: HubContext, connector: Connector<any, any>, label: string): Promise<Record<string, string>> {
+  if (!connector.emulator) throw new ValidationError([{ field: 'environment', message: `${connector.provider} has no emulator` }]);
+  const doFetch = ctx.fetch ?? fetch;
+  let response: Response;
+  try {
+    response = await doFetch(`${ctx.publicUrl}${connector.emulator.accountPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: label }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new UnprocessableError(`the built-in ${connector.provider} emulator is not reachable at ${ctx.publicUrl} (${(e as Error).message}); start the hub with INCASSO_EMULATORS=1`);
+  }
+  if (!response.ok) throw new UnprocessableError(`the built-in ${connector.provider} emulator refused to open an account (HTTP ${response.status}); start the hub with INCASSO_EMULATORS=1`);
+  return connector.emulator.credentialsFrom(await response.json());
+}
+
+export async function createConnection(ctx: HubContext, merchantId: string, input: ConnectionInput): Promise<Connection> {
+  const errors = new FieldErrors();
+  if (typeof input.code !== 'string' || !CODE_RE.test(input.code)) errors.add('code', 'must be 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit');
+  const connector = typeof input.provider === 'string' ? connectorFor(input.provider) : undefined;
+  if (!connector) errors.add('provider', 'is not a known provider (netopia-v1)');
+  const environment = input.environment ?? 'sandbox';
+  if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment)) errors.add('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
+  errors.throwIfAny();
+  const settings = connector!.parseSettings(input.settings);
+  const id = newId('con');
+  let rawCredentials: Record<string, string>;
+  if (environment === 'emulator') {
+    rawCredentials = await provisionEmulatorAccount(ctx, connector!, `${merchantId}/${input.code}`);
+  } else {
+    connector!.parseCredentials(input.credentials);
+    rawCredentials = input.credentials as Record<string, string>;
+  }
+  const secretJson = JSON.stringify(rawCredentials);
+  try {
+    return await ctx.db
+      .insertInto('connections')
+      .values({
+        id,
+        merchant_id: merchantId,
+        code: input.code as string,
+        provider: connector!.provider,
+        environment: environment as string,
+        credentials_encrypted: ctx.vault.encrypt(secretJson, `connection:${id}`),
+        credentials_fingerprint: fingerprint(secretJson),
+        settings: JSON.stringify(settings),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ConflictError(`a connection with code ${JSON.stringify(input.code)} already exists`);
+    throw e;
+  }
+}
+
+export async function listConnections(ctx: HubContext, merchantId: string): Promise<Connection[]> {
+  return ctx.db.selectFrom('connections').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
+}
+
+/** Finds a merchant's connection by id or by code. */
+export async function getConnection(ctx: HubContext, merchantId: string, idOrCode: string): Promise<Connection> {
+  const row = await ctx.db
+    .selectFrom('connections')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where((eb) => eb.or([eb('id', '=', idOrCode), eb('code', '=', idOrCode)]))
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError(`no connection ${JSON.stringify(idOrCode)}`);
+  return row;
+}
+
+export async function updateConnection(ctx: HubContext, merchantId: string, idOrCode: string, input: { credentials?: unknown; settings?: unknown; status?: unknown }): Promise<Connection> {
+  const row = await getConnection(ctx, merchantId, idOrCode);
+  const connector = connectorFor(row.provider)!;
+  const patch: Record<string, unknown> = { updated_at: new Date() };
+  if (input.settings !== undefined) patch.settings = JSON.stringify(connector.parseSettings({ ...row.settings, ...(input.settings as object) }));
+  if (input.credentials !== undefined) {
+    if (row.environment === 'emulator') throw new ValidationError([{ field: 'credentials', message: 'emulator connections are provisioned by the hub' }]);
+    connector.parseCredentials(input.credentials);
+    const secretJson = JSON.stringify(input.credentials);
+    patch.credentials_encrypted = ctx.vault.encrypt(secretJson, `connection:${row.id}`);
+    patch.credentials_fingerprint = fingerprint(secretJson);
+  }
+  if (input.status !== undefined) {
+    if (input.status !== 'active' && input.status !== 'disabled') throw new ValidationError([{ field: 'status', message: 'must be active or disabled' }]);
+    patch.status = input.status;
+  }
+  return ctx.db.updateTable('connections').set(patch).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+}
+
+const loaded = new Map<string, { stamp: number; value: LoadedConnection }>();
+
+/** Decrypts and parses a connection's credentials (cached per version of the row: keys are parsed once). */
+export function loadConnection(ctx: HubContext, row: Connection): LoadedConnection {
+  const stamp = new Date(row.updated_at).getTime();
+  const hit = loaded.get(row.id);
+  if (hit && hit.stamp === stamp) return hit.value;
+  const connector = connectorFor(row.provider);
+  if (!connector) throw new Error(`connection ${row.id} has unknown provider ${row.provider}`);
+  const credentials = connector.parseCredentials(JSON.parse(ctx.vault.decrypt(row.credentials_encrypted, `connection:${row.id}`)));
+  const settings = connector.parseSettings(row.settings);
+  const endpoint = (settings as { endpoint?: string }).endpoint ?? connector.defaultEndpoint(row.environment as Environment, ctx.publicUrl);
+  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment: row.environment as Environment, endpoint } };
+  if (loaded.size > 1000) loaded.clear();
+  loaded.set(row.id, { stamp, value });
+  return value;
+}
+
+/** The connection as the API shows it: credentials never leave, only their fingerprint and public parts. */
+export function presentConnection(ctx: HubContext, row: Connection) {
+  let publicFields: Record<string, string> = {};
+  try {
+    const { connector, config } = loadConnection(ctx, row);
+    publicFields = connector.publicCredentialFields(config.credentials);
+  } catch {
+    publicFields = {};
+  }
+  return {
+    id: row.id,
+    object: 'connection' as const,
+    code: row.code,
+    provider: row.provider,
+    environment: row.environment,
+    status: row.status,
+    settings: row.settings,
+    credentials: { fingerprint: row.credentials_fingerprint, ...publicFields },
+    notification_url: `${ctx.publicUrl}/notify/${row.provider}/${row.id}`,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}

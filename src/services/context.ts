@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { Db } from '../store/store.js';
+import type { Vault } from '../security/vault.js';
+
+/** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
+export interface HubContext {
+  db: Db;
+  vault: Vault;
+  /** The hub's public base URL (no trailing slash): payment pages and notification URLs are built on it. */
+  publicUrl: string;
+  logger: Logger;
+  /** Called after a commit that queued webhook deliveries, so the worker does not wait for its next poll. */
+  onOutboxWrite?: () => void;
+  /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */
+  fetch?: typeof fetch;
+}
+
+/** Errors a use case raises for the HTTP layer to map: not found (404), conflict (409), refused (422/400). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+export class UnprocessableError extends Error {
+  override name = 'UnprocessableError';
+}

@@ -1,0 +1,34 @@
+import { newId } from '../core/ids.js';
+import { generateApiKey, hashApiKey } from '../security/api-keys.js';
+import type { Db } from '../store/store.js';
+import type { Merchant } from '../store/schema.js';
+
+/** Creates a merchant and its API key; the key is returned once and only its hash is stored. */
+export async function createMerchant(db: Db, name: string): Promise<{ merchant: Merchant; apiKey: string }> {
+  const { key, hash, prefix } = generateApiKey('sk');
+  const merchant = await db
+    .insertInto('merchants')
+    .values({ id: newId('mer'), name, api_key_hash: hash, api_key_prefix: prefix })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { merchant, apiKey: key };
+}
+
+/** Replaces a merchant's API key (the old one stops working at once). */
+export async function rotateMerchantKey(db: Db, merchantId: string): Promise<string | null> {
+  const { key, hash, prefix } = generateApiKey('sk');
+  const row = await db.updateTable('merchants').set({ api_key_hash: hash, api_key_prefix: prefix }).where('id', '=', merchantId).returning('id').executeTakeFirst();
+  return row ? key : null;
+}
+
+export async function findMerchantByApiKey(db: Db, apiKey: string): Promise<Merchant | undefined> {
+  return db.selectFrom('merchants').selectAll().where('api_key_hash', '=', hashApiKey(apiKey)).executeTakeFirst();
+}
+
+export async function listMerchants(db: Db): Promise<Merchant[]> {
+  return db.selectFrom('merchants').selectAll().orderBy('id', 'desc').execute();
+}
+
+export async function getMerchant(db: Db, id: string): Promise<Merchant | undefined> {
+  return db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,244 @@
+import { sql, type Transaction } from 'kysely';
+import { newId } from '../core/ids.js';
+import { isKnownCurrency } from '../core/money.js';
+import { effectiveStatus, isPayable, transitionPayment, type PaymentStatus } from '../core/transitions.js';
+import { FieldErrors } from '../core/validation.js';
+import type { Party } from '../connectors/types.js';
+import type { Database, Payment, PaymentAttempt } from '../store/schema.js';
+import { NotFoundError, type HubContext } from './context.js';
+import { getConnection, loadConnection, type LoadedConnection } from './connections.js';
+import { emitEvent } from './webhooks.js';
+
+export interface CreatePaymentInput {
+  connection: string;
+  order_id: string;
+  amount: number;
+  currency: string;
+  description: string;
+  billing: Party;
+  shipping?: Party;
+  return_url?: string;
+  expires_at?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export function paymentUrl(ctx: HubContext, paymentId: string): string {
+  return `${ctx.publicUrl}/pay/${paymentId}`;
+}
+
+/** The payment as merchants see it in events (no attempts or notifications). */
+export function paymentSnapshot(ctx: HubContext, p: Payment, now = new Date()) {
+  return {
+    id: p.id,
+    object: 'payment' as const,
+    connection_id: p.connection_id,
+    order_id: p.order_id,
+    amount: p.amount,
+    currency: p.currency,
+    description: p.description,
+    status: effectiveStatus(p.status as PaymentStatus, p.expires_at, now),
+    amount_authorized: p.amount_authorized,
+    amount_captured: p.amount_captured,
+    amount_refunded: p.amount_refunded,
+    paid_late: p.paid_late,
+    payment_url: paymentUrl(ctx, p.id),
+    return_url: p.return_url,
+    expires_at: p.expires_at ? new Date(p.expires_at).toISOString() : null,
+    metadata: p.metadata,
+    created_at: new Date(p.created_at).toISOString(),
+    updated_at: new Date(p.updated_at).toISOString(),
+  };
+}
+
+export function presentAttempt(a: PaymentAttempt) {
+  return {
+    id: a.id,
+    number: a.number,
+    provider: a.provider,
+    status: a.status,
+    amount: a.amount,
+    currency: a.currency,
+    processor_reference: a.processor_reference,
+    action: a.action,
+    error_code: a.error_code,
+    error_message: a.error_message,
+    pan_masked: a.pan_masked,
+    created_at: new Date(a.created_at).toISOString(),
+    updated_at: new Date(a.updated_at).toISOString(),
+  };
+}
+
+function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | undefined) {
+  const errors = new FieldErrors();
+  if (!isKnownCurrency(input.currency)) errors.add('currency', 'is not a known ISO 4217 currency');
+  else if (loaded && !loaded.connector.capabilities.currencies.includes(input.currency)) {
+    errors.add('currency', `${loaded.row.provider} accepts ${loaded.connector.capabilities.currencies.join(', ')}`);
+  }
+  const max = loaded?.connector.capabilities.maxAmountMinor;
+  if (max !== undefined && input.amount > max) errors.add('amount', `must be at most ${max} minor units for ${loaded!.row.provider}`);
+  if (input.expires_at !== undefined) {
+    const t = Date.parse(input.expires_at);
+    if (Number.isNaN(t)) errors.add('expires_at', 'must be an RFC 3339 date-time');
+    else if (t <= Date.now()) errors.add('expires_at', 'must be in the future');
+  }
+  if (input.metadata !== undefined && JSON.stringify(input.metadata).length > 8192) errors.add('metadata', 'must serialize to at most 8 KiB');
+  errors.throwIfAny();
+}
+
+/** Builds a new attempt (the processor hand-off for one try) and stores it. */
+async function startAttempt(ctx: HubContext, trx: Transaction<Database>, payment: Payment, loaded: LoadedConnection, number: number): Promise<PaymentAttempt> {
+  const id = newId('att');
+  const redirect = loaded.connector.createRedirect(loaded.config, {
+    reference: id,
+    amount: payment.amount,
+    currency: payment.currency,
+    description: payment.description,
+    billing: payment.billing as unknown as Party,
+    shipping: (payment.shipping ?? undefined) as Party | undefined,
+    metadata: payment.metadata,
+    urls: { notify: `${ctx.publicUrl}/notify/${loaded.row.provider}/${loaded.row.id}`, return: `${paymentUrl(ctx, payment.id)}/return` },
+    now: new Date(),
+  });
+  return trx
+    .insertInto('payment_attempts')
+    .values({ id, payment_id: payment.id, number, provider: loaded.row.provider, status: 'created', amount: payment.amount, currency: payment.currency, redirect: JSON.stringify(redirect) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
+export async function createPayment(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: CreatePaymentInput) {
+  let loaded: LoadedConnection | undefined;
+  const errors = new FieldErrors();
+  try {
+    const row = await getConnection({ ...ctx, db: trx }, merchantId, input.connection);
+    if (row.status !== 'active') errors.add('connection', 'is disabled');
+    else loaded = loadConnection(ctx, row);
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    errors.add('connection', 'is not one of your connections (id or code)');
+  }
+  errors.throwIfAny();
+  checkCreateInput(input, loaded);
+  const payment = await trx
+    .insertInto('payments')
+    .values({
+      id: newId('pay'),
+      merchant_id: merchantId,
+      connection_id: loaded!.row.id,
+      order_id: input.order_id,
+      amount: input.amount,
+      currency: input.currency,
+      description: input.description,
+      billing: JSON.stringify(input.billing),
+      shipping: input.shipping ? JSON.stringify(input.shipping) : null,
+      return_url: input.return_url ?? null,
+      expires_at: input.expires_at ? new Date(input.expires_at) : null,
+      metadata: JSON.stringify(input.metadata ?? {}),
+      status: 'pending',
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const attempt = await startAttempt(ctx, trx, payment, loaded!, 1);
+  await emitEvent(trx, merchantId, 'payment.created', payment.id, paymentSnapshot(ctx, payment));
+  return { ...paymentSnapshot(ctx, payment), attempts: [presentAttempt(attempt)], notifications: [] };
+}
+
+export async function getPaymentRow(db: HubContext['db'], merchantId: string | null, id: string): Promise<Payment> {
+  let q = db.selectFrom('payments').selectAll().where('id', '=', id);
+  if (merchantId !== null) q = q.where('merchant_id', '=', merchantId);
+  const row = await q.executeTakeFirst();
+  if (!row) throw new NotFoundError(`no payment ${JSON.stringify(id)}`);
+  return row;
+}
+
+/** A payment with every attempt and every notification received for it. */
+export async function getPayment(ctx: HubContext, merchantId: string | null, id: string) {
+  const payment = await getPaymentRow(ctx.db, merchantId, id);
+  const [attempts, notifications] = await Promise.all([
+    ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', id).orderBy('number').execute(),
+    ctx.db.selectFrom('notifications').select(['id', 'provider', 'attempt_id', 'received_at', 'status', 'summary', 'error']).where('payment_id', '=', id).orderBy('received_at').orderBy('id').execute(),
+  ]);
+  return {
+    ...paymentSnapshot(ctx, payment),
+    attempts: attempts.map(presentAttempt),
+    notifications: notifications.map((n) => ({ id: n.id, provider: n.provider, attempt_id: n.attempt_id, received_at: new Date(n.received_at).toISOString(), status: n.status, summary: n.summary, error: n.error })),
+  };
+}
+
+export interface ListPaymentsFilter {
+  status?: string;
+  order_id?: string;
+  connection?: string;
+  created_gte?: string;
+  created_lte?: string;
+  starting_after?: string;
+  limit?: number;
+}
+
+/** Newest first, cursor-paginated by id (ids are time-ordered). */
+export async function listPayments(ctx: HubContext, merchantId: string, filter: ListPaymentsFilter) {
+  const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
+  let q = ctx.db.selectFrom('payments').selectAll().where('merchant_id', '=', merchantId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.order_id) q = q.where('order_id', '=', filter.order_id);
+  if (filter.connection) {
+    const conn = await getConnection(ctx, merchantId, filter.connection).catch(() => null);
+    if (!conn) return { object: 'list' as const, data: [], has_more: false, next_cursor: null };
+    q = q.where('connection_id', '=', conn.id);
+  }
+  if (filter.created_gte) q = q.where('created_at', '>=', new Date(filter.created_gte));
+  if (filter.created_lte) q = q.where('created_at', '<=', new Date(filter.created_lte));
+  if (filter.starting_after) q = q.where('id', '<', filter.starting_after);
+  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  return { object: 'list' as const, data: page.map((p) => paymentSnapshot(ctx, p)), has_more: hasMore, next_cursor: hasMore ? page[page.length - 1]!.id : null };
+}
+
+export type PaymentPage =
+  | { kind: 'redirect'; payment: Payment; attempt: PaymentAttempt }
+  | { kind: 'status'; payment: Payment; status: PaymentStatus; lastAttempt?: PaymentAttempt };
+
+/**
+ * What the hosted payment page shows: the processor hand-off of the open attempt, or a new attempt when the
+ * last one was declined (a declined attempt leaves the payment payable), or the payment's final status.
+ */
+export async function openPaymentPage(ctx: HubContext, paymentId: string): Promise<PaymentPage> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
+    if (!payment) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
+    const last = await trx.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
+    if (!isPayable(status)) return { kind: 'status', payment, status, lastAttempt: last };
+    if (last && last.status === 'created') return { kind: 'redirect', payment, attempt: last };
+    const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
+    if (connection.status !== 'active') return { kind: 'status', payment, status, lastAttempt: last };
+    const attempt = await startAttempt(ctx, trx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1);
+    return { kind: 'redirect', payment, attempt };
+  });
+}
+
+/** Stores the expiry of pending payments whose deadline passed (reads already show them expired). */
+export async function expireDuePayments(ctx: HubContext, limit = 100): Promise<number> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('expires_at', '<=', sql<Date>`now()`)
+      .orderBy('expires_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const p of due) {
+      const change = transitionPayment({ ...p, status: p.status as PaymentStatus }, { kind: 'expire' });
+      if (!change.changed) continue;
+      const updated = await trx.updateTable('payments').set({ status: change.state.status, updated_at: new Date() }).where('id', '=', p.id).returningAll().executeTakeFirstOrThrow();
+      await emitEvent(trx, p.merchant_id, 'payment.expired', p.id, paymentSnapshot(ctx, updated));
+    }
+    if (due.length) ctx.onOutboxWrite?.();
+    return due.length;
+  });
+}

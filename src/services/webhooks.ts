@@ -1,0 +1,218 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { newId } from '../core/ids.js';
+import { EVENT_TYPES, type EventType } from '../core/transitions.js';
+import { FieldErrors } from '../core/validation.js';
+import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
+import type { Db } from '../store/store.js';
+import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
+import { NotFoundError, type HubContext } from './context.js';
+
+/**
+ * Outbound events (rule 4 of the design): written to the outbox in the same transaction as the state change,
+ * delivered by a worker with Standard Webhooks signatures, retried with backoff over more than 24 hours,
+ * every attempt logged, redeliverable by hand.
+ */
+
+/** Delay before each retry, after the first immediate attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (27.6 h in all). */
+export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+const LEASE_MS = 60_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export interface WebhookOptions {
+  /** Multiplies every retry delay (tests shorten the schedule; production leaves it at 1). */
+  retryScale?: number;
+}
+
+export function retryDelayMs(attemptsSoFar: number, scale = 1): number | null {
+  const base = RETRY_SCHEDULE_MS[attemptsSoFar - 1];
+  return base === undefined ? null : Math.max(1, Math.round(base * scale));
+}
+
+/** Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over `id.timestamp.body` with the decoded secret. */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+}
+
+function validateEndpointInput(input: { url?: unknown; events?: unknown }, partial: boolean) {
+  const errors = new FieldErrors();
+  if (!partial || input.url !== undefined) {
+    let ok = false;
+    if (typeof input.url === 'string' && input.url.length <= 2048) {
+      try {
+        const u = new URL(input.url);
+        ok = u.protocol === 'https:' || u.protocol === 'http:';
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) errors.add('url', 'must be an http(s) URL of at most 2048 characters');
+  }
+  if (input.events !== undefined) {
+    if (!Array.isArray(input.events) || input.events.length === 0 || !input.events.every((e) => e === '*' || (EVENT_TYPES as readonly unknown[]).includes(e))) {
+      errors.add('events', `must be a non-empty list of: *, ${EVENT_TYPES.join(', ')}`);
+    }
+  }
+  errors.throwIfAny();
+}
+
+export async function createWebhookEndpoint(ctx: HubContext, merchantId: string, input: { url?: unknown; events?: unknown }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  validateEndpointInput(input, false);
+  const id = newId('we');
+  const secret = 'whsec_' + randomBytes(32).toString('base64');
+  const endpoint = await ctx.db
+    .insertInto('webhook_endpoints')
+    .values({ id, merchant_id: merchantId, url: input.url as string, events: JSON.stringify(input.events ?? ['*']), secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { endpoint, secret };
+}
+
+export async function getWebhookEndpoint(db: Db, merchantId: string, id: string): Promise<WebhookEndpoint> {
+  const row = await db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`no webhook endpoint ${JSON.stringify(id)}`);
+  return row;
+}
+
+export async function listWebhookEndpoints(db: Db, merchantId: string): Promise<WebhookEndpoint[]> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
+}
+
+export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }): Promise<WebhookEndpoint> {
+  await getWebhookEndpoint(db, merchantId, id);
+  validateEndpointInput(input, true);
+  const errors = new FieldErrors();
+  if (input.status !== undefined && input.status !== 'active' && input.status !== 'disabled') errors.add('status', 'must be active or disabled');
+  errors.throwIfAny();
+  const patch: Record<string, unknown> = { updated_at: new Date() };
+  if (input.url !== undefined) patch.url = input.url;
+  if (input.events !== undefined) patch.events = JSON.stringify(input.events);
+  if (input.status !== undefined) patch.status = input.status;
+  return db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Records an event and queues one delivery per subscribed endpoint. Must run inside the transaction that
+ * makes the state change, so that the event exists if and only if the change does.
+ */
+export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<string> {
+  const id = newId('evt');
+  const now = new Date();
+  const payload = JSON.stringify({ id, type, timestamp: now.toISOString(), data });
+  await trx.insertInto('events').values({ id, merchant_id: merchantId, type, payment_id: paymentId, payload, created_at: now }).execute();
+  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('merchant_id', '=', merchantId).where('status', '=', 'active').execute();
+  const subscribed = endpoints.filter((e) => e.events.includes('*') || e.events.includes(type));
+  if (subscribed.length) {
+    await trx
+      .insertInto('webhook_deliveries')
+      .values(subscribed.map((e) => ({ id: newId('whd'), event_id: id, endpoint_id: e.id, merchant_id: merchantId, status: 'pending', next_attempt_at: now })))
+      .execute();
+  }
+  return id;
+}
+
+/** Claims due deliveries with a lease; `SKIP LOCKED` lets several hub processes share the queue. */
+async function claimDue(db: Db, limit: number): Promise<WebhookDelivery[]> {
+  const result = await sql<WebhookDelivery>`
+    UPDATE webhook_deliveries SET locked_until = now() + ${`${LEASE_MS} milliseconds`}::interval
+    WHERE id IN (
+      SELECT id FROM webhook_deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+      ORDER BY next_attempt_at, id
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(db);
+  return result.rows;
+}
+
+async function deliverOne(ctx: HubContext, delivery: WebhookDelivery, options: WebhookOptions): Promise<void> {
+  const endpoint = await ctx.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirstOrThrow();
+  const event = await ctx.db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirstOrThrow();
+  const secret = ctx.vault.decrypt(endpoint.secret_encrypted, `webhook_endpoint:${endpoint.id}`);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const started = Date.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  let responseBody: string | null = null;
+  try {
+    const response = await (ctx.fetch ?? fetch)(endpoint.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'incasso-webhooks/1',
+        'webhook-id': event.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(secret, event.id, timestamp, event.payload),
+      },
+      body: event.payload,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    statusCode = response.status;
+    responseBody = (await response.text()).slice(0, 2048);
+  } catch (e) {
+    error = (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message;
+  }
+  const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+  const attempts = delivery.attempts + 1;
+  const delay = ok ? null : retryDelayMs(attempts, options.retryScale);
+  if (!ok && error === null) error = `HTTP ${statusCode}`;
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.insertInto('webhook_delivery_attempts').values({ delivery_id: delivery.id, status_code: statusCode, duration_ms: Date.now() - started, error, response_body: responseBody }).execute();
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({
+        attempts,
+        status: ok ? 'succeeded' : delay === null ? 'failed' : 'pending',
+        next_attempt_at: new Date(Date.now() + (delay ?? 0)),
+        locked_until: null,
+        last_status_code: statusCode,
+        last_error: ok ? null : error,
+        delivered_at: ok ? new Date() : null,
+      })
+      .where('id', '=', delivery.id)
+      .execute();
+  });
+  webhookDeliveries.inc({ result: ok ? 'succeeded' : 'failed' });
+  if (ok) webhookDeliveryLag.observe((Date.now() - new Date(event.created_at).getTime()) / 1000);
+}
+
+/** Delivers what is due now; returns how many deliveries were attempted. */
+export async function deliverDueWebhooks(ctx: HubContext, options: WebhookOptions = {}, limit = 20): Promise<number> {
+  const due = await claimDue(ctx.db, limit);
+  await Promise.all(
+    due.map((d) =>
+      deliverOne(ctx, d, options).catch((e) => ctx.logger.error({ err: e, delivery: d.id }, 'webhook delivery bookkeeping failed; the lease will expire and it will be retried')),
+    ),
+  );
+  return due.length;
+}
+
+export async function listDeliveries(db: Db, merchantId: string, filter: { endpointId?: string; eventId?: string; limit?: number }) {
+  let q = db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
+  if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
+  if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+}
+
+export async function getDelivery(db: Db, merchantId: string, id: string) {
+  const delivery = await db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  if (!delivery) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id)}`);
+  const attempts = await db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id).orderBy('id').execute();
+  return { delivery, attempts };
+}
+
+/** Queues a delivery again now, whatever its state; the event id (`webhook-id`) stays the same. */
+export async function redeliver(ctx: HubContext, merchantId: string, id: string): Promise<WebhookDelivery> {
+  await getDelivery(ctx.db, merchantId, id);
+  const row = await ctx.db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: new Date(), locked_until: null })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  ctx.onOutboxWrite?.();
+  return row;
+}

@@ -1,0 +1,186 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * Forward-only migrations, applied in order under a PostgreSQL advisory lock so that several hub processes
+ * starting at once against one database apply each migration exactly once.
+ */
+export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
+  {
+    id: '001_core',
+    sql: `
+CREATE TABLE merchants (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  api_key_hash text NOT NULL UNIQUE,
+  api_key_prefix text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE connections (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  code text NOT NULL,
+  provider text NOT NULL,
+  environment text NOT NULL,
+  credentials_encrypted text NOT NULL,
+  credentials_fingerprint text NOT NULL,
+  settings jsonb NOT NULL DEFAULT '{}'::jsonb,
+  status text NOT NULL DEFAULT 'active',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (merchant_id, code)
+);
+
+CREATE TABLE payments (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  connection_id text NOT NULL REFERENCES connections(id),
+  order_id text NOT NULL,
+  amount bigint NOT NULL CHECK (amount >= 0),
+  currency char(3) NOT NULL,
+  description text NOT NULL,
+  billing jsonb NOT NULL,
+  shipping jsonb,
+  return_url text,
+  expires_at timestamptz,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  status text NOT NULL,
+  amount_authorized bigint NOT NULL DEFAULT 0,
+  amount_captured bigint NOT NULL DEFAULT 0,
+  amount_refunded bigint NOT NULL DEFAULT 0,
+  paid_late boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX payments_merchant_id_idx ON payments (merchant_id, id DESC);
+CREATE INDEX payments_merchant_order_idx ON payments (merchant_id, order_id);
+CREATE INDEX payments_expiry_idx ON payments (expires_at) WHERE status = 'pending';
+
+CREATE TABLE payment_attempts (
+  id text PRIMARY KEY,
+  payment_id text NOT NULL REFERENCES payments(id),
+  number integer NOT NULL,
+  provider text NOT NULL,
+  status text NOT NULL,
+  amount bigint NOT NULL,
+  currency char(3) NOT NULL,
+  processor_reference text,
+  action text,
+  error_code text,
+  error_message text,
+  pan_masked text,
+  redirect jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (payment_id, number)
+);
+
+CREATE TABLE notifications (
+  id text PRIMARY KEY,
+  provider text NOT NULL,
+  connection_id text,
+  merchant_id text,
+  payment_id text,
+  attempt_id text,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  remote_addr text,
+  content_type text,
+  body bytea NOT NULL,
+  status text NOT NULL,
+  dedupe_key text,
+  summary jsonb,
+  error text,
+  processed_at timestamptz
+);
+CREATE INDEX notifications_payment_idx ON notifications (payment_id, received_at);
+CREATE INDEX notifications_dedupe_idx ON notifications (connection_id, dedupe_key) WHERE status = 'applied';
+CREATE INDEX notifications_pending_idx ON notifications (received_at) WHERE status = 'received';
+
+CREATE TABLE events (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL,
+  type text NOT NULL,
+  payment_id text,
+  payload text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX events_merchant_idx ON events (merchant_id, id DESC);
+
+CREATE TABLE webhook_endpoints (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  url text NOT NULL,
+  events jsonb NOT NULL,
+  secret_encrypted text NOT NULL,
+  status text NOT NULL DEFAULT 'active',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE webhook_deliveries (
+  id text PRIMARY KEY,
+  event_id text NOT NULL REFERENCES events(id),
+  endpoint_id text NOT NULL REFERENCES webhook_endpoints(id),
+  merchant_id text NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  locked_until timestamptz,
+  last_status_code integer,
+  last_error text,
+  delivered_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC);
+
+CREATE TABLE webhook_delivery_attempts (
+  id bigserial PRIMARY KEY,
+  delivery_id text NOT NULL REFERENCES webhook_deliveries(id),
+  attempted_at timestamptz NOT NULL DEFAULT now(),
+  status_code integer,
+  duration_ms integer NOT NULL,
+  error text,
+  response_body text
+);
+CREATE INDEX webhook_delivery_attempts_idx ON webhook_delivery_attempts (delivery_id, id);
+
+CREATE TABLE idempotency_keys (
+  merchant_id text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  response_status integer NOT NULL,
+  response_body jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (merchant_id, key)
+);
+`,
+  },
+];
+
+export async function migrate(db: Kysely<any>): Promise<string[]> {
+  const applied: string[] = [];
+  await db.connection().execute(async (conn) => {
+    // A fixed advisory lock key: "incasso" in ASCII, so concurrent starters serialize here.
+    await sql`SELECT pg_advisory_lock(${0x696e6361})`.execute(conn);
+    try {
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(conn);
+      const done = new Set((await sql<{ id: string }>`SELECT id FROM schema_migrations`.execute(conn)).rows.map((r) => r.id));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.id)) continue;
+        await conn.transaction().execute(async (trx) => {
+          // One statement at a time: PGlite's extended-protocol query runs a single statement.
+          for (const statement of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+            await sql.raw(statement).execute(trx);
+          }
+          await sql`INSERT INTO schema_migrations (id) VALUES (${m.id})`.execute(trx);
+        });
+        applied.push(m.id);
+      }
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${0x696e6361})`.execute(conn);
+    }
+  });
+  return applied;
+}

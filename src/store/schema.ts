@@ -1,0 +1,164 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  api_key_hash: string;
+  api_key_prefix: string;
+  created_at: Timestamp;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  merchant_id: string;
+  code: string;
+  provider: string;
+  environment: string;
+  credentials_encrypted: string;
+  credentials_fingerprint: string;
+  settings: Json<Record<string, unknown>>;
+  status: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentsTable {
+  id: string;
+  merchant_id: string;
+  connection_id: string;
+  order_id: string;
+  amount: number;
+  currency: string;
+  description: string;
+  billing: Json<Record<string, unknown>>;
+  shipping: NullableJson<Record<string, unknown>>;
+  return_url: string | null;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  metadata: Json<Record<string, unknown>>;
+  status: string;
+  amount_authorized: ColumnType<number, number | undefined, number>;
+  amount_captured: ColumnType<number, number | undefined, number>;
+  amount_refunded: ColumnType<number, number | undefined, number>;
+  paid_late: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentAttemptsTable {
+  id: string;
+  payment_id: string;
+  number: number;
+  provider: string;
+  status: string;
+  amount: number;
+  currency: string;
+  processor_reference: string | null;
+  action: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  pan_masked: string | null;
+  redirect: NullableJson<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  id: string;
+  provider: string;
+  connection_id: string | null;
+  merchant_id: string | null;
+  payment_id: string | null;
+  attempt_id: string | null;
+  received_at: Timestamp;
+  remote_addr: string | null;
+  content_type: string | null;
+  body: ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+  status: string;
+  dedupe_key: string | null;
+  summary: NullableJson<Record<string, unknown>>;
+  error: string | null;
+  processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface EventsTable {
+  id: string;
+  merchant_id: string;
+  type: string;
+  payment_id: string | null;
+  /** The exact JSON body delivered to webhook endpoints, kept as text so every redelivery sends the same bytes. */
+  payload: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  merchant_id: string;
+  url: string;
+  events: Json<string[]>;
+  secret_encrypted: string;
+  status: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  merchant_id: string;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_body: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  merchant_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  merchants: MerchantsTable;
+  connections: ConnectionsTable;
+  payments: PaymentsTable;
+  payment_attempts: PaymentAttemptsTable;
+  notifications: NotificationsTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type Merchant = Selectable<MerchantsTable>;
+export type Connection = Selectable<ConnectionsTable>;
+export type Payment = Selectable<PaymentsTable>;
+export type PaymentAttempt = Selectable<PaymentAttemptsTable>;
+export type Notification = Selectable<NotificationsTable>;
+export type EventRow = Selectable<EventsTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type NewPayment = Insertable<PaymentsTable>;
+export type PaymentUpdate = Updateable<PaymentsTable>;

@@ -1,0 +1,111 @@
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/observability/logger.js';
+import { startHub, type RunningHub } from '../../src/server.js';
+import { openTestStore } from './store.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestHub extends RunningHub {
+  /** Every log line the hub wrote, as parsed JSON (for log scans). */
+  logs: Array<Record<string, unknown>>;
+  rawLogs: string[];
+}
+
+/** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
+export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number } = {}): Promise<TestHub> {
+  const port = await freePort();
+  const rawLogs: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        rawLogs.push(line);
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ unparsed: line });
+        }
+      }
+      done();
+    },
+  });
+  const store = await openTestStore();
+  const hub = await startHub(
+    {
+      host: '127.0.0.1',
+      port,
+      publicUrl: `http://127.0.0.1:${port}`,
+      dataDir: '/nonexistent-test-data-dir',
+      emulators: options.emulators ?? true,
+      adminKey: `adm_${randomBytes(24).toString('base64url')}`,
+      masterKey: randomBytes(32).toString('hex'),
+      logLevel: options.logLevel ?? 'info',
+      webhookRetryScale: options.webhookRetryScale ?? 0.0002,
+      workerPollMs: 50,
+      dbPoolSize: 5,
+    },
+    { store, logger: createLogger(options.logLevel ?? 'info', sink) },
+  );
+  const close = hub.close.bind(hub);
+  return Object.assign(hub, {
+    logs,
+    rawLogs,
+    async close() {
+      await close();
+      await store.close();
+    },
+  });
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A tiny JSON client for the native API. */
+export function apiClient(baseUrl: string, key?: string) {
+  return async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  };
+}
+
+/** Polls until `check` returns a truthy value or the deadline passes (no fixed sleeps). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
