@@ -20,19 +20,25 @@ interface AjvError {
 /** Turns Ajv's errors into one `{field, message}` per problem, with dotted field paths. */
 function fieldErrors(errors: AjvError[], context: string | undefined): FieldError[] {
   const prefix = context === 'querystring' || context === 'params' || context === 'headers' ? `${context}.` : '';
+  const pathOf = (e: AjvError) => (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   const seen = new Set<string>();
   const out: FieldError[] = [];
+  // A union of literals (an enum) fails with one 'const' error per literal plus an 'anyOf': say it once.
+  const allowed = new Map<string, string[]>();
   for (const e of errors) {
-    let path = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    let path = pathOf(e);
     let message = e.message ?? 'is invalid';
+    if (e.keyword === 'const') {
+      allowed.set(path, [...(allowed.get(path) ?? []), JSON.stringify(e.params?.allowedValue)]);
+      continue;
+    }
+    if (e.keyword === 'anyOf') continue;
     if (e.keyword === 'required') {
       path = path ? `${path}.${e.params?.missingProperty}` : String(e.params?.missingProperty);
       message = 'is required';
     } else if (e.keyword === 'additionalProperties') {
       path = path ? `${path}.${e.params?.additionalProperty}` : String(e.params?.additionalProperty);
       message = 'is not a known field';
-    } else if (e.keyword === 'anyOf' || e.keyword === 'const') {
-      continue; // the union members' own errors say more; 'const' repeats for every literal of an enum-like union
     }
     const field = prefix + (path || '(body)');
     const key = `${field}\u0000${message}`;
@@ -40,11 +46,7 @@ function fieldErrors(errors: AjvError[], context: string | undefined): FieldErro
     seen.add(key);
     out.push({ field, message });
   }
-  if (out.length === 0 && errors.length) {
-    const literals = errors.filter((e) => e.keyword === 'const').map((e) => JSON.stringify(e.params?.allowedValue));
-    const path = (errors[0]!.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    out.push({ field: prefix + (path || '(body)'), message: literals.length ? `must be one of ${literals.join(', ')}` : 'is invalid' });
-  }
+  for (const [path, literals] of allowed) out.push({ field: prefix + (path || '(body)'), message: `must be one of ${literals.join(', ')}` });
   return out;
 }
 
