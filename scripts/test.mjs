@@ -7,6 +7,8 @@ import { spec } from 'node:test/reporters';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 
 const args = process.argv.slice(2);
@@ -28,6 +30,27 @@ const files = (paths.length ? paths : ['test']).flatMap((p) => collect(p, []));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
+}
+
+// The page tests drive Debian's Chromium; install it when missing and we may (root with apt-get), else say how.
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('Installing Chromium from Debian for the page tests…');
+    execFileSync('/bin/sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'], { stdio: 'inherit' });
+  } else {
+    console.error(`The page tests need Chromium at ${chromium}: run "sudo apt-get install -y chromium" (or set CHROMIUM_PATH).`);
+    process.exit(1);
+  }
+}
+
+// Types first: tsx runs the tests without checking them.
+if (!process.env.INCASSO_SKIP_TYPECHECK) {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+  if (tsc.status !== 0) {
+    console.error('typecheck failed');
+    process.exit(1);
+  }
 }
 
 const adminUrl = process.env.INCASSO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

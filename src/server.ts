@@ -52,8 +52,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     mountEmulators: config.emulators
       ? async (instance) => {
           // Loaded only when enabled, so a production deployment (INCASSO_EMULATORS=0) never loads emulator code.
-          const { registerNetopiaV1Emulator } = await import('../emulators/netopia-v1/index.js');
-          const emulator = await registerNetopiaV1Emulator(instance, { db: store.db, publicUrl: config.publicUrl });
+          const { registerEmulators } = await import('../emulators/index.js');
+          const emulator = await registerEmulators(instance, { db: store.db, publicUrl: config.publicUrl });
           stops.push(() => emulator.stop());
         }
       : undefined,

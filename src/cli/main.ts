@@ -28,13 +28,13 @@ Merchant (uses INCASSO_API_KEY, or --key)
   webhooks list | deliveries ENDPOINT_ID | redeliver DELIVERY_ID
 
 Options
-  --url URL     the hub (default INCASSO_URL, else http://127.0.0.1:8080)
+  --hub URL     the hub (default INCASSO_URL, else http://127.0.0.1:8080)
   --key KEY     API key to send
   --json        print the JSON response (for scripts)
   -h, --help`;
 
 const OPTIONS = {
-  url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  hub: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   name: { type: 'string' }, code: { type: 'string' }, provider: { type: 'string' }, environment: { type: 'string' },
   credentials: { type: 'string' }, settings: { type: 'string' }, connection: { type: 'string' }, 'order-id': { type: 'string' },
   amount: { type: 'string' }, currency: { type: 'string' }, description: { type: 'string' }, 'first-name': { type: 'string' },
@@ -67,7 +67,7 @@ function merchantKey(values: Values): string {
 }
 
 async function call(values: Values, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
-  const base = (values.url ?? process.env.INCASSO_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const base = (values.hub ?? process.env.INCASSO_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   let response: Response;
   try {
     response = await fetch(base + path, {

@@ -32,6 +32,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message),
   });
   const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
 

@@ -26,11 +26,16 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
   let again = false;
   let timer: NodeJS.Timeout | null = null;
   let lastPurge = 0;
+  let lastExpiry = 0;
 
   const pass = async () => {
     try {
       while (!stopped && (await deliverDueWebhooks(ctx, options)) > 0);
-      if (!stopped) await expireDuePayments(ctx);
+      // Wake-ups come after every commit that queued a webhook; expiry only needs the poll's pace.
+      if (!stopped && Date.now() - lastExpiry >= pollMs) {
+        lastExpiry = Date.now();
+        await expireDuePayments(ctx);
+      }
       if (!stopped && Date.now() - lastPurge > 3_600_000) {
         lastPurge = Date.now();
         await purgeExpiredIdempotencyKeys(ctx.db);

@@ -141,7 +141,7 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
 });
 
 describe('bad input gets the protocol reply (error_type 2), never a 500, and records nothing as paid', () => {
-  const cases: Array<[string, () => Promise<{ body: string | Buffer; contentType?: string }>]> = [
+  const cases: Array<[string, () => Promise<{ body: string; contentType?: string }>]> = [
     ['an empty body', async () => ({ body: '' })],
     ['a malformed form', async () => ({ body: '%%%&&&==' })],
     ['bad base64', async () => ({ body: 'env_key=***&data=!!!&cipher=rc4' })],

@@ -37,7 +37,7 @@ export function ipnBody(orderXml: string, mobilpay: Partial<V1Mobilpay> & Pick<V
   return new URLSearchParams({ env_key: sealed.env_key, data: sealed.data, cipher: sealed.cipher, ...(sealed.iv ? { iv: sealed.iv } : {}) }).toString();
 }
 
-export async function postIpn(url: string, body: string | Buffer, contentType = 'application/x-www-form-urlencoded') {
+export async function postIpn(url: string, body: string, contentType = 'application/x-www-form-urlencoded') {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verifyStandardWebhookSignature } from '../../emulators/webhook-inbox/verify.js';
 
 export interface ReceivedWebhook {
   id: string;
@@ -10,17 +10,8 @@ export interface ReceivedWebhook {
   validSignature: boolean;
 }
 
-/** Verifies a Standard Webhooks signature independently of the hub's own signing code. */
-export function verifyStandardWebhook(secret: string, id: string, timestamp: string, body: string, signatureHeader: string): boolean {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest();
-  return signatureHeader.split(' ').some((part) => {
-    const [version, sig] = part.split(',');
-    if (version !== 'v1' || !sig) return false;
-    const given = Buffer.from(sig, 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
-}
+/** A receiver's signature check (the webhook inbox emulator's), independent of the hub's signing code. */
+export const verifyStandardWebhook = verifyStandardWebhookSignature;
 
 /** A merchant's webhook receiver: records every delivery; `respond` decides the HTTP status to answer. */
 export async function startWebhookListener(options: { respond?: (n: number) => number } = {}) {
@@ -28,6 +19,11 @@ export async function startWebhookListener(options: { respond?: (n: number) => n
   let secret = '';
   let count = 0;
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET') {
+      // The shop's own pages (return_url) live on the same server.
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Shop</title><h1>Thank you for your order</h1>');
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -44,9 +40,12 @@ export async function startWebhookListener(options: { respond?: (n: number) => n
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`;
+  const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const url = `${origin}/hooks`;
   return {
     url,
+    /** A page of the shop, for return_url. */
+    shopUrl: `${origin}/shop/thanks`,
     received,
     get calls() {
       return count;

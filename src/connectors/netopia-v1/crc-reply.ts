@@ -6,7 +6,7 @@
  * `<crc>` (answering declines with error_type 1 is a known integration bug that causes retry storms).
  */
 import { V1XmlError } from './errors.js';
-import { parseXmlDocument, serializeXml, textContent, xmlText, XML_DECLARATION, type XmlElement } from './order-xml.js';
+import { parseXmlDocument, serializeXml, textContent, xmlText, XML_DECLARATION, type XmlElement } from './xml.js';
 
 /** Values of `error_type` (the PHP library's CONFIRM_ERROR_TYPE_* constants). */
 export const CRC_ERROR_TYPE = { none: 0, temporary: 1, permanent: 2 } as const;

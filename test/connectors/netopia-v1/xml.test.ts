@@ -2,15 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { V1XmlError, V1_ERROR_CODES } from '../../../src/connectors/netopia-v1/errors.js';
-import {
-  buildOrderXml,
-  formatTimestamp,
-  parseOrderXml,
-  phpUrlDecode,
-  phpUrlEncode,
-  V1_XML_LIMITS,
-  type V1Order,
-} from '../../../src/connectors/netopia-v1/order-xml.js';
+import { buildOrderXml, formatTimestamp, parseOrderXml, type V1Order } from '../../../src/connectors/netopia-v1/order-xml.js';
+import { phpUrlDecode, phpUrlEncode, V1_XML_LIMITS } from '../../../src/connectors/netopia-v1/xml.js';
 import { buildIpnXml, parseIpnXml, type V1Mobilpay } from '../../../src/connectors/netopia-v1/ipn-xml.js';
 import { CRC_ERROR_TYPE, crcError, crcSuccess, parseCrcReply } from '../../../src/connectors/netopia-v1/crc-reply.js';
 

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import { html } from '../../src/http/pages/html.js';
+import { verifyStandardWebhookSignature } from './verify.js';
+
+/**
+ * A webhook catcher for trying the hub offline (like `stripe listen`): point a webhook endpoint at
+ * `/sandbox/inbox/<name>` and read what arrived at the same URL in a browser. It plays the merchant's
+ * receiver, so it stores what it is sent as is; pass `?secret=whsec_…` to check the signatures.
+ */
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_KEPT = 200;
+
+export async function registerWebhookInbox(app: FastifyInstance, options: { db: Kysely<any> }): Promise<void> {
+  const db = options.db;
+  await db.connection().execute(async (conn) => {
+    await sql`CREATE TABLE IF NOT EXISTS emu_webhook_inbox (id bigserial PRIMARY KEY, inbox text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), headers jsonb NOT NULL, body text NOT NULL)`.execute(conn);
+    await sql`CREATE INDEX IF NOT EXISTS emu_webhook_inbox_idx ON emu_webhook_inbox (inbox, id DESC)`.execute(conn);
+  });
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
+
+    scope.post<{ Params: { name: string } }>('/sandbox/inbox/:name', { schema: { hide: true } }, async (request, reply) => {
+      if (!NAME_RE.test(request.params.name)) return reply.code(404).send('no such inbox');
+      const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => k.startsWith('webhook-') || k === 'content-type' || k === 'user-agent'));
+      await db.insertInto('emu_webhook_inbox').values({ inbox: request.params.name, headers: JSON.stringify(headers), body: typeof request.body === 'string' ? request.body : '' }).execute();
+      await sql`DELETE FROM emu_webhook_inbox WHERE inbox = ${request.params.name} AND id < (SELECT min(id) FROM (SELECT id FROM emu_webhook_inbox WHERE inbox = ${request.params.name} ORDER BY id DESC LIMIT ${MAX_KEPT}) AS kept)`.execute(db);
+      return reply.code(200).type('text/plain').send('received');
+    });
+
+    scope.get<{ Params: { name: string }; Querystring: { secret?: string } }>('/sandbox/inbox/:name', { schema: { hide: true } }, async (request, reply) => {
+      if (!NAME_RE.test(request.params.name)) return reply.code(404).send('no such inbox');
+      const rows = await db.selectFrom('emu_webhook_inbox').selectAll().where('inbox', '=', request.params.name).orderBy('id', 'desc').limit(MAX_KEPT).execute();
+      const secret = request.query.secret;
+      const items = (rows as Array<{ id: number; received_at: Date; headers: Record<string, string>; body: string }>).map((r) => {
+        const h = r.headers;
+        const verified = secret ? verifyStandardWebhookSignature(secret, h['webhook-id'] ?? '', h['webhook-timestamp'] ?? '', r.body, h['webhook-signature'] ?? '') : null;
+        let type = '';
+        try {
+          type = JSON.parse(r.body).type ?? '';
+        } catch {
+          type = '(not JSON)';
+        }
+        return { id: Number(r.id), received_at: new Date(r.received_at).toISOString(), webhook_id: h['webhook-id'] ?? null, type, signature_valid: verified, headers: h, body: r.body };
+      });
+      if ((request.headers.accept ?? '').includes('application/json')) return { object: 'list', data: items };
+      const body = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Webhook inbox ${request.params.name}</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#17212b}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.4rem;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap;font-size:.8rem;max-width:60rem}</style></head>
+<body><h1>Webhook inbox “${request.params.name}”</h1><p>Sandbox receiver. POST here; this page refreshes every 5 s.${secret ? '' : ' Add ?secret=whsec_… to verify signatures.'}</p>
+<table><thead><tr><th>Received</th><th>Event</th><th>webhook-id</th><th>Signature</th><th>Body</th></tr></thead><tbody>
+${items.map((i) => html`<tr><td>${i.received_at}</td><td>${i.type}</td><td>${i.webhook_id ?? ''}</td><td>${i.signature_valid === null ? 'not checked' : i.signature_valid ? 'valid' : 'INVALID'}</td><td><pre>${i.body}</pre></td></tr>`)}
+</tbody></table>${items.length === 0 ? html`<p>Nothing received yet.</p>` : ''}</body></html>`;
+      return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(body.text);
+    });
+  });
+}

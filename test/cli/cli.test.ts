@@ -1,0 +1,63 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startTestHub, type TestHub } from '../support/hub.js';
+
+const BIN = fileURLToPath(new URL('../../bin/incasso.js', import.meta.url));
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let hub: TestHub;
+before(async () => {
+  hub = await startTestHub();
+});
+after(() => hub?.close());
+
+describe('the incasso command talks to a running hub over HTTP', () => {
+  it('walks through merchant → emulator connection → webhook → payment, with --json for scripts and tables for people', async () => {
+    const base = { INCASSO_URL: hub.url };
+    const merchant = await cli(['merchants', 'create', '--name', 'CLI Shop', '--json'], { ...base, INCASSO_ADMIN_KEY: hub.adminKey });
+    assert.equal(merchant.code, 0, merchant.stderr);
+    const apiKey = JSON.parse(merchant.stdout).api_key as string;
+    const env = { ...base, INCASSO_API_KEY: apiKey };
+
+    const conn = await cli(['connections', 'create', '--code', 'netopia', '--provider', 'netopia-v1', '--environment', 'emulator'], env);
+    assert.equal(conn.code, 0, conn.stderr);
+    assert.match(conn.stdout, /^ID\s+CODE\s+PROVIDER\s+ENVIRONMENT\s+STATUS/m);
+    assert.match(conn.stdout, /netopia\s+netopia-v1\s+emulator\s+active/);
+
+    const hook = await cli(['webhooks', 'create', '--url', `${hub.url}/sandbox/inbox/cli`, '--json'], env);
+    assert.match(JSON.parse(hook.stdout).secret, /^whsec_/);
+
+    const pay = await cli(['payments', 'create', '--connection', 'netopia', '--order-id', 'CLI-1', '--amount', '4990', '--currency', 'RON', '--description', 'Cafea', '--first-name', 'Ana', '--last-name', 'Pop', '--email', 'ana@example.ro', '--json'], env);
+    assert.equal(pay.code, 0, pay.stderr);
+    const payment = JSON.parse(pay.stdout);
+    assert.equal(payment.payment_url, `${hub.url}/pay/${payment.id}`);
+
+    const list = await cli(['payments', 'list'], env);
+    assert.match(list.stdout, new RegExp(`${payment.id}\\s+CLI-1\\s+pending\\s+4990\\s+RON`));
+  });
+
+  it('explains mistakes instead of crashing', async () => {
+    const noKey = await cli(['payments', 'list'], { INCASSO_URL: hub.url });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /no API key/);
+    const bad = await cli(['payments', 'create', '--connection', 'x', '--order-id', 'o', '--amount', '12.5', '--description', 'd', '--first-name', 'a', '--last-name', 'b', '--email', 'e@x.ro'], { INCASSO_URL: hub.url, INCASSO_API_KEY: 'sk_x' });
+    assert.match(bad.stderr, /integer number of minor units/);
+    const invalid = await cli(['merchants', 'create', '--name', ''], { INCASSO_URL: hub.url, INCASSO_ADMIN_KEY: hub.adminKey });
+    assert.match(invalid.stderr, /--name is required/);
+    const down = await cli(['payments', 'list'], { INCASSO_URL: 'http://127.0.0.1:1', INCASSO_API_KEY: 'sk_x' });
+    assert.match(down.stderr, /cannot reach the hub/);
+    const unknown = await cli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    const help = await cli(['--help']);
+    assert.match(help.stdout, /Usage: incasso/);
+  });
+});

@@ -1,0 +1,206 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.js';
+import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
+import { startWebhookListener } from '../support/webhook-listener.js';
+
+/**
+ * The whole journey through the built-in NETOPIA v1 emulator, in a real headless Chromium: the merchant asks
+ * for a payment, the customer opens payment_url, pays on the emulated card page, NETOPIA's sealed IPN reaches
+ * the hub, the ledger records it and the merchant's listener gets correctly signed events exactly once.
+ */
+
+let hub: TestHub;
+let browser: Browser;
+let listener: Awaited<ReturnType<typeof startWebhookListener>>;
+let api: ReturnType<typeof apiClient>;
+
+before(async () => {
+  [hub, browser, listener] = await Promise.all([startTestHub(), launchBrowser(), startWebhookListener()]);
+  const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Librăria Mică SRL' });
+  api = apiClient(hub.url, merchant.body.api_key);
+  const c = await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const wh = await api('POST', '/v1/webhook-endpoints', { url: listener.url });
+  listener.setSecret(wh.body.secret);
+});
+after(async () => {
+  await browser?.close();
+  await hub?.close();
+  await listener?.close();
+});
+
+async function createPayment(order: string, amount = 4990) {
+  const r = await api('POST', '/v1/payments', {
+    connection: 'netopia', order_id: order, amount, currency: 'RON', description: `Comanda ${order}`,
+    billing: { first_name: 'Ioana', last_name: 'Dumitrescu', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+    return_url: listener.shopUrl,
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body as { id: string; payment_url: string };
+}
+
+async function payWithCard(page: Page, pan: string, cvv = '111') {
+  await page.getByLabel('Card number').fill(pan);
+  await page.getByLabel('Expiry date').fill('12/30');
+  await page.getByLabel('CVV').fill(cvv);
+  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+}
+
+const eventsOf = (paymentId: string) => listener.received.filter((w) => w.event.data.id === paymentId);
+
+async function settledEvents(paymentId: string, type: string) {
+  await eventually(() => eventsOf(paymentId).some((w) => w.event.type === type), 10_000, `${type} for ${paymentId}`);
+  // Time for a wrong second delivery to show up before counting.
+  await new Promise((r) => setTimeout(r, 250));
+  return eventsOf(paymentId);
+}
+
+describe('paying with the sandbox success card', () => {
+  it('ends paid, returns the customer to the shop, and sends payment.paid once, correctly signed', async () => {
+    const p = await createPayment('E2E-OK');
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await page.getByLabel('Card number').waitFor();
+      assert.match(page.url(), /\/sandbox\/netopia\/v1\/card\//, 'the hub handed the browser to NETOPIA with the sealed form');
+      await payWithCard(page, '9900004810225098');
+      await page.waitForURL(/\/shop\/thanks\?/);
+      const back = new URL(page.url());
+      assert.equal(back.searchParams.get('payment_id'), p.id);
+      assert.equal(back.searchParams.get('status'), 'paid');
+    } finally {
+      await page.close();
+    }
+    const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
+    assert.equal(payment.status, 'paid');
+    assert.equal(payment.amount_captured, 4990);
+    assert.equal(payment.attempts.length, 1);
+    assert.equal(payment.attempts[0].status, 'captured');
+    assert.match(payment.attempts[0].processor_reference, /^\d+$/);
+    assert.equal(payment.attempts[0].pan_masked, '9****5098');
+    assert.equal(payment.notifications[0].status, 'applied');
+    const events = await settledEvents(p.id, 'payment.paid');
+    assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.paid']);
+    assert.ok(events.every((e) => e.validSignature));
+    assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'each event once');
+  });
+});
+
+const DECLINES: Array<[string, string, string]> = [
+  ['expired card', '9900541631437790', '19'],
+  ['insufficient funds', '9900518572831942', '20'],
+  ['wrong CVV', '9900827979991500', '21'],
+  ['transaction not permitted', '9900576270414197', '34'],
+  ['risky card', '9900334791085173', '16'],
+  ['issuer unavailable', '9900130597497640', '22'],
+];
+
+describe('declined cards: the attempt is listed with its reason and the payment stays payable', () => {
+  for (const [name, pan, code] of DECLINES) {
+    it(`${name} (${code})`, async () => {
+      const p = await createPayment(`E2E-${code}`);
+      const page = await browser.newPage();
+      try {
+        await page.goto(p.payment_url);
+        await payWithCard(page, pan);
+        await page.getByRole('alert').waitFor();
+        assert.match(await page.getByRole('alert').innerText(), /declined/i);
+        assert.match(page.url(), new RegExp(`/pay/${p.id}/return`));
+      } finally {
+        await page.close();
+      }
+      const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
+      assert.equal(payment.status, 'pending');
+      assert.equal(payment.attempts[0].status, 'failed');
+      assert.equal(payment.attempts[0].error_code, code);
+      assert.ok(payment.attempts[0].error_message);
+      const events = await settledEvents(p.id, 'payment.attempt_failed');
+      assert.equal(events.filter((e) => e.event.type === 'payment.attempt_failed').length, 1);
+      assert.equal(events.find((e) => e.event.type === 'payment.attempt_failed')!.event.data.attempt.error_code, code);
+    });
+  }
+
+  it('after a decline, "Try again" starts a new attempt that can succeed', async () => {
+    const p = await createPayment('E2E-RETRY');
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await payWithCard(page, '9900518572831942');
+      await page.getByRole('link', { name: 'Try again' }).click();
+      await payWithCard(page, '9900004810225098');
+      await page.waitForURL(/\/shop\/thanks\?/);
+    } finally {
+      await page.close();
+    }
+    const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
+    assert.equal(payment.status, 'paid');
+    assert.deepEqual(payment.attempts.map((a: { status: string; error_code: string | null }) => [a.status, a.error_code]), [['failed', '20'], ['captured', null]]);
+    const events = await settledEvents(p.id, 'payment.paid');
+    assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.attempt_failed', 'payment.paid']);
+  });
+});
+
+describe('3-D Secure', () => {
+  it('the 3-D Secure card asks for authentication; authorizing pays', async () => {
+    const p = await createPayment('E2E-3DS');
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await payWithCard(page, '9900009184214768');
+      await page.getByRole('button', { name: 'Authorize' }).click();
+      await page.waitForURL(/\/shop\/thanks\?/);
+    } finally {
+      await page.close();
+    }
+    assert.equal((await api('GET', `/v1/payments/${p.id}`)).body.status, 'paid');
+  });
+
+  it('failing authentication declines the attempt', async () => {
+    const p = await createPayment('E2E-3DS-FAIL');
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await payWithCard(page, '9900009184214768');
+      await page.getByRole('button', { name: 'Fail authentication' }).click();
+      await page.getByRole('alert').waitFor();
+    } finally {
+      await page.close();
+    }
+    const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
+    assert.equal(payment.status, 'pending');
+    assert.equal(payment.attempts[0].status, 'failed');
+  });
+});
+
+describe("NETOPIA's back office: credit in part, then in full", () => {
+  it('each credit sends an IPN; the payment becomes partially_refunded then refunded, with one event each', async () => {
+    const p = await createPayment('E2E-CREDIT', 10000);
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await payWithCard(page, '9900004810225098');
+      await page.waitForURL(/\/shop\/thanks\?/);
+    } finally {
+      await page.close();
+    }
+    const purchase = (await api('GET', `/v1/payments/${p.id}`)).body.attempts[0].processor_reference;
+    const credit = async (amount: string) => {
+      const r = await fetch(`${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: `amount=${amount}` });
+      assert.equal(r.status, 200, await r.clone().text());
+    };
+    await credit('30.00');
+    await eventually(async () => (await api('GET', `/v1/payments/${p.id}`)).body.status === 'partially_refunded');
+    await credit('70.00');
+    const done = await eventually(async () => {
+      const b = (await api('GET', `/v1/payments/${p.id}`)).body;
+      return b.status === 'refunded' && b;
+    });
+    assert.equal(done.amount_refunded, 10000);
+    const events = await settledEvents(p.id, 'payment.refunded');
+    await eventually(() => eventsOf(p.id).filter((e) => e.event.type === 'payment.refunded').length === 2);
+    assert.deepEqual(events.filter((e) => e.event.type === 'payment.refunded').length <= 2, true);
+    assert.deepEqual(eventsOf(p.id).map((e) => [e.event.type, e.event.data.amount_refunded]), [['payment.created', 0], ['payment.paid', 0], ['payment.refunded', 3000], ['payment.refunded', 10000]]);
+  });
+});
