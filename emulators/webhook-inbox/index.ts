@@ -34,7 +34,8 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
     scope.get<{ Params: { name: string }; Querystring: { secret?: string } }>('/sandbox/inbox/:name', { schema: { hide: true } }, async (request, reply) => {
       if (!NAME_RE.test(request.params.name)) return reply.code(404).send('no such inbox');
       const rows = await db.selectFrom('emu_webhook_inbox').selectAll().where('inbox', '=', request.params.name).orderBy('id', 'desc').limit(MAX_KEPT).execute();
-      const secret = request.query.secret;
+      // A + in an unencoded query string arrives as a space; base64 secrets contain +.
+      const secret = request.query.secret?.replace(/ /g, '+');
       const items = (rows as Array<{ id: number; received_at: Date; headers: Record<string, string>; body: string }>).map((r) => {
         const h = r.headers;
         const verified = secret ? verifyStandardWebhookSignature(secret, h['webhook-id'] ?? '', h['webhook-timestamp'] ?? '', r.body, h['webhook-signature'] ?? '') : null;

@@ -5,7 +5,7 @@ import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
 import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
-import { html, type Html } from './html.js';
+import { html, Html } from './html.js';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f7f6;color:#17212b;line-height:1.5}
 main{max-width:30rem;margin:3rem auto;background:#fff;padding:1.5rem 1.75rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
@@ -23,7 +23,7 @@ function page(reply: FastifyReply, title: string, body: Html, options: { nonce?:
     .type('text/html; charset=utf-8');
   const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
   return reply.send(
-    html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`.text,
+    html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${new Html(STYLE)}</style></head><body><main>${body}</main></body></html>`.text,
   );
 }
 
