@@ -2,7 +2,8 @@
  * The XML and encoding layer shared by every NETOPIA v1 document (request, IPN, merchant crc reply): a
  * hardened reader for untrusted input, a small builder, and PHP's `urlencode` codec. Pure functions, no I/O.
  */
-import { XMLBuilder, XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
+import { XMLBuilder } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 import { V1XmlError } from './errors.js';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
@@ -63,106 +64,6 @@ export interface XmlElement {
 // Characters XML 1.0 forbids, and unpaired UTF-16 surrogates (which cannot be encoded as UTF-8).
 const NON_XML_CHAR_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function isXmlCodePoint(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd
-    || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
-  ['lt', '<'], ['gt', '>'], ['amp', '&'], ['quot', '"'], ['apos', "'"],
-]);
-
-const REFERENCE_RE = /&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z_][A-Za-z0-9._-]*)?(;)?/g;
-
-function decodeReference(_match: string, body: string | undefined, semicolon: string | undefined): string {
-  if (body === undefined || semicolon === undefined) throw new V1XmlError('unescaped "&" in XML text');
-  if (body.startsWith('#')) {
-    const cp = body[1] === 'x' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    if (!isXmlCodePoint(cp)) throw new V1XmlError(`character reference &${body}; is not an XML character`);
-    return String.fromCodePoint(cp);
-  }
-  const value = PREDEFINED_ENTITIES.get(body);
-  if (value === undefined) throw new V1XmlError(`undefined entity &${body};`);
-  return value;
-}
-
-/**
- * fast-xml-parser's entity hook, restricted to XML's five predefined entities and character references.
- * DOCTYPE is refused before parsing already; refusing declared entities here too means no change in the
- * library's defaults can bring back entity expansion (billion laughs, external entities).
- */
-const strictEntityDecoder: EntityDecoderOptions = {
-  decode: (text) => (text.includes('&') ? text.replace(REFERENCE_RE, decodeReference) : text),
-  addInputEntities: () => {
-    throw new V1XmlError('entity declarations are not accepted');
-  },
-  setExternalEntities: () => {
-    throw new V1XmlError('external entities are not accepted');
-  },
-  // Stateless: nothing carries over between documents, and XML 1.1 would not change these rules.
-  reset: () => undefined,
-  setXmlVersion: () => undefined,
-};
-
-const parser = new XMLParser({
-  preserveOrder: true, // keeps text vs CDATA and repeated elements (items, params) in document order
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  cdataPropName: '#cdata',
-  parseTagValue: false, // ids and amounts stay text: "007", "12.30" must not become numbers
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  processEntities: true,
-  entityDecoder: strictEntityDecoder,
-  // Stops runaway nesting inside the parser; `toElement` enforces the exact limit (the library's
-  // counter lets one extra level through).
-  maxNestedTags: V1_XML_LIMITS.maxDepth,
-});
-
-type OrderedNode = Record<string, unknown>;
-
-function isNode(value: unknown): value is OrderedNode {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function cdataText(value: unknown): string {
-  return Array.isArray(value) ? value.map((part) => (isNode(part) ? String(part['#text'] ?? '') : '')).join('') : '';
-}
-
-function elementName(node: OrderedNode): string {
-  const name = Object.keys(node).find((key) => key !== ':@');
-  if (name === undefined) throw new V1XmlError('XML parser produced a node without a name');
-  return name;
-}
-
-function toElement(node: OrderedNode, depth: number, counter: { elements: number }): XmlElement {
-  if (depth > V1_XML_LIMITS.maxDepth) throw new V1XmlError(`XML nesting is deeper than ${V1_XML_LIMITS.maxDepth} levels`);
-  if (++counter.elements > V1_XML_LIMITS.maxElements) throw new V1XmlError(`XML has more than ${V1_XML_LIMITS.maxElements} elements`);
-  const name = elementName(node);
-  const attributes = new Map<string, string>();
-  const rawAttributes = node[':@'];
-  if (isNode(rawAttributes)) {
-    for (const [key, raw] of Object.entries(rawAttributes)) {
-      const value = String(raw);
-      if (Buffer.byteLength(value, 'utf8') > V1_XML_LIMITS.maxAttributeBytes) {
-        throw new V1XmlError(`attribute ${name}@${key} is longer than ${V1_XML_LIMITS.maxAttributeBytes} bytes`);
-      }
-      attributes.set(key, value);
-    }
-  }
-  const children: XmlElement[] = [];
-  const content: Array<{ cdata: boolean; text: string }> = [];
-  const items = node[name];
-  for (const item of Array.isArray(items) ? items : []) {
-    if (!isNode(item)) continue;
-    if ('#text' in item) content.push({ cdata: false, text: String(item['#text']) });
-    else if ('#cdata' in item) content.push({ cdata: true, text: cdataText(item['#cdata']) });
-    else children.push(toElement(item, depth + 1, counter));
-  }
-  return { name, attributes, children, content };
-}
-
 /**
  * Screens text that is about to be parsed. Markup declarations and processing instructions are refused
  * anywhere in the raw text, even inside CDATA or comments: no legitimate v1 document contains them
@@ -177,10 +78,23 @@ function screen(text: string): void {
   if (NON_XML_CHAR_RE.test(text)) throw new V1XmlError('text contains characters that XML does not allow');
 }
 
+interface MutableElement {
+  name: string;
+  attributes: Map<string, string>;
+  children: MutableElement[];
+  content: Array<{ cdata: boolean; text: string }>;
+}
+
 /**
  * Parses untrusted XML into its root element. Throws only V1XmlError: for input over
  * `V1_XML_LIMITS`, DOCTYPE/ENTITY declarations, processing instructions other than the leading XML
- * declaration, entities other than the five predefined ones, and anything not well-formed.
+ * declaration, entities other than the five predefined ones and character references, and anything not
+ * well-formed (mismatched or unclosed tags, several roots).
+ *
+ * saxes is a strict, streaming, non-validating parser: it enforces well-formedness itself and knows only
+ * the predefined entities, and streaming lets the depth, element and attribute limits stop a hostile
+ * document as soon as it crosses them. It is several times faster than building a tree first, which
+ * matters because every IPN goes through here.
  */
 export function parseXmlDocument(xml: string): XmlElement {
   if (typeof xml !== 'string') throw new V1XmlError('XML input must be a string');
@@ -190,23 +104,49 @@ export function parseXmlDocument(xml: string): XmlElement {
   }
   const text = xml.startsWith('\uFEFF') ? xml.slice(1) : xml;
   screen(text);
-  // The parser alone is lenient (mismatched or unclosed tags, several roots), hence the validator. It is
-  // marked deprecated in favour of a separate package; it is the one shipped with the parser we use.
-  const verdict = XMLValidator.validate(text);
-  if (verdict !== true) {
-    throw new V1XmlError(`not well-formed XML (line ${verdict.err.line}, column ${verdict.err.col}): ${verdict.err.msg}`);
-  }
-  let nodes: unknown;
+
+  const parser = new SaxesParser({ xmlns: false, position: false });
+  const stack: MutableElement[] = [];
+  let root: MutableElement | undefined;
+  let elements = 0;
+  parser.on('error', (e) => {
+    throw new V1XmlError(`not well-formed XML: ${e.message}`);
+  });
+  parser.on('opentag', (tag) => {
+    if (stack.length >= V1_XML_LIMITS.maxDepth) throw new V1XmlError(`XML nesting is deeper than ${V1_XML_LIMITS.maxDepth} levels`);
+    if (++elements > V1_XML_LIMITS.maxElements) throw new V1XmlError(`XML has more than ${V1_XML_LIMITS.maxElements} elements`);
+    const attributes = new Map<string, string>();
+    for (const [key, value] of Object.entries(tag.attributes as Record<string, string>)) {
+      if (Buffer.byteLength(value, 'utf8') > V1_XML_LIMITS.maxAttributeBytes) {
+        throw new V1XmlError(`attribute ${tag.name}@${key} is longer than ${V1_XML_LIMITS.maxAttributeBytes} bytes`);
+      }
+      attributes.set(key, value);
+    }
+    const element: MutableElement = { name: tag.name, attributes, children: [], content: [] };
+    const parent = stack[stack.length - 1];
+    if (parent) parent.children.push(element);
+    else root = element;
+    stack.push(element);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  parser.on('text', (t) => {
+    // Whitespace between elements is layout; text outside the root is refused by the parser itself.
+    const trimmed = t.trim();
+    if (trimmed && stack.length) stack[stack.length - 1]!.content.push({ cdata: false, text: trimmed });
+  });
+  parser.on('cdata', (t) => {
+    if (stack.length) stack[stack.length - 1]!.content.push({ cdata: true, text: t });
+  });
   try {
-    nodes = parser.parse(text);
+    parser.write(text).close();
   } catch (e) {
     if (e instanceof V1XmlError) throw e;
     throw new V1XmlError(`XML rejected: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // Checked here as well: the validator misses a second root element when it is self-closing.
-  const roots = Array.isArray(nodes) ? nodes.filter(isNode) : [];
-  if (roots.length !== 1) throw new V1XmlError(`not well-formed XML: ${roots.length} root elements`);
-  return toElement(roots[0]!, 1, { elements: 0 });
+  if (!root) throw new V1XmlError('not well-formed XML: no root element');
+  return root;
 }
 
 export function childElement(parent: XmlElement, name: string): XmlElement | undefined {
