@@ -1,3 +1,5 @@
+import { readConfig } from '../src/config.js';
+import { availableParallelism } from 'node:os';
 // One hub in its own process, configured from the environment, so the benchmark can measure it from outside
 // (HTTP load, RSS and CPU from /proc/<pid>) without the load generator sharing its event loop.
 //
@@ -94,6 +96,7 @@ try {
   const logLevel = process.env.BENCH_HUB_LOG_LEVEL ?? 'warn';
   hub = await startHub(
     {
+      ...readConfig({}),
       host: '127.0.0.1',
       port,
       publicUrl: `http://127.0.0.1:${port}`,
@@ -106,6 +109,10 @@ try {
       webhookRetryScale: 1,
       workerPollMs: 1000,
       dbPoolSize: Number(process.env.BENCH_HUB_POOL_SIZE ?? 10),
+      verifyThreads: Number(process.env.BENCH_HUB_VERIFY_THREADS ?? availableParallelism()),
+      // The load comes from one address and one key: measure the hub, not its throttle.
+      rateLimit: 0,
+      notifyRateLimit: 0,
     },
     { logger: createLogger(logLevel, process.stderr) },
   );

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Every setting the hub reads, from the environment (see the README's configuration reference). */
@@ -17,6 +18,12 @@ export interface HubConfig {
   webhookRetryScale: number;
   workerPollMs: number;
   dbPoolSize: number;
+  /** Threads that verify notifications (RSA, XML); 0 verifies on the main thread. */
+  verifyThreads: number;
+  /** Requests per second per API key on the native API, and per client address on pages; 0 turns it off. */
+  rateLimit: number;
+  /** Notifications per second per source address on the notification endpoints; 0 turns it off. */
+  notifyRateLimit: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -37,6 +44,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     webhookRetryScale: Number(env.INCASSO_WEBHOOK_RETRY_SCALE ?? 1),
     workerPollMs: Number(env.INCASSO_WORKER_POLL_MS ?? 1000),
     dbPoolSize: Number(env.INCASSO_DB_POOL_SIZE ?? 10),
+    verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
+    rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
+    notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
   };
 }
 

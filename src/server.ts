@@ -6,6 +6,7 @@ import { createLogger } from './observability/logger.js';
 import { Vault } from './security/vault.js';
 import type { HubContext } from './services/context.js';
 import { startWorker, type Worker } from './services/worker.js';
+import { VerifyPool } from './services/verify-pool.js';
 import { openStore, type Store } from './store/store.js';
 
 export interface RunningHub {
@@ -41,7 +42,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   }
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize }));
 
-  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger };
+  const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
+  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier };
   const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale });
   ctx.onOutboxWrite = () => worker.wake();
 
@@ -49,6 +51,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const app = await buildApp({
     ctx,
     adminKey,
+    rateLimits: { api: config.rateLimit, notify: config.notifyRateLimit },
     mountEmulators: config.emulators
       ? async (instance) => {
           // Loaded only when enabled, so a production deployment (INCASSO_EMULATORS=0) never loads emulator code.
@@ -77,6 +80,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       await worker.stop();
       for (const stop of stops) await stop();
       await app.close();
+      await verifier?.close();
       if (!options.store) await store.close();
     },
   };

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { HubContext } from '../services/context.js';
 import { httpDuration, httpRequests, registry } from '../observability/metrics.js';
@@ -20,6 +22,22 @@ export interface AppOptions {
   /** Mounts the processor emulators (server wiring only; production code never imports them). */
   mountEmulators?: (app: FastifyInstance) => Promise<void>;
   trustProxy?: boolean;
+  /** Requests per second: per API key on /v1 and per address on pages; per source address on /notify. 0 = off. */
+  rateLimits?: { api: number; notify: number };
+}
+
+/**
+ * Which bucket a request counts against: the API key (hashed, never kept in clear) on the native API, the
+ * client address on processor notifications and payment pages; emulators and docs are not limited.
+ */
+function rateLimitBucket(url: string, authorization: string | undefined, ip: string): { key: string; kind: 'api' | 'notify' } | null {
+  if (url.startsWith('/v1/')) {
+    const token = authorization ? createHash('sha256').update(authorization).digest('base64url').slice(0, 22) : `ip:${ip}`;
+    return { key: `api:${token}`, kind: 'api' };
+  }
+  if (url.startsWith('/notify/')) return { key: `notify:${ip}`, kind: 'notify' };
+  if (url.startsWith('/pay/')) return { key: `page:${ip}`, kind: 'api' };
+  return null;
 }
 
 const VERSION = '0.1.0';
@@ -47,6 +65,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  const limits = options.rateLimits ?? { api: 100, notify: 500 };
+  // Counters live in each process's memory: with several processes the limit is per process, which is
+  // fine for its purpose (keeping one client from starving the others), and nothing is lost with them.
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: 10_000,
+    keyGenerator: (request) => rateLimitBucket(request.url, request.headers.authorization, request.ip)?.key ?? 'unlimited',
+    allowList: (request) => {
+      const bucket = rateLimitBucket(request.url, request.headers.authorization, request.ip);
+      return bucket === null || (bucket.kind === 'api' ? limits.api : limits.notify) <= 0;
+    },
+    max: (request) => 10 * (rateLimitBucket(request.url, request.headers.authorization, request.ip)?.kind === 'notify' ? limits.notify : limits.api),
+  });
   app.addSchema(PartySchema);
   app.addSchema(Problem);
 

@@ -2,6 +2,7 @@ import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { connectorFor } from '../connectors/registry.js';
 import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment } from '../connectors/types.js';
+import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
@@ -20,6 +21,8 @@ export interface LoadedConnection {
   row: Connection;
   connector: Connector<any, any>;
   config: ConnectionConfig<any, any>;
+  /** The decrypted credentials as stored (JSON), for the verification threads. */
+  credentialsJson: Secret<string>;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -128,10 +131,11 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
   if (hit && hit.stamp === stamp) return hit.value;
   const connector = connectorFor(row.provider);
   if (!connector) throw new Error(`connection ${row.id} has unknown provider ${row.provider}`);
-  const credentials = connector.parseCredentials(JSON.parse(ctx.vault.decrypt(row.credentials_encrypted, `connection:${row.id}`)));
+  const credentialsJson = new Secret(ctx.vault.decrypt(row.credentials_encrypted, `connection:${row.id}`));
+  const credentials = connector.parseCredentials(JSON.parse(credentialsJson.reveal()));
   const settings = connector.parseSettings(row.settings);
   const endpoint = (settings as { endpoint?: string }).endpoint ?? connector.defaultEndpoint(row.environment as Environment, ctx.publicUrl);
-  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment: row.environment as Environment, endpoint } };
+  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment: row.environment as Environment, endpoint }, credentialsJson };
   if (loaded.size > 1000) loaded.clear();
   loaded.set(row.id, { stamp, value });
   return value;

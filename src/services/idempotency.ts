@@ -22,9 +22,10 @@ class AlreadyClaimed extends Error {}
 /**
  * Runs a creating request at most once per (merchant, Idempotency-Key), Stripe's way: the same key with the
  * same request returns the stored response; with another request it is refused (422). The key row is
- * inserted in the same transaction as the effect, so a concurrent duplicate waits on the unique key until the
- * first commits and then replays its response: one effect, whatever the timing. Errors are not stored, so a
- * corrected retry with the same key goes through.
+ * written with the response at the end of the transaction that makes the effect: a concurrent duplicate
+ * waits on the unique key until the first commits, then rolls its own work back and replays the stored
+ * response, so there is one effect whatever the timing, and the common case costs one statement. Errors
+ * are not stored, so a corrected retry with the same key goes through.
  */
 export async function runIdempotent(
   db: Db,
@@ -37,38 +38,24 @@ export async function runIdempotent(
     const result = await db.transaction().execute(effect);
     return { ...result, replayed: false };
   }
-  const replay = async (): Promise<StoredResponse | undefined> => {
-    const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', key).executeTakeFirst();
-    if (!row) return undefined;
-    if (row.request_hash !== hash) throw new UnprocessableError('this Idempotency-Key was already used with a different request');
-    return { status: row.response_status, body: row.response_body, replayed: true };
-  };
-  const existing = await replay();
-  if (existing) return existing;
   try {
     const result = await db.transaction().execute(async (trx) => {
+      const out = await effect(trx);
       const claimed = await trx
         .insertInto('idempotency_keys')
-        .values({ merchant_id: merchantId, key, request_hash: hash, response_status: 0, response_body: 'null' })
+        .values({ merchant_id: merchantId, key, request_hash: hash, response_status: out.status, response_body: JSON.stringify(out.body) })
         .onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing())
         .returning('key')
         .executeTakeFirst();
       if (!claimed) throw new AlreadyClaimed();
-      const out = await effect(trx);
-      await trx
-        .updateTable('idempotency_keys')
-        .set({ response_status: out.status, response_body: JSON.stringify(out.body) })
-        .where('merchant_id', '=', merchantId)
-        .where('key', '=', key)
-        .execute();
       return out;
     });
     return { ...result, replayed: false };
   } catch (e) {
     if (!(e instanceof AlreadyClaimed)) throw e;
-    const stored = await replay();
-    if (!stored) throw new UnprocessableError('a request with this Idempotency-Key is in progress; retry shortly');
-    return stored;
+    const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', key).executeTakeFirstOrThrow();
+    if (row.request_hash !== hash) throw new UnprocessableError('this Idempotency-Key was already used with a different request');
+    return { status: row.response_status, body: row.response_body, replayed: true };
   }
 }
 

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { transitionAttempt, transitionPayment, STATUS_EVENTS, type AttemptStatus, type EventType, type PaymentStatus } from '../core/transitions.js';
 import { connectorFor } from '../connectors/registry.js';
-import type { Connector, HttpReply, InboundNotification, VerifiedNotification } from '../connectors/types.js';
+import type { HttpReply, InboundNotification, VerifiedNotification } from '../connectors/types.js';
+import type { Connection, Notification, Payment, PaymentAttempt } from '../store/schema.js';
 import { notificationOutcomes } from '../observability/metrics.js';
 import type { HubContext } from './context.js';
 import { loadConnection } from './connections.js';
@@ -29,17 +31,29 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   if (!connector) throw new Error(`no connector ${provider}`);
   const count = (outcome: string) => notificationOutcomes.inc({ provider, outcome });
   const id = newId('ntf');
+  let row: Connection | undefined;
   try {
-    await ctx.db
-      .insertInto('notifications')
-      .values({ id, provider, connection_id: connectionId.slice(0, 64), remote_addr: n.remoteAddr ?? null, content_type: n.contentType?.slice(0, 200) ?? null, body: n.body, status: 'received' })
-      .execute();
+    // The raw bytes are stored, and the connection read, in one statement: the insert happens whatever
+    // the connection lookup finds.
+    const result = await sql<Connection>`
+      WITH stored AS (
+        INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status)
+        VALUES (${id}, ${provider}, ${connectionId.slice(0, 64)}, ${n.remoteAddr ?? null}, ${n.contentType?.slice(0, 200) ?? null}, ${n.body}, 'received')
+      )
+      SELECT * FROM connections WHERE id = ${connectionId} AND provider = ${provider}`.execute(ctx.db);
+    row = result.rows[0];
   } catch (e) {
     ctx.logger.error({ err: e, provider }, 'could not store an inbound notification; asking the processor to retry');
     count('error');
     return connector.replyToNotification({ kind: 'temporary_error', code: INBOX_ERRORS.storage, message: 'could not record the notification; please retry' });
   }
+  return processStored(ctx, provider, id, connectionId, row, n);
+}
 
+/** Verifies and applies a stored notification, and says what to answer the processor. */
+async function processStored(ctx: HubContext, provider: string, id: string, connectionId: string, row: Connection | undefined, n: InboundNotification): Promise<HttpReply> {
+  const connector = connectorFor(provider)!;
+  const count = (outcome: string) => notificationOutcomes.inc({ provider, outcome });
   const settle = async (status: string, fields: { error?: string; summary?: Record<string, unknown>; paymentId?: string }) => {
     await ctx.db
       .updateTable('notifications')
@@ -51,14 +65,13 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
 
   let verdict;
   try {
-    const row = await ctx.db.selectFrom('connections').selectAll().where('id', '=', connectionId).where('provider', '=', provider).executeTakeFirst();
     if (!row) {
       await settle('rejected', { error: 'unknown connection' });
       count('rejected');
       return connector.replyToNotification({ kind: 'permanent_error', code: INBOX_ERRORS.unknownConnection, message: 'unknown connection' });
     }
     const loaded = loadConnection(ctx, row);
-    verdict = connector.verifyNotification(loaded.config, n);
+    verdict = ctx.verifier ? await ctx.verifier.verify(loaded, loaded.credentialsJson.reveal(), n) : connector.verifyNotification(loaded.config, n);
   } catch (e) {
     // The row stays `received`: once the cause is fixed, the processor's retry (or an operator) replays it.
     ctx.logger.error({ err: e, notification: id }, 'notification could not be processed');
@@ -74,7 +87,7 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
 
   let result: Applied | Refused;
   try {
-    result = await applyVerified(ctx, connector, connectionId, id, verdict);
+    result = await applyVerified(ctx, connectionId, id, verdict);
   } catch (e) {
     ctx.logger.error({ err: e, notification: id }, 'could not apply a verified notification; asking the processor to retry');
     count('error');
@@ -90,73 +103,130 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   return connector.replyToNotification({ kind: 'recorded', verdict });
 }
 
-async function applyVerified(ctx: HubContext, connector: Connector, connectionId: string, notificationId: string, v: VerifiedNotification): Promise<Applied | Refused> {
+/** How long a stored notification may stay unprocessed before the worker processes it again. */
+export const STALE_NOTIFICATION_MS = 60_000;
+const REPROCESS_LEASE = '5 minutes';
+
+/**
+ * Processes notifications that were stored but never settled (the process died, or the database went away
+ * between storing and applying). The processor usually retries as well; whichever comes second is recorded as
+ * a duplicate. Claimed with SKIP LOCKED and a lease, so several processes share the work.
+ */
+export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): Promise<number> {
+  const claimed = await sql<Notification>`
+    UPDATE notifications SET status = 'reprocessing', processed_at = now()
+    WHERE id IN (
+      SELECT id FROM notifications
+      WHERE (status = 'received' AND received_at < now() - ${`${STALE_NOTIFICATION_MS} milliseconds`}::interval)
+         OR (status = 'reprocessing' AND processed_at < now() - ${REPROCESS_LEASE}::interval)
+      ORDER BY received_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(ctx.db);
+  for (const stored of claimed.rows) {
+    if (!connectorFor(stored.provider) || !stored.connection_id) continue;
+    const connection = await ctx.db.selectFrom('connections').selectAll().where('id', '=', stored.connection_id).where('provider', '=', stored.provider).executeTakeFirst();
+    await processStored(ctx, stored.provider, stored.id, stored.connection_id, connection, {
+      body: Buffer.from(stored.body),
+      contentType: stored.content_type ?? undefined,
+      headers: stored.content_type ? { 'content-type': stored.content_type } : {},
+    });
+    ctx.logger.info({ notification: stored.id }, 'reprocessed a stored notification');
+  }
+  return claimed.rows.length;
+}
+
+interface LockedAttempt {
+  attempt_id: string;
+  attempt_number: number;
+  attempt_provider: string;
+  attempt_created_at: Date;
+  attempt_status: string;
+  attempt_amount: number;
+  attempt_currency: string;
+  processor_reference: string | null;
+  action: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  pan_masked: string | null;
+  duplicate_of: string | null;
+}
+
+/**
+ * Checks a verified notification against the ledger and applies it. One transaction: the attempt and its
+ * payment (locked: this serializes every notification of one payment, across processes) and the duplicate
+ * check in one read; then the attempt, the payment and the inbox row in one write; then the outbox.
+ */
+async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, v: VerifiedNotification): Promise<Applied | Refused> {
   return ctx.db.transaction().execute(async (trx) => {
-    const attempt = await trx.selectFrom('payment_attempts').selectAll().where('id', '=', v.reference).executeTakeFirst();
-    if (!attempt) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
-    // The payment row lock serializes every notification of one payment, across processes.
-    const payment = await trx.selectFrom('payments').selectAll().where('id', '=', attempt.payment_id).forUpdate().executeTakeFirstOrThrow();
+    const found = await sql<Payment & LockedAttempt>`
+      SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status, a.amount AS attempt_amount, a.currency AS attempt_currency,
+        a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked,
+        (SELECT n.id FROM notifications n WHERE n.connection_id = ${connectionId} AND n.dedupe_key = ${v.dedupeKey} AND n.status = 'applied' LIMIT 1) AS duplicate_of
+      FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
+      WHERE a.id = ${v.reference}
+      FOR UPDATE OF p`.execute(trx);
+    const row = found.rows[0];
+    if (!row) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
+    const payment: Payment = row;
     if (payment.connection_id !== connectionId) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
-    if (v.expected.amount !== attempt.amount || v.expected.currency !== attempt.currency) {
-      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount} ${v.expected.currency}, the order is for ${attempt.amount} ${attempt.currency}`, paymentId: payment.id };
+    if (v.expected.amount !== row.attempt_amount || v.expected.currency !== row.attempt_currency) {
+      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
     }
-    const duplicate = await trx
-      .selectFrom('notifications')
-      .select('id')
-      .where('connection_id', '=', connectionId)
-      .where('dedupe_key', '=', v.dedupeKey)
-      .where('status', '=', 'applied')
-      .limit(1)
-      .executeTakeFirst();
-    const base = { payment_id: payment.id, attempt_id: attempt.id, dedupe_key: v.dedupeKey, summary: JSON.stringify(v.summary), processed_at: new Date() };
-    if (duplicate) {
-      await trx.updateTable('notifications').set({ ...base, status: 'duplicate', error: `same as ${duplicate.id}` }).where('id', '=', notificationId).execute();
+    const summary = JSON.stringify(v.summary);
+    const now = new Date();
+    if (row.duplicate_of) {
+      await trx
+        .updateTable('notifications')
+        .set({ payment_id: payment.id, attempt_id: row.attempt_id, dedupe_key: v.dedupeKey, summary, processed_at: now, status: 'duplicate', error: `same as ${row.duplicate_of}` })
+        .where('id', '=', notificationId)
+        .execute();
       return { status: 'duplicate', paymentId: payment.id };
     }
 
     const outcome = v.outcome;
-    const paymentChange = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
-    const attemptStatus = transitionAttempt(attempt.status as AttemptStatus, outcome, { total: paymentChange.state.amount_refunded, captured: paymentChange.state.amount_captured });
-    const now = new Date();
+    const change = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
+    const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, { total: change.state.amount_refunded, captured: change.state.amount_captured });
     const failure = outcome.kind === 'failed' || outcome.kind === 'operation_failed' ? outcome : null;
-    await trx
-      .updateTable('payment_attempts')
-      .set({
-        status: attemptStatus ?? attempt.status,
-        processor_reference: v.processorReference ?? attempt.processor_reference,
-        action: typeof v.summary.action === 'string' ? v.summary.action : attempt.action,
-        error_code: failure ? failure.code : attemptStatus && attemptStatus !== attempt.status ? null : attempt.error_code,
-        error_message: failure ? failure.message : attemptStatus && attemptStatus !== attempt.status ? null : attempt.error_message,
-        pan_masked: typeof v.summary.pan_masked === 'string' ? v.summary.pan_masked : attempt.pan_masked,
-        updated_at: now,
-      })
-      .where('id', '=', attempt.id)
-      .execute();
+    const attemptMoved = attemptStatus !== null && attemptStatus !== row.attempt_status;
+    const attempt = {
+      status: attemptStatus ?? row.attempt_status,
+      processor_reference: v.processorReference ?? row.processor_reference,
+      action: typeof v.summary.action === 'string' ? v.summary.action : row.action,
+      // A failure says why; a later success clears the previous reason.
+      error_code: failure ? failure.code : attemptMoved ? null : row.error_code,
+      error_message: failure ? failure.message : attemptMoved ? null : row.error_message,
+      pan_masked: typeof v.summary.pan_masked === 'string' ? v.summary.pan_masked : row.pan_masked,
+    };
+    const ignored = !change.changed && attemptStatus === null;
+    const s = change.state;
+    await sql`
+      WITH attempt AS (
+        UPDATE payment_attempts SET status = ${attempt.status}, processor_reference = ${attempt.processor_reference}, action = ${attempt.action},
+          error_code = ${attempt.error_code}, error_message = ${attempt.error_message}, pan_masked = ${attempt.pan_masked}, updated_at = ${now}
+        WHERE id = ${row.attempt_id}
+      ), payment AS (
+        UPDATE payments SET status = ${s.status}, amount_authorized = ${s.amount_authorized}, amount_captured = ${s.amount_captured},
+          amount_refunded = ${s.amount_refunded}, paid_late = ${s.paid_late}, updated_at = ${now}
+        WHERE id = ${payment.id} AND ${change.changed}
+      )
+      UPDATE notifications SET payment_id = ${payment.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${summary},
+        processed_at = ${now}, status = ${ignored ? 'ignored' : 'applied'}, error = ${ignored ? (change.ignoredReason ?? 'stale notification') : null}
+      WHERE id = ${notificationId}`.execute(trx);
 
-    let updated = payment;
-    if (paymentChange.changed) {
-      const s = paymentChange.state;
-      updated = await trx
-        .updateTable('payments')
-        .set({ status: s.status, amount_authorized: s.amount_authorized, amount_captured: s.amount_captured, amount_refunded: s.amount_refunded, paid_late: s.paid_late, updated_at: now })
-        .where('id', '=', payment.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const event = STATUS_EVENTS[s.status];
-      if (event && (s.status !== payment.status || s.amount_refunded !== payment.amount_refunded)) {
-        await emitEvent(trx, payment.merchant_id, event as EventType, payment.id, paymentSnapshot(ctx, updated));
-      }
+    const updated: Payment = change.changed ? { ...payment, ...s, updated_at: now } : payment;
+    const event = STATUS_EVENTS[s.status];
+    if (change.changed && event && (s.status !== payment.status || s.amount_refunded !== payment.amount_refunded)) {
+      await emitEvent(trx, payment.merchant_id, event as EventType, payment.id, paymentSnapshot(ctx, updated));
     }
-    if (outcome.kind === 'failed' && attemptStatus === 'failed' && attempt.status !== 'failed') {
-      const failedAttempt = await trx.selectFrom('payment_attempts').selectAll().where('id', '=', attempt.id).executeTakeFirstOrThrow();
+    if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
+      const failedAttempt: PaymentAttempt = {
+        id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
+        redirect: null, created_at: row.attempt_created_at, updated_at: now, ...attempt,
+      };
       await emitEvent(trx, payment.merchant_id, 'payment.attempt_failed', payment.id, { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) });
     }
-    const ignored = !paymentChange.changed && attemptStatus === null;
-    await trx
-      .updateTable('notifications')
-      .set({ ...base, status: ignored ? 'ignored' : 'applied', error: ignored ? (paymentChange.ignoredReason ?? 'stale notification') : null })
-      .where('id', '=', notificationId)
-      .execute();
     return { status: ignored ? 'ignored' : 'applied', paymentId: payment.id };
   });
 }

@@ -85,8 +85,8 @@ function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | 
   errors.throwIfAny();
 }
 
-/** Builds a new attempt (the processor hand-off for one try) and stores it. */
-async function startAttempt(ctx: HubContext, trx: Transaction<Database>, payment: Payment, loaded: LoadedConnection, number: number): Promise<PaymentAttempt> {
+/** A new attempt (the processor hand-off for one try): its row, with the redirect the connector built. */
+function newAttempt(ctx: HubContext, payment: Payment, loaded: LoadedConnection, number: number, now: Date): PaymentAttempt {
   const id = newId('att');
   const redirect = loaded.connector.createRedirect(loaded.config, {
     reference: id,
@@ -97,13 +97,17 @@ async function startAttempt(ctx: HubContext, trx: Transaction<Database>, payment
     shipping: (payment.shipping ?? undefined) as Party | undefined,
     metadata: payment.metadata,
     urls: { notify: `${ctx.publicUrl}/notify/${loaded.row.provider}/${loaded.row.id}`, return: `${paymentUrl(ctx, payment.id)}/return` },
-    now: new Date(),
+    now,
   });
-  return trx
-    .insertInto('payment_attempts')
-    .values({ id, payment_id: payment.id, number, provider: loaded.row.provider, status: 'created', amount: payment.amount, currency: payment.currency, redirect: JSON.stringify(redirect) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return {
+    id, payment_id: payment.id, number, provider: loaded.row.provider, status: 'created', amount: payment.amount, currency: payment.currency,
+    processor_reference: null, action: null, error_code: null, error_message: null, pan_masked: null,
+    redirect: redirect as unknown as Record<string, unknown>, created_at: now, updated_at: now,
+  };
+}
+
+function attemptValues(a: PaymentAttempt) {
+  return { id: a.id, payment_id: a.payment_id, number: a.number, provider: a.provider, status: a.status, amount: a.amount, currency: a.currency, redirect: JSON.stringify(a.redirect), created_at: a.created_at, updated_at: a.updated_at };
 }
 
 /** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
@@ -120,26 +124,42 @@ export async function createPayment(ctx: HubContext, trx: Transaction<Database>,
   }
   errors.throwIfAny();
   checkCreateInput(input, loaded);
-  const payment = await trx
-    .insertInto('payments')
-    .values({
-      id: newId('pay'),
-      merchant_id: merchantId,
-      connection_id: loaded!.row.id,
-      order_id: input.order_id,
-      amount: input.amount,
-      currency: input.currency,
-      description: input.description,
-      billing: JSON.stringify(input.billing),
-      shipping: input.shipping ? JSON.stringify(input.shipping) : null,
-      return_url: input.return_url ?? null,
-      expires_at: input.expires_at ? new Date(input.expires_at) : null,
-      metadata: JSON.stringify(input.metadata ?? {}),
-      status: 'pending',
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const attempt = await startAttempt(ctx, trx, payment, loaded!, 1);
+  const now = new Date();
+  const payment: Payment = {
+    id: newId('pay'),
+    merchant_id: merchantId,
+    connection_id: loaded!.row.id,
+    order_id: input.order_id,
+    amount: input.amount,
+    currency: input.currency,
+    description: input.description,
+    billing: input.billing as unknown as Record<string, unknown>,
+    shipping: (input.shipping ?? null) as Record<string, unknown> | null,
+    return_url: input.return_url ?? null,
+    expires_at: input.expires_at ? new Date(input.expires_at) : null,
+    metadata: input.metadata ?? {},
+    status: 'pending',
+    amount_authorized: 0,
+    amount_captured: 0,
+    amount_refunded: 0,
+    paid_late: false,
+    created_at: now,
+    updated_at: now,
+  };
+  const attempt = newAttempt(ctx, payment, loaded!, 1, now);
+  // The payment and its first attempt in one statement (the attempt's foreign key is checked at its end).
+  await trx
+    .with('payment', (db) =>
+      db.insertInto('payments').values({
+        ...payment,
+        billing: JSON.stringify(payment.billing),
+        shipping: payment.shipping ? JSON.stringify(payment.shipping) : null,
+        metadata: JSON.stringify(payment.metadata),
+      }),
+    )
+    .insertInto('payment_attempts')
+    .values(attemptValues(attempt))
+    .execute();
   await emitEvent(trx, merchantId, 'payment.created', payment.id, paymentSnapshot(ctx, payment));
   return { ...paymentSnapshot(ctx, payment), attempts: [presentAttempt(attempt)], notifications: [] };
 }
@@ -214,7 +234,8 @@ export async function openPaymentPage(ctx: HubContext, paymentId: string): Promi
     if (last && last.status === 'created') return { kind: 'redirect', payment, attempt: last };
     const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
     if (connection.status !== 'active') return { kind: 'status', payment, status, lastAttempt: last };
-    const attempt = await startAttempt(ctx, trx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1);
+    const attempt = newAttempt(ctx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1, new Date());
+    await trx.insertInto('payment_attempts').values(attemptValues(attempt)).execute();
     return { kind: 'redirect', payment, attempt };
   });
 }

@@ -93,60 +93,74 @@ export async function updateWebhookEndpoint(db: Db, merchantId: string, id: stri
 }
 
 /**
- * Records an event and queues one delivery per subscribed endpoint. Must run inside the transaction that
- * makes the state change, so that the event exists if and only if the change does.
+ * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
+ * transaction that makes the state change, so that the event exists if and only if the change does.
+ * Returns how many deliveries were queued.
  */
-export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<string> {
+export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<number> {
   const id = newId('evt');
   const now = new Date();
   const payload = JSON.stringify({ id, type, timestamp: now.toISOString(), data });
-  await trx.insertInto('events').values({ id, merchant_id: merchantId, type, payment_id: paymentId, payload, created_at: now }).execute();
-  const endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'events']).where('merchant_id', '=', merchantId).where('status', '=', 'active').execute();
-  const subscribed = endpoints.filter((e) => e.events.includes('*') || e.events.includes(type));
-  if (subscribed.length) {
-    await trx
-      .insertInto('webhook_deliveries')
-      .values(subscribed.map((e) => ({ id: newId('whd'), event_id: id, endpoint_id: e.id, merchant_id: merchantId, status: 'pending', next_attempt_at: now })))
-      .execute();
-  }
-  return id;
+  // Delivery ids keep the event's time prefix, so they sort like the events they carry.
+  const result = await sql`
+    WITH event AS (
+      INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
+      VALUES (${id}, ${merchantId}, ${type}, ${paymentId}, ${payload}, ${now})
+      RETURNING id
+    )
+    INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
+    SELECT 'whd_' || substr(event.id, 5, 10) || substr(md5(random()::text || e.id), 1, 16), event.id, e.id, ${merchantId}, 'pending', ${now}
+    FROM event JOIN webhook_endpoints e ON e.merchant_id = ${merchantId} AND e.status = 'active' AND (e.events ? '*' OR e.events ? ${type})`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
 }
 
-/** Claims due deliveries with a lease; `SKIP LOCKED` lets several hub processes share the queue. */
-async function claimDue(db: Db, limit: number): Promise<WebhookDelivery[]> {
-  const result = await sql<WebhookDelivery>`
-    UPDATE webhook_deliveries SET locked_until = now() + ${`${LEASE_MS} milliseconds`}::interval
-    WHERE id IN (
-      SELECT id FROM webhook_deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-      ORDER BY next_attempt_at, id
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
+interface DueDelivery extends WebhookDelivery {
+  url: string;
+  secret_encrypted: string;
+  payload: string;
+  event_created_at: Date;
+}
+
+/**
+ * Claims due deliveries with a lease, together with what sending them needs, in one statement;
+ * `SKIP LOCKED` lets several hub processes share the queue.
+ */
+async function claimDue(db: Db, limit: number): Promise<DueDelivery[]> {
+  const result = await sql<DueDelivery>`
+    WITH claimed AS (
+      UPDATE webhook_deliveries SET locked_until = now() + ${`${LEASE_MS} milliseconds`}::interval
+      WHERE id IN (
+        SELECT id FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY next_attempt_at, id
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING *
     )
-    RETURNING *`.execute(db);
+    SELECT claimed.*, e.url, e.secret_encrypted, ev.payload, ev.created_at AS event_created_at
+    FROM claimed JOIN webhook_endpoints e ON e.id = claimed.endpoint_id JOIN events ev ON ev.id = claimed.event_id`.execute(db);
   return result.rows;
 }
 
-async function deliverOne(ctx: HubContext, delivery: WebhookDelivery, options: WebhookOptions): Promise<void> {
-  const endpoint = await ctx.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirstOrThrow();
-  const event = await ctx.db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirstOrThrow();
-  const secret = ctx.vault.decrypt(endpoint.secret_encrypted, `webhook_endpoint:${endpoint.id}`);
+async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: WebhookOptions): Promise<void> {
+  const secret = ctx.vault.decrypt(delivery.secret_encrypted, `webhook_endpoint:${delivery.endpoint_id}`);
   const timestamp = Math.floor(Date.now() / 1000);
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = null;
   let responseBody: string | null = null;
   try {
-    const response = await (ctx.fetch ?? fetch)(endpoint.url, {
+    const response = await (ctx.fetch ?? fetch)(delivery.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'user-agent': 'incasso-webhooks/1',
-        'webhook-id': event.id,
+        'webhook-id': delivery.event_id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(secret, event.id, timestamp, event.payload),
+        'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, delivery.payload),
       },
-      body: event.payload,
+      body: delivery.payload,
       redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
@@ -159,24 +173,18 @@ async function deliverOne(ctx: HubContext, delivery: WebhookDelivery, options: W
   const attempts = delivery.attempts + 1;
   const delay = ok ? null : retryDelayMs(attempts, options.retryScale);
   if (!ok && error === null) error = `HTTP ${statusCode}`;
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx.insertInto('webhook_delivery_attempts').values({ delivery_id: delivery.id, status_code: statusCode, duration_ms: Date.now() - started, error, response_body: responseBody }).execute();
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        attempts,
-        status: ok ? 'succeeded' : delay === null ? 'failed' : 'pending',
-        next_attempt_at: new Date(Date.now() + (delay ?? 0)),
-        locked_until: null,
-        last_status_code: statusCode,
-        last_error: ok ? null : error,
-        delivered_at: ok ? new Date() : null,
-      })
-      .where('id', '=', delivery.id)
-      .execute();
-  });
+  const status = ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
+  // The attempt log and the delivery's new state in one statement (atomic on its own).
+  await sql`
+    WITH logged AS (
+      INSERT INTO webhook_delivery_attempts (delivery_id, status_code, duration_ms, error, response_body)
+      VALUES (${delivery.id}, ${statusCode}, ${Date.now() - started}, ${error}, ${responseBody})
+    )
+    UPDATE webhook_deliveries SET attempts = ${attempts}, status = ${status}, next_attempt_at = ${new Date(Date.now() + (delay ?? 0))},
+      locked_until = NULL, last_status_code = ${statusCode}, last_error = ${ok ? null : error}, delivered_at = ${ok ? new Date() : null}
+    WHERE id = ${delivery.id}`.execute(ctx.db);
   webhookDeliveries.inc({ result: ok ? 'succeeded' : 'failed' });
-  if (ok) webhookDeliveryLag.observe((Date.now() - new Date(event.created_at).getTime()) / 1000);
+  if (ok) webhookDeliveryLag.observe((Date.now() - new Date(delivery.event_created_at).getTime()) / 1000);
 }
 
 /** Delivers what is due now; returns how many deliveries were attempted. */

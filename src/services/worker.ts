@@ -2,6 +2,7 @@ import type { HubContext } from './context.js';
 import { deliverDueWebhooks, type WebhookOptions } from './webhooks.js';
 import { expireDuePayments } from './payments.js';
 import { purgeExpiredIdempotencyKeys } from './idempotency.js';
+import { reprocessStaleNotifications } from './notifications.js';
 
 export interface WorkerOptions extends WebhookOptions {
   /** How often the queues are polled when nothing wakes the worker (default 1000 ms). */
@@ -15,7 +16,8 @@ export interface Worker {
 }
 
 /**
- * The background loop of one hub process: webhook deliveries, payment expiry and idempotency-key expiry. Its
+ * The background loop of one hub process: webhook deliveries, payment expiry, stale notifications and
+ * idempotency-key expiry. Its
  * state lives in the database, so any number of processes can run it side by side and a killed process loses
  * nothing (leases expire and another pass picks the work up).
  */
@@ -31,10 +33,11 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
   const pass = async () => {
     try {
       while (!stopped && (await deliverDueWebhooks(ctx, options)) > 0);
-      // Wake-ups come after every commit that queued a webhook; expiry only needs the poll's pace.
+      // Wake-ups come after every commit that queued a webhook; the janitors only need the poll's pace.
       if (!stopped && Date.now() - lastExpiry >= pollMs) {
         lastExpiry = Date.now();
         await expireDuePayments(ctx);
+        await reprocessStaleNotifications(ctx);
       }
       if (!stopped && Date.now() - lastPurge > 3_600_000) {
         lastPurge = Date.now();

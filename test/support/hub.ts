@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.js';
 import { startHub, type RunningHub } from '../../src/server.js';
+import { readConfig } from '../../src/config.js';
 import { openTestStore } from './store.js';
 
 export async function freePort(): Promise<number> {
@@ -23,7 +24,7 @@ export interface TestHub extends RunningHub {
 }
 
 /** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
-export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number } = {}): Promise<TestHub> {
+export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number } = {}): Promise<TestHub> {
   const port = await freePort();
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -44,6 +45,8 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
   const store = await openTestStore();
   const hub = await startHub(
     {
+      // Defaults for everything else, as an empty environment gives them; then what a test needs.
+      ...readConfig({}),
       host: '127.0.0.1',
       port,
       publicUrl: `http://127.0.0.1:${port}`,
@@ -55,6 +58,9 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
       webhookRetryScale: options.webhookRetryScale ?? 0.0002,
       workerPollMs: 50,
       dbPoolSize: 5,
+      verifyThreads: options.verifyThreads ?? 1,
+      rateLimit: options.rateLimit ?? 0,
+      notifyRateLimit: options.notifyRateLimit ?? 0,
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );

@@ -19,12 +19,14 @@ export async function notifyRoutes(app: FastifyInstance, opts: { ctx: HubContext
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const provider = (request.params as { provider?: string }).provider ?? '';
     const connector = connectorFor(provider) ?? CONNECTORS['netopia-v1']!;
-    const permanent = (error.statusCode ?? 500) < 500;
+    // Too many requests is temporary too: the processor retries later, which is what throttling wants.
+    const status = error.statusCode ?? 500;
+    const permanent = status < 500 && status !== 429;
     if (!permanent) request.log.error({ err: error }, 'notification endpoint failed');
     const out = connector.replyToNotification({
       kind: permanent ? 'permanent_error' : 'temporary_error',
       code: permanent ? INBOX_ERRORS.integrity : INBOX_ERRORS.internal,
-      message: permanent ? `bad request: ${error.message}` : 'temporary failure; please retry',
+      message: permanent ? `bad request: ${error.message}` : status === 429 ? 'too many notifications; please retry later' : 'temporary failure; please retry',
     });
     return reply.code(out.statusCode).type(out.contentType).send(out.body);
   });
