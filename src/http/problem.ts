@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldError } from '../core/validation.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../services/context.js';
+import { isDatabaseUnavailable } from '../store/store.js';
 
 /** RFC 9457 problem details, the native API's one error shape. */
 export function sendProblem(reply: FastifyReply, status: number, title: string, detail?: string, errors?: FieldError[]) {
@@ -58,6 +59,10 @@ export function apiErrorHandler(error: FastifyError, request: FastifyRequest, re
   if (error instanceof UnprocessableError) return sendProblem(reply, 422, 'Unprocessable request', error.message);
   if (error.validation) {
     return sendProblem(reply, 422, 'Validation failed', 'the request does not match the schema', fieldErrors(error.validation as AjvError[], error.validationContext));
+  }
+  if (isDatabaseUnavailable(error)) {
+    reply.header('retry-after', '5');
+    return sendProblem(reply, 503, 'Service unavailable', 'the database is not reachable right now; retry shortly');
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -59,3 +59,19 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   if (options.migrate !== false) await migrate(store.db);
   return store;
 }
+
+/**
+ * Whether an error means the database cannot be reached right now (as opposed to a bad query): connection
+ * refused or lost, the server shutting down, or no pooled connection within the timeout. Callers answer
+ * "try again later" for these.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
+  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+  const message = typeof err.message === 'string' ? err.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(message);
+}
