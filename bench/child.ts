@@ -10,6 +10,8 @@ export interface ServerChild {
   query<R = Record<string, unknown>>(text: string): Promise<R[]>;
   /** Statements the hub has sent to its database so far (hub only). */
   queryCount(): Promise<number>;
+  /** The child's `process.memoryUsage()` (hub only). */
+  memory(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ export async function startServer(script: string, env: Record<string, string>, l
   const ready = new Promise<{ url: string; pid: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start within ${readyTimeoutMs} ms`)), readyTimeoutMs);
     child.on('message', (raw) => {
-      const m = raw as { type: string; url?: string; pid?: number; id?: number; rows?: unknown[]; queries?: number; error?: string };
+      const m = raw as { type: string; url?: string; pid?: number; id?: number; rows?: unknown[]; queries?: number; memory?: NodeJS.MemoryUsage; error?: string };
       if (m.type === 'ready') {
         clearTimeout(timer);
         resolve({ url: m.url!, pid: m.pid! });
@@ -76,6 +78,10 @@ export async function startServer(script: string, env: Record<string, string>, l
         const p = pending.get(m.id);
         pending.delete(m.id);
         p?.resolve(m.queries ?? NaN);
+      } else if (m.type === 'mem' && m.id !== undefined) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        p?.resolve(m.memory);
       }
     });
     void exited.then((code) => {
@@ -108,6 +114,13 @@ export async function startServer(script: string, env: Record<string, string>, l
         const id = nextId++;
         pending.set(id, { resolve, reject });
         child.send({ type: 'stats', id });
+      });
+    },
+    memory() {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ type: 'mem', id });
       });
     },
     stop() {

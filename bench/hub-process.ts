@@ -8,8 +8,9 @@ import { availableParallelism } from 'node:os';
 //   BENCH_HUB_ADMIN_KEY, BENCH_HUB_MASTER_KEY, BENCH_HUB_POOL_SIZE, BENCH_HUB_LOG_LEVEL
 //
 // Talks to the parent over the IPC channel: sends {type:'ready', url, pid}; answers {type:'sql', id, text} with
-// {type:'sql', id, rows} (read-only checks after the load: counts of paid payments and so on) and
-// {type:'stats', id} with {type:'stats', id, queries} (statements sent to the database so far); on
+// {type:'sql', id, rows} (read-only checks after the load: counts of paid payments and so on),
+// {type:'stats', id} with {type:'stats', id, queries} (statements sent to the database so far) and {type:'mem', id}
+// with {type:'mem', id, memory} (process.memoryUsage(): V8 heap and external memory, for the soak); on
 // {type:'close'}, on SIGTERM/SIGINT, or when the parent goes away, closes the hub (store included) and exits.
 import { createServer } from 'node:net';
 import { sql } from 'kysely';
@@ -82,6 +83,8 @@ process.on('message', (raw) => {
     void shutdown(0);
   } else if (message.type === 'stats') {
     send({ type: 'stats', id: message.id, queries });
+  } else if (message.type === 'mem') {
+    send({ type: 'mem', id: message.id, memory: process.memoryUsage() });
   } else if (message.type === 'sql' && hub) {
     sql.raw(message.text ?? '')
       .execute(hub.store.db)

@@ -123,7 +123,8 @@ export interface LoadResult {
   histogram: Histogram;
 }
 
-function send(agent: http.Agent, base: URL, req: BenchRequest, timeoutMs: number): Promise<BenchReply> {
+/** One request on `agent`, the whole reply read. */
+export function send(agent: http.Agent, base: URL, req: BenchRequest, timeoutMs: number): Promise<BenchReply> {
   return new Promise((resolve, reject) => {
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
     const headers: Record<string, string | number> = { ...(req.headers ?? {}) };
