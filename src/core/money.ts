@@ -25,7 +25,7 @@ export function isKnownCurrency(code: string): boolean {
 }
 
 export function currencyExponent(code: string): number {
-  const e = CURRENCY_EXPONENTS[code];
+  const e = isKnownCurrency(code) ? CURRENCY_EXPONENTS[code] : undefined;
   if (e === undefined) throw new MoneyError(`unknown currency ${JSON.stringify(code)}`);
   return e;
 }

@@ -13,7 +13,8 @@ import { connectionRoutes } from './api/connections.js';
 import { paymentRoutes } from './api/payments.js';
 import { webhookRoutes } from './api/webhooks.js';
 import { PartySchema, Problem } from './api/schemas.js';
-import { notifyRoutes } from './compat/notify.js';
+import { notifyRoutes, sendNotifyError } from './compat/notify.js';
+import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
 
 export interface AppOptions {
@@ -50,8 +51,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-    // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too.
-    frameworkErrors: (error, _request, reply) => sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message),
+    // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too,
+    // except on notification endpoints, which always answer in the processor's protocol.
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith('/notify/')) return sendNotifyError(request.url, reply, error);
+      return sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message);
+    },
+    // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
+    maxParamLength: 1000,
   });
   const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
 
@@ -88,6 +95,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(apiErrorHandler);
+  app.addHook('preValidation', async (request) => {
+    if (request.url.startsWith('/v1/')) assertStorableText({ body: request.body, query: request.query, params: request.params });
+  });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`));
 
   await app.register(merchantRoutes, { ctx, auth });

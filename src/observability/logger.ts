@@ -31,6 +31,24 @@ export const REDACT_PATHS = [
   '*.cvv',
 ];
 
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  id?: string;
+  ip?: string;
+  hostname?: string;
+  headers?: Record<string, unknown>;
+  socket?: { remoteAddress?: string };
+}
+
+/**
+ * Requests are logged without their query string: links may carry secrets (the webhook inbox's `?secret=`,
+ * a processor's signed return parameters), and the path says what was asked.
+ */
+function serializeRequest(req: LoggedRequest) {
+  return { method: req.method, url: typeof req.url === 'string' ? req.url.split('?')[0] : undefined, remoteAddress: req.ip ?? req.socket?.remoteAddress };
+}
+
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'incasso' } }, destination);
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'incasso' }, serializers: { req: serializeRequest } }, destination);
 }

@@ -10,6 +10,10 @@ import { loadConnection } from './connections.js';
 import { paymentSnapshot, presentAttempt } from './payments.js';
 import { emitEvent } from './webhooks.js';
 
+function storableHeader(value: string | undefined): string | null {
+  return value === undefined ? null : value.slice(0, 200).replace(/[\u0000-\u001f\u007f-\uffff]/g, '?');
+}
+
 /** The hub's own reply codes for what happens after verification (storage and ledger checks). */
 export const INBOX_ERRORS = { storage: 0x300000f9, unknownConnection: 0x300000fa, unknownOrder: 0x300000f7, integrity: 0x300000f8, internal: 0x300000fb } as const;
 
@@ -32,15 +36,17 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   const count = (outcome: string) => notificationOutcomes.inc({ provider, outcome });
   const id = newId('ntf');
   let row: Connection | undefined;
+  // An id that cannot be one of ours (a NUL byte, say) is an unknown connection, not a storage failure.
+  const knownShape = /^[A-Za-z0-9_-]{1,64}$/.test(connectionId);
   try {
     // The raw bytes are stored, and the connection read, in one statement: the insert happens whatever
     // the connection lookup finds.
     const result = await sql<Connection>`
       WITH stored AS (
         INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status)
-        VALUES (${id}, ${provider}, ${connectionId.slice(0, 64)}, ${n.remoteAddr ?? null}, ${n.contentType?.slice(0, 200) ?? null}, ${n.body}, 'received')
+        VALUES (${id}, ${provider}, ${knownShape ? connectionId : null}, ${n.remoteAddr ?? null}, ${storableHeader(n.contentType)}, ${n.body}, 'received')
       )
-      SELECT * FROM connections WHERE id = ${connectionId} AND provider = ${provider}`.execute(ctx.db);
+      SELECT * FROM connections WHERE id = ${knownShape ? connectionId : null} AND provider = ${provider}`.execute(ctx.db);
     row = result.rows[0];
   } catch (e) {
     ctx.logger.error({ err: e, provider }, 'could not store an inbound notification; asking the processor to retry');
@@ -100,6 +106,7 @@ async function processStored(ctx: HubContext, provider: string, id: string, conn
     return connector.replyToNotification({ kind: 'permanent_error', code: result.code, message: result.reason });
   }
   if (result.status === 'applied') ctx.onOutboxWrite?.();
+  ctx.logger.debug({ notification: id, provider, outcome: result.status, payment: result.paymentId, kind: verdict.outcome.kind }, 'notification recorded');
   return connector.replyToNotification({ kind: 'recorded', verdict });
 }
 
@@ -125,9 +132,11 @@ export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): 
     )
     RETURNING *`.execute(ctx.db);
   for (const stored of claimed.rows) {
-    if (!connectorFor(stored.provider) || !stored.connection_id) continue;
-    const connection = await ctx.db.selectFrom('connections').selectAll().where('id', '=', stored.connection_id).where('provider', '=', stored.provider).executeTakeFirst();
-    await processStored(ctx, stored.provider, stored.id, stored.connection_id, connection, {
+    if (!connectorFor(stored.provider)) continue;
+    const connection = stored.connection_id
+      ? await ctx.db.selectFrom('connections').selectAll().where('id', '=', stored.connection_id).where('provider', '=', stored.provider).executeTakeFirst()
+      : undefined;
+    await processStored(ctx, stored.provider, stored.id, stored.connection_id ?? '', connection, {
       body: Buffer.from(stored.body),
       contentType: stored.content_type ?? undefined,
       headers: stored.content_type ? { 'content-type': stored.content_type } : {},

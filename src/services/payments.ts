@@ -161,6 +161,7 @@ export async function createPayment(ctx: HubContext, trx: Transaction<Database>,
     .values(attemptValues(attempt))
     .execute();
   await emitEvent(trx, merchantId, 'payment.created', payment.id, paymentSnapshot(ctx, payment));
+  ctx.logger.debug({ payment: payment.id, attempt: attempt.id, merchant: merchantId, amount: payment.amount, currency: payment.currency }, 'payment created');
   return { ...paymentSnapshot(ctx, payment), attempts: [presentAttempt(attempt)], notifications: [] };
 }
 
@@ -207,8 +208,20 @@ export async function listPayments(ctx: HubContext, merchantId: string, filter: 
     if (!conn) return { object: 'list' as const, data: [], has_more: false, next_cursor: null };
     q = q.where('connection_id', '=', conn.id);
   }
-  if (filter.created_gte) q = q.where('created_at', '>=', new Date(filter.created_gte));
-  if (filter.created_lte) q = q.where('created_at', '<=', new Date(filter.created_lte));
+  const errors = new FieldErrors();
+  const dateFilter = (name: 'created_gte' | 'created_lte'): Date | undefined => {
+    const text = filter[name];
+    if (!text) return undefined;
+    const d = new Date(text);
+    // Dates the schema's format accepts but a database cannot hold (year 0, a leap second) are refused here.
+    if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) errors.add(`querystring.${name}`, 'must be a date-time between years 1 and 9999');
+    return d;
+  };
+  const gte = dateFilter('created_gte');
+  const lte = dateFilter('created_lte');
+  errors.throwIfAny();
+  if (gte) q = q.where('created_at', '>=', gte);
+  if (lte) q = q.where('created_at', '<=', lte);
   if (filter.starting_after) q = q.where('id', '<', filter.starting_after);
   const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit);

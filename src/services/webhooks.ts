@@ -184,6 +184,7 @@ async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: Webho
       locked_until = NULL, last_status_code = ${statusCode}, last_error = ${ok ? null : error}, delivered_at = ${ok ? new Date() : null}
     WHERE id = ${delivery.id}`.execute(ctx.db);
   webhookDeliveries.inc({ result: ok ? 'succeeded' : 'failed' });
+  ctx.logger.debug({ delivery: delivery.id, event: delivery.event_id, attempt: attempts, status: statusCode, error, next: status }, 'webhook delivery attempted');
   if (ok) webhookDeliveryLag.observe((Date.now() - new Date(delivery.event_created_at).getTime()) / 1000);
 }
 

@@ -210,6 +210,11 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings> = {
       if (e instanceof MoneyError) return reject(V1_CONFIRM_ERRORS.invalidPostParameters, `unreadable amount: ${e.message}`);
       throw e;
     }
+    // NETOPIA never processes more than the order was for: anything else is not a NETOPIA notification.
+    const moved = 'amount' in outcome ? outcome.amount : 'totalRefunded' in outcome ? outcome.totalRefunded : 0;
+    if (!Number.isSafeInteger(moved) || moved < 0 || moved > invoiceMinor) {
+      return reject(V1_CONFIRM_ERRORS.integrity, `processed_amount ${ipn.mobilpay.processed_amount} exceeds the order (original_amount ${ipn.mobilpay.original_amount})`);
+    }
     const m = ipn.mobilpay;
     return {
       ok: true,

@@ -6,7 +6,8 @@ import { CreateConnectionBody, IdParams, UpdateConnectionBody } from './schemas.
 
 export async function connectionRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx } = opts;
-  app.addHook('preHandler', requireMerchant(opts.auth));
+  // Authentication runs first (onRequest), so a stranger never learns anything from validation errors.
+  app.addHook('onRequest', requireMerchant(opts.auth));
   const tags = ['connections'];
 
   app.post<{ Body: ConnectionInput }>('/v1/connections', { schema: { tags, summary: "Connect a processor account (credentials are encrypted at rest and never returned; environment 'emulator' provisions a sandbox account on the built-in emulator)", body: CreateConnectionBody } }, async (request, reply) => {

@@ -14,7 +14,8 @@ const present = (m: { id: string; name: string; api_key_prefix: string; created_
 
 export async function merchantRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx, auth } = opts;
-  const admin = { preHandler: requireAdmin(auth) };
+  // Authentication runs first (onRequest), so a stranger never learns anything from validation errors.
+  const admin = { onRequest: requireAdmin(auth) };
 
   app.post<{ Body: { name: string } }>('/v1/merchants', { ...admin, schema: { tags: ['operator'], summary: 'Create a merchant and its API key (shown once)', body: CreateMerchantBody } }, async (request, reply) => {
     const { merchant, apiKey } = await createMerchant(ctx.db, request.body.name);
@@ -29,5 +30,5 @@ export async function merchantRoutes(app: FastifyInstance, opts: { ctx: HubConte
     return { id: request.params.id, api_key: key };
   });
 
-  app.get('/v1/merchant', { preHandler: requireMerchant(auth), schema: { tags: ['merchant'], summary: 'The merchant the key belongs to' } }, async (request) => present(request.merchant!));
+  app.get('/v1/merchant', { onRequest: requireMerchant(auth), schema: { tags: ['merchant'], summary: 'The merchant the key belongs to' } }, async (request) => present(request.merchant!));
 }

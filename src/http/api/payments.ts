@@ -12,7 +12,8 @@ const IdempotencyHeaders = Type.Object({
 
 export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx } = opts;
-  app.addHook('preHandler', requireMerchant(opts.auth));
+  // Authentication runs first (onRequest), so a stranger never learns anything from validation errors.
+  app.addHook('onRequest', requireMerchant(opts.auth));
   const tags = ['payments'];
 
   app.post<{ Body: CreatePaymentBody; Headers: { 'idempotency-key'?: string } }>(

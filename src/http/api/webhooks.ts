@@ -24,7 +24,8 @@ const presentDelivery = (d: WebhookDelivery) => ({
 
 export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx } = opts;
-  app.addHook('preHandler', requireMerchant(opts.auth));
+  // Authentication runs first (onRequest), so a stranger never learns anything from validation errors.
+  app.addHook('onRequest', requireMerchant(opts.auth));
   const tags = ['webhooks'];
 
   app.post<{ Body: { url: string; events?: string[] } }>('/v1/webhook-endpoints', { schema: { tags, summary: 'Subscribe a URL to events; the signing secret is returned once', body: CreateWebhookEndpointBody } }, async (request, reply) => {

@@ -57,7 +57,11 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
   const { ctx } = opts;
   const notFound = (reply: FastifyReply) => page(reply, 'Payment not found', html`<h1>Payment not found</h1><p>This payment link is not valid. Please check the link you received.</p>`, { status: 404 });
 
+  // Anything that is not shaped like a payment id is not one of ours (and a NUL byte cannot even be looked up).
+  const plausibleId = (id: string) => /^[A-Za-z0-9_]{1,64}$/.test(id);
+
   app.get<{ Params: { id: string } }>('/pay/:id', { schema: { hide: true } }, async (request, reply) => {
+    if (!plausibleId(request.params.id)) return notFound(reply);
     let view;
     try {
       view = await openPaymentPage(ctx, request.params.id);
@@ -85,6 +89,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
   });
 
   app.get<{ Params: { id: string } }>('/pay/:id/return', { schema: { hide: true } }, async (request, reply) => {
+    if (!plausibleId(request.params.id)) return notFound(reply);
     let payment: Payment;
     try {
       payment = await getPaymentRow(ctx.db, null, request.params.id);
