@@ -58,7 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message);
     },
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
   });
   const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
 

@@ -159,20 +159,18 @@ interface LockedAttempt {
   error_code: string | null;
   error_message: string | null;
   pan_masked: string | null;
-  duplicate_of: string | null;
 }
 
 /**
  * Checks a verified notification against the ledger and applies it. One transaction: the attempt and its
- * payment (locked: this serializes every notification of one payment, across processes) and the duplicate
- * check in one read; then the attempt, the payment and the inbox row in one write; then the outbox.
+ * payment (locked: this serializes every notification of one payment, across processes), the duplicate
+ * check, then the attempt, the payment and the inbox row in one write, then the outbox.
  */
 async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, v: VerifiedNotification): Promise<Applied | Refused> {
   return ctx.db.transaction().execute(async (trx) => {
     const found = await sql<Payment & LockedAttempt>`
-      SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status, a.amount AS attempt_amount, a.currency AS attempt_currency,
-        a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked,
-        (SELECT n.id FROM notifications n WHERE n.connection_id = ${connectionId} AND n.dedupe_key = ${v.dedupeKey} AND n.status = 'applied' LIMIT 1) AS duplicate_of
+      SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status,
+        a.amount AS attempt_amount, a.currency AS attempt_currency, a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked
       FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
       WHERE a.id = ${v.reference}
       FOR UPDATE OF p`.execute(trx);
@@ -183,12 +181,22 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
     if (v.expected.amount !== row.attempt_amount || v.expected.currency !== row.attempt_currency) {
       return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
     }
+    // A statement of its own, after the lock: its snapshot then sees what the previous holder committed
+    // (a subquery of the locking SELECT would still read the snapshot taken before waiting).
+    const duplicate = await trx
+      .selectFrom('notifications')
+      .select('id')
+      .where('connection_id', '=', connectionId)
+      .where('dedupe_key', '=', v.dedupeKey)
+      .where('status', '=', 'applied')
+      .limit(1)
+      .executeTakeFirst();
     const summary = JSON.stringify(v.summary);
     const now = new Date();
-    if (row.duplicate_of) {
+    if (duplicate) {
       await trx
         .updateTable('notifications')
-        .set({ payment_id: payment.id, attempt_id: row.attempt_id, dedupe_key: v.dedupeKey, summary, processed_at: now, status: 'duplicate', error: `same as ${row.duplicate_of}` })
+        .set({ payment_id: payment.id, attempt_id: row.attempt_id, dedupe_key: v.dedupeKey, summary, processed_at: now, status: 'duplicate', error: `same as ${duplicate.id}` })
         .where('id', '=', notificationId)
         .execute();
       return { status: 'duplicate', paymentId: payment.id };

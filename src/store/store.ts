@@ -40,8 +40,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       options: schema ? `-c search_path=${schema}` : undefined,
       connectionTimeoutMillis: 5000,
     });
-    // An idle client that loses its server connection emits 'error'; the pool replaces it.
+    // A client that loses its server connection emits 'error': idle ones through the pool, checked-out ones on
+    // themselves. Without a listener either would crash the process; the query in flight fails on its own
+    // and the pool replaces the client.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     if (schema) {
       const c = await pool.connect();
       try { await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`); } finally { c.release(); }

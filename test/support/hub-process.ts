@@ -19,6 +19,19 @@ process.once('exit', () => {
 });
 
 /**
+ * This process's environment without anything the hub reads as configuration (HOST, PORT, DATABASE_URL,
+ * LOG_LEVEL, INCASSO_*), so a developer's shell settings never leak into a test hub.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'HOST' || k === 'PORT' || k === 'DATABASE_URL' || k === 'LOG_LEVEL' || k === 'NODE_OPTIONS' || k.startsWith('INCASSO_')) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/**
  * A port that is free now and lies below Linux's ephemeral range (32768-60999), so no outgoing connection of
  * another test takes it while the hub that owns it is down between a kill and a restart.
  */
@@ -88,7 +101,7 @@ export class HubProcess {
       level = 60;
     }
     if (level >= 50 && this.errorLines.length < 2000) this.errorLines.push(line);
-    if (this.options.echo) process.stderr.write(`  [${this.label}] ${line}\n`);
+    if (this.options.echo ?? process.env.INCASSO_RESILIENCE_ECHO === '1') process.stderr.write(`  [${this.label}] ${line}\n`);
   }
 
   /** Starts a process and resolves once it listens; rejects (with its last lines) if it exits or hangs first. */
@@ -96,7 +109,7 @@ export class HubProcess {
     if (this.running) throw new Error(`${this.label} is already running`);
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD_SCRIPT], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, NODE_OPTIONS: '', ...this.env },
+      env: { ...inheritedEnv(), ...this.env },
     });
     this.child = child;
     this.starts++;

@@ -18,8 +18,9 @@ export interface EmulatorOrderView {
     crc: string;
     status: 'pending' | 'delivered' | 'failed';
     attempts: number;
+    next_attempt_at: string | null;
     mobilpay: { processed_amount: string; original_amount: string; purchase: string };
-    log: Array<{ attempt: number; started_at: string; http_status: number | null; reply: string | null; outcome: string; error: string | null }>;
+    log: Array<{ attempt: number; started_at: string; duration_ms: number; http_status: number | null; reply: string | null; outcome: string; error: string | null }>;
   }>;
 }
 
