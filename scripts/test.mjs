@@ -77,7 +77,8 @@ async function runSuite(store, databaseUrl) {
   let passed = 0, failed = 0, skipped = 0;
   const stream = run({ files, concurrency: Number(process.env.INCASSO_TEST_CONCURRENCY ?? 2), timeout: 10 * 60_000 });
   stream.on('test:pass', (ev) => { if (ev.details?.type !== 'suite') { if (ev.skip || ev.todo) skipped++; else passed++; } });
-  stream.on('test:fail', (ev) => { if (ev.details?.type !== 'suite') failed++; });
+  // A failing todo test is a known gap, reported but not failing the run (node's own runner does the same).
+  stream.on('test:fail', (ev) => { if (ev.details?.type !== 'suite') { if (ev.todo) skipped++; else failed++; } });
   await new Promise((resolveDone, reject) => {
     const out = stream.compose(spec);
     out.on('data', (chunk) => process.stdout.write(chunk));

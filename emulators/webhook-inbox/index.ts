@@ -14,9 +14,11 @@ const MAX_KEPT = 200;
 
 export async function registerWebhookInbox(app: FastifyInstance, options: { db: Kysely<any> }): Promise<void> {
   const db = options.db;
-  await db.connection().execute(async (conn) => {
-    await sql`CREATE TABLE IF NOT EXISTS emu_webhook_inbox (id bigserial PRIMARY KEY, inbox text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), headers jsonb NOT NULL, body text NOT NULL)`.execute(conn);
-    await sql`CREATE INDEX IF NOT EXISTS emu_webhook_inbox_idx ON emu_webhook_inbox (inbox, id DESC)`.execute(conn);
+  // Several processes may start at once: CREATE TABLE IF NOT EXISTS alone races on the catalog.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${0x696e6278})`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS emu_webhook_inbox (id bigserial PRIMARY KEY, inbox text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), headers jsonb NOT NULL, body text NOT NULL)`.execute(trx);
+    await sql`CREATE INDEX IF NOT EXISTS emu_webhook_inbox_idx ON emu_webhook_inbox (inbox, id DESC)`.execute(trx);
   });
 
   await app.register(async (scope) => {

@@ -163,7 +163,8 @@ interface LockedAttempt {
 
 /**
  * Checks a verified notification against the ledger and applies it. One transaction: the attempt and its
- * payment (locked: this serializes every notification of one payment, across processes), the duplicate
+ * payment, both locked (this serializes every notification of one payment, across processes; locking the
+ * attempt too makes the statement re-read its latest version after waiting), the duplicate
  * check, then the attempt, the payment and the inbox row in one write, then the outbox.
  */
 async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, v: VerifiedNotification): Promise<Applied | Refused> {
@@ -173,7 +174,7 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
         a.amount AS attempt_amount, a.currency AS attempt_currency, a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked
       FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
       WHERE a.id = ${v.reference}
-      FOR UPDATE OF p`.execute(trx);
+      FOR UPDATE OF p, a`.execute(trx);
     const row = found.rows[0];
     if (!row) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
     const payment: Payment = row;

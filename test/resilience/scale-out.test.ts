@@ -1,7 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Fastify from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { ensureEmulatorSchema } from '../../emulators/netopia-v1/index.js';
+import { registerWebhookInbox } from '../../emulators/webhook-inbox/index.js';
+import { openStore } from '../../src/store/store.js';
 import { apiClient } from '../support/hub.js';
 import { forward, startBalancer, type Balancer, type BufferedRequest, type ProxiedResponse } from '../support/http-balancer.js';
 import { HubProcess, stablePort } from '../support/hub-process.js';
@@ -58,7 +62,8 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       return new Promise<ProxiedResponse>((release) => held.push({ request, release }));
     };
     const ports = await Promise.all(Array.from({ length: HUBS }, () => stablePort()));
-    hubs = ports.map((port, i) => new HubProcess(hubEnv({ port, publicUrl: balancer.url, database: { DATABASE_URL: schema.url } }), `hub-${i + 1}`));
+    // Production settings: the built-in emulators are off (their own concurrent start-up is tested below).
+    hubs = ports.map((port, i) => new HubProcess(hubEnv({ port, publicUrl: balancer.url, database: { DATABASE_URL: schema.url }, extra: { INCASSO_EMULATORS: '0' } }), `hub-${i + 1}`));
     // All three start at once on the empty database: migrations must be applied exactly once.
     await Promise.all(hubs.map((h) => h.start()));
     balancer.backends = hubs.map((h) => h.url);
@@ -102,6 +107,27 @@ describe('three hub processes on one database behind a round-robin balancer', { 
     assert.ok(rows.length > 0);
     assert.equal(new Set(rows.map((r) => r.id)).size, rows.length);
     assert.deepEqual(hubs.flatMap((h) => h.errorLines), [], 'no process logged an error while starting');
+  });
+
+  it('starts several processes together with the built-in emulators on (their tables are created once, without a race)', async () => {
+    // What every hub process with INCASSO_EMULATORS on (the default) runs at start, six at once, each on its own
+    // connection to a fresh schema, five times over: the NETOPIA emulator's tables and the webhook inbox's.
+    const failures: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const fresh = await createPgSchema('rs_scale_boot');
+      const stores = await Promise.all(Array.from({ length: 6 }, () => openStore({ databaseUrl: fresh.url, migrate: false, poolSize: 1 })));
+      try {
+        const results = await Promise.allSettled(stores.map(async (s) => {
+          await ensureEmulatorSchema(s.db);
+          await registerWebhookInbox(Fastify({ logger: false }), { db: s.db });
+        }));
+        for (const r of results) if (r.status === 'rejected') failures.push(`round ${round + 1}: ${(r.reason as Error).message}`);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await fresh.drop();
+      }
+    }
+    assert.deepEqual(failures, [], 'a process that loses this race fails to start ("hub failed to start: duplicate key value violates unique constraint pg_type_typname_nsp_index")');
   });
 
   it('serves any request from any process: created on 1, paid through the balancer, read on 3', async () => {
@@ -197,7 +223,7 @@ describe('three hub processes on one database behind a round-robin balancer', { 
   it('applies a capture and a credit of one order that reach different processes at the same moment', async () => {
     // NETOPIA's capture IPN is held back until the operator has credited the order; then both IPNs (each
     // to every process, twice) are released together.
-    const ROUNDS = 6;
+    const ROUNDS = 8;
     for (let round = 0; round < ROUNDS; round++) {
       ipnMode = 'hold';
       const created = await apiOf(round % HUBS)('POST', '/v1/payments', paymentInput(`SCALE-RACE-${round}`, 6000 + round, listener.shopUrl));
@@ -210,8 +236,12 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       const credit = emulator.operate(order.purchase, 'credit', '20.00');
       await retrying('credit IPN held', async () => assert.equal(held.length, 2), 10_000);
       ipnMode = 'forward';
-      const releasing = held.splice(0).map(async (h) => h.release(await fanOut(h.request)));
-      await Promise.all(releasing);
+      // Held in arrival order: [capture, credit]. Every other round the credit goes first and the capture a
+      // moment later, while the credit still holds the payment's lock.
+      const [capture, credit2] = held.splice(0);
+      const release = async (h: (typeof held)[number]) => h.release(await fanOut(h.request));
+      if (round % 2 === 0) await Promise.all([release(credit2!), sleep(3).then(() => release(capture!))]);
+      else await Promise.all([release(capture!), release(credit2!)]);
       await customer;
       assert.equal((await credit).status, 200);
     }
