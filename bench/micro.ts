@@ -38,7 +38,7 @@ export function microCosts(ipnBodies: string[] | undefined): MicroCosts | undefi
     if (!v.ok) throw new Error(`micro: IPN did not verify: ${v.reason}`);
   });
   const createRedirectUs = time(1000, (i) =>
-    netopiaV1.createRedirect(config, {
+    netopiaV1.createRedirect!(config, {
       reference: `att_${String(i).padStart(26, '0')}`,
       amount: 1000 + i,
       currency: 'RON',

@@ -18,6 +18,7 @@ export interface HubConfig {
   webhookRetryScale: number;
   workerPollMs: number;
   dbPoolSize: number;
+  dbQueryTimeoutMs: number;
   /** Threads that verify notifications (RSA, XML); 0 verifies on the main thread. */
   verifyThreads: number;
   /** Requests per second per API key on the native API, and per client address on pages; 0 turns it off. */
@@ -44,6 +45,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     webhookRetryScale: Number(env.INCASSO_WEBHOOK_RETRY_SCALE ?? 1),
     workerPollMs: Number(env.INCASSO_WORKER_POLL_MS ?? 1000),
     dbPoolSize: Number(env.INCASSO_DB_POOL_SIZE ?? 10),
+    dbQueryTimeoutMs: Number(env.INCASSO_DB_QUERY_TIMEOUT_MS ?? 10_000),
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),

@@ -40,10 +40,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     adminKey = file.value;
     if (file.created) options.announce?.(`Operator key (saved in ${file.path}, shown once): ${adminKey}`);
   }
-  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize }));
+  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs }));
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
-  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier };
+  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators };
   const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale });
   ctx.onOutboxWrite = () => worker.wake();
 

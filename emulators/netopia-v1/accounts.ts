@@ -15,7 +15,8 @@ export type Account = Selectable<EmuTables['emu_netopia_v1_accounts']>;
 const SIGNATURE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export const SIGNATURE_RE = /^[A-Z0-9]{4}(?:-[A-Z0-9]{4}){4}$/;
 
-function newSignature(): string {
+/** A POS signature as NETOPIA issues them, five groups of four (XXXX-XXXX-XXXX-XXXX-XXXX); API v2 uses the same. */
+export function newSignature(): string {
   const groups: string[] = [];
   for (let g = 0; g < 5; g++) {
     let group = '';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toDecimalString } from '../../src/core/money.js';
+import { attemptLogEntry } from '../shared/delivery-tables.js';
 import { ronText } from './amounts.js';
 import { flashMessage, orderListPage, orderPage } from './back-office-pages.js';
 import type { EmulatorContext } from './context.js';
@@ -70,16 +71,7 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
           attempts: d.attempts,
           next_attempt_at: d.status === 'pending' ? d.next_attempt_at : null,
           mobilpay: d.mobilpay,
-          log: d.log.map((a) => ({
-            attempt: a.attempt,
-            started_at: a.started_at,
-            duration_ms: a.duration_ms,
-            http_status: a.http_status,
-            reply: a.reply,
-            outcome: a.outcome,
-            error: a.error,
-            next_retry_at: a.next_retry_at,
-          })),
+          log: d.log.map(attemptLogEntry),
         })),
       };
     }

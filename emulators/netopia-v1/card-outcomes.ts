@@ -1,3 +1,5 @@
+import { cardNumberOf, isCardNumber, readExpiry } from '../shared/card-form.js';
+
 /**
  * NETOPIA's sandbox test cards (protocols/netopia.md §1.7): CVV 111, any expiry in the future. The PAN picks
  * the outcome; codes are NETOPIA's `<error code>` values.
@@ -53,13 +55,9 @@ export function validateCardForm(
   now: Date,
 ): { ok: true; card: CardInput } | { ok: false; errors: CardField[] } {
   const errors: CardField[] = [];
-  const pan = (form.card_number ?? '').replace(/[\s-]/g, '');
-  if (!/^\d{12,19}$/.test(pan)) errors.push('card_number');
-  const expiry = /^(\d{2})\s*\/\s*(\d{2})$/.exec((form.expiry ?? '').trim());
-  const month = expiry ? Number(expiry[1]) : 0;
-  const year = expiry ? 2000 + Number(expiry[2]) : 0;
-  const current = now.getUTCFullYear() * 12 + now.getUTCMonth();
-  if (!expiry || month < 1 || month > 12 || year * 12 + (month - 1) < current) errors.push('expiry');
+  const pan = cardNumberOf(form.card_number);
+  if (!isCardNumber(pan)) errors.push('card_number');
+  if (!readExpiry(form.expiry, now)) errors.push('expiry');
   const cvv = (form.cvv ?? '').trim();
   if (!/^\d{3}$/.test(cvv)) errors.push('cvv');
   return errors.length ? { ok: false, errors } : { ok: true, card: { pan, cvv } };

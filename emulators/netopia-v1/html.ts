@@ -1,4 +1,4 @@
-import { html, Html } from '../../src/http/pages/html.js';
+import { pageLayout } from '../shared/page-layout.js';
 
 export { escapeHtml, html, Html } from '../../src/http/pages/html.js';
 
@@ -19,14 +19,5 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 pre{white-space:pre-wrap;word-break:break-all;font-size:.8rem;background:#f4f6f8;padding:.4rem;margin:0}
 `;
 
-// Pages embed no scripts and load nothing; the policy makes that a guarantee rather than a habit.
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
-
 /** A complete page in the shared layout: a header that says this is the emulator, then `body`. */
-export function layout(options: { title: string; lang?: string; body: Html }): string {
-  return `<!doctype html>${html`<html lang="${options.lang ?? 'en'}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title} · NETOPIA emulator</title><style>${new Html(STYLE)}</style></head>
-<body><header><strong>NETOPIA Payments emulator</strong><span>sandbox · not a real payment processor</span></header>
-<main>${options.body}</main></body></html>`.text}`;
-}
+export const layout = pageLayout({ style: STYLE, titleSuffix: 'NETOPIA emulator', brand: 'NETOPIA Payments emulator', tagline: 'sandbox · not a real payment processor' });

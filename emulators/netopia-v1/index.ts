@@ -4,12 +4,13 @@ import { registerAccountRoutes } from './accounts.js';
 import { registerBackOffice } from './back-office.js';
 import { registerCardPage } from './card-page.js';
 import type { EmulatorContext } from './context.js';
-import { CONTENT_SECURITY_POLICY } from './html.js';
 import { IpnSender } from './ipn-sender.js';
 import { registerPaymentEndpoint } from './payment-endpoint.js';
 import { loadOrCreatePlatformKey } from './platform-key.js';
 import { problemPage, wantsJson } from './replies.js';
 import { ensureEmulatorSchema, type EmuDb } from './schema.js';
+import type { DoublingRetryOptions } from '../shared/delivery-worker.js';
+import { doublingRetryOptions, failureStatus, guardEmulatorScope, mountPrefix, mountUrl, parseFormsAsRecords } from '../shared/scope.js';
 
 /**
  * NETOPIA API v1 emulator: the processor's side of mobilPay card payments — seller accounts, the payment
@@ -26,72 +27,29 @@ export interface NetopiaV1EmulatorOptions {
   publicUrl: string;
   /** Mount point, default '/sandbox/netopia/v1'. Must not be the root. */
   prefix?: string;
-  ipnRetry?: {
-    /** First retry delay; attempt n waits baseDelayMs × 2^(n-1), at most one hour. Default 10 000. */
-    baseDelayMs?: number;
-    /** Attempts per IPN, the first included. Default 20 (NETOPIA: "up to 20"). */
-    maxAttempts?: number;
-    /** Deadline of one call to the confirm URL. Default 10 000. */
-    timeoutMs?: number;
-    /** How often the worker looks for due retries. Default 1000. */
-    pollMs?: number;
-  };
-}
-
-const FORM = 'application/x-www-form-urlencoded';
-const BODY_LIMIT = 1024 * 1024;
-
-/** Form fields as a record; a repeated name keeps its last value, as PHP's $_POST does. */
-function parseForm(text: string): Record<string, string> {
-  return Object.fromEntries(new URLSearchParams(text));
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`ipnRetry.${name} must be a positive number`);
-  return v;
+  /** IPN retries. Defaults: baseDelayMs 10 000, maxAttempts 20 (NETOPIA: "up to 20"), timeoutMs 10 000, pollMs 1000. */
+  ipnRetry?: Partial<DoublingRetryOptions>;
 }
 
 export async function registerNetopiaV1Emulator(app: FastifyInstance, options: NetopiaV1EmulatorOptions): Promise<{ stop(): Promise<void> }> {
-  const prefix = (options.prefix ?? '/sandbox/netopia/v1').replace(/\/+$/, '');
-  if (!/^\/[^?#]*$/.test(prefix)) throw new Error('the NETOPIA emulator prefix must be a path below the root, e.g. /sandbox/netopia/v1');
-  const baseUrl = options.publicUrl.replace(/\/+$/, '') + prefix;
+  const prefix = mountPrefix(options.prefix, '/sandbox/netopia/v1', 'NETOPIA');
+  const baseUrl = mountUrl(options.publicUrl, prefix);
 
   await ensureEmulatorSchema(options.db);
   const db = options.db as EmuDb;
   const platform = await loadOrCreatePlatformKey(db);
-  const retry = options.ipnRetry ?? {};
-  const sender = new IpnSender(
-    db,
-    {
-      baseDelayMs: positive(retry.baseDelayMs, 10_000, 'baseDelayMs'),
-      maxAttempts: Math.floor(positive(retry.maxAttempts, 20, 'maxAttempts')),
-      timeoutMs: positive(retry.timeoutMs, 10_000, 'timeoutMs'),
-      pollMs: positive(retry.pollMs, 1000, 'pollMs'),
-    },
-    app.log,
-  );
+  const retry = doublingRetryOptions(options.ipnRetry, { baseDelayMs: 10_000, maxAttempts: 20, timeoutMs: 10_000, pollMs: 1000 }, 'ipnRetry');
+  const sender = new IpnSender(db, retry, app.log);
   const ctx: EmulatorContext = { db, platform, sender, baseUrl, paymentUrl: `${baseUrl}/` };
 
   await app.register(
     async (scope) => {
       // The hub may parse forms its own way; inside this scope forms are parsed NETOPIA's way.
-      if (scope.hasContentTypeParser(FORM)) scope.removeContentTypeParser(FORM);
-      scope.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => done(null, parseForm(body as string)));
-      // Whatever limit the host app has, no body the emulator reads (form or JSON) may exceed 1 MiB.
-      scope.addHook('onRoute', (route) => {
-        route.bodyLimit = BODY_LIMIT;
-      });
-
-      scope.addHook('onSend', async (_request, reply) => {
-        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-        reply.header('x-content-type-options', 'nosniff');
-        reply.header('cache-control', 'no-store');
-      });
+      parseFormsAsRecords(scope);
+      guardEmulatorScope(scope);
 
       scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-        const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-        if (status === 500) request.log.error({ err: error }, 'NETOPIA emulator request failed');
+        const status = failureStatus(error, request, 'NETOPIA');
         // NETOPIA answers every unusable request with a plain 400 error page: an oversized body or an unknown
         // content type is no different to it from a bad field.
         const shown = status === 500 || status === 404 ? status : 400;

@@ -1,21 +1,16 @@
-import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
+import type { ColumnType, Kysely } from 'kysely';
 import type { V1Mobilpay } from '../../src/connectors/netopia-v1/ipn-xml.js';
+import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import { ensureEmulatorTables } from '../shared/schema.js';
 
-/**
- * The emulator's own tables (prefix `emu_netopia_v1_`). They are not hub migrations: the emulator plays a
- * separate company and creates what it needs on start, idempotently, in whatever database it is given.
- */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** bigint columns: node-postgres returns text unless the host set a parser, so readers go through Number(). */
-type BigIntColumn = ColumnType<number | string, number, number>;
+/** The emulator's own tables (prefix `emu_netopia_v1_`), created on start by ensureEmulatorSchema. */
 
 /** Where an order is in NETOPIA's life cycle. `open`/`three_ds` still accept the card; the rest are finished. */
 export type OrderStatus = 'open' | 'three_ds' | 'declined' | 'preauthorized' | 'confirmed' | 'credited' | 'canceled';
 export type CaptureMode = 'auto' | 'manual';
 export type IpnCipher = 'rc4' | 'aes-256-cbc';
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
-export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'gave_up';
+// NETOPIA's permanent errors (error_type 2) make `failed` one of its outcomes.
+export type { AttemptOutcome } from '../shared/delivery-worker.js';
 
 export interface EmuTables {
   emu_netopia_v1_platform_key: {
@@ -57,35 +52,27 @@ export interface EmuTables {
     created_at: Timestamp;
     updated_at: Timestamp;
   };
-  emu_netopia_v1_ipn_deliveries: {
-    id: ColumnType<number | string, never, never>;
+  emu_netopia_v1_ipn_deliveries: QueueStateColumns & {
     purchase: BigIntColumn;
     action: V1Mobilpay['action'];
     error_code: number;
     crc: string;
     /** The `<mobilpay>` element's content; the XML is rebuilt from it and the order's request on every attempt. */
     mobilpay: ColumnType<V1Mobilpay, string, string>;
-    status: DeliveryStatus;
-    attempts: Generated<number>;
-    next_attempt_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
-    created_at: Timestamp;
-    updated_at: Timestamp;
   };
-  emu_netopia_v1_ipn_attempts: {
-    id: Generated<number | string>;
+  emu_netopia_v1_ipn_attempts: AttemptLogColumns & {
     delivery_id: BigIntColumn;
-    attempt: number;
-    started_at: Timestamp;
-    duration_ms: number;
-    http_status: number | null;
     reply: string | null;
-    outcome: AttemptOutcome;
-    error: string | null;
-    next_retry_at: Date | null;
   };
 }
 
 export type EmuDb = Kysely<EmuTables>;
+
+/** The IPN queue and its attempt log, as the IpnSender works them. */
+export const IPN_QUEUE: DeliveryTableNames = {
+  table: 'emu_netopia_v1_ipn_deliveries',
+  attemptLog: { table: 'emu_netopia_v1_ipn_attempts', deliveryColumn: 'delivery_id', keepsReplies: true },
+};
 
 // One statement per entry: PGlite runs a single statement per query.
 const DDL: readonly string[] = [
@@ -128,46 +115,18 @@ const DDL: readonly string[] = [
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (signature, order_id)
   )`,
-  `CREATE TABLE IF NOT EXISTS emu_netopia_v1_ipn_deliveries (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    purchase bigint NOT NULL REFERENCES emu_netopia_v1_orders (purchase),
+  ...deliveryTablesDdl(IPN_QUEUE, {
+    columns: `purchase bigint NOT NULL REFERENCES emu_netopia_v1_orders (purchase),
     action text NOT NULL,
     error_code integer NOT NULL,
     crc text NOT NULL,
-    mobilpay jsonb NOT NULL,
-    status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-    attempts integer NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-  )`,
-  `CREATE INDEX IF NOT EXISTS emu_netopia_v1_ipn_deliveries_due_idx
-    ON emu_netopia_v1_ipn_deliveries (next_attempt_at) WHERE status = 'pending'`,
+    mobilpay jsonb NOT NULL`,
+    outcomes: ['delivered', 'retry', 'failed', 'gave_up'],
+  }),
   `CREATE INDEX IF NOT EXISTS emu_netopia_v1_ipn_deliveries_purchase_idx
     ON emu_netopia_v1_ipn_deliveries (purchase, id)`,
-  `CREATE TABLE IF NOT EXISTS emu_netopia_v1_ipn_attempts (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    delivery_id bigint NOT NULL REFERENCES emu_netopia_v1_ipn_deliveries (id),
-    attempt integer NOT NULL,
-    started_at timestamptz NOT NULL,
-    duration_ms integer NOT NULL,
-    http_status integer,
-    reply text,
-    outcome text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed', 'gave_up')),
-    error text,
-    next_retry_at timestamptz,
-    UNIQUE (delivery_id, attempt)
-  )`,
 ];
 
-/**
- * Creates the emulator's tables if they are missing. The transaction-scoped advisory lock serialises
- * processes starting together on one PostgreSQL, where concurrent CREATE ... IF NOT EXISTS can still collide
- * on the catalog's unique indexes.
- */
 export async function ensureEmulatorSchema(db: Kysely<any>): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext('emu_netopia_v1_schema'))`.execute(trx);
-    for (const statement of DDL) await sql.raw(statement).execute(trx);
-  });
+  await ensureEmulatorTables(db, 'emu_netopia_v1_schema', DDL);
 }

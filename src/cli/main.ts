@@ -15,15 +15,21 @@ Server
 Operator (uses INCASSO_ADMIN_KEY or <data dir>/admin.key)
   merchants create --name NAME  create a merchant; prints its API key once
   merchants list
+  onpay-partners create --name NAME
+                                register an OnPay partner: a merchant, and a temporary activation key it
+                                trades once (POST /api/get_onpay_key/) for its production key
 
 Merchant (uses INCASSO_API_KEY, or --key)
-  connections create --code CODE --provider netopia-v1 --environment emulator|sandbox|live
+  connections create --code CODE --provider netopia-v1|netopia-v2|multisafepay|nexi|volt
+                     --environment emulator|sandbox|live
                      [--credentials FILE.json] [--settings JSON]
   connections list | get ID | disable ID
   payments create --connection CODE --order-id ID --amount MINOR --currency RON --description TEXT
                   --first-name NAME --last-name NAME --email EMAIL [--phone P] [--return-url URL]
                   [--idempotency-key KEY]
   payments list [--status S] | get ID
+  refunds create PAYMENT_ID [--amount MINOR] [--idempotency-key KEY]   (default: all that remains)
+  refunds list PAYMENT_ID
   webhooks create --url URL [--events payment.paid,payment.refunded]
   webhooks list | deliveries ENDPOINT_ID | redeliver DELIVERY_ID
 
@@ -155,6 +161,23 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'merchants list':
         output(values, await call(values, adminKey(values), 'GET', '/v1/merchants'), ['id', 'name', 'api_key_prefix', 'created_at']);
+        return 0;
+      case 'onpay-partners create':
+        output(values, await call(values, adminKey(values), 'POST', '/v1/onpay/partners', { name: need(values, 'name') }), ['merchant_id', 'api_key', 'activation_key']);
+        return 0;
+      case 'refunds create': {
+        const body: Record<string, unknown> = {};
+        if (values.amount !== undefined) {
+          const amount = Number(values.amount);
+          if (!Number.isSafeInteger(amount)) throw new CliError('--amount is an integer number of minor units (1050 = 10.50)');
+          body.amount = amount;
+        }
+        const headers: Record<string, string> = values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {};
+        output(values, await call(values, merchantKey(values), 'POST', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`, body, headers), ['id', 'status', 'amount', 'currency', 'error_message']);
+        return 0;
+      }
+      case 'refunds list':
+        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`), ['id', 'status', 'amount', 'currency', 'created_at']);
         return 0;
       case 'connections create': {
         const body: Record<string, unknown> = { code: need(values, 'code'), provider: need(values, 'provider'), environment: need(values, 'environment') };

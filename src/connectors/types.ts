@@ -43,8 +43,15 @@ export interface PaymentRedirectInput {
   billing: Party;
   shipping?: Party;
   metadata: Record<string, unknown>;
-  /** Where the processor must notify the hub, and where it returns the customer's browser. */
-  urls: { notify: string; return: string };
+  /**
+   * Where the processor must notify the hub, and where it returns the customer's browser (`cancel` when the
+   * customer gives up, if the processor distinguishes it; else `return`).
+   */
+  urls: { notify: string; return: string; cancel?: string };
+  /** The payment's deadline, for processors whose links expire (seconds or hours of validity). */
+  expiresAt?: Date;
+  /** The customer's language (ISO 639-1), when known; else the connection's setting. */
+  language?: string;
   now: Date;
 }
 
@@ -58,7 +65,10 @@ export interface Redirect {
 export interface InboundNotification {
   body: Buffer;
   contentType?: string;
+  /** Header names in lower case. */
   headers: Record<string, string | string[] | undefined>;
+  /** The raw query string of the notification URL, without `?` (some processors sign query parameters). */
+  query?: string;
 }
 
 export interface VerifiedNotification {
@@ -68,8 +78,12 @@ export interface VerifiedNotification {
   outcome: ProcessorOutcome;
   /** Two notifications with the same key say the same thing; the second is a no-op. */
   dedupeKey: string;
-  /** The amount and currency the processor says the order was for, checked against the ledger. */
-  expected: { amount: number; currency: string };
+  /**
+   * The amount and currency the processor says the order was for, checked against the ledger. `amount` is
+   * left out when the message does not carry the order's amount (e.g. a refund notice carrying the refunded
+   * total): then only the currency is checked, and a refund total above the attempt's amount is refused.
+   */
+  expected: { amount?: number; currency: string };
   processorReference?: string;
   /** What the processor said, for the ledger and the merchant (never card data beyond a masked PAN). */
   summary: Record<string, unknown>;
@@ -109,6 +123,77 @@ export interface ConnectorCapabilities {
   flow: 'redirect';
 }
 
+/**
+ * An HTTP call the hub makes to a processor on a connector's behalf. Connectors stay sans-IO: they build the
+ * request and read the response; the hub sends it (with a deadline) and stores what came back.
+ */
+export interface OutboundRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface InboundResponse {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a processor said about an attempt in a synchronous answer (a start, a status check, a refund). */
+export interface OperationReport {
+  outcome: ProcessorOutcome;
+  /** Same meaning as a notification's: a report and a notification saying the same thing share the key. */
+  dedupeKey: string;
+  processorReference?: string;
+  /** What the processor said (no card data beyond a masked PAN), for the ledger and the merchant. */
+  summary: Record<string, unknown>;
+}
+
+/** A processor call that did not produce a usable answer. */
+export interface OperationError {
+  kind: 'error';
+  /** True when the same call may succeed later (timeouts, 5xx, rate limits); false for refusals. */
+  retryable: boolean;
+  code: string;
+  message: string;
+}
+
+/** The answer to opening a payment with an API call. */
+export type StartResult =
+  /** Send the customer's browser there; `report` when the answer also said something about the attempt. */
+  | { kind: 'redirect'; redirect: Redirect; processorReference?: string; report?: OperationReport }
+  /** Resolved without the browser (approved or declined at once). */
+  | { kind: 'resolved'; report: OperationReport }
+  | OperationError;
+
+/** One attempt as the hub knows it, for follow-up calls (status, refund). */
+export interface AttemptReference {
+  /** The hub's attempt id (the processor's order id). */
+  reference: string;
+  processorReference: string | null;
+  amount: number;
+  currency: string;
+}
+
+export interface RefundRequest extends AttemptReference {
+  /** The hub's refund id (unique; usable as the processor's idempotency key). */
+  refundId: string;
+  /** This refund, in minor units. */
+  refundAmount: number;
+  /** What was refunded on this attempt before this refund, in minor units. */
+  refundedBefore: number;
+  now: Date;
+}
+
+/** A cached access token for processors that use OAuth (Volt). */
+export interface AccessToken {
+  token: string;
+  /** When to fetch a new one (a little before the processor's expiry). */
+  refreshAt: Date;
+}
+
 export interface Connector<C = unknown, S = unknown> {
   readonly provider: string;
   readonly displayName: string;
@@ -120,12 +205,48 @@ export interface Connector<C = unknown, S = unknown> {
   /** The non-secret part of credentials that may be shown back (e.g. a POS signature). */
   publicCredentialFields(credentials: C): Record<string, string>;
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string): string;
-  /** Builds the browser hand-off for one attempt. */
-  createRedirect(config: ConnectionConfig<C, S>, input: PaymentRedirectInput): Redirect;
+  /** Builds the browser hand-off for one attempt, for processors opened by a browser form (see `start`). */
+  createRedirect?(config: ConnectionConfig<C, S>, input: PaymentRedirectInput): Redirect;
   /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes. */
   verifyNotification(config: ConnectionConfig<C, S>, notification: InboundNotification): NotificationVerdict;
   /** The reply the processor expects, in its own protocol. */
   replyToNotification(result: NotificationResult): HttpReply;
+  /**
+   * For processors that issue access tokens (OAuth): how to get one. The hub caches it per connection and
+   * passes it to the calls below as `token`.
+   */
+  readonly authenticate?: {
+    request(config: ConnectionConfig<C, S>): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, res: InboundResponse, now: Date): AccessToken | OperationError;
+  };
+  /**
+   * For processors where a payment is opened with an API call (NETOPIA v2, MultiSafepay, Nexi pay-by-link,
+   * Volt) instead of a browser form: `createRedirect` is then not used. The hub makes the call when the
+   * customer opens the payment page (outside any database transaction) and stores the answer on the attempt.
+   */
+  readonly start?: {
+    request(config: ConnectionConfig<C, S>, input: PaymentRedirectInput, token?: string): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, input: PaymentRedirectInput, res: InboundResponse): StartResult;
+  };
+  /**
+   * For processors whose start may ask for 3-D Secure on the bank's page (NETOPIA v2's `100`): the bank posts
+   * its result back to the hub's return page, and this call finishes the payment. `context` is the `summary` of
+   * the start's report (where the connector kept what the call needs, such as an authentication token).
+   */
+  readonly completeAuthentication?: {
+    request(config: ConnectionConfig<C, S>, attempt: AttemptReference, context: Record<string, unknown>, form: Record<string, string>, token?: string): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, attempt: AttemptReference, res: InboundResponse): StartResult;
+  };
+  /** The processor's authoritative status of one attempt (reconciliation of payments left pending). */
+  readonly statusCheck?: {
+    request(config: ConnectionConfig<C, S>, attempt: AttemptReference, token?: string): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError;
+  };
+  /** A full or partial refund of a captured attempt. */
+  readonly refund?: {
+    request(config: ConnectionConfig<C, S>, refund: RefundRequest, token?: string): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, refund: RefundRequest, res: InboundResponse): OperationReport | OperationError;
+  };
   /** How to open a sandbox account on the built-in emulator, for `environment: emulator` connections. */
   readonly emulator?: { accountPath: string; credentialsFrom(account: unknown): Record<string, string> };
 }

@@ -7,6 +7,7 @@
 export const CURRENCY_EXPONENTS: Readonly<Record<string, number>> = Object.freeze({
   RON: 2, EUR: 2, USD: 2, GBP: 2, CHF: 2, MDL: 2, HUF: 2, BGN: 2, PLN: 2, CZK: 2, SEK: 2, NOK: 2, DKK: 2,
   CAD: 2, AUD: 2, TRY: 2, UAH: 2, RSD: 2, ILS: 2, CNY: 2, NZD: 2, ZAR: 2, AED: 2, BRL: 2, MXN: 2, INR: 2,
+  VEF: 2, COP: 2, PEN: 2, HRK: 2, HKD: 2, TWD: 2, PHP: 2, MYR: 2, RUB: 2, SGD: 2, THB: 2,
   JPY: 0, KRW: 0, ISK: 0, CLP: 0, VND: 0,
   KWD: 3, BHD: 3, JOD: 3, OMR: 3, TND: 3,
 });

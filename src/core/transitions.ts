@@ -144,5 +144,5 @@ export const STATUS_EVENTS: Readonly<Partial<Record<PaymentStatus, string>>> = {
   expired: 'payment.expired',
 };
 
-export const EVENT_TYPES = ['payment.created', 'payment.processing', 'payment.authorized', 'payment.paid', 'payment.attempt_failed', 'payment.refunded', 'payment.canceled', 'payment.expired'] as const;
+export const EVENT_TYPES = ['payment.created', 'payment.processing', 'payment.authorized', 'payment.paid', 'payment.attempt_failed', 'payment.refunded', 'payment.refund_failed', 'payment.canceled', 'payment.expired', 'payment_step.updated'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -8,7 +8,8 @@ export interface FieldError {
 /** Thrown by core and connector validation; the HTTP layer turns it into a 422 problem with every field. */
 export class ValidationError extends Error {
   override name = 'ValidationError';
-  constructor(readonly errors: FieldError[]) {
+  /** `title` replaces the generic one, e.g. in the end user's language. */
+  constructor(readonly errors: FieldError[], readonly title?: string) {
     super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   }
 }
@@ -24,5 +25,16 @@ export class FieldErrors {
   }
   throwIfAny(): void {
     if (this.errors.length) throw new ValidationError(this.errors);
+  }
+}
+
+/** An absolute http(s) URL of at most `maxLength` characters (where a hub or a merchant may be reached). */
+export function isHttpUrl(value: unknown, maxLength = 2048): value is string {
+  if (typeof value !== 'string' || value.length > maxLength) return false;
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
   }
 }

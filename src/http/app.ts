@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -12,8 +12,12 @@ import { merchantRoutes } from './api/merchants.js';
 import { connectionRoutes } from './api/connections.js';
 import { paymentRoutes } from './api/payments.js';
 import { webhookRoutes } from './api/webhooks.js';
+import { refundRoutes } from './api/refunds.js';
+import { paymentStepRoutes } from './api/payment-steps.js';
+import { onpayPartnerRoutes } from './api/onpay-partners.js';
 import { PartySchema, Problem } from './api/schemas.js';
 import { notifyRoutes, sendNotifyError } from './compat/notify.js';
+import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
 
@@ -38,6 +42,8 @@ function rateLimitBucket(url: string, authorization: string | undefined, ip: str
   }
   if (url.startsWith('/notify/')) return { key: `notify:${ip}`, kind: 'notify' };
   if (url.startsWith('/pay/')) return { key: `page:${ip}`, kind: 'api' };
+  // OnPay's key travels in the body, unread at this point: its calls count per address.
+  if (isOnpayUrl(url)) return { key: `onpay:${ip}`, kind: 'api' };
   return null;
 }
 
@@ -55,6 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // except on notification endpoints, which always answer in the processor's protocol.
     frameworkErrors: (error, request, reply) => {
       if (request.url.startsWith('/notify/')) return sendNotifyError(request.url, reply, error);
+      if (isOnpayUrl(request.url)) return sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode ?? 400);
       return sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message);
     },
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
@@ -94,23 +101,43 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler(apiErrorHandler);
+  // Outside a route's own handler (a method or path no route matches, a body no parser reads), a notification URL
+  // still answers in the processor's protocol and an OnPay URL in OnPay's JSON.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (request.url.startsWith('/notify/')) return sendNotifyError(request.url, reply, error);
+    if (isOnpayUrl(request.url)) return sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
+    return apiErrorHandler(error, request, reply);
+  });
   app.addHook('preValidation', async (request) => {
     if (request.url.startsWith('/v1/')) assertStorableText({ body: request.body, query: request.query, params: request.params });
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    request.url.startsWith('/notify/')
+      ? sendNotifyError(request.url, reply, { statusCode: 404, message: `no notification endpoint for ${request.method} ${request.url.split('?')[0]}` })
+      : isOnpayUrl(request.url)
+      ? sendOnpayError(reply, '', 'no such call: use get_link, get_notifications, get_users, get_payment_method or get_onpay_key', 404)
+      : sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
 
   await app.register(merchantRoutes, { ctx, auth });
   await app.register(connectionRoutes, { ctx, auth });
   await app.register(paymentRoutes, { ctx, auth });
+  await app.register(refundRoutes, { ctx, auth });
+  await app.register(paymentStepRoutes, { ctx, auth });
+  await app.register(onpayPartnerRoutes, { ctx, auth });
   await app.register(webhookRoutes, { ctx, auth });
   await app.register(notifyRoutes, { ctx });
+  await app.register(onpayRoutes, { ctx });
   await app.register(payPages, { ctx });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: the database answers' } }, async (_request, reply) => {
     try {
-      await sql`SELECT 1`.execute(ctx.db);
+      // Its own deadline: a probe must answer even when a database connection hangs.
+      await Promise.race([
+        sql`SELECT 1`.execute(ctx.db),
+        new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the database did not answer within 3 s')), 3_000).unref()),
+      ]);
       return { status: 'ready' };
     } catch {
       return sendProblem(reply, 503, 'Not ready', 'the database does not answer');

@@ -53,7 +53,7 @@ function fieldErrors(errors: AjvError[], context: string | undefined): FieldErro
 
 /** The native API's error handler: every failure becomes a problem document, never an HTML page or a bare 500. */
 export function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof ValidationError) return sendProblem(reply, 422, 'Validation failed', undefined, error.errors);
+  if (error instanceof ValidationError) return sendProblem(reply, 422, error.title ?? 'Validation failed', undefined, error.errors);
   if (error instanceof NotFoundError) return sendProblem(reply, 404, 'Not found', error.message);
   if (error instanceof ConflictError) return sendProblem(reply, 409, 'Conflict', error.message);
   if (error instanceof UnprocessableError) return sendProblem(reply, 422, 'Unprocessable request', error.message);

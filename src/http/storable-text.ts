@@ -1,7 +1,5 @@
 import { ValidationError, type FieldError } from '../core/validation.js';
-
-// U+0000 (PostgreSQL text cannot hold it) and unpaired UTF-16 surrogates (not encodable as UTF-8).
-const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+import { UNSTORABLE_RE } from '../core/storable-text.js';
 
 function scan(value: unknown, path: string, out: FieldError[], depth = 0): void {
   if (out.length >= 20 || depth > 32) return;
@@ -28,8 +26,4 @@ export function assertStorableText(parts: { body?: unknown; query?: unknown; par
   scan(parts.query, 'querystring', errors);
   scan(parts.body, '', errors);
   if (errors.length) throw new ValidationError(errors);
-}
-
-export function isStorableText(value: string): boolean {
-  return !UNSTORABLE_RE.test(value);
 }

@@ -39,3 +39,10 @@ export const webhookDeliveries = new Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+export const processorCalls = new Counter({
+  name: 'incasso_processor_calls_total',
+  help: 'Calls the hub made to processors, by connector, operation and result (HTTP status, timeout, network_error)',
+  labelNames: ['provider', 'operation', 'result'] as const,
+  registers: [registry],
+});

@@ -1,6 +1,6 @@
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
-import { connectorFor } from '../connectors/registry.js';
+import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment } from '../connectors/types.js';
 import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
@@ -52,7 +52,7 @@ export async function createConnection(ctx: HubContext, merchantId: string, inpu
   const errors = new FieldErrors();
   if (typeof input.code !== 'string' || !CODE_RE.test(input.code)) errors.add('code', 'must be 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit');
   const connector = typeof input.provider === 'string' ? connectorFor(input.provider) : undefined;
-  if (!connector) errors.add('provider', 'is not a known provider (netopia-v1)');
+  if (!connector) errors.add('provider', `is not a known provider (${Object.keys(CONNECTORS).join(', ')})`);
   const environment = input.environment ?? 'sandbox';
   if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment)) errors.add('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
   errors.throwIfAny();
@@ -139,6 +139,12 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
   if (loaded.size > 1000) loaded.clear();
   loaded.set(row.id, { stamp, value });
   return value;
+}
+
+/** The connection a payment goes through, loaded (one query: the payment's row joined to its connection). */
+export async function loadPaymentConnection(ctx: HubContext, paymentId: string): Promise<LoadedConnection> {
+  const row = await ctx.db.selectFrom('payments as p').innerJoin('connections as c', 'c.id', 'p.connection_id').selectAll('c').where('p.id', '=', paymentId).executeTakeFirstOrThrow();
+  return loadConnection(ctx, row);
 }
 
 /** The connection as the API shows it: credentials never leave, only their fingerprint and public parts. */

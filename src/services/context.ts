@@ -16,6 +16,8 @@ export interface HubContext {
   verifier?: VerifyPool;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */
   fetch?: typeof fetch;
+  /** The built-in emulators are mounted: test-side traffic (OnPay's /test/api) goes to them. */
+  emulators?: boolean;
 }
 
 /** Errors a use case raises for the HTTP layer to map: not found (404), conflict (409), refused (422/400). */

@@ -2,16 +2,36 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { transitionAttempt, transitionPayment, STATUS_EVENTS, type AttemptStatus, type EventType, type PaymentStatus } from '../core/transitions.js';
 import { connectorFor } from '../connectors/registry.js';
-import type { HttpReply, InboundNotification, VerifiedNotification } from '../connectors/types.js';
+import type { HttpReply, InboundNotification, OperationReport, VerifiedNotification } from '../connectors/types.js';
 import type { Connection, Notification, Payment, PaymentAttempt } from '../store/schema.js';
 import { notificationOutcomes } from '../observability/metrics.js';
 import type { HubContext } from './context.js';
 import { loadConnection } from './connections.js';
 import { paymentSnapshot, presentAttempt } from './payments.js';
 import { emitEvent } from './webhooks.js';
+import { recordProcessorResponse } from './payment-steps.js';
+import { registerPaymentMethod } from './payment-methods.js';
 
 function storableHeader(value: string | undefined): string | null {
   return value === undefined ? null : value.slice(0, 200).replace(/[\u0000-\u001f\u007f-\uffff]/g, '?');
+}
+
+/** Headers that never matter to a processor's signature and may carry someone's credentials. */
+const UNSTORED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+/** The request's headers as stored with the notification: lower-case names, single values, bounded size. */
+function storableHeaders(headers: InboundNotification['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  let budget = 16 * 1024;
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (value === undefined || UNSTORED_HEADERS.has(key)) continue;
+    const v = (Array.isArray(value) ? value.join(', ') : value).replace(/\u0000/g, '');
+    budget -= key.length + v.length;
+    if (budget < 0) break;
+    out[key] = v;
+  }
+  return out;
 }
 
 /** The hub's own reply codes for what happens after verification (storage and ledger checks). */
@@ -43,8 +63,9 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
     // the connection lookup finds.
     const result = await sql<Connection>`
       WITH stored AS (
-        INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status)
-        VALUES (${id}, ${provider}, ${knownShape ? connectionId : null}, ${n.remoteAddr ?? null}, ${storableHeader(n.contentType)}, ${n.body}, 'received')
+        INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
+        VALUES (${id}, ${provider}, ${knownShape ? connectionId : null}, ${n.remoteAddr ?? null}, ${storableHeader(n.contentType)}, ${n.body}, 'received',
+          ${JSON.stringify(storableHeaders(n.headers))}, ${n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null})
       )
       SELECT * FROM connections WHERE id = ${knownShape ? connectionId : null} AND provider = ${provider}`.execute(ctx.db);
     row = result.rows[0];
@@ -124,8 +145,10 @@ export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): 
     UPDATE notifications SET status = 'reprocessing', processed_at = now()
     WHERE id IN (
       SELECT id FROM notifications
-      WHERE (status = 'received' AND received_at < now() - ${`${STALE_NOTIFICATION_MS} milliseconds`}::interval)
-         OR (status = 'reprocessing' AND processed_at < now() - ${REPROCESS_LEASE}::interval)
+      -- Answers to the hub's own calls cannot be verified like notifications; the next status check re-learns them.
+      WHERE source = 'notification'
+        AND ((status = 'received' AND received_at < now() - ${`${STALE_NOTIFICATION_MS} milliseconds`}::interval)
+          OR (status = 'reprocessing' AND processed_at < now() - ${REPROCESS_LEASE}::interval))
       ORDER BY received_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
@@ -139,11 +162,48 @@ export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): 
     await processStored(ctx, stored.provider, stored.id, stored.connection_id ?? '', connection, {
       body: Buffer.from(stored.body),
       contentType: stored.content_type ?? undefined,
-      headers: stored.content_type ? { 'content-type': stored.content_type } : {},
+      headers: stored.headers ?? (stored.content_type ? { 'content-type': stored.content_type } : {}),
+      query: stored.query ?? undefined,
     });
     ctx.logger.info({ notification: stored.id }, 'reprocessed a stored notification');
   }
   return claimed.rows.length;
+}
+
+/**
+ * Records what a processor said in answer to one of the hub's own calls (a start, a status check, a refund)
+ * exactly like a notification: the answer's bytes are kept in the inbox, then applied to the ledger through the
+ * same checks and transitions, so a later notification saying the same thing is a duplicate.
+ */
+export async function recordOperationReport(
+  ctx: HubContext,
+  connection: { id: string; provider: string },
+  attempt: { id: string; currency: string },
+  source: 'start' | 'status_check' | 'refund' | 'authentication',
+  rawAnswer: string,
+  report: OperationReport,
+): Promise<Applied | Refused> {
+  const id = newId('ntf');
+  await ctx.db
+    .insertInto('notifications')
+    .values({ id, provider: connection.provider, connection_id: connection.id, content_type: 'application/json', body: Buffer.from(rawAnswer), status: 'received', source })
+    .execute();
+  const verdict: VerifiedNotification = {
+    ok: true,
+    reference: attempt.id,
+    outcome: report.outcome,
+    dedupeKey: report.dedupeKey,
+    expected: { currency: attempt.currency },
+    processorReference: report.processorReference,
+    summary: report.summary,
+  };
+  const result = await applyVerified(ctx, connection.id, id, verdict);
+  if (result.status === 'rejected') {
+    await ctx.db.updateTable('notifications').set({ status: 'rejected', error: result.reason, summary: JSON.stringify(report.summary), payment_id: result.paymentId ?? null, processed_at: new Date() }).where('id', '=', id).execute();
+  }
+  if (result.status === 'applied') ctx.onOutboxWrite?.();
+  notificationOutcomes.inc({ provider: connection.provider, outcome: `${source}_${result.status}` });
+  return result;
 }
 
 interface LockedAttempt {
@@ -179,8 +239,11 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
     if (!row) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
     const payment: Payment = row;
     if (payment.connection_id !== connectionId) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
-    if (v.expected.amount !== row.attempt_amount || v.expected.currency !== row.attempt_currency) {
-      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+    if ((v.expected.amount !== undefined && v.expected.amount !== row.attempt_amount) || v.expected.currency !== row.attempt_currency) {
+      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount ?? '?'} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+    }
+    if (v.outcome.kind === 'refunded' && v.outcome.totalRefunded > row.attempt_amount) {
+      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
     }
     // A statement of its own, after the lock: its snapshot then sees what the previous holder committed
     // (a subquery of the locking SELECT would still read the snapshot taken before waiting).
@@ -230,8 +293,10 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
         WHERE id = ${payment.id} AND ${change.changed}
       )
       UPDATE notifications SET payment_id = ${payment.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${summary},
-        processed_at = ${now}, status = ${ignored ? 'ignored' : 'applied'}, error = ${ignored ? (change.ignoredReason ?? 'stale notification') : null}
+        processed_at = ${now}, status = ${ignored ? 'ignored' : 'applied'}, error = ${ignored ? (change.ignoredReason ?? 'stale notification') : null},
+        outcome = ${outcome.kind}
       WHERE id = ${notificationId}`.execute(trx);
+    if (typeof v.summary.payment_method === 'string') await registerPaymentMethod(trx, v.summary.payment_method);
 
     const updated: Payment = change.changed ? { ...payment, ...s, updated_at: now } : payment;
     const event = STATUS_EVENTS[s.status];
@@ -241,10 +306,16 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
     if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
       const failedAttempt: PaymentAttempt = {
         id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
-        redirect: null, created_at: row.attempt_created_at, updated_at: now, ...attempt,
+        redirect: null, created_at: row.attempt_created_at, updated_at: now, reconciled_at: null, ...attempt,
       };
       await emitEvent(trx, payment.merchant_id, 'payment.attempt_failed', payment.id, { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) });
+    }
+    if (!ignored && typeof v.summary.processor_response === 'object' && v.summary.processor_response !== null && CONVERSATION_OUTCOMES.has(outcome.kind)) {
+      await recordProcessorResponse(ctx, trx, updated, v.summary.processor_response as Record<string, unknown>);
     }
     return { status: ignored ? 'ignored' : 'applied', paymentId: payment.id };
   });
 }
+
+/** Outcomes a conversation is told about (its `Payment.Status`): the payment resolved one way or another. */
+const CONVERSATION_OUTCOMES: ReadonlySet<string> = new Set(['captured', 'authorized', 'failed', 'canceled', 'refunded']);

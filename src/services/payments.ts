@@ -3,11 +3,12 @@ import { newId } from '../core/ids.js';
 import { isKnownCurrency } from '../core/money.js';
 import { effectiveStatus, isPayable, transitionPayment, type PaymentStatus } from '../core/transitions.js';
 import { FieldErrors } from '../core/validation.js';
-import type { Party } from '../connectors/types.js';
+import type { Party, Redirect } from '../connectors/types.js';
 import type { Database, Payment, PaymentAttempt } from '../store/schema.js';
 import { NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection, type LoadedConnection } from './connections.js';
 import { emitEvent } from './webhooks.js';
+import { redirectInput, startAttempt } from './attempt-start.js';
 
 export interface CreatePaymentInput {
   connection: string;
@@ -85,29 +86,22 @@ function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | 
   errors.throwIfAny();
 }
 
-/** A new attempt (the processor hand-off for one try): its row, with the redirect the connector built. */
+/**
+ * A new attempt (the processor hand-off for one try): its row, with the browser form the connector built. For
+ * processors opened by an API call the redirect stays empty until the customer opens the page (`startAttempt`).
+ */
 function newAttempt(ctx: HubContext, payment: Payment, loaded: LoadedConnection, number: number, now: Date): PaymentAttempt {
   const id = newId('att');
-  const redirect = loaded.connector.createRedirect(loaded.config, {
-    reference: id,
-    amount: payment.amount,
-    currency: payment.currency,
-    description: payment.description,
-    billing: payment.billing as unknown as Party,
-    shipping: (payment.shipping ?? undefined) as Party | undefined,
-    metadata: payment.metadata,
-    urls: { notify: `${ctx.publicUrl}/notify/${loaded.row.provider}/${loaded.row.id}`, return: `${paymentUrl(ctx, payment.id)}/return` },
-    now,
-  });
+  const redirect = loaded.connector.createRedirect?.(loaded.config, redirectInput(ctx, payment, loaded, id, now));
   return {
     id, payment_id: payment.id, number, provider: loaded.row.provider, status: 'created', amount: payment.amount, currency: payment.currency,
     processor_reference: null, action: null, error_code: null, error_message: null, pan_masked: null,
-    redirect: redirect as unknown as Record<string, unknown>, created_at: now, updated_at: now,
+    redirect: (redirect ?? null) as unknown as Record<string, unknown> | null, created_at: now, updated_at: now, reconciled_at: null,
   };
 }
 
 function attemptValues(a: PaymentAttempt) {
-  return { id: a.id, payment_id: a.payment_id, number: a.number, provider: a.provider, status: a.status, amount: a.amount, currency: a.currency, redirect: JSON.stringify(a.redirect), created_at: a.created_at, updated_at: a.updated_at };
+  return { id: a.id, payment_id: a.payment_id, number: a.number, provider: a.provider, status: a.status, amount: a.amount, currency: a.currency, redirect: a.redirect === null ? null : JSON.stringify(a.redirect), created_at: a.created_at, updated_at: a.updated_at };
 }
 
 /** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
@@ -230,27 +224,41 @@ export async function listPayments(ctx: HubContext, merchantId: string, filter: 
 }
 
 export type PaymentPage =
-  | { kind: 'redirect'; payment: Payment; attempt: PaymentAttempt }
-  | { kind: 'status'; payment: Payment; status: PaymentStatus; lastAttempt?: PaymentAttempt };
+  | { kind: 'redirect'; payment: Payment; redirect: Redirect }
+  | { kind: 'status'; payment: Payment; status: PaymentStatus; lastAttempt?: PaymentAttempt }
+  /** The processor could not be reached to open the payment; the customer may retry shortly. */
+  | { kind: 'unavailable'; payment: Payment; message: string };
 
 /**
  * What the hosted payment page shows: the processor hand-off of the open attempt, or a new attempt when the
  * last one was declined (a declined attempt leaves the payment payable), or the payment's final status.
  */
 export async function openPaymentPage(ctx: HubContext, paymentId: string): Promise<PaymentPage> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const opened = await ctx.db.transaction().execute(async (trx) => {
     const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
     if (!payment) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
     const last = await trx.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('number', 'desc').limit(1).executeTakeFirst();
     const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
-    if (!isPayable(status)) return { kind: 'status', payment, status, lastAttempt: last };
-    if (last && last.status === 'created') return { kind: 'redirect', payment, attempt: last };
+    if (!isPayable(status)) return { kind: 'status' as const, payment, status, lastAttempt: last };
     const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
-    if (connection.status !== 'active') return { kind: 'status', payment, status, lastAttempt: last };
+    if (last && last.status === 'created') return { kind: 'attempt' as const, payment, attempt: last, connection };
+    if (connection.status !== 'active') return { kind: 'status' as const, payment, status, lastAttempt: last };
     const attempt = newAttempt(ctx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1, new Date());
     await trx.insertInto('payment_attempts').values(attemptValues(attempt)).execute();
-    return { kind: 'redirect', payment, attempt };
+    return { kind: 'attempt' as const, payment, attempt, connection };
   });
+  if (opened.kind === 'status') return opened;
+  const { payment, attempt } = opened;
+  if (attempt.redirect) return { kind: 'redirect', payment, redirect: attempt.redirect as unknown as Redirect };
+  const loaded = loadConnection(ctx, opened.connection);
+  if (!loaded.connector.start) throw new Error(`attempt ${attempt.id} has no hand-off and ${loaded.row.provider} has no start call`);
+  const started = await startAttempt(ctx, payment, attempt, loaded);
+  if (started.kind === 'redirect') return { kind: 'redirect', payment, redirect: started.redirect };
+  if (started.kind === 'unavailable') return { kind: 'unavailable', payment, message: started.message };
+  // Settled at once: show what the ledger now says.
+  const now = await getPaymentRow(ctx.db, null, payment.id);
+  const last = await ctx.db.selectFrom('payment_attempts').selectAll().where('id', '=', attempt.id).executeTakeFirstOrThrow();
+  return { kind: 'status', payment: now, status: effectiveStatus(now.status as PaymentStatus, now.expires_at), lastAttempt: last };
 }
 
 /** Stores the expiry of pending payments whose deadline passed (reads already show them expired). */

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { EVENT_TYPES, type EventType } from '../core/transitions.js';
-import { FieldErrors } from '../core/validation.js';
+import { FieldErrors, isHttpUrl } from '../core/validation.js';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
@@ -37,18 +37,7 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 
 function validateEndpointInput(input: { url?: unknown; events?: unknown }, partial: boolean) {
   const errors = new FieldErrors();
-  if (!partial || input.url !== undefined) {
-    let ok = false;
-    if (typeof input.url === 'string' && input.url.length <= 2048) {
-      try {
-        const u = new URL(input.url);
-        ok = u.protocol === 'https:' || u.protocol === 'http:';
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) errors.add('url', 'must be an http(s) URL of at most 2048 characters');
-  }
+  if ((!partial || input.url !== undefined) && !isHttpUrl(input.url)) errors.add('url', 'must be an http(s) URL of at most 2048 characters');
   if (input.events !== undefined) {
     if (!Array.isArray(input.events) || input.events.length === 0 || !input.events.every((e) => e === '*' || (EVENT_TYPES as readonly unknown[]).includes(e))) {
       errors.add('events', `must be a non-empty list of: *, ${EVENT_TYPES.join(', ')}`);
@@ -110,7 +99,8 @@ export async function emitEvent(trx: Transaction<Database>, merchantId: string, 
     )
     INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
     SELECT 'whd_' || substr(event.id, 5, 10) || substr(md5(random()::text || e.id), 1, 16), event.id, e.id, ${merchantId}, 'pending', ${now}
-    FROM event JOIN webhook_endpoints e ON e.merchant_id = ${merchantId} AND e.status = 'active' AND (e.events ? '*' OR e.events ? ${type})`.execute(trx);
+    FROM event JOIN webhook_endpoints e ON e.merchant_id = ${merchantId} AND e.status = 'active' AND (e.events ? '*' OR e.events ? ${type})
+      AND (e.payment_id IS NULL OR e.payment_id = ${paymentId})`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
 

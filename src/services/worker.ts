@@ -3,6 +3,8 @@ import { deliverDueWebhooks, type WebhookOptions } from './webhooks.js';
 import { expireDuePayments } from './payments.js';
 import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 import { reprocessStaleNotifications } from './notifications.js';
+import { reconcileOpenAttempts } from './reconcile.js';
+import { settleStaleRefunds } from './refunds.js';
 
 export interface WorkerOptions extends WebhookOptions {
   /** How often the queues are polled when nothing wakes the worker (default 1000 ms). */
@@ -16,8 +18,8 @@ export interface Worker {
 }
 
 /**
- * The background loop of one hub process: webhook deliveries, payment expiry, stale notifications and
- * idempotency-key expiry. Its
+ * The background loop of one hub process: webhook deliveries, payment expiry, stale notifications, refunds
+ * whose answer never came, reconciliation of open attempts with the processors, and idempotency-key expiry. Its
  * state lives in the database, so any number of processes can run it side by side and a killed process loses
  * nothing (leases expire and another pass picks the work up).
  */
@@ -38,6 +40,8 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
         lastExpiry = Date.now();
         await expireDuePayments(ctx);
         await reprocessStaleNotifications(ctx);
+        await settleStaleRefunds(ctx);
+        await reconcileOpenAttempts(ctx);
       }
       if (!stopped && Date.now() - lastPurge > 3_600_000) {
         lastPurge = Date.now();

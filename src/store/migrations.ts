@@ -157,6 +157,107 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    id: '002_operations_refunds_payment_steps',
+    sql: `
+-- Where a processor statement came from: its notification, or its answer to one of the hub's calls.
+ALTER TABLE notifications ADD COLUMN source text NOT NULL DEFAULT 'notification';
+-- What a signature may cover besides the body (a JWT header, an HMAC header, signed query parameters), so that a
+-- stored notification can be verified again after a crash exactly as it arrived.
+ALTER TABLE notifications ADD COLUMN headers jsonb;
+ALTER TABLE notifications ADD COLUMN query text;
+
+-- When the reconciliation janitor last asked the processor about this attempt.
+ALTER TABLE payment_attempts ADD COLUMN reconciled_at timestamptz;
+CREATE INDEX payment_attempts_open_idx ON payment_attempts (created_at) WHERE status IN ('created', 'processing', 'authorized');
+
+CREATE TABLE refunds (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  payment_id text NOT NULL REFERENCES payments(id),
+  attempt_id text NOT NULL REFERENCES payment_attempts(id),
+  amount bigint NOT NULL CHECK (amount > 0),
+  currency char(3) NOT NULL,
+  refunded_before bigint NOT NULL,
+  reason text,
+  status text NOT NULL,
+  error_code text,
+  error_message text,
+  locked_until timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX refunds_payment_idx ON refunds (payment_id, created_at);
+CREATE INDEX refunds_open_idx ON refunds (updated_at) WHERE status IN ('pending', 'processing');
+
+-- A webhook endpoint may be scoped to one payment (a conversation's callback URL).
+ALTER TABLE webhook_endpoints ADD COLUMN payment_id text;
+
+CREATE TABLE payment_steps (
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  conversation_id text NOT NULL,
+  step text NOT NULL,
+  connection_id text NOT NULL REFERENCES connections(id),
+  payment_id text NOT NULL REFERENCES payments(id),
+  request_hash text NOT NULL,
+  language text NOT NULL,
+  callback_endpoint_id text,
+  processor_response text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (merchant_id, conversation_id, step)
+);
+CREATE INDEX payment_steps_payment_idx ON payment_steps (payment_id);
+`,
+  },
+  {
+    id: '003_onpay',
+    sql: `
+-- What each applied processor statement did to the ledger (captured, failed, refunded, ...).
+ALTER TABLE notifications ADD COLUMN outcome text;
+
+-- OnPay partners: a merchant of the hub, with the one-time activation key and the production key (hashes only).
+CREATE TABLE onpay_partners (
+  merchant_id text PRIMARY KEY REFERENCES merchants(id),
+  activation_key_hash text NOT NULL UNIQUE,
+  activated_at timestamptz,
+  key_hash text UNIQUE,
+  key_prefix text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- An end user: the quadruple key - gateway - gatewayApiKey - gatewaySecretKey, per side (test or production).
+-- The credentials themselves live encrypted in the connection; the quadruple is found by its hash.
+CREATE TABLE onpay_users (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  side text NOT NULL,
+  gateway text NOT NULL,
+  quadruple_hash text NOT NULL,
+  connection_id text NOT NULL REFERENCES connections(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (merchant_id, side, gateway, quadruple_hash)
+);
+
+CREATE TABLE onpay_links (
+  user_id text NOT NULL REFERENCES onpay_users(id),
+  ext_id text NOT NULL,
+  payment_id text NOT NULL REFERENCES payments(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, ext_id)
+);
+CREATE INDEX onpay_links_payment_idx ON onpay_links (payment_id);
+CREATE INDEX onpay_links_created_idx ON onpay_links (user_id, created_at);
+
+-- Payment methods as acquirers name them, numbered in the order first seen, with a merged code per family.
+CREATE TABLE onpay_payment_methods (
+  code_number serial PRIMARY KEY,
+  code_description text NOT NULL UNIQUE,
+  family text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

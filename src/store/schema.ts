@@ -64,6 +64,7 @@ export interface PaymentAttemptsTable {
   redirect: NullableJson<Record<string, unknown>>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  reconciled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface NotificationsTable {
@@ -82,6 +83,77 @@ export interface NotificationsTable {
   summary: NullableJson<Record<string, unknown>>;
   error: string | null;
   processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** `notification`, or the hub's call whose answer this is (`start`, `status_check`, `refund`). */
+  source: ColumnType<string, string | undefined, string>;
+  headers: NullableJson<Record<string, string>>;
+  query: ColumnType<string | null, string | null | undefined, string | null>;
+  outcome: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface OnpayPartnersTable {
+  merchant_id: string;
+  activation_key_hash: string;
+  activated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  key_hash: string | null;
+  key_prefix: string | null;
+  created_at: Timestamp;
+}
+
+export interface OnpayUsersTable {
+  id: string;
+  merchant_id: string;
+  side: string;
+  gateway: string;
+  quadruple_hash: string;
+  connection_id: string;
+  created_at: Timestamp;
+}
+
+export interface OnpayLinksTable {
+  user_id: string;
+  ext_id: string;
+  payment_id: string;
+  created_at: Timestamp;
+}
+
+export interface OnpayPaymentMethodsTable {
+  code_number: Generated<number>;
+  code_description: string;
+  family: string;
+  created_at: Timestamp;
+}
+
+export interface RefundsTable {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  attempt_id: string;
+  amount: number;
+  currency: string;
+  refunded_before: number;
+  reason: string | null;
+  /** pending (not sent yet) → processing (sent) → succeeded | failed. */
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentStepsTable {
+  merchant_id: string;
+  conversation_id: string;
+  step: string;
+  connection_id: string;
+  payment_id: string;
+  request_hash: string;
+  language: string;
+  callback_endpoint_id: string | null;
+  /** The processor's latest status document, as the JSON text the conversation receives. */
+  processor_response: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface EventsTable {
@@ -101,6 +173,8 @@ export interface WebhookEndpointsTable {
   events: Json<string[]>;
   secret_encrypted: string;
   status: ColumnType<string, string | undefined, string>;
+  /** Set for a callback that only receives the events of one payment. */
+  payment_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -148,6 +222,12 @@ export interface Database {
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  refunds: RefundsTable;
+  payment_steps: PaymentStepsTable;
+  onpay_partners: OnpayPartnersTable;
+  onpay_users: OnpayUsersTable;
+  onpay_links: OnpayLinksTable;
+  onpay_payment_methods: OnpayPaymentMethodsTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
 }
@@ -162,3 +242,5 @@ export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type NewPayment = Insertable<PaymentsTable>;
 export type PaymentUpdate = Updateable<PaymentsTable>;
+export type Refund = Selectable<RefundsTable>;
+export type PaymentStep = Selectable<PaymentStepsTable>;

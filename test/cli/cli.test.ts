@@ -45,6 +45,21 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     assert.match(list.stdout, new RegExp(`${payment.id}\\s+CLI-1\\s+pending\\s+4990\\s+RON`));
   });
 
+  it('registers an OnPay partner whose activation key works once; refunds say why they are refused', async () => {
+    const admin = { INCASSO_URL: hub.url, INCASSO_ADMIN_KEY: hub.adminKey };
+    const partner = await cli(['onpay-partners', 'create', '--name', 'Gestionale Bianchi', '--json'], admin);
+    assert.equal(partner.code, 0, partner.stderr);
+    const { activation_key, api_key } = JSON.parse(partner.stdout);
+    const trade = async () => (await fetch(`${hub.url}/api/get_onpay_key/`, { method: 'POST', body: new URLSearchParams({ key: activation_key }) })).json();
+    const first = await trade();
+    assert.equal(first.success, 'true');
+    assert.match(first.onpaykey, /^opk_/);
+    assert.equal((await trade()).success, 'false');
+    const refund = await cli(['refunds', 'create', 'pay_0000000000000000000000000'], { INCASSO_URL: hub.url, INCASSO_API_KEY: api_key });
+    assert.equal(refund.code, 1);
+    assert.match(refund.stderr, /no payment/);
+  });
+
   it('explains mistakes instead of crashing', async () => {
     const noKey = await cli(['payments', 'list'], { INCASSO_URL: hub.url });
     assert.equal(noKey.code, 1);

@@ -65,7 +65,7 @@ const B = { id: '', key: '' };
 let asA: ReturnType<typeof apiClient>;
 let asB: ReturnType<typeof apiClient>;
 /** A's resources. */
-const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '' };
+const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '' };
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
 const unique = () => randomBytes(4).toString('hex');
@@ -144,6 +144,17 @@ const MATRIX: Endpoint[] = [
     },
   },
   { method: 'GET', route: '/v1/merchants', kind: 'operator', ok: 200, make: async () => ({ path: '/v1/merchants' }) },
+  {
+    method: 'POST', route: '/v1/onpay/partners', kind: 'operator', ok: 201,
+    make: async () => {
+      const name = `partner-${unique()}`;
+      return {
+        path: '/v1/onpay/partners',
+        body: { name },
+        unchanged: async () => assert.ok(!(await admin('GET', '/v1/merchants')).body.data.some((m: { name: string }) => m.name === name), 'a refused call registered a partner'),
+      };
+    },
+  },
   {
     method: 'POST', route: '/v1/merchants/{id}/rotate-key', kind: 'operator', ok: 200,
     make: async () => {
@@ -273,7 +284,35 @@ const MATRIX: Endpoint[] = [
     },
   },
   { method: 'GET', route: '/v1/events', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/events' }), listed: () => [owned.event] },
+  {
+    // A's payment is unpaid, so even A is refused (422) — after authorization, which B never passes (404).
+    method: 'POST', route: '/v1/payments/{id}/refunds', kind: 'resource', ok: 422,
+    make: async () => ({
+      path: `/v1/payments/${owned.payment}/refunds`,
+      body: { amount: 100 },
+      ownedId: owned.payment,
+      unchanged: async () => assert.equal((await asA('GET', `/v1/payments/${owned.payment}/refunds`)).body.data.length, 0, 'a refused call wrote a refund'),
+    }),
+  },
+  { method: 'GET', route: '/v1/payments/{id}/refunds', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/payments/${owned.payment}/refunds`, ownedId: owned.payment }) },
+  {
+    method: 'POST', route: '/v1/payment-steps', kind: 'collection-create', ok: 201,
+    make: async () => {
+      const conversation = `conv_${unique()}`;
+      const stepOf = async (api: typeof asA) => (await api('GET', `/v1/payment-steps/${conversation}`)).status;
+      return {
+        path: '/v1/payment-steps',
+        body: { connection: owned.connectionCode, conversation_id: conversation, Payment: STEP_FIELDS },
+        unchanged: async () => assert.deepEqual([await stepOf(asA), await stepOf(asB)], [404, 404], 'a refused call created a payment step'),
+        actedFor: async (m, r) => assert.equal(await ownerOf(`/v1/payments/${r.body.payment_id}`), m),
+      };
+    },
+  },
+  { method: 'GET', route: '/v1/payment-steps/{conversation_id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/payment-steps/${owned.conversation}`, ownedId: owned.conversation }) },
 ];
+
+/** A conversation's collected billing fields, in the chat flow's names. */
+const STEP_FIELDS = { Amount: '25.99', Currency: 'RON', Email: 'ana@example.ro', Phone: '+40712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: 642, State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 1' };
 
 const matrixKey = (method: string, route: string) => `${method.toUpperCase()} ${route}`;
 
@@ -299,7 +338,10 @@ before(async () => {
     assert.equal(p.status, 201, JSON.stringify(p.body));
     if (api === asA) Object.assign(owned, { connection: c.body.id, endpoint: e.body.id, payment: p.body.id });
   }
-  const delivery = await eventually(async () => (await asA('GET', `/v1/webhook-endpoints/${owned.endpoint}/deliveries`)).body.data[0], 10_000, "a delivery of A's payment.created");
+  owned.conversation = `conv_${unique()}`;
+  const step = await asA('POST', '/v1/payment-steps', { connection: owned.connectionCode, conversation_id: owned.conversation, Payment: STEP_FIELDS });
+  assert.equal(step.status, 201, JSON.stringify(step.body));
+  const delivery = await eventually(async () => (await asA('GET', `/v1/webhook-endpoints/${owned.endpoint}/deliveries`)).body.data.at(-1), 10_000, "a delivery of A's payment.created");
   owned.delivery = delivery.id;
   owned.event = delivery.event_id;
   await eventually(async () => (await asA('GET', `/v1/webhook-deliveries/${owned.delivery}`)).body.status === 'succeeded', 10_000, 'the delivery to settle');
@@ -311,7 +353,7 @@ after(async () => {
 });
 
 /** A's ids, which B must never see. */
-const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event];
+const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation];
 
 /** The same answer with ids masked, for "looks like it does not exist". */
 const masked = (r: ApiResponse, ids: string[]) => {

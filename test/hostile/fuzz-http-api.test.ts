@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { sandboxCredentials } from '../support/netopia-v1.js';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, pathSegment, percentEncode, rawHttpClient, type RawResponse } from '../support/fuzz.js';
+import { problemCheck } from '../support/fuzz-api.js';
+import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, pathSegment, percentEncode, rawHttpClient } from '../support/fuzz.js';
 
 /**
  * The merchant API under fire: FUZZ_RUNS generated `POST /v1/payments` requests (and a quarter as many GETs
@@ -157,24 +158,6 @@ const paymentCase: fc.Arbitrary<PaymentCase> = fc.record({
   idempotencyKey: fc.option(fc.oneof(headerValue(300), fc.uuid(), fc.constantFrom('k', 'same-key', 'x'.repeat(255), 'x'.repeat(256))), { nil: undefined, freq: 3 }),
   headers: extraHeaders(3),
 });
-
-const PROBLEM = /^application\/problem\+json/;
-
-function problemCheck(r: RawResponse): string | undefined {
-  if (r.error) return `no HTTP response (${r.error})`;
-  if (r.status >= 500) return `HTTP ${r.status}`;
-  if (r.status < 400) return undefined;
-  if (!PROBLEM.test(String(r.headers['content-type'] ?? ''))) return `HTTP ${r.status} is not application/problem+json but ${r.headers['content-type']}`;
-  let body: { status?: unknown; title?: unknown };
-  try {
-    body = JSON.parse(r.text);
-  } catch {
-    return `HTTP ${r.status} problem body is not JSON`;
-  }
-  if (body.status !== r.status) return `problem.status ${String(body.status)} differs from HTTP ${r.status}`;
-  if (typeof body.title !== 'string' || body.title === '') return 'problem without a title';
-  return undefined;
-}
 
 describe('POST /v1/payments: a 201 or a 4xx problem document, whatever is sent', () => {
   it(`${FUZZ_RUNS} generated requests (bodies, content types, Idempotency-Key bytes, headers)`, async (t) => {

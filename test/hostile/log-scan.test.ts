@@ -6,6 +6,7 @@ import { launchBrowser } from '../support/browser.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials, VANILO_CERT, VANILO_KEY } from '../support/netopia-v1.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
+import { assertRoutesLogged, leaks, secretLeaks } from '../support/log-scan.js';
 
 /**
  * Secrets never reach the logs, even at LOG_LEVEL=debug: the end-to-end flows run (merchants and keys,
@@ -180,16 +181,6 @@ after(async () => {
   await failing?.close();
 });
 
-/** Where a secret shows up in the log: the line numbers and the first line, cut around the secret. */
-function leaks(lines: readonly string[], value: string): string[] {
-  const escaped = JSON.stringify(value).slice(1, -1);
-  const found: string[] = [];
-  lines.forEach((line, i) => {
-    const at = Math.max(line.indexOf(value), line.indexOf(escaped));
-    if (at >= 0) found.push(`line ${i + 1}: …${line.slice(Math.max(0, at - 120), at + 40)}…`);
-  });
-  return found;
-}
 
 describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
   it('the flows were logged: JSON lines with level, time and message, at debug level', () => {
@@ -208,10 +199,7 @@ describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
       assert.equal(typeof parsed.msg, 'string', `line ${i + 1} has no msg`);
     }
     // The requests of every flow are in the log (so the scan below reads the lines the flows produced).
-    const urls = hub.logs.map((l) => (l.req as { url?: string } | undefined)?.url ?? '');
-    for (const route of ['/v1/merchants', '/v1/connections', '/v1/webhook-endpoints', '/v1/payments', '/pay/', '/sandbox/netopia/v1/card/', '/notify/netopia-v1/', '/v1/webhook-deliveries/']) {
-      assert.ok(urls.some((u) => u.startsWith(route)), `no request to ${route} was logged`);
-    }
+    assertRoutesLogged(hub, ['/v1/merchants', '/v1/connections', '/v1/webhook-endpoints', '/v1/payments', '/pay/', '/sandbox/netopia/v1/card/', '/notify/netopia-v1/', '/v1/webhook-deliveries/']);
     assert.ok(hub.logs.some((l) => l.msg === 'notification rejected'), 'the refused IPNs were logged');
     assert.ok(secrets.size >= 40, `only ${secrets.size} secrets collected`);
     // The search itself finds a secret however a log line would carry it (raw or JSON-escaped).
@@ -221,7 +209,7 @@ describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
   it('no log line contains a key, a webhook secret, PEM key or certificate material, an envelope, a card number or the CVV', () => {
     const lines = hub.rawLogs.slice();
     const found: string[] = [];
-    for (const [label, value] of secrets) for (const where of leaks(lines, value)) found.push(`${label} in ${where}`);
+    found.push(...secretLeaks(lines, secrets));
     for (const pan of [SUCCESS_CARD, DECLINE_CARD]) for (const where of leaks(lines, pan)) found.push(`card number ${pan.slice(0, 4)}… in ${where}`);
     lines.forEach((line, i) => {
       if (line.includes(`"${CVV}"`)) found.push(`the CVV as a JSON value in line ${i + 1}: ${line.slice(0, 200)}`);

@@ -66,7 +66,6 @@ const SCENARIOS: Record<string, Scenario> = {
   partition: { name: 'network partition (connections black-holed, reset when the network heals)', label: 'PART', cut: 'blackhole', heal: 'reset' },
   vanished: {
     name: 'vanished host (connections black-holed for good, a new server answers at the same address)', label: 'GONE', cut: 'blackhole', heal: 'abandon',
-    knownGap: 'pooled connections black-holed for good hang without a client-side query timeout, so /readyz does not recover in 30 s (issue 3 note)',
   },
 };
 

@@ -49,9 +49,12 @@ describe('delivery with retries, a delivery log, and manual redelivery', () => {
       const delivered = await eventually(() => listener.received.find((w) => w.event.data.id === p.body.id), 15_000, 'delivery');
       assert.ok(delivered.validSignature);
       assert.equal(delivered.event.type, 'payment.created');
-      const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-      const d = log.body.data.find((x: { event_id: string }) => x.event_id === delivered.id);
-      assert.equal(d.status, 'succeeded');
+      // The listener records the request before its answer reaches the hub, which then stores the outcome.
+      const d = await eventually(async () => {
+        const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+        const row = log.body.data.find((x: { event_id: string }) => x.event_id === delivered.id);
+        return row?.status === 'succeeded' ? row : undefined;
+      }, 10_000, 'the delivery stored as succeeded');
       assert.equal(d.attempts, 3);
       const detail = await api('GET', `/v1/webhook-deliveries/${d.id}`);
       assert.deepEqual(detail.body.attempt_log.map((a: { status_code: number }) => a.status_code), [503, 503, 200]);

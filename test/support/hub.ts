@@ -6,6 +6,8 @@ import { startHub, type RunningHub } from '../../src/server.js';
 import { readConfig } from '../../src/config.js';
 import { openTestStore } from './store.js';
 
+export { eventually } from './eventually.js';
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -100,18 +102,3 @@ export function apiClient(baseUrl: string, key?: string) {
   };
 }
 
-/** Polls until `check` returns a truthy value or the deadline passes (no fixed sleeps). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

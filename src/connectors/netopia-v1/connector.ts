@@ -8,6 +8,7 @@ import { buildOrderXml, formatTimestamp, type V1Address } from './order-xml.js';
 import { parseIpnXml, type V1Ipn } from './ipn-xml.js';
 import { crcError, crcSuccess } from './crc-reply.js';
 import { V1XmlError } from './errors.js';
+import { readEndpointSetting } from '../settings.js';
 
 /**
  * `error_code` values of the hub's crc replies: NETOPIA's SDK constants where one fits (f3, f5, f6), the hub's
@@ -145,10 +146,9 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings> = {
     if (typeof language !== 'string' || !LANGUAGES.includes(language)) errors.add('settings.language', `must be one of ${LANGUAGES.join(', ')}`);
     const cipher = input.cipher ?? 'aes-256-cbc';
     if (cipher !== 'aes-256-cbc' && cipher !== 'rc4') errors.add('settings.cipher', 'must be aes-256-cbc or rc4');
-    const endpoint = input.endpoint;
-    if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^https?:\/\/[^\s]+$/.test(endpoint))) errors.add('settings.endpoint', 'must be an http(s) URL');
+    const endpoint = readEndpointSetting(errors, input.endpoint);
     errors.throwIfAny();
-    return { default_currency: currency as string, language: language as string, cipher: cipher as EnvelopeCipher, ...(endpoint ? { endpoint: endpoint as string } : {}) };
+    return { default_currency: currency as string, language: language as string, cipher: cipher as EnvelopeCipher, ...(endpoint ? { endpoint } : {}) };
   },
 
   publicCredentialFields(c) {

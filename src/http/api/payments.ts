@@ -1,14 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { HubContext } from '../../services/context.js';
 import { requestHash, runIdempotent } from '../../services/idempotency.js';
 import { createPayment, getPayment, listPayments } from '../../services/payments.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
-import { CreatePaymentBody, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Stripe semantics: same key and body → the stored response; other body → 422' })),
-});
+import { CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
 
 export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx } = opts;

@@ -118,7 +118,7 @@ export const CreateMerchantBody = Type.Object({ name: Type.String({ minLength: 1
 export const CreateConnectionBody = Type.Object(
   {
     code: Type.String({ minLength: 1, maxLength: 64 }),
-    provider: Type.String({ description: 'netopia-v1' }),
+    provider: Type.String({ description: 'netopia-v1, netopia-v2, multisafepay, nexi or volt' }),
     environment: Type.Union([Type.Literal('live'), Type.Literal('sandbox'), Type.Literal('emulator')]),
     credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'provider-specific; encrypted at rest and never returned' })),
     settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -154,6 +154,10 @@ export const UpdateWebhookEndpointBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Stripe semantics: same key and body → the stored response; other body → 422' })),
+});
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const Problem = Type.Object(
@@ -166,3 +170,70 @@ export const Problem = Type.Object(
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
+
+export const CreateRefundBody = Type.Object(
+  {
+    amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units; default: all that remains' })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateRefundBody = Static<typeof CreateRefundBody>;
+
+export const RefundSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('refund'),
+  payment_id: Type.String(),
+  attempt_id: Type.String(),
+  amount: Type.Integer(),
+  currency: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed')], {
+    description: 'pending: written, not sent yet; processing: sent, the answer is awaited (or is being checked with the processor); succeeded; failed (see error_*)',
+  }),
+  error_code: Type.Union([Type.String(), Type.Null()]),
+  error_message: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const StepValue = Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Null()]);
+/** The conversation's collected fields, in the chat platform's own names; checked field by field by the step. */
+const StepFields = Type.Record(Type.String({ maxLength: 40 }), StepValue, { maxProperties: 30 });
+
+export const PaymentStepBody = Type.Object(
+  {
+    connection: Type.String({ minLength: 1, maxLength: 64, description: "the payment app's connection code (or id)" }),
+    conversation_id: Type.String({ minLength: 1, maxLength: 128 }),
+    step: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "the flow step's name; default 'payment'" })),
+    language: Type.Optional(Type.String({ minLength: 2, maxLength: 3, description: "ro or en (or an ISO 3166-1 numeric country code); default: the connection's language" })),
+    description: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    callback_url: Type.Optional(Type.String({ maxLength: 2048, description: 'receives payment_step.updated (Standard Webhooks, signed with callback_secret)' })),
+    Payment: StepFields,
+    PaymentShipping: Type.Optional(StepFields),
+  },
+  { additionalProperties: false },
+);
+export type PaymentStepBody = Static<typeof PaymentStepBody>;
+
+export const PaymentStepSchema = Type.Object({
+  object: Type.Literal('payment_step'),
+  conversation_id: Type.String(),
+  step: Type.String(),
+  connection_id: Type.String(),
+  payment_id: Type.String(),
+  language: Type.String(),
+  status: Type.String(),
+  Payment: Type.Object({
+    Url: Type.String({ description: 'the link the agent sends' }),
+    Amount: Type.String(),
+    Currency: Type.String(),
+    Status: Type.Union([Type.String(), Type.Null()], { description: "the processor's status document as a JSON string, once the payment resolved" }),
+  }),
+  callback_secret: Type.Optional(Type.String({ description: 'only in the answer that created the step with a callback_url' })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const PaymentStepParams = Type.Object({ conversation_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export const PaymentStepQuery = Type.Object({ step: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });

@@ -47,6 +47,7 @@ export async function notifyRoutes(app: FastifyInstance, opts: { ctx: HubContext
       body,
       contentType: request.headers['content-type'],
       headers: request.headers,
+      query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : undefined,
       remoteAddr: request.ip,
     });
     return reply.code(out.statusCode).type(out.contentType).send(out.body);

@@ -4,6 +4,9 @@ import { toDecimalString } from '../../core/money.js';
 import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
 import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
+import { completeAuthentication } from '../../services/attempt-start.js';
+import type { Redirect } from '../../connectors/types.js';
+import { isStorableText } from '../../core/storable-text.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
 import { html, Html } from './html.js';
 
@@ -40,12 +43,46 @@ const STATUS_TEXT: Record<PaymentStatus, string> = {
   expired: 'This payment link has expired.',
 };
 
-function backLink(payment: Payment, status: string): Html | '' {
-  if (!payment.return_url) return '';
-  const url = new URL(payment.return_url);
+const WENT_THROUGH = ['paid', 'authorized', 'processing'];
+
+/**
+ * Where the customer goes back to the merchant, with `payment_id` and `status` added: its return URL, or, when the
+ * payment did not go through and the merchant gave one, its page for abandoned payments (an OnPay link's
+ * `canceledUrl`). Null when the merchant gave neither (or an unreadable one).
+ */
+function merchantUrl(payment: Payment, status: string): string | null {
+  const canceled = typeof payment.metadata.canceled_url === 'string' && !WENT_THROUGH.includes(status) ? payment.metadata.canceled_url : null;
+  const target = canceled ?? payment.return_url;
+  if (!target) return null;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return null;
+  }
   url.searchParams.set('payment_id', payment.id);
   url.searchParams.set('status', status);
-  return html`<p><a class="button" href="${url.toString()}">Back to the shop</a></p>`;
+  return url.toString();
+}
+
+function backLink(payment: Payment, status: string): Html | '' {
+  const url = merchantUrl(payment, status);
+  return url ? html`<p><a class="button" href="${url}">Back to the shop</a></p>` : '';
+}
+
+/** Sends the browser to the processor: a plain redirect, or a form that submits itself. */
+function handOff(reply: FastifyReply, p: Payment, redirect: Redirect) {
+  if (redirect.method === 'GET') return reply.redirect(redirect.url, 303);
+  const nonce = randomBytes(16).toString('base64');
+  const fields = Object.entries(redirect.fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
+  return page(
+    reply,
+    'Redirecting to payment',
+    html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p>
+<form id="handoff" method="post" action="${redirect.url}">${fields}<p class="muted">You are being taken to the secure card payment page.</p><button type="submit">Continue to payment</button></form>
+<script nonce="${nonce}">document.getElementById('handoff').submit();</script>`,
+    { nonce },
+  );
 }
 
 function declined(attempt: PaymentAttempt | undefined): boolean {
@@ -70,35 +107,72 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       throw e;
     }
     const p = view.payment;
+    if (view.kind === 'status' && view.status === 'pending' && declined(view.lastAttempt)) {
+      // Settled at once by the processor (a refusal when opening the payment): say why and offer a new try.
+      return page(
+        reply,
+        'Payment declined',
+        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">Your payment could not be started: ${view.lastAttempt!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>${backLink(p, view.status)}`,
+      );
+    }
     if (view.kind === 'status') {
       const text = view.status === 'pending' ? 'This payment cannot be started right now. Please contact the merchant.' : STATUS_TEXT[view.status];
       return page(reply, 'Payment', html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><p role="status">${text}</p>${backLink(p, view.status)}`);
     }
-    const redirect = view.attempt.redirect as unknown as { method: 'POST' | 'GET'; url: string; fields: Record<string, string> };
-    if (redirect.method === 'GET') return reply.redirect(redirect.url, 303);
-    const nonce = randomBytes(16).toString('base64');
-    const fields = Object.entries(redirect.fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
-    return page(
-      reply,
-      'Redirecting to payment',
-      html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p>
-<form id="handoff" method="post" action="${redirect.url}">${fields}<p class="muted">You are being taken to the secure card payment page.</p><button type="submit">Continue to payment</button></form>
-<script nonce="${nonce}">document.getElementById('handoff').submit();</script>`,
-      { nonce },
-    );
+    if (view.kind === 'unavailable') {
+      request.log.warn({ payment: p.id, reason: view.message }, 'the processor could not open the payment');
+      return page(
+        reply,
+        'Payment temporarily unavailable',
+        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">The card processor cannot be reached right now. Please try again in a moment.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>`,
+        { status: 503 },
+      );
+    }
+    return handOff(reply, p, view.redirect);
   });
 
-  app.get<{ Params: { id: string } }>('/pay/:id/return', { schema: { hide: true } }, async (request, reply) => {
+  // Some processors bring the customer back with a POST (a bank's 3-D Secure result for NETOPIA v2).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { canceled?: string } }>('/pay/:id/return', { schema: { hide: true } }, async (request, reply) =>
+    showReturn(reply, request.params.id, request.query.canceled !== undefined),
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { canceled?: string } }>('/pay/:id/return', { schema: { hide: true } }, async (request, reply) => {
     if (!plausibleId(request.params.id)) return notFound(reply);
+    const form: Record<string, string> = {};
+    const body = request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+    for (const [k, v] of Object.entries(body).slice(0, 50)) if (typeof v === 'string' && isStorableText(k) && isStorableText(v)) form[k] = v;
+    const finished = Object.keys(form).length ? await completeAuthentication(ctx, request.params.id, form) : null;
+    if (finished?.kind === 'redirect') return handOff(reply, await getPaymentRow(ctx.db, null, request.params.id), finished.redirect);
+    if (finished?.kind === 'unavailable') {
+      request.log.warn({ payment: request.params.id, reason: finished.message }, 'the processor could not finish 3-D Secure');
+      return page(reply, 'Payment temporarily unavailable', html`<h1>Payment</h1><div class="alert" role="alert">The card processor cannot be reached right now. Please try again in a moment.</div><p><a class="button" href="${`/pay/${request.params.id}`}">Try again</a></p>`, { status: 503 });
+    }
+    return showReturn(reply, request.params.id, request.query.canceled !== undefined);
+  });
+
+  async function showReturn(reply: FastifyReply, paymentId: string, canceledByCustomer: boolean) {
+    if (!plausibleId(paymentId)) return notFound(reply);
     let payment: Payment;
     try {
-      payment = await getPaymentRow(ctx.db, null, request.params.id);
+      payment = await getPaymentRow(ctx.db, null, paymentId);
     } catch (e) {
       if (e instanceof NotFoundError) return notFound(reply);
       throw e;
     }
     const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
     const last = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', payment.id).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    if (status === 'pending' && canceledByCustomer && last?.status === 'created') {
+      // The customer left the processor's page without paying (its cancel button); the link stays payable.
+      return page(
+        reply,
+        'Payment canceled',
+        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">You left the payment page without paying. Nothing was charged.</p><p><a class="button" href="${`/pay/${payment.id}`}">Pay now</a></p>${backLink(payment, 'canceled')}`,
+      );
+    }
     if (status === 'pending' && declined(last)) {
       return page(
         reply,
@@ -110,13 +184,9 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       // The processor sends its notification before returning the customer, but it may still be in flight.
       return page(reply, 'Confirming payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">Confirming your payment…</p>`, { refreshSeconds: 2 });
     }
-    if (payment.return_url && (status === 'paid' || status === 'authorized' || status === 'processing')) {
-      const url = new URL(payment.return_url);
-      url.searchParams.set('payment_id', payment.id);
-      url.searchParams.set('status', status);
-      return reply.redirect(url.toString(), 303);
-    }
+    const back = WENT_THROUGH.includes(status) ? merchantUrl(payment, status) : null;
+    if (back) return reply.redirect(back, 303);
     const ok = status === 'paid' || status === 'authorized';
     return page(reply, 'Payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="${ok ? 'ok' : 'alert'}" role="status">${STATUS_TEXT[status]}</div>${backLink(payment, status)}`);
-  });
+  }
 }

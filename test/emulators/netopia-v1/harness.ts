@@ -1,55 +1,31 @@
 // Test harness for the NETOPIA v1 emulator: a Fastify app with the emulator mounted on a real port, and a
 // merchant confirm server that opens IPNs with the account's private key and answers crc replies the test
 // scripts. Everything the emulator does is observed over HTTP, as a merchant would.
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { KeyObject } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { crcError, crcSuccess } from '../../../src/connectors/netopia-v1/crc-reply.js';
 import { loadPrivateKey, loadPublicKey, openEnvelope, sealEnvelope, type EnvelopeCipher } from '../../../src/connectors/netopia-v1/envelope.js';
 import { parseIpnXml, type V1Ipn } from '../../../src/connectors/netopia-v1/ipn-xml.js';
 import { buildOrderXml, formatTimestamp, type V1Order } from '../../../src/connectors/netopia-v1/order-xml.js';
 import type { Store } from '../../../src/store/store.js';
 import { registerNetopiaV1Emulator, type NetopiaV1EmulatorOptions } from '../../../emulators/netopia-v1/index.js';
+import { futureExpiry, MerchantServer, newOrderId, postForm, serveEmulator, type ServedEmulator } from '../../support/emulator-harness.js';
+
+export { eventually, futureExpiry, newOrderId, postForm } from '../../support/emulator-harness.js';
 
 export const PREFIX = '/sandbox/netopia/v1';
 
 /** Short delays so that retries happen within a test. */
 export const FAST_RETRY = { baseDelayMs: 50, pollMs: 20, timeoutMs: 2000, maxAttempts: 20 };
 
-export interface Emulator {
-  app: FastifyInstance;
+export interface Emulator extends ServedEmulator {
   /** http://127.0.0.1:port/sandbox/netopia/v1 */
   base: string;
-  stop(): Promise<void>;
 }
 
 export async function startEmulator(store: Store, ipnRetry: NetopiaV1EmulatorOptions['ipnRetry'] = FAST_RETRY): Promise<Emulator> {
-  // The emulator needs its public URL when it is registered, i.e. before Fastify is ready, so the server is
-  // made here and put on port 0 first; Fastify serves through it once ready.
-  let server: http.Server | undefined;
-  const app = Fastify({
-    serverFactory: (handler) => {
-      server = http.createServer(handler);
-      return server;
-    },
-  });
-  server!.listen(0, '127.0.0.1');
-  await once(server!, 'listening');
-  const origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-  const emulator = await registerNetopiaV1Emulator(app, { db: store.db, publicUrl: origin, ipnRetry });
-  await app.ready();
-  return {
-    app,
-    base: origin + PREFIX,
-    stop: async () => {
-      await emulator.stop();
-      await app.close();
-      server!.closeAllConnections();
-      await new Promise((resolve) => server!.close(resolve));
-    },
-  };
+  const served = await serveEmulator((app, publicUrl) => registerNetopiaV1Emulator(app, { db: store.db, publicUrl, ipnRetry }));
+  return { ...served, base: served.origin + PREFIX };
 }
 
 export interface Account {
@@ -86,23 +62,11 @@ export interface ReceivedIpn {
  * with the reply scripted for that order (default `ok`, a plain `<crc>` echoing the crc). `GET /return…` is
  * the page the customer's browser lands on.
  */
-export class Merchant {
-  readonly received: ReceivedIpn[] = [];
+export class Merchant extends MerchantServer<ReceivedIpn> {
   /** Bodies that no known key could open; a correct emulator never produces one. */
   readonly unreadable: string[] = [];
   private readonly scripts = new Map<string, ScriptedReply[]>();
   private readonly keys: KeyObject[] = [];
-  private readonly server = http.createServer((request, response) => this.handle(request, response));
-  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
-  url = '';
-
-  static async start(): Promise<Merchant> {
-    const merchant = new Merchant();
-    merchant.server.listen(0, '127.0.0.1');
-    await once(merchant.server, 'listening');
-    merchant.url = `http://127.0.0.1:${(merchant.server.address() as AddressInfo).port}`;
-    return merchant;
-  }
 
   get confirmUrl(): string {
     return `${this.url}/confirm`;
@@ -124,19 +88,7 @@ export class Merchant {
 
   /** Resolves once `count` IPNs in total have arrived (event-driven, with a deadline). */
   async waitForIpns(count: number, timeoutMs = 10_000): Promise<void> {
-    if (this.received.length >= count) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.waiters.push({ count, resolve })),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`expected ${count} IPNs, got ${this.received.length} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
+    await this.until(() => this.received.length >= count, timeoutMs, () => `expected ${count} IPNs, got ${this.received.length} within ${timeoutMs} ms`);
   }
 
   private open(fields: URLSearchParams): V1Ipn | undefined {
@@ -151,52 +103,33 @@ export class Merchant {
     return undefined;
   }
 
-  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
-    if (request.method === 'GET') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Thank you</title><h1>Back at the shop</h1>');
+  protected receive(_request: http.IncomingMessage, raw: Buffer, response: http.ServerResponse): void {
+    const body = raw.toString('latin1');
+    const fields = new URLSearchParams(body);
+    const ipn = this.open(fields);
+    if (!ipn) {
+      this.unreadable.push(body);
+      response.writeHead(200, { 'content-type': 'application/xml' }).end(crcError(2, 1, 'cannot open'));
       return;
     }
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('latin1');
-      const fields = new URLSearchParams(body);
-      const ipn = this.open(fields);
-      if (!ipn) {
-        this.unreadable.push(body);
-        response.writeHead(200, { 'content-type': 'application/xml' }).end(crcError(2, 1, 'cannot open'));
-        return;
-      }
-      const reply = this.scripts.get(ipn.order.id)?.shift() ?? 'ok';
-      this.received.push({ ipn, cipher: fields.get('cipher') ?? undefined, iv: fields.get('iv') ?? undefined, reply });
-      for (const waiter of this.waiters.filter((w) => this.received.length >= w.count)) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-      const xml = (text: string) => response.writeHead(200, { 'content-type': 'application/xml' }).end(text);
-      switch (reply) {
-        case 'ok':
-          return void xml(crcSuccess(ipn.mobilpay.crc));
-        case 'temporary':
-          return void xml(crcError(1, 42, 'database busy'));
-        case 'permanent':
-          return void xml(crcError(2, 43, 'unknown order'));
-        case 'http500':
-          return void response.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
-        case 'unreadable':
-          return void response.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
-        case 'hang':
-          return; // never answers; closeAllConnections ends it
-      }
-    });
+    const reply = this.scripts.get(ipn.order.id)?.shift() ?? 'ok';
+    this.record({ ipn, cipher: fields.get('cipher') ?? undefined, iv: fields.get('iv') ?? undefined, reply });
+    const xml = (text: string) => response.writeHead(200, { 'content-type': 'application/xml' }).end(text);
+    switch (reply) {
+      case 'ok':
+        return void xml(crcSuccess(ipn.mobilpay.crc));
+      case 'temporary':
+        return void xml(crcError(1, 42, 'database busy'));
+      case 'permanent':
+        return void xml(crcError(2, 43, 'unknown order'));
+      case 'http500':
+        return void response.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
+      case 'unreadable':
+        return void response.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      case 'hang':
+        return; // never answers; close() ends it
+    }
   }
-}
-
-let orderCounter = 0;
-
-/** A fresh merchant order id, unique across runs sharing a database. */
-export function newOrderId(label = 'order'): string {
-  return `${label}-${Date.now().toString(36)}-${++orderCounter}`;
 }
 
 /** An order as a third-party client builds it (NETOPIA's PHP library layout). */
@@ -232,20 +165,6 @@ export function sealXml(account: Account, xml: string, cipher: EnvelopeCipher = 
   return fields;
 }
 
-export async function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
-
-/** An expiry date comfortably in the future, MM/YY. */
-export function futureExpiry(): string {
-  return `12/${String((new Date().getUTCFullYear() + 3) % 100).padStart(2, '0')}`;
-}
-
 /**
  * Pays an order the way a browser would, without one: post the sealed form, then the card form. Returns the
  * final redirect (the return URL) and the purchase id.
@@ -279,17 +198,6 @@ export async function orderView(emulator: Emulator, purchase: string): Promise<O
   const response = await fetch(`${emulator.base}/orders/${purchase}`, { headers: { accept: 'application/json' } });
   if (response.status !== 200) throw new Error(`order view answered ${response.status}`);
   return (await response.json()) as OrderView;
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A back-office operation as a script calls it. */

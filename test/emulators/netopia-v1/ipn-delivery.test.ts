@@ -53,7 +53,7 @@ async function settledDelivery(target: Emulator, purchase: string): Promise<Orde
   return eventually(async () => {
     const [delivery] = (await orderView(target, purchase)).deliveries;
     return delivery && delivery.status !== 'pending' ? delivery : undefined;
-  }, `the IPN of purchase ${purchase} to settle`);
+  }, 10_000, `the IPN of purchase ${purchase} to settle`);
 }
 
 describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protocols/netopia.md §1.6)', () => {

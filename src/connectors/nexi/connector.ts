@@ -1,0 +1,146 @@
+import { FieldErrors, ValidationError } from '../../core/validation.js';
+import { Secret } from '../../security/secret.js';
+import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
+import { MAX_IMPORTO, NEXI_CURRENCY_CODES } from './currencies.js';
+import type { Accounting } from './esito.js';
+import { verifyResultNotification } from './notification.js';
+import { ORDER_STATUS_PATH, orderStatusBody, readOrderStatus } from './order-status.js';
+import { COD_TRANS_RE, PAYMAIL_PATH, payMailBody, readBackOfficeAnswer, timeoutHours } from './paymail.js';
+import { readEndpointSetting } from '../settings.js';
+
+/**
+ * Nexi XPay, legacy API (ecommerce.nexi.it): alias + MAC key. A payment is a PayMail link (pay-by-link,
+ * opened with a back-office call); the result comes back as XPay's hosted-page result, server to server on
+ * `urlpost`, signed with the MAC key. Order status through `situazioneOrdine`.
+ */
+
+export interface NexiCredentials {
+  /** The terminal alias (`ALIAS_WEB_…`): `alias` on the hosted page, `apiKey` in back-office calls. */
+  alias: string;
+  /** The MAC key ("chiave segreta per calcolo MAC"). */
+  mac_key: Secret<string>;
+}
+
+export interface NexiSettings {
+  endpoint?: string;
+  /** `TCONTAB`: immediate capture (C, the default) or authorization only (D, captured later in XPay's back office). */
+  accounting: Accounting;
+  /** Link life when the payment has no deadline, in hours. */
+  default_timeout_hours: number;
+}
+
+const ALIAS_RE = /^[A-Za-z0-9_.\-]{1,50}$/;
+const MAX_TIMEOUT_HOURS = 24 * 365;
+
+function trimmed(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+function codTransFor(reference: string): string {
+  // The hub's attempt ids (`att_` + 26 characters) are 30 characters: exactly XPay's limit, and the
+  // notification's codTrans is the attempt id again with no table to keep.
+  if (!COD_TRANS_RE.test(reference)) throw new ValidationError([{ field: 'reference', message: 'must be 2-30 characters without #, \', " or spaces to be an XPay codTrans' }]);
+  return reference;
+}
+
+const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: string, body: Record<string, unknown>): OutboundRequest => ({
+  method: 'POST',
+  url: config.endpoint.replace(/\/+$/, '') + path,
+  headers: { 'content-type': 'application/json', accept: 'application/json' },
+  body: JSON.stringify(body),
+});
+
+export const nexi: Connector<NexiCredentials, NexiSettings> = {
+  provider: 'nexi',
+  displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
+  capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },
+
+  parseCredentials(raw) {
+    const errors = new FieldErrors();
+    const input = (raw ?? {}) as Record<string, unknown>;
+    const alias = trimmed(input.alias);
+    if (!alias || !ALIAS_RE.test(alias)) errors.add('credentials.alias', 'must be the XPay terminal alias, e.g. ALIAS_WEB_00012345');
+    const macKey = trimmed(input.mac_key);
+    if (!macKey || macKey.length > 200) errors.add('credentials.mac_key', 'must be the MAC key ("chiave segreta per calcolo MAC") from the XPay back office');
+    errors.throwIfAny();
+    return { alias: alias!, mac_key: new Secret(macKey!) };
+  },
+
+  parseSettings(raw) {
+    const errors = new FieldErrors();
+    const input = (raw ?? {}) as Record<string, unknown>;
+    const endpoint = readEndpointSetting(errors, input.endpoint);
+    const accounting = input.accounting ?? 'C';
+    if (accounting !== 'C' && accounting !== 'D') errors.add('settings.accounting', 'must be C (immediate capture) or D (deferred capture)');
+    const hours = input.default_timeout_hours ?? 24;
+    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > MAX_TIMEOUT_HOURS) errors.add('settings.default_timeout_hours', `must be a whole number of hours from 1 to ${MAX_TIMEOUT_HOURS}`);
+    errors.throwIfAny();
+    return { ...(endpoint ? { endpoint } : {}), accounting: accounting as Accounting, default_timeout_hours: hours as number };
+  },
+
+  publicCredentialFields(c) {
+    return { alias: c.alias };
+  },
+
+  defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
+    if (environment === 'live') return 'https://ecommerce.nexi.it';
+    if (environment === 'sandbox') return 'https://int-ecommerce.nexi.it';
+    return `${emulatorBaseUrl}/sandbox/nexi`;
+  },
+
+  start: {
+    request(config, input: PaymentRedirectInput) {
+      return json(config, PAYMAIL_PATH, payMailBody({
+        alias: config.credentials.alias,
+        macKey: config.credentials.mac_key.reveal(),
+        codTrans: codTransFor(input.reference),
+        amount: input.amount,
+        currency: input.currency,
+        timeoutHours: Math.min(timeoutHours(input.expiresAt, input.now, config.settings.default_timeout_hours), MAX_TIMEOUT_HOURS),
+        urls: input.urls,
+        description: input.description,
+        billing: input.billing,
+        language: input.language,
+        accounting: config.settings.accounting,
+        now: input.now,
+      }));
+    },
+    response(config, _input, res): StartResult {
+      const answer = readBackOfficeAnswer(res, config.credentials.mac_key.reveal());
+      if ('kind' in answer) return answer;
+      const link = answer.json.payMailUrl;
+      if (typeof link !== 'string' || !/^https?:\/\/[^\s]+$/.test(link)) return { kind: 'error', retryable: false, code: 'unreadable_answer', message: 'Nexi\'s OK has no usable payMailUrl' };
+      return { kind: 'redirect', redirect: { method: 'GET', url: link, fields: {} }, processorReference: answer.idOperazione };
+    },
+  },
+
+  verifyNotification(config, notification) {
+    return verifyResultNotification(notification, { alias: config.credentials.alias, macKey: config.credentials.mac_key.reveal() }, config.settings.accounting);
+  },
+
+  replyToNotification(result: NotificationResult): HttpReply {
+    // XPay wants HTTP 200 for a result it may stop sending (a KO included); anything else makes it try again.
+    // A result that can never be accepted is answered 200 too: sending the same bytes again cannot help.
+    const text = (statusCode: number, body: string): HttpReply => ({ statusCode, contentType: 'text/plain; charset=utf-8', body });
+    if (result.kind === 'recorded') return text(200, 'OK');
+    if (result.kind === 'permanent_error') return text(200, `KO ${result.code}: ${result.message}`);
+    return text(503, `retry later (${result.code}): ${result.message}`);
+  },
+
+  statusCheck: {
+    request(config, attempt) {
+      return json(config, ORDER_STATUS_PATH, orderStatusBody(config.credentials.alias, config.credentials.mac_key.reveal(), attempt.reference, new Date()));
+    },
+    response(config, attempt, res) {
+      return readOrderStatus(res, config.credentials.mac_key.reveal(), attempt);
+    },
+  },
+
+  emulator: {
+    accountPath: '/sandbox/nexi/accounts',
+    credentialsFrom(account: unknown) {
+      const a = account as Record<string, unknown>;
+      return { alias: String(a.alias), mac_key: String(a.mac_key) };
+    },
+  },
+};

@@ -1,0 +1,59 @@
+import type { Connector, Environment } from '../types.js';
+import { authenticate, refund, start, statusCheck } from './api.js';
+import { parseVoltCredentials, parseVoltSettings, type VoltCredentials, type VoltSettings } from './config.js';
+import { replyToVoltNotification, verifyVoltNotification } from './notification.js';
+
+export type { VoltCredentials, VoltSettings } from './config.js';
+
+/**
+ * Volt (open banking, Gateway API v2 with the hosted checkout). The hub fetches an OAuth token
+ * (`authenticate`), opens the payment with `POST /v2/payments` (`start`) and sends the payer to Volt's
+ * `checkoutUrl`, where they choose their bank and authorise the transfer there. Volt reports the outcome in
+ * signed JSON notifications; `GET /payments/{id}` answers the same from Volt's side, and refunds are asked
+ * with `POST /payments/{id}/request-refund` and confirmed by notification.
+ */
+export const volt: Connector<VoltCredentials, VoltSettings> = {
+  provider: 'volt',
+  displayName: 'Volt (open banking, pay by bank)',
+  // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
+  capabilities: { currencies: ['EUR'], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+
+  parseCredentials: parseVoltCredentials,
+  parseSettings: parseVoltSettings,
+
+  publicCredentialFields(c) {
+    return { client_id: c.client_id, username: c.username };
+  },
+
+  defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
+    if (environment === 'live') return 'https://api.volt.io';
+    if (environment === 'sandbox') return 'https://api.sandbox.volt.io';
+    return `${emulatorBaseUrl.replace(/\/+$/, '')}/sandbox/volt`;
+  },
+
+  verifyNotification(config, notification) {
+    return verifyVoltNotification(config, notification, new Date());
+  },
+
+  replyToNotification: replyToVoltNotification,
+
+  authenticate,
+  start,
+  statusCheck,
+  refund,
+
+  emulator: {
+    accountPath: '/sandbox/volt/accounts',
+    credentialsFrom(account: unknown) {
+      const a = (typeof account === 'object' && account !== null ? account : {}) as Record<string, unknown>;
+      const pick = (name: string) => (typeof a[name] === 'string' ? (a[name] as string) : '');
+      return {
+        client_id: pick('client_id'),
+        client_secret: pick('client_secret'),
+        username: pick('username'),
+        password: pick('password'),
+        notification_secret: pick('notification_secret'),
+      };
+    },
+  },
+};

@@ -1,0 +1,144 @@
+import type { AttemptReference, OperationError, OperationReport, Party, PaymentRedirectInput, Redirect } from '../connectors/types.js';
+import type { Payment, PaymentAttempt } from '../store/schema.js';
+import type { HubContext } from './context.js';
+import { loadPaymentConnection, type LoadedConnection } from './connections.js';
+import { recordOperationReport } from './notifications.js';
+import { callProcessor, isOperationError } from './processor-calls.js';
+
+/** What the hub tells the processor about one attempt, whichever way the payment is opened. */
+export function redirectInput(ctx: HubContext, payment: Payment, loaded: LoadedConnection, attemptId: string, now: Date): PaymentRedirectInput {
+  const paymentPage = `${ctx.publicUrl}/pay/${payment.id}`;
+  return {
+    reference: attemptId,
+    amount: payment.amount,
+    currency: payment.currency,
+    description: payment.description,
+    billing: payment.billing as unknown as Party,
+    shipping: (payment.shipping ?? undefined) as Party | undefined,
+    metadata: payment.metadata,
+    urls: { notify: `${ctx.publicUrl}/notify/${loaded.row.provider}/${loaded.row.id}`, return: `${paymentPage}/return`, cancel: `${paymentPage}/return?canceled=1` },
+    expiresAt: payment.expires_at ? new Date(payment.expires_at) : undefined,
+    now,
+  };
+}
+
+export type StartOutcome =
+  | { kind: 'redirect'; redirect: Redirect }
+  /** The processor settled the attempt at once (approved or declined): show the payment's status. */
+  | { kind: 'resolved' }
+  /** The processor could not be asked now; the customer may try again in a moment. */
+  | { kind: 'unavailable'; message: string };
+
+/**
+ * Opens an attempt with the processor's API (connectors with `start`), outside any transaction: the processor
+ * (or the built-in emulator, which shares the database) may take seconds. The answer is stored on the attempt
+ * only if no other request stored one first, so two customers' tabs racing end on one hand-off.
+ */
+export function startAttempt(ctx: HubContext, payment: Payment, attempt: PaymentAttempt, loaded: LoadedConnection): Promise<StartOutcome> {
+  // Two tabs of one customer in this process share one call; across processes the stored answer decides.
+  const running = inflight.get(attempt.id);
+  if (running) return running;
+  const call = callStart(ctx, payment, attempt, loaded).finally(() => inflight.delete(attempt.id));
+  inflight.set(attempt.id, call);
+  return call;
+}
+
+const inflight = new Map<string, Promise<StartOutcome>>();
+
+/** The hand-off another request stored for this attempt meanwhile, if any. */
+async function storedRedirect(ctx: HubContext, attemptId: string): Promise<Redirect | null> {
+  const row = await ctx.db.selectFrom('payment_attempts').select('redirect').where('id', '=', attemptId).executeTakeFirst();
+  return (row?.redirect ?? null) as unknown as Redirect | null;
+}
+
+/** A processor's refusal of one of the hub's calls, as the failure of the attempt it was about. */
+function refusalReport(call: 'start' | 'authentication', attemptId: string, refusal: OperationError): OperationReport {
+  return {
+    outcome: { kind: 'failed', code: refusal.code, message: refusal.message },
+    dedupeKey: `${call}-refused:${attemptId}`,
+    summary: { action: `${call}_refused`, code: refusal.code, message: refusal.message },
+  };
+}
+
+async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAttempt, loaded: LoadedConnection): Promise<StartOutcome> {
+  const start = loaded.connector.start!;
+  const input = redirectInput(ctx, payment, loaded, attempt.id, new Date(attempt.created_at));
+  const res = await callProcessor(ctx, loaded, 'start', (token) => start.request(loaded.config, input, token));
+  if (isOperationError(res)) return { kind: 'unavailable', message: res.message };
+  const result = start.response(loaded.config, input, res);
+  const connection = { id: loaded.row.id, provider: loaded.row.provider };
+  const target = { id: attempt.id, currency: attempt.currency };
+  switch (result.kind) {
+    case 'redirect': {
+      const stored = await ctx.db
+        .updateTable('payment_attempts')
+        .set({ redirect: JSON.stringify(result.redirect), processor_reference: result.processorReference ?? null, updated_at: new Date() })
+        .where('id', '=', attempt.id)
+        .where('redirect', 'is', null)
+        .returning('redirect')
+        .executeTakeFirst();
+      if (result.report) await recordOperationReport(ctx, connection, target, 'start', res.body, result.report);
+      if (stored) return { kind: 'redirect', redirect: result.redirect };
+      return { kind: 'redirect', redirect: (await storedRedirect(ctx, attempt.id)) ?? result.redirect };
+    }
+    case 'resolved': {
+      // A refusal because another process already opened this order ("duplicate order id") is not a decline.
+      const winner = result.report.outcome.kind === 'failed' ? await storedRedirect(ctx, attempt.id) : null;
+      if (winner) return { kind: 'redirect', redirect: winner };
+      await recordOperationReport(ctx, connection, target, 'start', res.body, result.report);
+      return { kind: 'resolved' };
+    }
+    case 'error': {
+      if (result.retryable) return { kind: 'unavailable', message: result.message };
+      const winner = await storedRedirect(ctx, attempt.id);
+      if (winner) return { kind: 'redirect', redirect: winner };
+      // A refusal (bad credentials, a field the processor rejects) fails this attempt with its reason; the
+      // payment stays payable, and the merchant sees why.
+      await recordOperationReport(ctx, connection, target, 'start', res.body, refusalReport('start', attempt.id, result));
+      return { kind: 'resolved' };
+    }
+  }
+}
+
+/**
+ * Finishes an attempt whose start sent the customer to the bank for 3-D Secure (connectors with
+ * `completeAuthentication`): the bank posted its result to the return page, and the processor is asked to
+ * finish. Returns null when there is nothing to finish (no such attempt, already settled, not a 3-D Secure start).
+ */
+export async function completeAuthentication(ctx: HubContext, paymentId: string, form: Record<string, string>): Promise<StartOutcome | null> {
+  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('number', 'desc').limit(1).executeTakeFirst();
+  if (!attempt || attempt.status !== 'created') return null;
+  const loaded = await loadPaymentConnection(ctx, paymentId);
+  const complete = loaded.connector.completeAuthentication;
+  if (!complete) return null;
+  // What the start's answer said (the authentication token), as its report kept it in the inbox.
+  const started = await ctx.db
+    .selectFrom('notifications')
+    .select('summary')
+    .where('attempt_id', '=', attempt.id)
+    .where('source', '=', 'start')
+    .orderBy('received_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!started?.summary) return null;
+  const reference: AttemptReference = { reference: attempt.id, processorReference: attempt.processor_reference, amount: attempt.amount, currency: attempt.currency };
+  const res = await callProcessor(ctx, loaded, 'complete_authentication', (token) => complete.request(loaded.config, reference, started.summary!, form, token));
+  if (isOperationError(res)) return { kind: 'unavailable', message: res.message };
+  const result = complete.response(loaded.config, reference, res);
+  const connection = { id: loaded.row.id, provider: loaded.row.provider };
+  const target = { id: attempt.id, currency: attempt.currency };
+  switch (result.kind) {
+    case 'redirect':
+      // Another challenge: the customer goes on to it.
+      if (result.report) await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
+      await ctx.db.updateTable('payment_attempts').set({ redirect: JSON.stringify(result.redirect), updated_at: new Date() }).where('id', '=', attempt.id).execute();
+      return { kind: 'redirect', redirect: result.redirect };
+    case 'resolved':
+      await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
+      return { kind: 'resolved' };
+    case 'error':
+      if (result.retryable) return { kind: 'unavailable', message: result.message };
+      await recordOperationReport(ctx, connection, target, 'authentication', res.body, refusalReport('authentication', attempt.id, result));
+      return { kind: 'resolved' };
+  }
+}

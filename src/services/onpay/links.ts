@@ -1,0 +1,111 @@
+import { isKnownCurrency } from '../../core/money.js';
+import { isHttpUrl } from '../../core/validation.js';
+import { transitionPayment, type PaymentStatus } from '../../core/transitions.js';
+import { connectorFor } from '../../connectors/registry.js';
+import type { HubContext } from '../context.js';
+import { createPayment, openPaymentPage, paymentSnapshot } from '../payments.js';
+import { emitEvent } from '../webhooks.js';
+import { OnpayError } from './errors.js';
+import { missingGatewayFields, onpayUserFor, type GatewayFields, type OnpayGateway, type OnpaySide } from './users.js';
+import { onpayAmountToMinor, parseOnpayDate } from './values.js';
+
+/**
+ * `get_link`: one payment link per call. The link is a payment of the partner in the hub's ledger, opened at once
+ * with the acquirer (its `orderId` and `link` are the acquirer's), and recorded under the end user's `extId`,
+ * unique per quadruple.
+ */
+
+export interface GetLinkInput extends GatewayFields {
+  gateway: OnpayGateway;
+  extId: string;
+  orderAmount: number;
+  orderCurrency: string;
+  orderDescription: string;
+  expDate: string;
+  completedUrl: string;
+  canceledUrl: string;
+}
+
+const DESCRIPTION_RE = /^[\p{L}\p{N} .,;:'()/_#+-]*$/u;
+
+/** Lengths are checked with the other varchar limits, at the HTTP edge. */
+function checkUrl(value: string, field: string) {
+  if (value && !isHttpUrl(value, Infinity)) throw new OnpayError(`${field} must be an http(s) URL`);
+}
+
+/** The documented checks, each with its own message, before anything is created. */
+function validate(input: GetLinkInput): { amount: number; expiresAt: Date } {
+  const missing = missingGatewayFields(input.gateway, input);
+  if (missing.length) throw new OnpayError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required for ${input.gateway}`);
+  const connector = connectorFor(input.gateway)!;
+  if (!isKnownCurrency(input.orderCurrency) || !connector.capabilities.currencies.includes(input.orderCurrency)) {
+    throw new OnpayError(`orderCurrency ${input.orderCurrency} is not accepted by ${input.gateway} (allowed: ${connector.capabilities.currencies.join(', ')})`);
+  }
+  if (input.orderAmount <= 0) throw new OnpayError('orderAmount must be a positive integer (the amount × 100: 100,50 EUR is 10050)');
+  const amount = onpayAmountToMinor(input.orderAmount, input.orderCurrency);
+  if (input.orderDescription.length > 200) throw new OnpayError('orderDescription must be at most 200 characters');
+  if (!DESCRIPTION_RE.test(input.orderDescription)) throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');
+  const expiresAt = parseOnpayDate(input.expDate, 'expDate', { endOfDay: true });
+  if (expiresAt.getTime() <= Date.now()) throw new OnpayError('expDate must be in the future');
+  checkUrl(input.completedUrl, 'completedUrl');
+  checkUrl(input.canceledUrl, 'canceledUrl');
+  return { amount, expiresAt };
+}
+
+export interface LinkAnswer {
+  orderId: string;
+  link: string;
+}
+
+export async function getOnpayLink(ctx: HubContext, merchantId: string, side: OnpaySide, input: GetLinkInput): Promise<LinkAnswer> {
+  const { amount, expiresAt } = validate(input);
+  const user = await onpayUserFor(ctx, merchantId, side, input.gateway, input);
+  const payment = await ctx.db.transaction().execute(async (trx) => {
+    const taken = await trx.selectFrom('onpay_links').select('payment_id').where('user_id', '=', user.id).where('ext_id', '=', input.extId).forUpdate().executeTakeFirst();
+    if (taken) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
+    const created = await createPayment(ctx, trx, merchantId, {
+      connection: user.connection_id,
+      order_id: input.extId.slice(0, 200),
+      amount,
+      currency: input.orderCurrency,
+      description: input.orderDescription || `Link ${input.extId}`.slice(0, 200),
+      billing: { first_name: '', last_name: '', email: '' },
+      return_url: input.completedUrl || undefined,
+      expires_at: expiresAt.toISOString(),
+      metadata: { onpay_ext_id: input.extId.slice(0, 500), ...(input.canceledUrl ? { canceled_url: input.canceledUrl } : {}) },
+    });
+    // A concurrent duplicate waits on the primary key here and then fails: one link per extId.
+    const inserted = await trx
+      .insertInto('onpay_links')
+      .values({ user_id: user.id, ext_id: input.extId, payment_id: created.id })
+      .onConflict((oc) => oc.columns(['user_id', 'ext_id']).doNothing())
+      .returning('payment_id')
+      .executeTakeFirst();
+    if (!inserted) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
+    return created;
+  });
+  ctx.onOutboxWrite?.();
+
+  const page = await openPaymentPage(ctx, payment.id);
+  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', payment.id).orderBy('number', 'desc').limit(1).executeTakeFirst();
+  if (page.kind === 'redirect' && attempt?.processor_reference) {
+    return { orderId: attempt.processor_reference, link: page.redirect.method === 'GET' ? page.redirect.url : `${ctx.publicUrl}/pay/${payment.id}` };
+  }
+  // The acquirer refused or could not be reached: no link exists, so the extId stays free for a retry; the
+  // payment stays in the ledger, canceled, with the attempt that says why.
+  const reason = page.kind === 'unavailable' ? page.message : (attempt?.error_message ?? 'the acquirer did not create the link');
+  await releaseFailedLink(ctx, user.id, input.extId, payment.id);
+  throw new OnpayError(`${input.gateway}: ${reason}`);
+}
+
+async function releaseFailedLink(ctx: HubContext, userId: string, extId: string, paymentId: string) {
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('onpay_links').where('user_id', '=', userId).where('ext_id', '=', extId).execute();
+    const p = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
+    const change = transitionPayment({ ...p, status: p.status as PaymentStatus }, { kind: 'cancel' });
+    if (!change.changed) return;
+    const updated = await trx.updateTable('payments').set({ status: change.state.status, updated_at: new Date() }).where('id', '=', paymentId).returningAll().executeTakeFirstOrThrow();
+    await emitEvent(trx, p.merchant_id, 'payment.canceled', p.id, paymentSnapshot(ctx, updated));
+  });
+  ctx.onOutboxWrite?.();
+}

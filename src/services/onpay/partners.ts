@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '../../security/api-keys.js';
+import type { HubContext } from '../context.js';
+import { createMerchant } from '../merchants.js';
+import { OnpayError } from './errors.js';
+
+/**
+ * OnPay partners. A partner is a merchant of the hub (its links are payments of that merchant, so the operator
+ * sees them in the native API, reports and webhooks). The operator issues a temporary activation key; the partner
+ * trades it once (`get_onpay_key`) for the production key that every other call carries. Only hashes are kept.
+ */
+
+export async function createOnpayPartner(ctx: HubContext, name: string): Promise<{ merchantId: string; apiKey: string; activationKey: string }> {
+  const { merchant, apiKey } = await createMerchant(ctx.db, name);
+  const activationKey = `opa_${randomBytes(24).toString('base64url')}`;
+  await ctx.db.insertInto('onpay_partners').values({ merchant_id: merchant.id, activation_key_hash: hashApiKey(activationKey) }).execute();
+  return { merchantId: merchant.id, apiKey, activationKey };
+}
+
+/** Trades a temporary activation key for the production key; an activation key works once. */
+export async function activateOnpayKey(ctx: HubContext, activationKey: string): Promise<string> {
+  const productionKey = `opk_${randomBytes(32).toString('base64url')}`;
+  const row = await ctx.db
+    .updateTable('onpay_partners')
+    .set({ activated_at: new Date(), key_hash: hashApiKey(productionKey), key_prefix: productionKey.slice(0, 10) })
+    .where('activation_key_hash', '=', hashApiKey(activationKey))
+    .where('activated_at', 'is', null)
+    .returning('merchant_id')
+    .executeTakeFirst();
+  if (!row) throw new OnpayError('the activation key is not valid or was already used');
+  return productionKey;
+}
+
+/** The partner (merchant id) a production key belongs to. */
+export async function onpayPartnerOf(ctx: HubContext, key: string): Promise<string> {
+  const row = key ? await ctx.db.selectFrom('onpay_partners').select('merchant_id').where('key_hash', '=', hashApiKey(key)).executeTakeFirst() : undefined;
+  if (!row) throw new OnpayError('invalid key');
+  return row.merchant_id;
+}

@@ -1,0 +1,75 @@
+import { sql } from 'kysely';
+import type { AttemptReference } from '../connectors/types.js';
+import { CONNECTORS } from '../connectors/registry.js';
+import type { PaymentAttempt } from '../store/schema.js';
+import type { HubContext } from './context.js';
+import { loadConnection } from './connections.js';
+import { recordOperationReport } from './notifications.js';
+import { callProcessor, isOperationError } from './processor-calls.js';
+
+/**
+ * Reconciliation: a notification can be lost (the processor gave up, a firewall ate it), so attempts left open
+ * are checked against the processor's authoritative status (connectors with `statusCheck`), and what it says is
+ * recorded like a notification. Checks back off: an attempt is checked when it is older than FIRST_CHECK, then
+ * each time it has waited as long again as its age at the previous check, and no more after GIVE_UP.
+ */
+export const FIRST_CHECK_MS = 10 * 60_000;
+const GIVE_UP = '14 days';
+
+/** Asks the processor about one attempt and records the answer; false when the processor could not answer. */
+export async function reconcileAttempt(ctx: HubContext, attemptId: string): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('payment_attempts as a')
+    .innerJoin('payments as p', 'p.id', 'a.payment_id')
+    .innerJoin('connections as c', 'c.id', 'p.connection_id')
+    .selectAll('c')
+    .select(['a.id as attempt_id', 'a.processor_reference', 'a.amount as attempt_amount', 'a.currency as attempt_currency'])
+    .where('a.id', '=', attemptId)
+    .executeTakeFirst();
+  if (!row) return false;
+  const loaded = loadConnection(ctx, row);
+  const check = loaded.connector.statusCheck;
+  if (!check) return false;
+  const attempt: AttemptReference = { reference: row.attempt_id, processorReference: row.processor_reference, amount: row.attempt_amount, currency: row.attempt_currency };
+  const res = await callProcessor(ctx, loaded, 'status_check', (token) => check.request(loaded.config, attempt, token));
+  if (isOperationError(res)) return false;
+  const report = check.response(loaded.config, attempt, res);
+  if (isOperationError(report)) {
+    ctx.logger.warn({ attempt: attemptId, code: report.code, reason: report.message }, 'status check refused');
+    return !report.retryable;
+  }
+  // "Nothing new" is not worth an inbox row on every check.
+  if (report.outcome.kind !== 'informational') {
+    await recordOperationReport(ctx, { id: loaded.row.id, provider: loaded.row.provider }, { id: attempt.reference, currency: attempt.currency }, 'status_check', res.body, report);
+  }
+  return true;
+}
+
+/** Checks the attempts that are due (claimed with SKIP LOCKED, so processes share the work); returns how many. */
+export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promise<number> {
+  const providers = Object.values(CONNECTORS).filter((c) => c.statusCheck).map((c) => c.provider);
+  if (providers.length === 0) return 0;
+  const due = await sql<Pick<PaymentAttempt, 'id'>>`
+    UPDATE payment_attempts SET reconciled_at = now()
+    WHERE id IN (
+      SELECT id FROM payment_attempts
+      WHERE status IN ('created', 'processing', 'authorized')
+        AND provider IN (${sql.join(providers)})
+        AND processor_reference IS NOT NULL
+        AND created_at > now() - ${GIVE_UP}::interval
+        AND created_at < now() - ${`${FIRST_CHECK_MS} milliseconds`}::interval
+        AND (reconciled_at IS NULL OR reconciled_at < now() - (reconciled_at - created_at))
+      ORDER BY created_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id`.execute(ctx.db);
+  for (const a of due.rows) {
+    try {
+      await reconcileAttempt(ctx, a.id);
+    } catch (e) {
+      ctx.logger.error({ err: e, attempt: a.id }, 'reconciliation of an attempt failed; it is checked again later');
+    }
+  }
+  return due.rows.length;
+}

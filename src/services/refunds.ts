@@ -1,0 +1,183 @@
+import { sql, type Transaction } from 'kysely';
+import { newId } from '../core/ids.js';
+import { toDecimalString } from '../core/money.js';
+import { FieldErrors } from '../core/validation.js';
+import type { RefundRequest } from '../connectors/types.js';
+import type { Database, Refund } from '../store/schema.js';
+import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
+import { loadConnection, loadPaymentConnection } from './connections.js';
+import { recordOperationReport } from './notifications.js';
+import { getPaymentRow, paymentSnapshot } from './payments.js';
+import { callProcessor, isOperationError } from './processor-calls.js';
+import { reconcileAttempt } from './reconcile.js';
+import { emitEvent } from './webhooks.js';
+
+/**
+ * Refunds made through the processor's API (connectors with `refund`). A refund is written first (`pending`),
+ * then sent (`processing`, under a lease), then settled by the processor's answer (`succeeded` / `failed`).
+ * The ledger's refunded amount moves only through the processor's statements (its answer, its notification, a
+ * status check), never through the request itself. One refund at a time per payment: the processor sees the
+ * refunds in the order the ledger does.
+ */
+
+/** How long a sent refund may stay unanswered before the janitor asks the processor what happened. */
+const SEND_LEASE = '5 minutes';
+/** A refund written but never sent (the process died in between) is sent by the janitor after this. */
+const UNSENT_AFTER = '30 seconds';
+
+export function presentRefund(r: Refund) {
+  return {
+    id: r.id,
+    object: 'refund' as const,
+    payment_id: r.payment_id,
+    attempt_id: r.attempt_id,
+    amount: r.amount,
+    currency: r.currency,
+    reason: r.reason,
+    status: r.status,
+    error_code: r.error_code,
+    error_message: r.error_message,
+    created_at: new Date(r.created_at).toISOString(),
+    updated_at: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export interface CreateRefundInput {
+  amount?: number;
+  reason?: string;
+}
+
+/** Writes a refund of a captured payment (all that remains when no amount is given), inside the caller's transaction. */
+export async function createRefund(ctx: HubContext, trx: Transaction<Database>, merchantId: string, paymentId: string, input: CreateRefundInput): Promise<Refund> {
+  const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
+  if (!payment) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
+  const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
+  const loaded = loadConnection(ctx, connection);
+  if (!loaded.connector.refund) {
+    throw new UnprocessableError(`${connection.provider} refunds are made in the processor's own back office; the hub records them from its notifications`);
+  }
+  if (payment.status !== 'paid' && payment.status !== 'partially_refunded') {
+    throw new UnprocessableError(`only a paid payment can be refunded; this one is ${payment.status}`);
+  }
+  const open = await trx.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('status', 'in', ['pending', 'processing']).executeTakeFirst();
+  if (open) throw new ConflictError(`refund ${open.id} of this payment is still in progress; try again when it has settled`);
+  const attempt = await trx
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .where('status', 'in', ['captured', 'partially_refunded'])
+    .orderBy('number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!attempt) throw new UnprocessableError('this payment has no captured attempt to refund');
+  const available = payment.amount_captured - payment.amount_refunded;
+  const amount = input.amount ?? available;
+  const errors = new FieldErrors();
+  if (!Number.isSafeInteger(amount) || amount <= 0) errors.add('amount', 'must be a positive integer of minor units');
+  else if (amount > available) errors.add('amount', `must be at most ${available} (${toDecimalString(available, payment.currency)} ${payment.currency} remain to refund)`);
+  errors.throwIfAny();
+  const now = new Date();
+  return trx
+    .insertInto('refunds')
+    .values({
+      id: newId('ref'), merchant_id: merchantId, payment_id: paymentId, attempt_id: attempt.id, amount, currency: payment.currency,
+      refunded_before: payment.amount_refunded, reason: input.reason ?? null, status: 'pending', created_at: now, updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'failed', error?: { code: string; message: string }): Promise<Refund> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('refunds')
+      .set({ status, error_code: error?.code ?? null, error_message: error?.message ?? null, locked_until: null, updated_at: new Date() })
+      .where('id', '=', refund.id)
+      .where('status', 'in', ['pending', 'processing'])
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated) return trx.selectFrom('refunds').selectAll().where('id', '=', refund.id).executeTakeFirstOrThrow();
+    if (status === 'failed') {
+      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
+      await emitEvent(trx, refund.merchant_id, 'payment.refund_failed', refund.payment_id, { ...paymentSnapshot(ctx, payment), refund: presentRefund(updated) });
+      ctx.onOutboxWrite?.();
+    }
+    return updated;
+  });
+}
+
+/**
+ * Sends a pending refund to the processor and settles it from the answer. An answer that never came (timeout,
+ * network) leaves it `processing`: the janitor asks the processor later rather than sending it twice.
+ */
+export async function sendRefund(ctx: HubContext, refundId: string): Promise<Refund> {
+  const claimed = await ctx.db
+    .updateTable('refunds')
+    .set({ status: 'processing', locked_until: sql<Date>`now() + ${SEND_LEASE}::interval`, updated_at: new Date() })
+    .where('id', '=', refundId)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  if (!claimed) return ctx.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
+  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('id', '=', claimed.attempt_id).executeTakeFirstOrThrow();
+  const loaded = await loadPaymentConnection(ctx, claimed.payment_id);
+  const request: RefundRequest = {
+    reference: attempt.id, processorReference: attempt.processor_reference, amount: attempt.amount, currency: attempt.currency,
+    refundId: claimed.id, refundAmount: claimed.amount, refundedBefore: claimed.refunded_before, now: new Date(),
+  };
+  const res = await callProcessor(ctx, loaded, 'refund', (token) => loaded.connector.refund!.request(loaded.config, request, token));
+  if (isOperationError(res)) {
+    ctx.logger.warn({ refund: claimed.id, code: res.code }, 'refund sent, answer unknown; the janitor will ask the processor');
+    await ctx.db.updateTable('refunds').set({ error_code: res.code, error_message: res.message, updated_at: new Date() }).where('id', '=', claimed.id).execute();
+    return { ...claimed, error_code: res.code, error_message: res.message };
+  }
+  const answer = loaded.connector.refund!.response(loaded.config, request, res);
+  if (isOperationError(answer)) {
+    if (answer.retryable) {
+      await ctx.db.updateTable('refunds').set({ error_code: answer.code, error_message: answer.message, updated_at: new Date() }).where('id', '=', claimed.id).execute();
+      return { ...claimed, error_code: answer.code, error_message: answer.message };
+    }
+    return settle(ctx, claimed, 'failed', answer);
+  }
+  const recorded = await recordOperationReport(ctx, { id: loaded.row.id, provider: loaded.row.provider }, { id: attempt.id, currency: attempt.currency }, 'refund', res.body, answer);
+  if (recorded.status === 'rejected') return settle(ctx, claimed, 'failed', { code: 'ledger_refused', message: recorded.reason });
+  return settle(ctx, claimed, 'succeeded');
+}
+
+/**
+ * The refunds janitor: sends refunds that were written but never sent, and asks the processor about refunds
+ * whose answer never came (lease expired), settling them by what the ledger then holds.
+ */
+export async function settleStaleRefunds(ctx: HubContext, limit = 10): Promise<number> {
+  const unsent = await ctx.db
+    .selectFrom('refunds')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('updated_at', '<', sql<Date>`now() - ${UNSENT_AFTER}::interval`)
+    .limit(limit)
+    .execute();
+  for (const r of unsent) await sendRefund(ctx, r.id);
+  const stale = await sql<Refund>`
+    UPDATE refunds SET locked_until = now() + ${SEND_LEASE}::interval
+    WHERE id IN (SELECT id FROM refunds WHERE status = 'processing' AND locked_until < now() ORDER BY locked_until LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(ctx.db);
+  for (const refund of stale.rows) {
+    const checked = await reconcileAttempt(ctx, refund.attempt_id);
+    if (!checked) continue; // the processor is still unreachable: the lease was renewed, ask again later
+    const payment = await ctx.db.selectFrom('payments').select('amount_refunded').where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
+    if (payment.amount_refunded >= Number(refund.refunded_before) + Number(refund.amount)) await settle(ctx, refund, 'succeeded');
+    else await settle(ctx, refund, 'failed', { code: 'not_confirmed', message: 'the processor did not confirm this refund; it shows no refund for it' });
+  }
+  return unsent.length + stale.rows.length;
+}
+
+export async function listRefunds(ctx: HubContext, merchantId: string, paymentId: string): Promise<Refund[]> {
+  await getPaymentRow(ctx.db, merchantId, paymentId);
+  return ctx.db.selectFrom('refunds').selectAll().where('merchant_id', '=', merchantId).where('payment_id', '=', paymentId).orderBy('created_at').orderBy('id').execute();
+}
+
+export async function getRefund(ctx: HubContext, merchantId: string, id: string): Promise<Refund> {
+  const row = await ctx.db.selectFrom('refunds').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`no refund ${JSON.stringify(id)}`);
+  return row;
+}
