@@ -15,3 +15,21 @@ export function isStorableValue(value: unknown): boolean {
   if (typeof value === 'object' && value !== null) return Object.entries(value).every(([k, v]) => isStorableText(k) && isStorableValue(v));
   return true;
 }
+
+const UNSTORABLE_ALL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
+
+/**
+ * A copy of `value` that a database can hold: every U+0000 and lone surrogate in its strings (and keys) replaced
+ * by U+FFFD. For what the hub must record whatever it holds (a processor's answer, a rejection reason quoting
+ * sender text); the value itself when it is storable already.
+ */
+export function toStorable<T>(value: T): T {
+  if (isStorableValue(value)) return value;
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(UNSTORABLE_ALL_RE, '\uFFFD');
+    if (Array.isArray(v)) return v.map(fix);
+    if (typeof v === 'object' && v !== null && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [fix(k), fix(x)]));
+    return v;
+  };
+  return fix(value) as T;
+}

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
+import { toStorable } from '../core/storable-text.js';
 import { transitionAttempt, transitionPayment, STATUS_EVENTS, type AttemptStatus, type EventType, type PaymentStatus } from '../core/transitions.js';
 import { connectorFor } from '../connectors/registry.js';
 import type { HttpReply, InboundNotification, OperationReport, VerifiedNotification } from '../connectors/types.js';
@@ -84,7 +85,7 @@ async function processStored(ctx: HubContext, provider: string, id: string, conn
   const settle = async (status: string, fields: { error?: string; summary?: Record<string, unknown>; paymentId?: string }) => {
     await ctx.db
       .updateTable('notifications')
-      .set({ status, error: fields.error ?? null, summary: fields.summary ? JSON.stringify(fields.summary) : null, payment_id: fields.paymentId ?? null, processed_at: new Date() })
+      .set({ status, error: fields.error === undefined ? null : toStorable(fields.error), summary: fields.summary ? JSON.stringify(toStorable(fields.summary)) : null, payment_id: fields.paymentId ?? null, processed_at: new Date() })
       .where('id', '=', id)
       .execute()
       .catch((e) => ctx.logger.error({ err: e, notification: id }, 'could not mark a notification as settled'));
@@ -199,7 +200,7 @@ export async function recordOperationReport(
   };
   const result = await applyVerified(ctx, connection.id, id, verdict);
   if (result.status === 'rejected') {
-    await ctx.db.updateTable('notifications').set({ status: 'rejected', error: result.reason, summary: JSON.stringify(report.summary), payment_id: result.paymentId ?? null, processed_at: new Date() }).where('id', '=', id).execute();
+    await ctx.db.updateTable('notifications').set({ status: 'rejected', error: result.reason, summary: JSON.stringify(toStorable(report.summary)), payment_id: result.paymentId ?? null, processed_at: new Date() }).where('id', '=', id).execute();
   }
   if (result.status === 'applied') ctx.onOutboxWrite?.();
   notificationOutcomes.inc({ provider: connection.provider, outcome: `${source}_${result.status}` });
@@ -227,7 +228,10 @@ interface LockedAttempt {
  * attempt too makes the statement re-read its latest version after waiting), the duplicate
  * check, then the attempt, the payment and the inbox row in one write, then the outbox.
  */
-async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, v: VerifiedNotification): Promise<Applied | Refused> {
+async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, verified: VerifiedNotification): Promise<Applied | Refused> {
+  // A processor's answer is recorded whatever text it holds (its connector refuses unstorable notifications, but
+  // an answer to the hub's own call must be kept): what the database cannot hold becomes U+FFFD.
+  const v = toStorable(verified);
   return ctx.db.transaction().execute(async (trx) => {
     const found = await sql<Payment & LockedAttempt>`
       SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status,

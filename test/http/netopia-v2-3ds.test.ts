@@ -26,6 +26,10 @@ before(async () => {
     req.on('end', () => {
       const body = req.headers['content-type']?.includes('json') && raw ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
       seen.push({ path: req.url ?? '', body, authorization: req.headers.authorization });
+      if (req.url === '/payment/card/start' && body.order?.description === 'Unstorable') {
+        // A decline whose message holds what PostgreSQL text cannot (U+0000) and UTF-8 cannot encode (a lone surrogate).
+        return json(res, 200, { error: { code: '19', message: 'Expired\u0000 card \uD800' }, payment: { amount: body.order.amount, currency: body.order.currency, ntpID: '1310397', status: 12 } });
+      }
       if (req.url === '/payment/card/start') {
         // The seed's 3DS example, with this test's URLs.
         return json(res, 200, {
@@ -95,5 +99,19 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     assert.match(await back.text(), /declined/);
     const payment = (await api('GET', `/v1/payments/${p.body.id}`)).body;
     assert.deepEqual([payment.status, payment.attempts[0].status, payment.attempts[0].error_code], ['pending', 'failed', '38']);
+  });
+
+  it('a start answer holding text the database cannot store is recorded with U+FFFD in its place, not lost', async () => {
+    const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Unstorable SRL' });
+    const api = apiClient(hub.url, merchant.body.api_key);
+    await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
+    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: 'NUL-1', amount: 20000, currency: 'RON', description: 'Unstorable', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } });
+    const page = await fetch(p.body.payment_url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Expired\uFFFD card \uFFFD/);
+    const payment = (await api('GET', `/v1/payments/${p.body.id}`)).body;
+    assert.deepEqual([payment.status, payment.attempts[0].status, payment.attempts[0].error_code, payment.attempts[0].error_message], ['pending', 'failed', '19', 'Expired\uFFFD card \uFFFD']);
+    const start = payment.notifications.find((n: { status: string }) => n.status === 'applied');
+    assert.ok(start, JSON.stringify(payment.notifications));
   });
 });
