@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 //
 //   BENCH_HUB_DATABASE_URL  PostgreSQL connection string; absent → embedded PGlite in BENCH_HUB_DATA_DIR
 //   BENCH_HUB_DATA_DIR      PGlite data directory (durable: commits go to disk)
-//   BENCH_HUB_ADMIN_KEY, BENCH_HUB_MASTER_KEY, BENCH_HUB_POOL_SIZE, BENCH_HUB_LOG_LEVEL
+//   BENCH_HUB_ADMIN_KEY, BENCH_HUB_MASTER_KEY, BENCH_HUB_POOL_SIZE, BENCH_HUB_LOG_LEVEL, BENCH_HUB_PREPARED_STATEMENTS
 //
 // Talks to the parent over the IPC channel: sends {type:'ready', url, pid}; answers {type:'sql', id, text} with
 // {type:'sql', id, rows} (read-only checks after the load: counts of paid payments and so on),
@@ -112,6 +112,7 @@ try {
       webhookRetryScale: 1,
       workerPollMs: 1000,
       dbPoolSize: Number(process.env.BENCH_HUB_POOL_SIZE ?? 10),
+      dbPreparedStatements: process.env.BENCH_HUB_PREPARED_STATEMENTS !== '0',
       verifyThreads: Number(process.env.BENCH_HUB_VERIFY_THREADS ?? availableParallelism()),
       // The load comes from one address and one key: measure the hub, not its throttle.
       rateLimit: 0,

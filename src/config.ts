@@ -19,6 +19,8 @@ export interface HubConfig {
   workerPollMs: number;
   dbPoolSize: number;
   dbQueryTimeoutMs: number;
+  /** PostgreSQL: named prepared statements (off behind a pooler that cannot keep them). */
+  dbPreparedStatements: boolean;
   /** Threads that verify notifications (RSA, XML); 0 verifies on the main thread. */
   verifyThreads: number;
   /** Requests per second per API key on the native API, and per client address on pages; 0 turns it off. */
@@ -46,6 +48,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     workerPollMs: Number(env.INCASSO_WORKER_POLL_MS ?? 1000),
     dbPoolSize: Number(env.INCASSO_DB_POOL_SIZE ?? 10),
     dbQueryTimeoutMs: Number(env.INCASSO_DB_QUERY_TIMEOUT_MS ?? 10_000),
+    dbPreparedStatements: env.INCASSO_DB_PREPARED_STATEMENTS !== '0' && env.INCASSO_DB_PREPARED_STATEMENTS !== 'false',
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),

@@ -40,7 +40,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     adminKey = file.value;
     if (file.created) options.announce?.(`Operator key (saved in ${file.path}, shown once): ${adminKey}`);
   }
-  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs }));
+  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, preparedStatements: config.dbPreparedStatements }));
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
   const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators };

@@ -6,7 +6,7 @@ import { launchBrowser } from '../support/browser.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { formatOnpayDate } from '../../src/services/onpay/values.js';
-import { assertRoutesLogged, leaks, secretLeaks } from '../support/log-scan.js';
+import { assertRoutesLogged, leaks, SecretList, secretLeaks } from '../support/log-scan.js';
 
 /**
  * Secrets never reach the logs at LOG_LEVEL=debug in the flows added with NETOPIA v2, MultiSafepay, Nexi and Volt:
@@ -25,19 +25,8 @@ const CVV = { v2: '111', acquirers: '123' } as const;
 let hub: TestHub;
 let browser: Browser;
 let listener: Awaited<ReturnType<typeof startWebhookListener>>;
-const secrets = new Map<string, string>();
+const secrets = new SecretList();
 let linesAfterFlows = 0;
-
-function secret(label: string, value: string | undefined) {
-  assert.ok(value && value.length >= 8, `${label} was not collected`);
-  secrets.set(label, value);
-}
-
-function pemBodyLines(pem: string): string[] {
-  const lines = pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
-  assert.ok(lines.length >= 5, 'a PEM with a body');
-  return lines;
-}
 
 async function credentialsOf(connectionId: string): Promise<Record<string, string>> {
   const row = await hub.store.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirstOrThrow();
@@ -82,21 +71,21 @@ const form = async (path: string, fields: Record<string, string>) => {
 
 before(async () => {
   [hub, browser, listener] = await Promise.all([startTestHub({ logLevel: 'debug' }), launchBrowser(), startWebhookListener()]);
-  secret('admin key', hub.adminKey);
+  secrets.add('admin key', hub.adminKey);
   const admin = apiClient(hub.url, hub.adminKey);
 
   // NETOPIA v2: a payment paid on the hosted page, refunded in part, then in full.
   const merchant = await admin('POST', '/v1/merchants', { name: 'Ceainăria Verde SRL' });
-  secret('merchant API key', merchant.body.api_key);
+  secrets.add('merchant API key', merchant.body.api_key);
   const api = apiClient(hub.url, merchant.body.api_key);
   const v2 = await api('POST', '/v1/connections', { code: 'app', provider: 'netopia-v2', environment: 'emulator' });
   assert.equal(v2.status, 201, JSON.stringify(v2.body));
-  secret('NETOPIA v2 api_key', (await credentialsOf(v2.body.id)).api_key);
+  secrets.add('NETOPIA v2 api_key', (await credentialsOf(v2.body.id)).api_key);
   const platform = await sql<{ private_key_pem: string }>`SELECT private_key_pem FROM emu_netopia_v2_platform_key LIMIT 1`.execute(hub.store.db);
-  pemBodyLines(platform.rows[0]!.private_key_pem).forEach((line, i) => secret(`NETOPIA v2 platform private key, line ${i + 1}`, line));
+  secrets.addPem('NETOPIA v2 platform private key', platform.rows[0]!.private_key_pem);
   const wh = await api('POST', '/v1/webhook-endpoints', { url: listener.url });
   listener.setSecret(wh.body.secret);
-  secret('webhook secret', wh.body.secret);
+  secrets.add('webhook secret', wh.body.secret);
   const p = await api('POST', '/v1/payments', { connection: 'app', order_id: 'LOG-V2', amount: 20000, currency: 'RON', description: 'Comanda LOG-V2', billing: { first_name: 'Ioana', last_name: 'Pop', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' }, return_url: listener.shopUrl });
   assert.equal(p.status, 201, JSON.stringify(p.body));
   await payV2(p.body.payment_url);
@@ -110,18 +99,18 @@ before(async () => {
     Payment: { Amount: '125.50', Currency: 'RON', Email: 'ana@example.ro', Phone: '+40712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: 642, State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 28' },
   });
   assert.equal(step.status, 201, JSON.stringify(step.body));
-  secret('payment step callback secret', step.body.callback_secret);
-  secret('payment step callback secret (key part)', String(step.body.callback_secret).replace(/^whsec_/, ''));
+  secrets.add('payment step callback secret', step.body.callback_secret);
+  secrets.add('payment step callback secret (key part)', String(step.body.callback_secret).replace(/^whsec_/, ''));
   await payV2(step.body.Payment.Url);
   await eventually(async () => (await api('GET', '/v1/payment-steps/log-conv')).body.Payment.Status !== null, 15_000, 'Payment.Status');
 
   // OnPay: a partner activates its key, opens a link per acquirer, the payer pays, the partner reads the reports.
   const partner = await admin('POST', '/v1/onpay/partners', { name: 'Gestionale Rossi SRL' });
-  secret('OnPay activation key', partner.body.activation_key);
-  secret('OnPay partner native API key', partner.body.api_key);
+  secrets.add('OnPay activation key', partner.body.activation_key);
+  secrets.add('OnPay partner native API key', partner.body.api_key);
   const activated = await form('/test/api/get_onpay_key/', { key: partner.body.activation_key });
   const key = activated.onpaykey as string;
-  secret('OnPay production key', key);
+  secrets.add('OnPay production key', key);
   const native = apiClient(hub.url, partner.body.api_key);
   const tomorrow = formatOnpayDate(new Date(Date.now() + 86_400_000)).slice(0, 10);
   for (const gateway of ['multisafepay', 'nexi', 'volt'] as const) {
@@ -130,12 +119,12 @@ before(async () => {
       gateway === 'multisafepay' ? { gatewayApiKey: account.api_key, gatewaySecretKey: '' }
         : gateway === 'nexi' ? { gatewayApiKey: account.alias, gatewaySecretKey: account.mac_key }
           : { gatewayApiKey: account.client_id, gatewaySecretKey: account.client_secret, gatewayUsername: account.username, gatewayPassword: account.password, gatewayNotificationKey: account.notification_secret };
-    if (gateway === 'multisafepay') secret('MultiSafepay api_key', account.api_key);
-    if (gateway === 'nexi') secret('Nexi mac_key', account.mac_key);
+    if (gateway === 'multisafepay') secrets.add('MultiSafepay api_key', account.api_key);
+    if (gateway === 'nexi') secrets.add('Nexi mac_key', account.mac_key);
     if (gateway === 'volt') {
-      secret('Volt client_secret', account.client_secret);
-      secret('Volt password', account.password);
-      secret('Volt notification_secret', account.notification_secret);
+      secrets.add('Volt client_secret', account.client_secret);
+      secrets.add('Volt password', account.password);
+      secrets.add('Volt notification_secret', account.notification_secret);
     }
     const extId = `LOG-${gateway}`;
     const link = await form('/test/api/get_link/', { key, gateway, ...fields, extId, orderAmount: '2500', orderCurrency: 'EUR', orderDescription: 'Ordine', expDate: tomorrow });
@@ -168,8 +157,8 @@ before(async () => {
   const tokens = await sql<{ access_token: string; refresh_token: string }>`SELECT access_token, refresh_token FROM emu_volt_tokens`.execute(hub.store.db);
   assert.ok(tokens.rows.length > 0, 'the hub authenticated with Volt');
   tokens.rows.forEach((t, i) => {
-    secret(`Volt access token ${i + 1}`, t.access_token);
-    secret(`Volt refresh token ${i + 1}`, t.refresh_token);
+    secrets.add(`Volt access token ${i + 1}`, t.access_token);
+    secrets.add(`Volt refresh token ${i + 1}`, t.refresh_token);
   });
   await eventually(() => listener.received.some((w) => w.event.type === 'payment.refunded'), 10_000, 'the refund webhooks');
   linesAfterFlows = hub.rawLogs.length;
@@ -180,7 +169,6 @@ after(async () => {
   await hub?.close();
   await listener?.close();
 });
-
 
 describe('log scan at LOG_LEVEL=debug, acquirer flows: secrets never reach a log line', () => {
   it('the flows were logged at debug level, every route they used included', () => {

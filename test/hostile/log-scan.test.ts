@@ -6,7 +6,7 @@ import { launchBrowser } from '../support/browser.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials, VANILO_CERT, VANILO_KEY } from '../support/netopia-v1.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
-import { assertRoutesLogged, leaks, secretLeaks } from '../support/log-scan.js';
+import { assertRoutesLogged, leaks, SecretList, secretLeaks } from '../support/log-scan.js';
 
 /**
  * Secrets never reach the logs, even at LOG_LEVEL=debug: the end-to-end flows run (merchants and keys,
@@ -26,21 +26,9 @@ let listener: Awaited<ReturnType<typeof startWebhookListener>>;
 let failing: Awaited<ReturnType<typeof startWebhookListener>>;
 
 /** label → secret text that must not appear in any log line. */
-const secrets = new Map<string, string>();
+const secrets = new SecretList();
 /** How many log lines the flows produced, per kind, so that the scan cannot pass on an empty log. */
 let linesAfterFlows = 0;
-
-function secret(label: string, value: string | undefined) {
-  assert.ok(value && value.length >= 8, `${label} was not collected`);
-  secrets.set(label, value);
-}
-
-/** The base64 body lines of a PEM document that are long enough to be unmistakable (≥ 40 characters). */
-function pemBodyLines(pem: string): string[] {
-  const lines = pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
-  assert.ok(lines.length >= 5, 'a PEM with a body');
-  return lines;
-}
 
 async function payWithCard(page: Page, pan: string) {
   await page.getByLabel('Card number').fill(pan);
@@ -51,18 +39,18 @@ async function payWithCard(page: Page, pan: string) {
 
 before(async () => {
   [hub, browser, listener, failing] = await Promise.all([startTestHub({ logLevel: 'debug' }), launchBrowser(), startWebhookListener(), startWebhookListener({ respond: () => 500 })]);
-  secret('admin key', hub.adminKey);
+  secrets.add('admin key', hub.adminKey);
   const admin = apiClient(hub.url, hub.adminKey);
 
   // Merchants and keys (one rotated: the old and the new key are both secrets).
   const a = await admin('POST', '/v1/merchants', { name: 'Librăria Mică SRL' });
   assert.equal(a.status, 201);
-  secret('merchant API key', a.body.api_key);
+  secrets.add('merchant API key', a.body.api_key);
   const b = await admin('POST', '/v1/merchants', { name: 'Rotor SRL' });
-  secret('second merchant API key (before rotation)', b.body.api_key);
+  secrets.add('second merchant API key (before rotation)', b.body.api_key);
   const rotated = await admin('POST', `/v1/merchants/${b.body.id}/rotate-key`);
   assert.equal(rotated.status, 200);
-  secret('second merchant API key (after rotation)', rotated.body.api_key);
+  secrets.add('second merchant API key (after rotation)', rotated.body.api_key);
   assert.equal((await admin('GET', '/v1/merchants')).status, 200);
   assert.equal((await admin('GET', '/v1/payments', undefined, { 'incasso-merchant': a.body.id })).status, 200);
   const api = apiClient(hub.url, a.body.api_key);
@@ -72,14 +60,14 @@ before(async () => {
   assert.equal(emu.status, 201, JSON.stringify(emu.body));
   const emuRow = await hub.store.db.selectFrom('connections').selectAll().where('id', '=', emu.body.id).executeTakeFirstOrThrow();
   const emuCredentials = JSON.parse(hub.ctx.vault.decrypt(emuRow.credentials_encrypted, `connection:${emuRow.id}`)) as { private_key: string };
-  pemBodyLines(emuCredentials.private_key).forEach((line, i) => secret(`emulator connection private key, line ${i + 1}`, line));
+  secrets.addPem('emulator connection private key', emuCredentials.private_key);
   const platform = await sql<{ private_key_pem: string }>`SELECT private_key_pem FROM emu_netopia_v1_platform_key`.execute(hub.store.db);
-  pemBodyLines(platform.rows[0]!.private_key_pem).forEach((line, i) => secret(`emulator platform private key, line ${i + 1}`, line));
+  secrets.addPem('emulator platform private key', platform.rows[0]!.private_key_pem);
 
   const sbx = await api('POST', '/v1/connections', { code: 'sbx', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
   assert.equal(sbx.status, 201, JSON.stringify(sbx.body));
-  pemBodyLines(VANILO_KEY).forEach((line, i) => secret(`sandbox connection private key, line ${i + 1}`, line));
-  pemBodyLines(VANILO_CERT).forEach((line, i) => secret(`sandbox connection certificate, line ${i + 1}`, line));
+  secrets.addPem('sandbox connection private key', VANILO_KEY);
+  secrets.addPem('sandbox connection certificate', VANILO_CERT);
   // Key material in the wrong places: a refused connection, a credentials update.
   const misplaced = await api('POST', '/v1/connections', { code: 'oops', provider: 'netopia-v1', environment: 'sandbox', credentials: { signature: 'nope', certificate: VANILO_KEY, private_key: VANILO_CERT } });
   assert.equal(misplaced.status, 422);
@@ -89,12 +77,12 @@ before(async () => {
   const ok = await api('POST', '/v1/webhook-endpoints', { url: listener.url });
   assert.equal(ok.status, 201);
   listener.setSecret(ok.body.secret);
-  secret('webhook secret', ok.body.secret);
-  secret('webhook secret (key part)', String(ok.body.secret).replace(/^whsec_/, ''));
+  secrets.add('webhook secret', ok.body.secret);
+  secrets.add('webhook secret (key part)', String(ok.body.secret).replace(/^whsec_/, ''));
   const bad = await api('POST', '/v1/webhook-endpoints', { url: failing.url });
   assert.equal(bad.status, 201);
-  secret('failing webhook secret', bad.body.secret);
-  secret('failing webhook secret (key part)', String(bad.body.secret).replace(/^whsec_/, ''));
+  secrets.add('failing webhook secret', bad.body.secret);
+  secrets.add('failing webhook secret (key part)', String(bad.body.secret).replace(/^whsec_/, ''));
 
   // Payments paid and declined by a customer in Chromium on the emulator's card page.
   const payment = async (order: string, connection: string) => {
@@ -105,8 +93,8 @@ before(async () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const attempt = await hub.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', r.body.id).executeTakeFirstOrThrow();
     const fields = (attempt.redirect as unknown as { fields: Record<string, string> }).fields;
-    secret(`payment request env_key (${order})`, fields.env_key);
-    secret(`payment request data (${order})`, fields.data);
+    secrets.add(`payment request env_key (${order})`, fields.env_key);
+    secrets.add(`payment request data (${order})`, fields.data);
     return { id: r.body.id as string, url: r.body.payment_url as string, fields };
   };
   const paid = await payment('LOG-OK', 'emu');
@@ -141,16 +129,16 @@ before(async () => {
   assert.equal(crcOf((await postIpn(notifyUrl, wrongAmount)).text).errorType, 2);
   for (const body of [good, tampered.toString(), wrongAmount]) {
     const form = new URLSearchParams(body);
-    secret(`IPN env_key ${secrets.size}`, form.get('env_key')!);
-    secret(`IPN data ${secrets.size}`, form.get('data')!);
+    secrets.add(`IPN env_key ${secrets.size}`, form.get('env_key')!);
+    secrets.add(`IPN data ${secrets.size}`, form.get('data')!);
   }
   // The IPNs the emulator sent for the card payments (the hub keeps their raw bytes).
   const received = await hub.store.db.selectFrom('notifications').select('body').where('connection_id', '=', emu.body.id).execute();
   assert.ok(received.length >= 2, 'the emulator notified both card payments');
   for (const n of received) {
     const form = new URLSearchParams(Buffer.from(n.body).toString('latin1'));
-    secret(`emulator IPN env_key ${secrets.size}`, form.get('env_key')!);
-    secret(`emulator IPN data ${secrets.size}`, form.get('data')!);
+    secrets.add(`emulator IPN env_key ${secrets.size}`, form.get('env_key')!);
+    secrets.add(`emulator IPN data ${secrets.size}`, form.get('data')!);
   }
 
   // Keys and card data where they do not belong: the hub must not echo them into a log line.
@@ -180,7 +168,6 @@ after(async () => {
   await listener?.close();
   await failing?.close();
 });
-
 
 describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
   it('the flows were logged: JSON lines with level, time and message, at debug level', () => {

@@ -26,3 +26,19 @@ export function assertRoutesLogged(hub: TestHub, routes: readonly string[]): voi
   const urls = hub.logs.map((l) => (l.req as { url?: string } | undefined)?.url ?? '');
   for (const route of routes) assert.ok(urls.some((u) => u.startsWith(route)), `no request to ${route} was logged`);
 }
+
+/** The secrets a log-scan suite collects while it runs its flows: label → text that must not appear in a log line. */
+export class SecretList extends Map<string, string> {
+  /** A secret; it must be long enough (≥ 8 characters) that finding it in a line means a leak. */
+  add(label: string, value: string | undefined): void {
+    assert.ok(value && value.length >= 8, `${label} was not collected`);
+    this.set(label, value);
+  }
+
+  /** The base64 body lines of a PEM document that are long enough to be unmistakable (≥ 40 characters), each a secret. */
+  addPem(label: string, pem: string): void {
+    const lines = pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+    assert.ok(lines.length >= 5, `${label}: a PEM with a body`);
+    lines.forEach((line, i) => this.add(`${label}, line ${i + 1}`, line));
+  }
+}
