@@ -86,9 +86,18 @@ const MAX_PREPARED_PER_CONNECTION = 500;
 /** Which statement names each connection has prepared (a connection lives as long as its pg client). */
 const preparedBy = new WeakMap<pg.PoolClient, Set<string>>();
 
+const statementNames = new Map<string, string>();
+
 /** A statement name for a query text: the same text always gets the same name, on every connection. */
 function statementName(text: string): string {
-  return `incasso_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `incasso_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    // Bounded like the connections' own sets; the texts are the code's, so it rarely fills.
+    if (statementNames.size >= 4 * MAX_PREPARED_PER_CONNECTION) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**
