@@ -9,7 +9,7 @@ import { notificationOutcomes } from '../observability/metrics.js';
 import type { HubContext } from './context.js';
 import { loadConnection } from './connections.js';
 import { paymentSnapshot, presentAttempt } from './payments.js';
-import { emitEvent } from './webhooks.js';
+import { eventCtes, type NewEvent } from './webhooks.js';
 import { recordProcessorResponse } from './payment-steps.js';
 import { registerPaymentMethod } from './payment-methods.js';
 
@@ -225,8 +225,8 @@ interface LockedAttempt {
 /**
  * Checks a verified notification against the ledger and applies it. One transaction: the attempt and its
  * payment, both locked (this serializes every notification of one payment, across processes; locking the
- * attempt too makes the statement re-read its latest version after waiting), the duplicate
- * check, then the attempt, the payment and the inbox row in one write, then the outbox.
+ * attempt too makes the statement re-read its latest version after waiting), then one statement for the
+ * duplicate check, the attempt, the payment, the inbox row and the outbox.
  */
 async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, verified: VerifiedNotification): Promise<Applied | Refused> {
   // A processor's answer is recorded whatever text it holds (its connector refuses unstorable notifications, but
@@ -249,27 +249,8 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
     if (v.outcome.kind === 'refunded' && v.outcome.totalRefunded > row.attempt_amount) {
       return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
     }
-    // A statement of its own, after the lock: its snapshot then sees what the previous holder committed
-    // (a subquery of the locking SELECT would still read the snapshot taken before waiting).
-    const duplicate = await trx
-      .selectFrom('notifications')
-      .select('id')
-      .where('connection_id', '=', connectionId)
-      .where('dedupe_key', '=', v.dedupeKey)
-      .where('status', '=', 'applied')
-      .limit(1)
-      .executeTakeFirst();
     const summary = JSON.stringify(v.summary);
     const now = new Date();
-    if (duplicate) {
-      await trx
-        .updateTable('notifications')
-        .set({ payment_id: payment.id, attempt_id: row.attempt_id, dedupe_key: v.dedupeKey, summary, processed_at: now, status: 'duplicate', error: `same as ${duplicate.id}` })
-        .where('id', '=', notificationId)
-        .execute();
-      return { status: 'duplicate', paymentId: payment.id };
-    }
-
     const outcome = v.outcome;
     const change = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
     const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, { total: change.state.amount_refunded, captured: change.state.amount_captured });
@@ -286,34 +267,50 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
     };
     const ignored = !change.changed && attemptStatus === null;
     const s = change.state;
-    await sql`
-      WITH attempt AS (
-        UPDATE payment_attempts SET status = ${attempt.status}, processor_reference = ${attempt.processor_reference}, action = ${attempt.action},
-          error_code = ${attempt.error_code}, error_message = ${attempt.error_message}, pan_masked = ${attempt.pan_masked}, updated_at = ${now}
-        WHERE id = ${row.attempt_id}
-      ), payment AS (
-        UPDATE payments SET status = ${s.status}, amount_authorized = ${s.amount_authorized}, amount_captured = ${s.amount_captured},
-          amount_refunded = ${s.amount_refunded}, paid_late = ${s.paid_late}, updated_at = ${now}
-        WHERE id = ${payment.id} AND ${change.changed}
-      )
-      UPDATE notifications SET payment_id = ${payment.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${summary},
-        processed_at = ${now}, status = ${ignored ? 'ignored' : 'applied'}, error = ${ignored ? (change.ignoredReason ?? 'stale notification') : null},
-        outcome = ${outcome.kind}
-      WHERE id = ${notificationId}`.execute(trx);
-    if (typeof v.summary.payment_method === 'string') await registerPaymentMethod(trx, v.summary.payment_method);
-
     const updated: Payment = change.changed ? { ...payment, ...s, updated_at: now } : payment;
+
+    // The events this change makes, if it is not a duplicate.
+    const events: NewEvent[] = [];
     const event = STATUS_EVENTS[s.status];
     if (change.changed && event && (s.status !== payment.status || s.amount_refunded !== payment.amount_refunded)) {
-      await emitEvent(trx, payment.merchant_id, event as EventType, payment.id, paymentSnapshot(ctx, updated));
+      events.push({ merchantId: payment.merchant_id, type: event as EventType, paymentId: payment.id, data: paymentSnapshot(ctx, updated) });
     }
     if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
       const failedAttempt: PaymentAttempt = {
         id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
         redirect: null, created_at: row.attempt_created_at, updated_at: now, reconciled_at: null, ...attempt,
       };
-      await emitEvent(trx, payment.merchant_id, 'payment.attempt_failed', payment.id, { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) });
+      events.push({ merchantId: payment.merchant_id, type: 'payment.attempt_failed', paymentId: payment.id, data: { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) } });
     }
+
+    // One statement, after the lock (so its snapshot sees what the previous holder committed): the duplicate
+    // check, then, unless it found one, the attempt, the payment and the events; the inbox row either way.
+    const fresh = sql`NOT EXISTS (SELECT 1 FROM duplicate)`;
+    const applied = await sql<{ duplicate_of: string | null }>`
+      WITH duplicate AS (
+        SELECT id FROM notifications
+        WHERE connection_id = ${connectionId} AND dedupe_key = ${v.dedupeKey} AND status = 'applied'
+        LIMIT 1
+      ), attempt AS (
+        UPDATE payment_attempts SET status = ${attempt.status}, processor_reference = ${attempt.processor_reference}, action = ${attempt.action},
+          error_code = ${attempt.error_code}, error_message = ${attempt.error_message}, pan_masked = ${attempt.pan_masked}, updated_at = ${now}
+        WHERE id = ${row.attempt_id} AND ${fresh}
+      ), payment AS (
+        UPDATE payments SET status = ${s.status}, amount_authorized = ${s.amount_authorized}, amount_captured = ${s.amount_captured},
+          amount_refunded = ${s.amount_refunded}, paid_late = ${s.paid_late}, updated_at = ${now}
+        WHERE id = ${payment.id} AND ${change.changed} AND ${fresh}
+      ), inbox AS (
+        UPDATE notifications SET payment_id = ${payment.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${summary},
+          processed_at = ${now},
+          status = CASE WHEN ${fresh} THEN ${ignored ? 'ignored' : 'applied'} ELSE 'duplicate' END,
+          error = CASE WHEN ${fresh} THEN ${ignored ? (change.ignoredReason ?? 'stale notification') : null} ELSE 'same as ' || (SELECT id FROM duplicate) END,
+          outcome = CASE WHEN ${fresh} THEN ${outcome.kind} END
+        WHERE id = ${notificationId}
+      )${events.length ? sql`, ${sql.join(events.map((e, i) => eventCtes(`event_${i}`, e, fresh)))}` : sql``}
+      SELECT (SELECT id FROM duplicate) AS duplicate_of`.execute(trx);
+    if (applied.rows[0]?.duplicate_of) return { status: 'duplicate', paymentId: payment.id };
+    if (typeof v.summary.payment_method === 'string') await registerPaymentMethod(trx, v.summary.payment_method);
+
     if (!ignored && typeof v.summary.processor_response === 'object' && v.summary.processor_response !== null && CONVERSATION_OUTCOMES.has(outcome.kind)) {
       await recordProcessorResponse(ctx, trx, updated, v.summary.processor_response as Record<string, unknown>);
     }

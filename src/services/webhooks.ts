@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { EVENT_TYPES, type EventType } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl } from '../core/validation.js';
@@ -81,27 +81,45 @@ export async function updateWebhookEndpoint(db: Db, merchantId: string, id: stri
   return db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
+/** An event to record: its type, the payment it is about, and its `data`. */
+export interface NewEvent {
+  merchantId: string;
+  type: EventType;
+  paymentId: string | null;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The common table expressions that record an event and queue one delivery per subscribed endpoint, named
+ * `<name>` and `<name>_deliveries`, for a statement that makes a state change to carry them (so that the event
+ * exists if and only if the change does). `guard` is a condition on the rest of that statement (the event is
+ * recorded only where it holds).
+ */
+export function eventCtes(name: string, event: NewEvent, guard: RawBuilder<unknown> = sql`true`): RawBuilder<unknown> {
+  const id = newId('evt');
+  const now = new Date();
+  const payload = JSON.stringify({ id, type: event.type, timestamp: now.toISOString(), data: event.data });
+  const cte = sql.raw(name);
+  // Delivery ids keep the event's time prefix, so they sort like the events they carry.
+  return sql`
+    ${cte} AS (
+      INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
+      SELECT ${id}, ${event.merchantId}, ${event.type}, ${event.paymentId}, ${payload}, ${now} WHERE ${guard}
+      RETURNING id
+    ), ${sql.raw(`${name}_deliveries`)} AS (
+      INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
+      SELECT 'whd_' || substr(ev.id, 5, 10) || substr(md5(random()::text || e.id), 1, 16), ev.id, e.id, ${event.merchantId}, 'pending', ${now}
+      FROM ${cte} ev JOIN webhook_endpoints e ON e.merchant_id = ${event.merchantId} AND e.status = 'active' AND (e.events ? '*' OR e.events ? ${event.type})
+        AND (e.payment_id IS NULL OR e.payment_id = ${event.paymentId})
+    )`;
+}
+
 /**
  * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
  * transaction that makes the state change, so that the event exists if and only if the change does.
- * Returns how many deliveries were queued.
  */
-export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<number> {
-  const id = newId('evt');
-  const now = new Date();
-  const payload = JSON.stringify({ id, type, timestamp: now.toISOString(), data });
-  // Delivery ids keep the event's time prefix, so they sort like the events they carry.
-  const result = await sql`
-    WITH event AS (
-      INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
-      VALUES (${id}, ${merchantId}, ${type}, ${paymentId}, ${payload}, ${now})
-      RETURNING id
-    )
-    INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
-    SELECT 'whd_' || substr(event.id, 5, 10) || substr(md5(random()::text || e.id), 1, 16), event.id, e.id, ${merchantId}, 'pending', ${now}
-    FROM event JOIN webhook_endpoints e ON e.merchant_id = ${merchantId} AND e.status = 'active' AND (e.events ? '*' OR e.events ? ${type})
-      AND (e.payment_id IS NULL OR e.payment_id = ${paymentId})`.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<void> {
+  await sql`WITH ${eventCtes('event', { merchantId, type, paymentId, data })} SELECT 1`.execute(trx);
 }
 
 interface DueDelivery extends WebhookDelivery {
