@@ -24,12 +24,23 @@ export async function newRsaKeyPair(): Promise<{ privateKeyPem: string; publicKe
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
+/**
+ * A certificate serial as forge wants it (hex), from 16 random bytes, whose DER INTEGER is positive and minimal:
+ * the first byte is 0x01–0x7f. forge writes the bytes as they are, and OpenSSL refuses a serial that starts
+ * with a needless 0x00 ("illegal padding"); the earlier `'0' + 15 random bytes` did that about once in 500
+ * certificates, and an emulator connection then could not be used.
+ */
+export function certificateSerialHex(random: Buffer = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
+  return bytes.toString('hex');
+}
+
 // node:crypto cannot issue certificates, hence node-forge for this one self-signed X.509.
-function selfSignedCertificate(privateKeyPem: string, publicKeyPem: string): string {
+export function selfSignedCertificate(privateKeyPem: string, publicKeyPem: string, serialHex = certificateSerialHex()): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
-  // A positive serial: the high bit of the first byte clear.
-  cert.serialNumber = '0' + randomBytes(15).toString('hex');
+  cert.serialNumber = serialHex;
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
   cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000);
