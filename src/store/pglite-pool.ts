@@ -16,6 +16,12 @@ export class PGlitePool implements PostgresPool {
   async connect(): Promise<PostgresPoolClient> {
     if (this.busy) await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.busy = true;
+    // PGlite runs each query synchronously on this thread, and a borrower that finishes hands over to the next in
+    // a chain of promise callbacks, so without a yield the event loop does not turn while requests queue here. Node
+    // 20 accepts one new TCP connection per turn of its loop: under load, a client opening a connection waited
+    // seconds (bench: p99 2.9 s, max 5.7 s at 64 clients) while clients with open connections were served. One
+    // turn per borrow fixes that (p99 0.23 s, max 0.25 s) and raised throughput by a third.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let released = false;
     const pglite = this.pglite;
     const client = {
