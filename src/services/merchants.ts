@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { generateApiKey, hashApiKey } from '../security/api-keys.js';
 import type { Db } from '../store/store.js';
+import { TurnBatch } from '../store/turn-batch.js';
 import type { Merchant } from '../store/schema.js';
 
 /** Creates a merchant and its API key; the key is returned once and only its hash is stored. */
@@ -21,8 +23,21 @@ export async function rotateMerchantKey(db: Db, merchantId: string): Promise<str
   return row ? key : null;
 }
 
+/** Per database, the API-key lookups of the current event-loop turn (one query answers them all). */
+const keyLookups = new WeakMap<Db, TurnBatch<string, Merchant>>();
+
+/** The merchant whose API key this is (looked up by its hash, together with the other lookups of this turn). */
 export async function findMerchantByApiKey(db: Db, apiKey: string): Promise<Merchant | undefined> {
-  return db.selectFrom('merchants').selectAll().where('api_key_hash', '=', hashApiKey(apiKey)).executeTakeFirst();
+  let lookups = keyLookups.get(db);
+  if (!lookups) {
+    lookups = new TurnBatch(async (hashes) => {
+      // One statement text whatever the number of keys (so it is prepared once).
+      const rows = await db.selectFrom('merchants').selectAll().where(sql<boolean>`api_key_hash = ANY(${hashes}::text[])`).execute();
+      return new Map(rows.map((r) => [r.api_key_hash, r]));
+    });
+    keyLookups.set(db, lookups);
+  }
+  return lookups.load(hashApiKey(apiKey));
 }
 
 export async function listMerchants(db: Db): Promise<Merchant[]> {
