@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
@@ -106,7 +107,9 @@ export async function getConnection(ctx: HubContext, merchantId: string, idOrCod
 export async function updateConnection(ctx: HubContext, merchantId: string, idOrCode: string, input: { credentials?: unknown; settings?: unknown; status?: unknown }): Promise<Connection> {
   const row = await getConnection(ctx, merchantId, idOrCode);
   const connector = connectorFor(row.provider)!;
-  const patch: Record<string, unknown> = { updated_at: new Date() };
+  // `updated_at` is the version of the row that caches are keyed on (read at JavaScript's millisecond precision):
+  // every change moves it forward by at least a millisecond, even two changes within the same one.
+  const patch: Record<string, unknown> = { updated_at: sql`greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')` };
   if (input.settings !== undefined) patch.settings = JSON.stringify(connector.parseSettings({ ...row.settings, ...(input.settings as object) }));
   if (input.credentials !== undefined) {
     if (row.environment === 'emulator') throw new ValidationError([{ field: 'credentials', message: 'emulator connections are provisioned by the hub' }]);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import { UnprocessableError } from './context.js';
@@ -41,22 +41,43 @@ export async function runIdempotent(
   try {
     const result = await db.transaction().execute(async (trx) => {
       const out = await effect(trx);
-      const claimed = await trx
-        .insertInto('idempotency_keys')
-        .values({ merchant_id: merchantId, key, request_hash: hash, response_status: out.status, response_body: JSON.stringify(out.body) })
-        .onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing())
-        .returning('key')
-        .executeTakeFirst();
-      if (!claimed) throw new AlreadyClaimed();
+      const claimed = await sql<{ key: string }>`WITH ${claimCte(merchantId, { key, hash }, out, sql`true`)} SELECT key FROM claimed`.execute(trx);
+      if (!claimed.rows.length) throw new AlreadyClaimed();
       return out;
     });
     return { ...result, replayed: false };
   } catch (e) {
     if (!(e instanceof AlreadyClaimed)) throw e;
-    const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', key).executeTakeFirstOrThrow();
-    if (row.request_hash !== hash) throw new UnprocessableError('this Idempotency-Key was already used with a different request');
-    return { status: row.response_status, body: row.response_body, replayed: true };
+    return replayStored(db, merchantId, key, hash);
   }
+}
+
+/** An Idempotency-Key a request sent, with the hash of that request. */
+export interface IdempotencyClaim {
+  key: string;
+  hash: string;
+}
+
+/**
+ * A common table expression, named `claimed`, that stores a response under a key for a statement that makes
+ * the response's effect (so the key exists if and only if the effect does), where `guard` holds. It returns a
+ * row only when this statement stored the key: the rest of the statement makes its effect only then. A
+ * concurrent statement with the same key waits on the unique key until the first one commits.
+ */
+export function claimCte(merchantId: string, claim: IdempotencyClaim, response: { status: number; body: unknown }, guard: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`claimed AS (
+      INSERT INTO idempotency_keys (merchant_id, key, request_hash, response_status, response_body)
+      SELECT ${merchantId}, ${claim.key}, ${claim.hash}, ${response.status}, ${JSON.stringify(response.body)} WHERE ${guard}
+      ON CONFLICT (merchant_id, key) DO NOTHING
+      RETURNING key
+    )`;
+}
+
+/** The response stored under a key that another request claimed first: replayed if it was the same request. */
+export async function replayStored(db: Db, merchantId: string, key: string, hash: string): Promise<StoredResponse> {
+  const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', key).executeTakeFirstOrThrow();
+  if (row.request_hash !== hash) throw new UnprocessableError('this Idempotency-Key was already used with a different request');
+  return { status: row.response_status, body: row.response_body, replayed: true };
 }
 
 export async function purgeExpiredIdempotencyKeys(db: Db, now = Date.now()): Promise<number> {

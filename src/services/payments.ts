@@ -1,13 +1,14 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { isKnownCurrency } from '../core/money.js';
 import { effectiveStatus, isPayable, transitionPayment, type PaymentStatus } from '../core/transitions.js';
-import { FieldErrors } from '../core/validation.js';
+import { FieldErrors, ValidationError } from '../core/validation.js';
 import type { Party, Redirect } from '../connectors/types.js';
-import type { Database, Payment, PaymentAttempt } from '../store/schema.js';
+import type { Connection, Database, Payment, PaymentAttempt } from '../store/schema.js';
 import { NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection, type LoadedConnection } from './connections.js';
-import { emitEvent } from './webhooks.js';
+import { emitEvent, eventCtes } from './webhooks.js';
+import { claimCte, replayStored, type IdempotencyClaim, type StoredResponse } from './idempotency.js';
 import { redirectInput, startAttempt } from './attempt-start.js';
 
 export interface CreatePaymentInput {
@@ -104,17 +105,51 @@ function attemptValues(a: PaymentAttempt) {
   return { id: a.id, payment_id: a.payment_id, number: a.number, provider: a.provider, status: a.status, amount: a.amount, currency: a.currency, redirect: a.redirect === null ? null : JSON.stringify(a.redirect), created_at: a.created_at, updated_at: a.updated_at };
 }
 
-/** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
-export async function createPayment(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: CreatePaymentInput) {
+/**
+ * The active connections payment requests named lately, by merchant and id or code, as last read. A hit saves the
+ * read; the write then checks that the row is still active and unchanged (its `updated_at`, which every change
+ * moves), so a connection disabled, re-keyed or renamed meanwhile, by this process or another, is read again.
+ */
+const activeConnections = new Map<string, Connection>();
+
+/** A payment built and checked from a request and its connection, ready to be written in one statement. */
+export interface PreparedPayment {
+  payment: Payment;
+  attempt: PaymentAttempt;
+  /** The connection's version the payment was built from (`updated_at`, in milliseconds). */
+  connectionVersion: Date;
+  /** Whether the connection came from `activeConnections` rather than a read in this request. */
+  cachedConnection: boolean;
+  /** The payment as its `payment.created` event shows it. */
+  snapshot: ReturnType<typeof paymentSnapshot>;
+  /** What the API answers for it (also what an Idempotency-Key replays). */
+  response: ReturnType<typeof paymentSnapshot> & { attempts: ReturnType<typeof presentAttempt>[]; notifications: [] };
+}
+
+/**
+ * Reads the connection a payment request names, checks the request against it and builds the payment with its
+ * first attempt (the sealed processor request). Writes nothing: `writePayment` does.
+ */
+export async function preparePayment(ctx: HubContext, db: HubContext['db'], merchantId: string, input: CreatePaymentInput, fresh = false): Promise<PreparedPayment> {
   let loaded: LoadedConnection | undefined;
   const errors = new FieldErrors();
-  try {
-    const row = await getConnection({ ...ctx, db: trx }, merchantId, input.connection);
-    if (row.status !== 'active') errors.add('connection', 'is disabled');
-    else loaded = loadConnection(ctx, row);
-  } catch (e) {
-    if (!(e instanceof NotFoundError)) throw e;
-    errors.add('connection', 'is not one of your connections (id or code)');
+  const cacheKey = `${merchantId}\n${input.connection}`;
+  const cached = fresh ? undefined : activeConnections.get(cacheKey);
+  if (cached) loaded = loadConnection(ctx, cached);
+  else {
+    activeConnections.delete(cacheKey);
+    try {
+      const row = await getConnection({ ...ctx, db }, merchantId, input.connection);
+      if (row.status !== 'active') errors.add('connection', 'is disabled');
+      else {
+        loaded = loadConnection(ctx, row);
+        if (activeConnections.size >= 1000) activeConnections.clear();
+        activeConnections.set(cacheKey, row);
+      }
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      errors.add('connection', 'is not one of your connections (id or code)');
+    }
   }
   errors.throwIfAny();
   checkCreateInput(input, loaded);
@@ -141,22 +176,86 @@ export async function createPayment(ctx: HubContext, trx: Transaction<Database>,
     updated_at: now,
   };
   const attempt = newAttempt(ctx, payment, loaded!, 1, now);
-  // The payment and its first attempt in one statement (the attempt's foreign key is checked at its end).
-  await trx
-    .with('payment', (db) =>
-      db.insertInto('payments').values({
-        ...payment,
-        billing: JSON.stringify(payment.billing),
-        shipping: payment.shipping ? JSON.stringify(payment.shipping) : null,
-        metadata: JSON.stringify(payment.metadata),
-      }),
-    )
-    .insertInto('payment_attempts')
-    .values(attemptValues(attempt))
-    .execute();
-  await emitEvent(trx, merchantId, 'payment.created', payment.id, paymentSnapshot(ctx, payment));
-  ctx.logger.debug({ payment: payment.id, attempt: attempt.id, merchant: merchantId, amount: payment.amount, currency: payment.currency }, 'payment created');
-  return { ...paymentSnapshot(ctx, payment), attempts: [presentAttempt(attempt)], notifications: [] };
+  const snapshot = paymentSnapshot(ctx, payment);
+  return {
+    payment, attempt, connectionVersion: new Date(loaded!.row.updated_at), cachedConnection: cached !== undefined,
+    snapshot, response: { ...snapshot, attempts: [presentAttempt(attempt)], notifications: [] },
+  };
+}
+
+/**
+ * The common table expressions that write a prepared payment, its first attempt and its `payment.created` event
+ * where `guard` holds (the attempt's foreign key is checked at the statement's end, after the payment exists).
+ */
+function writePaymentCtes(prepared: PreparedPayment, guard: RawBuilder<unknown>): RawBuilder<unknown> {
+  const { payment: p, attempt: a } = prepared;
+  return sql`payment AS (
+      INSERT INTO payments (id, merchant_id, connection_id, order_id, amount, currency, description, billing, shipping, return_url, expires_at, metadata,
+        status, amount_authorized, amount_captured, amount_refunded, paid_late, created_at, updated_at)
+      SELECT ${p.id}, ${p.merchant_id}, ${p.connection_id}, ${p.order_id}, ${p.amount}, ${p.currency}, ${p.description}, ${JSON.stringify(p.billing)},
+        ${p.shipping ? JSON.stringify(p.shipping) : null}, ${p.return_url}, ${p.expires_at}, ${JSON.stringify(p.metadata)},
+        ${p.status}, 0, 0, 0, false, ${p.created_at}, ${p.updated_at}
+      WHERE ${guard}
+    ), attempt AS (
+      INSERT INTO payment_attempts (id, payment_id, number, provider, status, amount, currency, redirect, created_at, updated_at)
+      SELECT ${a.id}, ${a.payment_id}, ${a.number}, ${a.provider}, ${a.status}, ${a.amount}, ${a.currency}, ${a.redirect === null ? null : JSON.stringify(a.redirect)},
+        ${a.created_at}, ${a.updated_at}
+      WHERE ${guard}
+    ), ${eventCtes('created', { merchantId: p.merchant_id, type: 'payment.created', paymentId: p.id, data: prepared.snapshot }, guard)}`;
+}
+
+/**
+ * Writes a prepared payment in one statement, which also claims the request's Idempotency-Key when it has one
+ * (the payment is written only if the key was not claimed before) and re-checks that the connection is still
+ * active and unchanged (it may have been disabled or changed since it was read). Answers which of the two held;
+ * a payment built from a connection that has changed is refused as if the connection were disabled.
+ */
+export async function writePayment(ctx: HubContext, db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<{ live: boolean; claimed: boolean }> {
+  const live = sql`EXISTS (SELECT 1 FROM live)`;
+  const claimed = claim ? sql`EXISTS (SELECT 1 FROM claimed)` : live;
+  const result = await sql<{ live: boolean; claimed: boolean }>`
+    WITH live AS (
+      SELECT 1 FROM connections
+      WHERE id = ${prepared.payment.connection_id} AND status = 'active' AND date_trunc('milliseconds', updated_at) = ${prepared.connectionVersion}
+    ),
+    ${claim ? sql`${claimCte(prepared.payment.merchant_id, claim, { status: 201, body: prepared.response }, live)},` : sql``}
+    ${writePaymentCtes(prepared, claimed)}
+    SELECT ${live} AS live, ${claimed} AS claimed`.execute(db);
+  const row = result.rows[0]!;
+  if (!row.live) throw new ValidationError([{ field: 'connection', message: 'is disabled' }]);
+  if (row.claimed) ctx.logger.debug({ payment: prepared.payment.id, attempt: prepared.attempt.id, merchant: prepared.payment.merchant_id, amount: prepared.payment.amount, currency: prepared.payment.currency }, 'payment created');
+  return row;
+}
+
+/** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
+export async function createPayment(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: CreatePaymentInput) {
+  return (await prepareAndWrite(ctx, trx, merchantId, input)).prepared.response;
+}
+
+/**
+ * Prepares and writes a payment; when the connection came from the cache and has changed since, once more from
+ * a fresh read (which says "is disabled" if that is what changed).
+ */
+async function prepareAndWrite(ctx: HubContext, db: HubContext['db'], merchantId: string, input: CreatePaymentInput, claim?: IdempotencyClaim) {
+  for (let fresh = false; ; fresh = true) {
+    const prepared = await preparePayment(ctx, db, merchantId, input, fresh);
+    try {
+      return { prepared, written: await writePayment(ctx, db, prepared, claim) };
+    } catch (e) {
+      if (!(e instanceof ValidationError) || !prepared.cachedConnection) throw e;
+    }
+  }
+}
+
+/**
+ * `POST /v1/payments`: creates a payment once per Idempotency-Key, in one write (no explicit transaction), after
+ * a read of the connection unless it is remembered. A request whose key was claimed before gets the stored
+ * response.
+ */
+export async function createPaymentOnce(ctx: HubContext, merchantId: string, input: CreatePaymentInput, claim?: IdempotencyClaim): Promise<StoredResponse> {
+  const { prepared, written } = await prepareAndWrite(ctx, ctx.db, merchantId, input, claim);
+  if (!written.claimed) return replayStored(ctx.db, merchantId, claim!.key, claim!.hash);
+  return { status: 201, body: prepared.response, replayed: false };
 }
 
 export async function getPaymentRow(db: HubContext['db'], merchantId: string | null, id: string): Promise<Payment> {

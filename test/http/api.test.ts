@@ -1,7 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
-import { sandboxCredentials } from '../support/netopia-v1.js';
+import { openRequest, sandboxCredentials } from '../support/netopia-v1.js';
+import { createPaymentOnce, preparePayment, writePayment } from '../../src/services/payments.js';
+import { ValidationError } from '../../src/core/validation.js';
 
 let hub: TestHub;
 let admin: ReturnType<typeof apiClient>;
@@ -136,6 +138,47 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     assert.equal(ids.size, 1, JSON.stringify(results.map((r) => r.status)));
     const rows = await hub.store.db.selectFrom('payments').select('id').where('order_id', '=', 'RACE').execute();
     assert.equal(rows.length, 1);
+  });
+  it('a connection disabled between the read and the write: no payment, no event, the key stays free', async () => {
+    await alice('POST', '/v1/connections', { code: 'late', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
+    const { merchant_id: merchantId } = await hub.store.db.selectFrom('connections').select('merchant_id').where('code', '=', 'late').executeTakeFirstOrThrow();
+    const prepared = await preparePayment(hub.ctx, hub.store.db, merchantId, paymentBody({ connection: 'late', order_id: 'LATE' }));
+    assert.equal((await alice('POST', '/v1/connections/late/disable')).body.status, 'disabled');
+    await assert.rejects(writePayment(hub.ctx, hub.store.db, prepared, { key: 'late-key', hash: 'h' }), (e: Error) => e instanceof ValidationError && /connection: is disabled/.test(e.message));
+    assert.equal((await hub.store.db.selectFrom('payments').select('id').where('order_id', '=', 'LATE').execute()).length, 0);
+    assert.equal((await hub.store.db.selectFrom('events').select('id').where('payment_id', '=', prepared.payment.id).execute()).length, 0);
+    assert.equal((await hub.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'late-key').execute()).length, 0);
+    // Enabled again (a newer version of the row than the one the payment was built from): the same request and
+    // key go through once, with one event; then the key replays.
+    assert.equal((await alice('PATCH', '/v1/connections/late', { status: 'active' })).body.status, 'active');
+    await assert.rejects(writePayment(hub.ctx, hub.store.db, prepared, { key: 'late-key', hash: 'h' }), /connection: is disabled/);
+    const body = paymentBody({ connection: 'late', order_id: 'LATE' });
+    const created = await createPaymentOnce(hub.ctx, merchantId, body, { key: 'late-key', hash: 'h' });
+    assert.deepEqual([created.status, created.replayed], [201, false]);
+    assert.equal((await createPaymentOnce(hub.ctx, merchantId, body, { key: 'late-key', hash: 'h' })).replayed, true);
+    const id = (created.body as { id: string }).id;
+    assert.equal((await hub.store.db.selectFrom('events').select('type').where('payment_id', '=', id).execute()).map((e) => e.type).join(), 'payment.created');
+    assert.equal((await hub.store.db.selectFrom('payments').select('id').where('order_id', '=', 'LATE').execute()).length, 1);
+  });
+  it('a connection remembered from an earlier payment is re-read once it changes', async () => {
+    await alice('POST', '/v1/connections', { code: 'often', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
+    assert.equal((await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }))).status, 201);
+    assert.equal((await alice('POST', '/v1/connections/often/disable')).status, 200);
+    const refused = await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }), { 'idempotency-key': 'often-key' });
+    assert.equal(refused.status, 422);
+    assert.deepEqual(refused.body.errors, [{ field: 'connection', message: 'is disabled' }]);
+    await alice('PATCH', '/v1/connections/often', { status: 'active' });
+    assert.equal((await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }), { 'idempotency-key': 'often-key' })).status, 201);
+    // Re-keyed while remembered: the next payment is sealed with the new POS signature.
+    assert.equal((await alice('PATCH', '/v1/connections/often', { credentials: { ...sandboxCredentials(), signature: 'TEST-WXYZ-9876-EFGH-5678' } })).status, 200);
+    const rekeyed = await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }));
+    const attempt = await hub.store.db.selectFrom('payment_attempts').select('redirect').where('payment_id', '=', rekeyed.body.id).executeTakeFirstOrThrow();
+    assert.match(openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields), /<signature>TEST-WXYZ-9876-EFGH-5678<\/signature>/);
+    // Every change moves the version forward, even when the clock has not (two changes in one millisecond):
+    // a row whose version is ahead of the clock gets one millisecond more.
+    await hub.store.db.updateTable('connections').set({ updated_at: new Date('2999-01-01T00:00:00.000Z') }).where('code', '=', 'often').execute();
+    await alice('PATCH', '/v1/connections/often', { settings: {} });
+    assert.equal((await alice('GET', '/v1/connections/often')).body.updated_at, '2999-01-01T00:00:00.001Z');
   });
   it('a failed validation is not stored: a corrected retry with the same key succeeds', async () => {
     assert.equal((await alice('POST', '/v1/payments', paymentBody({ currency: 'XXX' }), { 'idempotency-key': 'fix-me' })).status, 422);

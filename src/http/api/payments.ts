@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
-import { requestHash, runIdempotent } from '../../services/idempotency.js';
-import { createPayment, getPayment, listPayments } from '../../services/payments.js';
+import { requestHash } from '../../services/idempotency.js';
+import { createPaymentOnce, getPayment, listPayments } from '../../services/payments.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
 
@@ -17,10 +17,8 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
     async (request, reply) => {
       const merchantId = request.merchant!.id;
       const key = request.headers['idempotency-key'];
-      const result = await runIdempotent(ctx.db, merchantId, key, requestHash('POST', '/v1/payments', request.body), async (trx) => ({
-        status: 201,
-        body: await createPayment(ctx, trx, merchantId, request.body),
-      }));
+      const claim = key === undefined ? undefined : { key, hash: requestHash('POST', '/v1/payments', request.body) };
+      const result = await createPaymentOnce(ctx, merchantId, request.body, claim);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       ctx.onOutboxWrite?.();
       return reply.code(result.status).send(result.body);
