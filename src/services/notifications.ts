@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { newId } from '../core/ids.js';
 import { toStorable } from '../core/storable-text.js';
 import { transitionAttempt, transitionPayment, STATUS_EVENTS, type AttemptStatus, type EventType, type PaymentStatus } from '../core/transitions.js';
@@ -11,7 +11,7 @@ import { loadConnection } from './connections.js';
 import { paymentSnapshot, presentAttempt } from './payments.js';
 import { eventCtes, type NewEvent } from './webhooks.js';
 import { recordProcessorResponse } from './payment-steps.js';
-import { registerPaymentMethod } from './payment-methods.js';
+import { registerPaymentMethodCte } from './payment-methods.js';
 
 function storableHeader(value: string | undefined): string | null {
   return value === undefined ? null : value.slice(0, 200).replace(/[\u0000-\u001f\u007f-\uffff]/g, '?');
@@ -207,7 +207,7 @@ export async function recordOperationReport(
   return result;
 }
 
-interface LockedAttempt {
+interface LedgerRow extends Payment {
   attempt_id: string;
   attempt_number: number;
   attempt_provider: string;
@@ -222,99 +222,161 @@ interface LockedAttempt {
   pan_masked: string | null;
 }
 
+/** What applying a verified notification to the ledger row it names changes, worked out before writing. */
+interface Application {
+  row: LedgerRow;
+  /** The payment after the change (the same object when nothing changes). */
+  updated: Payment;
+  changed: boolean;
+  ignored: boolean;
+  ignoredReason: string | null;
+  attempt: { status: string; processor_reference: string | null; action: string | null; error_code: string | null; error_message: string | null; pan_masked: string | null };
+  events: NewEvent[];
+  now: Date;
+}
+
+const readLedgerRow = (reference: string, lock: boolean) => sql<LedgerRow>`
+  SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status,
+    a.amount AS attempt_amount, a.currency AS attempt_currency, a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked
+  FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
+  WHERE a.id = ${reference}
+  ${lock ? sql`FOR UPDATE OF p, a` : sql``}`;
+
+/** The ledger checks (the order is ours, for this connection, for this amount) and the transitions. */
+function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotification, row: LedgerRow | undefined): Application | Refused {
+  if (!row) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
+  const payment: Payment = row;
+  if (payment.connection_id !== connectionId) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
+  if ((v.expected.amount !== undefined && v.expected.amount !== row.attempt_amount) || v.expected.currency !== row.attempt_currency) {
+    return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount ?? '?'} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+  }
+  if (v.outcome.kind === 'refunded' && v.outcome.totalRefunded > row.attempt_amount) {
+    return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+  }
+  const now = new Date();
+  const outcome = v.outcome;
+  const change = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
+  const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, { total: change.state.amount_refunded, captured: change.state.amount_captured });
+  const failure = outcome.kind === 'failed' || outcome.kind === 'operation_failed' ? outcome : null;
+  const attemptMoved = attemptStatus !== null && attemptStatus !== row.attempt_status;
+  const attempt = {
+    status: attemptStatus ?? row.attempt_status,
+    processor_reference: v.processorReference ?? row.processor_reference,
+    action: typeof v.summary.action === 'string' ? v.summary.action : row.action,
+    // A failure says why; a later success clears the previous reason.
+    error_code: failure ? failure.code : attemptMoved ? null : row.error_code,
+    error_message: failure ? failure.message : attemptMoved ? null : row.error_message,
+    pan_masked: typeof v.summary.pan_masked === 'string' ? v.summary.pan_masked : row.pan_masked,
+  };
+  const ignored = !change.changed && attemptStatus === null;
+  const s = change.state;
+  const updated: Payment = change.changed ? { ...payment, ...s, updated_at: now } : payment;
+
+  // The events this change makes, if it is not a duplicate.
+  const events: NewEvent[] = [];
+  const event = STATUS_EVENTS[s.status];
+  if (change.changed && event && (s.status !== payment.status || s.amount_refunded !== payment.amount_refunded)) {
+    events.push({ merchantId: payment.merchant_id, type: event as EventType, paymentId: payment.id, data: paymentSnapshot(ctx, updated) });
+  }
+  if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
+    const failedAttempt: PaymentAttempt = {
+      id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
+      redirect: null, created_at: row.attempt_created_at, updated_at: now, reconciled_at: null, ...attempt,
+    };
+    events.push({ merchantId: payment.merchant_id, type: 'payment.attempt_failed', paymentId: payment.id, data: { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) } });
+  }
+  return { row, updated, changed: change.changed, ignored, ignoredReason: change.ignoredReason ?? null, attempt, events, now };
+}
+
 /**
- * Checks a verified notification against the ledger and applies it. One transaction: the attempt and its
- * payment, both locked (this serializes every notification of one payment, across processes; locking the
- * attempt too makes the statement re-read its latest version after waiting), then one statement for the
- * duplicate check, the attempt, the payment, the inbox row and the outbox.
+ * The statement that applies a planned change: the duplicate check, then, unless it found one, the attempt, the
+ * payment, the payment method and the events; the inbox row either way. Under `compare-and-swap` it does all that
+ * only if the ledger row still holds what the plan was worked out from (`unchangedCte`); under `locked` the caller's
+ * transaction already holds the row.
+ */
+function applyStatement(connectionId: string, notificationId: string, v: VerifiedNotification, plan: Application, mode: 'compare-and-swap' | 'locked') {
+  const { row, attempt, updated: s, now } = plan;
+  const cas = mode === 'compare-and-swap';
+  const guard = cas ? sql`EXISTS (SELECT 1 FROM unchanged)` : sql`true`;
+  const prelude = cas ? unchangedCte(row) : sql``;
+  const fresh = sql`NOT EXISTS (SELECT 1 FROM duplicate) AND ${guard}`;
+  const method = typeof v.summary.payment_method === 'string' ? registerPaymentMethodCte(v.summary.payment_method, fresh) : undefined;
+  const extra = [method, ...plan.events.map((e, i) => eventCtes(`event_${i}`, e, fresh))].filter((c) => c !== undefined);
+  return sql<{ duplicate_of: string | null; applied: boolean }>`
+    WITH ${prelude} duplicate AS (
+      SELECT id FROM notifications
+      WHERE connection_id = ${connectionId} AND dedupe_key = ${v.dedupeKey} AND status = 'applied'
+      LIMIT 1
+    ), attempt AS (
+      UPDATE payment_attempts SET status = ${attempt.status}, processor_reference = ${attempt.processor_reference}, action = ${attempt.action},
+        error_code = ${attempt.error_code}, error_message = ${attempt.error_message}, pan_masked = ${attempt.pan_masked}, updated_at = ${now}
+      WHERE id = ${row.attempt_id} AND ${fresh}
+    ), payment AS (
+      UPDATE payments SET status = ${s.status}, amount_authorized = ${s.amount_authorized}, amount_captured = ${s.amount_captured},
+        amount_refunded = ${s.amount_refunded}, paid_late = ${s.paid_late}, updated_at = ${now}
+      WHERE id = ${row.id} AND ${plan.changed} AND ${fresh}
+    ), inbox AS (
+      UPDATE notifications SET payment_id = ${row.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${JSON.stringify(v.summary)},
+        processed_at = ${now},
+        status = CASE WHEN ${fresh} THEN ${plan.ignored ? 'ignored' : 'applied'} ELSE 'duplicate' END,
+        error = CASE WHEN ${fresh} THEN ${plan.ignored ? (plan.ignoredReason ?? 'stale notification') : null} ELSE 'same as ' || (SELECT id FROM duplicate) END,
+        outcome = CASE WHEN ${fresh} THEN ${v.outcome.kind} END
+      WHERE id = ${notificationId} AND ${guard}
+    )${extra.length ? sql`, ${sql.join(extra)}` : sql``}
+    SELECT (SELECT id FROM duplicate) AS duplicate_of, ${guard} AS applied`;
+}
+
+/**
+ * The ledger fields a plan was worked out from, unchanged (NULL-safe): a compare-and-swap guard. Locking the rows
+ * (FOR UPDATE inside the statement) makes PostgreSQL re-check it against their latest versions after any wait.
+ */
+function unchangedCte(row: LedgerRow): RawBuilder<unknown> {
+  const same = (column: string, value: unknown) => sql`${sql.raw(column)} IS NOT DISTINCT FROM ${value}`;
+  return sql`unchanged AS (
+      SELECT 1 FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
+      WHERE a.id = ${row.attempt_id}
+        AND ${same('p.status', row.status)} AND ${same('p.amount_authorized', row.amount_authorized)} AND ${same('p.amount_captured', row.amount_captured)}
+        AND ${same('p.amount_refunded', row.amount_refunded)} AND ${same('p.paid_late', row.paid_late)}
+        AND ${same('a.status', row.attempt_status)} AND ${same('a.processor_reference', row.processor_reference)} AND ${same('a.action', row.action)}
+        AND ${same('a.error_code', row.error_code)} AND ${same('a.error_message', row.error_message)} AND ${same('a.pan_masked', row.pan_masked)}
+      FOR UPDATE OF p, a
+    ),`;
+}
+
+/** How many times the optimistic path re-reads a row that changed under it before taking the locking path. */
+const OPTIMISTIC_TRIES = 3;
+
+/**
+ * Checks a verified notification against the ledger and applies it: the attempt, its payment, the inbox row and
+ * the outbox change together or not at all, and every notification of one payment is applied against the state
+ * the previous one left (across processes).
+ *
+ * The common case takes two statements and no explicit transaction: the row is read, the change worked out, and
+ * one statement applies it only if the row still holds what was read (a compare-and-swap under a row lock; if
+ * it moved, the row is read again). A notification that also updates a conversation's payment step, or one that
+ * keeps losing the race, takes the locking path: one transaction that locks the attempt and its payment first
+ * (the statement after the lock sees what the previous holder committed), then applies the same statement.
  */
 async function applyVerified(ctx: HubContext, connectionId: string, notificationId: string, verified: VerifiedNotification): Promise<Applied | Refused> {
   // A processor's answer is recorded whatever text it holds (its connector refuses unstorable notifications, but
   // an answer to the hub's own call must be kept): what the database cannot hold becomes U+FFFD.
   const v = toStorable(verified);
+  const converses = typeof v.summary.processor_response === 'object' && v.summary.processor_response !== null && CONVERSATION_OUTCOMES.has(v.outcome.kind);
+  const result = (plan: Application, duplicateOf: string | null): Applied => ({ status: duplicateOf ? 'duplicate' : plan.ignored ? 'ignored' : 'applied', paymentId: plan.row.id });
+  for (let i = 0; i < OPTIMISTIC_TRIES && !converses; i++) {
+    const plan = planApplication(ctx, connectionId, v, (await readLedgerRow(v.reference, false).execute(ctx.db)).rows[0]);
+    if ('status' in plan) return plan;
+    const applied = (await applyStatement(connectionId, notificationId, v, plan, 'compare-and-swap').execute(ctx.db)).rows[0]!;
+    if (applied.applied) return result(plan, applied.duplicate_of);
+  }
   return ctx.db.transaction().execute(async (trx) => {
-    const found = await sql<Payment & LockedAttempt>`
-      SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status,
-        a.amount AS attempt_amount, a.currency AS attempt_currency, a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked
-      FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
-      WHERE a.id = ${v.reference}
-      FOR UPDATE OF p, a`.execute(trx);
-    const row = found.rows[0];
-    if (!row) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `unknown order ${v.reference}` };
-    const payment: Payment = row;
-    if (payment.connection_id !== connectionId) return { status: 'rejected', code: INBOX_ERRORS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
-    if ((v.expected.amount !== undefined && v.expected.amount !== row.attempt_amount) || v.expected.currency !== row.attempt_currency) {
-      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount ?? '?'} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+    const plan = planApplication(ctx, connectionId, v, (await readLedgerRow(v.reference, true).execute(trx)).rows[0]);
+    if ('status' in plan) return plan;
+    const applied = (await applyStatement(connectionId, notificationId, v, plan, 'locked').execute(trx)).rows[0]!;
+    if (!applied.duplicate_of && !plan.ignored && converses) {
+      await recordProcessorResponse(ctx, trx, plan.updated, v.summary.processor_response as Record<string, unknown>);
     }
-    if (v.outcome.kind === 'refunded' && v.outcome.totalRefunded > row.attempt_amount) {
-      return { status: 'rejected', code: INBOX_ERRORS.integrity, reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
-    }
-    const summary = JSON.stringify(v.summary);
-    const now = new Date();
-    const outcome = v.outcome;
-    const change = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
-    const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, { total: change.state.amount_refunded, captured: change.state.amount_captured });
-    const failure = outcome.kind === 'failed' || outcome.kind === 'operation_failed' ? outcome : null;
-    const attemptMoved = attemptStatus !== null && attemptStatus !== row.attempt_status;
-    const attempt = {
-      status: attemptStatus ?? row.attempt_status,
-      processor_reference: v.processorReference ?? row.processor_reference,
-      action: typeof v.summary.action === 'string' ? v.summary.action : row.action,
-      // A failure says why; a later success clears the previous reason.
-      error_code: failure ? failure.code : attemptMoved ? null : row.error_code,
-      error_message: failure ? failure.message : attemptMoved ? null : row.error_message,
-      pan_masked: typeof v.summary.pan_masked === 'string' ? v.summary.pan_masked : row.pan_masked,
-    };
-    const ignored = !change.changed && attemptStatus === null;
-    const s = change.state;
-    const updated: Payment = change.changed ? { ...payment, ...s, updated_at: now } : payment;
-
-    // The events this change makes, if it is not a duplicate.
-    const events: NewEvent[] = [];
-    const event = STATUS_EVENTS[s.status];
-    if (change.changed && event && (s.status !== payment.status || s.amount_refunded !== payment.amount_refunded)) {
-      events.push({ merchantId: payment.merchant_id, type: event as EventType, paymentId: payment.id, data: paymentSnapshot(ctx, updated) });
-    }
-    if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
-      const failedAttempt: PaymentAttempt = {
-        id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
-        redirect: null, created_at: row.attempt_created_at, updated_at: now, reconciled_at: null, ...attempt,
-      };
-      events.push({ merchantId: payment.merchant_id, type: 'payment.attempt_failed', paymentId: payment.id, data: { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) } });
-    }
-
-    // One statement, after the lock (so its snapshot sees what the previous holder committed): the duplicate
-    // check, then, unless it found one, the attempt, the payment and the events; the inbox row either way.
-    const fresh = sql`NOT EXISTS (SELECT 1 FROM duplicate)`;
-    const applied = await sql<{ duplicate_of: string | null }>`
-      WITH duplicate AS (
-        SELECT id FROM notifications
-        WHERE connection_id = ${connectionId} AND dedupe_key = ${v.dedupeKey} AND status = 'applied'
-        LIMIT 1
-      ), attempt AS (
-        UPDATE payment_attempts SET status = ${attempt.status}, processor_reference = ${attempt.processor_reference}, action = ${attempt.action},
-          error_code = ${attempt.error_code}, error_message = ${attempt.error_message}, pan_masked = ${attempt.pan_masked}, updated_at = ${now}
-        WHERE id = ${row.attempt_id} AND ${fresh}
-      ), payment AS (
-        UPDATE payments SET status = ${s.status}, amount_authorized = ${s.amount_authorized}, amount_captured = ${s.amount_captured},
-          amount_refunded = ${s.amount_refunded}, paid_late = ${s.paid_late}, updated_at = ${now}
-        WHERE id = ${payment.id} AND ${change.changed} AND ${fresh}
-      ), inbox AS (
-        UPDATE notifications SET payment_id = ${payment.id}, attempt_id = ${row.attempt_id}, dedupe_key = ${v.dedupeKey}, summary = ${summary},
-          processed_at = ${now},
-          status = CASE WHEN ${fresh} THEN ${ignored ? 'ignored' : 'applied'} ELSE 'duplicate' END,
-          error = CASE WHEN ${fresh} THEN ${ignored ? (change.ignoredReason ?? 'stale notification') : null} ELSE 'same as ' || (SELECT id FROM duplicate) END,
-          outcome = CASE WHEN ${fresh} THEN ${outcome.kind} END
-        WHERE id = ${notificationId}
-      )${events.length ? sql`, ${sql.join(events.map((e, i) => eventCtes(`event_${i}`, e, fresh)))}` : sql``}
-      SELECT (SELECT id FROM duplicate) AS duplicate_of`.execute(trx);
-    if (applied.rows[0]?.duplicate_of) return { status: 'duplicate', paymentId: payment.id };
-    if (typeof v.summary.payment_method === 'string') await registerPaymentMethod(trx, v.summary.payment_method);
-
-    if (!ignored && typeof v.summary.processor_response === 'object' && v.summary.processor_response !== null && CONVERSATION_OUTCOMES.has(outcome.kind)) {
-      await recordProcessorResponse(ctx, trx, updated, v.summary.processor_response as Record<string, unknown>);
-    }
-    return { status: ignored ? 'ignored' : 'applied', paymentId: payment.id };
+    return result(plan, applied.duplicate_of);
   });
 }
 

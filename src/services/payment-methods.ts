@@ -1,5 +1,4 @@
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../store/store.js';
 
 /**
@@ -37,16 +36,20 @@ export function paymentMethodFamily(description: string): string {
   return core;
 }
 
-/** Adds a method the first time a notification names it (inside the ledger transaction). */
-export async function registerPaymentMethod(trx: Transaction<Database>, description: string): Promise<void> {
+/**
+ * A common table expression, named `payment_method`, that adds a method the first time a notification names it,
+ * where `guard` holds (for the statement that applies the notification).
+ */
+export function registerPaymentMethodCte(description: string, guard: RawBuilder<unknown>): RawBuilder<unknown> | undefined {
   const name = description.trim().slice(0, 100);
-  if (!name) return;
+  if (!name) return undefined;
   // The existence check first keeps the sequence free of gaps; ON CONFLICT covers two first sightings at once.
-  await sql`
-    INSERT INTO onpay_payment_methods (code_description, family)
-    SELECT ${name}, ${paymentMethodFamily(name)}
-    WHERE NOT EXISTS (SELECT 1 FROM onpay_payment_methods WHERE code_description = ${name})
-    ON CONFLICT (code_description) DO NOTHING`.execute(trx);
+  return sql`payment_method AS (
+      INSERT INTO onpay_payment_methods (code_description, family)
+      SELECT ${name}, ${paymentMethodFamily(name)}
+      WHERE ${guard} AND NOT EXISTS (SELECT 1 FROM onpay_payment_methods WHERE code_description = ${name})
+      ON CONFLICT (code_description) DO NOTHING
+    )`;
 }
 
 export interface PaymentMethod {

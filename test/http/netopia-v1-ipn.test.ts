@@ -130,6 +130,33 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
     assert.equal(p.amount_refunded, 2000);
   });
 
+  it('a burst of different IPNs for one payment, each five times at once, ends as if they came one at a time', async () => {
+    const { payment, orderXml } = await newPayment(5000);
+    const bodies = ([
+      { action: 'paid', processed_amount: '50.00' },
+      { action: 'confirmed', processed_amount: '50.00' },
+      { action: 'credit', processed_amount: '20.00' },
+      { action: 'credit', processed_amount: '50.00' },
+    ] as const).map((m, i) => ipnBody(orderXml, { original_amount: '50.00', crc: `burst-${i}`, ...m }));
+    const replies = await Promise.all(bodies.flatMap((b) => [b, b, b, b, b]).map((b) => postIpn(connection.notification_url, b)));
+    for (const r of replies) assert.equal(crcOf(r.text).errorType, 0, r.text);
+    const p = (await api('GET', `/v1/payments/${payment.id}`)).body;
+    assert.deepEqual([p.status, p.amount_captured, p.amount_refunded], ['refunded', 5000, 5000]);
+    assert.equal(p.attempts[0].status, 'refunded');
+    assert.equal(p.notifications.length, 20);
+    assert.ok(p.notifications.every((n: { status: string }) => ['applied', 'duplicate', 'ignored'].includes(n.status)), JSON.stringify(p.notifications));
+    // Every change made one event, never twice: the events' snapshots are distinct, and the last one is the final state.
+    const events = await eventually(() => {
+      const e = eventsFor(payment.id).filter((w) => w.event.type !== 'payment.created');
+      return e.some((w) => w.event.data.status === 'refunded') && e;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = eventsFor(payment.id).filter((w) => w.event.type !== 'payment.created').map((w) => `${w.event.type} ${w.event.data.status} ${w.event.data.amount_captured} ${w.event.data.amount_refunded}`);
+    assert.equal(new Set(seen).size, seen.length, seen.join('; '));
+    assert.equal(seen.length, events.length);
+    assert.equal(seen.filter((e) => e.startsWith('payment.refunded refunded')).length, 1);
+  });
+
   it('converts RON amounts of a foreign-currency invoice back to the invoice currency', async () => {
     const { payment, orderXml } = await newPayment(3300, 'USD');
     await postIpn(connection.notification_url, ipnBody(orderXml, { action: 'confirmed', original_amount: '132.69', processed_amount: '132.69' }));
