@@ -7,7 +7,8 @@ import type { Party, Redirect } from '../connectors/types.js';
 import type { Connection, Database, Payment, PaymentAttempt } from '../store/schema.js';
 import { NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection, type LoadedConnection } from './connections.js';
-import { emitEvent, eventCtes } from './webhooks.js';
+import { deliveriesCte, emitEvent, EVENT_COLUMNS_FOR_DELIVERIES, eventCtes, newEventRow } from './webhooks.js';
+import { TurnQueue } from '../store/turn-batch.js';
 import { claimCte, replayStored, type IdempotencyClaim, type StoredResponse } from './idempotency.js';
 import { redirectInput, startAttempt } from './attempt-start.js';
 
@@ -204,16 +205,49 @@ function writePaymentCtes(prepared: PreparedPayment, guard: RawBuilder<unknown>)
     ), ${eventCtes('created', { merchantId: p.merchant_id, type: 'payment.created', paymentId: p.id, data: prepared.snapshot }, guard)}`;
 }
 
+/** What writing a prepared payment found: whether the connection was still live, and whether the key was claimed. */
+interface WriteOutcome {
+  live: boolean;
+  claimed: boolean;
+}
+
 /**
  * Writes a prepared payment in one statement, which also claims the request's Idempotency-Key when it has one
  * (the payment is written only if the key was not claimed before) and re-checks that the connection is still
  * active and unchanged (it may have been disabled or changed since it was read). Answers which of the two held;
  * a payment built from a connection that has changed is refused as if the connection were disabled.
+ *
+ * On the hub's own database (not inside a caller's transaction), the payments of one event-loop turn are written
+ * together by one statement (`writePaymentBatch`), which gives each the same answer as a statement of its own.
  */
-export async function writePayment(ctx: HubContext, db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<{ live: boolean; claimed: boolean }> {
+export async function writePayment(ctx: HubContext, db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<WriteOutcome> {
+  const row = db === ctx.db ? await paymentWritesOf(db).push({ prepared, claim }) : await writeOnePayment(db, prepared, claim);
+  if (!row.live) throw new ValidationError([{ field: 'connection', message: 'is disabled' }]);
+  if (row.claimed) ctx.logger.debug({ payment: prepared.payment.id, attempt: prepared.attempt.id, merchant: prepared.payment.merchant_id, amount: prepared.payment.amount, currency: prepared.payment.currency }, 'payment created');
+  return row;
+}
+
+interface PaymentWrite {
+  prepared: PreparedPayment;
+  claim?: IdempotencyClaim;
+}
+
+/** Per database, the payment writes of the current event-loop turn. */
+const paymentWrites = new WeakMap<HubContext['db'], TurnQueue<PaymentWrite, WriteOutcome>>();
+
+function paymentWritesOf(db: HubContext['db']): TurnQueue<PaymentWrite, WriteOutcome> {
+  let queue = paymentWrites.get(db);
+  if (!queue) {
+    queue = new TurnQueue({ batch: (writes) => writePaymentBatch(db, writes), single: (w) => writeOnePayment(db, w.prepared, w.claim), maxBatch: 64 });
+    paymentWrites.set(db, queue);
+  }
+  return queue;
+}
+
+async function writeOnePayment(db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<WriteOutcome> {
   const live = sql`EXISTS (SELECT 1 FROM live)`;
   const claimed = claim ? sql`EXISTS (SELECT 1 FROM claimed)` : live;
-  const result = await sql<{ live: boolean; claimed: boolean }>`
+  const result = await sql<WriteOutcome>`
     WITH live AS (
       SELECT 1 FROM connections
       WHERE id = ${prepared.payment.connection_id} AND status = 'active' AND date_trunc('milliseconds', updated_at) = ${prepared.connectionVersion}
@@ -221,10 +255,67 @@ export async function writePayment(ctx: HubContext, db: HubContext['db'], prepar
     ${claim ? sql`${claimCte(prepared.payment.merchant_id, claim, { status: 201, body: prepared.response }, live)},` : sql``}
     ${writePaymentCtes(prepared, claimed)}
     SELECT ${live} AS live, ${claimed} AS claimed`.execute(db);
-  const row = result.rows[0]!;
-  if (!row.live) throw new ValidationError([{ field: 'connection', message: 'is disabled' }]);
-  if (row.claimed) ctx.logger.debug({ payment: prepared.payment.id, attempt: prepared.attempt.id, merchant: prepared.payment.merchant_id, amount: prepared.payment.amount, currency: prepared.payment.currency }, 'payment created');
-  return row;
+  return result.rows[0]!;
+}
+
+/**
+ * Several prepared payments in one statement (one round trip, one commit), each written exactly as
+ * `writeOnePayment` would: only if its connection is still active and unchanged and, when it has an
+ * Idempotency-Key, only if this statement claimed the key. The statement's text is the same whatever the number
+ * of payments (they travel as one JSON array), so it is prepared once. Two payments of one batch with the same
+ * key are refused here, and then written one by one (the queue's fallback), which settles who claimed it first.
+ */
+async function writePaymentBatch(db: HubContext['db'], writes: PaymentWrite[]): Promise<WriteOutcome[]> {
+  const keys = new Set(writes.filter((w) => w.claim).map((w) => `${w.prepared.payment.merchant_id}\n${w.claim!.key}`));
+  if (keys.size !== writes.filter((w) => w.claim).length) throw new Error('one Idempotency-Key twice in a batch');
+  const rows = writes.map(({ prepared: { payment: p, attempt: a, connectionVersion, snapshot, response }, claim }, n) => {
+    const event = newEventRow({ merchantId: p.merchant_id, type: 'payment.created', paymentId: p.id, data: snapshot });
+    return {
+      n, connection_id: p.connection_id, connection_version: connectionVersion, claim_key: claim?.key ?? null, claim_hash: claim?.hash ?? null, response,
+      id: p.id, merchant_id: p.merchant_id, order_id: p.order_id, amount: p.amount, currency: p.currency, description: p.description, billing: p.billing,
+      shipping: p.shipping, return_url: p.return_url, expires_at: p.expires_at, metadata: p.metadata, status: p.status, created_at: p.created_at, updated_at: p.updated_at,
+      attempt_id: a.id, attempt_number: a.number, provider: a.provider, attempt_status: a.status, redirect: a.redirect, attempt_created_at: a.created_at, attempt_updated_at: a.updated_at,
+      event_id: event.id, event_payload: event.payload, event_created_at: event.created_at,
+    };
+  });
+  const result = await sql<WriteOutcome & { n: number }>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(
+        n integer, connection_id text, connection_version timestamptz, claim_key text, claim_hash text, response jsonb,
+        id text, merchant_id text, order_id text, amount bigint, currency text, description text, billing jsonb, shipping jsonb,
+        return_url text, expires_at timestamptz, metadata jsonb, status text, created_at timestamptz, updated_at timestamptz,
+        attempt_id text, attempt_number integer, provider text, attempt_status text, redirect jsonb, attempt_created_at timestamptz, attempt_updated_at timestamptz,
+        event_id text, event_payload text, event_created_at timestamptz)
+    ), live AS (
+      SELECT i.n FROM input i JOIN connections c
+        ON c.id = i.connection_id AND c.status = 'active' AND date_trunc('milliseconds', c.updated_at) = i.connection_version
+    ), claimed AS (
+      INSERT INTO idempotency_keys (merchant_id, key, request_hash, response_status, response_body)
+      SELECT i.merchant_id, i.claim_key, i.claim_hash, 201, i.response FROM input i
+      WHERE i.claim_key IS NOT NULL AND i.n IN (SELECT n FROM live)
+      ORDER BY i.merchant_id, i.claim_key
+      ON CONFLICT (merchant_id, key) DO NOTHING
+      RETURNING merchant_id, key
+    ), written AS (
+      SELECT i.* FROM input i
+      WHERE i.n IN (SELECT n FROM live)
+        AND (i.claim_key IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.merchant_id = i.merchant_id AND c.key = i.claim_key))
+    ), payment AS (
+      INSERT INTO payments (id, merchant_id, connection_id, order_id, amount, currency, description, billing, shipping, return_url, expires_at, metadata,
+        status, amount_authorized, amount_captured, amount_refunded, paid_late, created_at, updated_at)
+      SELECT id, merchant_id, connection_id, order_id, amount, currency, description, billing, shipping, return_url, expires_at, metadata,
+        status, 0, 0, 0, false, created_at, updated_at
+      FROM written
+    ), attempt AS (
+      INSERT INTO payment_attempts (id, payment_id, number, provider, status, amount, currency, redirect, created_at, updated_at)
+      SELECT attempt_id, id, attempt_number, provider, attempt_status, amount, currency, redirect, attempt_created_at, attempt_updated_at FROM written
+    ), created AS (
+      INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
+      SELECT event_id, merchant_id, 'payment.created', id, event_payload, event_created_at FROM written
+      RETURNING ${EVENT_COLUMNS_FOR_DELIVERIES}
+    ), ${deliveriesCte('created_deliveries', 'created')}
+    SELECT i.n, i.n IN (SELECT n FROM live) AS live, i.n IN (SELECT n FROM written) AS claimed FROM input i ORDER BY i.n`.execute(db);
+  return result.rows.map(({ live, claimed }) => ({ live, claimed }));
 }
 
 /** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
