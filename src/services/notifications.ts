@@ -12,6 +12,8 @@ import { paymentSnapshot, presentAttempt } from './payments.js';
 import { eventCtes, type NewEvent } from './webhooks.js';
 import { recordProcessorResponse } from './payment-steps.js';
 import { registerPaymentMethodCte } from './payment-methods.js';
+import { TurnBatch, TurnQueue } from '../store/turn-batch.js';
+import type { Db } from '../store/store.js';
 
 function storableHeader(value: string | undefined): string | null {
   return value === undefined ? null : value.slice(0, 200).replace(/[\u0000-\u001f\u007f-\uffff]/g, '?');
@@ -60,22 +62,72 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   // An id that cannot be one of ours (a NUL byte, say) is an unknown connection, not a storage failure.
   const knownShape = /^[A-Za-z0-9_-]{1,64}$/.test(connectionId);
   try {
-    // The raw bytes are stored, and the connection read, in one statement: the insert happens whatever
-    // the connection lookup finds.
-    const result = await sql<Connection>`
-      WITH stored AS (
-        INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
-        VALUES (${id}, ${provider}, ${knownShape ? connectionId : null}, ${n.remoteAddr ?? null}, ${storableHeader(n.contentType)}, ${n.body}, 'received',
-          ${JSON.stringify(storableHeaders(n.headers))}, ${n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null})
-      )
-      SELECT * FROM connections WHERE id = ${knownShape ? connectionId : null} AND provider = ${provider}`.execute(ctx.db);
-    row = result.rows[0];
+    row = await inboxWritesOf(ctx.db).push({
+      id, provider, connection_id: knownShape ? connectionId : null, remote_addr: n.remoteAddr ?? null, content_type: storableHeader(n.contentType),
+      body: n.body, headers: storableHeaders(n.headers), query: n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null,
+    });
   } catch (e) {
     ctx.logger.error({ err: e, provider }, 'could not store an inbound notification; asking the processor to retry');
     count('error');
     return connector.replyToNotification({ kind: 'temporary_error', code: INBOX_ERRORS.storage, message: 'could not record the notification; please retry' });
   }
   return processStored(ctx, provider, id, connectionId, row, n);
+}
+
+/** An inbound notification's row as the inbox stores it on arrival. */
+interface InboxRow {
+  id: string;
+  provider: string;
+  connection_id: string | null;
+  remote_addr: string | null;
+  content_type: string | null;
+  body: Buffer;
+  headers: Record<string, string>;
+  query: string | null;
+}
+
+/** Per database, the notifications arriving in the current event-loop turn (stored together, see TurnQueue). */
+const inboxWrites = new WeakMap<Db, TurnQueue<InboxRow, Connection | undefined>>();
+
+function inboxWritesOf(db: Db): TurnQueue<InboxRow, Connection | undefined> {
+  let queue = inboxWrites.get(db);
+  if (!queue) {
+    queue = new TurnQueue({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 });
+    inboxWrites.set(db, queue);
+  }
+  return queue;
+}
+
+/**
+ * Stores a notification's raw bytes and reads its connection, in one statement: the insert happens whatever the
+ * connection lookup finds.
+ */
+async function storeInboxRow(db: Db, r: InboxRow): Promise<Connection | undefined> {
+  const result = await sql<Connection>`
+    WITH stored AS (
+      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
+      VALUES (${r.id}, ${r.provider}, ${r.connection_id}, ${r.remote_addr}, ${r.content_type}, ${r.body}, 'received', ${JSON.stringify(r.headers)}, ${r.query})
+    )
+    SELECT * FROM connections WHERE id = ${r.connection_id} AND provider = ${r.provider}`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * `storeInboxRow` for the notifications of one turn, in one statement (one round trip, one commit); the bodies
+ * travel as base64 in one JSON array, so the statement's text is the same whatever their number.
+ */
+async function storeInboxBatch(db: Db, rows: InboxRow[]): Promise<Array<Connection | undefined>> {
+  const input = rows.map((r, n) => ({ ...r, n, body: r.body.toString('base64') }));
+  const result = await sql<Connection & { n: number; found: boolean }>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS i(
+        n integer, id text, provider text, connection_id text, remote_addr text, content_type text, body text, headers jsonb, query text)
+    ), stored AS (
+      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
+      SELECT id, provider, connection_id, remote_addr, content_type, decode(body, 'base64'), 'received', headers, query FROM input ORDER BY n
+    )
+    SELECT c.*, i.n, c.id IS NOT NULL AS found FROM input i LEFT JOIN connections c ON c.id = i.connection_id AND c.provider = i.provider ORDER BY i.n`.execute(db);
+  return result.rows.map(({ n: _n, found, ...connection }) => (found ? (connection as Connection) : undefined));
 }
 
 /** Verifies and applies a stored notification, and says what to answer the processor. */
@@ -235,12 +287,28 @@ interface Application {
   now: Date;
 }
 
-const readLedgerRow = (reference: string, lock: boolean) => sql<LedgerRow>`
+const ledgerRowSelect = sql`
   SELECT p.*, a.id AS attempt_id, a.number AS attempt_number, a.provider AS attempt_provider, a.created_at AS attempt_created_at, a.status AS attempt_status,
     a.amount AS attempt_amount, a.currency AS attempt_currency, a.processor_reference, a.action, a.error_code, a.error_message, a.pan_masked
-  FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
-  WHERE a.id = ${reference}
-  ${lock ? sql`FOR UPDATE OF p, a` : sql``}`;
+  FROM payment_attempts a JOIN payments p ON p.id = a.payment_id`;
+
+/** The ledger row an attempt id names, locked for the caller's transaction. */
+const readLockedLedgerRow = (reference: string) => sql<LedgerRow>`${ledgerRowSelect} WHERE a.id = ${reference} FOR UPDATE OF p, a`;
+
+/** Per database, the ledger rows that notifications of the current event-loop turn read (one query for the turn). */
+const ledgerReads = new WeakMap<Db, TurnBatch<string, LedgerRow>>();
+
+function ledgerReadsOf(db: Db): TurnBatch<string, LedgerRow> {
+  let reads = ledgerReads.get(db);
+  if (!reads) {
+    reads = new TurnBatch(async (references) => {
+      const rows = await sql<LedgerRow>`${ledgerRowSelect} WHERE a.id = ANY(${references}::text[])`.execute(db);
+      return new Map(rows.rows.map((r) => [r.attempt_id, r]));
+    });
+    ledgerReads.set(db, reads);
+  }
+  return reads;
+}
 
 /** The ledger checks (the order is ours, for this connection, for this amount) and the transitions. */
 function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotification, row: LedgerRow | undefined): Application | Refused {
@@ -364,13 +432,13 @@ async function applyVerified(ctx: HubContext, connectionId: string, notification
   const converses = typeof v.summary.processor_response === 'object' && v.summary.processor_response !== null && CONVERSATION_OUTCOMES.has(v.outcome.kind);
   const result = (plan: Application, duplicateOf: string | null): Applied => ({ status: duplicateOf ? 'duplicate' : plan.ignored ? 'ignored' : 'applied', paymentId: plan.row.id });
   for (let i = 0; i < OPTIMISTIC_TRIES && !converses; i++) {
-    const plan = planApplication(ctx, connectionId, v, (await readLedgerRow(v.reference, false).execute(ctx.db)).rows[0]);
+    const plan = planApplication(ctx, connectionId, v, await ledgerReadsOf(ctx.db).load(v.reference));
     if ('status' in plan) return plan;
     const applied = (await applyStatement(connectionId, notificationId, v, plan, 'compare-and-swap').execute(ctx.db)).rows[0]!;
     if (applied.applied) return result(plan, applied.duplicate_of);
   }
   return ctx.db.transaction().execute(async (trx) => {
-    const plan = planApplication(ctx, connectionId, v, (await readLedgerRow(v.reference, true).execute(trx)).rows[0]);
+    const plan = planApplication(ctx, connectionId, v, (await readLockedLedgerRow(v.reference).execute(trx)).rows[0]);
     if ('status' in plan) return plan;
     const applied = (await applyStatement(connectionId, notificationId, v, plan, 'locked').execute(trx)).rows[0]!;
     if (!applied.duplicate_of && !plan.ignored && converses) {

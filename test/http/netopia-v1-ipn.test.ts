@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials } from '../support/netopia-v1.js';
+import { sql } from 'kysely';
+import { receiveNotification } from '../../src/services/notifications.js';
 
 let hub: TestHub;
 let listener: Awaited<ReturnType<typeof startWebhookListener>>;
@@ -168,6 +170,34 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
 });
 
 describe('"durable before acknowledged": a stored notification is never lost', () => {
+  it('notifications arriving in one turn are stored by one statement, byte for byte, and each is answered as if alone', async () => {
+    const paid = await Promise.all([newPayment(), newPayment(), newPayment()]);
+    const form = 'application/x-www-form-urlencoded';
+    const inbound = (body: Buffer | string) => ({ body: Buffer.from(body), contentType: form, headers: { 'content-type': form, 'x-forwarded-for': '203.0.113.9' }, remoteAddr: '127.0.0.1' });
+    const binary = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x3d, 0x26, 0x0a]); // not UTF-8, with a NUL: must be kept as it came
+    const calls: Array<[string, ReturnType<typeof inbound>]> = [
+      ...paid.map(({ orderXml }, i): [string, ReturnType<typeof inbound>] => [connection.id, inbound(ipnBody(orderXml, { action: 'confirmed', crc: `turn-${i}` }))]),
+      ['con_doesnotexist', inbound(ipnBody(paid[0]!.orderXml, { action: 'confirmed' }))],
+      [connection.id, inbound(binary)],
+    ];
+    const replies = await Promise.all(calls.map(([connectionId, n]) => receiveNotification(hub.ctx, 'netopia-v1', connectionId, n)));
+    assert.deepEqual(replies.map((r) => crcOf(String(r.body)).errorType), [0, 0, 0, 2, 2]);
+    // received_at is the time its transaction started (later updates rewrite the row, so xmin would not tell).
+    const stored = await sql<{ received: string; body: Buffer; connection_id: string | null; status: string; headers: Record<string, string> }>`
+      SELECT received_at::text AS received, body, connection_id, status, headers FROM notifications WHERE received_at > now() - interval '1 minute' ORDER BY received_at DESC, id DESC LIMIT 5`.execute(hub.store.db);
+    const rows = stored.rows;
+    assert.equal(new Set(rows.map((r) => r.received)).size, 1, 'one statement stored the turn');
+    const byBody = new Map(rows.map((r) => [Buffer.from(r.body).toString('hex'), r]));
+    for (const [connectionId, n] of calls) {
+      const row = byBody.get(n.body.toString('hex'));
+      assert.ok(row, `stored byte for byte: ${n.body.subarray(0, 16).toString('hex')}`);
+      assert.equal(row.connection_id, connectionId);
+      assert.equal(row.headers['x-forwarded-for'], '203.0.113.9');
+    }
+    for (const { payment } of paid) assert.equal((await api('GET', `/v1/payments/${payment.id}`)).body.status, 'paid');
+    assert.deepEqual(rows.map((r) => r.status).sort(), ['applied', 'applied', 'applied', 'rejected', 'rejected']);
+  });
+
   it('a notification stored but never processed (the process died before applying it) is applied by the worker', async () => {
     const { payment, orderXml } = await newPayment();
     const body = ipnBody(orderXml, { action: 'confirmed', purchase: '7700001' });
