@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { generateApiKey, hashApiKey } from '../security/api-keys.js';
 import type { Db } from '../store/store.js';
-import { TurnBatch } from '../store/turn-batch.js';
+import { perDatabase, TurnBatch } from '../store/turn-batch.js';
 import type { Merchant } from '../store/schema.js';
 
 /** Creates a merchant and its API key; the key is returned once and only its hash is stored. */
@@ -24,20 +24,18 @@ export async function rotateMerchantKey(db: Db, merchantId: string): Promise<str
 }
 
 /** Per database, the API-key lookups of the current event-loop turn (one query answers them all). */
-const keyLookups = new WeakMap<Db, TurnBatch<string, Merchant>>();
-
-/** The merchant whose API key this is (looked up by its hash, together with the other lookups of this turn). */
-export async function findMerchantByApiKey(db: Db, apiKey: string): Promise<Merchant | undefined> {
-  let lookups = keyLookups.get(db);
-  if (!lookups) {
-    lookups = new TurnBatch(async (hashes) => {
+const keyLookupsOf = perDatabase(
+  (db) =>
+    new TurnBatch<string, Merchant>(async (hashes) => {
       // One statement text whatever the number of keys (so it is prepared once).
       const rows = await db.selectFrom('merchants').selectAll().where(sql<boolean>`api_key_hash = ANY(${hashes}::text[])`).execute();
       return new Map(rows.map((r) => [r.api_key_hash, r]));
-    });
-    keyLookups.set(db, lookups);
-  }
-  return lookups.load(hashApiKey(apiKey));
+    }),
+);
+
+/** The merchant whose API key this is (looked up by its hash, together with the other lookups of this turn). */
+export async function findMerchantByApiKey(db: Db, apiKey: string): Promise<Merchant | undefined> {
+  return keyLookupsOf(db).load(hashApiKey(apiKey));
 }
 
 export async function listMerchants(db: Db): Promise<Merchant[]> {

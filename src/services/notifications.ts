@@ -12,7 +12,7 @@ import { paymentSnapshot, presentAttempt } from './payments.js';
 import { eventCtes, type NewEvent } from './webhooks.js';
 import { recordProcessorResponse } from './payment-steps.js';
 import { registerPaymentMethodCte } from './payment-methods.js';
-import { TurnBatch, TurnQueue } from '../store/turn-batch.js';
+import { perDatabase, TurnBatch, TurnQueue } from '../store/turn-batch.js';
 import type { Db } from '../store/store.js';
 
 function storableHeader(value: string | undefined): string | null {
@@ -87,16 +87,9 @@ interface InboxRow {
 }
 
 /** Per database, the notifications arriving in the current event-loop turn (stored together, see TurnQueue). */
-const inboxWrites = new WeakMap<Db, TurnQueue<InboxRow, Connection | undefined>>();
-
-function inboxWritesOf(db: Db): TurnQueue<InboxRow, Connection | undefined> {
-  let queue = inboxWrites.get(db);
-  if (!queue) {
-    queue = new TurnQueue({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 });
-    inboxWrites.set(db, queue);
-  }
-  return queue;
-}
+const inboxWritesOf = perDatabase(
+  (db) => new TurnQueue<InboxRow, Connection | undefined>({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 }),
+);
 
 /**
  * Stores a notification's raw bytes and reads its connection, in one statement: the insert happens whatever the
@@ -296,19 +289,13 @@ const ledgerRowSelect = sql`
 const readLockedLedgerRow = (reference: string) => sql<LedgerRow>`${ledgerRowSelect} WHERE a.id = ${reference} FOR UPDATE OF p, a`;
 
 /** Per database, the ledger rows that notifications of the current event-loop turn read (one query for the turn). */
-const ledgerReads = new WeakMap<Db, TurnBatch<string, LedgerRow>>();
-
-function ledgerReadsOf(db: Db): TurnBatch<string, LedgerRow> {
-  let reads = ledgerReads.get(db);
-  if (!reads) {
-    reads = new TurnBatch(async (references) => {
+const ledgerReadsOf = perDatabase(
+  (db) =>
+    new TurnBatch<string, LedgerRow>(async (references) => {
       const rows = await sql<LedgerRow>`${ledgerRowSelect} WHERE a.id = ANY(${references}::text[])`.execute(db);
       return new Map(rows.rows.map((r) => [r.attempt_id, r]));
-    });
-    ledgerReads.set(db, reads);
-  }
-  return reads;
-}
+    }),
+);
 
 /** The ledger checks (the order is ours, for this connection, for this amount) and the transitions. */
 function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotification, row: LedgerRow | undefined): Application | Refused {

@@ -8,7 +8,7 @@ import type { Connection, Database, Payment, PaymentAttempt } from '../store/sch
 import { NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection, type LoadedConnection } from './connections.js';
 import { deliveriesCte, emitEvent, EVENT_COLUMNS_FOR_DELIVERIES, eventCtes, newEventRow } from './webhooks.js';
-import { TurnQueue } from '../store/turn-batch.js';
+import { perDatabase, TurnQueue } from '../store/turn-batch.js';
 import { claimCte, replayStored, type IdempotencyClaim, type StoredResponse } from './idempotency.js';
 import { redirectInput, startAttempt } from './attempt-start.js';
 
@@ -233,16 +233,9 @@ interface PaymentWrite {
 }
 
 /** Per database, the payment writes of the current event-loop turn. */
-const paymentWrites = new WeakMap<HubContext['db'], TurnQueue<PaymentWrite, WriteOutcome>>();
-
-function paymentWritesOf(db: HubContext['db']): TurnQueue<PaymentWrite, WriteOutcome> {
-  let queue = paymentWrites.get(db);
-  if (!queue) {
-    queue = new TurnQueue({ batch: (writes) => writePaymentBatch(db, writes), single: (w) => writeOnePayment(db, w.prepared, w.claim), maxBatch: 64 });
-    paymentWrites.set(db, queue);
-  }
-  return queue;
-}
+const paymentWritesOf = perDatabase(
+  (db) => new TurnQueue<PaymentWrite, WriteOutcome>({ batch: (writes) => writePaymentBatch(db, writes), single: (w) => writeOnePayment(db, w.prepared, w.claim), maxBatch: 64 }),
+);
 
 async function writeOnePayment(db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<WriteOutcome> {
   const live = sql`EXISTS (SELECT 1 FROM live)`;
@@ -266,8 +259,8 @@ async function writeOnePayment(db: HubContext['db'], prepared: PreparedPayment, 
  * key are refused here, and then written one by one (the queue's fallback), which settles who claimed it first.
  */
 async function writePaymentBatch(db: HubContext['db'], writes: PaymentWrite[]): Promise<WriteOutcome[]> {
-  const keys = new Set(writes.filter((w) => w.claim).map((w) => `${w.prepared.payment.merchant_id}\n${w.claim!.key}`));
-  if (keys.size !== writes.filter((w) => w.claim).length) throw new Error('one Idempotency-Key twice in a batch');
+  const claimed = writes.filter((w) => w.claim);
+  if (new Set(claimed.map((w) => `${w.prepared.payment.merchant_id}\n${w.claim!.key}`)).size !== claimed.length) throw new Error('one Idempotency-Key twice in a batch');
   const rows = writes.map(({ prepared: { payment: p, attempt: a, connectionVersion, snapshot, response }, claim }, n) => {
     const event = newEventRow({ merchantId: p.merchant_id, type: 'payment.created', paymentId: p.id, data: snapshot });
     return {
