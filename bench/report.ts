@@ -16,6 +16,20 @@ export interface EchoResult {
   cpu: CpuReading;
 }
 
+/** One phase of baseline C, the floor (bench/floor-process.ts). */
+interface FloorPhase {
+  load: LoadSummary;
+  cpu: CpuReading;
+  verified: boolean;
+  verification: string;
+}
+
+/** Baseline C on one store: payment creation and IPNs through the floor. */
+export interface FloorResult {
+  creation: FloorPhase;
+  ipn: FloorPhase;
+}
+
 export interface StoreResult {
   store: Store;
   creation: { load: LoadSummary; cpu: CpuReading; queriesPerRequest: number; created: number; verified: boolean; verification: string };
@@ -24,6 +38,7 @@ export interface StoreResult {
   rss: { idleStartMiB: number; maxDuringCreationMiB: number; maxDuringIpnMiB: number; idleEndMiB: number; peakMiB: number };
   prepS: { precreate: number; openRequests: number; buildIpns: number };
   postgresVersion?: string;
+  floor: FloorResult;
 }
 
 export interface Report {
@@ -87,6 +102,17 @@ export function render(r: Report): { console: string; markdown: string } {
         ok(s.ipn.verified),
       ],
       [
+        `C: floor IPN, ${CFG.ipnConcurrency} clients`,
+        s.store,
+        `${fmt(s.floor.ipn.load.rps)} IPN/s`,
+        ms(s.floor.ipn.load.latency.p50),
+        ms(s.floor.ipn.load.latency.p95),
+        ms(s.floor.ipn.load.latency.p99),
+        `${ratio(s.floor.ipn.load.rps, r.rsa.map((x) => x.allCoresOpsPerS))} of RSA all-cores`,
+        'upper bound',
+        ok(s.floor.ipn.verified),
+      ],
+      [
         `POST /v1/payments, ${CFG.concurrency} clients`,
         s.store,
         `${fmt(s.creation.load.rps)} payments/s`,
@@ -96,6 +122,17 @@ export function render(r: Report): { console: string; markdown: string } {
         `${ratio(s.creation.load.rps, r.echo.map((x) => x.load.rps))} of bare Fastify`,
         '≥ 30%, p99 < 25 ms',
         ok(s.creation.verified),
+      ],
+      [
+        `C: floor POST /v1/payments, ${CFG.concurrency} clients`,
+        s.store,
+        `${fmt(s.floor.creation.load.rps)} payments/s`,
+        ms(s.floor.creation.load.latency.p50),
+        ms(s.floor.creation.load.latency.p95),
+        ms(s.floor.creation.load.latency.p99),
+        `${ratio(s.floor.creation.load.rps, r.echo.map((x) => x.load.rps))} of bare Fastify`,
+        'upper bound',
+        ok(s.floor.creation.verified),
       ],
     ]),
   );
@@ -107,12 +144,14 @@ export function render(r: Report): { console: string; markdown: string } {
   const rsaCpuPerOp = 1 / rsaOne;
   const cpuPerReq = (c: CpuReading, rps: number) => ((c.target ?? NaN) + (c.helpers ?? 0)) / rps;
   const extra = table(
-    ['store', 'IPN/s ÷ RSA 1-thread', 'CPU-normalized IPN ratio', 'CPU-normalized creation ratio', 'payments/s at ' + CFG.ipnConcurrency + ' clients (IPN setup)', 'creation p99 ÷ Fastify p99'],
+    ['store', 'hub ÷ floor: IPN', 'hub ÷ floor: creation', 'IPN/s ÷ RSA 1-thread', 'CPU-normalized IPN ratio (floor)', 'CPU-normalized creation ratio (floor)', 'payments/s at ' + CFG.ipnConcurrency + ' clients (IPN setup)', 'creation p99 ÷ Fastify p99'],
     r.stores.map((s) => [
       s.store,
+      pct(s.ipn.load.rps / s.floor.ipn.load.rps),
+      pct(s.creation.load.rps / s.floor.creation.load.rps),
       pct(s.ipn.load.rps / rsaOne),
-      pct(rsaCpuPerOp / cpuPerReq(s.ipn.cpu, s.ipn.load.rps)),
-      pct(echoCpuPerReq / cpuPerReq(s.creation.cpu, s.creation.load.rps)),
+      `${pct(rsaCpuPerOp / cpuPerReq(s.ipn.cpu, s.ipn.load.rps))} (${pct(rsaCpuPerOp / cpuPerReq(s.floor.ipn.cpu, s.floor.ipn.load.rps))})`,
+      `${pct(echoCpuPerReq / cpuPerReq(s.creation.cpu, s.creation.load.rps))} (${pct(echoCpuPerReq / cpuPerReq(s.floor.creation.cpu, s.floor.creation.load.rps))})`,
       fmt(s.precreate.load.rps),
       `${(s.creation.load.latency.p99 / echoP99).toFixed(1)}×`,
     ]),
@@ -136,7 +175,7 @@ export function render(r: Report): { console: string; markdown: string } {
     ['phase', 'store', 'server process', 'its main thread', 'PG backends', 'load generator', 'machine', 'other processes', 'server CPU ms/req', 'PG CPU ms/req', 'DB statements/req'],
     [
       ...r.echo.map((e, i) => cpuRow(`bare Fastify (${i === 0 ? 'before' : 'after'})`, '-', e.cpu, e.load.rps)),
-      ...r.stores.flatMap((s) => [cpuRow('POST /v1/payments', s.store, s.creation.cpu, s.creation.load.rps, s.creation.queriesPerRequest), cpuRow('IPN', s.store, s.ipn.cpu, s.ipn.load.rps, s.ipn.queriesPerRequest)]),
+      ...r.stores.flatMap((s) => [cpuRow('POST /v1/payments', s.store, s.creation.cpu, s.creation.load.rps, s.creation.queriesPerRequest), cpuRow('IPN', s.store, s.ipn.cpu, s.ipn.load.rps, s.ipn.queriesPerRequest), cpuRow('C: floor POST /v1/payments', s.store, s.floor.creation.cpu, s.floor.creation.load.rps), cpuRow('C: floor IPN', s.store, s.floor.ipn.cpu, s.floor.ipn.load.rps)]),
     ],
   );
 
@@ -177,8 +216,8 @@ export function render(r: Report): { console: string; markdown: string } {
       if (c.targetMain !== undefined && c.targetMain > 0.9) notes.push(`${s.store} ${what}: the hub's main thread was busy ${pct(c.targetMain)} of the time: the hub is CPU-bound on its event loop.`);
     }
   }
-  const verification = r.stores.flatMap((s) => [`- ${s.store}, payment creation: ${s.creation.verification} → ${s.creation.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, IPN: ${s.ipn.verification} → ${s.ipn.verified ? 'OK' : 'FAILED'}`]);
-  const errorSamples = r.stores.flatMap((s) => [...s.creation.load.errorSamples.map((e) => `- ${s.store} creation: ${e}`), ...s.ipn.load.errorSamples.map((e) => `- ${s.store} IPN: ${e}`)]);
+  const verification = r.stores.flatMap((s) => [`- ${s.store}, payment creation: ${s.creation.verification} → ${s.creation.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, IPN: ${s.ipn.verification} → ${s.ipn.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, floor payment creation: ${s.floor.creation.verification} → ${s.floor.creation.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, floor IPN: ${s.floor.ipn.verification} → ${s.floor.ipn.verified ? 'OK' : 'FAILED'}`]);
+  const errorSamples = r.stores.flatMap((s) => [...s.creation.load.errorSamples.map((e) => `- ${s.store} creation: ${e}`), ...s.ipn.load.errorSamples.map((e) => `- ${s.store} IPN: ${e}`), ...s.floor.creation.load.errorSamples.map((e) => `- ${s.store} floor creation: ${e}`), ...s.floor.ipn.load.errorSamples.map((e) => `- ${s.store} floor IPN: ${e}`)]);
 
   const clients = renderClients(r.clients, CFG.clientRounds === 0 ? '(skipped: BENCH_CLIENT_ROUNDS=0)' : '(not measured: the comparison failed, see the failures above)');
   const soakSkipped = `Skipped in this run (\`BENCH_SOAK_S\` unset or 0). \`BENCH_SOAK_S=300 npm run bench\` runs the 5-minute soak after everything else.`;
@@ -250,6 +289,14 @@ The CPU-normalized ratios make the same comparisons with CPU time instead of thr
 processes on a shared machine disturb much less: *RSA CPU per private operation ÷ (hub + PostgreSQL backend CPU
 per IPN)*, and *bare Fastify server CPU per request ÷ (hub + PostgreSQL backend CPU per payment)*. With every core
 to itself and perfect scaling, the throughput ratios would come out near these.
+
+**Baseline C, the IPN floor** (bench/ipn-floor-process.ts), runs the same IPN bodies with the same clients and
+store through the least an IPN handler can do and still be durable: node:http with no framework, the form parsed,
+the envelope opened and the XML parsed with the hub's own code on one thread per core, then one INSERT of
+(order id, crc, raw body) per event-loop turn, committed with the store's durable settings, then \`<crc>\`. No ledger
+read or update, no duplicate check, no outbox, no logging or metrics. Its ratio is an upper bound for the IPN
+ratio of any design of this shape on this machine (HTTP, RSA and the database sharing ${m.cores} cores with the load
+generator); *hub ÷ floor* is how much of that bound the hub reaches.
 ${notes.length ? `\n### Caveats for this run\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 ## Where the time goes
 
@@ -297,6 +344,10 @@ ${errorSamples.length ? `\nError samples:\n\n${errorSamples.join('\n')}\n` : ''}
   real state change (pending → paid), never a duplicate. ${CFG.ipnWarmup} IPNs warm up, then ${CFG.ipnCount} are fired by
   ${CFG.ipnConcurrency} keep-alive clients. Every reply must be HTTP 200 \`<crc>\` with no error_type echoing that IPN's
   crc; afterwards every payment must be \`paid\` with the full amount captured and every notification \`applied\`.
+- **Baseline C, IPN floor**: the hub's own IPN bodies replayed (the same ${CFG.ipnWarmup} warm-up and ${CFG.ipnCount}
+  measured, same clients) against bench/ipn-floor-process.ts on the same store (PostgreSQL: a table in the same fresh
+  database; PGlite: its own temporary data directory, in the floor's process). Every reply must echo its IPN's crc and
+  every IPN must be in the table afterwards. "DB statements/req" is at most 1 there (one INSERT per turn).
 - **Payment creation**: \`POST /v1/payments\` with the merchant's API key, full JSON validation, a fresh
   \`Idempotency-Key\` per request, the inserts and the sealed NETOPIA request, ${CFG.concurrency} clients for ${CFG.durationS} s
   after 300 warm-up requests. Every reply must be 201 with a pending payment and one attempt; afterwards the

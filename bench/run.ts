@@ -2,6 +2,7 @@
 // machine, and reports RATIOS; compares our NETOPIA v1 envelope code with a published client (bench/clients.ts);
 // optionally soaks the hub (bench/soak.ts). See bench/README.md for the knobs and bench/RESULTS.md for the last
 // results. The report itself is written by bench/report.ts.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { runLoad } from './load.js';
 import { microCosts } from './micro.js';
 import { confirmedIpnBody, openRequest, VANILO_CERT, VANILO_KEY } from './netopia.js';
 import { CpuMeter, cpuModel, memoryOf } from './proc.js';
-import { previousSoakSection, render, type EchoResult, type Report, type RsaResult, type StoreResult } from './report.js';
+import { previousSoakSection, render, type EchoResult, type FloorResult, type Report, type RsaResult, type StoreResult } from './report.js';
 import { measureRsa } from './rsa.js';
 import { runSoak } from './soak.js';
 
@@ -67,23 +68,83 @@ let ipnBodiesForMicro: string[] | undefined;
 
 
 
-async function benchStore(store: Store): Promise<StoreResult> {
-  log(`\n[hub on ${store}]`);
-  if (store === 'postgres') return withPostgresDatabase((url, pids, version) => benchHub(store, { BENCH_HUB_DATABASE_URL: url }, pids, version));
+/** A temporary PGlite data directory for `fn`, removed afterwards (also on failure or Ctrl-C). */
+async function withPgliteDir<T>(what: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'incasso-bench-pglite-'));
   const remove = () => {
     rmSync(dir, { recursive: true, force: true });
   };
   onCleanup(`remove ${dir}`, remove);
-  log(`  PGlite data directory ${dir}`);
+  log(`  PGlite data directory for ${what}: ${dir}`);
   try {
-    return await benchHub(store, { BENCH_HUB_DATA_DIR: dir }, async () => []);
+    return await fn(dir);
   } finally {
     remove();
   }
 }
 
-async function benchHub(store: Store, storeEnv: Record<string, string>, backendPids: () => Promise<number[]>, postgresVersion?: string): Promise<StoreResult> {
+/** The hub on one store, then the floor (baseline C) on the same store with the same inputs. */
+async function benchStore(store: Store): Promise<StoreResult> {
+  log(`\n[hub on ${store}]`);
+  if (store === 'postgres') {
+    return withPostgresDatabase(async (url, pids, version) => {
+      const { result, replay } = await benchHub(store, { BENCH_HUB_DATABASE_URL: url }, pids, version);
+      return { ...result, floor: await benchFloor(store, { BENCH_FLOOR_DATABASE_URL: url }, pids, replay) };
+    });
+  }
+  const { result, replay } = await withPgliteDir('the hub', (dir) => benchHub(store, { BENCH_HUB_DATA_DIR: dir }, async () => []));
+  return { ...result, floor: await withPgliteDir('the floor', (dir) => benchFloor(store, { BENCH_FLOOR_DATA_DIR: dir }, async () => [], replay)) };
+}
+
+/** What the floor replays of a hub run: the merchant's API key, the IPN bodies and the crc each reply must echo. */
+interface Replay {
+  apiKey: string;
+  bodies: string[];
+  crcs: string[];
+}
+
+/**
+ * Baseline C, the floor (bench/floor-process.ts) on the same store, clients and inputs as the hub: payment creation
+ * for the same duration, then the hub's own IPN bodies. Upper bounds for the hub's two throughputs on this machine.
+ */
+async function benchFloor(store: Store, storeEnv: Record<string, string>, backendPids: () => Promise<number[]>, replay: Replay): Promise<FloorResult> {
+  log(`\n[baseline C on ${store}] the floor: node:http, one durable INSERT per event-loop turn; IPNs opened on ${availableParallelism()} threads`);
+  const floor = await startServer('./floor-process.ts', { ...storeEnv, BENCH_FLOOR_API_KEY_SHA256: createHash('sha256').update(replay.apiKey).digest('hex'), BENCH_HUB_POOL_SIZE: String(CFG.poolSize) }, `floor:${store}`);
+  onCleanup(`floor on ${store}`, () => floor.stop());
+  const count = async (text: string) => Number((await floor.query<{ n: number }>(text))[0]!.n);
+  try {
+    const warm = await runLoad({ url: floor.url, concurrency: CFG.concurrency, count: 300, request: createRequest(replay.apiKey, 'FW'), check: createCheck });
+    let meter = new CpuMeter(floor.pid, await backendPids());
+    const creation = await runLoad({ url: floor.url, concurrency: CFG.concurrency, durationMs: CFG.durationS * 1000, request: createRequest(replay.apiKey, 'FC'), check: createCheck });
+    const creationCpu = meter.stop(await backendPids());
+    printLoad(`floor POST /v1/payments (${CFG.concurrency} clients, ${CFG.durationS} s)`, creation, creationCpu);
+    const created = await count(`SELECT count(*)::int AS n FROM floor_payments WHERE order_id LIKE 'FC-%'`);
+    const creationVerified = warm.errors === 0 && creation.errors === 0 && created === creation.ok;
+    const creationVerification = `${created} payments stored for ${creation.ok} successful replies (${creation.errors} errors)`;
+    log(`  verification: ${creationVerification} → ${creationVerified ? 'OK' : 'FAILED'}`);
+
+    const request = (offset: number) => (i: number) => ({ method: 'POST', path: '/ipn', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: replay.bodies[offset + i]! });
+    const check = (offset: number) => (r: { status: number; body: Buffer }, i: number) => ipnReplyCheck(r, replay.crcs[offset + i]!);
+    const warmIpn = await runLoad({ url: floor.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnWarmup, request: request(0), check: check(0) });
+    meter = new CpuMeter(floor.pid, await backendPids());
+    const ipn = await runLoad({ url: floor.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnCount, request: request(CFG.ipnWarmup), check: check(CFG.ipnWarmup) });
+    const ipnCpu = meter.stop(await backendPids());
+    printLoad(`floor IPN (${CFG.ipnConcurrency} clients, ${fmt(CFG.ipnCount)} IPNs)`, ipn, ipnCpu);
+    const stored = await count('SELECT count(*)::int AS n FROM floor_inbox');
+    const total = CFG.ipnWarmup + CFG.ipnCount;
+    const ipnVerified = warmIpn.errors === 0 && ipn.errors === 0 && stored === total;
+    const ipnVerification = `${stored} of ${total} IPNs stored; ${warmIpn.errors + ipn.errors} bad replies`;
+    log(`  verification: ${ipnVerification} → ${ipnVerified ? 'OK' : 'FAILED'}`);
+    return {
+      creation: { load: summarizeLoad(creation), cpu: creationCpu, verified: creationVerified, verification: creationVerification },
+      ipn: { load: summarizeLoad(ipn), cpu: ipnCpu, verified: ipnVerified, verification: ipnVerification },
+    };
+  } finally {
+    await floor.stop();
+  }
+}
+
+async function benchHub(store: Store, storeEnv: Record<string, string>, backendPids: () => Promise<number[]>, postgresVersion?: string): Promise<{ result: Omit<StoreResult, 'floor'>; replay: Replay }> {
   const { hub, apiKey, notifyPath } = await startBenchHub(store, storeEnv);
   try {
     const count = async (text: string) => Number((await hub.query<{ n: number }>(text))[0]!.n);
@@ -169,7 +230,7 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     log(`  verification: ${ipnVerification} → ${ipnVerified ? 'OK' : 'FAILED'}`);
 
     const mem = memoryOf(hub.pid);
-    return {
+    const result = {
       store,
       creation: { load: summarizeLoad(creation), cpu: creationCpu, queriesPerRequest: creationQueries, created, verified: creationVerified, verification: creationVerification },
       precreate: { load: summarizeLoad(precreate) },
@@ -178,6 +239,7 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
       prepS: { precreate: precreateS, openRequests: openS, buildIpns: buildS },
       postgresVersion,
     };
+    return { result, replay: { apiKey, bodies, crcs } };
   } finally {
     await hub.stop();
   }
@@ -214,6 +276,8 @@ async function main(): Promise<number> {
       report.stores.push(s);
       if (!s.creation.verified) report.failures.push(`${store}: payment creation results did not verify (${s.creation.verification})`);
       if (!s.ipn.verified) report.failures.push(`${store}: IPN results did not verify (${s.ipn.verification})`);
+      if (!s.floor.creation.verified) report.failures.push(`${store}: floor payment creation did not verify (${s.floor.creation.verification})`);
+      if (!s.floor.ipn.verified) report.failures.push(`${store}: floor IPN results did not verify (${s.floor.ipn.verification})`);
     } catch (e) {
       report.failures.push(`${store}: ${(e as Error).message}`);
       log(`  ${store} FAILED: ${(e as Error).stack}`);
