@@ -290,13 +290,14 @@ processes on a shared machine disturb much less: *RSA CPU per private operation 
 per IPN)*, and *bare Fastify server CPU per request ÷ (hub + PostgreSQL backend CPU per payment)*. With every core
 to itself and perfect scaling, the throughput ratios would come out near these.
 
-**Baseline C, the IPN floor** (bench/ipn-floor-process.ts), runs the same IPN bodies with the same clients and
-store through the least an IPN handler can do and still be durable: node:http with no framework, the form parsed,
-the envelope opened and the XML parsed with the hub's own code on one thread per core, then one INSERT of
-(order id, crc, raw body) per event-loop turn, committed with the store's durable settings, then \`<crc>\`. No ledger
-read or update, no duplicate check, no outbox, no logging or metrics. Its ratio is an upper bound for the IPN
-ratio of any design of this shape on this machine (HTTP, RSA and the database sharing ${m.cores} cores with the load
-generator); *hub ÷ floor* is how much of that bound the hub reaches.
+**Baseline C, the floor** (bench/floor-process.ts), runs the hub's own IPN bodies and the same payment requests
+with the same clients and store through the least a handler can do and still be durable: node:http with no
+framework; for an IPN the form parsed, the envelope opened and the XML parsed with the hub's own code on one thread
+per core; for a payment the API key checked against one in-memory SHA-256, the JSON checked and the NETOPIA request
+sealed with the hub's own connector; then one INSERT per event-loop turn, committed with the store's durable
+settings, then the reply. No ledger read or update, no duplicate check, no outbox, no logging or metrics. Its
+ratios are upper bounds for any design of this shape on this machine (HTTP, RSA and the database sharing ${m.cores}
+cores with the load generator); *hub ÷ floor* is how much of that bound the hub reaches.
 ${notes.length ? `\n### Caveats for this run\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 ## Where the time goes
 
@@ -344,10 +345,11 @@ ${errorSamples.length ? `\nError samples:\n\n${errorSamples.join('\n')}\n` : ''}
   real state change (pending → paid), never a duplicate. ${CFG.ipnWarmup} IPNs warm up, then ${CFG.ipnCount} are fired by
   ${CFG.ipnConcurrency} keep-alive clients. Every reply must be HTTP 200 \`<crc>\` with no error_type echoing that IPN's
   crc; afterwards every payment must be \`paid\` with the full amount captured and every notification \`applied\`.
-- **Baseline C, IPN floor**: the hub's own IPN bodies replayed (the same ${CFG.ipnWarmup} warm-up and ${CFG.ipnCount}
-  measured, same clients) against bench/ipn-floor-process.ts on the same store (PostgreSQL: a table in the same fresh
-  database; PGlite: its own temporary data directory, in the floor's process). Every reply must echo its IPN's crc and
-  every IPN must be in the table afterwards. "DB statements/req" is at most 1 there (one INSERT per turn).
+- **Baseline C, the floor**: bench/floor-process.ts on the same store (PostgreSQL: its tables in the same fresh
+  database; PGlite: its own temporary data directory, in the floor's process); the same payment requests for
+  ${CFG.durationS} s at ${CFG.concurrency} clients after 300 warm-up ones, then the hub's own IPN bodies replayed (the same ${CFG.ipnWarmup}
+  warm-up and ${CFG.ipnCount} measured, same clients). Every payment reply must be 201 with a pending payment and every IPN
+  reply must echo its crc; afterwards every one must be in its table.
 - **Payment creation**: \`POST /v1/payments\` with the merchant's API key, full JSON validation, a fresh
   \`Idempotency-Key\` per request, the inserts and the sealed NETOPIA request, ${CFG.concurrency} clients for ${CFG.durationS} s
   after 300 warm-up requests. Every reply must be 201 with a pending payment and one attempt; afterwards the
