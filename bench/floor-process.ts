@@ -19,6 +19,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { netopiaV1 } from '../src/connectors/netopia-v1/connector.js';
 import type { Party } from '../src/connectors/types.js';
+import { TurnQueue } from '../src/store/turn-batch.js';
 import type { FloorResponse } from './floor-worker.js';
 import { sandboxCredentials, VANILO_KEY } from './netopia.js';
 
@@ -52,25 +53,18 @@ if (process.env.BENCH_FLOOR_DATABASE_URL) {
 for (const statement of SCHEMA) await query(statement);
 
 /**
- * Group commit: the rows asked for in one event-loop turn go out as one INSERT of column arrays (`unnest`); every
- * caller learns that INSERT's fate.
+ * Group commit with the hub's own TurnQueue: the rows asked for in one event-loop turn go out as one INSERT of
+ * column arrays (`unnest`); every caller learns that INSERT's fate.
  */
 function groupInsert(text: string, name: string, columns: number): (row: unknown[]) => Promise<void> {
-  let queued: Array<{ row: unknown[]; done: (e?: Error) => void }> = [];
-  const flush = () => {
-    const batch = queued;
-    queued = [];
-    const values = Array.from({ length: columns }, (_, c) => batch.map((b) => b.row[c]));
-    query(text, values, name).then(
-      () => batch.forEach((b) => b.done()),
-      (e: Error) => batch.forEach((b) => b.done(e)),
-    );
-  };
-  return (row) =>
-    new Promise((resolve, reject) => {
-      if (!queued.length) setImmediate(flush);
-      queued.push({ row, done: (e) => (e ? reject(e) : resolve()) });
-    });
+  const queue = new TurnQueue<unknown[], void>({
+    batch: async (rows) => {
+      await query(text, Array.from({ length: columns }, (_, c) => rows.map((row) => row[c])), name);
+      return rows.map(() => undefined);
+    },
+    maxBatch: Infinity,
+  });
+  return (row) => queue.push(row);
 }
 const storeIpn = groupInsert(INSERT_IPNS, 'floor-ipns', 3);
 const storePayment = groupInsert(INSERT_PAYMENTS, 'floor-payments', 6);
