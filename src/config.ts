@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,6 +28,37 @@ export interface HubConfig {
   rateLimit: number;
   /** Notifications per second per source address on the notification endpoints; 0 turns it off. */
   notifyRateLimit: number;
+  /** Failed authentications per source address per 10 s before that address is refused (429); 0 turns it off. */
+  authFailureLimit: number;
+  /** Whose X-Forwarded-For gives the client's address: a hop count, or proxy addresses/CIDRs; false trusts none. */
+  trustProxy: false | number | string[];
+}
+
+/**
+ * `INCASSO_TRUST_PROXY`: unset (or 0) trusts no proxy; a whole number trusts that many hops in front of the hub;
+ * otherwise a comma-separated list of proxy addresses or CIDRs (or proxy-addr's names `loopback`, `linklocal`,
+ * `uniquelocal`).
+ */
+export function parseTrustProxy(value: string | undefined): false | number | string[] {
+  const text = (value ?? '').trim();
+  if (text === '' || text === '0') return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 32) throw new Error(`INCASSO_TRUST_PROXY: ${text} hops is not plausible (a hop count, or proxy addresses/CIDRs)`);
+    return hops;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || extra !== undefined || !okBits) {
+      throw new Error(`INCASSO_TRUST_PROXY: ${JSON.stringify(entry)} is neither an address nor a CIDR (give a hop count, or proxy addresses/CIDRs separated by commas)`);
+    }
+  }
+  return entries.length ? entries : false;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -52,6 +84,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
+    authFailureLimit: Number(env.INCASSO_AUTH_FAILURE_LIMIT ?? 20),
+    trustProxy: parseTrustProxy(env.INCASSO_TRUST_PROXY),
   };
 }
 

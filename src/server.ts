@@ -51,7 +51,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const app = await buildApp({
     ctx,
     adminKey,
-    rateLimits: { api: config.rateLimit, notify: config.notifyRateLimit },
+    rateLimits: { api: config.rateLimit, notify: config.notifyRateLimit, authFailures: config.authFailureLimit },
+    trustProxy: config.trustProxy,
     mountEmulators: config.emulators
       ? async (instance) => {
           // Loaded only when enabled, so a production deployment (INCASSO_EMULATORS=0) never loads emulator code.

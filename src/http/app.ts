@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -8,6 +8,7 @@ import type { HubContext } from '../services/context.js';
 import { httpDuration, httpRequests, registry } from '../observability/metrics.js';
 import { apiErrorHandler, sendProblem } from './problem.js';
 import type { AuthConfig } from './auth.js';
+import { FailedAuthBudget } from './auth-failures.js';
 import { merchantRoutes } from './api/merchants.js';
 import { connectionRoutes } from './api/connections.js';
 import { paymentRoutes } from './api/payments.js';
@@ -26,9 +27,16 @@ export interface AppOptions {
   adminKey: string;
   /** Mounts the processor emulators (server wiring only; production code never imports them). */
   mountEmulators?: (app: FastifyInstance) => Promise<void>;
-  trustProxy?: boolean;
-  /** Requests per second: per API key on /v1 and per address on pages; per source address on /notify. 0 = off. */
-  rateLimits?: { api: number; notify: number };
+  /**
+   * Which proxies' X-Forwarded-For to believe for `request.ip` (the address every per-address limit counts):
+   * a hop count or proxy addresses/CIDRs; false (the default) believes none.
+   */
+  trustProxy?: false | number | string[];
+  /**
+   * Requests per second: per API key on /v1 and per address on pages; per source address on /notify. 0 = off.
+   * `authFailures`: failed authentications per source address per 10 s before it is refused (default 20; 0 = off).
+   */
+  rateLimits?: { api: number; notify: number; authFailures?: number };
 }
 
 /**
@@ -55,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: (options.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too,
     // except on notification endpoints, which always answer in the processor's protocol.
@@ -67,7 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
     routerOptions: { maxParamLength: 1000 },
   });
-  const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
+  const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey, failures: new FailedAuthBudget(options.rateLimits?.authFailures ?? 20) };
 
   await app.register(swagger, {
     openapi: {
@@ -83,7 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Counters live in each process's memory: with several processes the limit is per process, which is
   // fine for its purpose (keeping one client from starving the others), and nothing is lost with them.
   await app.register(rateLimit, {
-    global: true,
+    global: false,
     timeWindow: 10_000,
     keyGenerator: (request) => rateLimitBucket(request.url, request.headers.authorization, request.ip)?.key ?? 'unlimited',
     allowList: (request) => {
@@ -92,6 +100,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     max: (request) => 10 * (rateLimitBucket(request.url, request.headers.authorization, request.ip)?.kind === 'notify' ? limits.notify : limits.api),
   });
+  // One hook on the root, added before any route: it runs before every plugin's and route's own hooks, so a request
+  // over its budget is refused before its API key is looked up (the plugin's per-route hooks would run after them).
+  app.addHook('onRequest', app.rateLimit());
   app.addSchema(PartySchema);
   app.addSchema(Problem);
 

@@ -4,6 +4,7 @@ import { findMerchantByApiKey, getMerchant } from '../services/merchants.js';
 import type { Db } from '../store/store.js';
 import type { Merchant } from '../store/schema.js';
 import { sendProblem } from './problem.js';
+import type { FailedAuthBudget } from './auth-failures.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,9 +23,20 @@ function bearer(request: FastifyRequest): string | undefined {
 export interface AuthConfig {
   db: Db;
   adminKey: string;
+  /** Failed authentications per source address; past its budget an address is refused before any lookup. */
+  failures?: FailedAuthBudget;
 }
 
-function unauthorized(reply: FastifyReply, detail: string) {
+/** A 429 when the request's address has used up its failed authentications (checked before any key lookup). */
+function overFailureBudget(config: AuthConfig, request: FastifyRequest, reply: FastifyReply) {
+  const wait = config.failures?.retryAfter(request.ip) ?? 0;
+  if (wait === 0) return undefined;
+  reply.header('retry-after', String(wait));
+  return sendProblem(reply, 429, 'Too many requests', `too many failed authentications from this address; retry in ${wait} s`);
+}
+
+function unauthorized(config: AuthConfig, request: FastifyRequest, reply: FastifyReply, detail: string) {
+  config.failures?.fail(request.ip);
   reply.header('www-authenticate', 'Bearer realm="incasso"');
   return sendProblem(reply, 401, 'Unauthorized', detail);
 }
@@ -32,11 +44,13 @@ function unauthorized(reply: FastifyReply, detail: string) {
 /** Operator endpoints: only the admin key. */
 export function requireAdmin(config: AuthConfig) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const refused = overFailureBudget(config, request, reply);
+    if (refused) return refused;
     const key = bearer(request);
-    if (!key) return unauthorized(reply, 'send the operator key as Authorization: Bearer <key>');
+    if (!key) return unauthorized(config, request, reply, 'send the operator key as Authorization: Bearer <key>');
     if (!safeEqual(key, config.adminKey)) {
       const isMerchant = key.startsWith('sk_') && (await findMerchantByApiKey(config.db, key));
-      return isMerchant ? sendProblem(reply, 403, 'Forbidden', 'this endpoint needs the operator key') : unauthorized(reply, 'unknown key');
+      return isMerchant ? sendProblem(reply, 403, 'Forbidden', 'this endpoint needs the operator key') : unauthorized(config, request, reply, 'unknown key');
     }
     request.isAdmin = true;
   };
@@ -48,8 +62,10 @@ export function requireAdmin(config: AuthConfig) {
  */
 export function requireMerchant(config: AuthConfig) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const refused = overFailureBudget(config, request, reply);
+    if (refused) return refused;
     const key = bearer(request);
-    if (!key) return unauthorized(reply, 'send your API key as Authorization: Bearer <key>');
+    if (!key) return unauthorized(config, request, reply, 'send your API key as Authorization: Bearer <key>');
     if (safeEqual(key, config.adminKey)) {
       const id = request.headers['incasso-merchant'];
       if (typeof id !== 'string' || !id) return sendProblem(reply, 403, 'Forbidden', 'the operator key must name a merchant in the Incasso-Merchant header');
@@ -60,7 +76,7 @@ export function requireMerchant(config: AuthConfig) {
       return;
     }
     const merchant = await findMerchantByApiKey(config.db, key);
-    if (!merchant) return unauthorized(reply, 'unknown API key');
+    if (!merchant) return unauthorized(config, request, reply, 'unknown API key');
     request.merchant = merchant;
   };
 }

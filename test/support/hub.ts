@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.js';
 import { startHub, type RunningHub } from '../../src/server.js';
 import { readConfig } from '../../src/config.js';
+import type { Store } from '../../src/store/store.js';
 import { openTestStore } from './store.js';
 
 export { eventually } from './eventually.js';
@@ -26,7 +27,16 @@ export interface TestHub extends RunningHub {
 }
 
 /** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
-export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: {
+    emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number;
+    /** Failed authentications per address per 10 s (off unless given). */
+    authFailureLimit?: number;
+    trustProxy?: false | number | string[];
+    /** Lets a test see the hub's database (e.g. count its statements): the hub uses what this returns. */
+    wrapDb?: (db: Store['db']) => Store['db'];
+  } = {},
+): Promise<TestHub> {
   const port = await freePort();
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -44,7 +54,8 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
       done();
     },
   });
-  const store = await openTestStore();
+  const opened = await openTestStore();
+  const store: Store = options.wrapDb ? Object.create(opened, { db: { value: options.wrapDb(opened.db) } }) : opened;
   const hub = await startHub(
     {
       // Defaults for everything else, as an empty environment gives them; then what a test needs.
@@ -63,6 +74,8 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
       verifyThreads: options.verifyThreads ?? 1,
       rateLimit: options.rateLimit ?? 0,
       notifyRateLimit: options.notifyRateLimit ?? 0,
+      authFailureLimit: options.authFailureLimit ?? 0,
+      trustProxy: options.trustProxy ?? false,
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );

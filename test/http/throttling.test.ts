@@ -1,0 +1,157 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { KyselyPlugin } from 'kysely';
+import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
+
+/**
+ * Throttling runs before authentication (a request over its budget, or from an address that failed to authenticate
+ * too often, never costs a key lookup), and per-address limits count the client behind a trusted proxy.
+ * Distinct source addresses are real ones: Linux answers on all of 127.0.0.0/8, so a request can leave from
+ * 127.0.0.2 or 127.0.0.3 to a hub listening on 127.0.0.1.
+ */
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(url: string, options: { from?: string; key?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'GET',
+        localAddress: options.from,
+        agent: false,
+        headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...options.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const madeUpKey = () => `sk_${randomBytes(24).toString('base64url')}`;
+
+/** Counts the hub's API-key lookups (statements on merchants by key hash) as they are sent to the database. */
+function keyLookupCounter() {
+  const counter = {
+    lookups: 0,
+    plugin: {
+      transformQuery(args) {
+        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node).includes('api_key_hash')) counter.lookups++;
+        return args.node;
+      },
+      async transformResult(args) {
+        return args.result;
+      },
+    } satisfies KyselyPlugin,
+  };
+  return counter;
+}
+
+describe('throttling before authentication', () => {
+  let hub: TestHub;
+  const counter = keyLookupCounter();
+  let aliceKey: string;
+  let bobKey: string;
+
+  before(async () => {
+    // 2 requests/s per key (20 per 10 s window); 20 failed authentications per address per 10 s.
+    hub = await startTestHub({ emulators: false, rateLimit: 2, authFailureLimit: 20, wrapDb: (db) => db.withPlugin(counter.plugin) });
+    const admin = apiClient(hub.url, hub.adminKey);
+    aliceKey = (await admin('POST', '/v1/merchants', { name: 'Alice' })).body.api_key;
+    bobKey = (await admin('POST', '/v1/merchants', { name: 'Bob' })).body.api_key;
+  });
+  after(() => hub?.close());
+
+  it('60 made-up keys from one address cost 20 key lookups; the rest, and any key from that address, get 429 with Retry-After', async () => {
+    const start = counter.lookups;
+    const statuses: number[] = [];
+    let limited: Answer | undefined;
+    for (let i = 0; i < 60; i++) {
+      const r = await send(`${hub.url}/v1/payments`, { from: '127.0.0.2', key: madeUpKey() });
+      statuses.push(r.status);
+      if (r.status === 429) limited = r;
+    }
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(401), statuses.join(','));
+    assert.deepEqual(statuses.slice(20), Array(40).fill(429), statuses.join(','));
+    assert.equal(counter.lookups - start, 20, 'one lookup per failed authentication, none once the budget is spent');
+    assert.ok(Number(limited!.headers['retry-after']) > 0, 'Retry-After says when to come back');
+    assert.match(String(limited!.headers['content-type']), /application\/problem\+json/);
+    assert.equal(JSON.parse(limited!.body).status, 429);
+
+    // Until the window passes, that address is refused with any key, a valid one too, still without a lookup.
+    const before = counter.lookups;
+    assert.equal((await send(`${hub.url}/v1/payments`, { from: '127.0.0.2', key: aliceKey })).status, 429);
+    assert.equal((await send(`${hub.url}/v1/merchants`, { from: '127.0.0.2', key: madeUpKey() })).status, 429, 'operator endpoints too');
+    assert.equal(counter.lookups, before);
+
+    // Another address is not affected.
+    assert.equal((await send(`${hub.url}/v1/payments`, { from: '127.0.0.3', key: aliceKey })).status, 200);
+  });
+
+  it('a valid key over its rate limit is refused before its key is looked up', async () => {
+    const start = counter.lookups;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await send(`${hub.url}/v1/payments`, { from: '127.0.0.4', key: bobKey })).status);
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200), statuses.join(','));
+    assert.deepEqual(statuses.slice(20), Array(10).fill(429), statuses.join(','));
+    assert.equal(counter.lookups - start, 20, 'the 10 requests over the limit did no lookup');
+  });
+});
+
+describe('per-address limits behind a reverse proxy (INCASSO_TRUST_PROXY)', () => {
+  let proxied: TestHub;
+  let direct: TestHub;
+  let key: string;
+
+  before(async () => {
+    // 1 request/s per address on pages (10 per 10 s window); 5 failed authentications per address per 10 s.
+    proxied = await startTestHub({ emulators: false, rateLimit: 1, authFailureLimit: 5, trustProxy: ['127.0.0.1'] });
+    direct = await startTestHub({ emulators: false, rateLimit: 1, authFailureLimit: 5 });
+    key = (await apiClient(proxied.url, proxied.adminKey)('POST', '/v1/merchants', { name: 'Carol' })).body.api_key;
+  });
+  after(async () => {
+    await proxied?.close();
+    await direct?.close();
+  });
+
+  const viaProxy = (client: string) => ({ from: '127.0.0.1', headers: { 'x-forwarded-for': client } });
+
+  it('two clients behind one trusted proxy get separate budgets on pages and failed authentications', async () => {
+    const pages: number[] = [];
+    for (let i = 0; i < 12; i++) pages.push((await send(`${proxied.url}/pay/pay_none`, viaProxy('203.0.113.10'))).status);
+    assert.equal(pages.at(-1), 429, pages.join(','));
+    assert.equal((await send(`${proxied.url}/pay/pay_none`, viaProxy('203.0.113.11'))).status, 404, 'the other client still has its budget');
+
+    const auths: number[] = [];
+    for (let i = 0; i < 7; i++) auths.push((await send(`${proxied.url}/v1/payments`, { ...viaProxy('203.0.113.20'), key: madeUpKey() })).status);
+    assert.deepEqual(auths, [401, 401, 401, 401, 401, 429, 429]);
+    assert.equal((await send(`${proxied.url}/v1/payments`, { ...viaProxy('203.0.113.21'), key })).status, 200, 'a client behind the same proxy is not affected');
+  });
+
+  it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push((await send(`${proxied.url}/pay/pay_none`, { from: '127.0.0.2', headers: { 'x-forwarded-for': `198.51.100.${i + 1}` } })).status);
+    }
+    assert.equal(statuses.at(-1), 429, `a spoofed header gives no new budget: ${statuses.join(',')}`);
+  });
+
+  it('without INCASSO_TRUST_PROXY a spoofed X-Forwarded-For is ignored', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await send(`${direct.url}/pay/pay_none`, { headers: { 'x-forwarded-for': `198.51.100.${i + 1}` } })).status);
+    assert.equal(statuses.at(-1), 429, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 404).length, 10, statuses.join(','));
+  });
+});
