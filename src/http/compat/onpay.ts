@@ -100,8 +100,21 @@ export const isOnpayUrl = (url: string) => url.startsWith('/api/') || url.starts
 /** The OnPay call a URL names (`get_link`, …), or '' when it names none. */
 export const onpayCallOf = (url: string) => /\/api\/([a-z_]+)/.exec(url)?.[1] ?? '';
 
-/** Multipart fields (files are not part of the protocol and are skipped), at most 64 fields of 8 KiB. */
+/** The most a multipart body may hold, counted as it arrives (a stream parser gets no limit from Fastify). */
+const MULTIPART_LIMIT = 1024 * 1024;
+
+const tooLarge = () => Object.assign(new Error(`the body is larger than ${MULTIPART_LIMIT} bytes`), { statusCode: 413 });
+
+/**
+ * Multipart fields (files are not part of the protocol and are skipped), at most 64 fields of 8 KiB, in a body of
+ * at most 1 MiB: a larger Content-Length is refused unread, and a body that passes the limit as it streams is
+ * refused at that point, its rest unread (Fastify closes the connection after an error from a parser).
+ */
 function parseMultipart(request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void) {
+  if (Number(request.headers['content-length']) > MULTIPART_LIMIT) {
+    done(tooLarge());
+    return;
+  }
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers: request.headers, limits: { fields: 64, fieldSize: 8192, files: 0, parts: 64 } });
@@ -111,6 +124,15 @@ function parseMultipart(request: FastifyRequest, payload: NodeJS.ReadableStream,
   }
   const fields: Record<string, string> = {};
   let finished = false;
+  let received = 0;
+  const count = (chunk: Buffer | string) => {
+    received += chunk.length;
+    if (received <= MULTIPART_LIMIT) return;
+    payload.unpipe(parser);
+    payload.removeListener('data', count);
+    payload.pause();
+    finish(tooLarge());
+  };
   const finish = (err: Error | null) => {
     if (finished) return;
     finished = true;
@@ -123,6 +145,8 @@ function parseMultipart(request: FastifyRequest, payload: NodeJS.ReadableStream,
   parser.on('file', (_name, stream) => stream.resume());
   parser.on('error', (e: Error) => finish(Object.assign(new Error(`not a valid multipart body: ${e.message}`), { statusCode: 400 })));
   parser.on('close', () => finish(null));
+  // Counted before busboy sees the chunk ('data' listeners run in the order they were added).
+  payload.on('data', count);
   payload.pipe(parser);
 }
 
