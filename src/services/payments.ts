@@ -2,7 +2,7 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { isKnownCurrency } from '../core/money.js';
 import { effectiveStatus, isPayable, transitionPayment, type PaymentStatus } from '../core/transitions.js';
-import { FieldErrors, ValidationError } from '../core/validation.js';
+import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party, Redirect } from '../connectors/types.js';
 import type { Connection, Database, Payment, PaymentAttempt } from '../store/schema.js';
 import { NotFoundError, type HubContext } from './context.js';
@@ -85,6 +85,8 @@ function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | 
     else if (t <= Date.now()) errors.add('expires_at', 'must be in the future');
   }
   if (input.metadata !== undefined && JSON.stringify(input.metadata).length > 8192) errors.add('metadata', 'must serialize to at most 8 KiB');
+  // The payment page links to it (for a payment that did not go through): only a web address, never `javascript:`.
+  if (input.metadata?.canceled_url != null && !isHttpUrl(input.metadata.canceled_url)) errors.add('metadata.canceled_url', 'must be an absolute http(s) URL');
   errors.throwIfAny();
 }
 

@@ -7,6 +7,7 @@ import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
 import { completeAuthentication } from '../../services/attempt-start.js';
 import type { Redirect } from '../../connectors/types.js';
 import { isStorableText } from '../../core/storable-text.js';
+import { isHttpUrl } from '../../core/validation.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
 import { html, Html } from './html.js';
 
@@ -48,18 +49,14 @@ const WENT_THROUGH = ['paid', 'authorized', 'processing'];
 /**
  * Where the customer goes back to the merchant, with `payment_id` and `status` added: its return URL, or, when the
  * payment did not go through and the merchant gave one, its page for abandoned payments (an OnPay link's
- * `canceledUrl`). Null when the merchant gave neither (or an unreadable one).
+ * `canceledUrl`). Null when the merchant gave neither (or no http(s) one).
  */
 function merchantUrl(payment: Payment, status: string): string | null {
-  const canceled = typeof payment.metadata.canceled_url === 'string' && !WENT_THROUGH.includes(status) ? payment.metadata.canceled_url : null;
-  const target = canceled ?? payment.return_url;
+  // Only http(s) addresses become links, whatever a stored row holds (a `javascript:` one is passed over).
+  const canceled = isHttpUrl(payment.metadata.canceled_url) && !WENT_THROUGH.includes(status) ? payment.metadata.canceled_url : null;
+  const target = canceled ?? (isHttpUrl(payment.return_url) ? payment.return_url : null);
   if (!target) return null;
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return null;
-  }
+  const url = new URL(target);
   url.searchParams.set('payment_id', payment.id);
   url.searchParams.set('status', status);
   return url.toString();
