@@ -138,7 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(onpayPartnerRoutes, { ctx, auth });
   await app.register(webhookRoutes, { ctx, auth });
   await app.register(notifyRoutes, { ctx });
-  await app.register(onpayRoutes, { ctx });
+  await app.register(onpayRoutes, { ctx, failures: auth.failures });
   await app.register(payPages, { ctx });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));

@@ -18,15 +18,20 @@ interface Answer {
   body: string;
 }
 
-function send(url: string, options: { from?: string; key?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function send(url: string, options: { from?: string; key?: string; headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<Answer> {
+  const body = options.form ? new URLSearchParams(options.form).toString() : undefined;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
       {
-        method: 'GET',
+        method: body === undefined ? 'GET' : 'POST',
         localAddress: options.from,
         agent: false,
-        headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...options.headers },
+        headers: {
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          ...options.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -36,19 +41,22 @@ function send(url: string, options: { from?: string; key?: string; headers?: Rec
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
 const madeUpKey = () => `sk_${randomBytes(24).toString('base64url')}`;
 
-/** Counts the hub's API-key lookups (statements on merchants by key hash) as they are sent to the database. */
+/** Counts the hub's key lookups (API keys on merchants, OnPay keys on onpay_partners) as they go to the database. */
 function keyLookupCounter() {
   const counter = {
     lookups: 0,
+    onpayLookups: 0,
     plugin: {
       transformQuery(args) {
-        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node).includes('api_key_hash')) counter.lookups++;
+        const text = args.node.kind === 'SelectQueryNode' ? JSON.stringify(args.node) : '';
+        if (text.includes('api_key_hash')) counter.lookups++;
+        if (text.includes('onpay_partners')) counter.onpayLookups++;
         return args.node;
       },
       async transformResult(args) {
@@ -66,25 +74,25 @@ describe('throttling before authentication', () => {
   let bobKey: string;
 
   before(async () => {
-    // 2 requests/s per key (20 per 10 s window); 20 failed authentications per address per 10 s.
-    hub = await startTestHub({ emulators: false, rateLimit: 2, authFailureLimit: 20, wrapDb: (db) => db.withPlugin(counter.plugin) });
+    // 3 requests/s per key or OnPay address (30 per 10 s window); 20 failed authentications per address per 10 s.
+    hub = await startTestHub({ emulators: false, rateLimit: 3, authFailureLimit: 20, wrapDb: (db) => db.withPlugin(counter.plugin) });
     const admin = apiClient(hub.url, hub.adminKey);
     aliceKey = (await admin('POST', '/v1/merchants', { name: 'Alice' })).body.api_key;
     bobKey = (await admin('POST', '/v1/merchants', { name: 'Bob' })).body.api_key;
   });
   after(() => hub?.close());
 
-  it('60 made-up keys from one address cost 20 key lookups; the rest, and any key from that address, get 429 with Retry-After', async () => {
+  it('30 made-up keys from one address cost 20 key lookups; the rest, and any key from that address, get 429 with Retry-After', async () => {
     const start = counter.lookups;
     const statuses: number[] = [];
     let limited: Answer | undefined;
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 30; i++) {
       const r = await send(`${hub.url}/v1/payments`, { from: '127.0.0.2', key: madeUpKey() });
       statuses.push(r.status);
       if (r.status === 429) limited = r;
     }
     assert.deepEqual(statuses.slice(0, 20), Array(20).fill(401), statuses.join(','));
-    assert.deepEqual(statuses.slice(20), Array(40).fill(429), statuses.join(','));
+    assert.deepEqual(statuses.slice(20), Array(10).fill(429), statuses.join(','));
     assert.equal(counter.lookups - start, 20, 'one lookup per failed authentication, none once the budget is spent');
     assert.ok(Number(limited!.headers['retry-after']) > 0, 'Retry-After says when to come back');
     assert.match(String(limited!.headers['content-type']), /application\/problem\+json/);
@@ -103,10 +111,24 @@ describe('throttling before authentication', () => {
   it('a valid key over its rate limit is refused before its key is looked up', async () => {
     const start = counter.lookups;
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await send(`${hub.url}/v1/payments`, { from: '127.0.0.4', key: bobKey })).status);
-    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200), statuses.join(','));
-    assert.deepEqual(statuses.slice(20), Array(10).fill(429), statuses.join(','));
-    assert.equal(counter.lookups - start, 20, 'the 10 requests over the limit did no lookup');
+    for (let i = 0; i < 40; i++) statuses.push((await send(`${hub.url}/v1/payments`, { from: '127.0.0.4', key: bobKey })).status);
+    assert.deepEqual(statuses.slice(0, 30), Array(30).fill(200), statuses.join(','));
+    assert.deepEqual(statuses.slice(30), Array(10).fill(429), statuses.join(','));
+    assert.equal(counter.lookups - start, 30, 'the 10 requests over the limit did no lookup');
+  });
+
+  it('made-up OnPay keys count too: past the budget (below the rate limit), OnPay JSON with 429 and no lookup', async () => {
+    const start = counter.onpayLookups;
+    const answers: Answer[] = [];
+    for (let i = 0; i < 30; i++) answers.push(await send(`${hub.url}/test/api/get_payment_method/`, { from: '127.0.0.5', form: { key: madeUpKey() } }));
+    assert.deepEqual(answers.map((a) => a.status), [...Array(20).fill(200), ...Array(10).fill(429)]);
+    assert.deepEqual(JSON.parse(answers[0].body), { success: 'false', errors: 'invalid key' });
+    assert.equal(JSON.parse(answers[29].body).success, 'false');
+    assert.ok(Number(answers[29].headers['retry-after']) > 0);
+    assert.equal(counter.onpayLookups - start, 20);
+    // The native API from that address is refused as well (one budget per address), another address is not.
+    assert.equal((await send(`${hub.url}/v1/payments`, { from: '127.0.0.5', key: aliceKey })).status, 429);
+    assert.equal((await send(`${hub.url}/test/api/get_payment_method/`, { from: '127.0.0.6', form: { key: madeUpKey() } })).status, 200);
   });
 });
 

@@ -4,7 +4,8 @@ import { ValidationError } from '../../core/validation.js';
 import { isStorableText } from '../../core/storable-text.js';
 import type { HubContext } from '../../services/context.js';
 import { listPaymentMethods } from '../../services/payment-methods.js';
-import { OnpayError } from '../../services/onpay/errors.js';
+import { OnpayError, OnpayKeyError } from '../../services/onpay/errors.js';
+import type { FailedAuthBudget } from '../auth-failures.js';
 import { getOnpayLink } from '../../services/onpay/links.js';
 import { activateOnpayKey, onpayPartnerOf } from '../../services/onpay/partners.js';
 import { onpayNotifications, onpayUsers } from '../../services/onpay/reports.js';
@@ -150,8 +151,15 @@ function parseMultipart(request: FastifyRequest, payload: NodeJS.ReadableStream,
   payload.pipe(parser);
 }
 
-export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext }) {
+export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext; failures?: FailedAuthBudget }) {
   const { ctx } = opts;
+  // OnPay's key travels in the body: an address that sent too many unknown keys is refused before its body is read.
+  app.addHook('onRequest', async (request, reply) => {
+    const wait = opts.failures?.retryAfter(request.ip) ?? 0;
+    if (wait === 0) return;
+    reply.header('retry-after', String(wait));
+    return sendOnpayError(reply, onpayCallOf(request.url), `too many failed authentications from this address; retry in ${wait} s`, 429);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
   app.addContentTypeParser('multipart/form-data', { bodyLimit: 1024 * 1024 }, parseMultipart);
@@ -160,6 +168,7 @@ export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext 
 
   app.setErrorHandler((error: FastifyError | OnpayError | ValidationError, request, reply) => {
     const call = onpayCallOf(request.url);
+    if (error instanceof OnpayKeyError) opts.failures?.fail(request.ip);
     if (error instanceof OnpayError) return sendOnpayError(reply, call, error.message);
     if (error instanceof ValidationError) return sendOnpayError(reply, call, error.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
     const status = (error as FastifyError).statusCode ?? 500;

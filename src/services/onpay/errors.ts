@@ -2,3 +2,8 @@
 export class OnpayError extends Error {
   override name = 'OnpayError';
 }
+
+/** A refusal because the call's key is not a partner's (counted against the caller's failed authentications). */
+export class OnpayKeyError extends OnpayError {
+  override name = 'OnpayKeyError';
+}

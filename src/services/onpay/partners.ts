@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../../security/api-keys.js';
 import type { HubContext } from '../context.js';
 import { createMerchant } from '../merchants.js';
-import { OnpayError } from './errors.js';
+import { OnpayKeyError } from './errors.js';
 
 /**
  * OnPay partners. A partner is a merchant of the hub (its links are payments of that merchant, so the operator
@@ -27,13 +27,13 @@ export async function activateOnpayKey(ctx: HubContext, activationKey: string): 
     .where('activated_at', 'is', null)
     .returning('merchant_id')
     .executeTakeFirst();
-  if (!row) throw new OnpayError('the activation key is not valid or was already used');
+  if (!row) throw new OnpayKeyError('the activation key is not valid or was already used');
   return productionKey;
 }
 
 /** The partner (merchant id) a production key belongs to. */
 export async function onpayPartnerOf(ctx: HubContext, key: string): Promise<string> {
   const row = key ? await ctx.db.selectFrom('onpay_partners').select('merchant_id').where('key_hash', '=', hashApiKey(key)).executeTakeFirst() : undefined;
-  if (!row) throw new OnpayError('invalid key');
+  if (!row) throw new OnpayKeyError('invalid key');
   return row.merchant_id;
 }
