@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { KyselyPlugin } from 'kysely';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
+import { parseTrustProxy, readConfig } from '../../src/config.js';
 
 /**
  * Throttling runs before authentication (a request over its budget, or from an address that failed to authenticate
@@ -175,5 +176,17 @@ describe('per-address limits behind a reverse proxy (INCASSO_TRUST_PROXY)', () =
     for (let i = 0; i < 12; i++) statuses.push((await send(`${direct.url}/pay/pay_none`, { headers: { 'x-forwarded-for': `198.51.100.${i + 1}` } })).status);
     assert.equal(statuses.at(-1), 429, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 404).length, 10, statuses.join(','));
+  });
+});
+
+describe('INCASSO_TRUST_PROXY', () => {
+  it('reads a hop count or proxy addresses/CIDRs; unset or 0 trusts none; anything else stops the start', () => {
+    assert.equal(readConfig({}).trustProxy, false);
+    assert.equal(parseTrustProxy('0'), false);
+    assert.equal(parseTrustProxy(' 1 '), 1);
+    assert.deepEqual(readConfig({ INCASSO_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1,fd00::/8,loopback' }).trustProxy, ['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    for (const bad of ['true', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '999', '10.0.0.5;10.0.0.6']) {
+      assert.throws(() => parseTrustProxy(bad), /INCASSO_TRUST_PROXY/, bad);
+    }
   });
 });
