@@ -242,6 +242,9 @@ describe('refusals are JSON with the message, never an error page', () => {
     ['an expiry that is not a date', { expDate: '30/09/2022' }, /expDate must be a date/],
     ['special characters in the description', { orderDescription: 'caffè <b>' }, /orderDescription/],
     ['a description longer than 200', { orderDescription: 'a'.repeat(201) }, /at most 200/],
+    ['an amount above what MultiSafepay takes', { orderAmount: '100000000000' }, /orderAmount must be at most 99999999999 for multisafepay/],
+    ['an amount above what Volt takes', { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderAmount: '10000000000' }, /orderAmount must be at most 9999999999 for volt/],
+    ['an amount above what Nexi takes', { gateway: 'nexi', gatewaySecretKey: 'k', orderAmount: '100000000' }, /orderAmount must be at most 99999999 for nexi/],
     ['JPY with cents', { gateway: 'nexi', gatewaySecretKey: 'k', orderCurrency: 'JPY', orderAmount: '150050' }, /must end in 00 for JPY/],
     ['credentials the acquirer refuses', {}, /multisafepay:/],
   ];
