@@ -8,7 +8,7 @@ import type { Party } from '../connectors/types.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
-import { requestHash } from './idempotency.js';
+import { hashRequest, isSameRequest } from './idempotency.js';
 import { checkPaymentAgainstConnector, type PaymentProblem } from './payment-requirements.js';
 import { createPayment, getPaymentRow, paymentUrl } from './payments.js';
 import { emitEvent } from './webhooks.js';
@@ -184,12 +184,13 @@ function validateCallbackUrl(url: unknown): string | undefined {
  */
 export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: PaymentStepInput): Promise<{ created: boolean; body: ReturnType<typeof presentStep> & { callback_secret?: string } }> {
   const stepId = input.step ?? 'payment';
-  const hash = requestHash('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
+  const request = hashRequest('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
+  const hash = request.hash;
   // Serializes concurrent calls for one conversation step (a row lock cannot: the row may not exist yet).
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`payment_step:${merchantId}:${input.conversation_id}:${stepId}`}, 0))`.execute(trx);
   const existing = await trx.selectFrom('payment_steps').selectAll().where('merchant_id', '=', merchantId).where('conversation_id', '=', input.conversation_id).where('step', '=', stepId).executeTakeFirst();
   if (existing) {
-    if (existing.request_hash !== hash) throw new ConflictError(`conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`);
+    if (!isSameRequest(existing.request_hash, request)) throw new ConflictError(`conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`);
     const current = await getPaymentRow(trx, merchantId, existing.payment_id);
     const status = effectiveStatus(current.status as PaymentStatus, current.expires_at);
     // A link that can no longer be paid (expired, canceled) is replaced by a new one; anything else is returned.

@@ -341,7 +341,7 @@ async function prepareAndWrite(ctx: HubContext, db: HubContext['db'], merchantId
  */
 export async function createPaymentOnce(ctx: HubContext, merchantId: string, input: CreatePaymentInput, claim?: IdempotencyClaim): Promise<StoredResponse> {
   const { prepared, written } = await prepareAndWrite(ctx, ctx.db, merchantId, input, claim);
-  if (!written.claimed) return replayStored(ctx.db, merchantId, claim!.key, claim!.hash);
+  if (!written.claimed) return replayStored(ctx.db, merchantId, claim!);
   return { status: 201, body: prepared.response, replayed: false };
 }
 
