@@ -25,8 +25,10 @@ Merchant (uses INCASSO_API_KEY, or --key)
                      [--credentials FILE.json] [--settings JSON]
   connections list | get ID | disable ID
   payments create --connection CODE --order-id ID --amount MINOR --currency RON --description TEXT
-                  --first-name NAME --last-name NAME --email EMAIL [--phone P] [--return-url URL]
-                  [--idempotency-key KEY]
+                  --first-name NAME --last-name NAME --email EMAIL [--city CITY] [--country RO]
+                  [--phone P] [--return-url URL] [--idempotency-key KEY]
+                  (netopia-v2 requires --city; a payment its processor cannot open is refused
+                  with the field named)
   payments list [--status S] | get ID
   refunds create PAYMENT_ID [--amount MINOR] [--idempotency-key KEY]   (default: all that remains)
   refunds list PAYMENT_ID
@@ -44,7 +46,7 @@ const OPTIONS = {
   name: { type: 'string' }, code: { type: 'string' }, provider: { type: 'string' }, environment: { type: 'string' },
   credentials: { type: 'string' }, settings: { type: 'string' }, connection: { type: 'string' }, 'order-id': { type: 'string' },
   amount: { type: 'string' }, currency: { type: 'string' }, description: { type: 'string' }, 'first-name': { type: 'string' },
-  'last-name': { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' }, 'return-url': { type: 'string' },
+  'last-name': { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' }, city: { type: 'string' }, country: { type: 'string' }, 'return-url': { type: 'string' },
   'idempotency-key': { type: 'string' }, status: { type: 'string' }, events: { type: 'string' },
 } as const;
 
@@ -204,7 +206,14 @@ export async function main(argv: string[]): Promise<number> {
           amount,
           currency: values.currency ?? 'RON',
           description: need(values, 'description'),
-          billing: { first_name: need(values, 'first-name'), last_name: need(values, 'last-name'), email: need(values, 'email'), ...(values.phone ? { phone: values.phone } : {}) },
+          billing: {
+            first_name: need(values, 'first-name'),
+            last_name: need(values, 'last-name'),
+            email: need(values, 'email'),
+            ...(values.phone ? { phone: values.phone } : {}),
+            ...(values.city ? { city: values.city } : {}),
+            ...(values.country ? { country: values.country.toUpperCase() } : {}),
+          },
           ...(values['return-url'] ? { return_url: values['return-url'] } : {}),
         };
         const headers: Record<string, string> = values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {};

@@ -111,11 +111,22 @@ export interface HttpReply {
   body: string;
 }
 
+/** The payer fields a processor may require, named as in the native API (`billing.city`). */
+export type PayerField = `${'billing' | 'shipping'}.${'first_name' | 'last_name' | 'email' | 'phone' | 'address' | 'city' | 'county' | 'zip_code' | 'country'}`;
+
 export interface ConnectorCapabilities {
   /** ISO 4217 codes the processor accepts. */
   currencies: readonly string[];
-  /** Largest amount per payment in minor units, per currency exponent 2. */
-  maxAmountMinor?: number;
+  /**
+   * Largest amount per payment in minor units: the processor's limit, and never more than the connector can
+   * encode exactly. A payment above it is refused at creation (`amount`), since the processor could never open it.
+   */
+  maxAmountMinor: number;
+  /**
+   * The payer fields the processor refuses a payment without (non-blank), refused at creation by name
+   * (`billing.city`). Read in one place, `checkPaymentAgainstConnector` (services/payment-requirements.ts).
+   */
+  requiredPayerFields: readonly PayerField[];
   refunds: boolean;
   partialRefunds: boolean;
   manualCapture: boolean;

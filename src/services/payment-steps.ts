@@ -8,7 +8,8 @@ import type { Party } from '../connectors/types.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
-import { requestHash } from './idempotency.js';
+import { hashRequest, isSameRequest } from './idempotency.js';
+import { checkPaymentAgainstConnector, type PaymentProblem } from './payment-requirements.js';
 import { createPayment, getPaymentRow, paymentUrl } from './payments.js';
 import { emitEvent } from './webhooks.js';
 import { STEP_LANGUAGES, STEP_TITLES, stepMessage, type StepField, type StepLanguage, type StepProblem } from './payment-step-messages.js';
@@ -106,7 +107,8 @@ function readParty(errors: Array<{ field: string; message: string }>, lang: Step
   };
 }
 
-function readAmount(errors: Array<{ field: string; message: string }>, lang: StepLanguage, raw: Record<string, unknown>, currency: string | undefined, maxMinor: number | undefined): number | undefined {
+/** The amount as the chat wrote it, in minor units; `maxMinor` only words a number too long to read. */
+function readAmount(errors: Array<{ field: string; message: string }>, lang: StepLanguage, raw: Record<string, unknown>, currency: string | undefined, maxMinor: number): number | undefined {
   const fail = (problem: StepProblem) => errors.push({ field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, problem) });
   const value = raw.Amount;
   if (value === undefined || value === null || value === '') return fail({ kind: 'missing' }), undefined;
@@ -122,11 +124,30 @@ function readAmount(errors: Array<{ field: string; message: string }>, lang: Ste
     if (!(e instanceof MoneyError)) throw e;
     const decimals = currencyExponent(currency);
     const hasTooManyDecimals = (t.split('.')[1] ?? '').replace(/0+$/, '').length > decimals;
-    return fail(hasTooManyDecimals ? { kind: 'amount_decimals', decimals, currency } : { kind: 'amount_too_large', max: maxMinor !== undefined ? toDecimalString(maxMinor, currency) : '999999999', currency }), undefined;
+    return fail(hasTooManyDecimals ? { kind: 'amount_decimals', decimals, currency } : { kind: 'amount_too_large', max: toDecimalString(maxMinor, currency), currency }), undefined;
   }
   if (minor <= 0) return fail({ kind: 'amount_not_positive' }), undefined;
-  if (maxMinor !== undefined && minor > maxMinor) return fail({ kind: 'amount_too_large', max: toDecimalString(maxMinor, currency), currency }), undefined;
   return minor;
+}
+
+const STEP_FIELD_OF: Record<string, StepField> = {
+  first_name: 'FirstName', last_name: 'LastName', email: 'Email', phone: 'Phone', city: 'City', county: 'State', zip_code: 'ZipCode', address: 'Details', country: 'Country',
+};
+
+/** A problem of `checkPaymentAgainstConnector` as the step's field error, in the conversation's language. */
+function stepProblemOf(problem: PaymentProblem, lang: StepLanguage, currency: string | undefined): { field: string; message: string } | undefined {
+  switch (problem.kind) {
+    case 'currency_not_accepted':
+      return { field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: problem.accepted.join(', ') }) };
+    case 'amount_too_large':
+      return currency ? { field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, { kind: 'amount_too_large', max: toDecimalString(problem.max, currency), currency }) } : undefined;
+    case 'missing': {
+      const [party, name] = problem.field.split('.') as ['billing' | 'shipping', string];
+      const field = STEP_FIELD_OF[name]!;
+      const shipping = party === 'shipping';
+      return { field: `${shipping ? 'PaymentShipping' : 'Payment'}.${field}`, message: stepMessage(lang, field, shipping, { kind: 'missing' }) };
+    }
+  }
 }
 
 /** The step as the conversation reads it. */
@@ -163,12 +184,13 @@ function validateCallbackUrl(url: unknown): string | undefined {
  */
 export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: PaymentStepInput): Promise<{ created: boolean; body: ReturnType<typeof presentStep> & { callback_secret?: string } }> {
   const stepId = input.step ?? 'payment';
-  const hash = requestHash('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
+  const request = hashRequest('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
+  const hash = request.hash;
   // Serializes concurrent calls for one conversation step (a row lock cannot: the row may not exist yet).
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`payment_step:${merchantId}:${input.conversation_id}:${stepId}`}, 0))`.execute(trx);
   const existing = await trx.selectFrom('payment_steps').selectAll().where('merchant_id', '=', merchantId).where('conversation_id', '=', input.conversation_id).where('step', '=', stepId).executeTakeFirst();
   if (existing) {
-    if (existing.request_hash !== hash) throw new ConflictError(`conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`);
+    if (!isSameRequest(existing.request_hash, request)) throw new ConflictError(`conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`);
     const current = await getPaymentRow(trx, merchantId, existing.payment_id);
     const status = effectiveStatus(current.status as PaymentStatus, current.expires_at);
     // A link that can no longer be paid (expired, canceled) is replaced by a new one; anything else is returned.
@@ -184,6 +206,7 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
   else if (row.status !== 'active') connectionErrors.add('connection', 'is disabled');
   connectionErrors.throwIfAny();
   const loaded = loadConnection(ctx, row!);
+  const { capabilities } = loaded.connector;
   const settings = loaded.config.settings as { default_currency?: string; language?: string };
   const lang = stepLanguage(input.language, settings.language);
   const callbackUrl = validateCallbackUrl(input.callback_url);
@@ -195,15 +218,21 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
   if (!isKnownCurrency(currencyText)) {
     errors.push({ field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'unknown_currency' }) });
     currency = undefined;
-  } else if (!loaded.connector.capabilities.currencies.includes(currencyText)) {
-    errors.push({ field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: loaded.connector.capabilities.currencies.join(', ') }) });
+  } else if (checkPaymentAgainstConnector(capabilities, { currency: currencyText }).length) {
+    errors.push({ field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: capabilities.currencies.join(', ') }) });
     currency = undefined;
   }
-  const amount = readAmount(errors, lang, payment, currency, loaded.connector.capabilities.maxAmountMinor);
+  const amount = readAmount(errors, lang, payment, currency, capabilities.maxAmountMinor);
   const billing = readParty(errors, lang, 'Payment', payment);
   const shippingRaw = input.PaymentShipping && Object.values(input.PaymentShipping).some((v) => text(v) !== undefined) ? input.PaymentShipping : undefined;
   // Not collected: the billing details are the shipping details (the seed's rule).
   const shipping = shippingRaw ? readParty(errors, lang, 'PaymentShipping', shippingRaw, billing.party).party : billing.party;
+  // What the connector declares it requires (largest amount, payer fields), in the step's words, for the fields
+  // not already found wrong.
+  for (const problem of checkPaymentAgainstConnector(capabilities, { amount, currency, billing: billing.party, shipping })) {
+    const message = stepProblemOf(problem, lang, currency);
+    if (message && !errors.some((e) => e.field === message.field)) errors.push(message);
+  }
   if (errors.length) throw new ValidationError(errors, STEP_TITLES[lang]);
 
   const created = await createPayment(ctx, trx, merchantId, {

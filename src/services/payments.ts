@@ -11,6 +11,8 @@ import { deliveriesCte, emitEvent, EVENT_COLUMNS_FOR_DELIVERIES, eventCtes, newE
 import { perDatabase, TurnQueue } from '../store/turn-batch.js';
 import { claimCte, replayStored, type IdempotencyClaim, type StoredResponse } from './idempotency.js';
 import { redirectInput, startAttempt } from './attempt-start.js';
+import { checkPaymentAgainstConnector, problemMessage, type PaymentProblem } from './payment-requirements.js';
+import { connectorFor } from '../connectors/registry.js';
 
 export interface CreatePaymentInput {
   connection: string;
@@ -74,11 +76,12 @@ export function presentAttempt(a: PaymentAttempt) {
 function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | undefined) {
   const errors = new FieldErrors();
   if (!isKnownCurrency(input.currency)) errors.add('currency', 'is not a known ISO 4217 currency');
-  else if (loaded && !loaded.connector.capabilities.currencies.includes(input.currency)) {
-    errors.add('currency', `${loaded.row.provider} accepts ${loaded.connector.capabilities.currencies.join(', ')}`);
+  if (loaded) {
+    // What the connector declares it needs (currency, largest amount, payer fields): a payment it could never open
+    // is refused here, naming the field, rather than failing when the payer opens it.
+    const facts = { ...input, currency: isKnownCurrency(input.currency) ? input.currency : undefined };
+    for (const problem of checkPaymentAgainstConnector(loaded.connector.capabilities, facts)) errors.add(problem.field, problemMessage(problem, loaded.row.provider));
   }
-  const max = loaded?.connector.capabilities.maxAmountMinor;
-  if (max !== undefined && input.amount > max) errors.add('amount', `must be at most ${max} minor units for ${loaded!.row.provider}`);
   if (input.expires_at !== undefined) {
     const t = Date.parse(input.expires_at);
     if (Number.isNaN(t)) errors.add('expires_at', 'must be an RFC 3339 date-time');
@@ -340,7 +343,7 @@ async function prepareAndWrite(ctx: HubContext, db: HubContext['db'], merchantId
  */
 export async function createPaymentOnce(ctx: HubContext, merchantId: string, input: CreatePaymentInput, claim?: IdempotencyClaim): Promise<StoredResponse> {
   const { prepared, written } = await prepareAndWrite(ctx, ctx.db, merchantId, input, claim);
-  if (!written.claimed) return replayStored(ctx.db, merchantId, claim!.key, claim!.hash);
+  if (!written.claimed) return replayStored(ctx.db, merchantId, claim!);
   return { status: 201, body: prepared.response, replayed: false };
 }
 
@@ -412,7 +415,12 @@ export type PaymentPage =
   | { kind: 'redirect'; payment: Payment; redirect: Redirect }
   | { kind: 'status'; payment: Payment; status: PaymentStatus; lastAttempt?: PaymentAttempt }
   /** The processor could not be reached to open the payment; the customer may retry shortly. */
-  | { kind: 'unavailable'; payment: Payment; message: string };
+  | { kind: 'unavailable'; payment: Payment; message: string }
+  /**
+   * The connector could never open this payment (made before creation checked what the connector requires: a
+   * missing payer field, an amount above the processor's limit); no attempt is made.
+   */
+  | { kind: 'unpayable'; payment: Payment; provider: string; problems: PaymentProblem[] };
 
 /**
  * What the hosted payment page shows: the processor hand-off of the open attempt, or a new attempt when the
@@ -426,13 +434,16 @@ export async function openPaymentPage(ctx: HubContext, paymentId: string): Promi
     const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
     if (!isPayable(status)) return { kind: 'status' as const, payment, status, lastAttempt: last };
     const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
+    const connector = connectorFor(connection.provider);
+    const problems = connector ? checkPaymentAgainstConnector(connector.capabilities, { ...payment, amount: Number(payment.amount) }) : [];
+    if (problems.length) return { kind: 'unpayable' as const, payment, provider: connection.provider, problems };
     if (last && last.status === 'created') return { kind: 'attempt' as const, payment, attempt: last, connection };
     if (connection.status !== 'active') return { kind: 'status' as const, payment, status, lastAttempt: last };
     const attempt = newAttempt(ctx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1, new Date());
     await trx.insertInto('payment_attempts').values(attemptValues(attempt)).execute();
     return { kind: 'attempt' as const, payment, attempt, connection };
   });
-  if (opened.kind === 'status') return opened;
+  if (opened.kind === 'status' || opened.kind === 'unpayable') return opened;
   const { payment, attempt } = opened;
   if (attempt.redirect) return { kind: 'redirect', payment, redirect: attempt.redirect as unknown as Redirect };
   const loaded = loadConnection(ctx, opened.connection);

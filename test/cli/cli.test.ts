@@ -45,6 +45,26 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     assert.match(list.stdout, new RegExp(`${payment.id}\\s+CLI-1\\s+pending\\s+4990\\s+RON`));
   });
 
+  it('a NETOPIA v2 payment needs --city: without it the hub refuses it naming billing.city, with it the payer reaches NETOPIA', async () => {
+    const merchant = await cli(['merchants', 'create', '--name', 'CLI v2 Shop', '--json'], { INCASSO_URL: hub.url, INCASSO_ADMIN_KEY: hub.adminKey });
+    const env = { INCASSO_URL: hub.url, INCASSO_API_KEY: JSON.parse(merchant.stdout).api_key as string };
+    const conn = await cli(['connections', 'create', '--code', 'app', '--provider', 'netopia-v2', '--environment', 'emulator'], env);
+    assert.equal(conn.code, 0, conn.stderr);
+    const args = ['payments', 'create', '--connection', 'app', '--order-id', 'CLI-V2', '--amount', '4990', '--currency', 'RON', '--description', 'Cafea', '--first-name', 'Ana', '--last-name', 'Pop', '--email', 'ana@example.ro'];
+    const refused = await cli(args, env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /422 Validation failed\n\s+billing\.city: is required by netopia-v2$/m);
+    const pay = await cli([...args, '--city', 'Iași', '--country', 'ro', '--json'], env);
+    assert.equal(pay.code, 0, pay.stderr);
+    const payment = JSON.parse(pay.stdout);
+    const stored = await (await fetch(`${hub.url}/v1/payments/${payment.id}`, { headers: { authorization: `Bearer ${env.INCASSO_API_KEY}` } })).json();
+    assert.deepEqual([stored.order_id, stored.amount], ['CLI-V2', 4990]);
+    // The payer is handed to NETOPIA's hosted page (no failed attempt, no "Invalid request").
+    const page = await fetch(payment.payment_url, { redirect: 'manual' });
+    assert.equal(page.status, 303);
+    assert.match(page.headers.get('location') ?? '', /\/sandbox\/netopia\/v2\//);
+  });
+
   it('registers an OnPay partner whose activation key works once; refunds say why they are refused', async () => {
     const admin = { INCASSO_URL: hub.url, INCASSO_ADMIN_KEY: hub.adminKey };
     const partner = await cli(['onpay-partners', 'create', '--name', 'Gestionale Bianchi', '--json'], admin);

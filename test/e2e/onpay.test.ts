@@ -164,6 +164,21 @@ for (const acquirer of ACQUIRERS) {
       assert.match(n.notification_date, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
       assert.match(n.validation_date, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
       assert.match(n.payment_type, /^\d+$/, 'the code_number of the method');
+      // The acquirer's timestamp (MultiSafepay's: Amsterdam time without an offset) is read in the acquirer's zone,
+      // whatever the server's: the same dates under every TZ, and the notification never after its validation.
+      const seconds = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`) / 1000;
+      const lag = seconds(n.validation_date) - seconds(n.notification_date);
+      assert.ok(lag >= 0 && lag < 300, `notification_date ${n.notification_date} vs validation_date ${n.validation_date}`);
+      const zone = process.env.TZ;
+      try {
+        for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+          process.env.TZ = tz;
+          assert.deepEqual((await ask({ extId })).notifications, basic.notifications, `TZ=${tz}`);
+        }
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
       const complete = await ask({ extId, allnotifications: 'true' });
       assert.ok(complete.notifications.length >= 1);
       assert.ok(complete.notifications.some((x: { status: string }) => acquirer.status.test(x.status)), JSON.stringify(complete.notifications));
@@ -242,6 +257,9 @@ describe('refusals are JSON with the message, never an error page', () => {
     ['an expiry that is not a date', { expDate: '30/09/2022' }, /expDate must be a date/],
     ['special characters in the description', { orderDescription: 'caffè <b>' }, /orderDescription/],
     ['a description longer than 200', { orderDescription: 'a'.repeat(201) }, /at most 200/],
+    ['an amount above what MultiSafepay takes', { orderAmount: '100000000000' }, /orderAmount must be at most 99999999999 for multisafepay/],
+    ['an amount above what Volt takes', { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderAmount: '10000000000' }, /orderAmount must be at most 9999999999 for volt/],
+    ['an amount above what Nexi takes', { gateway: 'nexi', gatewaySecretKey: 'k', orderAmount: '100000000' }, /orderAmount must be at most 99999999 for nexi/],
     ['JPY with cents', { gateway: 'nexi', gatewaySecretKey: 'k', orderCurrency: 'JPY', orderAmount: '150050' }, /must end in 00 for JPY/],
     ['credentials the acquirer refuses', {}, /multisafepay:/],
   ];

@@ -4,6 +4,7 @@ import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { openRequest, sandboxCredentials } from '../support/netopia-v1.js';
 import { createPaymentOnce, preparePayment, writePayment } from '../../src/services/payments.js';
 import { ValidationError } from '../../src/core/validation.js';
+import { hashRequest } from '../../src/services/idempotency.js';
 
 let hub: TestHub;
 let admin: ReturnType<typeof apiClient>;
@@ -12,6 +13,12 @@ let bob: ReturnType<typeof apiClient>;
 let aliceKey: string;
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
+/** The same JSON value with every object's keys in reverse order. */
+function reverseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]));
+}
 const paymentBody = (over: Record<string, unknown> = {}) => ({ connection: 'netopia', order_id: 'A-1', amount: 2599, currency: 'RON', description: 'Abonament', billing, ...over });
 
 before(async () => {
@@ -131,6 +138,31 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     // keys are per merchant
     const bobs = await bob('POST', '/v1/payments', paymentBody({ order_id: 'IDEM-1' }), { 'idempotency-key': 'key-1' });
     assert.notEqual(bobs.body.id, first.body.id);
+  });
+  it('the same request with its keys in another order, at any depth, is replayed; a really different one is still refused', async () => {
+    const body = paymentBody({ order_id: 'IDEM-ORDER', billing: { ...billing, city: 'Iași', country: 'RO' }, metadata: { cart: 'c-1', step: 2 } });
+    const first = await alice('POST', '/v1/payments', JSON.stringify(body), { 'idempotency-key': 'key-order' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const reordered = JSON.stringify(reverseKeys(body));
+    assert.notEqual(reordered, JSON.stringify(body));
+    const again = await alice('POST', '/v1/payments', reordered, { 'idempotency-key': 'key-order' });
+    assert.deepEqual([again.status, again.body.id, again.headers.get('idempotent-replayed')], [201, first.body.id, 'true']);
+    const different = await alice('POST', '/v1/payments', JSON.stringify(reverseKeys({ ...body, billing: { ...body.billing, city: 'Cluj' } })), { 'idempotency-key': 'key-order' });
+    assert.equal(different.status, 422);
+    assert.match(different.body.detail, /already used with a different request/);
+    assert.equal((await alice('GET', '/v1/payments?order_id=IDEM-ORDER')).body.data.length, 1);
+  });
+  it('a key stored before the canonical hash (over the body as it came) still replays the same request', async () => {
+    const body = paymentBody({ order_id: 'IDEM-LEGACY' });
+    const { legacyHash, hash } = hashRequest('POST', '/v1/payments', body);
+    assert.notEqual(legacyHash, hash);
+    const first = await alice('POST', '/v1/payments', body, { 'idempotency-key': 'key-legacy' });
+    assert.equal(first.status, 201);
+    // The row as an earlier version stored it.
+    await hub.store.db.updateTable('idempotency_keys').set({ request_hash: legacyHash }).where('key', '=', 'key-legacy').where('request_hash', '=', hash).execute();
+    const replay = await alice('POST', '/v1/payments', body, { 'idempotency-key': 'key-legacy' });
+    assert.deepEqual([replay.status, replay.body.id, replay.headers.get('idempotent-replayed')], [201, first.body.id, 'true']);
+    assert.equal((await alice('POST', '/v1/payments', paymentBody({ order_id: 'IDEM-LEGACY-2' }), { 'idempotency-key': 'key-legacy' })).status, 422);
   });
   it('concurrent requests with one key have one effect', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => alice('POST', '/v1/payments', paymentBody({ order_id: 'RACE' }), { 'idempotency-key': 'race-key' })));

@@ -66,7 +66,7 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     const api = apiClient(hub.url, merchant.body.api_key);
     const c = await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
     assert.equal(c.status, 201, JSON.stringify(c.body));
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-1', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' }, return_url: 'https://shop.example.ro/thanks' });
+    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-1', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' }, return_url: 'https://shop.example.ro/thanks' });
     assert.equal(p.status, 201);
 
     // The hand-off: a form posting NETOPIA's formData to the bank.
@@ -92,7 +92,7 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: '3DS Fail SRL' });
     const api = apiClient(hub.url, merchant.body.api_key);
     await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-2', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } });
+    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-2', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' } });
     await fetch(p.body.payment_url);
     const back = await fetch(`${hub.url}/pay/${p.body.id}/return`, { method: 'POST', body: new URLSearchParams({ paRes: 'forged' }) });
     assert.equal(back.status, 200);
@@ -105,7 +105,7 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Unstorable SRL' });
     const api = apiClient(hub.url, merchant.body.api_key);
     await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: 'NUL-1', amount: 20000, currency: 'RON', description: 'Unstorable', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } });
+    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: 'NUL-1', amount: 20000, currency: 'RON', description: 'Unstorable', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' } });
     const page = await fetch(p.body.payment_url);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Expired\uFFFD card \uFFFD/);

@@ -151,6 +151,17 @@ describe('idempotent per conversation step', () => {
     assert.equal((await api('GET', `/v1/payment-steps/${id}?step=second-order`)).body.payment_id, next.body.payment_id);
   });
 
+  it('the same details with their keys in another order are the same step (the same link), not a conflict', async () => {
+    const body = { connection: 'payments-app', conversation_id: conversation(), language: 'ro', Payment: SEED_FIELDS };
+    const first = await api('POST', '/v1/payment-steps', JSON.stringify(body));
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const reversed = { Payment: Object.fromEntries(Object.entries(SEED_FIELDS).reverse()), language: 'ro', conversation_id: body.conversation_id, connection: 'payments-app' };
+    const again = await api('POST', '/v1/payment-steps', JSON.stringify(reversed));
+    assert.deepEqual([again.status, again.body.payment_id], [200, first.body.payment_id]);
+    const other = await api('POST', '/v1/payment-steps', JSON.stringify({ ...reversed, Payment: { ...reversed.Payment, City: 'Iași' } }));
+    assert.equal(other.status, 409);
+  });
+
   it('concurrent identical requests create one payment', async () => {
     const body = { connection: 'payments-app', conversation_id: conversation(), Payment: SEED_FIELDS };
     const answers = await Promise.all(Array.from({ length: 5 }, () => api('POST', '/v1/payment-steps', body)));

@@ -78,7 +78,9 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
   provider: 'multisafepay',
   displayName: 'MultiSafepay (payment links)',
   // onpay.md "Currencies per acquirer": EUR and GBP for MultiSafepay.
-  capabilities: { currencies: ['EUR', 'GBP'], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+  // `amount` is a JSON integer of minor units; the API answers 1001 "Invalid amount" above 99 999 999 999 (as the
+  // emulator models it). No customer field is required.
+  capabilities: { currencies: ['EUR', 'GBP'], maxAmountMinor: 99_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
   parseCredentials(raw) {
     const errors = new FieldErrors();

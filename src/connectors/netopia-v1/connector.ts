@@ -110,7 +110,8 @@ export function outcomeOf(ipn: V1Ipn, invoiceMinor: number): ProcessorOutcome {
 export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings> = {
   provider: 'netopia-v1',
   displayName: 'NETOPIA Payments (API v1, mobilPay XML)',
-  capabilities: { currencies: CURRENCIES, maxAmountMinor: 9_999_900, refunds: false, partialRefunds: false, manualCapture: true, flow: 'redirect' },
+  // `amount` max 99999 units (seed 001); contact_info is optional in v1.
+  capabilities: { currencies: CURRENCIES, maxAmountMinor: 9_999_900, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: true, flow: 'redirect' },
 
   parseCredentials(raw) {
     const errors = new FieldErrors();

@@ -12,6 +12,14 @@ import { MoneyError, currencyExponent, parseDecimalString, toDecimalString } fro
  */
 const MAX_SIGNIFICANT_DIGITS = 15;
 
+/**
+ * The largest amount a NETOPIA v2 payment is opened with, in minor units: 99 999 999.99 in its two-decimal
+ * currencies, the limit the emulator applies to `order.amount` (NETOPIA documents none for v2; v1's is 99 999
+ * units). Far inside what `minorToMajor` sends exactly (15 significant digits), so a payment the hub accepts can
+ * always be encoded; 9007199254740991 cannot (its /pay page used to fail), and is refused at creation.
+ */
+export const NETOPIA_V2_MAX_AMOUNT_MINOR = 9_999_999_999;
+
 /** Minor units → the major-unit JSON number NETOPIA expects: 15990 RON → 159.9, 30 RON → 0.3, 100 JPY → 100. */
 export function minorToMajor(amount: number, currency: string): number {
   if (!Number.isSafeInteger(amount) || amount < 0) throw new MoneyError(`amount must be a non-negative integer of minor units, got ${amount}`);

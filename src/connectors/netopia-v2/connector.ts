@@ -1,6 +1,7 @@
 import type { Connector, Environment } from '../types.js';
 import { NETOPIA_V2_CURRENCIES, parseCredentials, parseSettings, type NetopiaV2Credentials, type NetopiaV2Settings } from './config.js';
 import { ipnReply, verifyIpn } from './ipn.js';
+import { NETOPIA_V2_MAX_AMOUNT_MINOR } from './amounts.js';
 import { creditRequest, creditResponse, statusRequest, statusResponse } from './operations.js';
 import { startRequest, startResponse, verifyAuthRequest, verifyAuthResponse } from './start.js';
 
@@ -13,7 +14,13 @@ export type { NetopiaV2Credentials, NetopiaV2Settings } from './config.js';
 export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings> = {
   provider: 'netopia-v2',
   displayName: 'NETOPIA Payments (API v2)',
-  capabilities: { currencies: NETOPIA_V2_CURRENCIES, refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+  // NETOPIA refuses a start without billing email, names and city (its Go SDK's BillingShipping.Validate; the
+  // country is sent as Romania when the payer names none). Amounts: see NETOPIA_V2_MAX_AMOUNT_MINOR.
+  capabilities: {
+    currencies: NETOPIA_V2_CURRENCIES,
+    maxAmountMinor: NETOPIA_V2_MAX_AMOUNT_MINOR,
+    requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
+    refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
   parseCredentials,
   parseSettings,

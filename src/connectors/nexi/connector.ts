@@ -53,7 +53,7 @@ const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: str
 export const nexi: Connector<NexiCredentials, NexiSettings> = {
   provider: 'nexi',
   displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
-  capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },
+  capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },
 
   parseCredentials(raw) {
     const errors = new FieldErrors();

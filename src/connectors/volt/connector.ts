@@ -16,7 +16,9 @@ export const volt: Connector<VoltCredentials, VoltSettings> = {
   provider: 'volt',
   displayName: 'Volt (open banking, pay by bank)',
   // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
-  capabilities: { currencies: ['EUR'], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+  // `amount` in hundredths, at most 9 999 999 999 (Volt's validation, as the emulator models it); the shopper's
+  // names and email are optional (the connector fills what is missing).
+  capabilities: { currencies: ['EUR'], maxAmountMinor: 9_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
   parseCredentials: parseVoltCredentials,
   parseSettings: parseVoltSettings,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
-import { requestHash } from '../../services/idempotency.js';
+import { hashRequest } from '../../services/idempotency.js';
 import { createPaymentOnce, getPayment, listPayments } from '../../services/payments.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
@@ -17,7 +17,7 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
     async (request, reply) => {
       const merchantId = request.merchant!.id;
       const key = request.headers['idempotency-key'];
-      const claim = key === undefined ? undefined : { key, hash: requestHash('POST', '/v1/payments', request.body) };
+      const claim = key === undefined ? undefined : { key, ...hashRequest('POST', '/v1/payments', request.body) };
       const result = await createPaymentOnce(ctx, merchantId, request.body, claim);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       ctx.onOutboxWrite?.();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { HubContext } from '../../services/context.js';
-import { requestHash, runIdempotent } from '../../services/idempotency.js';
+import { hashRequest, runIdempotent } from '../../services/idempotency.js';
 import { createRefund, getRefund, listRefunds, presentRefund, sendRefund } from '../../services/refunds.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreateRefundBody, IdempotencyHeaders, IdParams, Problem, RefundSchema } from './schemas.js';
@@ -27,7 +27,7 @@ export async function refundRoutes(app: FastifyInstance, opts: { ctx: HubContext
     async (request, reply) => {
       const merchantId = request.merchant!.id;
       const path = `/v1/payments/${request.params.id}/refunds`;
-      const stored = await runIdempotent(ctx.db, merchantId, request.headers['idempotency-key'], requestHash('POST', path, request.body), async (trx) => ({
+      const stored = await runIdempotent(ctx.db, merchantId, request.headers['idempotency-key'], hashRequest('POST', path, request.body), async (trx) => ({
         status: 201,
         body: presentRefund(await createRefund(ctx, trx, merchantId, request.params.id, request.body)),
       }));

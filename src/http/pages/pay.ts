@@ -4,6 +4,7 @@ import { toDecimalString } from '../../core/money.js';
 import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
 import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
+import type { PaymentProblem } from '../../services/payment-requirements.js';
 import { completeAuthentication } from '../../services/attempt-start.js';
 import type { Redirect } from '../../connectors/types.js';
 import { isStorableText } from '../../core/storable-text.js';
@@ -82,6 +83,25 @@ function handOff(reply: FastifyReply, p: Payment, redirect: Redirect) {
   );
 }
 
+const PAYER_FIELD_NAMES: Record<string, string> = {
+  first_name: 'first name', last_name: 'last name', email: 'e-mail address', phone: 'phone number', address: 'address', city: 'city', county: 'county',
+  zip_code: 'postal code', country: 'country',
+};
+
+/** Why the processor could never open a payment, for the payer. */
+function unpayableReason(problem: PaymentProblem, p: Payment, provider: string): string {
+  switch (problem.kind) {
+    case 'missing': {
+      const [party, name] = problem.field.split('.') as [string, string];
+      return `the processor (${provider}) needs the payer's ${party} ${PAYER_FIELD_NAMES[name] ?? name}, which the merchant did not give`;
+    }
+    case 'amount_too_large':
+      return `the amount is above the most the processor (${provider}) accepts, ${toDecimalString(problem.max, p.currency)} ${p.currency}`;
+    case 'currency_not_accepted':
+      return `the processor (${provider}) does not accept ${p.currency}`;
+  }
+}
+
 function declined(attempt: PaymentAttempt | undefined): boolean {
   return attempt?.status === 'failed' || attempt?.status === 'canceled';
 }
@@ -115,6 +135,15 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
     if (view.kind === 'status') {
       const text = view.status === 'pending' ? 'This payment cannot be started right now. Please contact the merchant.' : STATUS_TEXT[view.status];
       return page(reply, 'Payment', html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><p role="status">${text}</p>${backLink(p, view.status)}`);
+    }
+    if (view.kind === 'unpayable') {
+      // Made before creation checked what the connector requires: no attempt can succeed, so none is made.
+      request.log.warn({ payment: p.id, problems: view.problems.map((x) => x.field) }, 'the payment cannot be opened with its processor');
+      return page(
+        reply,
+        'Payment cannot be made',
+        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">This payment cannot be made: ${view.problems.map((x) => unpayableReason(x, p, view.provider)).join('; ')}. Please contact the merchant.</div>${backLink(p, 'pending')}`,
+      );
     }
     if (view.kind === 'unavailable') {
       request.log.warn({ payment: p.id, reason: view.message }, 'the processor could not open the payment');

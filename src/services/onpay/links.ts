@@ -7,7 +7,8 @@ import { createPayment, openPaymentPage, paymentSnapshot } from '../payments.js'
 import { emitEvent } from '../webhooks.js';
 import { OnpayError } from './errors.js';
 import { missingGatewayFields, onpayUserFor, type GatewayFields, type OnpayGateway, type OnpaySide } from './users.js';
-import { onpayAmountToMinor, parseOnpayDate } from './values.js';
+import { minorToOnpayAmount, onpayAmountToMinor, parseOnpayDate } from './values.js';
+import { checkPaymentAgainstConnector } from '../payment-requirements.js';
 
 /**
  * `get_link`: one payment link per call. The link is a payment of the partner in the hub's ledger, opened at once
@@ -26,6 +27,9 @@ export interface GetLinkInput extends GatewayFields {
   canceledUrl: string;
 }
 
+/** A link is made before anyone pays it: it knows nothing of the payer. */
+const LINK_BILLING = { first_name: '', last_name: '', email: '' };
+
 const DESCRIPTION_RE = /^[\p{L}\p{N} .,;:'()/_#+-]*$/u;
 
 /** Lengths are checked with the other varchar limits, at the HTTP edge. */
@@ -37,12 +41,18 @@ function checkUrl(value: string, field: string) {
 function validate(input: GetLinkInput): { amount: number; expiresAt: Date } {
   const missing = missingGatewayFields(input.gateway, input);
   if (missing.length) throw new OnpayError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required for ${input.gateway}`);
-  const connector = connectorFor(input.gateway)!;
-  if (!isKnownCurrency(input.orderCurrency) || !connector.capabilities.currencies.includes(input.orderCurrency)) {
-    throw new OnpayError(`orderCurrency ${input.orderCurrency} is not accepted by ${input.gateway} (allowed: ${connector.capabilities.currencies.join(', ')})`);
+  const { capabilities } = connectorFor(input.gateway)!;
+  if (!isKnownCurrency(input.orderCurrency) || checkPaymentAgainstConnector(capabilities, { currency: input.orderCurrency }).length) {
+    throw new OnpayError(`orderCurrency ${input.orderCurrency} is not accepted by ${input.gateway} (allowed: ${capabilities.currencies.join(', ')})`);
   }
   if (input.orderAmount <= 0) throw new OnpayError('orderAmount must be a positive integer (the amount × 100: 100,50 EUR is 10050)');
   const amount = onpayAmountToMinor(input.orderAmount, input.orderCurrency);
+  // What the gateway's connector requires of a payment (its largest amount; payer fields, which get_link does
+  // not carry): refused now, in OnPay's words, rather than when the link is opened.
+  for (const problem of checkPaymentAgainstConnector(capabilities, { amount, currency: input.orderCurrency, billing: LINK_BILLING })) {
+    if (problem.kind === 'amount_too_large') throw new OnpayError(`orderAmount must be at most ${minorToOnpayAmount(problem.max, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
+    if (problem.kind === 'missing') throw new OnpayError(`${input.gateway} requires the payer's ${problem.field}, which get_link does not carry`);
+  }
   if (input.orderDescription.length > 200) throw new OnpayError('orderDescription must be at most 200 characters');
   if (!DESCRIPTION_RE.test(input.orderDescription)) throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');
   const expiresAt = parseOnpayDate(input.expDate, 'expDate', { endOfDay: true });
@@ -69,7 +79,7 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
       amount,
       currency: input.orderCurrency,
       description: input.orderDescription || `Link ${input.extId}`.slice(0, 200),
-      billing: { first_name: '', last_name: '', email: '' },
+      billing: LINK_BILLING,
       return_url: input.completedUrl || undefined,
       expires_at: expiresAt.toISOString(),
       metadata: { onpay_ext_id: input.extId.slice(0, 500), ...(input.canceledUrl ? { canceled_url: input.canceledUrl } : {}) },
@@ -93,7 +103,7 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
   }
   // The acquirer refused or could not be reached: no link exists, so the extId stays free for a retry; the
   // payment stays in the ledger, canceled, with the attempt that says why.
-  const reason = page.kind === 'unavailable' ? page.message : (attempt?.error_message ?? 'the acquirer did not create the link');
+  const reason = page.kind === 'unavailable' ? page.message : page.kind === 'unpayable' ? `cannot open this payment (${page.problems.map((x) => x.field).join(', ')})` : (attempt?.error_message ?? 'the acquirer did not create the link');
   await releaseFailedLink(ctx, user.id, input.extId, payment.id);
   throw new OnpayError(`${input.gateway}: ${reason}`);
 }

@@ -3,6 +3,7 @@ import type { HubContext } from '../context.js';
 import { paymentMethodCodes } from '../payment-methods.js';
 import { OnpayError } from './errors.js';
 import { findOnpayUser, type OnpayGateway, type OnpaySide } from './users.js';
+import { instantOfWallClock } from '../../core/wall-clock.js';
 import { formatOnpayDate, minorToOnpayAmount, parseOnpayDate } from './values.js';
 
 /**
@@ -44,6 +45,31 @@ interface NotificationRow {
   currency: string;
 }
 
+/**
+ * The zone of each acquirer's own clock, for its timestamps that carry no offset: MultiSafepay writes Amsterdam
+ * wall-clock time (`2022-09-07T11:19:59`); Nexi's and Volt's reach the summary as UTC instants already.
+ */
+const ACQUIRER_TIME_ZONES: Readonly<Record<OnpayGateway, string>> = { multisafepay: 'Europe/Amsterdam', nexi: 'Europe/Rome', volt: 'UTC' };
+
+const ZONED_RE = /\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const WALL_CLOCK_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?$/;
+
+/**
+ * The instant an acquirer's timestamp names: with an offset (or `Z`) as written; without one, as a clock in
+ * `timeZone` shows it (DST-correct, whatever the server's own zone). Undefined when it is not a timestamp.
+ */
+export function acquirerInstant(text: string, timeZone: string): Date | undefined {
+  const t = text.trim();
+  if (ZONED_RE.test(t)) {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? undefined : new Date(ms);
+  }
+  const m = WALL_CLOCK_RE.exec(t);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  return instantOfWallClock({ year, month, day, hour, minute, second }, timeZone);
+}
+
 export async function onpayNotifications(ctx: HubContext, merchantId: string, side: OnpaySide, q: NotificationsQuery): Promise<OnpayNotification[]> {
   const since = q.date ? parseOnpayDate(q.date, 'date') : undefined;
   const user = await findOnpayUser(ctx, merchantId, side, q.gateway, q.gatewayApiKey, q.gatewaySecretKey);
@@ -62,7 +88,7 @@ export async function onpayNotifications(ctx: HubContext, merchantId: string, si
   return rows.rows.map((r) => {
     const summary = r.summary ?? {};
     const method = typeof summary.payment_method === 'string' ? methods.get(summary.payment_method.trim().slice(0, 100)) : undefined;
-    const happened = typeof summary.processor_time === 'string' && !Number.isNaN(Date.parse(summary.processor_time)) ? new Date(summary.processor_time) : new Date(r.received_at);
+    const happened = (typeof summary.processor_time === 'string' ? acquirerInstant(summary.processor_time, ACQUIRER_TIME_ZONES[q.gateway]) : undefined) ?? new Date(r.received_at);
     const acquirerStatus = typeof summary.processor_status === 'string' ? summary.processor_status : (r.outcome ?? 'unknown');
     return {
       extId: r.ext_id,
