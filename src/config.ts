@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseOutboundAllow, type OutboundAllowList } from './security/outbound.js';
 
 /** Every setting the hub reads, from the environment (see the README's configuration reference). */
 export interface HubConfig {
@@ -27,6 +28,8 @@ export interface HubConfig {
   rateLimit: number;
   /** Notifications per second per source address on the notification endpoints; 0 turns it off. */
   notifyRateLimit: number;
+  /** Internal hosts and CIDRs that webhooks, callbacks and processor endpoints may reach (INCASSO_OUTBOUND_ALLOW). */
+  outboundAllow: OutboundAllowList;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -52,6 +55,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
+    outboundAllow: parseOutboundAllow(env.INCASSO_OUTBOUND_ALLOW),
   };
 }
 

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.js';
 import { startHub, type RunningHub } from '../../src/server.js';
 import { readConfig } from '../../src/config.js';
+import { parseOutboundAllow } from '../../src/security/outbound.js';
 import { openTestStore } from './store.js';
 
 export { eventually } from './eventually.js';
@@ -25,8 +26,12 @@ export interface TestHub extends RunningHub {
   rawLogs: string[];
 }
 
-/** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
-export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number } = {}): Promise<TestHub> {
+/**
+ * A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on.
+ * The outbound guard is on as in production: a test whose receivers or processor doubles listen on 127.0.0.1
+ * says so with `outboundAllow` (INCASSO_OUTBOUND_ALLOW's syntax, e.g. '127.0.0.1').
+ */
+export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number; outboundAllow?: string } = {}): Promise<TestHub> {
   const port = await freePort();
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -63,6 +68,7 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
       verifyThreads: options.verifyThreads ?? 1,
       rateLimit: options.rateLimit ?? 0,
       notifyRateLimit: options.notifyRateLimit ?? 0,
+      outboundAllow: parseOutboundAllow(options.outboundAllow),
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );

@@ -5,6 +5,7 @@ import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
 import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
 import { completeAuthentication } from '../../services/attempt-start.js';
+import { endpointKind, loadPaymentConnection } from '../../services/connections.js';
 import type { Redirect } from '../../connectors/types.js';
 import { isStorableText } from '../../core/storable-text.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
@@ -85,6 +86,18 @@ function handOff(reply: FastifyReply, p: Payment, redirect: Redirect) {
   );
 }
 
+/**
+ * An attempt's failure reason as the payer may read it: the processor's own words only when the connection talks
+ * to the processor's hosts (or the hub's emulator); from an endpoint the operator allowed (an internal relay, a
+ * test double), a fixed line (the merchant still reads the full reason in the API).
+ */
+async function reasonForPayer(ctx: HubContext, payment: Payment, attempt: PaymentAttempt): Promise<string> {
+  if (!attempt.error_message) return 'no reason given';
+  const loaded = await loadPaymentConnection(ctx, payment.id).catch(() => null);
+  const kind = loaded ? endpointKind(ctx, loaded.connector, loaded.config.endpoint) : null;
+  return kind === 'processor' || kind === 'emulator' ? attempt.error_message : 'the payment processor refused it';
+}
+
 function declined(attempt: PaymentAttempt | undefined): boolean {
   return attempt?.status === 'failed' || attempt?.status === 'canceled';
 }
@@ -112,7 +125,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       return page(
         reply,
         'Payment declined',
-        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">Your payment could not be started: ${view.lastAttempt!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>${backLink(p, view.status)}`,
+        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">Your payment could not be started: ${await reasonForPayer(ctx, p, view.lastAttempt!)}.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>${backLink(p, view.status)}`,
       );
     }
     if (view.kind === 'status') {
@@ -177,7 +190,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       return page(
         reply,
         'Payment declined',
-        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="alert" role="alert">Your payment was declined: ${last!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${payment.id}`}">Try again</a></p>${backLink(payment, status)}`,
+        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="alert" role="alert">Your payment was declined: ${await reasonForPayer(ctx, payment, last!)}.</div><p><a class="button" href="${`/pay/${payment.id}`}">Try again</a></p>${backLink(payment, status)}`,
       );
     }
     if (status === 'pending') {
