@@ -316,9 +316,7 @@ export class Outbound {
     if (this.isTrusted(url) || this.hostAllowedByName(url.hostname)) return null;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     if (isIP(host)) return this.refusal(host);
-    const lower = host.toLowerCase().replace(/\.$/, '');
-    if (lower === 'localhost' || lower.endsWith('.localhost')) return 'loopback (localhost)';
-    return null;
+    return isLocalhostName(host) ? 'loopback (localhost)' : null;
   }
 
   /** Sends one request: see the module's comment for everything it refuses and bounds. */
@@ -332,6 +330,7 @@ export class Outbound {
       const reason = this.refusal(host);
       if (reason) throw new OutboundRefusedError(`refused: ${host} is not a public address (${reason}); the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
     }
+    if (!trusted && !byName && isLocalhostName(host)) throw new OutboundRefusedError(`refused: ${host} is a loopback name; the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
     const guard = trusted || byName ? undefined : this.pinnedLookup(url.hostname);
     return send(url, init, guard);
   }
@@ -363,6 +362,12 @@ export class Outbound {
       );
     };
   }
+}
+
+/** `localhost` and every name under it (RFC 6761): loopback by definition, whatever a resolver says. */
+function isLocalhostName(host: string): boolean {
+  const lower = host.toLowerCase().replace(/\.$/, '');
+  return lower === 'localhost' || lower.endsWith('.localhost');
 }
 
 /** One request over node:http(s), with the deadline and the byte cap; `lookup` pins the checked addresses. */
