@@ -308,6 +308,27 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
     assert.equal(loop.connections, 0);
   });
 
+  it('a settings.endpoint stored before the rule (not a processor host) is never called with the credentials', async () => {
+    const c = await api('POST', '/v1/connections', { code: 'v2-old', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' } });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    // As a row written by an earlier version would hold it (a public host that is not NETOPIA's).
+    await hub.store.db.updateTable('connections').set({ settings: JSON.stringify({ endpoint: 'https://netopia.attacker.example' }), updated_at: new Date(Date.now() + 1000) }).where('id', '=', c.body.id).execute();
+    const original = hub.ctx.outbound;
+    let lookups = 0;
+    hub.ctx.outbound = new Outbound({ trustedPrefixes: [`${hub.url}/sandbox/`], resolver: async (name) => (name.includes('attacker') && lookups++, [{ address: '93.184.215.14', family: 4 }]) });
+    try {
+      const p = await api('POST', '/v1/payments', { connection: 'v2-old', order_id: 'OLD-EP', amount: 1000, currency: 'RON', description: 'x', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Cluj' } });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      const page = await fetch(p.body.payment_url);
+      assert.equal(page.status, 503, 'the payer is asked to try again');
+      await page.text();
+      assert.equal(lookups, 0, 'the attacker host was not even resolved');
+      assert.ok(hub.logs.some((l) => String(l.msg).includes("processor call refused: the endpoint is not one of the processor's hosts")));
+    } finally {
+      hub.ctx.outbound = original;
+    }
+  });
+
   it('delivers to the built-in webhook inbox on the hub\'s own URL (emulators on)', async () => {
     const we = await api('POST', '/v1/webhook-endpoints', { url: `${hub.url}/sandbox/inbox/ssrf-${Date.now()}`, events: ['payment.created'] });
     assert.equal(we.status, 201);
