@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseOutboundAllow, type OutboundAllowList } from './security/outbound.js';
 
 /** Every setting the hub reads, from the environment (see the README's configuration reference). */
 export interface HubConfig {
@@ -32,6 +33,8 @@ export interface HubConfig {
   authFailureLimit: number;
   /** Whose X-Forwarded-For gives the client's address: a hop count, or proxy addresses/CIDRs; false trusts none. */
   trustProxy: false | number | string[];
+  /** Internal hosts and CIDRs that webhooks, callbacks and processor endpoints may reach (INCASSO_OUTBOUND_ALLOW). */
+  outboundAllow: OutboundAllowList;
 }
 
 /**
@@ -86,6 +89,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
     authFailureLimit: Number(env.INCASSO_AUTH_FAILURE_LIMIT ?? 20),
     trustProxy: parseTrustProxy(env.INCASSO_TRUST_PROXY),
+    outboundAllow: parseOutboundAllow(env.INCASSO_OUTBOUND_ALLOW),
   };
 }
 

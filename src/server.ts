@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { loadOrCreateKeyFile, newAdminKey, newMasterKey, type HubConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './observability/logger.js';
+import { Outbound } from './security/outbound.js';
 import { Vault } from './security/vault.js';
 import type { HubContext } from './services/context.js';
 import { startWorker, type Worker } from './services/worker.js';
@@ -43,7 +44,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, preparedStatements: config.dbPreparedStatements }));
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
-  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators };
+  // With the emulators mounted, the hub calls its own `/sandbox/` URLs (the emulators' APIs, the webhook inbox) on
+  // exactly INCASSO_PUBLIC_URL's scheme, host and port: no other port or path of that host, nor any other host.
+  const outbound = new Outbound({ allow: config.outboundAllow, trustedPrefixes: config.emulators ? [`${config.publicUrl}/sandbox/`] : [] });
+  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators, outbound };
   const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale });
   ctx.onOutboxWrite = () => worker.wake();
 

@@ -216,6 +216,11 @@ export interface Connector<C = unknown, S = unknown> {
   /** The non-secret part of credentials that may be shown back (e.g. a POS signature). */
   publicCredentialFields(credentials: C): Record<string, string>;
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string): string;
+  /**
+   * The processor's hosts besides those of its live and sandbox `defaultEndpoint` (other documented spellings):
+   * a `settings.endpoint` override must be https on one of them (or the hub's emulator, or allowed by the operator).
+   */
+  readonly processorHosts?: readonly string[];
   /** Builds the browser hand-off for one attempt, for processors opened by a browser form (see `start`). */
   createRedirect?(config: ConnectionConfig<C, S>, input: PaymentRedirectInput): Redirect;
   /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes. */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
@@ -49,6 +50,43 @@ async function provisionEmulatorAccount(ctx: HubContext, connector: Connector<an
   return connector.emulator.credentialsFrom(await response.json());
 }
 
+/** The hosts a connector's processor answers on: those of its live and sandbox endpoints, and any it declares. */
+export function processorHosts(connector: Connector<any, any>): string[] {
+  const hosts = new Set<string>(connector.processorHosts ?? []);
+  for (const environment of ['live', 'sandbox'] as const) hosts.add(new URL(connector.defaultEndpoint(environment, 'http://emulator.invalid')).hostname);
+  return [...hosts];
+}
+
+/**
+ * Who answers at a connection's endpoint: the processor itself (https on one of its hosts), the hub's own
+ * emulator (mounted, under INCASSO_PUBLIC_URL/sandbox/), a host the operator allowed (INCASSO_OUTBOUND_ALLOW),
+ * or nobody the hub may call (null).
+ */
+export function endpointKind(ctx: HubContext, connector: Connector<any, any>, endpoint: string): 'processor' | 'emulator' | 'operator' | null {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return null;
+  }
+  if (url.protocol === 'https:' && !url.username && !url.password && processorHosts(connector).includes(url.hostname)) return 'processor';
+  const outbound = ctx.outbound;
+  if (!outbound) return null;
+  if (ctx.emulators && outbound.isTrusted(url)) return 'emulator';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (outbound.hostAllowedByName(url.hostname) || (isIP(host) !== 0 && outbound.addressAllowed(host))) return 'operator';
+  return null;
+}
+
+/** A `settings.endpoint` override must be one of the processor's hosts, the hub's emulator, or allowed by the operator. */
+function checkEndpointOverride(ctx: HubContext, connector: Connector<any, any>, settings: unknown): void {
+  const endpoint = (settings as { endpoint?: unknown } | null)?.endpoint;
+  if (typeof endpoint !== 'string' || endpointKind(ctx, connector, endpoint) !== null) return;
+  const hosts = processorHosts(connector).map((h) => `https://${h}`);
+  const emulator = ctx.emulators ? ` or the built-in emulator (${ctx.publicUrl}/sandbox/…)` : '';
+  throw new ValidationError([{ field: 'settings.endpoint', message: `must be on one of ${connector.provider}'s hosts (${hosts.join(', ')})${emulator}; the operator may allow other hosts with INCASSO_OUTBOUND_ALLOW` }]);
+}
+
 export async function createConnection(ctx: HubContext, merchantId: string, input: ConnectionInput): Promise<Connection> {
   const errors = new FieldErrors();
   if (typeof input.code !== 'string' || !CODE_RE.test(input.code)) errors.add('code', 'must be 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit');
@@ -58,6 +96,7 @@ export async function createConnection(ctx: HubContext, merchantId: string, inpu
   if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment)) errors.add('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
   errors.throwIfAny();
   const settings = connector!.parseSettings(input.settings);
+  checkEndpointOverride(ctx, connector!, settings);
   const id = newId('con');
   let rawCredentials: Record<string, string>;
   if (environment === 'emulator') {
@@ -110,7 +149,11 @@ export async function updateConnection(ctx: HubContext, merchantId: string, idOr
   // `updated_at` is the version of the row that caches are keyed on (read at JavaScript's millisecond precision):
   // every change moves it forward by at least a millisecond, even two changes within the same one.
   const patch: Record<string, unknown> = { updated_at: sql`greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')` };
-  if (input.settings !== undefined) patch.settings = JSON.stringify(connector.parseSettings({ ...row.settings, ...(input.settings as object) }));
+  if (input.settings !== undefined) {
+    const settings = connector.parseSettings({ ...row.settings, ...(input.settings as object) });
+    checkEndpointOverride(ctx, connector, settings);
+    patch.settings = JSON.stringify(settings);
+  }
   if (input.credentials !== undefined) {
     if (row.environment === 'emulator') throw new ValidationError([{ field: 'credentials', message: 'emulator connections are provisioned by the hub' }]);
     connector.parseCredentials(input.credentials);

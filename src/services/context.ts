@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
+import type { Outbound } from '../security/outbound.js';
 import type { VerifyPool } from './verify-pool.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
@@ -16,6 +17,11 @@ export interface HubContext {
   verifier?: VerifyPool;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */
   fetch?: typeof fetch;
+  /**
+   * Outbound HTTP to merchant-chosen and processor URLs (webhooks, callbacks, processor calls): public
+   * addresses only, unless the operator allows more; without it, the strictest policy (no exceptions).
+   */
+  outbound?: Outbound;
   /** The built-in emulators are mounted: test-side traffic (OnPay's /test/api) goes to them. */
   emulators?: boolean;
 }

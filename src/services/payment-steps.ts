@@ -5,6 +5,7 @@ import { currencyExponent, isKnownCurrency, MoneyError, parseDecimalString, toDe
 import { effectiveStatus, type PaymentStatus } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party } from '../connectors/types.js';
+import { checkOutboundUrl, Outbound } from '../security/outbound.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
@@ -172,9 +173,14 @@ export function presentStep(ctx: HubContext, step: PaymentStep, payment: Payment
   };
 }
 
-function validateCallbackUrl(url: unknown): string | undefined {
-  if (url === undefined || isHttpUrl(url)) return url;
-  throw new ValidationError([{ field: 'callback_url', message: 'must be an http(s) URL of at most 2048 characters' }]);
+function validateCallbackUrl(ctx: HubContext, url: unknown): string | undefined {
+  if (url === undefined) return url;
+  const errors = new FieldErrors();
+  if (!isHttpUrl(url)) errors.add('callback_url', 'must be an http(s) URL of at most 2048 characters');
+  // Delivered like a webhook (same guard at connect time); an obviously internal address is refused now.
+  else checkOutboundUrl(errors, 'callback_url', ctx.outbound ?? new Outbound(), url);
+  errors.throwIfAny();
+  return url as string;
 }
 
 /**
@@ -209,7 +215,7 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
   const { capabilities } = loaded.connector;
   const settings = loaded.config.settings as { default_currency?: string; language?: string };
   const lang = stepLanguage(input.language, settings.language);
-  const callbackUrl = validateCallbackUrl(input.callback_url);
+  const callbackUrl = validateCallbackUrl(ctx, input.callback_url);
 
   const errors: Array<{ field: string; message: string }> = [];
   const payment = input.Payment ?? {};

@@ -1,12 +1,14 @@
 import type { AccessToken, InboundResponse, OperationError, OutboundRequest } from '../connectors/types.js';
 import { processorCalls } from '../observability/metrics.js';
+import { Outbound } from '../security/outbound.js';
 import type { HubContext } from './context.js';
-import type { LoadedConnection } from './connections.js';
+import { endpointKind, type LoadedConnection } from './connections.js';
 
 /** Deadline of one call to a processor; a slower answer is treated as "unknown, retry later". */
 export const PROCESSOR_CALL_TIMEOUT_MS = 15_000;
 /** Bodies larger than this are not processor answers the hub can use. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+const strictOutbound = new Outbound();
 
 /**
  * Access tokens per connection (and per credentials version), kept in memory: a cache, not state — a process
@@ -18,30 +20,23 @@ function tokenKey(loaded: LoadedConnection): string {
   return `${loaded.row.id}:${loaded.row.credentials_fingerprint}`;
 }
 
-async function readBody(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_RESPONSE_BYTES) throw new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  const text = await response.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  return text;
-}
-
 /** Sends one request a connector built; network failures and timeouts come back as retryable errors. */
 export async function send(ctx: HubContext, provider: string, operation: string, request: OutboundRequest): Promise<InboundResponse | OperationError> {
   const started = Date.now();
   try {
-    const response = await (ctx.fetch ?? fetch)(request.url, {
+    // Public addresses only (or the hub's own emulators, or what the operator allows), pinned for the
+    // connection; the answer is read up to MAX_RESPONSE_BYTES and no further, whatever its headers say.
+    const response = await (ctx.outbound ?? strictOutbound).request(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(PROCESSOR_CALL_TIMEOUT_MS),
+      timeoutMs: PROCESSOR_CALL_TIMEOUT_MS,
+      maxBytes: MAX_RESPONSE_BYTES,
     });
-    const body = await readBody(response);
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      headers[name.toLowerCase()] = value;
-    });
+    if (response.truncated) throw new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
+    if (response.bodyError) throw response.bodyError;
+    const body = response.body.toString('utf8');
+    const headers = response.headers;
     processorCalls.inc({ provider, operation, result: String(response.status) });
     ctx.logger.debug({ provider, operation, status: response.status, ms: Date.now() - started }, 'processor call');
     return { status: response.status, headers, body };
@@ -69,7 +64,7 @@ async function accessToken(ctx: HubContext, loaded: LoadedConnection, fresh: boo
   const key = tokenKey(loaded);
   const cached = tokens.get(key);
   if (!fresh && cached && cached.refreshAt.getTime() > Date.now()) return cached.token;
-  const res = await send(ctx, loaded.row.provider, 'authenticate', auth.request(loaded.config));
+  const res = await sendChecked(ctx, loaded, 'authenticate', auth.request(loaded.config));
   if (isOperationError(res)) return res;
   const token = auth.response(loaded.config, res, new Date());
   if (isOperationError(token)) return token;
@@ -89,11 +84,24 @@ export async function callProcessor(
 ): Promise<InboundResponse | OperationError> {
   let token = await accessToken(ctx, loaded, false);
   if (isOperationError(token)) return token;
-  let res = await send(ctx, loaded.row.provider, operation, build(token));
+  let res = await sendChecked(ctx, loaded, operation, build(token));
   if (!isOperationError(res) && res.status === 401 && loaded.connector.authenticate) {
     token = await accessToken(ctx, loaded, true);
     if (isOperationError(token)) return token;
-    res = await send(ctx, loaded.row.provider, operation, build(token));
+    res = await sendChecked(ctx, loaded, operation, build(token));
   }
   return res;
+}
+
+/**
+ * `send`, for a connection's call: only to the processor's own hosts, the hub's emulator, or a host the operator
+ * allowed (a `settings.endpoint` stored before that rule existed is not called). Carries the merchant's
+ * processor credentials, so this is checked before anything is sent.
+ */
+function sendChecked(ctx: HubContext, loaded: LoadedConnection, operation: string, request: OutboundRequest): Promise<InboundResponse | OperationError> {
+  if (endpointKind(ctx, loaded.connector, request.url) === null) {
+    ctx.logger.warn({ provider: loaded.row.provider, connection: loaded.row.id, operation }, 'processor call refused: the endpoint is not one of the processor\'s hosts');
+    return Promise.resolve({ kind: 'error', retryable: true, code: 'endpoint_refused', message: `the connection's endpoint is not one of ${loaded.row.provider}'s hosts (settings.endpoint)` });
+  }
+  return send(ctx, loaded.row.provider, operation, request);
 }

@@ -5,6 +5,7 @@ import { EVENT_TYPES, type EventType } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl } from '../core/validation.js';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
 import type { Db } from '../store/store.js';
+import { checkOutboundUrl, Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
 import { NotFoundError, type HubContext } from './context.js';
 
@@ -18,6 +19,10 @@ import { NotFoundError, type HubContext } from './context.js';
 export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 const LEASE_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** Bytes of a receiver's answer read at most (the rest is never read), and characters of it kept for the merchant. */
+export const WEBHOOK_ANSWER_MAX_BYTES = 4096;
+export const WEBHOOK_ANSWER_EXCERPT_CHARS = 256;
+const strictOutbound = new Outbound();
 
 export interface WebhookOptions {
   /** Multiplies every retry delay (tests shorten the schedule; production leaves it at 1). */
@@ -35,9 +40,10 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
 }
 
-function validateEndpointInput(input: { url?: unknown; events?: unknown }, partial: boolean) {
+function validateEndpointInput(input: { url?: unknown; events?: unknown }, partial: boolean, outbound: Outbound) {
   const errors = new FieldErrors();
   if ((!partial || input.url !== undefined) && !isHttpUrl(input.url)) errors.add('url', 'must be an http(s) URL of at most 2048 characters');
+  else if (typeof input.url === 'string') checkOutboundUrl(errors, 'url', outbound, input.url);
   if (input.events !== undefined) {
     if (!Array.isArray(input.events) || input.events.length === 0 || !input.events.every((e) => e === '*' || (EVENT_TYPES as readonly unknown[]).includes(e))) {
       errors.add('events', `must be a non-empty list of: *, ${EVENT_TYPES.join(', ')}`);
@@ -47,7 +53,7 @@ function validateEndpointInput(input: { url?: unknown; events?: unknown }, parti
 }
 
 export async function createWebhookEndpoint(ctx: HubContext, merchantId: string, input: { url?: unknown; events?: unknown }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-  validateEndpointInput(input, false);
+  validateEndpointInput(input, false, ctx.outbound ?? strictOutbound);
   const id = newId('we');
   const secret = 'whsec_' + randomBytes(32).toString('base64');
   const endpoint = await ctx.db
@@ -68,9 +74,9 @@ export async function listWebhookEndpoints(db: Db, merchantId: string): Promise<
   return db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
 }
 
-export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }): Promise<WebhookEndpoint> {
+export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }, outbound: Outbound = strictOutbound): Promise<WebhookEndpoint> {
   await getWebhookEndpoint(db, merchantId, id);
-  validateEndpointInput(input, true);
+  validateEndpointInput(input, true, outbound);
   const errors = new FieldErrors();
   if (input.status !== undefined && input.status !== 'active' && input.status !== 'disabled') errors.add('status', 'must be active or disabled');
   errors.throwIfAny();
@@ -175,7 +181,9 @@ async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: Webho
   let error: string | null = null;
   let responseBody: string | null = null;
   try {
-    const response = await (ctx.fetch ?? fetch)(delivery.url, {
+    // Public addresses only (or what the operator allows), pinned for the connection; at most a few KiB of
+    // the answer are read, whatever its headers say, and the merchant sees a short printable excerpt of them.
+    const answer = await (ctx.outbound ?? strictOutbound).request(delivery.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -185,13 +193,14 @@ async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: Webho
         'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, delivery.payload),
       },
       body: delivery.payload,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+      maxBytes: WEBHOOK_ANSWER_MAX_BYTES,
     });
-    statusCode = response.status;
-    responseBody = (await response.text()).slice(0, 2048);
+    // The status line decides; a body that then fails to arrive changes nothing.
+    statusCode = answer.status;
+    responseBody = printableExcerpt(answer.body, WEBHOOK_ANSWER_EXCERPT_CHARS) || null;
   } catch (e) {
-    error = (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message;
+    error = printableExcerpt((e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message, WEBHOOK_ANSWER_EXCERPT_CHARS);
   }
   const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
   const attempts = delivery.attempts + 1;

@@ -17,7 +17,7 @@ let listener: Awaited<ReturnType<typeof startWebhookListener>>;
 let api: ReturnType<typeof apiClient>;
 
 before(async () => {
-  [hub, browser, listener] = await Promise.all([startTestHub(), launchBrowser(), startWebhookListener()]);
+  [hub, browser, listener] = await Promise.all([startTestHub({ outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener()]);
   const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Librăria Mică SRL' });
   api = apiClient(hub.url, merchant.body.api_key);
   const c = await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });

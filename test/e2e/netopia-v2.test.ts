@@ -24,7 +24,7 @@ let api: ReturnType<typeof apiClient>;
 let connection: { id: string; pos_signature: string };
 
 before(async () => {
-  [hub, browser, listener] = await Promise.all([startTestHub(), launchBrowser(), startWebhookListener()]);
+  [hub, browser, listener] = await Promise.all([startTestHub({ outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener()]);
   const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Ceainăria Verde SRL' });
   api = apiClient(hub.url, merchant.body.api_key);
   const c = await api('POST', '/v1/connections', { code: 'payments-app', provider: 'netopia-v2', environment: 'emulator' });

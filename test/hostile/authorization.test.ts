@@ -317,7 +317,7 @@ const STEP_FIELDS = { Amount: '25.99', Currency: 'RON', Email: 'ana@example.ro',
 const matrixKey = (method: string, route: string) => `${method.toUpperCase()} ${route}`;
 
 before(async () => {
-  [hub, listener] = await Promise.all([startTestHub({ emulators: false }), startWebhookListener()]);
+  [hub, listener] = await Promise.all([startTestHub({ emulators: false, outboundAllow: '127.0.0.1' }), startWebhookListener()]);
   admin = apiClient(hub.url, hub.adminKey);
   for (const [m, name] of [[A, 'Merchant A'], [B, 'Merchant B']] as const) {
     const r = await admin('POST', '/v1/merchants', { name });

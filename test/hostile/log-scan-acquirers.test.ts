@@ -70,7 +70,7 @@ const form = async (path: string, fields: Record<string, string>) => {
 };
 
 before(async () => {
-  [hub, browser, listener] = await Promise.all([startTestHub({ logLevel: 'debug' }), launchBrowser(), startWebhookListener()]);
+  [hub, browser, listener] = await Promise.all([startTestHub({ logLevel: 'debug', outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener()]);
   secrets.add('admin key', hub.adminKey);
   const admin = apiClient(hub.url, hub.adminKey);
 

@@ -38,7 +38,7 @@ async function payWithCard(page: Page, pan: string) {
 }
 
 before(async () => {
-  [hub, browser, listener, failing] = await Promise.all([startTestHub({ logLevel: 'debug' }), launchBrowser(), startWebhookListener(), startWebhookListener({ respond: () => 500 })]);
+  [hub, browser, listener, failing] = await Promise.all([startTestHub({ logLevel: 'debug', outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener(), startWebhookListener({ respond: () => 500 })]);
   secrets.add('admin key', hub.adminKey);
   const admin = apiClient(hub.url, hub.adminKey);
 

@@ -12,7 +12,7 @@ let api: ReturnType<typeof apiClient>;
 let connection: { id: string; notification_url: string };
 
 before(async () => {
-  hub = await startTestHub({ emulators: false });
+  hub = await startTestHub({ emulators: false, outboundAllow: '127.0.0.1' });
   listener = await startWebhookListener();
   const admin = apiClient(hub.url, hub.adminKey);
   const merchant = await admin('POST', '/v1/merchants', { name: 'Cafeneaua Veche SRL' });

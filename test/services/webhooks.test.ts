@@ -29,7 +29,7 @@ let hub: TestHub;
 let api: ReturnType<typeof apiClient>;
 
 before(async () => {
-  hub = await startTestHub({ emulators: false, webhookRetryScale: 0.00005 });
+  hub = await startTestHub({ emulators: false, webhookRetryScale: 0.00005, outboundAllow: '127.0.0.1' });
   const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Hooks SRL' });
   api = apiClient(hub.url, merchant.body.api_key);
   await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });

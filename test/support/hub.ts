@@ -5,6 +5,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startHub, type RunningHub } from '../../src/server.js';
 import { readConfig } from '../../src/config.js';
 import type { Store } from '../../src/store/store.js';
+import { parseOutboundAllow } from '../../src/security/outbound.js';
 import { openTestStore } from './store.js';
 
 export { eventually } from './eventually.js';
@@ -26,10 +27,15 @@ export interface TestHub extends RunningHub {
   rawLogs: string[];
 }
 
-/** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
+/**
+ * A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on.
+ * The outbound guard is on as in production: a test whose receivers or processor doubles listen on 127.0.0.1
+ * says so with `outboundAllow` (INCASSO_OUTBOUND_ALLOW's syntax, e.g. '127.0.0.1').
+ */
 export async function startTestHub(
   options: {
     emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number;
+    outboundAllow?: string;
     /** Failed authentications per address per 10 s (off unless given). */
     authFailureLimit?: number;
     trustProxy?: false | number | string[];
@@ -76,6 +82,7 @@ export async function startTestHub(
       notifyRateLimit: options.notifyRateLimit ?? 0,
       authFailureLimit: options.authFailureLimit ?? 0,
       trustProxy: options.trustProxy ?? false,
+      outboundAllow: parseOutboundAllow(options.outboundAllow),
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );

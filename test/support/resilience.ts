@@ -116,6 +116,8 @@ export function hubEnv(options: { port: number; publicUrl?: string; database: Re
     INCASSO_PUBLIC_URL: options.publicUrl ?? `http://127.0.0.1:${options.port}`,
     ...FIXED_KEYS,
     INCASSO_EMULATORS: '1',
+    // The merchant's webhook receivers and the NETOPIA emulator run beside the hubs on 127.0.0.1.
+    INCASSO_OUTBOUND_ALLOW: '127.0.0.1',
     INCASSO_WORKER_POLL_MS: '50',
     INCASSO_WEBHOOK_RETRY_SCALE: '0.0002',
     INCASSO_DB_POOL_SIZE: '5',

@@ -31,6 +31,7 @@ export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings> = {
 
   // The documented bases (NETOPIA's docs, WooCommerce plugin, netopia-card; notes §2.1). The SDKs' other
   // spellings differ, hence `settings.endpoint`.
+  processorHosts: ['secure.netopia-payments.com', 'secure-sandbox.netopia-payments.com'],
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
     if (environment === 'live') return 'https://secure.mobilpay.ro/pay';
     if (environment === 'sandbox') return 'https://secure.sandbox.netopia-payments.com';

@@ -27,6 +27,8 @@ export const volt: Connector<VoltCredentials, VoltSettings> = {
     return { client_id: c.client_id, username: c.username };
   },
 
+  // Volt's Gateway API is also documented on these hosts.
+  processorHosts: ['gateway.volt.io', 'gateway.sandbox.volt.io'],
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
     if (environment === 'live') return 'https://api.volt.io';
     if (environment === 'sandbox') return 'https://api.sandbox.volt.io';

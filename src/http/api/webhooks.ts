@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
-import { createWebhookEndpoint, getDelivery, getWebhookEndpoint, listDeliveries, listWebhookEndpoints, redeliver, updateWebhookEndpoint } from '../../services/webhooks.js';
+import { printableExcerpt } from '../../security/outbound.js';
+import { createWebhookEndpoint, getDelivery, getWebhookEndpoint, listDeliveries, listWebhookEndpoints, redeliver, updateWebhookEndpoint, WEBHOOK_ANSWER_EXCERPT_CHARS } from '../../services/webhooks.js';
 import type { WebhookEndpoint, WebhookDelivery } from '../../store/schema.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreateWebhookEndpointBody, IdParams, UpdateWebhookEndpointBody } from './schemas.js';
@@ -37,7 +38,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContex
   app.patch<{ Params: { id: string }; Body: { url?: string; events?: string[]; status?: string } }>(
     '/v1/webhook-endpoints/:id',
     { schema: { tags, summary: 'Change the URL, the events, or disable', params: IdParams, body: UpdateWebhookEndpointBody } },
-    async (request) => presentEndpoint(await updateWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id, request.body)),
+    async (request) => presentEndpoint(await updateWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id, request.body, ctx.outbound)),
   );
   app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id/deliveries', { schema: { tags, summary: "An endpoint's delivery log, newest first", params: IdParams } }, async (request) => {
     await getWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id);
@@ -47,7 +48,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContex
     const { delivery, attempts } = await getDelivery(ctx.db, request.merchant!.id, request.params.id);
     return {
       ...presentDelivery(delivery),
-      attempt_log: attempts.map((a) => ({ attempted_at: iso(a.attempted_at), status_code: a.status_code, duration_ms: a.duration_ms, error: a.error, response_body: a.response_body })),
+      attempt_log: attempts.map((a) => ({ attempted_at: iso(a.attempted_at), status_code: a.status_code, duration_ms: a.duration_ms, error: a.error, response_body: a.response_body === null ? null : printableExcerpt(a.response_body, WEBHOOK_ANSWER_EXCERPT_CHARS) })),
     };
   });
   app.post<{ Params: { id: string } }>('/v1/webhook-deliveries/:id/redeliver', { schema: { tags, summary: 'Deliver again now (same webhook-id)', params: IdParams } }, async (request, reply) =>

@@ -6,6 +6,7 @@ import { NotFoundError, type HubContext } from '../../services/context.js';
 import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
 import type { PaymentProblem } from '../../services/payment-requirements.js';
 import { completeAuthentication } from '../../services/attempt-start.js';
+import { endpointKind, loadPaymentConnection } from '../../services/connections.js';
 import type { Redirect } from '../../connectors/types.js';
 import { isStorableText } from '../../core/storable-text.js';
 import { isHttpUrl } from '../../core/validation.js';
@@ -102,6 +103,18 @@ function unpayableReason(problem: PaymentProblem, p: Payment, provider: string):
   }
 }
 
+/**
+ * An attempt's failure reason as the payer may read it: the processor's own words only when the connection talks
+ * to the processor's hosts (or the hub's emulator); from an endpoint the operator allowed (an internal relay, a
+ * test double), a fixed line (the merchant still reads the full reason in the API).
+ */
+async function reasonForPayer(ctx: HubContext, payment: Payment, attempt: PaymentAttempt): Promise<string> {
+  if (!attempt.error_message) return 'no reason given';
+  const loaded = await loadPaymentConnection(ctx, payment.id).catch(() => null);
+  const kind = loaded ? endpointKind(ctx, loaded.connector, loaded.config.endpoint) : null;
+  return kind === 'processor' || kind === 'emulator' ? attempt.error_message : 'the payment processor refused it';
+}
+
 function declined(attempt: PaymentAttempt | undefined): boolean {
   return attempt?.status === 'failed' || attempt?.status === 'canceled';
 }
@@ -129,7 +142,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       return page(
         reply,
         'Payment declined',
-        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">Your payment could not be started: ${view.lastAttempt!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>${backLink(p, view.status)}`,
+        html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><div class="alert" role="alert">Your payment could not be started: ${await reasonForPayer(ctx, p, view.lastAttempt!)}.</div><p><a class="button" href="${`/pay/${p.id}`}">Try again</a></p>${backLink(p, view.status)}`,
       );
     }
     if (view.kind === 'status') {
@@ -203,7 +216,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       return page(
         reply,
         'Payment declined',
-        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="alert" role="alert">Your payment was declined: ${last!.error_message ?? 'no reason given'}.</div><p><a class="button" href="${`/pay/${payment.id}`}">Try again</a></p>${backLink(payment, status)}`,
+        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="alert" role="alert">Your payment was declined: ${await reasonForPayer(ctx, payment, last!)}.</div><p><a class="button" href="${`/pay/${payment.id}`}">Try again</a></p>${backLink(payment, status)}`,
       );
     }
     if (status === 'pending') {
