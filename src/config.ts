@@ -27,6 +27,11 @@ export interface HubConfig {
   rateLimit: number;
   /** Notifications per second per source address on the notification endpoints; 0 turns it off. */
   notifyRateLimit: number;
+  /** The longest a client may take to send a whole request (headers and body); its headers get at most 10 s of it. */
+  requestTimeoutMs: number;
+  /** Port of the separate Prometheus /metrics listener (0: any free port); undefined: no metrics listener. */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -52,7 +57,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
+    requestTimeoutMs: positiveNumber(env, 'INCASSO_REQUEST_TIMEOUT_MS', 30_000),
+    metricsPort: env.INCASSO_METRICS_PORT ? portNumber(env.INCASSO_METRICS_PORT, 'INCASSO_METRICS_PORT') : undefined,
+    metricsHost: env.INCASSO_METRICS_HOST || '127.0.0.1',
   };
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of milliseconds, got ${raw}`);
+  return n;
+}
+
+function portNumber(raw: string, name: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got ${raw}`);
+  return port;
 }
 
 /**
@@ -60,7 +82,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
  * so the caller can show a new operator key once.
  */
 export function loadOrCreateKeyFile(dataDir: string, name: string, make: () => string): { value: string; created: boolean; path: string } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, name);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false, path };
   const value = make();

@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { HubContext } from '../services/context.js';
-import { httpDuration, httpRequests, registry } from '../observability/metrics.js';
+import { httpDuration, httpRequests } from '../observability/metrics.js';
 import { apiErrorHandler, sendProblem } from './problem.js';
 import type { AuthConfig } from './auth.js';
 import { merchantRoutes } from './api/merchants.js';
@@ -20,6 +20,7 @@ import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
+import { docsContentSecurityPolicy, securityHeaders } from './security-headers.js';
 
 export interface AppOptions {
   ctx: HubContext;
@@ -29,6 +30,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Requests per second: per API key on /v1 and per address on pages; per source address on /notify. 0 = off. */
   rateLimits?: { api: number; notify: number };
+  /** The longest a client may take to send a whole request (INCASSO_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -52,8 +55,17 @@ const VERSION = '0.1.0';
 /** The hub's HTTP surface: native API, processor notification endpoints, payment pages, operations endpoints. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { ctx } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    // A client that trickles its request (slowloris) is answered 408 and cut off: the whole request within
+    // requestTimeout, its headers within 10 s of it; Node checks every second rather than every 30 s. An open
+    // connection with no traffic either way for 2 minutes is closed (longer than any handler waits for a
+    // processor or the database); an idle keep-alive connection after 72 s (longer than proxies' usual 60 s).
+    requestTimeout,
+    http: { headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
@@ -78,7 +90,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsContentSecurityPolicy(ctx.publicUrl) });
+  securityHeaders(app);
   const limits = options.rateLimits ?? { api: 100, notify: 500 };
   // Counters live in each process's memory: with several processes the limit is per process, which is
   // fine for its purpose (keeping one client from starving the others), and nothing is lost with them.
@@ -143,7 +156,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, 503, 'Not ready', 'the database does not answer');
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.mountEmulators) await options.mountEmulators(app);

@@ -26,7 +26,7 @@ export interface TestHub extends RunningHub {
 }
 
 /** A hub on a fresh database (PGlite or PostgreSQL per the test run), on a free loopback port, emulators on. */
-export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number } = {}): Promise<TestHub> {
+export async function startTestHub(options: { emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number; requestTimeoutMs?: number; metricsListener?: boolean } = {}): Promise<TestHub> {
   const port = await freePort();
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -63,6 +63,8 @@ export async function startTestHub(options: { emulators?: boolean; logLevel?: st
       verifyThreads: options.verifyThreads ?? 1,
       rateLimit: options.rateLimit ?? 0,
       notifyRateLimit: options.notifyRateLimit ?? 0,
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.metricsListener ? { metricsPort: 0 } : {}),
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );
