@@ -105,7 +105,7 @@ describe('one hub per PGlite data directory', { skip: PGLITE_ONLY }, () => {
     // The same command an operator would type in a second terminal, on another port.
     const secondPort = await stablePort();
     const second = serve({ ...FIXED_KEYS, PORT: String(secondPort), INCASSO_EMULATORS: '0', ...database });
-    const code = await second.exited;
+    const code = await Promise.race([second.exited, second.listening.then(() => 'listening' as const)]);
     assert.equal(code, 1, `exit code; stdout:\n${second.stdout()}\nstderr:\n${second.stderr()}`);
     const lines = second.stderr().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, `one line, got:\n${second.stderr()}`);
@@ -144,7 +144,7 @@ describe('incasso serve on both stores', () => {
     const port = await stablePort();
     await new Promise<void>((resolve) => blocker!.listen(port, '127.0.0.1', () => resolve()));
     const hub = serve({ ...FIXED_KEYS, PORT: String(port), INCASSO_EMULATORS: '0', ...database });
-    assert.equal(await hub.exited, 1, hub.stderr());
+    assert.equal(await Promise.race([hub.exited, hub.listening.then(() => 'listening' as const)]), 1, hub.stderr());
     assert.equal(hub.stderr(), `incasso: port ${port} on 127.0.0.1 is already in use (another incasso or another program): stop it, or set PORT to another port\n`);
     assert.ok(!existsSync(join(dataDir, 'incasso.lock')), 'no lock left behind');
   });
