@@ -20,7 +20,7 @@ import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
-import { docsContentSecurityPolicy, securityHeaders } from './security-headers.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppOptions {
   ctx: HubContext;
@@ -58,14 +58,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    // A client that trickles its request (slowloris) is answered 408 and cut off: the whole request within
-    // requestTimeout, its headers within 10 s of it; Node checks every second rather than every 30 s. An open
-    // connection with no traffic either way for 2 minutes is closed (longer than any handler waits for a
-    // processor or the database); an idle keep-alive connection after 72 s (longer than proxies' usual 60 s).
-    requestTimeout,
-    http: { headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
-    connectionTimeout: 120_000,
-    keepAliveTimeout: 72_000,
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
@@ -78,8 +70,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
     routerOptions: { maxParamLength: 1000 },
+    // A client that trickles its request (slowloris) is answered 408 and cut off: the whole request within
+    // requestTimeout, its headers within 10 s of it; Node checks every second rather than every 30 s. An open
+    // connection with no traffic either way for 2 minutes is closed (longer than any handler waits for a
+    // processor or the database); an idle keep-alive connection after 72 s (longer than proxies' usual 60 s).
+    requestTimeout,
+    http: { headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
   });
   const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey };
+  securityHeaders(app, ctx.publicUrl);
 
   await app.register(swagger, {
     openapi: {
@@ -90,8 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsContentSecurityPolicy(ctx.publicUrl) });
-  securityHeaders(app);
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   const limits = options.rateLimits ?? { api: 100, notify: 500 };
   // Counters live in each process's memory: with several processes the limit is per process, which is
   // fine for its purpose (keeping one client from starving the others), and nothing is lost with them.

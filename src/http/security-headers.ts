@@ -30,11 +30,15 @@ export function docsContentSecurityPolicy(publicUrl: string): string {
 
 /**
  * Headers every answer of the hub carries: `X-Content-Type-Options: nosniff`, so a browser never runs or renders
- * an answer as something other than its declared type (a JSON error echoing input, a problem document).
+ * an answer as something other than its declared type (a JSON error echoing input, a problem document); and the
+ * API documentation's Content-Security-Policy on /docs and everything under it.
  */
-export function securityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+export function securityHeaders(app: FastifyInstance, publicUrl: string): void {
+  const docsPolicy = docsContentSecurityPolicy(publicUrl);
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    const path = request.url.split('?', 1)[0]!;
+    if (path === '/docs' || path.startsWith('/docs/')) reply.header('content-security-policy', docsPolicy);
     return payload;
   });
 }
