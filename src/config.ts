@@ -35,6 +35,11 @@ export interface HubConfig {
   trustProxy: false | number | string[];
   /** Internal hosts and CIDRs that webhooks, callbacks and processor endpoints may reach (INCASSO_OUTBOUND_ALLOW). */
   outboundAllow: OutboundAllowList;
+  /** The longest a client may take to send a whole request (headers and body); its headers get at most 10 s of it. */
+  requestTimeoutMs: number;
+  /** Port of the separate Prometheus /metrics listener (0: any free port); undefined: no metrics listener. */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 /**
@@ -90,7 +95,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     authFailureLimit: Number(env.INCASSO_AUTH_FAILURE_LIMIT ?? 20),
     trustProxy: parseTrustProxy(env.INCASSO_TRUST_PROXY),
     outboundAllow: parseOutboundAllow(env.INCASSO_OUTBOUND_ALLOW),
+    requestTimeoutMs: positiveNumber(env, 'INCASSO_REQUEST_TIMEOUT_MS', 30_000),
+    metricsPort: env.INCASSO_METRICS_PORT ? portNumber(env.INCASSO_METRICS_PORT, 'INCASSO_METRICS_PORT') : undefined,
+    metricsHost: env.INCASSO_METRICS_HOST || '127.0.0.1',
   };
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of milliseconds, got ${raw}`);
+  return n;
+}
+
+function portNumber(raw: string, name: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got ${raw}`);
+  return port;
 }
 
 /**
@@ -98,7 +120,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
  * so the caller can show a new operator key once.
  */
 export function loadOrCreateKeyFile(dataDir: string, name: string, make: () => string): { value: string; created: boolean; path: string } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, name);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false, path };
   const value = make();

@@ -97,14 +97,29 @@ async function call(values: Values, key: string, method: string, path: string, b
 
 async function serve(): Promise<number> {
   const { startHub } = await import('../server.js');
+  const { StartupError } = await import('../store/data-dir.js');
   const config = readConfig();
-  const hub = await startHub(config, { announce: (line) => process.stdout.write(line + '\n') });
-  process.stdout.write(`incasso listening on ${hub.url} (${hub.store.kind}${config.emulators ? ', emulators on under /sandbox' : ''}); API docs at ${config.publicUrl}/docs\n`);
+  let hub: Awaited<ReturnType<typeof startHub>>;
+  // Interrupted while starting: exit at once; the exit releases the data directory lock (lockDataDir).
+  const abortStart = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', abortStart);
+  process.once('SIGTERM', abortStart);
+  try {
+    hub = await startHub(config, { announce: (line) => process.stdout.write(line + '\n') });
+  } catch (e) {
+    // The data directory held by another process, the port taken: one line the operator can act on, no stack.
+    if (!(e instanceof StartupError)) throw e;
+    process.stderr.write(`incasso: ${e.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`incasso listening on ${hub.url} (${hub.store.kind}${config.emulators ? ', emulators on under /sandbox' : ''}); API docs at ${config.publicUrl}/docs${hub.metricsUrl ? `; metrics at ${hub.metricsUrl}` : ''}\n`);
   const shutdown = async (signal: string) => {
     hub.ctx.logger.info({ signal }, 'shutting down');
     await hub.close();
     process.exit(0);
   };
+  process.off('SIGINT', abortStart);
+  process.off('SIGTERM', abortStart);
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   return new Promise<number>(() => {});
@@ -123,7 +138,14 @@ async function migrateCommand(): Promise<number> {
   }
   const { openStore } = await import('../store/store.js');
   const { migrate } = await import('../store/migrations.js');
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, migrate: false });
+  const { StartupError } = await import('../store/data-dir.js');
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, migrate: false });
+  } catch (e) {
+    if (e instanceof StartupError) throw new CliError(e.message);
+    throw e;
+  }
   const applied = await migrate(store.db);
   await store.close();
   process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');

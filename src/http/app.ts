@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { HubContext } from '../services/context.js';
-import { httpDuration, httpRequests, registry } from '../observability/metrics.js';
+import { httpDuration, httpRequests } from '../observability/metrics.js';
 import { apiErrorHandler, sendProblem } from './problem.js';
 import type { AuthConfig } from './auth.js';
 import { FailedAuthBudget } from './auth-failures.js';
@@ -21,6 +21,7 @@ import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppOptions {
   ctx: HubContext;
@@ -37,6 +38,8 @@ export interface AppOptions {
    * `authFailures`: failed authentications per source address per 10 s before it is refused (default 20; 0 = off).
    */
   rateLimits?: { api: number; notify: number; authFailures?: number };
+  /** The longest a client may take to send a whole request (INCASSO_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -60,6 +63,7 @@ const VERSION = '0.1.0';
 /** The hub's HTTP surface: native API, processor notification endpoints, payment pages, operations endpoints. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { ctx } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
@@ -74,8 +78,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
     routerOptions: { maxParamLength: 1000 },
+    // A client that trickles its request (slowloris) is answered 408 and cut off: the whole request within
+    // requestTimeout, its headers within 10 s of it; Node checks every second rather than every 30 s. An open
+    // connection with no traffic either way for 2 minutes is closed (longer than any handler waits for a
+    // processor or the database); an idle keep-alive connection after 72 s (longer than proxies' usual 60 s).
+    requestTimeout,
+    http: { headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
   });
   const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey, failures: new FailedAuthBudget(options.rateLimits?.authFailures ?? 20) };
+  securityHeaders(app, ctx.publicUrl);
 
   await app.register(swagger, {
     openapi: {
@@ -154,7 +167,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, 503, 'Not ready', 'the database does not answer');
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.mountEmulators) await options.mountEmulators(app);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PGlitePool } from './pglite-pool.js';
 import { migrate } from './migrations.js';
+import { lockDataDir, makePrivateDir, restrictUmask } from './data-dir.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -69,14 +69,49 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: hubClients(pool, { preparedStatements: options.preparedStatements ?? true }) }) });
     store = { db, kind: 'postgres', close: () => db.destroy() };
   } else {
-    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pglite` : undefined);
-    await pglite.waitReady;
+    // On disk: private files (see restrictUmask) and one process at a time (see lockDataDir), both before PGlite
+    // creates or opens anything.
+    let lock: ReturnType<typeof lockDataDir> | undefined;
+    if (options.dataDir) {
+      restrictUmask();
+      makePrivateDir(options.dataDir);
+      lock = lockDataDir(options.dataDir);
+    }
+    let pglite: PGlite;
+    try {
+      pglite = new PGlite(options.dataDir ? `${options.dataDir}/pglite` : undefined);
+      await pglite.waitReady;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
     const pool = new PGlitePool(pglite);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, kind: 'pglite', close: () => db.destroy() };
+    const dataDir = options.dataDir;
+    store = {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        try {
+          await db.destroy();
+          // PGlite writes a few files as it shuts down (statistics): private too (see restrictUmask).
+          if (dataDir) makePrivateDir(dataDir);
+        } finally {
+          lock?.release();
+        }
+      },
+    };
   }
-  if (options.migrate !== false) await migrate(store.db);
+  if (options.migrate !== false) {
+    try {
+      await migrate(store.db);
+    } catch (e) {
+      await store.close().catch(() => {});
+      throw e;
+    }
+  }
+  // The files PGlite unpacked and chmod-ed as it opened (see restrictUmask).
+  if (store.kind === 'pglite' && options.dataDir) makePrivateDir(options.dataDir);
   return store;
 }
 

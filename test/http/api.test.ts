@@ -22,7 +22,7 @@ function reverseKeys(value: unknown): unknown {
 const paymentBody = (over: Record<string, unknown> = {}) => ({ connection: 'netopia', order_id: 'A-1', amount: 2599, currency: 'RON', description: 'Abonament', billing, ...over });
 
 before(async () => {
-  hub = await startTestHub({ emulators: false });
+  hub = await startTestHub({ emulators: false, metricsListener: true });
   admin = apiClient(hub.url, hub.adminKey);
   const a = await admin('POST', '/v1/merchants', { name: 'Alice SRL' });
   const b = await admin('POST', '/v1/merchants', { name: 'Bob SRL' });
@@ -266,7 +266,11 @@ describe('operations endpoints', () => {
     assert.equal((await fetch(`${hub.url}/docs/`)).status, 200);
     assert.deepEqual((await apiClient(hub.url)('GET', '/healthz')).body, { status: 'ok' });
     assert.deepEqual((await apiClient(hub.url)('GET', '/readyz')).body, { status: 'ready' });
-    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    // Metrics only on their own listener (INCASSO_METRICS_PORT): the public one refuses them, with or without a key.
+    assert.equal((await fetch(`${hub.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.adminKey}` } })).status, 404);
+    assert.ok(hub.metricsUrl && !hub.metricsUrl.startsWith(hub.url + '/'));
+    const metrics = await (await fetch(hub.metricsUrl)).text();
     assert.match(metrics, /incasso_http_requests_total/);
     assert.match(metrics, /incasso_webhook_delivery_lag_seconds/);
     assert.match(metrics, /incasso_notifications_total/);

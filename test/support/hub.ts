@@ -36,6 +36,9 @@ export async function startTestHub(
   options: {
     emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number;
     outboundAllow?: string;
+    requestTimeoutMs?: number;
+    /** Serve /metrics on a listener of its own, on any free port. */
+    metricsListener?: boolean;
     /** Failed authentications per address per 10 s (off unless given). */
     authFailureLimit?: number;
     trustProxy?: false | number | string[];
@@ -83,6 +86,8 @@ export async function startTestHub(
       authFailureLimit: options.authFailureLimit ?? 0,
       trustProxy: options.trustProxy ?? false,
       outboundAllow: parseOutboundAllow(options.outboundAllow),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.metricsListener ? { metricsPort: 0 } : {}),
     },
     { store, logger: createLogger(options.logLevel ?? 'info', sink) },
   );

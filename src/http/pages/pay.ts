@@ -26,6 +26,7 @@ function page(reply: FastifyReply, title: string, body: Html, options: { nonce?:
     .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; form-action http: https:; frame-ancestors 'none'; base-uri 'none'`)
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
+    .header('x-content-type-options', 'nosniff')
     .type('text/html; charset=utf-8');
   const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
   return reply.send(
