@@ -60,7 +60,14 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: EmulatorContext
         .onConflict((oc) => oc.column('signature').doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (account) return reply.code(201).send({ ...publicView(account), private_key: privateKeyPem });
+      if (!account) continue;
+      // The back office's login, shown once like the private key: the signature and a password of its own.
+      const password = await ctx.backOffice.issueLogin(account.signature);
+      return reply.code(201).send({
+        ...publicView(account),
+        private_key: privateKeyPem,
+        back_office: { url: `${ctx.baseUrl}/orders`, login: account.signature, password },
+      });
     }
   });
 

@@ -1,7 +1,7 @@
 import { V1_ERROR_CODES } from '../../src/connectors/netopia-v1/errors.js';
 import { toDecimalString } from '../../src/core/money.js';
 import { ronText } from './amounts.js';
-import { html, layout } from './html.js';
+import { html, layout, type Html } from './html.js';
 import type { Attempt, Delivery } from './ipn.js';
 import type { Order } from './orders.js';
 import type { AttemptOutcome } from './schema.js';
@@ -11,12 +11,12 @@ import type { AttemptOutcome } from './schema.js';
 const time = (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '');
 const invoiceAmount = (o: Order) => `${toDecimalString(o.amount_minor, o.currency)} ${o.currency}`;
 
-export function orderListPage(orders: Order[], orderUrl: (o: Order) => string): string {
+export function orderListPage(orders: Order[], orderUrl: (o: Order) => string, logout: Html): string {
   const rows = orders.map(
     (o) => html`<tr><td><a href="${orderUrl(o)}">${o.purchase}</a></td><td>${o.order_id}</td><td>${o.signature}</td>
 <td>${invoiceAmount(o)}</td><td>${o.status}</td><td>${time(o.created_at)}</td></tr>`,
   );
-  const body = html`<h1>Orders</h1>${
+  const body = html`${logout}<h1>Orders</h1>${
     orders.length === 0
       ? html`<p>No orders yet.</p>`
       : html`<table><thead><tr><th>Purchase</th><th>Order id</th><th>Account</th><th>Amount</th><th>Status</th><th>Created</th></tr></thead>
@@ -65,10 +65,14 @@ export function orderPage(input: {
   actionUrl: (operation: string) => string;
   listUrl: string;
   flash?: { ok: boolean; text: string };
+  /** The session's CSRF token as a hidden field, in every form. */
+  csrfInput: Html;
+  logout: Html;
 }): string {
+  const csrf = input.csrfInput;
   const o = input.order;
   const flash = input.flash && (input.flash.ok ? html`<p class="notice" role="status">${input.flash.text}</p>` : html`<p role="alert">${input.flash.text}</p>`);
-  const body = html`<p><a href="${input.listUrl}">← Orders</a></p>
+  const body = html`${input.logout}<p><a href="${input.listUrl}">← Orders</a></p>
 <h1>Order ${o.order_id} · purchase ${o.purchase}</h1>
 ${flash}
 <dl>
@@ -86,14 +90,14 @@ ${flash}
 <dt>Created</dt><dd>${time(o.created_at)}</dd>
 </dl>
 <h2>Operations</h2>
-<form method="post" action="${input.actionUrl('capture')}" class="inline">
+<form method="post" action="${input.actionUrl('capture')}" class="inline">${csrf}
 <label for="capture_amount">Capture amount (RON)</label><input id="capture_amount" name="amount" value="${ronText(o.amount_ron)}">
 <button type="submit">Capture</button></form>
-<form method="post" action="${input.actionUrl('cancel')}" class="inline"><button type="submit">Cancel</button></form>
-<form method="post" action="${input.actionUrl('credit')}" class="inline">
+<form method="post" action="${input.actionUrl('cancel')}" class="inline">${csrf}<button type="submit">Cancel</button></form>
+<form method="post" action="${input.actionUrl('credit')}" class="inline">${csrf}
 <label for="credit_amount">Credit amount (RON)</label><input id="credit_amount" name="amount" value="${ronText(o.captured_ron - o.credited_ron)}">
 <button type="submit">Credit</button></form>
-<form method="post" action="${input.actionUrl('resend')}" class="inline"><button type="submit">Resend IPN</button></form>
+<form method="post" action="${input.actionUrl('resend')}" class="inline">${csrf}<button type="submit">Resend IPN</button></form>
 <h2>IPN deliveries</h2>
 ${input.deliveries.length === 0 ? html`<p>No IPN sent yet.</p>` : input.deliveries.map(deliverySection)}`;
   return layout({ title: `Order ${o.order_id}`, body });

@@ -6,13 +6,14 @@ import { flashMessage, orderListPage, orderPage } from './back-office-pages.js';
 import type { EmulatorContext } from './context.js';
 import { listDeliveries } from './ipn.js';
 import { OPERATIONS, runOperation, type Operation } from './operations.js';
-import { findOrderByParam, listOrders, type Order } from './orders.js';
+import { findAccountOrder, listOrders, type Order } from './orders.js';
 import { problemPage, sendHtml, wantsJson } from './replies.js';
 
 /**
- * The tester's stand-in for NETOPIA's admin console. Browsers get HTML and post forms (redirected back to
- * the order with a flash message); clients sending `Accept: application/json` get JSON, which is what tests
- * and scripts use.
+ * The tester's stand-in for NETOPIA's admin console. Browsers log in with the account's back-office login
+ * (signature and password), get HTML and post forms carrying the session's CSRF token (redirected back to the
+ * order with a flash message); clients sending `Accept: application/json` with `Authorization: Basic
+ * <signature:password>` get JSON, which is what tests and scripts use. Each sees its own account's orders only.
  */
 
 const LIST_LIMIT = 200;
@@ -49,14 +50,19 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
       ? reply.code(404).send({ ok: false, error: { code: 48, message: 'there is no such order' } })
       : problemPage(reply, { title: 'Not found', detail: 'there is no such order' }, 404);
 
+  // Every page and operation acts for the logged-in account only: another account's order is "no such order".
   app.get('/orders', async (request, reply) => {
-    const orders = await listOrders(ctx.db, LIST_LIMIT);
+    const session = await ctx.backOffice.require(request, reply);
+    if (!session) return reply;
+    const orders = await listOrders(ctx.db, session.login, LIST_LIMIT);
     if (wantsJson(request)) return { orders: orders.map(orderJson) };
-    return sendHtml(reply, 200, orderListPage(orders, (o) => orderUrl(o.purchase)));
+    return sendHtml(reply, 200, orderListPage(orders, (o) => orderUrl(o.purchase), ctx.backOffice.logoutForm(session)));
   });
 
   app.get<Params & { Querystring: Record<string, string | undefined> }>('/orders/:purchase', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const session = await ctx.backOffice.require(request, reply);
+    if (!session) return reply;
+    const order = await findAccountOrder(ctx.db, session.login, request.params.purchase);
     if (!order) return notFound(request, reply);
     const deliveries = await listDeliveries(ctx.db, order.purchase);
     if (wantsJson(request)) {
@@ -84,14 +90,18 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
         actionUrl: (operation) => `${orderUrl(order.purchase)}/${operation}`,
         listUrl: `${ctx.baseUrl}/orders`,
         flash: flashMessage(request.query),
+        csrfInput: ctx.backOffice.csrfInput(session),
+        logout: ctx.backOffice.logoutForm(session),
       }),
     );
   });
 
   app.post<{ Params: { purchase: string; operation: string } }>('/orders/:purchase/:operation', async (request, reply) => {
+    const session = await ctx.backOffice.require(request, reply);
+    if (!session) return reply;
     const operation = request.params.operation as Operation;
     if (!OPERATIONS.includes(operation)) return notFound(request, reply);
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await findAccountOrder(ctx.db, session.login, request.params.purchase);
     if (!order) return notFound(request, reply);
     const body = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
     const amount = typeof body.amount === 'string' ? body.amount : typeof body.amount === 'number' ? String(body.amount) : undefined;

@@ -1,3 +1,4 @@
+import type { BackOfficeAuth } from '../shared/back-office-auth.js';
 import type { IpnSender } from './ipn-sender.js';
 import type { PlatformKey } from './platform-key.js';
 import type { EmuDb } from './schema.js';
@@ -11,4 +12,6 @@ export interface EmulatorContext {
   baseUrl: string;
   /** Where merchants post payment requests (NETOPIA's `https://sandboxsecure.mobilpay.ro/`). */
   paymentUrl: string;
+  /** The back office's sandbox login: who its pages and operations act for. */
+  backOffice: BackOfficeAuth;
 }

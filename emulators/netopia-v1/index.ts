@@ -8,6 +8,9 @@ import { IpnSender } from './ipn-sender.js';
 import { registerPaymentEndpoint } from './payment-endpoint.js';
 import { loadOrCreatePlatformKey } from './platform-key.js';
 import { problemPage, wantsJson } from './replies.js';
+import { layout } from './html.js';
+import { SIGNATURE_RE } from './accounts.js';
+import { BackOfficeAuth } from '../shared/back-office-auth.js';
 import { ensureEmulatorSchema, type EmuDb } from './schema.js';
 import type { DoublingRetryOptions } from '../shared/delivery-worker.js';
 import { doublingRetryOptions, failureStatus, guardEmulatorScope, mountPrefix, mountUrl, parseFormsAsRecords } from '../shared/scope.js';
@@ -40,7 +43,19 @@ export async function registerNetopiaV1Emulator(app: FastifyInstance, options: N
   const platform = await loadOrCreatePlatformKey(db);
   const retry = doublingRetryOptions(options.ipnRetry, { baseDelayMs: 10_000, maxAttempts: 20, timeoutMs: 10_000, pollMs: 1000 }, 'ipnRetry');
   const sender = new IpnSender(db, retry, app.log);
-  const ctx: EmulatorContext = { db, platform, sender, baseUrl, paymentUrl: `${baseUrl}/` };
+  const backOffice = await BackOfficeAuth.open({
+    db: options.db,
+    processor: 'netopia_v1',
+    prefix,
+    baseUrl,
+    loginLabel: 'POS signature',
+    normalizeLogin: (login) => (SIGNATURE_RE.test(login.toUpperCase()) ? login.toUpperCase() : undefined),
+    landing: '/orders',
+    page: (title, body) => layout({ title, body }),
+    wantsJson,
+    sendJsonError: (reply, status, message) => reply.code(status).send({ ok: false, error: { code: status === 403 ? 403 : 401, message } }),
+  });
+  const ctx: EmulatorContext = { db, platform, sender, baseUrl, paymentUrl: `${baseUrl}/`, backOffice };
 
   await app.register(
     async (scope) => {
@@ -66,6 +81,7 @@ export async function registerNetopiaV1Emulator(app: FastifyInstance, options: N
       registerAccountRoutes(scope, ctx);
       registerPaymentEndpoint(scope, ctx);
       registerCardPage(scope, ctx);
+      backOffice.register(scope);
       registerBackOffice(scope, ctx);
       scope.addHook('onClose', () => sender.stop());
     },

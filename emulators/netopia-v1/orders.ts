@@ -40,8 +40,14 @@ export async function findOrderByParam(db: EmuDb, param: string): Promise<Order 
   return PURCHASE_RE.test(param) ? findOrder(db, Number(param)) : undefined;
 }
 
-export async function listOrders(db: EmuDb, limit: number): Promise<Order[]> {
-  const rows = await db.selectFrom('emu_netopia_v1_orders').selectAll().orderBy('purchase', 'desc').limit(limit).execute();
+/** The account's order named by a URL's purchase id (the back office): another account's order is not found. */
+export async function findAccountOrder(db: EmuDb, signature: string, param: string): Promise<Order | undefined> {
+  const order = await findOrderByParam(db, param);
+  return order && order.signature === signature ? order : undefined;
+}
+
+export async function listOrders(db: EmuDb, signature: string, limit: number): Promise<Order[]> {
+  const rows = await db.selectFrom('emu_netopia_v1_orders').selectAll().where('signature', '=', signature).orderBy('purchase', 'desc').limit(limit).execute();
   return rows.map(toOrder);
 }
 

@@ -10,7 +10,7 @@ import { noticePage } from './pages.js';
 import { ensureNexiSchema, type EmuNexiDb } from './schema.js';
 import type { DoublingRetryOptions } from '../shared/delivery-worker.js';
 import { sendHtml } from '../shared/page-layout.js';
-import { doublingRetryOptions, failureStatus, guardEmulatorScope, mountPrefix, mountUrl, parseFormsAsRecords } from '../shared/scope.js';
+import { NUL_IN_URL, doublingRetryOptions, failureStatus, guardEmulatorScope, mountPrefix, mountUrl, parseFormsAsRecords } from '../shared/scope.js';
 
 /**
  * Nexi XPay (legacy) emulator: test terminals (alias + MAC key), the back-office API of int-ecommerce.nexi.it
@@ -69,7 +69,10 @@ export async function registerNexiEmulator(app: FastifyInstance, options: NexiEm
           const e = status === 500 ? NEXI_BO_ERRORS.internal : NEXI_BO_ERRORS.invalidParameters;
           const detail = status === 413 ? 'the body is larger than 1 MiB' : status === 415 ? 'the body must be JSON' : status === 500 ? undefined : error.message;
           // Built without the database (it may be what failed): no operation number, no key to sign with.
-          return reply.code(status === 500 ? 500 : 200).send({ esito: 'KO', idOperazione: '0', timeStamp: Date.now(), mac: '', errore: { codice: e.codice, messaggio: detail ? `${e.messaggio}: ${detail}` : e.messaggio } });
+          // XPay answers a bad back-office call with KO and 200; the emulator's own pages (accounts, inspection)
+          // keep the status.
+          const code = status === 500 ? 500 : /\/ecomm\/api\//.test(request.url) && error.code !== NUL_IN_URL ? 200 : status;
+          return reply.code(code).send({ esito: 'KO', idOperazione: '0', timeStamp: Date.now(), mac: '', errore: { codice: e.codice, messaggio: detail ? `${e.messaggio}: ${detail}` : e.messaggio } });
         }
         return sendHtml(reply, status === 500 ? 500 : 400, noticePage(status === 500 ? 'Internal error' : 'Invalid request', status === 500 ? 'Please try again later.' : error.message));
       });

@@ -17,6 +17,8 @@ export type Account = Selectable<EmuNexiTables['emu_nexi_accounts']>;
 export const MAX_TRIES = 3;
 
 export async function findAccount(db: EmuNexiDb, alias: string): Promise<Account | undefined> {
+  // A text column cannot hold NUL (PostgreSQL refuses the query): such an alias names no terminal.
+  if (alias.includes('\0') || alias.length > 100) return undefined;
   return db.selectFrom('emu_nexi_accounts').selectAll().where('alias', '=', alias).executeTakeFirst();
 }
 

@@ -51,10 +51,20 @@ export function failureStatus(error: FastifyError, request: FastifyRequest, emul
   return status;
 }
 
+/** The error code of a request refused for a NUL in its URL (always a 400, whatever the emulator's habits). */
+export const NUL_IN_URL = 'EMU_NUL_IN_URL';
+
 /** The body limit and the headers every emulator answer carries (pages are never cached, framed or sniffed). */
 export function guardEmulatorScope(scope: FastifyInstance): void {
   scope.addHook('onRoute', (route) => {
     route.bodyLimit = BODY_LIMIT;
+  });
+  // No processor accepts a NUL in a URL, and PostgreSQL cannot store one in text: refuse it before any route
+  // reads it (the emulator's own error handler answers the 400 in its format).
+  scope.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url) || request.url.includes('\0')) {
+      throw Object.assign(new Error('the URL contains a NUL character (%00)'), { statusCode: 400, code: NUL_IN_URL });
+    }
   });
   scope.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY);

@@ -6,11 +6,17 @@ import { verifyStandardWebhookSignature } from './verify.js';
 /**
  * A webhook catcher for trying the hub offline (like `stripe listen`): point a webhook endpoint at
  * `/sandbox/inbox/<name>` and read what arrived at the same URL in a browser. It plays the merchant's
- * receiver, so it stores what it is sent as is; pass `?secret=whsec_…` to check the signatures.
+ * receiver, so it stores what it is sent as is. It is read with the endpoint's secret (`?secret=whsec_…`) and
+ * shows only what was signed with it: without the secret an inbox is unreadable, whatever its name.
  */
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_KEPT = 200;
+
+/** A secret worth checking against: the hub's are whsec_ + 24 bytes or more of base64. */
+function isUsableSecret(secret: string | undefined): secret is string {
+  return typeof secret === 'string' && secret.length <= 200 && Buffer.from(secret.replace(/^whsec_/, ''), 'base64').length >= 16;
+}
 
 export async function registerWebhookInbox(app: FastifyInstance, options: { db: Kysely<any> }): Promise<void> {
   const db = options.db;
@@ -35,26 +41,39 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
 
     scope.get<{ Params: { name: string }; Querystring: { secret?: string } }>('/sandbox/inbox/:name', { schema: { hide: true } }, async (request, reply) => {
       if (!NAME_RE.test(request.params.name)) return reply.code(404).send('no such inbox');
-      const rows = await db.selectFrom('emu_webhook_inbox').selectAll().where('inbox', '=', request.params.name).orderBy('id', 'desc').limit(MAX_KEPT).execute();
+      const wantsJson = (request.headers.accept ?? '').includes('application/json');
       // A + in an unencoded query string arrives as a space; base64 secrets contain +.
       const secret = request.query.secret?.replace(/ /g, '+');
-      const items = (rows as Array<{ id: number; received_at: Date; headers: Record<string, string>; body: string }>).map((r) => {
-        const h = r.headers;
-        const verified = secret ? verifyStandardWebhookSignature(secret, h['webhook-id'] ?? '', h['webhook-timestamp'] ?? '', r.body, h['webhook-signature'] ?? '') : null;
-        let type = '';
-        try {
-          type = JSON.parse(r.body).type ?? '';
-        } catch {
-          type = '(not JSON)';
-        }
-        return { id: Number(r.id), received_at: new Date(r.received_at).toISOString(), webhook_id: h['webhook-id'] ?? null, type, signature_valid: verified, headers: h, body: r.body };
-      });
-      if ((request.headers.accept ?? '').includes('application/json')) return { object: 'list', data: items };
+      if (!isUsableSecret(secret)) {
+        const message = 'this inbox is read with the webhook secret of the endpoint that posts to it: add ?secret=whsec_…';
+        if (wantsJson) return reply.code(401).send({ error: { type: 'unauthorized', message } });
+        return reply
+          .code(401)
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+          .send(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Webhook inbox</title></head><body><h1>Webhook inbox</h1><p>${message}</p></body></html>`.text);
+      }
+      const rows = await db.selectFrom('emu_webhook_inbox').selectAll().where('inbox', '=', request.params.name).orderBy('id', 'desc').limit(MAX_KEPT).execute();
+      // The inbox is bound to the secret: only what was signed with it is shown, so a name alone reveals nothing
+      // and a wrong secret sees an empty inbox.
+      const items = (rows as Array<{ id: number; received_at: Date; headers: Record<string, string>; body: string }>)
+        .filter((r) => verifyStandardWebhookSignature(secret, r.headers['webhook-id'] ?? '', r.headers['webhook-timestamp'] ?? '', r.body, r.headers['webhook-signature'] ?? ''))
+        .map((r) => {
+          const h = r.headers;
+          let type = '';
+          try {
+            type = JSON.parse(r.body).type ?? '';
+          } catch {
+            type = '(not JSON)';
+          }
+          return { id: Number(r.id), received_at: new Date(r.received_at).toISOString(), webhook_id: h['webhook-id'] ?? null, type, signature_valid: true, headers: h, body: r.body };
+        });
+      if (wantsJson) return { object: 'list', data: items };
       const body = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Webhook inbox ${request.params.name}</title>
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#17212b}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.4rem;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap;font-size:.8rem;max-width:60rem}</style></head>
-<body><h1>Webhook inbox “${request.params.name}”</h1><p>Sandbox receiver. POST here; this page refreshes every 5 s.${secret ? '' : ' Add ?secret=whsec_… to verify signatures.'}</p>
+<body><h1>Webhook inbox “${request.params.name}”</h1><p>Sandbox receiver. POST here; this page refreshes every 5 s and shows what was signed with this secret.</p>
 <table><thead><tr><th>Received</th><th>Event</th><th>webhook-id</th><th>Signature</th><th>Body</th></tr></thead><tbody>
-${items.map((i) => html`<tr><td>${i.received_at}</td><td>${i.type}</td><td>${i.webhook_id ?? ''}</td><td>${i.signature_valid === null ? 'not checked' : i.signature_valid ? 'valid' : 'INVALID'}</td><td><pre>${i.body}</pre></td></tr>`)}
+${items.map((i) => html`<tr><td>${i.received_at}</td><td>${i.type}</td><td>${i.webhook_id ?? ''}</td><td>valid</td><td><pre>${i.body}</pre></td></tr>`)}
 </tbody></table>${items.length === 0 ? html`<p>Nothing received yet.</p>` : ''}</body></html>`;
       return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(body.text);
     });

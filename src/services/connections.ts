@@ -47,7 +47,21 @@ async function provisionEmulatorAccount(ctx: HubContext, connector: Connector<an
     throw new UnprocessableError(`the built-in ${connector.provider} emulator is not reachable at ${ctx.publicUrl} (${(e as Error).message}); start the hub with INCASSO_EMULATORS=1`);
   }
   if (!response.ok) throw new UnprocessableError(`the built-in ${connector.provider} emulator refused to open an account (HTTP ${response.status}); start the hub with INCASSO_EMULATORS=1`);
-  return connector.emulator.credentialsFrom(await response.json());
+  const account = await response.json();
+  const credentials = connector.emulator.credentialsFrom(account);
+  // The sandbox back office's login, if the emulator has one: kept with the credentials, shown to the merchant.
+  const bo = (account as { back_office?: Record<string, unknown> } | null)?.back_office;
+  if (bo && typeof bo.url === 'string' && typeof bo.login === 'string' && typeof bo.password === 'string') {
+    Object.assign(credentials, { back_office_url: bo.url, back_office_login: bo.login, back_office_password: bo.password });
+  }
+  return credentials;
+}
+
+/** The sandbox back-office login kept for an emulator connection, if any (it only reaches the emulator). */
+function sandboxBackOffice(credentialsJson: string): { url: string; login: string; password: string } | undefined {
+  const c = JSON.parse(credentialsJson) as Record<string, unknown>;
+  const [url, login, password] = [c.back_office_url, c.back_office_login, c.back_office_password];
+  return typeof url === 'string' && typeof login === 'string' && typeof password === 'string' ? { url, login, password } : undefined;
 }
 
 /** The hosts a connector's processor answers on: those of its live and sandbox endpoints, and any it declares. */
@@ -196,9 +210,11 @@ export async function loadPaymentConnection(ctx: HubContext, paymentId: string):
 /** The connection as the API shows it: credentials never leave, only their fingerprint and public parts. */
 export function presentConnection(ctx: HubContext, row: Connection) {
   let publicFields: Record<string, string> = {};
+  let backOffice: ReturnType<typeof sandboxBackOffice>;
   try {
-    const { connector, config } = loadConnection(ctx, row);
+    const { connector, config, credentialsJson } = loadConnection(ctx, row);
     publicFields = connector.publicCredentialFields(config.credentials);
+    if (row.environment === 'emulator') backOffice = sandboxBackOffice(credentialsJson.reveal());
   } catch {
     publicFields = {};
   }
@@ -212,6 +228,7 @@ export function presentConnection(ctx: HubContext, row: Connection) {
     settings: row.settings,
     credentials: { fingerprint: row.credentials_fingerprint, ...publicFields },
     notification_url: `${ctx.publicUrl}/notify/${row.provider}/${row.id}`,
+    ...(backOffice ? { sandbox_back_office: backOffice } : {}),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

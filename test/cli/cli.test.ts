@@ -32,6 +32,13 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     assert.equal(conn.code, 0, conn.stderr);
     assert.match(conn.stdout, /^ID\s+CODE\s+PROVIDER\s+ENVIRONMENT\s+STATUS/m);
     assert.match(conn.stdout, /netopia\s+netopia-v1\s+emulator\s+active/);
+    // README step 7: the back office's login is what `connections get` shows.
+    const shown = await cli(['connections', 'get', 'netopia'], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    const login = JSON.parse(shown.stdout).sandbox_back_office;
+    assert.equal(login.url, `${hub.url}/sandbox/netopia/v1/orders`);
+    assert.match(login.login, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/);
+    assert.equal(typeof login.password, 'string');
 
     const hook = await cli(['webhooks', 'create', '--url', `${hub.url}/sandbox/inbox/cli`, '--json'], env);
     assert.match(JSON.parse(hook.stdout).secret, /^whsec_/);

@@ -186,13 +186,30 @@ describe("NETOPIA's back office: credit in part, then in full", () => {
       await page.close();
     }
     const purchase = (await api('GET', `/v1/payments/${p.id}`)).body.attempts[0].processor_reference;
-    const credit = async (amount: string) => {
-      const r = await fetch(`${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: `amount=${amount}` });
-      assert.equal(r.status, 200, await r.clone().text());
-    };
-    await credit('30.00');
+    // README step 7: the back office's address and login are what `connections get` shows for the connection.
+    const login = (await api('GET', '/v1/connections/netopia')).body.sandbox_back_office;
+    assert.equal(login.url, `${hub.url}/sandbox/netopia/v1/orders`);
+    // The first credit as a person makes it: log in in the browser, open the order from the list, credit 30.00.
+    const office = await browser.newPage();
+    try {
+      await office.goto(login.url);
+      await office.getByLabel('POS signature').fill(login.login);
+      await office.getByLabel('Back-office password').fill(login.password);
+      await office.getByRole('button', { name: 'Log in' }).click();
+      await office.getByRole('heading', { name: 'Orders' }).waitFor();
+      await office.getByRole('link', { name: String(purchase), exact: true }).click();
+      await office.getByLabel('Credit amount (RON)').fill('30.00');
+      await office.getByRole('button', { name: 'Credit', exact: true }).click();
+      await office.getByRole('status').waitFor();
+      assert.match(await office.getByRole('status').innerText(), /Credit done; the merchant acknowledged the IPN/);
+    } finally {
+      await office.close();
+    }
     await eventually(async () => (await api('GET', `/v1/payments/${p.id}`)).body.status === 'partially_refunded');
-    await credit('70.00');
+    // The second as a script makes it: the same login as HTTP Basic, JSON answers.
+    const authorization = `Basic ${Buffer.from(`${login.login}:${login.password}`).toString('base64')}`;
+    const r = await fetch(`${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', authorization }, body: 'amount=70.00' });
+    assert.equal(r.status, 200, await r.clone().text());
     const done = await eventually(async () => {
       const b = (await api('GET', `/v1/payments/${p.id}`)).body;
       return b.status === 'refunded' && b;
@@ -202,5 +219,73 @@ describe("NETOPIA's back office: credit in part, then in full", () => {
     await eventually(() => eventsOf(p.id).filter((e) => e.event.type === 'payment.refunded').length === 2);
     assert.deepEqual(events.filter((e) => e.event.type === 'payment.refunded').length <= 2, true);
     assert.deepEqual(eventsOf(p.id).map((e) => [e.event.type, e.event.data.amount_refunded]), [['payment.created', 0], ['payment.paid', 0], ['payment.refunded', 3000], ['payment.refunded', 10000]]);
+  });
+});
+
+describe("NETOPIA's back office acts only for the logged-in account (issue: an anonymous credit refunded another merchant)", () => {
+  it('an anonymous credit, one by another merchant\'s sandbox login and a form without its CSRF token change nothing and send no payment.refunded', async () => {
+    const p = await createPayment('E2E-VICTIM', 10000);
+    const page = await browser.newPage();
+    try {
+      await page.goto(p.payment_url);
+      await payWithCard(page, '9900004810225098');
+      await page.waitForURL(/\/shop\/thanks\?/);
+    } finally {
+      await page.close();
+    }
+    await settledEvents(p.id, 'payment.paid');
+    const purchase = (await api('GET', `/v1/payments/${p.id}`)).body.attempts[0].processor_reference;
+    const creditUrl = `${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    // Anonymous: the issue's exact attack, as a script and as a browser form.
+    const anonymousJson = await fetch(creditUrl, { method: 'POST', headers: { ...form, accept: 'application/json' }, body: 'amount=100.00' });
+    assert.equal(anonymousJson.status, 401);
+    const anonymousForm = await fetch(creditUrl, { method: 'POST', headers: form, body: 'amount=100.00', redirect: 'manual' });
+    assert.equal(anonymousForm.status, 401);
+    assert.match(await anonymousForm.text(), /Sandbox back office: log in/);
+
+    // Another merchant with its own emulator account: its login does not reach this order.
+    const other = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Attacker SRL' });
+    const otherApi = apiClient(hub.url, other.body.api_key);
+    assert.equal((await otherApi('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' })).status, 201);
+    const otherLogin = (await otherApi('GET', '/v1/connections/netopia')).body.sandbox_back_office;
+    const otherAuth = `Basic ${Buffer.from(`${otherLogin.login}:${otherLogin.password}`).toString('base64')}`;
+    const foreign = await fetch(creditUrl, { method: 'POST', headers: { ...form, accept: 'application/json', authorization: otherAuth }, body: 'amount=100.00' });
+    assert.equal(foreign.status, 404);
+    const list = await fetch(`${hub.url}/sandbox/netopia/v1/orders`, { headers: { accept: 'application/json', authorization: otherAuth } });
+    assert.equal(list.status, 200);
+    assert.deepEqual((await list.json()).orders, [], "the other merchant's list holds none of this merchant's orders");
+    assert.equal((await fetch(`${hub.url}/sandbox/netopia/v1/orders`, { headers: { accept: 'application/json' } })).status, 401);
+
+    // The owner's browser session, but a form posted without the session's CSRF token (a cross-site form).
+    const login = (await api('GET', '/v1/connections/netopia')).body.sandbox_back_office;
+    const office = await browser.newPage();
+    try {
+      await office.goto(login.url);
+      await office.getByLabel('POS signature').fill(login.login);
+      await office.getByLabel('Back-office password').fill(login.password);
+      await office.getByRole('button', { name: 'Log in' }).click();
+      await office.getByRole('heading', { name: 'Orders' }).waitFor();
+      const cookies = await office.context().cookies(login.url);
+      const session = cookies.find((c) => c.name === 'sandbox_netopia_v1_session');
+      assert.ok(session, 'logged in');
+      assert.equal(session.httpOnly, true);
+      assert.equal(session.sameSite, 'Lax');
+      assert.equal(session.path, '/sandbox/netopia/v1');
+      const cookie = `${session.name}=${session.value}`;
+      const withoutToken = await fetch(creditUrl, { method: 'POST', headers: { ...form, cookie }, body: 'amount=100.00', redirect: 'manual' });
+      assert.equal(withoutToken.status, 403);
+      const wrongToken = await fetch(creditUrl, { method: 'POST', headers: { ...form, cookie }, body: 'amount=100.00&_csrf=' + 'x'.repeat(43), redirect: 'manual' });
+      assert.equal(wrongToken.status, 403);
+    } finally {
+      await office.close();
+    }
+
+    await new Promise((r) => setTimeout(r, 300));
+    const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
+    assert.equal(payment.status, 'paid');
+    assert.equal(payment.amount_refunded, 0);
+    assert.equal(eventsOf(p.id).filter((e) => e.event.type === 'payment.refunded').length, 0);
   });
 });

@@ -35,7 +35,7 @@ export interface EmulatorServer {
   openAccount(name?: string): Promise<{ signature: string; certificate: string; private_key: string }>;
   /** The back office's JSON view of one order: its state and every IPN with its delivery log. */
   order(purchase: string | number): Promise<EmulatorOrderView>;
-  /** Runs a back-office operation (credit, capture, cancel, resend) as the operator would. */
+  /** Runs a back-office operation (credit, capture, cancel, resend) as the order's account would (its back-office login). */
   operate(purchase: string | number, operation: 'credit' | 'capture' | 'cancel' | 'resend', amount?: string): Promise<{ status: number; body: any }>;
   /** IPN deliveries not yet finished (pending), across all orders. */
   pendingDeliveries(): Promise<number>;
@@ -59,10 +59,19 @@ export async function startEmulatorServer(options: {
   await server.listen({ host: '127.0.0.1', port });
   const endpoint = origin + EMULATOR_PREFIX;
 
-  const json = async (method: string, path: string, body?: string, contentType?: string) => {
+  // Back-office logins of the accounts opened here, by signature: order() and operate() log in as the owner.
+  const logins = new Map<string, string>();
+  const ownerLogin = async (purchase: string | number): Promise<Record<string, string>> => {
+    const row = /^\d{1,15}$/.test(String(purchase))
+      ? await sql<{ signature: string }>`SELECT signature FROM emu_netopia_v1_orders WHERE purchase = ${String(purchase)}`.execute(store.db)
+      : undefined;
+    const login = row?.rows[0] && logins.get(row.rows[0].signature);
+    return login ? { authorization: login } : {};
+  };
+  const json = async (method: string, path: string, body?: string, contentType?: string, extra: Record<string, string> = {}) => {
     const response = await fetch(endpoint + path, {
       method,
-      headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}) },
+      headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}), ...extra },
       body,
     });
     const text = await response.text();
@@ -83,15 +92,16 @@ export async function startEmulatorServer(options: {
     async openAccount(name = 'Resilience seller') {
       const r = await json('POST', '/accounts', JSON.stringify({ name }), 'application/json');
       if (r.status !== 201) throw new Error(`the emulator refused to open an account: ${r.status} ${JSON.stringify(r.body)}`);
+      logins.set(r.body.signature, `Basic ${Buffer.from(`${r.body.back_office.login}:${r.body.back_office.password}`).toString('base64')}`);
       return { signature: r.body.signature, certificate: r.body.certificate, private_key: r.body.private_key };
     },
     async order(purchase) {
-      const r = await json('GET', `/orders/${purchase}`);
+      const r = await json('GET', `/orders/${purchase}`, undefined, undefined, await ownerLogin(purchase));
       if (r.status !== 200) throw new Error(`no emulator order ${purchase}: ${r.status}`);
       return r.body as EmulatorOrderView;
     },
     async operate(purchase, operation, amount) {
-      return json('POST', `/orders/${purchase}/${operation}`, amount === undefined ? '' : new URLSearchParams({ amount }).toString(), 'application/x-www-form-urlencoded');
+      return json('POST', `/orders/${purchase}/${operation}`, amount === undefined ? '' : new URLSearchParams({ amount }).toString(), 'application/x-www-form-urlencoded', await ownerLogin(purchase));
     },
     async pendingDeliveries() {
       const r = await sql<{ n: string }>`SELECT count(*) AS n FROM emu_netopia_v1_ipn_deliveries WHERE status = 'pending'`.execute(store.db);

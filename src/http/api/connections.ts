@@ -10,7 +10,7 @@ export async function connectionRoutes(app: FastifyInstance, opts: { ctx: HubCon
   app.addHook('onRequest', requireMerchant(opts.auth));
   const tags = ['connections'];
 
-  app.post<{ Body: ConnectionInput }>('/v1/connections', { schema: { tags, summary: "Connect a processor account (credentials are encrypted at rest and never returned; environment 'emulator' provisions a sandbox account on the built-in emulator)", body: CreateConnectionBody } }, async (request, reply) => {
+  app.post<{ Body: ConnectionInput }>('/v1/connections', { schema: { tags, summary: "Connect a processor account (credentials are encrypted at rest and never returned; environment 'emulator' provisions a sandbox account on the built-in emulator, and shows its sandbox back-office login as sandbox_back_office when the emulator has one)", body: CreateConnectionBody } }, async (request, reply) => {
     const row = await createConnection(ctx, request.merchant!.id, request.body);
     return reply.code(201).send(presentConnection(ctx, row));
   });

@@ -283,3 +283,21 @@ describe('MultiSafepay emulator: notification delivery and retries', () => {
     await eventually(async () => (merchant.for(orderId).length >= 2 ? true : undefined), 10_000, 'the retry by the other process');
   });
 });
+
+describe('MultiSafepay emulator: refunds act only for the website that holds the order\'s API key', () => {
+  it('no key, a wrong key or another website\'s key cannot refund a paid order (401/404); nothing is notified', async () => {
+    const { orderId, paymentUrl } = await newLink({ amount: 3000 });
+    await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
+    await merchant.waitFor(orderId, 1);
+    const otherKey = (await createAccount(emulator, 'Another shop')).api_key;
+    const anonymous = await fetch(`${emulator.api}/orders/${orderId}/refunds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"currency":"EUR","amount":3000}' });
+    assert.equal(anonymous.status, 401);
+    assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, 'wrong-key-000000000000000000000000000000', { currency: 'EUR', amount: 3000 })).status, 401);
+    const foreign = await api(emulator, 'POST', `/orders/${orderId}/refunds`, otherKey, { currency: 'EUR', amount: 3000 });
+    assert.equal(foreign.status, 404);
+    assert.equal((await api(emulator, 'GET', `/orders/${orderId}`, otherKey)).status, 404);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(merchant.for(orderId).length, 1, 'only the payment was notified');
+    assert.equal((await api(emulator, 'GET', `/orders/${orderId}`, apiKey)).json.data.status, 'completed');
+  });
+});

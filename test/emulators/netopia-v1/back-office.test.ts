@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
-import { createAccount, Merchant, operate, order, orderView, payOverHttp, postForm, sealOrder, startEmulator, type Account, type Emulator } from './harness.js';
+import { createAccount, logIn, Merchant, operate, order, orderView, payOverHttp, postForm, PREFIX, sealOrder, startEmulator, type Account, type Emulator } from './harness.js';
 
 const APPROVED = '9900004810225098';
 
@@ -149,17 +149,19 @@ describe('NETOPIA v1 emulator back office: refused operations use NETOPIA\'s cod
       message: 'Invalid request: the amount must be a decimal number such as 12.50',
     });
     assert.equal((await refusal(purchase, 'capture', { amount: '0' })).code, 32);
-    assert.equal((await operate(emulator, '999999999', 'capture')).status, 404);
+    assert.equal((await operate(emulator, '999999999', 'capture', {}, preauth)).status, 404);
     assert.equal((await operate(emulator, purchase, 'refund')).status, 404);
-    assert.equal((await operate(emulator, 'abc', 'capture')).status, 404);
+    assert.equal((await operate(emulator, 'abc', 'capture', {}, preauth)).status, 404);
   });
 });
 
 describe('NETOPIA v1 emulator back office: HTML pages for the tester', () => {
-  it('lists orders newest first with links, and shows an order with its IPN delivery log', async () => {
-    const older = await paidOrder(direct);
+  it('lists the account\'s orders newest first with links, and shows an order with its IPN delivery log', async () => {
+    const older = await paidOrder(preauth);
     const newer = await paidOrder(preauth);
-    const list = await fetch(`${emulator.base}/orders`);
+    const elsewhere = await paidOrder(direct);
+    const office = await logIn(emulator, preauth);
+    const list = await office.get('/orders');
     assert.equal(list.status, 200);
     assert.match(list.headers.get('content-type') ?? '', /text\/html/);
     const listHtml = await list.text();
@@ -167,30 +169,36 @@ describe('NETOPIA v1 emulator back office: HTML pages for the tester', () => {
     const newerAt = listHtml.indexOf(`href="${emulator.base}/orders/${newer.purchase}"`);
     const olderAt = listHtml.indexOf(`href="${emulator.base}/orders/${older.purchase}"`);
     assert.ok(newerAt !== -1 && olderAt !== -1 && newerAt < olderAt, 'newest first');
+    assert.equal(listHtml.indexOf(`/orders/${elsewhere.purchase}"`), -1, "another account's order is not listed");
 
-    const page = await (await fetch(`${emulator.base}/orders/${newer.purchase}`)).text();
+    const page = await (await office.get(`/orders/${newer.purchase}`)).text();
     for (const button of ['Capture', 'Cancel', 'Credit', 'Resend IPN']) assert.match(page, new RegExp(`<button type="submit">${button}</button>`));
+    assert.equal(page.match(new RegExp(`name="_csrf" value="${office.csrf}"`, 'g'))?.length, 5, 'every form (four operations, log out) carries the CSRF token');
     assert.match(page, /IPN #\d+: paid, error 0/);
     assert.match(page, /<td>delivered<\/td>/);
   });
 
   it('form posts redirect back to the order page with a flash message', async () => {
     const { purchase } = await paidOrder(direct);
-    const refused = await postForm(`${emulator.base}/orders/${purchase}/cancel`, {});
+    const office = await logIn(emulator, direct);
+    const refused = await office.post(`/orders/${purchase}/cancel`, {});
     assert.equal(refused.status, 303);
-    const refusedPage = await (await fetch(refused.headers.get('location')!)).text();
+    const back = new URL(refused.headers.get('location')!, emulator.origin);
+    const refusedPage = await (await office.get(back.pathname.slice(PREFIX.length) + back.search)).text();
     assert.match(refusedPage, /role="alert">Refused: Can only CANCEL preauth \(51\)/);
 
-    const done = await postForm(`${emulator.base}/orders/${purchase}/credit`, { amount: '5.00' });
+    const done = await office.post(`/orders/${purchase}/credit`, { amount: '5.00' });
     assert.equal(done.status, 303);
-    const donePage = await (await fetch(done.headers.get('location')!)).text();
+    const location = new URL(done.headers.get('location')!, emulator.origin);
+    const donePage = await (await office.get(location.pathname.slice(PREFIX.length) + location.search)).text();
     assert.match(donePage, /Credit done; the merchant acknowledged the IPN\./);
   });
 
   it('escapes everything it shows: a flash parameter or merchant data cannot inject markup', async () => {
     const v1Order = order(direct, merchant, { invoice: { details: '<script>alert(1)</script>' } });
     const { purchase } = await payOverHttp(emulator, sealOrder(direct, v1Order), APPROVED);
-    const page = await (await fetch(`${emulator.base}/orders/${purchase}?done=<b>x</b>&refused=<i>`)).text();
+    const office = await logIn(emulator, direct);
+    const page = await (await office.get(`/orders/${purchase}?done=<b>x</b>&refused=<i>`)).text();
     assert.ok(!page.includes('<script>alert(1)</script>'));
     assert.match(page, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     assert.ok(!page.includes('<b>x</b>') && !page.includes('<i>'));

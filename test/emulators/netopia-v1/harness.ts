@@ -21,11 +21,31 @@ export const FAST_RETRY = { baseDelayMs: 50, pollMs: 20, timeoutMs: 2000, maxAtt
 export interface Emulator extends ServedEmulator {
   /** http://127.0.0.1:port/sandbox/netopia/v1 */
   base: string;
+  /** The signature of the account that owns a purchase (read from the emulator's table: a test's shortcut). */
+  ownerOf(purchase: string): Promise<string | undefined>;
 }
 
 export async function startEmulator(store: Store, ipnRetry: NetopiaV1EmulatorOptions['ipnRetry'] = FAST_RETRY): Promise<Emulator> {
   const served = await serveEmulator((app, publicUrl) => registerNetopiaV1Emulator(app, { db: store.db, publicUrl, ipnRetry }));
-  return { ...served, base: served.origin + PREFIX };
+  const ownerOf = async (purchase: string) =>
+    /^\d{1,15}$/.test(purchase)
+      ? ((await (store.db as any).selectFrom('emu_netopia_v1_orders').select('signature').where('purchase', '=', purchase).executeTakeFirst())?.signature as string | undefined)
+      : undefined;
+  return { ...served, base: served.origin + PREFIX, ownerOf };
+}
+
+/** Every account the harness opened, by signature: their back-office logins. */
+const opened = new Map<string, Account>();
+
+/** `Authorization: Basic` with an account's back-office login, as a script logs in. */
+export function backOfficeAuth(account: Pick<Account, 'back_office'>): string {
+  return `Basic ${Buffer.from(`${account.back_office.login}:${account.back_office.password}`).toString('base64')}`;
+}
+
+/** The back-office login a script uses for a purchase: `as`, or the harness's account that owns the order. */
+async function loginFor(emulator: Emulator, purchase: string, as?: Account): Promise<Record<string, string>> {
+  const account = as ?? opened.get((await emulator.ownerOf(purchase)) ?? '');
+  return account ? { authorization: backOfficeAuth(account) } : {};
 }
 
 export interface Account {
@@ -35,6 +55,8 @@ export interface Account {
   certificate: string;
   private_key: string;
   payment_url: string;
+  /** The back office's login: the signature and a password shown once. */
+  back_office: { url: string; login: string; password: string };
 }
 
 export async function createAccount(emulator: Emulator, body: Record<string, unknown> = {}): Promise<Account> {
@@ -44,7 +66,9 @@ export async function createAccount(emulator: Emulator, body: Record<string, unk
     body: JSON.stringify(body),
   });
   if (response.status !== 201) throw new Error(`account creation answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as Account;
+  const account = (await response.json()) as Account;
+  opened.set(account.signature, account);
+  return account;
 }
 
 /** What the merchant answers to one IPN. */
@@ -194,17 +218,59 @@ export interface OrderView {
   }>;
 }
 
-export async function orderView(emulator: Emulator, purchase: string): Promise<OrderView> {
-  const response = await fetch(`${emulator.base}/orders/${purchase}`, { headers: { accept: 'application/json' } });
+export interface BackOfficeBrowser {
+  /** `name=value` of the session cookie. */
+  cookie: string;
+  /** The session's CSRF token, as its pages embed it. */
+  csrf: string;
+  get(path: string): Promise<Response>;
+  /** Posts a form as the page would, with the session's CSRF token unless `fields` sets `_csrf` itself. */
+  post(path: string, fields: Record<string, string>): Promise<Response>;
+}
+
+export function setCookie(response: Response, name: string): string | undefined {
+  return response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+}
+
+const hiddenCsrf = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
+
+/** Logs in to the back office as a browser does (login form, then its session cookie). */
+export async function logIn(emulator: Emulator, account: Account): Promise<BackOfficeBrowser> {
+  const form = await fetch(`${emulator.base}/login`);
+  const formCookie = setCookie(form, 'sandbox_netopia_v1_login')?.split(';')[0];
+  const formToken = hiddenCsrf(await form.text());
+  if (!formCookie || !formToken) throw new Error('the login page has no form token');
+  const answer = await postForm(`${emulator.base}/login`, { _csrf: formToken, login: account.back_office.login, password: account.back_office.password, next: `${PREFIX}/orders` }, { cookie: formCookie });
+  const cookie = setCookie(answer, 'sandbox_netopia_v1_session')?.split(';')[0];
+  if (answer.status !== 303 || !cookie) throw new Error(`login answered ${answer.status}`);
+  const csrf = hiddenCsrf(await (await fetch(`${emulator.base}/orders`, { headers: { cookie } })).text());
+  if (!csrf) throw new Error('the orders page has no CSRF token');
+  return {
+    cookie,
+    csrf,
+    get: (path) => fetch(emulator.base + path, { headers: { cookie } }),
+    post: (path, fields) => postForm(emulator.base + path, { _csrf: csrf, ...fields }, { cookie }),
+  };
+}
+
+/** The back office's JSON view of an order, logged in as `as` (default: the account that owns it). */
+export async function orderView(emulator: Emulator, purchase: string, as?: Account): Promise<OrderView> {
+  const response = await fetch(`${emulator.base}/orders/${purchase}`, { headers: { accept: 'application/json', ...(await loginFor(emulator, purchase, as)) } });
   if (response.status !== 200) throw new Error(`order view answered ${response.status}`);
   return (await response.json()) as OrderView;
 }
 
-/** A back-office operation as a script calls it. */
-export async function operate(emulator: Emulator, purchase: string, operation: string, body: Record<string, unknown> = {}): Promise<{ status: number; json: { ok: boolean; error?: { code: number; message: string }; ipn?: string } }> {
+/** A back-office operation as a script calls it, logged in as `as` (default: the account that owns the order). */
+export async function operate(
+  emulator: Emulator,
+  purchase: string,
+  operation: string,
+  body: Record<string, unknown> = {},
+  as?: Account,
+): Promise<{ status: number; json: { ok: boolean; error?: { code: number; message: string }; ipn?: string } }> {
   const response = await fetch(`${emulator.base}/orders/${purchase}/${operation}`, {
     method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    headers: { accept: 'application/json', 'content-type': 'application/json', ...(await loginFor(emulator, purchase, as)) },
     body: JSON.stringify(body),
   });
   return { status: response.status, json: (await response.json()) as { ok: boolean; error?: { code: number; message: string }; ipn?: string } };

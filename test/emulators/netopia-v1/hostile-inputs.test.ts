@@ -124,11 +124,15 @@ describe('NETOPIA v1 emulator: hostile payment requests get NETOPIA\'s 400 error
   });
 
   it('unknown paths and purchases are HTML 404 pages', async () => {
-    for (const path of ['/card/abc', '/card/999999999', '/3ds/0', '/orders/12x', '/nowhere', '/e-n']) {
+    for (const path of ['/card/abc', '/card/999999999', '/3ds/0', '/nowhere', '/e-n']) {
       const response = await fetch(emulator.base + path);
       assert.equal(response.status, 404, path);
       assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
     }
+    // The back office answers strangers with its login page before it looks anything up.
+    const anonymous = await fetch(emulator.base + '/orders/12x');
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('content-type') ?? '', /^text\/html/);
     const post = await postForm(emulator.base + '/card/1/cancel', {});
     assert.equal(post.status, 404);
     assert.equal((await postForm(emulator.base + '/xyz', sealOrder(account, order(account, merchant)))).status, 404);

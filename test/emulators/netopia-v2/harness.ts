@@ -213,8 +213,9 @@ export interface DeliveryView {
   log: Array<{ attempt: number; http_status: number | null; reply: string | null; outcome: string; error: string | null; next_retry_at: string | null; started_at: string }>;
 }
 
-export async function orderView(emulator: Emulator, ntpId: string): Promise<{ order: any; deliveries: DeliveryView[] }> {
-  const response = await fetch(`${emulator.base}/orders/${ntpId}`);
+/** The order's delivery log, read with the API key of the account that owns the order. */
+export async function orderView(emulator: Emulator, ntpId: string, apiKey: string): Promise<{ order: any; deliveries: DeliveryView[] }> {
+  const response = await fetch(`${emulator.base}/orders/${ntpId}`, { headers: { authorization: apiKey } });
   if (response.status !== 200) throw new Error(`order view answered ${response.status}`);
   return (await response.json()) as { order: any; deliveries: DeliveryView[] };
 }

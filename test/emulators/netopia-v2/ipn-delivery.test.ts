@@ -51,7 +51,7 @@ async function pay(target: Emulator, replies: ScriptedReply[], pan = '9900004810
 
 async function settledDelivery(target: Emulator, ntpID: string): Promise<DeliveryView> {
   return eventually(async () => {
-    const [delivery] = (await orderView(target, ntpID)).deliveries;
+    const [delivery] = (await orderView(target, ntpID, account.api_key)).deliveries;
     return delivery && delivery.status !== 'pending' ? delivery : undefined;
   }, 10_000, `the IPN of ntpID ${ntpID} to settle`);
 }
@@ -167,7 +167,7 @@ describe('NETOPIA v2 emulator: the IPN queue is durable and shared', () => {
     // The first instance polls too rarely to retry: only its successor can deliver.
     const first = await startEmulator(store, { baseDelayMs: 200, pollMs: 600_000, timeoutMs: 1000, maxAttempts: 5 });
     const { orderId, ntpID } = await pay(first, ['temporary']);
-    await eventually(async () => ((await orderView(first, ntpID)).deliveries[0]?.attempts === 1 ? true : undefined), 10_000, 'the first attempt');
+    await eventually(async () => ((await orderView(first, ntpID, account.api_key)).deliveries[0]?.attempts === 1 ? true : undefined), 10_000, 'the first attempt');
     await first.stop();
     const second = await startEmulator(store, FAST_RETRY);
     try {

@@ -104,8 +104,10 @@ export interface LinkView {
   notifications: Array<{ id: number; status: string; attempts: number; fields: Record<string, string>; log: Array<{ attempt: number; http_status: number | null; outcome: string; error: string | null }> }>;
 }
 
-export async function linkView(emulator: Emulator, alias: string, codTrans: string): Promise<LinkView> {
-  const r = await fetch(`${emulator.base}/back-office/links/${alias}/${codTrans}`);
+/** The back office's view of a link, read with the terminal's alias and MAC key. */
+export async function linkView(emulator: Emulator, account: Account, codTrans: string): Promise<LinkView> {
+  const authorization = `Basic ${Buffer.from(`${account.alias}:${account.mac_key}`).toString('base64')}`;
+  const r = await fetch(`${emulator.base}/back-office/links/${account.alias}/${codTrans}`, { headers: { authorization } });
   if (r.status !== 200) throw new Error(`link view answered ${r.status}`);
   return (await r.json()) as LinkView;
 }

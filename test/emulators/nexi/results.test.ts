@@ -67,7 +67,7 @@ describe('paying on the link: the result goes to urlpost and the browser to url,
     assert.equal(s2s.summary.pan, '453997******0006');
     assert.equal(posted[0]!.fields.alias, account.alias);
     assert.match(posted[0]!.fields.codAut!, /^[A-Z0-9]{6}$/);
-    assert.equal((await linkView(emulator, account.alias, codTrans)).notifications[0]!.status, 'delivered');
+    assert.equal((await linkView(emulator, account, codTrans)).notifications[0]!.status, 'delivered');
   });
 
   it('the link cannot be paid twice', async () => {
@@ -87,7 +87,7 @@ describe('paying on the link: the result goes to urlpost and the browser to url,
     }
     assert.equal(merchant.resultsFor(codTrans).length, 3);
     assert.equal(merchant.resultsFor(codTrans)[0]!.fields.codAut, '');
-    const view = await linkView(emulator, account.alias, codTrans);
+    const view = await linkView(emulator, account, codTrans);
     assert.equal(view.link.status, 'declined');
     assert.equal((await fetch(url)).status, 409);
   });
@@ -145,7 +145,7 @@ describe('the link expires', () => {
     // An hour passes (moved on in the emulator's own table rather than waited for).
     await sql`UPDATE emu_nexi_links SET expires_at = now() - interval '1 second' WHERE cod_trans = ${codTrans}`.execute(store.db);
     assert.equal((await fetch(url)).status, 410);
-    assert.equal((await linkView(emulator, account.alias, codTrans)).link.status, 'expired');
+    assert.equal((await linkView(emulator, account, codTrans)).link.status, 'expired');
   });
 });
 
@@ -156,7 +156,7 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     const { url } = await newLink({ codiceTransazione: codTrans });
     await pay(url, 'VISA', '4539970000000006');
     const view = await eventually(async () => {
-      const v = await linkView(emulator, account.alias, codTrans);
+      const v = await linkView(emulator, account, codTrans);
       return v.notifications[0]?.status === 'delivered' ? v : undefined;
     }, 15_000, 'delivery');
     assert.deepEqual(view.notifications[0]!.log.map((l) => l.outcome), ['retry', 'retry', 'retry', 'delivered']);
@@ -171,7 +171,7 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     const { url } = await newLink({ codiceTransazione: codTrans });
     await pay(url, 'VISA', '4539970000000006');
     const view = await eventually(async () => {
-      const v = await linkView(emulator, account.alias, codTrans);
+      const v = await linkView(emulator, account, codTrans);
       return v.notifications[0]?.status === 'failed' ? v : undefined;
     }, 15_000, 'giving up');
     assert.equal(view.notifications[0]!.attempts, 5);
@@ -190,7 +190,7 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     await sql`UPDATE emu_nexi_notifications SET next_attempt_at = now() WHERE status = 'pending' AND fields->>'codTrans' = ${codTrans}`.execute(store.db);
     await merchant.waitFor(() => merchant.resultsFor(codTrans).length === 2);
     const view = await eventually(async () => {
-      const v = await linkView(emulator, account.alias, codTrans);
+      const v = await linkView(emulator, account, codTrans);
       return v.notifications[0]?.status === 'delivered' ? v : undefined;
     }, 10_000, 'delivery after restart');
     assert.equal(view.notifications[0]!.attempts, 2);

@@ -188,6 +188,18 @@ describe('Volt emulator: GET /payments/{id} answers from the same state as the c
 });
 
 describe('Volt emulator: POST /payments/{id}/request-refund', () => {
+  it('no token or another account\'s token cannot refund a completed payment (401/404)', async () => {
+    const created = await openPayment(emulator, account, merchant, token, { amount: 500 });
+    await payOverHttp(created.checkoutUrl, SANDBOX_BANKS[0]!.id, 'authorise');
+    const anonymous = await fetch(`${emulator.base}/payments/${created.id}/request-refund`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":500}' });
+    assert.equal(anonymous.status, 401);
+    const other = await createAccount(emulator);
+    assert.equal((await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token: await accessToken(emulator, other), body: { amount: 500 } })).status, 404);
+    const after = await api(emulator, 'GET', `/payments/${created.id}`, { token });
+    assert.notEqual(after.json.status, 'REFUND_CONFIRMED');
+    assert.equal((await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token, body: { amount: 500 } })).status, 201, 'the owner still can');
+  });
+
   it('a completed payment refunds in parts, up to its amount; an idempotency key cannot be used twice', async () => {
     const created = await openPayment(emulator, account, merchant, token, { amount: 1000 });
     const notYet = await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token, body: { amount: 100 } });
