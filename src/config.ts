@@ -27,6 +27,8 @@ export interface HubConfig {
   rateLimit: number;
   /** Notifications per second per source address on the notification endpoints; 0 turns it off. */
   notifyRateLimit: number;
+  /** Days a rejected, never-authenticated notification is kept before it is deleted; 0 keeps them. */
+  rejectedNotificationRetentionDays: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -52,6 +54,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     verifyThreads: Number(env.INCASSO_VERIFY_THREADS ?? availableParallelism()),
     rateLimit: Number(env.INCASSO_RATE_LIMIT ?? 100),
     notifyRateLimit: Number(env.INCASSO_NOTIFY_RATE_LIMIT ?? 500),
+    rejectedNotificationRetentionDays: Number(env.INCASSO_REJECTED_NOTIFICATION_RETENTION_DAYS ?? 30),
   };
 }
 

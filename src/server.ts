@@ -44,7 +44,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
   const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators };
-  const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale });
+  const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale, rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays });
   ctx.onOutboxWrite = () => worker.wake();
 
   const stops: Array<() => Promise<void>> = [];

@@ -17,6 +17,13 @@ export const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
 /** Deliveries in flight at once for one merchant, over all its endpoints (all processes together). */
 export const MAX_IN_FLIGHT_PER_MERCHANT = 16;
 
+/**
+ * A lease younger than this is a delivery in flight. An attempt takes at most the delivery timeout (10 s) and
+ * its bookkeeping, so an older lease belongs to a process that died mid-delivery: it stops counting against the
+ * caps at once, though its delivery waits for the whole lease (LEASE_MS) before another process sends it again.
+ */
+const IN_FLIGHT_WINDOW_MS = 20_000;
+
 export interface DeliveryCaps {
   perEndpoint: number;
   perMerchant: number;
@@ -37,7 +44,7 @@ export async function claimDueFairly(db: Db, limit: number, caps: DeliveryCaps =
   const result = await sql<DueDelivery>`
     WITH busy AS (
       SELECT merchant_id, endpoint_id FROM webhook_deliveries
-      WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until > now()
+      WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until > now() + ${`${LEASE_MS - IN_FLIGHT_WINDOW_MS} milliseconds`}::interval
     ), busy_merchants AS (
       SELECT merchant_id, count(*)::int AS n FROM busy GROUP BY merchant_id
     ), busy_endpoints AS (
