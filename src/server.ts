@@ -44,8 +44,6 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
   const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators };
-  const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale, rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays });
-  ctx.onOutboxWrite = () => worker.wake();
 
   const stops: Array<() => Promise<void>> = [];
   const app = await buildApp({
@@ -62,6 +60,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       : undefined,
   });
   await app.listen({ host: config.host, port: config.port });
+  // The worker starts once the app is built: its deliveries and janitors run side by side (each with its own
+  // database connection), and a start-up that keeps the event loop busy must not make their first queries time out.
+  const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale, rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays });
+  ctx.onOutboxWrite = () => worker.wake();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
