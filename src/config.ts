@@ -40,6 +40,8 @@ export interface HubConfig {
   /** Port of the separate Prometheus /metrics listener (0: any free port); undefined: no metrics listener. */
   metricsPort?: number;
   metricsHost: string;
+  /** Days a rejected, never-authenticated notification is kept before it is deleted; 0 keeps them. */
+  rejectedNotificationRetentionDays: number;
 }
 
 /**
@@ -98,6 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     requestTimeoutMs: positiveNumber(env, 'INCASSO_REQUEST_TIMEOUT_MS', 30_000),
     metricsPort: env.INCASSO_METRICS_PORT ? portNumber(env.INCASSO_METRICS_PORT, 'INCASSO_METRICS_PORT') : undefined,
     metricsHost: env.INCASSO_METRICS_HOST || '127.0.0.1',
+    rejectedNotificationRetentionDays: Number(env.INCASSO_REJECTED_NOTIFICATION_RETENTION_DAYS ?? 30),
   };
 }
 

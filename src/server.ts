@@ -61,8 +61,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // exactly INCASSO_PUBLIC_URL's scheme, host and port: no other port or path of that host, nor any other host.
   const outbound = new Outbound({ allow: config.outboundAllow, trustedPrefixes: config.emulators ? [`${config.publicUrl}/sandbox/`] : [] });
   const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators, outbound };
-  const worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale });
-  ctx.onOutboxWrite = () => worker.wake();
+  // The worker starts once the app listens (below): its deliveries and janitors run side by side (each with its
+  // own database connection), and a start-up that keeps the event loop busy must not make their first queries time out.
+  let worker: Worker | undefined;
+  ctx.onOutboxWrite = () => worker?.wake();
 
   const stops: Array<() => Promise<void>> = [];
   let app: FastifyInstance | undefined;
@@ -71,7 +73,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const close = async () => {
     if (closed) return;
     closed = true;
-    await worker.stop();
+    await worker?.stop();
     for (const stop of stops) await stop();
     await app?.close();
     if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
@@ -96,6 +98,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     });
     await listenOrExplain(() => app!.listen({ host: config.host, port: config.port }), config.host, config.port, 'PORT');
     if (config.metricsPort !== undefined) metricsServer = await startMetricsListener(config.metricsHost, config.metricsPort);
+    worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale, rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays });
   } catch (e) {
     // Nothing half-started stays behind: the worker, the emulators and the store (and so the data directory lock).
     await close().catch(() => {});
@@ -103,7 +106,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   }
   const url = `http://${shownHost(config.host)}:${boundPort(app.server, config.port)}`;
   const metricsUrl = metricsServer ? `http://${shownHost(config.metricsHost)}:${boundPort(metricsServer, config.metricsPort!)}/metrics` : undefined;
-  return { app, store, ctx, worker, adminKey, url, metricsUrl, close };
+  return { app, store, ctx, worker: worker!, adminKey, url, metricsUrl, close };
 }
 
 const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);

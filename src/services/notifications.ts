@@ -23,9 +23,8 @@ function storableHeader(value: string | undefined): string | null {
 const UNSTORED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** The request's headers as stored with the notification: lower-case names, single values, bounded size. */
-function storableHeaders(headers: InboundNotification['headers']): Record<string, string> {
+function storableHeaders(headers: InboundNotification['headers'], budget = 16 * 1024): Record<string, string> {
   const out: Record<string, string> = {};
-  let budget = 16 * 1024;
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
     if (value === undefined || UNSTORED_HEADERS.has(key)) continue;
@@ -36,6 +35,16 @@ function storableHeaders(headers: InboundNotification['headers']): Record<string
   }
   return out;
 }
+
+/**
+ * What is kept of a notification that was never authenticated (its connection is unknown, or its verification
+ * failed): the first bytes of its body, its headers and its query, enough to see what it was. Anybody can send
+ * those, so they must not cost the store more than this; a notification of a known connection is kept whole
+ * until it is verified (it must survive a crash before it is answered).
+ */
+export const UNAUTHENTICATED_BODY_EXCERPT_BYTES = 4096;
+const UNAUTHENTICATED_HEADERS_BYTES = 1024;
+const UNAUTHENTICATED_QUERY_CHARS = 512;
 
 /** The hub's own reply codes for what happens after verification (storage and ledger checks). */
 export const INBOX_ERRORS = { storage: 0x300000f9, unknownConnection: 0x300000fa, unknownOrder: 0x300000f7, integrity: 0x300000f8, internal: 0x300000fb } as const;
@@ -64,7 +73,7 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   try {
     row = await inboxWritesOf(ctx.db).push({
       id, provider, connection_id: knownShape ? connectionId : null, remote_addr: n.remoteAddr ?? null, content_type: storableHeader(n.contentType),
-      body: n.body, headers: storableHeaders(n.headers), query: n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null,
+      body: n.body, headers: storableHeaders(n.headers), small_headers: storableHeaders(n.headers, UNAUTHENTICATED_HEADERS_BYTES), query: n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null,
     });
   } catch (e) {
     ctx.logger.error({ err: e, provider }, 'could not store an inbound notification; asking the processor to retry');
@@ -83,6 +92,8 @@ interface InboxRow {
   content_type: string | null;
   body: Buffer;
   headers: Record<string, string>;
+  /** The headers kept if the connection is unknown. */
+  small_headers: Record<string, string>;
   query: string | null;
 }
 
@@ -96,12 +107,19 @@ const inboxWritesOf = perDatabase(
  * connection lookup finds.
  */
 async function storeInboxRow(db: Db, r: InboxRow): Promise<Connection | undefined> {
+  const excerpt = UNAUTHENTICATED_BODY_EXCERPT_BYTES;
   const result = await sql<Connection>`
-    WITH stored AS (
-      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
-      VALUES (${r.id}, ${r.provider}, ${r.connection_id}, ${r.remote_addr}, ${r.content_type}, ${r.body}, 'received', ${JSON.stringify(r.headers)}, ${r.query})
+    WITH connection AS (
+      SELECT * FROM connections WHERE id = ${r.connection_id} AND provider = ${r.provider}
+    ), stored AS (
+      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query, body_excerpt, body_length)
+      SELECT ${r.id}::text, ${r.provider}::text, ${r.connection_id}::text, ${r.remote_addr}::text, ${r.content_type}::text,
+        CASE WHEN known THEN ${r.body}::bytea ELSE substring(${r.body}::bytea from 1 for ${excerpt}) END, 'received',
+        CASE WHEN known THEN ${JSON.stringify(r.headers)}::jsonb ELSE ${JSON.stringify(r.small_headers)}::jsonb END,
+        CASE WHEN known THEN ${r.query}::text ELSE left(${r.query}::text, ${UNAUTHENTICATED_QUERY_CHARS}) END, NOT known, ${r.body.length}::integer
+      FROM (SELECT EXISTS (SELECT 1 FROM connection) AS known) k
     )
-    SELECT * FROM connections WHERE id = ${r.connection_id} AND provider = ${r.provider}`.execute(db);
+    SELECT * FROM connection`.execute(db);
   return result.rows[0];
 }
 
@@ -110,14 +128,18 @@ async function storeInboxRow(db: Db, r: InboxRow): Promise<Connection | undefine
  * travel as base64 in one JSON array, so the statement's text is the same whatever their number.
  */
 async function storeInboxBatch(db: Db, rows: InboxRow[]): Promise<Array<Connection | undefined>> {
-  const input = rows.map((r, n) => ({ ...r, n, body: r.body.toString('base64') }));
+  const input = rows.map((r, n) => ({ ...r, n, body: r.body.toString('base64'), body_length: r.body.length }));
   const result = await sql<Connection & { n: number; found: boolean }>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS i(
-        n integer, id text, provider text, connection_id text, remote_addr text, content_type text, body text, headers jsonb, query text)
+      SELECT i.*, EXISTS (SELECT 1 FROM connections c WHERE c.id = i.connection_id AND c.provider = i.provider) AS known
+      FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS i(
+        n integer, id text, provider text, connection_id text, remote_addr text, content_type text, body text, body_length integer, headers jsonb, small_headers jsonb, query text)
     ), stored AS (
-      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query)
-      SELECT id, provider, connection_id, remote_addr, content_type, decode(body, 'base64'), 'received', headers, query FROM input ORDER BY n
+      INSERT INTO notifications (id, provider, connection_id, remote_addr, content_type, body, status, headers, query, body_excerpt, body_length)
+      SELECT id, provider, connection_id, remote_addr, content_type,
+        CASE WHEN known THEN decode(body, 'base64') ELSE substring(decode(body, 'base64') from 1 for ${UNAUTHENTICATED_BODY_EXCERPT_BYTES}) END, 'received',
+        CASE WHEN known THEN headers ELSE small_headers END, CASE WHEN known THEN query ELSE left(query, ${UNAUTHENTICATED_QUERY_CHARS}) END, NOT known, body_length
+      FROM input ORDER BY n
     )
     SELECT c.*, i.n, c.id IS NOT NULL AS found FROM input i LEFT JOIN connections c ON c.id = i.connection_id AND c.provider = i.provider ORDER BY i.n`.execute(db);
   return result.rows.map(({ n: _n, found, ...connection }) => (found ? (connection as Connection) : undefined));
@@ -127,10 +149,14 @@ async function storeInboxBatch(db: Db, rows: InboxRow[]): Promise<Array<Connecti
 async function processStored(ctx: HubContext, provider: string, id: string, connectionId: string, row: Connection | undefined, n: InboundNotification): Promise<HttpReply> {
   const connector = connectorFor(provider)!;
   const count = (outcome: string) => notificationOutcomes.inc({ provider, outcome });
-  const settle = async (status: string, fields: { error?: string; summary?: Record<string, unknown>; paymentId?: string }) => {
+  const settle = async (status: string, fields: { error?: string; summary?: Record<string, unknown>; paymentId?: string; unauthenticated?: boolean }) => {
+    // A request that failed verification is anybody's: only an excerpt of it is kept (see UNAUTHENTICATED_BODY_EXCERPT_BYTES).
+    const excerpt = fields.unauthenticated
+      ? { body: sql<Uint8Array>`substring(body from 1 for ${UNAUTHENTICATED_BODY_EXCERPT_BYTES})`, body_excerpt: true, headers: JSON.stringify(storableHeaders(n.headers, UNAUTHENTICATED_HEADERS_BYTES)), query: sql<string | null>`left(query, ${UNAUTHENTICATED_QUERY_CHARS})` }
+      : {};
     await ctx.db
       .updateTable('notifications')
-      .set({ status, error: fields.error === undefined ? null : toStorable(fields.error), summary: fields.summary ? JSON.stringify(toStorable(fields.summary)) : null, payment_id: fields.paymentId ?? null, processed_at: new Date() })
+      .set({ status, error: fields.error === undefined ? null : toStorable(fields.error), summary: fields.summary ? JSON.stringify(toStorable(fields.summary)) : null, payment_id: fields.paymentId ?? null, processed_at: new Date(), ...excerpt })
       .where('id', '=', id)
       .execute()
       .catch((e) => ctx.logger.error({ err: e, notification: id }, 'could not mark a notification as settled'));
@@ -152,7 +178,7 @@ async function processStored(ctx: HubContext, provider: string, id: string, conn
     return connector.replyToNotification({ kind: 'temporary_error', code: INBOX_ERRORS.storage, message: 'temporary failure; please retry' });
   }
   if (!verdict.ok) {
-    await settle('rejected', { error: verdict.reason });
+    await settle('rejected', { error: verdict.reason, unauthenticated: true });
     count('rejected');
     ctx.logger.warn({ notification: id, provider, reason: verdict.reason }, 'notification rejected');
     return connector.replyToNotification({ kind: verdict.permanent ? 'permanent_error' : 'temporary_error', code: verdict.code, message: verdict.reason });
@@ -214,6 +240,29 @@ export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): 
     ctx.logger.info({ notification: stored.id }, 'reprocessed a stored notification');
   }
   return claimed.rows.length;
+}
+
+/**
+ * Deletes the notifications that were never authenticated (unknown connection, failed verification) once they
+ * are older than the retention period, in batches; every authenticated one (applied, duplicate, ignored, or
+ * refused by the ledger checks) is kept. Returns how many were deleted.
+ */
+export async function purgeRejectedNotifications(ctx: HubContext, retentionDays: number, batch = 1000): Promise<number> {
+  if (!(retentionDays > 0)) return 0;
+  let deleted = 0;
+  for (;;) {
+    const result = await sql`
+      DELETE FROM notifications WHERE id IN (
+        SELECT id FROM notifications
+        WHERE status = 'rejected' AND body_excerpt AND received_at < now() - make_interval(secs => ${retentionDays * 86_400})
+        LIMIT ${batch}
+      ) RETURNING 1`.execute(ctx.db);
+    const n = result.rows.length;
+    deleted += n;
+    if (n < batch) break;
+  }
+  if (deleted) ctx.logger.info({ deleted, retentionDays }, 'purged rejected notifications past their retention');
+  return deleted;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema
 import type { Db } from '../store/store.js';
 import { checkOutboundUrl, Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
-import { NotFoundError, type HubContext } from './context.js';
+import { ConflictError, NotFoundError, type HubContext } from './context.js';
 
 /**
  * Outbound events (rule 4 of the design): written to the outbox in the same transaction as the state change,
@@ -17,7 +17,8 @@ import { NotFoundError, type HubContext } from './context.js';
 
 /** Delay before each retry, after the first immediate attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (27.6 h in all). */
 export const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
-const LEASE_MS = 60_000;
+/** How long a claimed delivery is its process's; a process that dies mid-delivery loses it to another after this. */
+export const LEASE_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** Bytes of a receiver's answer read at most (the rest is never read), and characters of it kept for the merchant. */
 export const WEBHOOK_ANSWER_MAX_BYTES = 4096;
@@ -52,15 +53,36 @@ function validateEndpointInput(input: { url?: unknown; events?: unknown }, parti
   errors.throwIfAny();
 }
 
+/** Webhook endpoints one merchant may have active at once (a payment's own callback endpoint is not counted). */
+export const MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT = 50;
+
+/** Refuses (409) another active endpoint beyond the cap; the caller's transaction holds the merchant's row. */
+async function checkEndpointCap(trx: Transaction<Database>, merchantId: string): Promise<void> {
+  await trx.selectFrom('merchants').select('id').where('id', '=', merchantId).forNoKeyUpdate().execute();
+  const { n } = await trx
+    .selectFrom('webhook_endpoints')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('merchant_id', '=', merchantId)
+    .where('status', '=', 'active')
+    .where('payment_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  if (n >= MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT) {
+    throw new ConflictError(`a merchant may have at most ${MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT} active webhook endpoints; disable one first (an endpoint may subscribe to several events)`);
+  }
+}
+
 export async function createWebhookEndpoint(ctx: HubContext, merchantId: string, input: { url?: unknown; events?: unknown }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   validateEndpointInput(input, false, ctx.outbound ?? strictOutbound);
   const id = newId('we');
   const secret = 'whsec_' + randomBytes(32).toString('base64');
-  const endpoint = await ctx.db
-    .insertInto('webhook_endpoints')
-    .values({ id, merchant_id: merchantId, url: input.url as string, events: JSON.stringify(input.events ?? ['*']), secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const endpoint = await ctx.db.transaction().execute(async (trx) => {
+    await checkEndpointCap(trx, merchantId);
+    return trx
+      .insertInto('webhook_endpoints')
+      .values({ id, merchant_id: merchantId, url: input.url as string, events: JSON.stringify(input.events ?? ['*']), secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
   return { endpoint, secret };
 }
 
@@ -84,7 +106,23 @@ export async function updateWebhookEndpoint(db: Db, merchantId: string, id: stri
   if (input.url !== undefined) patch.url = input.url;
   if (input.events !== undefined) patch.events = JSON.stringify(input.events);
   if (input.status !== undefined) patch.status = input.status;
-  return db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('webhook_endpoints').select(['status', 'payment_id']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+    if (input.status === 'active' && current.status !== 'active' && current.payment_id === null) await checkEndpointCap(trx, merchantId);
+    const updated = await trx.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    if (updated.status !== 'active') {
+      // A disabled endpoint gets nothing more: its queued deliveries and retries are canceled (visible in its
+      // log, and redeliverable by hand once it is active again). One in flight now finishes; if it would be
+      // retried, the worker cancels the retry when it falls due.
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'canceled', last_error: 'endpoint disabled' })
+        .where('endpoint_id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    return updated;
+  });
 }
 
 /** An event to record: its type, the payment it is about, and its `data`. */
@@ -144,36 +182,14 @@ export async function emitEvent(trx: Transaction<Database>, merchantId: string, 
   await sql`WITH ${eventCtes('event', { merchantId, type, paymentId, data })} SELECT 1`.execute(trx);
 }
 
-interface DueDelivery extends WebhookDelivery {
+export interface DueDelivery extends WebhookDelivery {
   url: string;
   secret_encrypted: string;
   payload: string;
   event_created_at: Date;
 }
 
-/**
- * Claims due deliveries with a lease, together with what sending them needs, in one statement;
- * `SKIP LOCKED` lets several hub processes share the queue.
- */
-async function claimDue(db: Db, limit: number): Promise<DueDelivery[]> {
-  const result = await sql<DueDelivery>`
-    WITH claimed AS (
-      UPDATE webhook_deliveries SET locked_until = now() + ${`${LEASE_MS} milliseconds`}::interval
-      WHERE id IN (
-        SELECT id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY next_attempt_at, id
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING *
-    )
-    SELECT claimed.*, e.url, e.secret_encrypted, ev.payload, ev.created_at AS event_created_at
-    FROM claimed JOIN webhook_endpoints e ON e.id = claimed.endpoint_id JOIN events ev ON ev.id = claimed.event_id`.execute(db);
-  return result.rows;
-}
-
-async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: WebhookOptions): Promise<void> {
+export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: WebhookOptions): Promise<void> {
   const secret = ctx.vault.decrypt(delivery.secret_encrypted, `webhook_endpoint:${delivery.endpoint_id}`);
   const timestamp = Math.floor(Date.now() / 1000);
   const started = Date.now();
@@ -221,17 +237,6 @@ async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: Webho
   if (ok) webhookDeliveryLag.observe((Date.now() - new Date(delivery.event_created_at).getTime()) / 1000);
 }
 
-/** Delivers what is due now; returns how many deliveries were attempted. */
-export async function deliverDueWebhooks(ctx: HubContext, options: WebhookOptions = {}, limit = 20): Promise<number> {
-  const due = await claimDue(ctx.db, limit);
-  await Promise.all(
-    due.map((d) =>
-      deliverOne(ctx, d, options).catch((e) => ctx.logger.error({ err: e, delivery: d.id }, 'webhook delivery bookkeeping failed; the lease will expire and it will be retried')),
-    ),
-  );
-  return due.length;
-}
-
 export async function listDeliveries(db: Db, merchantId: string, filter: { endpointId?: string; eventId?: string; limit?: number }) {
   let q = db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
   if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
@@ -248,7 +253,9 @@ export async function getDelivery(db: Db, merchantId: string, id: string) {
 
 /** Queues a delivery again now, whatever its state; the event id (`webhook-id`) stays the same. */
 export async function redeliver(ctx: HubContext, merchantId: string, id: string): Promise<WebhookDelivery> {
-  await getDelivery(ctx.db, merchantId, id);
+  const { delivery } = await getDelivery(ctx.db, merchantId, id);
+  const endpoint = await getWebhookEndpoint(ctx.db, merchantId, delivery.endpoint_id);
+  if (endpoint.status !== 'active') throw new ConflictError(`webhook endpoint ${endpoint.id} is disabled; enable it before redelivering`);
   const row = await ctx.db
     .updateTable('webhook_deliveries')
     .set({ status: 'pending', next_attempt_at: new Date(), locked_until: null })

@@ -258,6 +258,25 @@ CREATE TABLE onpay_payment_methods (
 );
 `,
   },
+  {
+    id: '004_webhook_fairness_notification_retention',
+    sql: `
+-- Each merchant's due deliveries in order (the fair claim looks at every merchant's first few), and the leases
+-- out now (what each endpoint and merchant has in flight, for the caps).
+CREATE INDEX webhook_deliveries_merchant_due_idx ON webhook_deliveries (merchant_id, next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (merchant_id, endpoint_id) WHERE status = 'pending' AND locked_until IS NOT NULL;
+
+-- Of a notification that was never authenticated only an excerpt is kept (flagged here, with the size it had),
+-- and such rows are purged after the retention period.
+ALTER TABLE notifications ADD COLUMN body_excerpt boolean NOT NULL DEFAULT false;
+ALTER TABLE notifications ADD COLUMN body_length integer;
+CREATE INDEX notifications_rejected_idx ON notifications (received_at) WHERE status = 'rejected' AND body_excerpt;
+-- Rows kept whole before this migration: a notification refused before any ledger check (unknown connection,
+-- failed verification) has no summary.
+UPDATE notifications SET body_excerpt = true, body_length = octet_length(body), body = substring(body from 1 for 4096)
+WHERE status = 'rejected' AND source = 'notification' AND summary IS NULL;
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -88,6 +88,10 @@ export interface NotificationsTable {
   headers: NullableJson<Record<string, string>>;
   query: ColumnType<string | null, string | null | undefined, string | null>;
   outcome: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The request was never authenticated (unknown connection, failed verification): `body` holds only its first bytes. */
+  body_excerpt: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The request body's size in bytes as received (whole or not in `body`). */
+  body_length: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface OnpayPartnersTable {
