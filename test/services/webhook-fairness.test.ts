@@ -35,7 +35,7 @@ async function newMerchant(name: string) {
 
 before(async () => {
   // The real delivery timeout (10 s) and a receiver that answers after 60 s; retries come back almost at once.
-  hub = await startTestHub({ emulators: false, webhookRetryScale: 0.0002 });
+  hub = await startTestHub({ emulators: false, webhookRetryScale: 0.0002, outboundAllow: '127.0.0.1' });
   slow = await startSlowListener(60_000);
 });
 after(async () => {
