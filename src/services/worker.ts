@@ -13,6 +13,27 @@ export interface WorkerOptions extends DeliveryPoolOptions {
   rejectedNotificationRetentionDays?: number;
 }
 
+/** One piece of the worker's periodic upkeep. */
+export interface Janitor {
+  name: string;
+  run(): Promise<unknown>;
+}
+
+/**
+ * Runs janitors one after the other, each in its own try/catch: a janitor that fails is logged and retried on the
+ * next pass, and never keeps the ones after it from running. Stops early when `stopped()` turns true.
+ */
+export async function runJanitors(ctx: Pick<HubContext, 'logger'>, janitors: Janitor[], stopped: () => boolean = () => false): Promise<void> {
+  for (const janitor of janitors) {
+    if (stopped()) return;
+    try {
+      await janitor.run();
+    } catch (e) {
+      ctx.logger.error({ err: e, janitor: janitor.name }, 'a worker janitor failed; it runs again on the next pass');
+    }
+  }
+}
+
 export interface Worker {
   /** Runs a pass soon (after a commit that queued work). */
   wake(): void;
@@ -37,23 +58,27 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
   let lastExpiry = 0;
   const deliveries = new DeliveryPool(ctx, options);
 
+  // Each janitor on its own: one that throws (a bad row, a processor's odd answer) is logged and the others still run.
+  const everyPoll: Janitor[] = [
+    { name: 'expire due payments', run: () => expireDuePayments(ctx) },
+    { name: 'reprocess stale notifications', run: () => reprocessStaleNotifications(ctx) },
+    { name: 'settle stale refunds', run: () => settleStaleRefunds(ctx) },
+    { name: 'reconcile open attempts', run: () => reconcileOpenAttempts(ctx) },
+  ];
+  const everyHour: Janitor[] = [
+    { name: 'purge expired idempotency keys', run: () => purgeExpiredIdempotencyKeys(ctx.db) },
+    { name: 'purge rejected notifications', run: () => purgeRejectedNotifications(ctx, options.rejectedNotificationRetentionDays ?? 30) },
+  ];
+
   const pass = async () => {
-    try {
-      // Wake-ups come after every commit that queued a webhook; the janitors only need the poll's pace.
-      if (!stopped && Date.now() - lastExpiry >= pollMs) {
-        lastExpiry = Date.now();
-        await expireDuePayments(ctx);
-        await reprocessStaleNotifications(ctx);
-        await settleStaleRefunds(ctx);
-        await reconcileOpenAttempts(ctx);
-      }
-      if (!stopped && Date.now() - lastPurge > 3_600_000) {
-        lastPurge = Date.now();
-        await purgeExpiredIdempotencyKeys(ctx.db);
-        await purgeRejectedNotifications(ctx, options.rejectedNotificationRetentionDays ?? 30);
-      }
-    } catch (e) {
-      ctx.logger.error({ err: e }, 'worker pass failed; retrying on the next poll');
+    // Wake-ups come after every commit that queued a webhook; the janitors only need the poll's pace.
+    if (!stopped && Date.now() - lastExpiry >= pollMs) {
+      lastExpiry = Date.now();
+      await runJanitors(ctx, everyPoll, () => stopped);
+    }
+    if (!stopped && Date.now() - lastPurge > 3_600_000) {
+      lastPurge = Date.now();
+      await runJanitors(ctx, everyHour, () => stopped);
     }
   };
 
