@@ -433,6 +433,14 @@ function send(url: URL, init: OutboundRequestInit, lookup: ReturnType<Outbound['
 }
 
 /** At most `max` characters of an answer, printable: control characters (and invalid UTF-8) dropped, whitespace runs kept as one space. */
+/** The guard with no exceptions (public addresses only), for a context built without the server's wiring. */
+const STRICT_OUTBOUND = new Outbound();
+
+/** The hub's outbound guard: the one the server configured, or the strict one where none was. */
+export function outboundOf(ctx: { outbound?: Outbound }): Outbound {
+  return ctx.outbound ?? STRICT_OUTBOUND;
+}
+
 export function printableExcerpt(body: Buffer | string, max = 256): string {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   const clean = text

@@ -5,7 +5,7 @@ import { currencyExponent, isKnownCurrency, MoneyError, parseDecimalString, toDe
 import { effectiveStatus, type PaymentStatus } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party } from '../connectors/types.js';
-import { checkOutboundUrl, Outbound } from '../security/outbound.js';
+import { checkOutboundUrl, outboundOf } from '../security/outbound.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
@@ -178,7 +178,7 @@ function validateCallbackUrl(ctx: HubContext, url: unknown): string | undefined 
   const errors = new FieldErrors();
   if (!isHttpUrl(url)) errors.add('callback_url', 'must be an http(s) URL of at most 2048 characters');
   // Delivered like a webhook (same guard at connect time); an obviously internal address is refused now.
-  else checkOutboundUrl(errors, 'callback_url', ctx.outbound ?? new Outbound(), url);
+  else checkOutboundUrl(errors, 'callback_url', outboundOf(ctx), url);
   errors.throwIfAny();
   return url as string;
 }

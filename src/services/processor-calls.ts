@@ -1,6 +1,6 @@
 import type { AccessToken, InboundResponse, OperationError, OutboundRequest } from '../connectors/types.js';
 import { processorCalls } from '../observability/metrics.js';
-import { Outbound } from '../security/outbound.js';
+import { outboundOf } from '../security/outbound.js';
 import type { HubContext } from './context.js';
 import { endpointKind, type LoadedConnection } from './connections.js';
 
@@ -8,7 +8,6 @@ import { endpointKind, type LoadedConnection } from './connections.js';
 export const PROCESSOR_CALL_TIMEOUT_MS = 15_000;
 /** Bodies larger than this are not processor answers the hub can use. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
-const strictOutbound = new Outbound();
 
 /**
  * Access tokens per connection (and per credentials version), kept in memory: a cache, not state — a process
@@ -26,7 +25,7 @@ export async function send(ctx: HubContext, provider: string, operation: string,
   try {
     // Public addresses only (or the hub's own emulators, or what the operator allows), pinned for the
     // connection; the answer is read up to MAX_RESPONSE_BYTES and no further, whatever its headers say.
-    const response = await (ctx.outbound ?? strictOutbound).request(request.url, {
+    const response = await outboundOf(ctx).request(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,

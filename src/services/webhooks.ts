@@ -5,7 +5,7 @@ import { EVENT_TYPES, type EventType } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl } from '../core/validation.js';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
 import type { Db } from '../store/store.js';
-import { checkOutboundUrl, Outbound, printableExcerpt } from '../security/outbound.js';
+import { checkOutboundUrl, outboundOf, type Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 
@@ -23,7 +23,6 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 /** Bytes of a receiver's answer read at most (the rest is never read), and characters of it kept for the merchant. */
 export const WEBHOOK_ANSWER_MAX_BYTES = 4096;
 export const WEBHOOK_ANSWER_EXCERPT_CHARS = 256;
-const strictOutbound = new Outbound();
 
 export interface WebhookOptions {
   /** Multiplies every retry delay (tests shorten the schedule; production leaves it at 1). */
@@ -72,7 +71,7 @@ async function checkEndpointCap(trx: Transaction<Database>, merchantId: string):
 }
 
 export async function createWebhookEndpoint(ctx: HubContext, merchantId: string, input: { url?: unknown; events?: unknown }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-  validateEndpointInput(input, false, ctx.outbound ?? strictOutbound);
+  validateEndpointInput(input, false, outboundOf(ctx));
   const id = newId('we');
   const secret = 'whsec_' + randomBytes(32).toString('base64');
   const endpoint = await ctx.db.transaction().execute(async (trx) => {
@@ -96,7 +95,7 @@ export async function listWebhookEndpoints(db: Db, merchantId: string): Promise<
   return db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
 }
 
-export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }, outbound: Outbound = strictOutbound): Promise<WebhookEndpoint> {
+export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }, outbound: Outbound = outboundOf({})): Promise<WebhookEndpoint> {
   await getWebhookEndpoint(db, merchantId, id);
   validateEndpointInput(input, true, outbound);
   const errors = new FieldErrors();
@@ -199,7 +198,7 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
   try {
     // Public addresses only (or what the operator allows), pinned for the connection; at most a few KiB of
     // the answer are read, whatever its headers say, and the merchant sees a short printable excerpt of them.
-    const answer = await (ctx.outbound ?? strictOutbound).request(delivery.url, {
+    const answer = await outboundOf(ctx).request(delivery.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
