@@ -282,8 +282,9 @@ WHERE status = 'rejected' AND source = 'notification' AND summary IS NULL;
 export async function migrate(db: Kysely<any>): Promise<string[]> {
   const applied: string[] = [];
   await db.connection().execute(async (conn) => {
-    // A fixed advisory lock key: "incasso" in ASCII, so concurrent starters serialize here.
-    await sql`SELECT pg_advisory_lock(${0x696e6361})`.execute(conn);
+    // One advisory lock per schema: processes starting together on one schema serialize here, and hubs on other
+    // schemas of the same database (tests, tenants) never wait for each other's migrations.
+    await sql`SELECT pg_advisory_lock(hashtextextended('incasso.migrations.' || current_schema(), 0))`.execute(conn);
     try {
       await sql`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(conn);
       const done = new Set((await sql<{ id: string }>`SELECT id FROM schema_migrations`.execute(conn)).rows.map((r) => r.id));
@@ -299,7 +300,7 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
         applied.push(m.id);
       }
     } finally {
-      await sql`SELECT pg_advisory_unlock(${0x696e6361})`.execute(conn);
+      await sql`SELECT pg_advisory_unlock(hashtextextended('incasso.migrations.' || current_schema(), 0))`.execute(conn);
     }
   });
   return applied;

@@ -42,9 +42,19 @@ function serve(env: Record<string, string>): Serve {
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<void>((resolve, reject) => {
+    // A hub that neither listens nor exits within two minutes fails this test with what it printed, instead of
+    // hanging the file until the runner's ten-minute limit.
+    const deadline = setTimeout(() => {
+      clearInterval(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`incasso serve neither listened nor exited within 120 s:\n${out}\n${err}`));
+    }, 120_000);
+    deadline.unref();
+    void exited.then(() => clearTimeout(deadline));
     const timer = setInterval(() => {
       if (/incasso listening on/.test(out)) {
         clearInterval(timer);
+        clearTimeout(deadline);
         resolve();
       }
     }, 50);
@@ -65,7 +75,12 @@ function serve(env: Record<string, string>): Serve {
     listening,
     async stop() {
       child.kill('SIGTERM');
-      return exited;
+      // A hub that does not stop on SIGTERM within a minute is a failure, reported with what it printed.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (child.signalCode === 'SIGKILL') throw new Error(`incasso serve did not stop on SIGTERM within 60 s:\n${out}\n${err}`);
+      return code;
     },
   };
 }
