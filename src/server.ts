@@ -9,6 +9,8 @@ import { Outbound } from './security/outbound.js';
 import { Vault } from './security/vault.js';
 import type { HubContext } from './services/context.js';
 import { startWorker, type Worker } from './services/worker.js';
+import type { LedgerHook } from './services/ledger/index.js';
+import { paymentStepHook } from './services/payment-steps.js';
 import { VerifyPool } from './services/verify-pool.js';
 import { openStore, type Store } from './store/store.js';
 import { makePrivateDir, StartupError } from './store/data-dir.js';
@@ -60,7 +62,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // With the emulators mounted, the hub calls its own `/sandbox/` URLs (the emulators' APIs, the webhook inbox) on
   // exactly INCASSO_PUBLIC_URL's scheme, host and port: no other port or path of that host, nor any other host.
   const outbound = new Outbound({ allow: config.outboundAllow, trustedPrefixes: config.emulators ? [`${config.publicUrl}/sandbox/`] : [] });
-  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators, outbound };
+  const ledgerHooks: LedgerHook[] = [];
+  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators, outbound, ledgerHooks };
+  // The surfaces that keep their own state beside a payment hear of its changes in the ledger's transaction.
+  ledgerHooks.push(paymentStepHook(ctx));
   // The worker starts once the app listens (below): its deliveries and janitors run side by side (each with its
   // own database connection), and a start-up that keeps the event loop busy must not make their first queries time out.
   let worker: Worker | undefined;

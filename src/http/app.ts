@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { databaseAnswers } from '../services/health.js';
 import type { HubContext } from '../services/context.js';
 import { httpDuration, httpRequests } from '../observability/metrics.js';
 import { apiErrorHandler, sendProblem } from './problem.js';
@@ -87,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: 120_000,
     keepAliveTimeout: 72_000,
   });
-  const auth: AuthConfig = { db: ctx.db, adminKey: options.adminKey, failures: new FailedAuthBudget(options.rateLimits?.authFailures ?? 20) };
+  const auth: AuthConfig = { ctx, adminKey: options.adminKey, failures: new FailedAuthBudget(options.rateLimits?.authFailures ?? 20) };
   securityHeaders(app, ctx.publicUrl);
 
   await app.register(swagger, {
@@ -159,7 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       // Its own deadline: a probe must answer even when a database connection hangs.
       await Promise.race([
-        sql`SELECT 1`.execute(ctx.db),
+        databaseAnswers(ctx),
         new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the database did not answer within 3 s')), 3_000).unref()),
       ]);
       return { status: 'ready' };

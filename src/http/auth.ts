@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../security/api-keys.js';
 import { findMerchantByApiKey, getMerchant } from '../services/merchants.js';
-import type { Db } from '../store/store.js';
+import type { HubContext } from '../services/context.js';
 import type { Merchant } from '../store/schema.js';
 import { sendProblem } from './problem.js';
 import type { FailedAuthBudget } from './auth-failures.js';
@@ -21,7 +21,8 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 export interface AuthConfig {
-  db: Db;
+  /** The hub whose merchants the keys are looked up in. */
+  ctx: Pick<HubContext, 'db'>;
   adminKey: string;
   /** Failed authentications per source address; past its budget an address is refused before any lookup. */
   failures?: FailedAuthBudget;
@@ -49,7 +50,7 @@ export function requireAdmin(config: AuthConfig) {
     const key = bearer(request);
     if (!key) return unauthorized(config, request, reply, 'send the operator key as Authorization: Bearer <key>');
     if (!safeEqual(key, config.adminKey)) {
-      const isMerchant = key.startsWith('sk_') && (await findMerchantByApiKey(config.db, key));
+      const isMerchant = key.startsWith('sk_') && (await findMerchantByApiKey(config.ctx, key));
       return isMerchant ? sendProblem(reply, 403, 'Forbidden', 'this endpoint needs the operator key') : unauthorized(config, request, reply, 'unknown key');
     }
     request.isAdmin = true;
@@ -69,13 +70,13 @@ export function requireMerchant(config: AuthConfig) {
     if (safeEqual(key, config.adminKey)) {
       const id = request.headers['incasso-merchant'];
       if (typeof id !== 'string' || !id) return sendProblem(reply, 403, 'Forbidden', 'the operator key must name a merchant in the Incasso-Merchant header');
-      const merchant = await getMerchant(config.db, id);
+      const merchant = await getMerchant(config.ctx, id);
       if (!merchant) return sendProblem(reply, 404, 'Not found', `no merchant ${JSON.stringify(id)}`);
       request.merchant = merchant;
       request.isAdmin = true;
       return;
     }
-    const merchant = await findMerchantByApiKey(config.db, key);
+    const merchant = await findMerchantByApiKey(config.ctx, key);
     if (!merchant) return unauthorized(config, request, reply, 'unknown API key');
     request.merchant = merchant;
   };

@@ -1,26 +1,10 @@
-import type { AttemptReference, OperationError, OperationReport, Party, PaymentRedirectInput, Redirect } from '../connectors/types.js';
+import type { AttemptReference, OperationError, OperationReport, Redirect } from '../connectors/types.js';
 import type { Payment, PaymentAttempt } from '../store/schema.js';
 import type { HubContext } from './context.js';
 import { loadPaymentConnection, type LoadedConnection } from './connections.js';
-import { recordOperationReport } from './notifications.js';
+import { recordOperationReport, storeHandOff, storeNextChallenge } from './ledger/index.js';
+import { redirectInput } from './attempt-input.js';
 import { callProcessor, isOperationError } from './processor-calls.js';
-
-/** What the hub tells the processor about one attempt, whichever way the payment is opened. */
-export function redirectInput(ctx: HubContext, payment: Payment, loaded: LoadedConnection, attemptId: string, now: Date): PaymentRedirectInput {
-  const paymentPage = `${ctx.publicUrl}/pay/${payment.id}`;
-  return {
-    reference: attemptId,
-    amount: payment.amount,
-    currency: payment.currency,
-    description: payment.description,
-    billing: payment.billing as unknown as Party,
-    shipping: (payment.shipping ?? undefined) as Party | undefined,
-    metadata: payment.metadata,
-    urls: { notify: `${ctx.publicUrl}/notify/${loaded.row.provider}/${loaded.row.id}`, return: `${paymentPage}/return`, cancel: `${paymentPage}/return?canceled=1` },
-    expiresAt: payment.expires_at ? new Date(payment.expires_at) : undefined,
-    now,
-  };
-}
 
 export type StartOutcome =
   | { kind: 'redirect'; redirect: Redirect }
@@ -70,13 +54,7 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
   const target = { id: attempt.id, currency: attempt.currency };
   switch (result.kind) {
     case 'redirect': {
-      const stored = await ctx.db
-        .updateTable('payment_attempts')
-        .set({ redirect: JSON.stringify(result.redirect), processor_reference: result.processorReference ?? null, updated_at: new Date() })
-        .where('id', '=', attempt.id)
-        .where('redirect', 'is', null)
-        .returning('redirect')
-        .executeTakeFirst();
+      const stored = await storeHandOff(ctx, attempt.id, result.redirect, result.processorReference ?? null);
       if (result.report) await recordOperationReport(ctx, connection, target, 'start', res.body, result.report);
       if (stored) return { kind: 'redirect', redirect: result.redirect };
       return { kind: 'redirect', redirect: (await storedRedirect(ctx, attempt.id)) ?? result.redirect };
@@ -131,7 +109,7 @@ export async function completeAuthentication(ctx: HubContext, paymentId: string,
     case 'redirect':
       // Another challenge: the customer goes on to it.
       if (result.report) await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
-      await ctx.db.updateTable('payment_attempts').set({ redirect: JSON.stringify(result.redirect), updated_at: new Date() }).where('id', '=', attempt.id).execute();
+      await storeNextChallenge(ctx, attempt.id, result.redirect);
       return { kind: 'redirect', redirect: result.redirect };
     case 'resolved':
       await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);

@@ -8,6 +8,7 @@ import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
+import { notificationUrl } from './hub-urls.js';
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -227,7 +228,7 @@ export function presentConnection(ctx: HubContext, row: Connection) {
     status: row.status,
     settings: row.settings,
     credentials: { fingerprint: row.credentials_fingerprint, ...publicFields },
-    notification_url: `${ctx.publicUrl}/notify/${row.provider}/${row.id}`,
+    notification_url: notificationUrl(ctx, row.provider, row.id),
     ...(backOffice ? { sandbox_back_office: backOffice } : {}),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),

@@ -3,6 +3,7 @@ import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
 import type { Outbound } from '../security/outbound.js';
 import type { VerifyPool } from './verify-pool.js';
+import type { LedgerHook } from './ledger/hooks.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
 export interface HubContext {
@@ -13,6 +14,8 @@ export interface HubContext {
   logger: Logger;
   /** Called after a commit that queued webhook deliveries, so the worker does not wait for its next poll. */
   onOutboxWrite?: () => void;
+  /** The surfaces told about ledger changes inside the ledger's transaction (registered where the hub is built). */
+  ledgerHooks: readonly LedgerHook[];
   /** Verification threads for notifications; without it, verification runs on the calling thread. */
   verifier?: VerifyPool;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */

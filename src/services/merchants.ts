@@ -2,13 +2,14 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { generateApiKey, hashApiKey } from '../security/api-keys.js';
 import type { Db } from '../store/store.js';
+import type { HubContext } from './context.js';
 import { perDatabase, TurnBatch } from '../store/turn-batch.js';
 import type { Merchant } from '../store/schema.js';
 
 /** Creates a merchant and its API key; the key is returned once and only its hash is stored. */
-export async function createMerchant(db: Db, name: string): Promise<{ merchant: Merchant; apiKey: string }> {
+export async function createMerchant(ctx: Pick<HubContext, 'db'>, name: string): Promise<{ merchant: Merchant; apiKey: string }> {
   const { key, hash, prefix } = generateApiKey('sk');
-  const merchant = await db
+  const merchant = await ctx.db
     .insertInto('merchants')
     .values({ id: newId('mer'), name, api_key_hash: hash, api_key_prefix: prefix })
     .returningAll()
@@ -17,9 +18,9 @@ export async function createMerchant(db: Db, name: string): Promise<{ merchant: 
 }
 
 /** Replaces a merchant's API key (the old one stops working at once). */
-export async function rotateMerchantKey(db: Db, merchantId: string): Promise<string | null> {
+export async function rotateMerchantKey(ctx: Pick<HubContext, 'db'>, merchantId: string): Promise<string | null> {
   const { key, hash, prefix } = generateApiKey('sk');
-  const row = await db.updateTable('merchants').set({ api_key_hash: hash, api_key_prefix: prefix }).where('id', '=', merchantId).returning('id').executeTakeFirst();
+  const row = await ctx.db.updateTable('merchants').set({ api_key_hash: hash, api_key_prefix: prefix }).where('id', '=', merchantId).returning('id').executeTakeFirst();
   return row ? key : null;
 }
 
@@ -34,14 +35,14 @@ const keyLookupsOf = perDatabase(
 );
 
 /** The merchant whose API key this is (looked up by its hash, together with the other lookups of this turn). */
-export async function findMerchantByApiKey(db: Db, apiKey: string): Promise<Merchant | undefined> {
-  return keyLookupsOf(db).load(hashApiKey(apiKey));
+export async function findMerchantByApiKey(ctx: Pick<HubContext, 'db'>, apiKey: string): Promise<Merchant | undefined> {
+  return keyLookupsOf(ctx.db).load(hashApiKey(apiKey));
 }
 
-export async function listMerchants(db: Db): Promise<Merchant[]> {
-  return db.selectFrom('merchants').selectAll().orderBy('id', 'desc').execute();
+export async function listMerchants(ctx: Pick<HubContext, 'db'>): Promise<Merchant[]> {
+  return ctx.db.selectFrom('merchants').selectAll().orderBy('id', 'desc').execute();
 }
 
-export async function getMerchant(db: Db, id: string): Promise<Merchant | undefined> {
-  return db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getMerchant(ctx: Pick<HubContext, 'db'>, id: string): Promise<Merchant | undefined> {
+  return ctx.db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
 }

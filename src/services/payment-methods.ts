@@ -1,5 +1,6 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../store/store.js';
+import type { HubContext } from './context.js';
 
 /**
  * The registry of payment methods as acquirers name them ("VISA", "VISA CREDIT CARD", "MasterCard", "IDEAL"),
@@ -36,22 +37,6 @@ export function paymentMethodFamily(description: string): string {
   return core;
 }
 
-/**
- * A common table expression, named `payment_method`, that adds a method the first time a notification names it,
- * where `guard` holds (for the statement that applies the notification).
- */
-export function registerPaymentMethodCte(description: string, guard: RawBuilder<unknown>): RawBuilder<unknown> | undefined {
-  const name = description.trim().slice(0, 100);
-  if (!name) return undefined;
-  // The existence check first keeps the sequence free of gaps; ON CONFLICT covers two first sightings at once.
-  return sql`payment_method AS (
-      INSERT INTO onpay_payment_methods (code_description, family)
-      SELECT ${name}, ${paymentMethodFamily(name)}
-      WHERE ${guard} AND NOT EXISTS (SELECT 1 FROM onpay_payment_methods WHERE code_description = ${name})
-      ON CONFLICT (code_description) DO NOTHING
-    )`;
-}
-
 export interface PaymentMethod {
   code_number: number;
   code_description: string;
@@ -59,10 +44,10 @@ export interface PaymentMethod {
 }
 
 /** Every method seen, in the order first seen, with its family's merged code. */
-export async function listPaymentMethods(db: Db): Promise<PaymentMethod[]> {
+export async function listPaymentMethods(ctx: Pick<HubContext, 'db'>): Promise<PaymentMethod[]> {
   const rows = await sql<PaymentMethod>`
     SELECT m.code_number, m.code_description, (SELECT min(f.code_number) FROM onpay_payment_methods f WHERE f.family = m.family) AS code_number_merged
-    FROM onpay_payment_methods m ORDER BY m.code_number`.execute(db);
+    FROM onpay_payment_methods m ORDER BY m.code_number`.execute(ctx.db);
   return rows.rows.map((r) => ({ ...r, code_number: Number(r.code_number), code_number_merged: Number(r.code_number_merged) }));
 }
 

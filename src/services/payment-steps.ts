@@ -11,7 +11,10 @@ import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
 import { hashRequest, isSameRequest } from './idempotency.js';
 import { checkPaymentAgainstConnector, type PaymentProblem } from './payment-requirements.js';
-import { createPayment, getPaymentRow, paymentUrl } from './payments.js';
+import { getPaymentRow } from './payments.js';
+import { createPayment, type LedgerCause, type LedgerHook } from './ledger/index.js';
+import { paymentPageUrl } from './hub-urls.js';
+import { inTransaction } from './unit-of-work.js';
 import { emitEvent } from './webhooks.js';
 import { STEP_LANGUAGES, STEP_TITLES, stepMessage, type StepField, type StepLanguage, type StepProblem } from './payment-step-messages.js';
 
@@ -163,7 +166,7 @@ export function presentStep(ctx: HubContext, step: PaymentStep, payment: Payment
     language: step.language,
     status,
     Payment: {
-      Url: paymentUrl(ctx, payment.id),
+      Url: paymentPageUrl(ctx, payment.id),
       Amount: toDecimalString(payment.amount, payment.currency),
       Currency: payment.currency,
       Status: step.processor_response,
@@ -279,11 +282,16 @@ export async function getPaymentStep(ctx: HubContext, merchantId: string, conver
   return presentStep(ctx, row, await getPaymentRow(ctx.db, merchantId, row.payment_id));
 }
 
+/** `runPaymentStep` in its own unit of work (the outbox worker is woken once it commits). */
+export function runPaymentStepOnce(ctx: HubContext, merchantId: string, input: PaymentStepInput) {
+  return inTransaction(ctx, (trx) => runPaymentStep(ctx, trx, merchantId, input));
+}
+
 /**
  * Keeps the processor's latest status document on the payment's conversation step and tells the conversation
  * (`payment_step.updated`, to its callback and to subscribed endpoints). Runs inside the ledger transaction.
  */
-export async function recordProcessorResponse(ctx: HubContext, trx: Transaction<Database>, payment: Payment, response: Record<string, unknown>): Promise<void> {
+async function recordProcessorResponse(ctx: HubContext, trx: Transaction<Database>, payment: Payment, response: Record<string, unknown>): Promise<void> {
   const steps = await trx
     .updateTable('payment_steps')
     .set({ processor_response: JSON.stringify(response), updated_at: new Date() })
@@ -293,4 +301,27 @@ export async function recordProcessorResponse(ctx: HubContext, trx: Transaction<
   for (const step of steps) {
     await emitEvent(trx, payment.merchant_id, 'payment_step.updated', payment.id, presentStep(ctx, step, payment));
   }
+}
+
+/** Outcomes a conversation is told about (its `Payment.Status`): the payment resolved one way or another. */
+const CONVERSATION_OUTCOMES: ReadonlySet<string> = new Set(['captured', 'authorized', 'failed', 'canceled', 'refunded']);
+
+/** A processor's statement that carries its status document for a conversation (`summary.processor_response`). */
+function conversationResponse(cause: LedgerCause): Record<string, unknown> | undefined {
+  if (cause.kind !== 'outcome' || !CONVERSATION_OUTCOMES.has(cause.outcome)) return undefined;
+  const response = cause.summary.processor_response;
+  return typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The payment steps' ledger hook, registered where the hub is built: a statement that carries a processor's
+ * status document updates the payment's conversation step in the ledger's transaction (and so takes its locked
+ * path); every other change passes it by.
+ */
+export function paymentStepHook(ctx: HubContext): LedgerHook {
+  return {
+    name: 'payment-steps',
+    wants: (cause) => conversationResponse(cause) !== undefined,
+    onPaymentChanged: (trx, _before, after, cause) => recordProcessorResponse(ctx, trx, after, conversationResponse(cause)!),
+  };
 }

@@ -4,7 +4,7 @@ import { CONNECTORS } from '../connectors/registry.js';
 import type { PaymentAttempt } from '../store/schema.js';
 import type { HubContext } from './context.js';
 import { loadConnection } from './connections.js';
-import { recordOperationReport } from './notifications.js';
+import { recordOperationReport } from './ledger/index.js';
 import { callProcessor, isOperationError } from './processor-calls.js';
 
 /**

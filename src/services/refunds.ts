@@ -6,8 +6,10 @@ import type { RefundRequest } from '../connectors/types.js';
 import type { Database, Refund } from '../store/schema.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 import { loadConnection, loadPaymentConnection } from './connections.js';
-import { recordOperationReport } from './notifications.js';
-import { getPaymentRow, paymentSnapshot } from './payments.js';
+import { paymentSnapshot, recordOperationReport } from './ledger/index.js';
+import { getPaymentRow } from './payments.js';
+import { hashRequest, runIdempotent } from './idempotency.js';
+import { inTransaction, noteOutboxWrite } from './unit-of-work.js';
 import { callProcessor, isOperationError } from './processor-calls.js';
 import { reconcileAttempt } from './reconcile.js';
 import { emitEvent } from './webhooks.js';
@@ -87,8 +89,23 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * `POST /v1/payments/{id}/refunds`: writes a refund once per Idempotency-Key and sends it (the janitor sends it if
+ * this process dies first); a replay answers the refund as it is now.
+ */
+export async function createRefundOnce(ctx: HubContext, merchantId: string, paymentId: string, input: CreateRefundInput, key: string | undefined): Promise<{ refund: Refund; status: number; replayed: boolean }> {
+  const path = `/v1/payments/${paymentId}/refunds`;
+  const stored = await runIdempotent(ctx.db, merchantId, key, hashRequest('POST', path, input), async (trx) => ({
+    status: 201,
+    body: presentRefund(await createRefund(ctx, trx, merchantId, paymentId, input)),
+  }));
+  const refundId = (stored.body as { id: string }).id;
+  const refund = stored.replayed ? await getRefund(ctx, merchantId, refundId) : await sendRefund(ctx, refundId);
+  return { refund, status: stored.status, replayed: stored.replayed };
+}
+
 async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'failed', error?: { code: string; message: string }): Promise<Refund> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx, async (trx) => {
     const updated = await trx
       .updateTable('refunds')
       .set({ status, error_code: error?.code ?? null, error_message: error?.message ?? null, locked_until: null, updated_at: new Date() })
@@ -100,7 +117,7 @@ async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'fa
     if (status === 'failed') {
       const payment = await trx.selectFrom('payments').selectAll().where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
       await emitEvent(trx, refund.merchant_id, 'payment.refund_failed', refund.payment_id, { ...paymentSnapshot(ctx, payment), refund: presentRefund(updated) });
-      ctx.onOutboxWrite?.();
+      noteOutboxWrite(ctx, trx);
     }
     return updated;
   });

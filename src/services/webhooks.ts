@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { EVENT_TYPES, type EventType } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl } from '../core/validation.js';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
-import type { Db } from '../store/store.js';
+import { insertEvent, recentEvents } from '../store/queries/events.js';
 import { checkOutboundUrl, outboundOf, type Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
@@ -85,19 +85,19 @@ export async function createWebhookEndpoint(ctx: HubContext, merchantId: string,
   return { endpoint, secret };
 }
 
-export async function getWebhookEndpoint(db: Db, merchantId: string, id: string): Promise<WebhookEndpoint> {
-  const row = await db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+export async function getWebhookEndpoint(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string): Promise<WebhookEndpoint> {
+  const row = await ctx.db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError(`no webhook endpoint ${JSON.stringify(id)}`);
   return row;
 }
 
-export async function listWebhookEndpoints(db: Db, merchantId: string): Promise<WebhookEndpoint[]> {
-  return db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
+export async function listWebhookEndpoints(ctx: Pick<HubContext, 'db'>, merchantId: string): Promise<WebhookEndpoint[]> {
+  return ctx.db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
 }
 
-export async function updateWebhookEndpoint(db: Db, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }, outbound: Outbound = outboundOf({})): Promise<WebhookEndpoint> {
-  await getWebhookEndpoint(db, merchantId, id);
-  validateEndpointInput(input, true, outbound);
+export async function updateWebhookEndpoint(ctx: Pick<HubContext, 'db' | 'outbound'>, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }): Promise<WebhookEndpoint> {
+  await getWebhookEndpoint(ctx, merchantId, id);
+  validateEndpointInput(input, true, outboundOf(ctx));
   const errors = new FieldErrors();
   if (input.status !== undefined && input.status !== 'active' && input.status !== 'disabled') errors.add('status', 'must be active or disabled');
   errors.throwIfAny();
@@ -105,7 +105,7 @@ export async function updateWebhookEndpoint(db: Db, merchantId: string, id: stri
   if (input.url !== undefined) patch.url = input.url;
   if (input.events !== undefined) patch.events = JSON.stringify(input.events);
   if (input.status !== undefined) patch.status = input.status;
-  return db.transaction().execute(async (trx) => {
+  return ctx.db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('webhook_endpoints').select(['status', 'payment_id']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
     if (input.status === 'active' && current.status !== 'active' && current.payment_id === null) await checkEndpointCap(trx, merchantId);
     const updated = await trx.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
@@ -124,61 +124,19 @@ export async function updateWebhookEndpoint(db: Db, merchantId: string, id: stri
   });
 }
 
-/** An event to record: its type, the payment it is about, and its `data`. */
-export interface NewEvent {
-  merchantId: string;
-  type: EventType;
-  paymentId: string | null;
-  data: Record<string, unknown>;
-}
-
-/**
- * The common table expressions that record an event and queue one delivery per subscribed endpoint, named
- * `<name>` and `<name>_deliveries`, for a statement that makes a state change to carry them (so that the event
- * exists if and only if the change does). `guard` is a condition on the rest of that statement (the event is
- * recorded only where it holds).
- */
-export function eventCtes(name: string, event: NewEvent, guard: RawBuilder<unknown> = sql`true`): RawBuilder<unknown> {
-  const row = newEventRow(event);
-  const cte = sql.raw(name);
-  return sql`
-    ${cte} AS (
-      INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
-      SELECT ${row.id}, ${event.merchantId}, ${event.type}, ${event.paymentId}, ${row.payload}, ${row.created_at} WHERE ${guard}
-      RETURNING ${EVENT_COLUMNS_FOR_DELIVERIES}
-    ), ${deliveriesCte(`${name}_deliveries`, name)}`;
-}
-
-/** A new event's id, time and payload (what its deliveries carry, byte for byte). */
-export function newEventRow(event: NewEvent): { id: string; created_at: Date; payload: string } {
-  const id = newId('evt');
-  const now = new Date();
-  return { id, created_at: now, payload: JSON.stringify({ id, type: event.type, timestamp: now.toISOString(), data: event.data }) };
-}
-
-/** What an insert into `events` returns for `deliveriesCte`. */
-export const EVENT_COLUMNS_FOR_DELIVERIES = sql.raw('id, merchant_id, type, payment_id, created_at');
-
-/**
- * A common table expression named `name` that queues one delivery per subscribed, active endpoint for each event
- * that the CTE `events` inserted (returning `EVENT_COLUMNS_FOR_DELIVERIES`).
- */
-export function deliveriesCte(name: string, events: string): RawBuilder<unknown> {
-  // Delivery ids keep the event's time prefix, so they sort like the events they carry.
-  return sql`${sql.raw(name)} AS (
-      INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, status, next_attempt_at)
-      SELECT 'whd_' || substr(ev.id, 5, 10) || substr(md5(random()::text || e.id), 1, 16), ev.id, e.id, ev.merchant_id, 'pending', ev.created_at
-      FROM ${sql.raw(events)} ev JOIN webhook_endpoints e ON e.merchant_id = ev.merchant_id AND e.status = 'active' AND (e.events ? '*' OR e.events ? ev.type)
-        AND (e.payment_id IS NULL OR e.payment_id = ev.payment_id)
-    )`;
-}
+export { deliveriesCte, EVENT_COLUMNS_FOR_DELIVERIES, eventCtes, newEventRow, type NewEvent } from '../store/queries/events.js';
 
 /**
  * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
  * transaction that makes the state change, so that the event exists if and only if the change does.
  */
 export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<void> {
-  await sql`WITH ${eventCtes('event', { merchantId, type, paymentId, data })} SELECT 1`.execute(trx);
+  await insertEvent(trx, { merchantId, type, paymentId, data });
+}
+
+/** A merchant's latest events, newest first, as their deliveries carry them. */
+export function listRecentEvents(ctx: Pick<HubContext, 'db'>, merchantId: string, limit = 100): Promise<unknown[]> {
+  return recentEvents(ctx.db, merchantId, limit);
 }
 
 export interface DueDelivery extends WebhookDelivery {
@@ -236,24 +194,24 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
   if (ok) webhookDeliveryLag.observe((Date.now() - new Date(delivery.event_created_at).getTime()) / 1000);
 }
 
-export async function listDeliveries(db: Db, merchantId: string, filter: { endpointId?: string; eventId?: string; limit?: number }) {
-  let q = db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
+export async function listDeliveries(ctx: Pick<HubContext, 'db'>, merchantId: string, filter: { endpointId?: string; eventId?: string; limit?: number }) {
+  let q = ctx.db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
   if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
   if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
 }
 
-export async function getDelivery(db: Db, merchantId: string, id: string) {
-  const delivery = await db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+export async function getDelivery(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string) {
+  const delivery = await ctx.db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
   if (!delivery) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id)}`);
-  const attempts = await db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id).orderBy('id').execute();
+  const attempts = await ctx.db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id).orderBy('id').execute();
   return { delivery, attempts };
 }
 
 /** Queues a delivery again now, whatever its state; the event id (`webhook-id`) stays the same. */
 export async function redeliver(ctx: HubContext, merchantId: string, id: string): Promise<WebhookDelivery> {
-  const { delivery } = await getDelivery(ctx.db, merchantId, id);
-  const endpoint = await getWebhookEndpoint(ctx.db, merchantId, delivery.endpoint_id);
+  const { delivery } = await getDelivery(ctx, merchantId, id);
+  const endpoint = await getWebhookEndpoint(ctx, merchantId, delivery.endpoint_id);
   if (endpoint.status !== 'active') throw new ConflictError(`webhook endpoint ${endpoint.id} is disabled; enable it before redelivering`);
   const row = await ctx.db
     .updateTable('webhook_deliveries')

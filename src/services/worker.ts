@@ -1,8 +1,8 @@
 import type { HubContext } from './context.js';
 import { DeliveryPool, type DeliveryPoolOptions } from './webhook-pool.js';
-import { expireDuePayments } from './payments.js';
+import { expireDuePayments } from './ledger/index.js';
 import { purgeExpiredIdempotencyKeys } from './idempotency.js';
-import { purgeRejectedNotifications, reprocessStaleNotifications } from './notifications.js';
+import { purgeRejectedNotifications, reprocessStaleNotifications } from './inbox/index.js';
 import { reconcileOpenAttempts } from './reconcile.js';
 import { settleStaleRefunds } from './refunds.js';
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { openRequest, sandboxCredentials } from '../support/netopia-v1.js';
-import { createPaymentOnce, preparePayment, writePayment } from '../../src/services/payments.js';
+import { createPaymentOnce, preparePayment, writePayment } from '../../src/services/ledger/index.js';
 import { ValidationError } from '../../src/core/validation.js';
 import { hashRequest } from '../../src/services/idempotency.js';
 

@@ -4,7 +4,7 @@ import { apiClient, eventually, startTestHub, type TestHub } from '../support/hu
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials } from '../support/netopia-v1.js';
 import { sql } from 'kysely';
-import { receiveNotification } from '../../src/services/notifications.js';
+import { receiveNotification } from '../../src/services/inbox/index.js';
 
 let hub: TestHub;
 let listener: Awaited<ReturnType<typeof startWebhookListener>>;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { readConfig } from '../../src/config.js';
-import { purgeRejectedNotifications, UNAUTHENTICATED_BODY_EXCERPT_BYTES } from '../../src/services/notifications.js';
+import { purgeRejectedNotifications, UNAUTHENTICATED_BODY_EXCERPT_BYTES } from '../../src/services/inbox/index.js';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials } from '../support/netopia-v1.js';
 

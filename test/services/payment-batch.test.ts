@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { sandboxCredentials } from '../support/netopia-v1.js';
-import { createPaymentOnce, preparePayment, writePayment, type CreatePaymentInput } from '../../src/services/payments.js';
+import { createPaymentOnce, preparePayment, writePayment, type CreatePaymentInput } from '../../src/services/ledger/index.js';
 import { ValidationError } from '../../src/core/validation.js';
 
 /**

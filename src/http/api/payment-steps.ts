@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
-import { getPaymentStep, runPaymentStep } from '../../services/payment-steps.js';
+import { getPaymentStep, runPaymentStepOnce } from '../../services/payment-steps.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { PaymentStepBody, PaymentStepParams, PaymentStepQuery, PaymentStepSchema, Problem } from './schemas.js';
 
@@ -23,8 +23,7 @@ export async function paymentStepRoutes(app: FastifyInstance, opts: { ctx: HubCo
       },
     },
     async (request, reply) => {
-      const result = await ctx.db.transaction().execute((trx) => runPaymentStep(ctx, trx, request.merchant!.id, request.body));
-      if (result.created) ctx.onOutboxWrite?.();
+      const result = await runPaymentStepOnce(ctx, request.merchant!.id, request.body);
       return reply.code(result.created ? 201 : 200).send(result.body);
     },
   );

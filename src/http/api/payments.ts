@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
 import { hashRequest } from '../../services/idempotency.js';
-import { createPaymentOnce, getPayment, listPayments } from '../../services/payments.js';
+import { getPayment, listPayments } from '../../services/payments.js';
+import { createPaymentOnce } from '../../services/ledger/index.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
 
@@ -20,7 +21,6 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
       const claim = key === undefined ? undefined : { key, ...hashRequest('POST', '/v1/payments', request.body) };
       const result = await createPaymentOnce(ctx, merchantId, request.body, claim);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
-      ctx.onOutboxWrite?.();
       return reply.code(result.status).send(result.body);
     },
   );

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { HubContext } from '../../services/context.js';
-import { hashRequest, runIdempotent } from '../../services/idempotency.js';
-import { createRefund, getRefund, listRefunds, presentRefund, sendRefund } from '../../services/refunds.js';
+import { createRefundOnce, listRefunds, presentRefund } from '../../services/refunds.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreateRefundBody, IdempotencyHeaders, IdParams, Problem, RefundSchema } from './schemas.js';
 
@@ -25,17 +24,10 @@ export async function refundRoutes(app: FastifyInstance, opts: { ctx: HubContext
       },
     },
     async (request, reply) => {
-      const merchantId = request.merchant!.id;
-      const path = `/v1/payments/${request.params.id}/refunds`;
-      const stored = await runIdempotent(ctx.db, merchantId, request.headers['idempotency-key'], hashRequest('POST', path, request.body), async (trx) => ({
-        status: 201,
-        body: presentRefund(await createRefund(ctx, trx, merchantId, request.params.id, request.body)),
-      }));
-      const refundId = (stored.body as { id: string }).id;
       // A replay shows the refund as it is now; a new refund is sent now (the janitor sends it if this process dies).
-      const refund = stored.replayed ? await getRefund(ctx, merchantId, refundId) : await sendRefund(ctx, refundId);
+      const stored = await createRefundOnce(ctx, request.merchant!.id, request.params.id, request.body, request.headers['idempotency-key']);
       if (stored.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(stored.status).send(presentRefund(refund));
+      return reply.code(stored.status).send(presentRefund(stored.refund));
     },
   );
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
 import { printableExcerpt } from '../../security/outbound.js';
-import { createWebhookEndpoint, getDelivery, getWebhookEndpoint, listDeliveries, listWebhookEndpoints, redeliver, updateWebhookEndpoint, WEBHOOK_ANSWER_EXCERPT_CHARS } from '../../services/webhooks.js';
+import { createWebhookEndpoint, getDelivery, listRecentEvents, getWebhookEndpoint, listDeliveries, listWebhookEndpoints, redeliver, updateWebhookEndpoint, WEBHOOK_ANSWER_EXCERPT_CHARS } from '../../services/webhooks.js';
 import type { WebhookEndpoint, WebhookDelivery } from '../../store/schema.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
 import { CreateWebhookEndpointBody, IdParams, UpdateWebhookEndpointBody } from './schemas.js';
@@ -33,19 +33,19 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContex
     const { endpoint, secret } = await createWebhookEndpoint(ctx, request.merchant!.id, request.body);
     return reply.code(201).send({ ...presentEndpoint(endpoint), secret });
   });
-  app.get('/v1/webhook-endpoints', { schema: { tags, summary: 'List webhook endpoints' } }, async (request) => ({ object: 'list', data: (await listWebhookEndpoints(ctx.db, request.merchant!.id)).map(presentEndpoint) }));
-  app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { schema: { tags, summary: 'Get a webhook endpoint', params: IdParams } }, async (request) => presentEndpoint(await getWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id)));
+  app.get('/v1/webhook-endpoints', { schema: { tags, summary: 'List webhook endpoints' } }, async (request) => ({ object: 'list', data: (await listWebhookEndpoints(ctx, request.merchant!.id)).map(presentEndpoint) }));
+  app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id', { schema: { tags, summary: 'Get a webhook endpoint', params: IdParams } }, async (request) => presentEndpoint(await getWebhookEndpoint(ctx, request.merchant!.id, request.params.id)));
   app.patch<{ Params: { id: string }; Body: { url?: string; events?: string[]; status?: string } }>(
     '/v1/webhook-endpoints/:id',
     { schema: { tags, summary: 'Change the URL, the events, or disable', params: IdParams, body: UpdateWebhookEndpointBody } },
-    async (request) => presentEndpoint(await updateWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id, request.body, ctx.outbound)),
+    async (request) => presentEndpoint(await updateWebhookEndpoint(ctx, request.merchant!.id, request.params.id, request.body)),
   );
   app.get<{ Params: { id: string } }>('/v1/webhook-endpoints/:id/deliveries', { schema: { tags, summary: "An endpoint's delivery log, newest first", params: IdParams } }, async (request) => {
-    await getWebhookEndpoint(ctx.db, request.merchant!.id, request.params.id);
-    return { object: 'list', data: (await listDeliveries(ctx.db, request.merchant!.id, { endpointId: request.params.id })).map(presentDelivery) };
+    await getWebhookEndpoint(ctx, request.merchant!.id, request.params.id);
+    return { object: 'list', data: (await listDeliveries(ctx, request.merchant!.id, { endpointId: request.params.id })).map(presentDelivery) };
   });
   app.get<{ Params: { id: string } }>('/v1/webhook-deliveries/:id', { schema: { tags, summary: 'A delivery with every attempt (status code, duration, error)', params: IdParams } }, async (request) => {
-    const { delivery, attempts } = await getDelivery(ctx.db, request.merchant!.id, request.params.id);
+    const { delivery, attempts } = await getDelivery(ctx, request.merchant!.id, request.params.id);
     return {
       ...presentDelivery(delivery),
       attempt_log: attempts.map((a) => ({ attempted_at: iso(a.attempted_at), status_code: a.status_code, duration_ms: a.duration_ms, error: a.error, response_body: a.response_body === null ? null : printableExcerpt(a.response_body, WEBHOOK_ANSWER_EXCERPT_CHARS) })),
@@ -55,7 +55,6 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContex
     reply.code(202).send(presentDelivery(await redeliver(ctx, request.merchant!.id, request.params.id))),
   );
   app.get('/v1/events', { schema: { tags, summary: 'Recent events, newest first' } }, async (request) => {
-    const rows = await ctx.db.selectFrom('events').selectAll().where('merchant_id', '=', request.merchant!.id).orderBy('id', 'desc').limit(100).execute();
-    return { object: 'list', data: rows.map((r) => JSON.parse(r.payload)) };
+    return { object: 'list', data: await listRecentEvents(ctx, request.merchant!.id) };
   });
 }

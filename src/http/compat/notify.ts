@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { CONNECTORS, connectorFor } from '../../connectors/registry.js';
 import type { HubContext } from '../../services/context.js';
-import { INBOX_ERRORS, receiveNotification } from '../../services/notifications.js';
+import { INBOX_ERRORS, receiveNotification } from '../../services/inbox/index.js';
 
 /** Largest notification body accepted; NETOPIA's v1 IPNs are a few kilobytes. */
 export const NOTIFICATION_BODY_LIMIT = 256 * 1024;

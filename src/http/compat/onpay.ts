@@ -219,7 +219,7 @@ export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext;
     },
     async get_payment_method(_side, form) {
       await onpayPartnerOf(ctx, text(form, 'key', true));
-      const list = await listPaymentMethods(ctx.db);
+      const list = await listPaymentMethods(ctx);
       return { success: 'true', payment_method_list: list.map((m) => ({ code_number: String(m.code_number), code_description: m.code_description, code_number_merged: String(m.code_number_merged) })) };
     },
     async get_onpay_key(_side, form) {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { toDecimalString } from '../../core/money.js';
 import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
-import { getPaymentRow, openPaymentPage } from '../../services/payments.js';
+import { findPayment, lastAttemptOf, openPaymentPage } from '../../services/payments.js';
 import type { PaymentProblem } from '../../services/payment-requirements.js';
 import { completeAuthentication } from '../../services/attempt-start.js';
 import { endpointKind, loadPaymentConnection } from '../../services/connections.js';
@@ -186,7 +186,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
     const body = request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
     for (const [k, v] of Object.entries(body).slice(0, 50)) if (typeof v === 'string' && isStorableText(k) && isStorableText(v)) form[k] = v;
     const finished = Object.keys(form).length ? await completeAuthentication(ctx, request.params.id, form) : null;
-    if (finished?.kind === 'redirect') return handOff(reply, await getPaymentRow(ctx.db, null, request.params.id), finished.redirect);
+    if (finished?.kind === 'redirect') return handOff(reply, await findPayment(ctx, request.params.id), finished.redirect);
     if (finished?.kind === 'unavailable') {
       request.log.warn({ payment: request.params.id, reason: finished.message }, 'the processor could not finish 3-D Secure');
       return page(reply, 'Payment temporarily unavailable', html`<h1>Payment</h1><div class="alert" role="alert">The card processor cannot be reached right now. Please try again in a moment.</div><p><a class="button" href="${`/pay/${request.params.id}`}">Try again</a></p>`, { status: 503 });
@@ -198,13 +198,13 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
     if (!plausibleId(paymentId)) return notFound(reply);
     let payment: Payment;
     try {
-      payment = await getPaymentRow(ctx.db, null, paymentId);
+      payment = await findPayment(ctx, paymentId);
     } catch (e) {
       if (e instanceof NotFoundError) return notFound(reply);
       throw e;
     }
     const status = effectiveStatus(payment.status as PaymentStatus, payment.expires_at);
-    const last = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', payment.id).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    const last = await lastAttemptOf(ctx, payment.id);
     if (status === 'pending' && canceledByCustomer && last?.status === 'created') {
       // The customer left the processor's page without paying (its cancel button); the link stays payable.
       return page(

@@ -1,10 +1,11 @@
 import { isKnownCurrency } from '../../core/money.js';
 import { isHttpUrl } from '../../core/validation.js';
-import { transitionPayment, type PaymentStatus } from '../../core/transitions.js';
 import { connectorFor } from '../../connectors/registry.js';
 import type { HubContext } from '../context.js';
-import { createPayment, openPaymentPage, paymentSnapshot } from '../payments.js';
-import { emitEvent } from '../webhooks.js';
+import { lastAttemptOf, openPaymentPage } from '../payments.js';
+import { cancelPayment, createPayment } from '../ledger/index.js';
+import { paymentPageUrl } from '../hub-urls.js';
+import { inTransaction } from '../unit-of-work.js';
 import { OnpayError } from './errors.js';
 import { missingGatewayFields, onpayUserFor, type GatewayFields, type OnpayGateway, type OnpaySide } from './users.js';
 import { minorToOnpayAmount, onpayAmountToMinor, parseOnpayDate } from './values.js';
@@ -70,7 +71,7 @@ export interface LinkAnswer {
 export async function getOnpayLink(ctx: HubContext, merchantId: string, side: OnpaySide, input: GetLinkInput): Promise<LinkAnswer> {
   const { amount, expiresAt } = validate(input);
   const user = await onpayUserFor(ctx, merchantId, side, input.gateway, input);
-  const payment = await ctx.db.transaction().execute(async (trx) => {
+  const payment = await inTransaction(ctx, async (trx) => {
     const taken = await trx.selectFrom('onpay_links').select('payment_id').where('user_id', '=', user.id).where('ext_id', '=', input.extId).forUpdate().executeTakeFirst();
     if (taken) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
     const created = await createPayment(ctx, trx, merchantId, {
@@ -94,12 +95,11 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
     if (!inserted) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
     return created;
   });
-  ctx.onOutboxWrite?.();
 
   const page = await openPaymentPage(ctx, payment.id);
-  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', payment.id).orderBy('number', 'desc').limit(1).executeTakeFirst();
+  const attempt = await lastAttemptOf(ctx, payment.id);
   if (page.kind === 'redirect' && attempt?.processor_reference) {
-    return { orderId: attempt.processor_reference, link: page.redirect.method === 'GET' ? page.redirect.url : `${ctx.publicUrl}/pay/${payment.id}` };
+    return { orderId: attempt.processor_reference, link: page.redirect.method === 'GET' ? page.redirect.url : paymentPageUrl(ctx, payment.id) };
   }
   // The acquirer refused or could not be reached: no link exists, so the extId stays free for a retry; the
   // payment stays in the ledger, canceled, with the attempt that says why.
@@ -109,13 +109,8 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
 }
 
 async function releaseFailedLink(ctx: HubContext, userId: string, extId: string, paymentId: string) {
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx, async (trx) => {
     await trx.deleteFrom('onpay_links').where('user_id', '=', userId).where('ext_id', '=', extId).execute();
-    const p = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
-    const change = transitionPayment({ ...p, status: p.status as PaymentStatus }, { kind: 'cancel' });
-    if (!change.changed) return;
-    const updated = await trx.updateTable('payments').set({ status: change.state.status, updated_at: new Date() }).where('id', '=', paymentId).returningAll().executeTakeFirstOrThrow();
-    await emitEvent(trx, p.merchant_id, 'payment.canceled', p.id, paymentSnapshot(ctx, updated));
+    await cancelPayment(ctx, trx, paymentId);
   });
-  ctx.onOutboxWrite?.();
 }

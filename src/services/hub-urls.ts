@@ -1,0 +1,24 @@
+/**
+ * The hub's own URLs, as processors, payers and merchants are given them: built here only, so a route that moves
+ * moves in one place (the routes themselves are in `http/pages/pay.ts` and `http/compat/notify.ts`).
+ */
+
+/** Where a hub is reachable: its public base URL, no trailing slash. */
+export interface HubBase {
+  publicUrl: string;
+}
+
+/** The hosted payment page (`GET /pay/{payment}`). */
+export function paymentPageUrl(hub: HubBase, paymentId: string): string {
+  return `${hub.publicUrl}/pay/${paymentId}`;
+}
+
+/** Where the processor sends the payer back (`/pay/{payment}/return`); `canceled` when the payer gave up there. */
+export function paymentReturnUrl(hub: HubBase, paymentId: string, canceled = false): string {
+  return `${paymentPageUrl(hub, paymentId)}/return${canceled ? '?canceled=1' : ''}`;
+}
+
+/** Where a connection's processor posts its notifications (`/notify/{provider}/{connection}`). */
+export function notificationUrl(hub: HubBase, provider: string, connectionId: string): string {
+  return `${hub.publicUrl}/notify/${provider}/${connectionId}`;
+}
