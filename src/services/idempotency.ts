@@ -89,8 +89,6 @@ export interface IdempotencyClaim extends RequestHashes {
   key: string;
 }
 
-export { claimCte };
-
 /** The response stored under a key that another request claimed first: replayed if it was the same request. */
 export async function replayStored(db: Db, merchantId: string, claim: IdempotencyClaim): Promise<StoredResponse> {
   const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', claim.key).executeTakeFirstOrThrow();

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { generateApiKey, hashApiKey } from '../security/api-keys.js';
-import type { Db } from '../store/store.js';
 import type { HubContext } from './context.js';
 import { perDatabase, TurnBatch } from '../store/turn-batch.js';
 import type { Merchant } from '../store/schema.js';

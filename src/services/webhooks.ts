@@ -124,8 +124,6 @@ export async function updateWebhookEndpoint(ctx: Pick<HubContext, 'db' | 'outbou
   });
 }
 
-export { deliveriesCte, EVENT_COLUMNS_FOR_DELIVERIES, eventCtes, newEventRow, type NewEvent } from '../store/queries/events.js';
-
 /**
  * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
  * transaction that makes the state change, so that the event exists if and only if the change does.
