@@ -24,15 +24,23 @@ export const ATTEMPT_COLUMNS = {
 
 type Columns = Readonly<Record<string, SqlType>>;
 
+const CASTS = Object.fromEntries((['text', 'bigint', 'integer', 'boolean', 'jsonb', 'timestamptz'] as const).map((t) => [t, sql.raw(t)])) as Record<SqlType, RawBuilder<unknown>>;
+
 /** A value as a statement parameter of its column's type (JSON travels as text). */
 function parameter(type: SqlType, value: unknown): RawBuilder<unknown> {
   const v = type === 'jsonb' && value !== null && value !== undefined ? JSON.stringify(value) : (value ?? null);
-  return sql`${v}::${sql.raw(type)}`;
+  return sql`${v}::${CASTS[type]}`;
 }
 
 const names = (columns: Columns, prefix = '') => sql.raw(Object.keys(columns).map((c) => prefix + c).join(', '));
 const parameters = (columns: Columns, row: object) => sql.join(Object.entries(columns).map(([c, type]) => parameter(type, (row as Record<string, unknown>)[c])));
-const recordsetColumns = (columns: Columns, prefix = '') => Object.entries(columns).map(([c, type]) => `${prefix}${c} ${type}`).join(', ');
+const recordsetColumns = (columns: Columns, prefix = '') => sql.raw(Object.entries(columns).map(([c, type]) => `${prefix}${c} ${type}`).join(', '));
+// The column lists of the statements, worked out once.
+const PAYMENT_NAMES = names(PAYMENT_COLUMNS);
+const ATTEMPT_NAMES = names(ATTEMPT_COLUMNS);
+const ATTEMPT_INPUT_NAMES = names(ATTEMPT_COLUMNS, 'attempt_');
+const PAYMENT_INPUT_COLUMNS = recordsetColumns(PAYMENT_COLUMNS);
+const ATTEMPT_INPUT_COLUMNS = recordsetColumns(ATTEMPT_COLUMNS, 'attempt_');
 /** A row's fields for a JSON recordset of `columns` (JSON columns stay objects: the recordset reads them as jsonb). */
 function recordsetFields(columns: Columns, row: object, prefix = ''): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -72,9 +80,9 @@ export async function insertPayment(db: Db, w: PaymentWrite): Promise<WriteOutco
     ),
     ${w.claim ? sql`${claimCte(w.payment.merchant_id, w.claim, { status: 201, body: w.response }, live)},` : sql``}
     payment AS (
-      INSERT INTO payments (${names(PAYMENT_COLUMNS)}) SELECT ${parameters(PAYMENT_COLUMNS, w.payment)} WHERE ${claimed}
+      INSERT INTO payments (${PAYMENT_NAMES}) SELECT ${parameters(PAYMENT_COLUMNS, w.payment)} WHERE ${claimed}
     ), attempt AS (
-      INSERT INTO payment_attempts (${names(ATTEMPT_COLUMNS)}) SELECT ${parameters(ATTEMPT_COLUMNS, w.attempt)} WHERE ${claimed}
+      INSERT INTO payment_attempts (${ATTEMPT_NAMES}) SELECT ${parameters(ATTEMPT_COLUMNS, w.attempt)} WHERE ${claimed}
     ), ${eventCtes('created', w.event, claimed)}
     SELECT ${live} AS live, ${claimed} AS claimed`.execute(db);
   return result.rows[0]!;
@@ -98,7 +106,7 @@ export async function insertPaymentBatch(db: Db, writes: PaymentWrite[]): Promis
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(
         n integer, connection_version timestamptz, claim_key text, claim_hash text, response jsonb,
-        ${sql.raw(recordsetColumns(PAYMENT_COLUMNS))}, ${sql.raw(recordsetColumns(ATTEMPT_COLUMNS, 'attempt_'))},
+        ${PAYMENT_INPUT_COLUMNS}, ${ATTEMPT_INPUT_COLUMNS},
         event_id text, event_type text, event_payload text, event_created_at timestamptz)
     ), live AS (
       SELECT i.n FROM input i JOIN connections c
@@ -115,9 +123,9 @@ export async function insertPaymentBatch(db: Db, writes: PaymentWrite[]): Promis
       WHERE i.n IN (SELECT n FROM live)
         AND (i.claim_key IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.merchant_id = i.merchant_id AND c.key = i.claim_key))
     ), payment AS (
-      INSERT INTO payments (${names(PAYMENT_COLUMNS)}) SELECT ${names(PAYMENT_COLUMNS)} FROM written
+      INSERT INTO payments (${PAYMENT_NAMES}) SELECT ${PAYMENT_NAMES} FROM written
     ), attempt AS (
-      INSERT INTO payment_attempts (${names(ATTEMPT_COLUMNS)}) SELECT ${names(ATTEMPT_COLUMNS, 'attempt_')} FROM written
+      INSERT INTO payment_attempts (${ATTEMPT_NAMES}) SELECT ${ATTEMPT_INPUT_NAMES} FROM written
     ), created AS (
       INSERT INTO events (id, merchant_id, type, payment_id, payload, created_at)
       SELECT event_id, merchant_id, event_type, id, event_payload, event_created_at FROM written
@@ -129,7 +137,7 @@ export async function insertPaymentBatch(db: Db, writes: PaymentWrite[]): Promis
 
 /** Adds an attempt to a payment (inside the transaction that holds the payment's row). */
 export async function insertAttempt(trx: Transaction<Database>, a: PaymentAttempt): Promise<void> {
-  await sql`INSERT INTO payment_attempts (${names(ATTEMPT_COLUMNS)}) VALUES (${parameters(ATTEMPT_COLUMNS, a)})`.execute(trx);
+  await sql`INSERT INTO payment_attempts (${ATTEMPT_NAMES}) VALUES (${parameters(ATTEMPT_COLUMNS, a)})`.execute(trx);
 }
 
 export function selectPayment(db: Db, merchantId: string | null, id: string): Promise<Payment | undefined> {
