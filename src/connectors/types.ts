@@ -205,7 +205,11 @@ export interface AccessToken {
   refreshAt: Date;
 }
 
-export interface Connector<C = unknown, S = unknown> {
+/**
+ * `V` is what `verifyNotification` returns: a verdict, or a promise of one (checks done with WebCrypto, such as
+ * NETOPIA v2's JWT, are async). A connector that answers synchronously says so, and its direct callers need no await.
+ */
+export interface Connector<C = unknown, S = unknown, V extends NotificationVerdict | Promise<NotificationVerdict> = NotificationVerdict | Promise<NotificationVerdict>> {
   readonly provider: string;
   readonly displayName: string;
   readonly capabilities: ConnectorCapabilities;
@@ -223,8 +227,8 @@ export interface Connector<C = unknown, S = unknown> {
   readonly processorHosts?: readonly string[];
   /** Builds the browser hand-off for one attempt, for processors opened by a browser form (see `start`). */
   createRedirect?(config: ConnectionConfig<C, S>, input: PaymentRedirectInput): Redirect;
-  /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes. */
-  verifyNotification(config: ConnectionConfig<C, S>, notification: InboundNotification): NotificationVerdict;
+  /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes (WebCrypto checks are async). */
+  verifyNotification(config: ConnectionConfig<C, S>, notification: InboundNotification): V;
   /** The reply the processor expects, in its own protocol. */
   replyToNotification(result: NotificationResult): HttpReply;
   /**

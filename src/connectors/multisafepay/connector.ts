@@ -74,7 +74,7 @@ function reportOf(data: Record<string, unknown>): OperationReport | OperationErr
   return { outcome, dedupeKey: dedupeKeyOf(order, outcome), processorReference: order.order_id, summary: summaryOf(order) };
 }
 
-export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettings> = {
+export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettings, NotificationVerdict> = {
   provider: 'multisafepay',
   displayName: 'MultiSafepay (payment links)',
   // onpay.md "Currencies per acquirer": EUR and GBP for MultiSafepay.

@@ -107,7 +107,7 @@ export function outcomeOf(ipn: V1Ipn, invoiceMinor: number): ProcessorOutcome {
   }
 }
 
-export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings> = {
+export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, NotificationVerdict> = {
   provider: 'netopia-v1',
   displayName: 'NETOPIA Payments (API v1, mobilPay XML)',
   // `amount` max 99999 units (seed 001); contact_info is optional in v1.

@@ -1,4 +1,4 @@
-import type { Connector, Environment } from '../types.js';
+import type { Connector, Environment, NotificationVerdict } from '../types.js';
 import { NETOPIA_V2_CURRENCIES, parseCredentials, parseSettings, type NetopiaV2Credentials, type NetopiaV2Settings } from './config.js';
 import { ipnReply, verifyIpn } from './ipn.js';
 import { NETOPIA_V2_MAX_AMOUNT_MINOR } from './amounts.js';
@@ -11,7 +11,7 @@ export type { NetopiaV2Credentials, NetopiaV2Settings } from './config.js';
  * NETOPIA Payments API v2 (JSON + API key; IPNs signed with a JWT). Payments open with `/payment/card/start` in
  * hosted-page mode: NETOPIA answers `101` and a `paymentURL` where the customer enters the card on NETOPIA's page.
  */
-export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings> = {
+export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings, Promise<NotificationVerdict>> = {
   provider: 'netopia-v2',
   displayName: 'NETOPIA Payments (API v2)',
   // NETOPIA refuses a start without billing email, names and city (its Go SDK's BillingShipping.Validate; the

@@ -1,6 +1,6 @@
 import { FieldErrors, ValidationError } from '../../core/validation.js';
 import { Secret } from '../../security/secret.js';
-import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
+import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, NotificationVerdict, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
 import { MAX_IMPORTO, NEXI_CURRENCY_CODES } from './currencies.js';
 import type { Accounting } from './esito.js';
 import { verifyResultNotification } from './notification.js';
@@ -50,7 +50,7 @@ const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: str
   body: JSON.stringify(body),
 });
 
-export const nexi: Connector<NexiCredentials, NexiSettings> = {
+export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict> = {
   provider: 'nexi',
   displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
   capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },

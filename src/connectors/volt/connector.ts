@@ -1,4 +1,4 @@
-import type { Connector, Environment } from '../types.js';
+import type { Connector, Environment, NotificationVerdict } from '../types.js';
 import { authenticate, refund, start, statusCheck } from './api.js';
 import { parseVoltCredentials, parseVoltSettings, type VoltCredentials, type VoltSettings } from './config.js';
 import { replyToVoltNotification, verifyVoltNotification } from './notification.js';
@@ -12,7 +12,7 @@ export type { VoltCredentials, VoltSettings } from './config.js';
  * signed JSON notifications; `GET /payments/{id}` answers the same from Volt's side, and refunds are asked
  * with `POST /payments/{id}/request-refund` and confirmed by notification.
  */
-export const volt: Connector<VoltCredentials, VoltSettings> = {
+export const volt: Connector<VoltCredentials, VoltSettings, NotificationVerdict> = {
   provider: 'volt',
   displayName: 'Volt (open banking, pay by bank)',
   // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
