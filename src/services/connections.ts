@@ -7,6 +7,7 @@ import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment }
 import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
+import type { VerifyTarget } from './verify-pool.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -23,8 +24,10 @@ export interface LoadedConnection {
   row: Connection;
   connector: Connector<any, any>;
   config: ConnectionConfig<any, any>;
-  /** The decrypted credentials as stored (JSON), for the verification threads. */
+  /** The decrypted credentials as stored (JSON). */
   credentialsJson: Secret<string>;
+  /** The connection as the verification threads get it (plain data). */
+  verify: VerifyTarget;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -195,7 +198,9 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
   const credentials = connector.parseCredentials(JSON.parse(credentialsJson.reveal()));
   const settings = connector.parseSettings(row.settings);
   const endpoint = (settings as { endpoint?: string }).endpoint ?? connector.defaultEndpoint(row.environment as Environment, ctx.publicUrl);
-  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment: row.environment as Environment, endpoint }, credentialsJson };
+  const environment = row.environment as Environment;
+  const verify: VerifyTarget = { id: row.id, provider: row.provider, stamp, credentials: credentialsJson, settings: row.settings, environment, endpoint };
+  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment, endpoint }, credentialsJson, verify };
   if (loaded.size > 1000) loaded.clear();
   loaded.set(row.id, { stamp, value });
   return value;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
 import type { Outbound } from '../security/outbound.js';
-import type { VerifyPool } from './verify-pool.js';
+import type { NotificationVerifier } from './verify-pool.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
 export interface HubContext {
@@ -14,7 +14,7 @@ export interface HubContext {
   /** Called after a commit that queued webhook deliveries, so the worker does not wait for its next poll. */
   onOutboxWrite?: () => void;
   /** Verification threads for notifications; without it, verification runs on the calling thread. */
-  verifier?: VerifyPool;
+  verifier?: NotificationVerifier;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */
   fetch?: typeof fetch;
   /**
