@@ -69,6 +69,8 @@ export interface InboundNotification {
   headers: Record<string, string | string[] | undefined>;
   /** The raw query string of the notification URL, without `?` (some processors sign query parameters). */
   query?: string;
+  /** The path the notification was sent to (`/notify/<provider>/<connection>`), for processors that sign the URL. */
+  path?: string;
 }
 
 export interface VerifiedNotification {
