@@ -1,3 +1,4 @@
+import type { TObject } from '@sinclair/typebox';
 import type { ProcessorOutcome } from '../core/transitions.js';
 
 /**
@@ -215,6 +216,11 @@ export interface Connector<C = unknown, S = unknown, V extends NotificationVerdi
   readonly provider: string;
   readonly displayName: string;
   readonly capabilities: ConnectorCapabilities;
+  /**
+   * The credentials and settings as TypeBox schemas (see config-schema.ts): `parseCredentials`/`parseSettings`,
+   * the connections API's OpenAPI and the connection form all come from them; secret fields are marked `x-secret`.
+   */
+  readonly schemas: { credentials: TObject; settings: TObject };
   /** Validates and normalizes credentials (throws ValidationError with `credentials.*` fields). */
   parseCredentials(raw: unknown): C;
   /** Validates settings and applies defaults (throws ValidationError with `settings.*` fields). */
