@@ -202,7 +202,7 @@ export interface FormField {
   kind: 'text' | 'secret' | 'pem' | 'choice' | 'number';
   label: string;
   required: boolean;
-  /** Shown again once saved (false for secrets: the form asks for them anew). */
+  /** Shown back by the API once saved: settings, and the credentials marked `x-public` (never a secret: the form asks anew). */
   shownBack: boolean;
   description?: string;
   default?: unknown;
@@ -214,7 +214,7 @@ export interface FormField {
 }
 
 /** A plain description of the fields of a connector's credentials or settings form. */
-export function formOf(schema: TObject): FormField[] {
+export function formOf(schema: TObject, part: 'credentials' | 'settings'): FormField[] {
   return fieldsOf(schema).map(([name, f]) => {
     const s = f as TSchema & { title?: string; description?: string; default?: unknown; anyOf?: Array<{ const?: unknown }>; type?: string; minimum?: number; maximum?: number; maxLength?: number; pattern?: string };
     const options = s.anyOf?.every((v) => typeof v.const === 'string') ? s.anyOf.map((v) => v.const as string) : undefined;
@@ -224,7 +224,7 @@ export function formOf(schema: TObject): FormField[] {
       kind,
       label: s.title ?? name,
       required: !isOptional(f) && !hasDefault(f),
-      shownBack: !f['x-secret'],
+      shownBack: !f['x-secret'] && (part === 'settings' || f['x-public'] === true),
       ...(s.description ? { description: s.description } : {}),
       ...(hasDefault(f) ? { default: s.default } : {}),
       ...(options ? { options } : {}),

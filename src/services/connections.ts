@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import { formOf, type FormField } from '../connectors/config-schema.js';
 import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment } from '../connectors/types.js';
 import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
@@ -237,4 +238,18 @@ export function presentConnection(ctx: HubContext, row: Connection) {
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
+}
+
+/** What a dashboard needs to draw a provider's connection form: its credentials and settings fields, from the connector's schemas. */
+export interface ConnectionForm {
+  provider: string;
+  displayName: string;
+  /** Left out when the connection is provisioned on the built-in emulator. */
+  credentials: FormField[];
+  settings: FormField[];
+}
+
+/** The connection form of every provider (secret fields ask anew and are never shown back). */
+export function connectionForms(): ConnectionForm[] {
+  return Object.values(CONNECTORS).map((c) => ({ provider: c.provider, displayName: c.displayName, credentials: formOf(c.schemas.credentials, 'credentials'), settings: formOf(c.schemas.settings, 'settings') }));
 }

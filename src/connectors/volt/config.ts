@@ -34,14 +34,14 @@ export const DEFAULT_NOTIFICATION_MAX_AGE_SECONDS = 3600;
 /** How far in the future a notification's timestamp may be (clock differences). */
 export const NOTIFICATION_MAX_SKEW_SECONDS = 300;
 
-const text = (name: string, title: string, max: number, extra: { 'x-trim'?: boolean; 'x-public'?: boolean } = {}) =>
+const text = (title: string, max: number, extra: { 'x-trim'?: boolean; 'x-public'?: boolean } = {}) =>
   Text({ title, minLength: 1, maxLength: max, pattern: printable(true), ...extra, 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
 const secret = (title: string, max: number) => SecretText({ title, minLength: 1, maxLength: max, pattern: printable(true), 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
 
 export const VOLT_CREDENTIALS = Type.Object({
-  client_id: text('client_id', "Application's client id", 200, { 'x-trim': true, 'x-public': true }),
+  client_id: text("Application's client id", 200, { 'x-trim': true, 'x-public': true }),
   client_secret: secret("Application's client secret", 500),
-  username: text('username', 'API user', 500, { 'x-trim': true, 'x-public': true }),
+  username: text('API user', 500, { 'x-trim': true, 'x-public': true }),
   password: secret("API user's password", 500),
   notification_secret: secret('Notification secret', 500),
 });
