@@ -37,9 +37,10 @@ export class VerifyPool implements NotificationVerifier {
   private readonly pool: Piscina<VerifyJob, NotificationVerdict>;
   private closed = false;
 
-  constructor(readonly size: number = availableParallelism()) {
+  /** `worker` replaces the thread's module (a test's, to make a thread die). */
+  constructor(readonly size: number = availableParallelism(), worker: URL = new URL('./verify-worker-boot.mjs', import.meta.url)) {
     this.pool = new Piscina({
-      filename: new URL('./verify-worker-boot.mjs', import.meta.url).href,
+      filename: worker.href,
       minThreads: size,
       maxThreads: size,
       // The threads stay: starting one loads tsx and every connector, far slower than a verification.
