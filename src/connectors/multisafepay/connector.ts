@@ -35,12 +35,6 @@ export const MSP_NOTIFY_ERRORS = {
   integrity: 5,
 } as const;
 
-
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
 function baseUrl(config: ConnectionConfig<MultisafepayCredentials, MultisafepaySettings>): string {
   return config.endpoint.replace(/\/+$/, '');
 }
