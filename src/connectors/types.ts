@@ -1,3 +1,4 @@
+import type { TObject } from '@sinclair/typebox';
 import type { ProcessorOutcome } from '../core/transitions.js';
 
 /**
@@ -69,6 +70,8 @@ export interface InboundNotification {
   headers: Record<string, string | string[] | undefined>;
   /** The raw query string of the notification URL, without `?` (some processors sign query parameters). */
   query?: string;
+  /** The path the notification was sent to (`/notify/<provider>/<connection>`), for processors that sign the URL. */
+  path?: string;
 }
 
 export interface VerifiedNotification {
@@ -205,10 +208,19 @@ export interface AccessToken {
   refreshAt: Date;
 }
 
-export interface Connector<C = unknown, S = unknown> {
+/**
+ * `V` is what `verifyNotification` returns: a verdict, or a promise of one (checks done with WebCrypto, such as
+ * NETOPIA v2's JWT, are async). A connector that answers synchronously says so, and its direct callers need no await.
+ */
+export interface Connector<C = unknown, S = unknown, V extends NotificationVerdict | Promise<NotificationVerdict> = NotificationVerdict | Promise<NotificationVerdict>> {
   readonly provider: string;
   readonly displayName: string;
   readonly capabilities: ConnectorCapabilities;
+  /**
+   * The credentials and settings as TypeBox schemas (see config-schema.ts): `parseCredentials`/`parseSettings`,
+   * the connections API's OpenAPI and the connection form all come from them; secret fields are marked `x-secret`.
+   */
+  readonly schemas: { credentials: TObject; settings: TObject };
   /** Validates and normalizes credentials (throws ValidationError with `credentials.*` fields). */
   parseCredentials(raw: unknown): C;
   /** Validates settings and applies defaults (throws ValidationError with `settings.*` fields). */
@@ -223,8 +235,8 @@ export interface Connector<C = unknown, S = unknown> {
   readonly processorHosts?: readonly string[];
   /** Builds the browser hand-off for one attempt, for processors opened by a browser form (see `start`). */
   createRedirect?(config: ConnectionConfig<C, S>, input: PaymentRedirectInput): Redirect;
-  /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes. */
-  verifyNotification(config: ConnectionConfig<C, S>, notification: InboundNotification): NotificationVerdict;
+  /** Verifies (decrypts, checks signatures) and reads a notification from its raw bytes (WebCrypto checks are async). */
+  verifyNotification(config: ConnectionConfig<C, S>, notification: InboundNotification): V;
   /** The reply the processor expects, in its own protocol. */
   replyToNotification(result: NotificationResult): HttpReply;
   /**

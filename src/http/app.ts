@@ -10,7 +10,7 @@ import { apiErrorHandler, sendProblem } from './problem.js';
 import type { AuthConfig } from './auth.js';
 import { FailedAuthBudget } from './auth-failures.js';
 import { merchantRoutes } from './api/merchants.js';
-import { connectionRoutes } from './api/connections.js';
+import { connectionRoutes, documentConnectionSchemas } from './api/connections.js';
 import { paymentRoutes } from './api/payments.js';
 import { webhookRoutes } from './api/webhooks.js';
 import { refundRoutes } from './api/refunds.js';
@@ -98,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: "a merchant's API key, or the operator key" } } },
       security: [{ bearer: [] }],
     },
+    transformObject: documentConnectionSchemas,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const limits = options.rateLimits ?? { api: 100, notify: 500 };

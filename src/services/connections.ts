@@ -3,10 +3,12 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import { formOf, type FormField } from '../connectors/config-schema.js';
 import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment } from '../connectors/types.js';
 import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
+import type { VerifyTarget } from './verify-pool.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 import { notificationUrl } from './hub-urls.js';
 
@@ -24,8 +26,10 @@ export interface LoadedConnection {
   row: Connection;
   connector: Connector<any, any>;
   config: ConnectionConfig<any, any>;
-  /** The decrypted credentials as stored (JSON), for the verification threads. */
+  /** The decrypted credentials as stored (JSON). */
   credentialsJson: Secret<string>;
+  /** The connection as the verification threads get it (plain data). */
+  verify: VerifyTarget;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -196,7 +200,9 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
   const credentials = connector.parseCredentials(JSON.parse(credentialsJson.reveal()));
   const settings = connector.parseSettings(row.settings);
   const endpoint = (settings as { endpoint?: string }).endpoint ?? connector.defaultEndpoint(row.environment as Environment, ctx.publicUrl);
-  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment: row.environment as Environment, endpoint }, credentialsJson };
+  const environment = row.environment as Environment;
+  const verify: VerifyTarget = { id: row.id, provider: row.provider, stamp, credentials: credentialsJson, settings: row.settings, environment, endpoint };
+  const value: LoadedConnection = { row, connector, config: { credentials, settings, environment, endpoint }, credentialsJson, verify };
   if (loaded.size > 1000) loaded.clear();
   loaded.set(row.id, { stamp, value });
   return value;
@@ -233,4 +239,18 @@ export function presentConnection(ctx: HubContext, row: Connection) {
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
+}
+
+/** What a dashboard needs to draw a provider's connection form: its credentials and settings fields, from the connector's schemas. */
+export interface ConnectionForm {
+  provider: string;
+  displayName: string;
+  /** Left out when the connection is provisioned on the built-in emulator. */
+  credentials: FormField[];
+  settings: FormField[];
+}
+
+/** The connection form of every provider (secret fields ask anew and are never shown back). */
+export function connectionForms(): ConnectionForm[] {
+  return Object.values(CONNECTORS).map((c) => ({ provider: c.provider, displayName: c.displayName, credentials: formOf(c.schemas.credentials, 'credentials'), settings: formOf(c.schemas.settings, 'settings') }));
 }

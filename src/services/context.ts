@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
 import type { Outbound } from '../security/outbound.js';
-import type { VerifyPool } from './verify-pool.js';
+import type { NotificationVerifier } from './verify-pool.js';
 import type { LedgerHook } from './ledger/hooks.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
@@ -17,7 +17,7 @@ export interface HubContext {
   /** The surfaces told about ledger changes inside the ledger's transaction (registered where the hub is built). */
   ledgerHooks: readonly LedgerHook[];
   /** Verification threads for notifications; without it, verification runs on the calling thread. */
-  verifier?: VerifyPool;
+  verifier?: NotificationVerifier;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */
   fetch?: typeof fetch;
   /**

@@ -18,7 +18,12 @@ export function paymentReturnUrl(hub: HubBase, paymentId: string, canceled = fal
   return `${paymentPageUrl(hub, paymentId)}/return${canceled ? '?canceled=1' : ''}`;
 }
 
+/** The path a connection's processor posts its notifications to (`/notify/{provider}/{connection}`). */
+export function notificationPath(provider: string, connectionId: string): string {
+  return `/notify/${provider}/${connectionId}`;
+}
+
 /** Where a connection's processor posts its notifications (`/notify/{provider}/{connection}`). */
 export function notificationUrl(hub: HubBase, provider: string, connectionId: string): string {
-  return `${hub.publicUrl}/notify/${provider}/${connectionId}`;
+  return `${hub.publicUrl}${notificationPath(provider, connectionId)}`;
 }

@@ -1,85 +1,72 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { InboundNotification, NotificationVerdict } from '../connectors/types.js';
-import type { LoadedConnection } from './connections.js';
-import type { VerifyRequest, VerifyResponse } from './verify-worker.js';
+import { Piscina } from 'piscina';
+import type { Environment, InboundNotification, NotificationVerdict } from '../connectors/types.js';
+import type { Secret } from '../security/secret.js';
+import type { VerifyJob } from './verify-worker.js';
 
 /**
- * Spreads notification verification over worker threads. Opening a NETOPIA v1 envelope is an RSA-2048
- * private operation and reading it an XML parse: CPU work that would otherwise serialize every
- * notification on the main thread, which must stay free for HTTP and the database.
+ * What a verification thread needs of a connection: plain data, so the pool knows nothing of how connections are
+ * loaded (and the threads rebuild the connector's config from it, cached per `stamp`).
  */
-export class VerifyPool {
-  private readonly workers: Array<{ worker: Worker; inFlight: number }> = [];
-  private readonly pending = new Map<number, { resolve: (v: NotificationVerdict) => void; reject: (e: Error) => void; slot: number }>();
-  private nextId = 1;
+export interface VerifyTarget {
+  id: string;
+  provider: string;
+  /** The version of the connection's row (its `updated_at` in milliseconds): the threads' cache key. */
+  stamp: number;
+  /** The decrypted credentials as stored (JSON); revealed only into the job posted to a thread. */
+  credentials: Secret<string>;
+  /** The settings as stored (the thread parses them, as the main thread does). */
+  settings: unknown;
+  environment: Environment;
+  endpoint: string;
+}
+
+/** Verifies notifications off the calling thread (what `HubContext.verifier` holds). */
+export interface NotificationVerifier {
+  verify(target: VerifyTarget, n: InboundNotification): Promise<NotificationVerdict>;
+  close(): Promise<void>;
+}
+
+/**
+ * Spreads notification verification over worker threads (piscina). Opening a NETOPIA v1 envelope is an RSA-2048
+ * private operation and reading it an XML parse: CPU work that would otherwise serialize every notification on
+ * the main thread, which must stay free for HTTP and the database. A thread that dies fails only the request it
+ * was running (the processor is asked to retry) and piscina starts another in its place.
+ */
+export class VerifyPool implements NotificationVerifier {
+  private readonly pool: Piscina<VerifyJob, NotificationVerdict>;
   private closed = false;
 
-  constructor(readonly size: number = availableParallelism()) {
-    for (let i = 0; i < size; i++) this.workers.push({ worker: this.spawn(i), inFlight: 0 });
+  /** `worker` replaces the thread's module (a test's, to make a thread die). */
+  constructor(readonly size: number = availableParallelism(), worker: URL = new URL('./verify-worker-boot.mjs', import.meta.url)) {
+    this.pool = new Piscina({
+      filename: worker.href,
+      minThreads: size,
+      maxThreads: size,
+      // The threads stay: starting one loads tsx and every connector, far slower than a verification.
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
   }
 
-  private spawn(slot: number): Worker {
-    const worker = new Worker(new URL('./verify-worker-boot.mjs', import.meta.url));
-    worker.unref();
-    worker.on('message', (m: VerifyResponse) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      this.workers[p.slot]!.inFlight--;
-      if ('verdict' in m) p.resolve(m.verdict);
-      else p.reject(new Error(`verification failed: ${m.error}`));
-    });
-    const fail = (e: Error) => {
-      // A thread that dies takes its requests with it; they fail (the processor is asked to retry) and a
-      // new thread takes the slot.
-      for (const [id, p] of this.pending) {
-        if (p.slot !== slot) continue;
-        this.pending.delete(id);
-        p.reject(e);
-      }
-      if (this.closed) return;
-      this.workers[slot] = { worker: this.spawn(slot), inFlight: 0 };
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (this.workers[slot]?.worker === worker && !this.closed) fail(new Error(`verification thread exited with code ${code}`));
-    });
-    return worker;
-  }
-
-  /** Verifies one notification for a loaded connection on the least busy thread. */
-  verify(connection: LoadedConnection, credentialsJson: string, n: InboundNotification): Promise<NotificationVerdict> {
+  verify(target: VerifyTarget, n: InboundNotification): Promise<NotificationVerdict> {
     if (this.closed) return Promise.reject(new Error('the verification pool is closed'));
-    let slot = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.workers[i]!.inFlight < this.workers[slot]!.inFlight) slot = i;
-    const id = this.nextId++;
-    const request: VerifyRequest = {
-      id,
-      provider: connection.row.provider,
-      connection: {
-        id: connection.row.id,
-        stamp: new Date(connection.row.updated_at).getTime(),
-        credentials: credentialsJson,
-        settings: connection.row.settings,
-        environment: connection.config.environment,
-        endpoint: connection.config.endpoint,
-      },
-      body: n.body,
-      contentType: n.contentType,
-      headers: n.headers,
-    };
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      this.workers[slot]!.inFlight++;
-      this.workers[slot]!.worker.postMessage(request);
+    return this.pool.run(verifyJob(target, n)).catch((e: unknown) => {
+      throw new Error(`verification failed: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new Error('the verification pool is closed'));
-    this.pending.clear();
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.pool.destroy();
   }
+}
+
+/**
+ * The job posted to a thread: the connection, and the notification whole. Every field of the notification is
+ * copied (structured clone), not a chosen few: a field the pool forgot (the query string once) would make the
+ * threads' verdict differ from the main thread's.
+ */
+export function verifyJob(target: VerifyTarget, n: InboundNotification): VerifyJob {
+  const { credentials, ...connection } = target;
+  return { connection: { ...connection, credentials: credentials.reveal() }, notification: { ...n } };
 }

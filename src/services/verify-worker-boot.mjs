@@ -2,4 +2,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./verify-worker.ts');
+const worker = await import('./verify-worker.ts');
+export default worker.default;

@@ -1,4 +1,3 @@
-import { FieldErrors } from '../../core/validation.js';
 import type { ProcessorOutcome } from '../../core/transitions.js';
 import type {
   AttemptReference,
@@ -18,24 +17,14 @@ import type {
 } from '../types.js';
 import { apiRequest, readEnvelope } from './api.js';
 import { verifyAuthHeader } from './auth-header.js';
-import { createOrderBody, LOCALE_RE, orderIdFor, referenceFor } from './create-order.js';
+import { createOrderBody, orderIdFor, referenceFor } from './create-order.js';
 import { MspJsonError, parseMspJson } from './json.js';
 import { MspOrderError, readOrder, type MspOrder } from './order.js';
 import { dedupeKeyOf, outcomeOf, summaryOf } from './statuses.js';
 import { isStorableValue } from '../../core/storable-text.js';
-import { readEndpointSetting } from '../settings.js';
+import { MULTISAFEPAY_CREDENTIALS, MULTISAFEPAY_SETTINGS, parseMultisafepayCredentials, parseMultisafepaySettings, type MultisafepayCredentials, type MultisafepaySettings } from './config.js';
 
-export interface MultisafepayCredentials {
-  /** The website API key (dashboard → Websites → API key). */
-  api_key: string;
-}
-
-export interface MultisafepaySettings {
-  /** `customer.locale` when the payment names no language, e.g. `en_US`. */
-  locale: string;
-  /** Absolute base URL of the JSON API, e.g. https://testapi.multisafepay.com/v1/json. */
-  endpoint?: string;
-}
+export type { MultisafepayCredentials, MultisafepaySettings } from './config.js';
 
 /** Codes of rejected notifications (the hub's own; MultiSafepay only sees that the reply is not `OK`). */
 export const MSP_NOTIFY_ERRORS = {
@@ -45,13 +34,6 @@ export const MSP_NOTIFY_ERRORS = {
   unreadable: 4,
   integrity: 5,
 } as const;
-
-const API_KEY_RE = /^[\x21-\x7e]{8,200}$/;
-
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
 
 function baseUrl(config: ConnectionConfig<MultisafepayCredentials, MultisafepaySettings>): string {
   return config.endpoint.replace(/\/+$/, '');
@@ -74,7 +56,7 @@ function reportOf(data: Record<string, unknown>): OperationReport | OperationErr
   return { outcome, dedupeKey: dedupeKeyOf(order, outcome), processorReference: order.order_id, summary: summaryOf(order) };
 }
 
-export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettings> = {
+export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettings, NotificationVerdict> = {
   provider: 'multisafepay',
   displayName: 'MultiSafepay (payment links)',
   // onpay.md "Currencies per acquirer": EUR and GBP for MultiSafepay.
@@ -82,25 +64,9 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
   // emulator models it). No customer field is required.
   capabilities: { currencies: ['EUR', 'GBP'], maxAmountMinor: 99_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
-  parseCredentials(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    // The PHP SDK trims the key before using it; so do we, once, here.
-    const apiKey = str(input.api_key)?.trim();
-    if (!apiKey || !API_KEY_RE.test(apiKey)) errors.add('credentials.api_key', 'must be the website API key from the MultiSafepay dashboard');
-    errors.throwIfAny();
-    return { api_key: apiKey! };
-  },
-
-  parseSettings(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    const locale = input.locale ?? 'en_US';
-    if (typeof locale !== 'string' || !LOCALE_RE.test(locale)) errors.add('settings.locale', 'must be a locale such as en_US or it_IT');
-    const endpoint = readEndpointSetting(errors, input.endpoint);
-    errors.throwIfAny();
-    return { locale: locale as string, ...(endpoint ? { endpoint } : {}) };
-  },
+  schemas: { credentials: MULTISAFEPAY_CREDENTIALS, settings: MULTISAFEPAY_SETTINGS },
+  parseCredentials: parseMultisafepayCredentials,
+  parseSettings: parseMultisafepaySettings,
 
   publicCredentialFields() {
     return {};
@@ -114,7 +80,7 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
 
   start: {
     request(config, input: PaymentRedirectInput) {
-      return apiRequest('POST', `${baseUrl(config)}/orders`, config.credentials.api_key, createOrderBody(input, config.settings.locale));
+      return apiRequest('POST', `${baseUrl(config)}/orders`, config.credentials.api_key.reveal(), createOrderBody(input, config.settings.locale));
     },
     response(_config, input: PaymentRedirectInput, res: InboundResponse): StartResult {
       const read = readEnvelope(res);
@@ -131,7 +97,7 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
   verifyNotification(config, notification: InboundNotification): NotificationVerdict {
     const reject = (code: number, reason: string, permanent = true): NotificationVerdict => ({ ok: false, permanent, code, reason });
     try {
-      const auth = verifyAuthHeader(notification.headers.auth, notification.body, config.credentials.api_key, new Date());
+      const auth = verifyAuthHeader(notification.headers.auth, notification.body, config.credentials.api_key.reveal(), new Date());
       if (!auth.ok) {
         const code = auth.reason === 'missing' ? MSP_NOTIFY_ERRORS.missingAuth : auth.reason === 'stale' || auth.reason === 'future' ? MSP_NOTIFY_ERRORS.stale : MSP_NOTIFY_ERRORS.badAuth;
         return reject(code, auth.message);
@@ -173,7 +139,7 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
 
   statusCheck: {
     request(config, attempt) {
-      return apiRequest('GET', orderPath(config, attempt), config.credentials.api_key);
+      return apiRequest('GET', orderPath(config, attempt), config.credentials.api_key.reveal());
     },
     response(_config, _attempt, res) {
       const read = readEnvelope(res);
@@ -188,7 +154,7 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
       const body: Record<string, unknown> = { currency: refund.currency, amount: refund.refundAmount, description: `Refund ${refund.refundId}` };
       // A refund order id of our own keeps MultiSafepay from reusing the payment's order id for it.
       if (refund.refundId.length <= 50) body.refund_order_id = refund.refundId;
-      return apiRequest('POST', `${orderPath(config, refund)}/refunds`, config.credentials.api_key, body);
+      return apiRequest('POST', `${orderPath(config, refund)}/refunds`, config.credentials.api_key.reveal(), body);
     },
     response(_config, refund, res) {
       const read = readEnvelope(res);

@@ -1,14 +1,16 @@
-import type { KeyObject } from 'node:crypto';
 import { parseDecimalString, toDecimalString, MoneyError } from '../../core/money.js';
-import { FieldErrors } from '../../core/validation.js';
 import type { ProcessorOutcome } from '../../core/transitions.js';
 import type { Connector, ConnectionConfig, Environment, HttpReply, InboundNotification, NotificationResult, NotificationVerdict, Party, PaymentRedirectInput, Redirect } from '../types.js';
-import { EnvelopeError, loadPrivateKey, loadPublicKey, openEnvelope, sealEnvelope, type EnvelopeCipher } from './envelope.js';
+import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
 import { buildOrderXml, formatTimestamp, type V1Address } from './order-xml.js';
 import { parseIpnXml, type V1Ipn } from './ipn-xml.js';
 import { crcError, crcSuccess } from './crc-reply.js';
 import { V1XmlError } from './errors.js';
-import { readEndpointSetting } from '../settings.js';
+import { NETOPIA_V1_CREDENTIALS, NETOPIA_V1_CURRENCIES, NETOPIA_V1_SETTINGS, netopiaV1PublicFields, parseNetopiaV1Credentials, parseNetopiaV1Settings, type NetopiaV1Credentials, type NetopiaV1Settings } from './config.js';
+
+export type { NetopiaV1Credentials, NetopiaV1Settings } from './config.js';
+
+const CURRENCIES = NETOPIA_V1_CURRENCIES;
 
 /**
  * `error_code` values of the hub's crc replies: NETOPIA's SDK constants where one fits (f3, f5, f6), the hub's
@@ -22,30 +24,6 @@ export const V1_CONFIRM_ERRORS = {
   integrity: 0x300000f8,
   storage: 0x300000f9,
 } as const;
-
-export interface NetopiaV1Credentials {
-  signature: string;
-  certificate: string;
-  private_key: string;
-  /** Parsed once per connection load; never serialized. */
-  publicKey: KeyObject;
-  privateKey: KeyObject;
-}
-
-export interface NetopiaV1Settings {
-  default_currency: string;
-  language: string;
-  cipher: EnvelopeCipher;
-  endpoint?: string;
-}
-
-const SIGNATURE_RE = /^[A-Z0-9]{4}(-[A-Z0-9]{4}){3,4}$/;
-const CURRENCIES = ['RON', 'EUR', 'USD', 'GBP', 'MDL'] as const;
-const LANGUAGES = ['ro', 'en', 'it', 'fr', 'de', 'es', 'hu'];
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
 
 function toAddress(p: Party): V1Address {
   const address = [p.address, p.city, p.county, p.zip_code].filter(Boolean).join(', ');
@@ -107,54 +85,16 @@ export function outcomeOf(ipn: V1Ipn, invoiceMinor: number): ProcessorOutcome {
   }
 }
 
-export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings> = {
+export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, NotificationVerdict> = {
   provider: 'netopia-v1',
   displayName: 'NETOPIA Payments (API v1, mobilPay XML)',
   // `amount` max 99999 units (seed 001); contact_info is optional in v1.
   capabilities: { currencies: CURRENCIES, maxAmountMinor: 9_999_900, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: true, flow: 'redirect' },
 
-  parseCredentials(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    const signature = str(input.signature)?.trim().toUpperCase();
-    if (!signature || !SIGNATURE_RE.test(signature)) errors.add('credentials.signature', 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX');
-    let publicKey: KeyObject | undefined;
-    let privateKey: KeyObject | undefined;
-    const certificate = str(input.certificate);
-    const privatePem = str(input.private_key);
-    try {
-      if (!certificate) throw new Error('is required');
-      publicKey = loadPublicKey(certificate);
-    } catch (e) {
-      errors.add('credentials.certificate', `must be NETOPIA's public certificate (PEM): ${(e as Error).message}`);
-    }
-    try {
-      if (!privatePem) throw new Error('is required');
-      privateKey = loadPrivateKey(privatePem);
-    } catch (e) {
-      errors.add('credentials.private_key', `must be the merchant's RSA private key (PEM): ${(e as Error).message}`);
-    }
-    errors.throwIfAny();
-    return { signature: signature!, certificate: certificate!, private_key: privatePem!, publicKey: publicKey!, privateKey: privateKey! };
-  },
-
-  parseSettings(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    const currency = input.default_currency ?? 'RON';
-    if (typeof currency !== 'string' || !(CURRENCIES as readonly string[]).includes(currency)) errors.add('settings.default_currency', `must be one of ${CURRENCIES.join(', ')}`);
-    const language = input.language ?? 'ro';
-    if (typeof language !== 'string' || !LANGUAGES.includes(language)) errors.add('settings.language', `must be one of ${LANGUAGES.join(', ')}`);
-    const cipher = input.cipher ?? 'aes-256-cbc';
-    if (cipher !== 'aes-256-cbc' && cipher !== 'rc4') errors.add('settings.cipher', 'must be aes-256-cbc or rc4');
-    const endpoint = readEndpointSetting(errors, input.endpoint);
-    errors.throwIfAny();
-    return { default_currency: currency as string, language: language as string, cipher: cipher as EnvelopeCipher, ...(endpoint ? { endpoint } : {}) };
-  },
-
-  publicCredentialFields(c) {
-    return { signature: c.signature };
-  },
+  schemas: { credentials: NETOPIA_V1_CREDENTIALS, settings: NETOPIA_V1_SETTINGS },
+  parseCredentials: parseNetopiaV1Credentials,
+  parseSettings: parseNetopiaV1Settings,
+  publicCredentialFields: netopiaV1PublicFields,
 
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
     if (environment === 'live') return 'https://secure.mobilpay.ro';

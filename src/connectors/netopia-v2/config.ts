@@ -3,10 +3,11 @@
  * rebuild the config from it), so everything derived, such as the parsed keys, is recomputed here.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { FieldErrors } from '../../core/validation.js';
-import { Secret } from '../../security/secret.js';
+import { Type } from '@sinclair/typebox';
+import type { Secret } from '../../security/secret.js';
+import { Choice, FieldRefusal, SecretText, Text, printable, publicFields, readConfig } from '../config-schema.js';
 import { NETOPIA_PLATFORM_KEY_PEM } from './platform-key.js';
-import { readEndpointSetting } from '../settings.js';
+import { Endpoint } from '../settings.js';
 
 export interface NetopiaV2Credentials {
   /** NETOPIA API key (admin → Profile → Security), sent raw in `Authorization`. */
@@ -78,56 +79,48 @@ export function defaultNotifyKeys(): readonly KeyObject[] {
   return platformKeys;
 }
 
-export function parseCredentials(raw: unknown): NetopiaV2Credentials {
-  const errors = new FieldErrors();
-  const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const apiKey = typeof input.api_key === 'string' ? input.api_key.trim() : undefined;
-  if (!apiKey || !API_KEY_RE.test(apiKey)) errors.add('credentials.api_key', 'must be the NETOPIA API key (8-512 printable characters, no spaces)');
-  const signature = typeof input.pos_signature === 'string' ? input.pos_signature.trim().toUpperCase() : undefined;
-  if (!signature || !SIGNATURE_RE.test(signature)) errors.add('credentials.pos_signature', 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX');
+const NOTIFY_KEYS_ERROR = `must be a PEM text, or an array of 1-${MAX_KEYS} PEM texts, of public keys or certificates`;
+const PemText = Text({ 'x-form': 'pem', 'x-error': 'must be a PEM text' });
 
-  let notifyKeys: readonly KeyObject[] = [];
-  const rawKeys = input.notify_public_keys;
-  if (rawKeys === undefined || rawKeys === null) {
-    notifyKeys = defaultNotifyKeys();
-  } else {
-    const texts = typeof rawKeys === 'string' ? [rawKeys] : Array.isArray(rawKeys) ? rawKeys : undefined;
-    if (!texts || texts.length === 0 || texts.length > MAX_KEYS) {
-      errors.add('credentials.notify_public_keys', `must be a PEM text, or an array of 1-${MAX_KEYS} PEM texts, of public keys or certificates`);
-    } else {
-      const keys: KeyObject[] = [];
-      texts.forEach((text, i) => {
-        const field = typeof rawKeys === 'string' ? 'credentials.notify_public_keys' : `credentials.notify_public_keys[${i}]`;
-        if (typeof text !== 'string') return errors.add(field, 'must be a PEM text');
-        try {
-          keys.push(...parsePublicKeys(text));
-        } catch (e) {
-          errors.add(field, `${(e as Error).message}`);
-        }
-      });
-      if (keys.length > MAX_KEYS) errors.add('credentials.notify_public_keys', `must hold at most ${MAX_KEYS} keys`);
-      notifyKeys = Object.freeze(keys);
+/** The keys of `notify_public_keys` (a PEM text, or an array of them), each refusal at its own index. */
+function readNotifyKeys(raw: string | string[] | null): readonly KeyObject[] | undefined {
+  if (raw === null) return undefined;
+  const keys: KeyObject[] = [];
+  const refusals: Array<{ at: string; message: string }> = [];
+  (typeof raw === 'string' ? [raw] : raw).forEach((text, i) => {
+    try {
+      keys.push(...parsePublicKeys(text));
+    } catch (e) {
+      refusals.push({ at: typeof raw === 'string' ? '' : `[${i}]`, message: (e as Error).message });
     }
-  }
-  errors.throwIfAny();
-  return { api_key: new Secret(apiKey!), pos_signature: signature!, notifyKeys };
+  });
+  if (keys.length > MAX_KEYS) refusals.push({ at: '', message: `must hold at most ${MAX_KEYS} keys` });
+  if (refusals.length > 0) throw new FieldRefusal(refusals);
+  return Object.freeze(keys);
 }
 
-export function parseSettings(raw: unknown): NetopiaV2Settings {
-  const errors = new FieldErrors();
-  const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const currency = input.default_currency ?? 'RON';
-  if (typeof currency !== 'string' || !(NETOPIA_V2_CURRENCIES as readonly string[]).includes(currency)) errors.add('settings.default_currency', `must be one of ${NETOPIA_V2_CURRENCIES.join(', ')}`);
-  const language = input.language ?? 'ro';
-  if (typeof language !== 'string' || !/^[A-Za-z]{2}$/.test(language)) errors.add('settings.language', 'must be an ISO 639-1 language code of two letters, e.g. ro or en');
-  const template = input.email_template ?? '';
-  if (typeof template !== 'string' || template.length > 100 || /[\u0000-\u001f\u007f]/.test(template)) errors.add('settings.email_template', 'must be the name of a NETOPIA email template (up to 100 characters), or empty');
-  const endpoint = readEndpointSetting(errors, input.endpoint);
-  errors.throwIfAny();
-  return {
-    default_currency: currency as string,
-    language: (language as string).toLowerCase(),
-    email_template: template as string,
-    ...(endpoint !== undefined ? { endpoint } : {}),
-  };
+export const NETOPIA_V2_CREDENTIALS = Type.Object({
+  api_key: SecretText({ title: 'API key', description: 'the NETOPIA API key (admin → Profile → Security)', pattern: API_KEY_RE.source, 'x-trim': true, 'x-error': 'must be the NETOPIA API key (8-512 printable characters, no spaces)' }),
+  pos_signature: Text({ title: 'POS signature', description: 'the POS signature, XXXX-XXXX-XXXX-XXXX-XXXX: `posSignature` of orders, `aud` of IPN tokens', pattern: SIGNATURE_RE.source, 'x-trim': true, 'x-case': 'upper', 'x-public': true, 'x-error': 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX' }),
+  notify_public_keys: Type.Optional(
+    Type.Transform(Type.Union([PemText, Type.Array(PemText, { minItems: 1, maxItems: MAX_KEYS }), Type.Null()], { title: 'IPN signing keys (PEM)', description: "the public keys or certificates that may sign IPN tokens; NETOPIA's platform key when left out", 'x-form': 'pem', 'x-error': NOTIFY_KEYS_ERROR }))
+      .Decode(readNotifyKeys)
+      .Encode(() => null),
+  ),
+});
+
+export const NETOPIA_V2_SETTINGS = Type.Object({
+  default_currency: Choice(NETOPIA_V2_CURRENCIES, { title: 'Default currency', default: 'RON', 'x-error': `must be one of ${NETOPIA_V2_CURRENCIES.join(', ')}` }),
+  language: Text({ title: 'Payment page language', description: 'ISO 639-1, two letters', pattern: '^[a-z]{2}$', default: 'ro', 'x-case': 'lower', 'x-error': 'must be an ISO 639-1 language code of two letters, e.g. ro or en' }),
+  email_template: Text({ title: 'Email template', description: 'the name of a NETOPIA email template, or empty', maxLength: 100, pattern: printable(), default: '', 'x-error': 'must be the name of a NETOPIA email template (up to 100 characters), or empty' }),
+  endpoint: Endpoint(),
+});
+
+export function parseCredentials(raw: unknown): NetopiaV2Credentials {
+  const c = readConfig(NETOPIA_V2_CREDENTIALS, raw, 'credentials');
+  return { api_key: c.api_key, pos_signature: c.pos_signature, notifyKeys: c.notify_public_keys ?? defaultNotifyKeys() };
 }
+
+export const parseSettings = (raw: unknown): NetopiaV2Settings => readConfig(NETOPIA_V2_SETTINGS, raw, 'settings');
+
+export const publicCredentialFields = (c: NetopiaV2Credentials) => publicFields(NETOPIA_V2_CREDENTIALS, c);

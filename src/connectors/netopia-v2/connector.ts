@@ -1,5 +1,5 @@
-import type { Connector, Environment } from '../types.js';
-import { NETOPIA_V2_CURRENCIES, parseCredentials, parseSettings, type NetopiaV2Credentials, type NetopiaV2Settings } from './config.js';
+import type { Connector, Environment, NotificationVerdict } from '../types.js';
+import { NETOPIA_V2_CREDENTIALS, NETOPIA_V2_CURRENCIES, NETOPIA_V2_SETTINGS, parseCredentials, parseSettings, publicCredentialFields, type NetopiaV2Credentials, type NetopiaV2Settings } from './config.js';
 import { ipnReply, verifyIpn } from './ipn.js';
 import { NETOPIA_V2_MAX_AMOUNT_MINOR } from './amounts.js';
 import { creditRequest, creditResponse, statusRequest, statusResponse } from './operations.js';
@@ -11,7 +11,7 @@ export type { NetopiaV2Credentials, NetopiaV2Settings } from './config.js';
  * NETOPIA Payments API v2 (JSON + API key; IPNs signed with a JWT). Payments open with `/payment/card/start` in
  * hosted-page mode: NETOPIA answers `101` and a `paymentURL` where the customer enters the card on NETOPIA's page.
  */
-export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings> = {
+export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings, Promise<NotificationVerdict>> = {
   provider: 'netopia-v2',
   displayName: 'NETOPIA Payments (API v2)',
   // NETOPIA refuses a start without billing email, names and city (its Go SDK's BillingShipping.Validate; the
@@ -22,12 +22,10 @@ export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings> = {
     requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
     refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
+  schemas: { credentials: NETOPIA_V2_CREDENTIALS, settings: NETOPIA_V2_SETTINGS },
   parseCredentials,
   parseSettings,
-
-  publicCredentialFields(c) {
-    return { pos_signature: c.pos_signature };
-  },
+  publicCredentialFields,
 
   // The documented bases (NETOPIA's docs, WooCommerce plugin, netopia-card; notes §2.1). The SDKs' other
   // spellings differ, hence `settings.endpoint`.

@@ -36,20 +36,20 @@ export function verificationToken(headers: InboundNotification['headers']): stri
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Verifies and reads an IPN. Never throws: an unexpected failure is a temporary rejection, so NETOPIA retries. */
-export function verifyIpn(config: V2Config, n: InboundNotification, now = new Date()): NotificationVerdict {
+/** Verifies and reads an IPN. Never rejects: an unexpected failure is a temporary rejection, so NETOPIA retries. */
+export async function verifyIpn(config: V2Config, n: InboundNotification, now = new Date()): Promise<NotificationVerdict> {
   try {
-    return verifyIpnOrThrow(config, n, now);
+    return await verifyIpnOrThrow(config, n, now);
   } catch {
     return { ok: false, permanent: false, code: VERIFICATION_ERRORS.general, reason: 'internal error while verifying the notification' };
   }
 }
 
-function verifyIpnOrThrow(config: V2Config, n: InboundNotification, now: Date): NotificationVerdict {
+async function verifyIpnOrThrow(config: V2Config, n: InboundNotification, now: Date): Promise<NotificationVerdict> {
   const token = verificationToken(n.headers);
   if (typeof token !== 'string') return token;
   const body = Buffer.isBuffer(n.body) ? n.body : Buffer.from(n.body ?? []);
-  const checked = verifyVerificationToken({ token, body, keys: config.credentials.notifyKeys, posSignature: config.credentials.pos_signature, now });
+  const checked = await verifyVerificationToken({ token, body, keys: config.credentials.notifyKeys, posSignature: config.credentials.pos_signature, now });
   if (!checked.ok) return reject(checked.code, checked.reason);
 
   // Only now, with the bytes proven to be NETOPIA's, is the body read.

@@ -6,13 +6,13 @@
  * take it from the token's own header, which opens the `none` / HS512-with-the-public-key confusions), keys come
  * only from the connection (`jku`, `jwk`, `x5u`, `kid` are never followed), and failures carry the SDKs' codes.
  *
- * Why node:crypto rather than jose's `compactVerify`: the connector contract's `verifyNotification` is synchronous
- * (it runs in verification threads and returns a verdict), and jose 6 verifies only through WebCrypto, which is
- * asynchronous. jose's synchronous decoders read the header and claims; the signature check is one RSA PKCS#1 v1.5
- * SHA-512 verification, which node:crypto does directly.
+ * The signature is checked with jose's `compactVerify`, `algorithms: ['RS512']`: jose refuses any other algorithm
+ * (`none` included) whatever the token's header says, before it looks at a key. jose refuses RSA keys under 2048
+ * bits; NETOPIA's 2021 tokens were signed with 1024-bit POS keys, which a connection may still configure, so a key
+ * under 2048 bits is checked with node:crypto's RSA PKCS#1 v1.5 SHA-512 (the same RS512), after the same header checks.
  */
 import { createHash, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 
 /** NETOPIA's SDK error codes for IPN verification failures (answered with errorType 2, permanent). */
 export const VERIFICATION_ERRORS = {
@@ -47,8 +47,8 @@ export type TokenResult = { ok: true; claims: Record<string, unknown> } | { ok: 
 
 const fail = (code: number, reason: string): TokenResult => ({ ok: false, code, reason });
 
-/** Verifies a Verification-token against the body and the connection's keys. Never throws. */
-export function verifyVerificationToken(input: TokenInput): TokenResult {
+/** Verifies a Verification-token against the body and the connection's keys. Never rejects. */
+export async function verifyVerificationToken(input: TokenInput): Promise<TokenResult> {
   const token = input.token.trim();
   if (token.length === 0) return fail(VERIFICATION_ERRORS.general, 'the Verification-token header is empty');
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS_RE.test(token)) return fail(VERIFICATION_ERRORS.general, 'the Verification-token is not a compact JWT');
@@ -66,12 +66,9 @@ export function verifyVerificationToken(input: TokenInput): TokenResult {
   // Extensions the verifier must understand (RFC 7515 §4.1.11): none are, so any is a refusal.
   if (header.crit !== undefined) return fail(VERIFICATION_ERRORS.general, 'the token names critical extensions');
 
-  const [h, p, s] = token.split('.') as [string, string, string];
-  const signature = Buffer.from(s, 'base64url');
-  const signingInput = Buffer.from(`${h}.${p}`, 'ascii');
-  if (!input.keys.some((key) => rsaSha512Verifies(key, signingInput, signature))) {
-    return fail(VERIFICATION_ERRORS.signature, 'the token signature does not verify with any trusted NETOPIA key');
-  }
+  let verified = false;
+  for (const key of input.keys) if ((verified = await rs512Verifies(key, token))) break;
+  if (!verified) return fail(VERIFICATION_ERRORS.signature, 'the token signature does not verify with any trusted NETOPIA key');
 
   if (claims.iss !== NETOPIA_ISSUER) return fail(VERIFICATION_ERRORS.general, 'the token issuer is not NETOPIA Payments');
   if (!audienceContains(claims.aud, input.posSignature)) return fail(VERIFICATION_ERRORS.audience, 'the token audience is not this POS signature');
@@ -83,10 +80,25 @@ export function verifyVerificationToken(input: TokenInput): TokenResult {
   return { ok: true, claims };
 }
 
-function rsaSha512Verifies(key: KeyObject, data: Buffer, signature: Buffer): boolean {
+/** RSA keys jose accepts for RS512 (RFC 7518 §3.3 asks for 2048 bits at least). */
+const JOSE_MIN_RSA_BITS = 2048;
+
+async function rs512Verifies(key: KeyObject, token: string): Promise<boolean> {
   // PKCS#1 v1.5 signatures are exactly as long as the modulus; anything else is not one of this key's.
   const bits = key.asymmetricKeyDetails?.modulusLength;
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const signature = Buffer.from(s, 'base64url');
   if (key.asymmetricKeyType !== 'rsa' || bits === undefined || signature.length !== Math.ceil(bits / 8)) return false;
+  if (bits < JOSE_MIN_RSA_BITS) return legacyRs512Verifies(key, Buffer.from(`${h}.${p}`, 'ascii'), signature);
+  try {
+    await compactVerify(token, key, { algorithms: ['RS512'] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function legacyRs512Verifies(key: KeyObject, data: Buffer, signature: Buffer): boolean {
   try {
     return verify('sha512', data, key, signature);
   } catch {

@@ -1,40 +1,18 @@
-import { FieldErrors, ValidationError } from '../../core/validation.js';
-import { Secret } from '../../security/secret.js';
-import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
+import { ValidationError } from '../../core/validation.js';
+import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, NotificationVerdict, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
 import { MAX_IMPORTO, NEXI_CURRENCY_CODES } from './currencies.js';
-import type { Accounting } from './esito.js';
 import { verifyResultNotification } from './notification.js';
 import { ORDER_STATUS_PATH, orderStatusBody, readOrderStatus } from './order-status.js';
 import { COD_TRANS_RE, PAYMAIL_PATH, payMailBody, readBackOfficeAnswer, timeoutHours } from './paymail.js';
-import { readEndpointSetting } from '../settings.js';
+import { MAX_TIMEOUT_HOURS, NEXI_CREDENTIALS, NEXI_SETTINGS, nexiPublicFields, parseNexiCredentials, parseNexiSettings, type NexiCredentials, type NexiSettings } from './config.js';
+
+export type { NexiCredentials, NexiSettings } from './config.js';
 
 /**
  * Nexi XPay, legacy API (ecommerce.nexi.it): alias + MAC key. A payment is a PayMail link (pay-by-link,
  * opened with a back-office call); the result comes back as XPay's hosted-page result, server to server on
  * `urlpost`, signed with the MAC key. Order status through `situazioneOrdine`.
  */
-
-export interface NexiCredentials {
-  /** The terminal alias (`ALIAS_WEB_…`): `alias` on the hosted page, `apiKey` in back-office calls. */
-  alias: string;
-  /** The MAC key ("chiave segreta per calcolo MAC"). */
-  mac_key: Secret<string>;
-}
-
-export interface NexiSettings {
-  endpoint?: string;
-  /** `TCONTAB`: immediate capture (C, the default) or authorization only (D, captured later in XPay's back office). */
-  accounting: Accounting;
-  /** Link life when the payment has no deadline, in hours. */
-  default_timeout_hours: number;
-}
-
-const ALIAS_RE = /^[A-Za-z0-9_.\-]{1,50}$/;
-const MAX_TIMEOUT_HOURS = 24 * 365;
-
-function trimmed(v: unknown): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
 
 function codTransFor(reference: string): string {
   // The hub's attempt ids (`att_` + 26 characters) are 30 characters: exactly XPay's limit, and the
@@ -50,37 +28,15 @@ const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: str
   body: JSON.stringify(body),
 });
 
-export const nexi: Connector<NexiCredentials, NexiSettings> = {
+export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict> = {
   provider: 'nexi',
   displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
   capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },
 
-  parseCredentials(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    const alias = trimmed(input.alias);
-    if (!alias || !ALIAS_RE.test(alias)) errors.add('credentials.alias', 'must be the XPay terminal alias, e.g. ALIAS_WEB_00012345');
-    const macKey = trimmed(input.mac_key);
-    if (!macKey || macKey.length > 200) errors.add('credentials.mac_key', 'must be the MAC key ("chiave segreta per calcolo MAC") from the XPay back office');
-    errors.throwIfAny();
-    return { alias: alias!, mac_key: new Secret(macKey!) };
-  },
-
-  parseSettings(raw) {
-    const errors = new FieldErrors();
-    const input = (raw ?? {}) as Record<string, unknown>;
-    const endpoint = readEndpointSetting(errors, input.endpoint);
-    const accounting = input.accounting ?? 'C';
-    if (accounting !== 'C' && accounting !== 'D') errors.add('settings.accounting', 'must be C (immediate capture) or D (deferred capture)');
-    const hours = input.default_timeout_hours ?? 24;
-    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > MAX_TIMEOUT_HOURS) errors.add('settings.default_timeout_hours', `must be a whole number of hours from 1 to ${MAX_TIMEOUT_HOURS}`);
-    errors.throwIfAny();
-    return { ...(endpoint ? { endpoint } : {}), accounting: accounting as Accounting, default_timeout_hours: hours as number };
-  },
-
-  publicCredentialFields(c) {
-    return { alias: c.alias };
-  },
+  schemas: { credentials: NEXI_CREDENTIALS, settings: NEXI_SETTINGS },
+  parseCredentials: parseNexiCredentials,
+  parseSettings: parseNexiSettings,
+  publicCredentialFields: nexiPublicFields,
 
   defaultEndpoint(environment: Environment, emulatorBaseUrl: string) {
     if (environment === 'live') return 'https://ecommerce.nexi.it';

@@ -1,6 +1,7 @@
-import { FieldErrors } from '../../core/validation.js';
-import { Secret } from '../../security/secret.js';
-import { readEndpointSetting } from '../settings.js';
+import { Type } from '@sinclair/typebox';
+import type { Secret } from '../../security/secret.js';
+import { Choice, SecretText, Text, printable, publicFields, readConfig } from '../config-schema.js';
+import { Endpoint } from '../settings.js';
 
 /**
  * A Volt connection: the application's client id and secret, the API user's username and password (OAuth2
@@ -33,52 +34,28 @@ export const DEFAULT_NOTIFICATION_MAX_AGE_SECONDS = 3600;
 /** How far in the future a notification's timestamp may be (clock differences). */
 export const NOTIFICATION_MAX_SKEW_SECONDS = 300;
 
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+const text = (title: string, max: number, extra: { 'x-trim'?: boolean; 'x-public'?: boolean } = {}) =>
+  Text({ title, minLength: 1, maxLength: max, pattern: printable(true), ...extra, 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
+const secret = (title: string, max: number) => SecretText({ title, minLength: 1, maxLength: max, pattern: printable(true), 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
 
-function text(errors: FieldErrors, input: Record<string, unknown>, name: string, max: number): string {
-  const value = input[name];
-  if (typeof value !== 'string' || value.trim() === '') {
-    errors.add(`credentials.${name}`, 'is required');
-    return '';
-  }
-  if (value.length > max || CONTROL_RE.test(value)) errors.add(`credentials.${name}`, `must be at most ${max} printable characters`);
-  return value;
-}
+export const VOLT_CREDENTIALS = Type.Object({
+  client_id: text("Application's client id", 200, { 'x-trim': true, 'x-public': true }),
+  client_secret: secret("Application's client secret", 500),
+  username: text('API user', 500, { 'x-trim': true, 'x-public': true }),
+  password: secret("API user's password", 500),
+  notification_secret: secret('Notification secret', 500),
+});
+
+export const VOLT_SETTINGS = Type.Object({
+  payment_type: Choice(VOLT_PAYMENT_TYPES, { title: 'Payment type', description: "the payment's `type` in POST /v2/payments", default: 'OTHER', 'x-error': `must be one of ${VOLT_PAYMENT_TYPES.join(', ')}` }),
+  notification_max_age_seconds: Type.Integer({ title: 'Notification max age (s)', description: 'how old a notification\'s X-Volt-Timed may be', minimum: 60, maximum: 7 * 86_400, default: DEFAULT_NOTIFICATION_MAX_AGE_SECONDS, 'x-error': 'must be a whole number of seconds between 60 and 604800' }),
+  endpoint: Endpoint(),
+});
 
 /** Validates the credentials a Volt connection needs (names as the OnPay surface maps them). */
-export function parseVoltCredentials(raw: unknown): VoltCredentials {
-  const errors = new FieldErrors();
-  const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const clientId = text(errors, input, 'client_id', 200).trim();
-  const clientSecret = text(errors, input, 'client_secret', 500);
-  const username = text(errors, input, 'username', 500).trim();
-  const password = text(errors, input, 'password', 500);
-  const notificationSecret = text(errors, input, 'notification_secret', 500);
-  errors.throwIfAny();
-  return {
-    client_id: clientId,
-    client_secret: new Secret(clientSecret),
-    username,
-    password: new Secret(password),
-    notification_secret: new Secret(notificationSecret),
-  };
-}
+export const parseVoltCredentials = (raw: unknown): VoltCredentials => readConfig(VOLT_CREDENTIALS, raw, 'credentials');
 
 /** Validates a Volt connection's settings and applies the defaults. */
-export function parseVoltSettings(raw: unknown): VoltSettings {
-  const errors = new FieldErrors();
-  const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const type = input.payment_type ?? 'OTHER';
-  if (typeof type !== 'string' || !(VOLT_PAYMENT_TYPES as readonly string[]).includes(type)) errors.add('settings.payment_type', `must be one of ${VOLT_PAYMENT_TYPES.join(', ')}`);
-  const maxAge = input.notification_max_age_seconds ?? DEFAULT_NOTIFICATION_MAX_AGE_SECONDS;
-  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 60 || maxAge > 7 * 86_400) {
-    errors.add('settings.notification_max_age_seconds', 'must be a whole number of seconds between 60 and 604800');
-  }
-  const endpoint = readEndpointSetting(errors, input.endpoint);
-  errors.throwIfAny();
-  return {
-    payment_type: type as VoltPaymentType,
-    notification_max_age_seconds: maxAge as number,
-    ...(endpoint ? { endpoint } : {}),
-  };
-}
+export const parseVoltSettings = (raw: unknown): VoltSettings => readConfig(VOLT_SETTINGS, raw, 'settings');
+
+export const voltPublicFields = (c: VoltCredentials) => publicFields(VOLT_CREDENTIALS, c);

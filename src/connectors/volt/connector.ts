@@ -1,6 +1,6 @@
-import type { Connector, Environment } from '../types.js';
+import type { Connector, Environment, NotificationVerdict } from '../types.js';
 import { authenticate, refund, start, statusCheck } from './api.js';
-import { parseVoltCredentials, parseVoltSettings, type VoltCredentials, type VoltSettings } from './config.js';
+import { VOLT_CREDENTIALS, VOLT_SETTINGS, parseVoltCredentials, parseVoltSettings, voltPublicFields, type VoltCredentials, type VoltSettings } from './config.js';
 import { replyToVoltNotification, verifyVoltNotification } from './notification.js';
 
 export type { VoltCredentials, VoltSettings } from './config.js';
@@ -12,7 +12,7 @@ export type { VoltCredentials, VoltSettings } from './config.js';
  * signed JSON notifications; `GET /payments/{id}` answers the same from Volt's side, and refunds are asked
  * with `POST /payments/{id}/request-refund` and confirmed by notification.
  */
-export const volt: Connector<VoltCredentials, VoltSettings> = {
+export const volt: Connector<VoltCredentials, VoltSettings, NotificationVerdict> = {
   provider: 'volt',
   displayName: 'Volt (open banking, pay by bank)',
   // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
@@ -20,12 +20,10 @@ export const volt: Connector<VoltCredentials, VoltSettings> = {
   // names and email are optional (the connector fills what is missing).
   capabilities: { currencies: ['EUR'], maxAmountMinor: 9_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
 
+  schemas: { credentials: VOLT_CREDENTIALS, settings: VOLT_SETTINGS },
   parseCredentials: parseVoltCredentials,
   parseSettings: parseVoltSettings,
-
-  publicCredentialFields(c) {
-    return { client_id: c.client_id, username: c.username };
-  },
+  publicCredentialFields: voltPublicFields,
 
   // Volt's Gateway API is also documented on these hosts.
   processorHosts: ['gateway.volt.io', 'gateway.sandbox.volt.io'],

@@ -48,6 +48,7 @@ export async function notifyRoutes(app: FastifyInstance, opts: { ctx: HubContext
       contentType: request.headers['content-type'],
       headers: request.headers,
       query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : undefined,
+      path: request.url.split('?', 1)[0],
       remoteAddr: request.ip,
     });
     return reply.code(out.statusCode).type(out.contentType).send(out.body);

@@ -1,6 +1,7 @@
 import { connectorFor } from '../../connectors/registry.js';
 import { claimStaleNotifications, deleteRejectedNotifications, selectProviderConnection } from '../../store/queries/inbox.js';
 import type { HubContext } from '../context.js';
+import { notificationPath } from '../hub-urls.js';
 import { processStored } from './receive.js';
 
 /** How long a stored notification may stay unprocessed before the worker processes it again. */
@@ -22,6 +23,8 @@ export async function reprocessStaleNotifications(ctx: HubContext, limit = 20): 
       contentType: stored.content_type ?? undefined,
       headers: stored.headers ?? (stored.content_type ? { 'content-type': stored.content_type } : {}),
       query: stored.query ?? undefined,
+      // Not stored: a notification reaches the inbox only on its connection's own path.
+      path: stored.connection_id ? notificationPath(stored.provider, stored.connection_id) : undefined,
     });
     ctx.logger.info({ notification: stored.id }, 'reprocessed a stored notification');
   }

@@ -90,7 +90,7 @@ export async function processStored(ctx: HubContext, provider: string, id: strin
       return connector.replyToNotification({ kind: 'permanent_error', code: INBOX_ERRORS.unknownConnection, message: 'unknown connection' });
     }
     const loaded = loadConnection(ctx, row);
-    verdict = ctx.verifier ? await ctx.verifier.verify(loaded, loaded.credentialsJson.reveal(), n) : connector.verifyNotification(loaded.config, n);
+    verdict = ctx.verifier ? await ctx.verifier.verify(loaded.verify, n) : await connector.verifyNotification(loaded.config, n);
   } catch (e) {
     // The row stays `received`: once the cause is fixed, the processor's retry (or an operator) replays it.
     ctx.logger.error({ err: e, notification: id }, 'notification could not be processed');

@@ -5,9 +5,10 @@ import { notificationSignature, signNotification, verifyAuthHeader } from '../..
 import { multisafepay, MSP_NOTIFY_ERRORS, type MultisafepayCredentials, type MultisafepaySettings } from '../../../src/connectors/multisafepay/connector.js';
 import type { ConnectionConfig, InboundNotification, NotificationVerdict } from '../../../src/connectors/types.js';
 import { WEBHOOK_API_KEY, WEBHOOK_AUTH, WEBHOOK_PAYLOAD, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP } from './docs-examples.js';
+import { Secret } from '../../../src/security/secret.js';
 
 const config = (apiKey = WEBHOOK_API_KEY): ConnectionConfig<MultisafepayCredentials, MultisafepaySettings> => ({
-  credentials: { api_key: apiKey },
+  credentials: { api_key: new Secret(apiKey) },
   settings: { locale: 'en_US' },
   environment: 'sandbox',
   endpoint: 'https://testapi.multisafepay.com/v1/json',

@@ -6,10 +6,11 @@ import { toMspAmount } from '../../../src/connectors/multisafepay/order.js';
 import type { AttemptReference, ConnectionConfig, InboundResponse, OperationReport, PaymentRedirectInput, RefundRequest } from '../../../src/connectors/types.js';
 import { ValidationError } from '../../../src/core/validation.js';
 import { CREATE_ORDER_EXAMPLE, CREATE_ORDER_RESPONSE, ERROR_1006, ERROR_1032, GET_ORDER_COMPLETED, REFUND_REQUEST_EXAMPLE, REFUND_RESPONSE } from './docs-examples.js';
+import { Secret } from '../../../src/security/secret.js';
 
 const API_KEY = '8HHhGgRWrA3O7NswjmgwyH7buPPCGnR5AkwAQyqI';
 const config: ConnectionConfig<MultisafepayCredentials, MultisafepaySettings> = {
-  credentials: { api_key: API_KEY },
+  credentials: { api_key: new Secret(API_KEY) },
   settings: { locale: 'en_US' },
   environment: 'sandbox',
   endpoint: multisafepay.defaultEndpoint('sandbox', 'http://unused'),
@@ -34,11 +35,11 @@ const response = (status: number, body: string): InboundResponse => ({ status, h
 
 describe('MultiSafepay credentials and settings', () => {
   it('the website API key is required, and trimmed', () => {
-    assert.deepEqual(multisafepay.parseCredentials({ api_key: ` ${API_KEY}\n` }), { api_key: API_KEY });
+    assert.equal(multisafepay.parseCredentials({ api_key: ` ${API_KEY}\n` }).api_key.reveal(), API_KEY);
     for (const raw of [{}, { api_key: '' }, { api_key: 'short' }, { api_key: 'has space inside the key 123' }, null]) {
       assert.throws(() => multisafepay.parseCredentials(raw), (e: unknown) => e instanceof ValidationError && e.errors[0]!.field === 'credentials.api_key');
     }
-    assert.deepEqual(multisafepay.publicCredentialFields({ api_key: API_KEY }), {}, 'the API key is a secret: nothing of it is shown back');
+    assert.deepEqual(multisafepay.publicCredentialFields({ api_key: new Secret(API_KEY) }), {}, 'the API key is a secret: nothing of it is shown back');
   });
 
   it('settings: locale (default en_US) and endpoint', () => {

@@ -5,6 +5,7 @@ import type { ConnectionConfig, OperationReport, PaymentRedirectInput } from '..
 import type { Store } from '../../../src/store/store.js';
 import { openTestStore } from '../../support/store.js';
 import { api, createAccount, createOrder, Merchant, newOrderId, orderBody, startEmulator, type Emulator } from './harness.js';
+import { Secret } from '../../../src/security/secret.js';
 
 let store: Store;
 let emulator: Emulator;
@@ -165,8 +166,8 @@ describe('MultiSafepay emulator: "Get order" (GET /orders/{order_id})', () => {
 });
 
 describe('MultiSafepay emulator: the connector against it', () => {
-  const config = (): ConnectionConfig<{ api_key: string }, { locale: string }> => ({
-    credentials: { api_key: apiKey },
+  const config = (): ConnectionConfig<{ api_key: Secret<string> }, { locale: string }> => ({
+    credentials: { api_key: new Secret(apiKey) },
     settings: { locale: 'en_US' },
     environment: 'emulator',
     endpoint: multisafepay.defaultEndpoint('emulator', emulator.base.replace(/\/sandbox\/multisafepay$/, '')),
@@ -206,7 +207,7 @@ describe('MultiSafepay emulator: the connector against it', () => {
   });
 
   it('a connection with a wrong key gets the 1032 refusal, not retryable', async () => {
-    const bad = { ...config(), credentials: { api_key: 'Q'.repeat(40) } };
+    const bad = { ...config(), credentials: { api_key: new Secret('Q'.repeat(40)) } };
     const result = multisafepay.start!.response(bad, input(), await send(multisafepay.start!.request(bad, input())));
     assert.deepEqual(result, { kind: 'error', retryable: false, code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
   });

@@ -7,6 +7,7 @@ import type { NotificationVerdict, VerifiedNotification } from '../../../src/con
 import type { Store } from '../../../src/store/store.js';
 import { registerMultisafepayEmulator, type MultisafepayEmulatorOptions } from '../../../emulators/multisafepay/index.js';
 import { futureExpiry, MerchantServer, newOrderId, postForm, serveEmulator, type ServedEmulator } from '../../support/emulator-harness.js';
+import { Secret } from '../../../src/security/secret.js';
 
 export { eventually, futureExpiry, newOrderId, postForm } from '../../support/emulator-harness.js';
 
@@ -95,7 +96,7 @@ export class Merchant extends MerchantServer<Received> {
     let last: NotificationVerdict | undefined;
     for (const api_key of this.keys) {
       last = multisafepay.verifyNotification(
-        { credentials: { api_key }, settings: { locale: 'en_US' }, environment: 'emulator', endpoint: '' },
+        { credentials: { api_key: new Secret(api_key) }, settings: { locale: 'en_US' }, environment: 'emulator', endpoint: '' },
         { body, contentType: headers['content-type'], headers: headers as Record<string, string | string[] | undefined> },
       );
       if (last.ok) return last;
