@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
 import type { Outbound } from '../security/outbound.js';
+import type { ProcessorOperation } from '../connectors/types.js';
 import type { VerifyPool } from './verify-pool.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
@@ -24,6 +25,8 @@ export interface HubContext {
   outbound?: Outbound;
   /** The built-in emulators are mounted: test-side traffic (OnPay's /test/api) goes to them. */
   emulators?: boolean;
+  /** Deadlines of processor calls that override every connector's (ms per operation): tests and unusual networks. */
+  processorDeadlinesMs?: Partial<Record<ProcessorOperation, number>>;
 }
 
 /** Errors a use case raises for the HTTP layer to map: not found (404), conflict (409), refused (422/400). */

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { isKnownCurrency } from '../core/money.js';
-import { effectiveStatus, isPayable, transitionPayment, type PaymentStatus } from '../core/transitions.js';
+import { blocksNewAttempt, effectiveStatus, isPayable, transitionPayment, type AttemptStatus, type PaymentStatus } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party, Redirect } from '../connectors/types.js';
 import type { Connection, Database, Payment, PaymentAttempt } from '../store/schema.js';
@@ -438,6 +438,8 @@ export async function openPaymentPage(ctx: HubContext, paymentId: string): Promi
     const problems = connector ? checkPaymentAgainstConnector(connector.capabilities, { ...payment, amount: Number(payment.amount) }) : [];
     if (problems.length) return { kind: 'unpayable' as const, payment, provider: connection.provider, problems };
     if (last && last.status === 'created') return { kind: 'attempt' as const, payment, attempt: last, connection };
+    // The processor may have taken the money on the last attempt: no new one until its status says.
+    if (last && blocksNewAttempt(last.status as AttemptStatus)) return { kind: 'status' as const, payment, status, lastAttempt: last };
     if (connection.status !== 'active') return { kind: 'status' as const, payment, status, lastAttempt: last };
     const attempt = newAttempt(ctx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1, new Date());
     await trx.insertInto('payment_attempts').values(attemptValues(attempt)).execute();
