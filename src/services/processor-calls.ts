@@ -101,6 +101,15 @@ async function accessToken(ctx: HubContext, loaded: LoadedConnection, fresh: boo
 }
 
 /**
+ * A token fetch that failed, as the failure of the call it was for: that call was never sent, so whatever the
+ * token request's fate, the call itself is `unreachable` (safe to make again) unless the processor refused the
+ * credentials.
+ */
+function beforeSending(error: OperationError): OperationError {
+  return error.failure === 'refused' ? error : { ...error, failure: 'unreachable' };
+}
+
+/**
  * Makes one processor call for a connection: fetches an access token first when the processor needs one, and
  * fetches a new one once if the processor says the cached one is no longer valid (HTTP 401).
  */
@@ -111,11 +120,11 @@ export async function callProcessor(
   build: (token: string | undefined) => OutboundRequest,
 ): Promise<InboundResponse | OperationError> {
   let token = await accessToken(ctx, loaded, false);
-  if (isOperationError(token)) return token;
+  if (isOperationError(token)) return beforeSending(token);
   let res = await sendChecked(ctx, loaded, operation, build(token));
   if (!isOperationError(res) && res.status === 401 && loaded.connector.authenticate) {
     token = await accessToken(ctx, loaded, true);
-    if (isOperationError(token)) return token;
+    if (isOperationError(token)) return beforeSending(token);
     res = await sendChecked(ctx, loaded, operation, build(token));
   }
   return res;

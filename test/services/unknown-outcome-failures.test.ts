@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import pino from 'pino';
 import { Outbound, parseOutboundAllow } from '../../src/security/outbound.js';
-import { send } from '../../src/services/processor-calls.js';
+import { callProcessor, send } from '../../src/services/processor-calls.js';
+import type { LoadedConnection } from '../../src/services/connections.js';
 import type { HubContext } from '../../src/services/context.js';
 import type { InboundResponse, OperationError } from '../../src/connectors/types.js';
 
@@ -80,6 +81,23 @@ describe('a processor call without a usable answer', () => {
     const strict = { ...ctx, outbound: new Outbound() } as HubContext;
     const r = await send(strict, 'test', 'start', { method: 'POST', url: `http://127.0.0.1:${port}/ok`, headers: {} }, 300);
     assert.equal('kind' in r && r.failure, 'unreachable');
+  });
+
+  it('a token fetch that timed out leaves the call it was for unsent: unreachable, not unknown', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    const loaded = {
+      row: { id: 'con_test', provider: 'test', credentials_fingerprint: 'f' },
+      config: { endpoint: base },
+      connector: {
+        provider: 'test',
+        deadlinesMs: { authenticate: 300 },
+        authenticate: { request: () => ({ method: 'POST', url: `${base}/silent`, headers: {} }), response: () => ({ token: 't', refreshAt: new Date(Date.now() + 60_000) }) },
+      },
+    } as unknown as LoadedConnection;
+    let built = false;
+    const r = await callProcessor(ctx, loaded, 'start', () => ((built = true), { method: 'POST', url: `${base}/ok`, headers: {} }));
+    assert.equal('kind' in r && r.failure, 'unreachable');
+    assert.equal(built, false, 'the start was never sent');
   });
 
   it('a whole answer is an answer, whatever it says', async () => {
