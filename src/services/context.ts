@@ -25,7 +25,7 @@ export interface HubContext {
   outbound?: Outbound;
   /** The built-in emulators are mounted: test-side traffic (OnPay's /test/api) goes to them. */
   emulators?: boolean;
-  /** Deadlines of processor calls that override every connector's (ms per operation): tests and unusual networks. */
+  /** Deadlines of processor calls (ms per operation) that override every connector's own: for tests that make a processor slow. */
   processorDeadlinesMs?: Partial<Record<ProcessorOperation, number>>;
 }
 
