@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currencyFromDivisa, MAX_IMPORTO } from '../../src/connectors/nexi/currencies.js';
 import { backOfficeResponseMacPairs, computeMac, macMatches, orderStatusMacPairs, payMailMacPairs, type MacPairs } from '../../src/connectors/nexi/mac.js';
 import { COD_TRANS_RE } from '../../src/connectors/nexi/paymail.js';
@@ -11,7 +11,8 @@ import { nextOperationId } from './schema.js';
  * XPay's back-office API as the emulator answers it: `POST /ecomm/api/bo/richiestaPayMail` and
  * `POST /ecomm/api/bo/situazioneOrdine`, JSON in and out. Every answer is XPay's envelope
  * `{esito, idOperazione, timeStamp, mac}` (MAC over esito, idOperazione, timeStamp with the terminal's key),
- * plus `errore {codice, messaggio}` on KO. HTTP 200 either way.
+ * plus `errore {codice, messaggio}` on KO. HTTP 200 either way. A PayMail request for an amount ending in 408
+ * is answered late (LATE_ANSWER_AMOUNT_SUFFIX).
  */
 
 /**
@@ -35,6 +36,27 @@ const HTTP_URL = /^https?:\/\/[^\s]{1,2000}$/;
 const MAX_TIMEOUT_HOURS = 24 * 365;
 
 type Json = Record<string, unknown>;
+
+/**
+ * The test knob for a client's time-outs: a PayMail request whose `importo` ends in 408 (minor units: 14.08,
+ * 1 234.08 …) is carried out as any other (the link is made, the payer can pay it) and answered only after
+ * `lateAnswerMs` (the emulator's option, default 60 s: past any client deadline), or never if the client hangs
+ * up first — the case where a processor did the work and its answer was lost.
+ */
+export const LATE_ANSWER_AMOUNT_SUFFIX = 408;
+
+function answerLate(request: FastifyRequest, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      request.raw.socket?.off('close', done);
+      resolve();
+    }
+    // A client that gave up gets nothing; the emulator does not hold the request (or its own shutdown) longer.
+    request.raw.socket?.once('close', done);
+  });
+}
 
 /** Digits from a JSON number or string (PHP sends integers, other clients strings). */
 function digits(v: unknown, max: number): string | undefined {
@@ -132,6 +154,8 @@ export function registerBackOffice(app: FastifyInstance, ctx: NexiContext): void
       .returning('token')
       .executeTakeFirst();
     if (!link) return ko(ctx, reply, account, NEXI_BO_ERRORS.duplicateCodTrans);
+    // The link exists (and PayMail e-mails it to the payer) whether or not the client ever reads this answer.
+    if (importo % 1000 === LATE_ANSWER_AMOUNT_SUFFIX) await answerLate(request, ctx.lateAnswerMs);
     const timeStamp = Date.now();
     const ok = { esito: 'OK', idOperazione: String(idOperazione), timeStamp };
     return { ...ok, mac: computeMac(backOfficeResponseMacPairs(ok), account.mac_key), payMailUrl: `${ctx.baseUrl}/ecomm/ecomm/paymail/${link.token}` };

@@ -7,4 +7,6 @@ export interface NexiContext {
   notifier: Notifier;
   /** Absolute URL of the emulator's root (publicUrl + prefix), no trailing slash: XPay's host. */
   baseUrl: string;
+  /** How late a PayMail request for an amount ending in 408 is answered (LATE_ANSWER_AMOUNT_SUFFIX). */
+  lateAnswerMs: number;
 }

@@ -35,6 +35,11 @@ export interface NexiEmulatorOptions {
    * documents none), timeoutMs 10 000, pollMs 1000.
    */
   notifyRetry?: Partial<DoublingRetryOptions>;
+  /**
+   * How late a PayMail request for an amount ending in 408 (e.g. 14.08 EUR) is answered, after the link was made:
+   * default 60 000 ms, past any client's deadline (a client's time-out after the processor did the work).
+   */
+  lateAnswerMs?: number;
 }
 
 const JSON_TYPE = 'application/json';
@@ -47,7 +52,7 @@ export async function registerNexiEmulator(app: FastifyInstance, options: NexiEm
   const db = options.db as EmuNexiDb;
   const retry = doublingRetryOptions(options.notifyRetry, { baseDelayMs: 60_000, maxAttempts: 10, timeoutMs: 10_000, pollMs: 1000 }, 'notifyRetry');
   const notifier = new Notifier(db, retry, app.log);
-  const ctx: NexiContext = { db, notifier, baseUrl: mountUrl(options.publicUrl, prefix) };
+  const ctx: NexiContext = { db, notifier, baseUrl: mountUrl(options.publicUrl, prefix), lateAnswerMs: options.lateAnswerMs ?? 60_000 };
 
   await app.register(
     async (scope) => {

@@ -117,9 +117,27 @@ export interface HttpReply {
 /** The payer fields a processor may require, named as in the native API (`billing.city`). */
 export type PayerField = `${'billing' | 'shipping'}.${'first_name' | 'last_name' | 'email' | 'phone' | 'address' | 'city' | 'county' | 'zip_code' | 'country'}`;
 
+/**
+ * How a payer's payment reaches the processor: `redirect`, the browser is handed to the processor's page with a
+ * form the connector builds (`createRedirect`); `api_start`, the hub opens the payment with an API call and sends
+ * the browser where the answer says (`start`); `terminal`, a card-present terminal the hub drives with an API call
+ * and a long deadline (no browser). The hosted payment page serves `redirect` and `api_start`.
+ */
+export type PaymentFlow = 'redirect' | 'api_start' | 'terminal';
+export const PAYMENT_FLOWS: readonly PaymentFlow[] = ['redirect', 'api_start', 'terminal'];
+
+/** What the hub may ask the processor to refund: nothing (refunds are made in its back office), the whole captured amount once, or any part. */
+export type RefundSupport = 'none' | 'full' | 'partial';
+
+/**
+ * What a processor can do, as data the hub reads and enforces in one place (services/payment-requirements.ts):
+ * a payment the connector could never open is refused when it is asked for, not when the payer opens it.
+ */
 export interface ConnectorCapabilities {
   /** ISO 4217 codes the processor accepts. */
   currencies: readonly string[];
+  /** Smallest amount per payment in minor units the processor accepts (1 when it documents none). */
+  minAmountMinor: number;
   /**
    * Largest amount per payment in minor units: the processor's limit, and never more than the connector can
    * encode exactly. A payment above it is refused at creation (`amount`), since the processor could never open it.
@@ -130,11 +148,37 @@ export interface ConnectorCapabilities {
    * (`billing.city`). Read in one place, `checkPaymentAgainstConnector` (services/payment-requirements.ts).
    */
   requiredPayerFields: readonly PayerField[];
-  refunds: boolean;
-  partialRefunds: boolean;
+  /** Refunds the hub can ask for (`refund`); enforced when a refund is asked (services/refunds.ts). */
+  refunds: RefundSupport;
+  /**
+   * Whether a payment may stay authorized for the merchant to capture later (in the processor's back office: the
+   * hub has no capture call yet); otherwise the processor captures at once.
+   */
   manualCapture: boolean;
-  /** How the customer pays: redirected to the processor's hosted page. */
-  flow: 'redirect';
+  /** The ways a payment can be opened with this processor (`createRedirect` for `redirect`, `start` for `api_start`). */
+  flows: readonly PaymentFlow[];
+}
+
+/** The outbound operations a connector may declare, each with its own deadline. */
+export type ProcessorOperation = 'authenticate' | 'start' | 'complete_authentication' | 'status_check' | 'refund';
+
+/**
+ * Deadlines when a connector declares none, in milliseconds, for the whole exchange (connect, send, answer).
+ * Reads and token fetches are short (they are retried); a start waits for the processor to open the payment
+ * while the payer looks at a spinner; a 3-D Secure completion and a refund may move money at the card schemes,
+ * where an early give-up only makes the outcome unknown.
+ */
+export const DEFAULT_DEADLINES_MS: Readonly<Record<ProcessorOperation, number>> = {
+  authenticate: 10_000,
+  start: 20_000,
+  complete_authentication: 30_000,
+  status_check: 10_000,
+  refund: 30_000,
+};
+
+/** The deadline of one operation: the connector's own when it declares one, else the default. */
+export function deadlineOf(connector: Pick<Connector, 'deadlinesMs'>, operation: ProcessorOperation): number {
+  return connector.deadlinesMs?.[operation] ?? DEFAULT_DEADLINES_MS[operation];
 }
 
 /**
@@ -165,13 +209,34 @@ export interface OperationReport {
   summary: Record<string, unknown>;
 }
 
+/**
+ * How a processor call failed, which decides what the hub may do next:
+ * - `unreachable`: the request never reached the processor, or was turned away before being processed: safe to
+ *   send again. Connection refused, DNS failure, TLS failure before the request was sent, the outbound guard or
+ *   the endpoint rule refusing the address; HTTP 408 (the processor did not get the whole request) and 429 (its
+ *   rate limiter turned it away).
+ * - `refused`: the processor answered and said no (bad credentials, a field it rejects, an order it does not
+ *   know): the same request gets the same no. A start refused fails its attempt; the payer may try again.
+ * - `unknown`: the processor may have processed it: a deadline that passed after the request was sent, a
+ *   connection reset before the whole answer came, an answer cut short or larger than the hub reads, a 5xx,
+ *   an answer the connector cannot read. Never sent again blindly: the hub asks the processor's status
+ *   (an attempt becomes `unknown` until then; a refund stays `processing`).
+ */
+export type OperationFailure = 'unreachable' | 'refused' | 'unknown';
+
 /** A processor call that did not produce a usable answer. */
 export interface OperationError {
   kind: 'error';
-  /** True when the same call may succeed later (timeouts, 5xx, rate limits); false for refusals. */
-  retryable: boolean;
+  failure: OperationFailure;
   code: string;
   message: string;
+}
+
+/** What an HTTP error status says about a request: see OperationFailure for each case. */
+export function failureOfHttpStatus(status: number): OperationFailure {
+  if (status === 408 || status === 429) return 'unreachable';
+  if (status >= 500) return 'unknown';
+  return 'refused';
 }
 
 /** The answer to opening a payment with an API call. */
@@ -221,6 +286,8 @@ export interface Connector<C = unknown, S = unknown, V extends NotificationVerdi
    * the connections API's OpenAPI and the connection form all come from them; secret fields are marked `x-secret`.
    */
   readonly schemas: { credentials: TObject; settings: TObject };
+  /** Deadlines of this processor's operations where the defaults (DEFAULT_DEADLINES_MS) do not fit. */
+  readonly deadlinesMs?: Partial<Record<ProcessorOperation, number>>;
   /** Validates and normalizes credentials (throws ValidationError with `credentials.*` fields). */
   parseCredentials(raw: unknown): C;
   /** Validates settings and applies defaults (throws ValidationError with `settings.*` fields). */
@@ -265,7 +332,11 @@ export interface Connector<C = unknown, S = unknown, V extends NotificationVerdi
     request(config: ConnectionConfig<C, S>, attempt: AttemptReference, context: Record<string, unknown>, form: Record<string, string>, token?: string): OutboundRequest;
     response(config: ConnectionConfig<C, S>, attempt: AttemptReference, res: InboundResponse): StartResult;
   };
-  /** The processor's authoritative status of one attempt (reconciliation of payments left pending). */
+  /**
+   * The processor's authoritative status of one attempt (reconciliation of payments left pending, and of attempts
+   * whose start ended `unknown`). It must work with the hub's own reference alone (`processorReference` null):
+   * an attempt whose start answer never came has no processor reference.
+   */
   readonly statusCheck?: {
     request(config: ConnectionConfig<C, S>, attempt: AttemptReference, token?: string): OutboundRequest;
     response(config: ConnectionConfig<C, S>, attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError;

@@ -10,7 +10,13 @@
 export const PAYMENT_STATUSES = ['pending', 'processing', 'authorized', 'paid', 'partially_refunded', 'refunded', 'canceled', 'expired'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export const ATTEMPT_STATUSES = ['created', 'processing', 'authorized', 'captured', 'partially_refunded', 'refunded', 'failed', 'canceled'] as const;
+/**
+ * `unknown`: the hub's call that opens or finishes the attempt (a start, a 3-D Secure completion) reached the
+ * processor and its answer never came (see OperationFailure): money may have moved. It blocks a new attempt on
+ * the payment until the processor's status says what happened (the worker asks within seconds, for connectors
+ * with a status check; otherwise the operator resolves it in the processor's back office).
+ */
+export const ATTEMPT_STATUSES = ['created', 'processing', 'authorized', 'captured', 'partially_refunded', 'refunded', 'failed', 'canceled', 'unknown'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 /** What a processor says happened, in minor units of the payment's currency. */
@@ -25,10 +31,17 @@ export type ProcessorOutcome =
   /** A processor operation on the payment failed (e.g. a refused capture); recorded, no state change. */
   | { kind: 'operation_failed'; code: string; message: string }
   /** Informational (e.g. NETOPIA's `new`): recorded only. */
-  | { kind: 'informational' };
+  | { kind: 'informational' }
+  /**
+   * Concluded by the hub, never said by a processor: a call that may have opened or finished the attempt got no
+   * usable answer (OperationFailure `unknown`). Moves a fresh attempt to `unknown`; changes no money.
+   */
+  | { kind: 'unknown'; code: string; message: string };
 
 export type OutcomeKind = ProcessorOutcome['kind'];
-export const OUTCOME_KINDS: readonly OutcomeKind[] = ['pending_review', 'authorized', 'captured', 'failed', 'canceled', 'refunded', 'operation_failed', 'informational'];
+/** The outcomes a processor can say (`unknown` is the hub's own conclusion). */
+export type ProcessorOutcomeKind = Exclude<OutcomeKind, 'unknown'>;
+export const OUTCOME_KINDS: readonly OutcomeKind[] = ['pending_review', 'authorized', 'captured', 'failed', 'canceled', 'refunded', 'operation_failed', 'informational', 'unknown'];
 
 /** Hub-side events: the expiry janitor and the merchant's own cancel. */
 export type HubEvent = 'expire' | 'cancel';
@@ -40,26 +53,28 @@ export type HubEvent = 'expire' | 'cancel';
 type Target<S> = S | 'refund' | 'same' | 'ignore';
 
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, Readonly<Record<OutcomeKind | HubEvent, Target<PaymentStatus>>>>> = {
-  pending: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'expired', cancel: 'canceled' },
-  processing: { pending_review: 'same', authorized: 'authorized', captured: 'paid', failed: 'pending', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'ignore' },
-  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'ignore' },
-  paid: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'ignore' },
-  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'ignore' },
-  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'ignore' },
-  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'paid', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'ignore', cancel: 'same' },
-  expired: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', expire: 'same', cancel: 'ignore' },
+  pending: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'expired', cancel: 'canceled' },
+  processing: { pending_review: 'same', authorized: 'authorized', captured: 'paid', failed: 'pending', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
+  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
+  paid: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
+  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
+  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
+  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'paid', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'same' },
+  expired: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'same', cancel: 'ignore' },
 };
 
 export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, Readonly<Record<OutcomeKind, Target<AttemptStatus>>>>> = {
-  created: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  processing: { pending_review: 'same', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'captured', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  captured: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same' },
+  created: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'unknown' },
+  processing: { pending_review: 'same', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'captured', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  captured: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
   // A processor may let the customer retry on its own page under the same order: a later success wins.
-  failed: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'same', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same' },
-  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'captured', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same' },
+  failed: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'same', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'captured', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  // Only the processor's word resolves it; the hub's own conclusion again changes nothing.
+  unknown: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same' },
 };
 
 /** The money a payment has moved so far, in minor units. */
@@ -121,6 +136,14 @@ export function transitionAttempt(status: AttemptStatus, outcome: ProcessorOutco
   if (target === 'same') return status;
   if (target === 'refund') return refund ? refundTarget(refund.total, refund.captured) : 'refunded';
   return target;
+}
+
+/**
+ * Attempt statuses that keep a payment from getting a new attempt: the processor may already have taken the
+ * money (the answer to the hub's call was lost), so the payer is not offered to pay again until it says.
+ */
+export function blocksNewAttempt(status: AttemptStatus): boolean {
+  return ATTEMPT_TRANSITIONS[status].unknown === 'same';
 }
 
 /** Statuses in which the customer may still pay (open the payment page, start a new attempt). */

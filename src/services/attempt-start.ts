@@ -10,8 +10,10 @@ export type StartOutcome =
   | { kind: 'redirect'; redirect: Redirect }
   /** The processor settled the attempt at once (approved or declined): show the payment's status. */
   | { kind: 'resolved' }
-  /** The processor could not be asked now; the customer may try again in a moment. */
-  | { kind: 'unavailable'; message: string };
+  /** The processor could not be asked now (nothing reached it); the customer may try again in a moment. */
+  | { kind: 'unavailable'; message: string }
+  /** The processor may have acted on the call and its answer was lost: the attempt is `unknown` until its status says. */
+  | { kind: 'unknown' };
 
 /**
  * Opens an attempt with the processor's API (connectors with `start`), outside any transaction: the processor
@@ -35,6 +37,28 @@ async function storedRedirect(ctx: HubContext, attemptId: string): Promise<Redir
   return (row?.redirect ?? null) as unknown as Redirect | null;
 }
 
+/**
+ * The hub's conclusion that a call may have been carried out without an answer reaching it, as a report for the
+ * ledger: the attempt becomes `unknown` (once: one key per attempt and call). Says whether the hub will ask the
+ * processor's status or the operator must look in the processor's back office.
+ */
+function unknownReport(call: 'start' | 'authentication', attemptId: string, error: OperationError, statusCheck: boolean): OperationReport {
+  const next = statusCheck ? 'the hub asks the processor for its status' : 'this processor has no status check: look the order up in its back office';
+  return {
+    outcome: { kind: 'unknown', code: error.code, message: `${error.message}; ${next}` },
+    dedupeKey: `${call}-unknown:${attemptId}`,
+    summary: { action: statusCheck ? 'outcome_unknown' : 'outcome_unknown_check_back_office', code: error.code, message: error.message },
+  };
+}
+
+/** What a failed call does to its attempt: `unavailable` (nothing happened), or `unknown` recorded in the ledger. */
+async function recordUnknown(ctx: HubContext, loaded: LoadedConnection, attempt: { id: string; currency: string }, call: 'start' | 'authentication', error: OperationError, rawAnswer: string): Promise<StartOutcome> {
+  const connection = { id: loaded.row.id, provider: loaded.row.provider };
+  ctx.logger.warn({ attempt: attempt.id, provider: loaded.row.provider, call, code: error.code }, 'the processor may have carried out the call; the attempt is unknown until its status says');
+  await recordOperationReport(ctx, connection, attempt, call === 'start' ? 'start' : 'authentication', rawAnswer, unknownReport(call, attempt.id, error, loaded.connector.statusCheck !== undefined));
+  return { kind: 'unknown' };
+}
+
 /** A processor's refusal of one of the hub's calls, as the failure of the attempt it was about. */
 function refusalReport(call: 'start' | 'authentication', attemptId: string, refusal: OperationError): OperationReport {
   return {
@@ -47,11 +71,17 @@ function refusalReport(call: 'start' | 'authentication', attemptId: string, refu
 async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAttempt, loaded: LoadedConnection): Promise<StartOutcome> {
   const start = loaded.connector.start!;
   const input = redirectInput(ctx, payment, loaded, attempt.id, new Date(attempt.created_at));
+  const target = { id: attempt.id, currency: attempt.currency };
   const res = await callProcessor(ctx, loaded, 'start', (token) => start.request(loaded.config, input, token));
-  if (isOperationError(res)) return { kind: 'unavailable', message: res.message };
+  if (isOperationError(res)) {
+    if (res.failure !== 'unknown') return { kind: 'unavailable', message: res.message };
+    // Another tab of the payer may have got the answer meanwhile (across processes).
+    const winner = await storedRedirect(ctx, attempt.id);
+    if (winner) return { kind: 'redirect', redirect: winner };
+    return recordUnknown(ctx, loaded, target, 'start', res, '');
+  }
   const result = start.response(loaded.config, input, res);
   const connection = { id: loaded.row.id, provider: loaded.row.provider };
-  const target = { id: attempt.id, currency: attempt.currency };
   switch (result.kind) {
     case 'redirect': {
       const stored = await storeHandOff(ctx, attempt.id, result.redirect, result.processorReference ?? null);
@@ -67,9 +97,10 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
       return { kind: 'resolved' };
     }
     case 'error': {
-      if (result.retryable) return { kind: 'unavailable', message: result.message };
+      if (result.failure === 'unreachable') return { kind: 'unavailable', message: result.message };
       const winner = await storedRedirect(ctx, attempt.id);
       if (winner) return { kind: 'redirect', redirect: winner };
+      if (result.failure === 'unknown') return recordUnknown(ctx, loaded, target, 'start', result, res.body);
       // A refusal (bad credentials, a field the processor rejects) fails this attempt with its reason; the
       // payment stays payable, and the merchant sees why.
       await recordOperationReport(ctx, connection, target, 'start', res.body, refusalReport('start', attempt.id, result));
@@ -100,11 +131,11 @@ export async function completeAuthentication(ctx: HubContext, paymentId: string,
     .executeTakeFirst();
   if (!started?.summary) return null;
   const reference: AttemptReference = { reference: attempt.id, processorReference: attempt.processor_reference, amount: attempt.amount, currency: attempt.currency };
+  const target = { id: attempt.id, currency: attempt.currency };
   const res = await callProcessor(ctx, loaded, 'complete_authentication', (token) => complete.request(loaded.config, reference, started.summary!, form, token));
-  if (isOperationError(res)) return { kind: 'unavailable', message: res.message };
+  if (isOperationError(res)) return res.failure === 'unknown' ? recordUnknown(ctx, loaded, target, 'authentication', res, '') : { kind: 'unavailable', message: res.message };
   const result = complete.response(loaded.config, reference, res);
   const connection = { id: loaded.row.id, provider: loaded.row.provider };
-  const target = { id: attempt.id, currency: attempt.currency };
   switch (result.kind) {
     case 'redirect':
       // Another challenge: the customer goes on to it.
@@ -115,7 +146,8 @@ export async function completeAuthentication(ctx: HubContext, paymentId: string,
       await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
       return { kind: 'resolved' };
     case 'error':
-      if (result.retryable) return { kind: 'unavailable', message: result.message };
+      if (result.failure === 'unreachable') return { kind: 'unavailable', message: result.message };
+      if (result.failure === 'unknown') return recordUnknown(ctx, loaded, target, 'authentication', result, res.body);
       await recordOperationReport(ctx, connection, target, 'authentication', res.body, refusalReport('authentication', attempt.id, result));
       return { kind: 'resolved' };
   }

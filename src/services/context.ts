@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/store.js';
 import type { Vault } from '../security/vault.js';
 import type { Outbound } from '../security/outbound.js';
+import type { ProcessorOperation } from '../connectors/types.js';
 import type { NotificationVerifier } from './verify-pool.js';
 import type { LedgerHook } from './ledger/hooks.js';
 
@@ -27,6 +28,8 @@ export interface HubContext {
   outbound?: Outbound;
   /** The built-in emulators are mounted: test-side traffic (OnPay's /test/api) goes to them. */
   emulators?: boolean;
+  /** Deadlines of processor calls (ms per operation) that override every connector's own: for tests that make a processor slow. */
+  processorDeadlinesMs?: Partial<Record<ProcessorOperation, number>>;
 }
 
 /** Errors a use case raises for the HTTP layer to map: not found (404), conflict (409), refused (422/400). */

@@ -145,6 +145,10 @@ function stepProblemOf(problem: PaymentProblem, lang: StepLanguage, currency: st
       return { field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: problem.accepted.join(', ') }) };
     case 'amount_too_large':
       return currency ? { field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, { kind: 'amount_too_large', max: toDecimalString(problem.max, currency), currency }) } : undefined;
+    case 'amount_too_small':
+      return { field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, { kind: 'invalid_amount' }) };
+    case 'flow_not_supported':
+      return { field: 'connection', message: `cannot take payments on the payment page (${problem.flows.join(', ')} only)` };
     case 'missing': {
       const [party, name] = problem.field.split('.') as ['billing' | 'shipping', string];
       const field = STEP_FIELD_OF[name]!;

@@ -1,11 +1,9 @@
-import type { AccessToken, InboundResponse, OperationError, OutboundRequest } from '../connectors/types.js';
+import { deadlineOf, type AccessToken, type InboundResponse, type OperationError, type OperationFailure, type OutboundRequest, type ProcessorOperation } from '../connectors/types.js';
 import { processorCalls } from '../observability/metrics.js';
-import { outboundOf } from '../security/outbound.js';
+import { OutboundRefusedError, outboundOf } from '../security/outbound.js';
 import type { HubContext } from './context.js';
 import { endpointKind, type LoadedConnection } from './connections.js';
 
-/** Deadline of one call to a processor; a slower answer is treated as "unknown, retry later". */
-export const PROCESSOR_CALL_TIMEOUT_MS = 15_000;
 /** Bodies larger than this are not processor answers the hub can use. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -19,8 +17,34 @@ function tokenKey(loaded: LoadedConnection): string {
   return `${loaded.row.id}:${loaded.row.credentials_fingerprint}`;
 }
 
-/** Sends one request a connector built; network failures and timeouts come back as retryable errors. */
-export async function send(ctx: HubContext, provider: string, operation: string, request: OutboundRequest): Promise<InboundResponse | OperationError> {
+/**
+ * Error codes of a request that never left the hub or was never read by the processor: the name did not
+ * resolve, nothing listened, no route, or the TLS handshake (which comes before any byte of the request) failed.
+ */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_CERT)/;
+
+/**
+ * What a call that produced no usable answer means (see OperationFailure):
+ * - the outbound guard refused the address, or the connection could not be made (NEVER_SENT, TLS): `unreachable`;
+ * - the deadline passed (the request may have been sent and processed: the hub cannot tell when it passed while
+ *   connecting), the connection was reset or closed before the whole answer came, the answer was cut short or
+ *   larger than MAX_RESPONSE_BYTES: `unknown`.
+ */
+export function failureOfNetworkError(e: unknown): OperationFailure {
+  if (e instanceof OutboundRefusedError) return 'unreachable';
+  const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
+  if (NEVER_SENT.has(code) || TLS_CODE.test(code)) return 'unreachable';
+  return 'unknown';
+}
+
+/** The deadline of an operation of this connection: the operator's override, else the connector's (or the default). */
+function deadlineFor(ctx: HubContext, loaded: Pick<LoadedConnection, 'connector'>, operation: ProcessorOperation): number {
+  return ctx.processorDeadlinesMs?.[operation] ?? deadlineOf(loaded.connector, operation);
+}
+
+/** Sends one request a connector built, within `deadlineMs`; a call without a usable answer comes back as an OperationError. */
+export async function send(ctx: HubContext, provider: string, operation: string, request: OutboundRequest, deadlineMs: number): Promise<InboundResponse | OperationError> {
   const started = Date.now();
   try {
     // Public addresses only (or the hub's own emulators, or what the operator allows), pinned for the
@@ -29,7 +53,7 @@ export async function send(ctx: HubContext, provider: string, operation: string,
       method: request.method,
       headers: request.headers,
       body: request.body,
-      timeoutMs: PROCESSOR_CALL_TIMEOUT_MS,
+      timeoutMs: deadlineMs,
       maxBytes: MAX_RESPONSE_BYTES,
     });
     if (response.truncated) throw new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
@@ -41,13 +65,18 @@ export async function send(ctx: HubContext, provider: string, operation: string,
     return { status: response.status, headers, body };
   } catch (e) {
     const timedOut = (e as Error).name === 'TimeoutError';
+    const failure = failureOfNetworkError(e);
     processorCalls.inc({ provider, operation, result: timedOut ? 'timeout' : 'network_error' });
-    ctx.logger.warn({ provider, operation, error: (e as Error).message, ms: Date.now() - started }, 'processor call failed');
+    ctx.logger.warn({ provider, operation, failure, error: (e as Error).message, ms: Date.now() - started }, 'processor call failed');
     return {
       kind: 'error',
-      retryable: true,
-      code: timedOut ? 'timeout' : 'network_error',
-      message: timedOut ? `the processor did not answer within ${PROCESSOR_CALL_TIMEOUT_MS / 1000} s` : `the processor could not be reached (${(e as Error).message})`,
+      failure,
+      code: timedOut ? 'timeout' : failure === 'unreachable' ? 'unreachable' : 'network_error',
+      message: timedOut
+        ? `the processor did not answer within ${deadlineMs / 1000} s`
+        : failure === 'unreachable'
+          ? `the processor could not be reached (${(e as Error).message})`
+          : `the processor's answer was lost (${(e as Error).message})`,
     };
   }
 }
@@ -72,21 +101,30 @@ async function accessToken(ctx: HubContext, loaded: LoadedConnection, fresh: boo
 }
 
 /**
+ * A token fetch that failed, as the failure of the call it was for: that call was never sent, so whatever the
+ * token request's fate, the call itself is `unreachable` (safe to make again) unless the processor refused the
+ * credentials.
+ */
+function beforeSending(error: OperationError): OperationError {
+  return error.failure === 'refused' ? error : { ...error, failure: 'unreachable' };
+}
+
+/**
  * Makes one processor call for a connection: fetches an access token first when the processor needs one, and
  * fetches a new one once if the processor says the cached one is no longer valid (HTTP 401).
  */
 export async function callProcessor(
   ctx: HubContext,
   loaded: LoadedConnection,
-  operation: string,
+  operation: ProcessorOperation,
   build: (token: string | undefined) => OutboundRequest,
 ): Promise<InboundResponse | OperationError> {
   let token = await accessToken(ctx, loaded, false);
-  if (isOperationError(token)) return token;
+  if (isOperationError(token)) return beforeSending(token);
   let res = await sendChecked(ctx, loaded, operation, build(token));
   if (!isOperationError(res) && res.status === 401 && loaded.connector.authenticate) {
     token = await accessToken(ctx, loaded, true);
-    if (isOperationError(token)) return token;
+    if (isOperationError(token)) return beforeSending(token);
     res = await sendChecked(ctx, loaded, operation, build(token));
   }
   return res;
@@ -97,10 +135,10 @@ export async function callProcessor(
  * allowed (a `settings.endpoint` stored before that rule existed is not called). Carries the merchant's
  * processor credentials, so this is checked before anything is sent.
  */
-function sendChecked(ctx: HubContext, loaded: LoadedConnection, operation: string, request: OutboundRequest): Promise<InboundResponse | OperationError> {
+function sendChecked(ctx: HubContext, loaded: LoadedConnection, operation: ProcessorOperation, request: OutboundRequest): Promise<InboundResponse | OperationError> {
   if (endpointKind(ctx, loaded.connector, request.url) === null) {
     ctx.logger.warn({ provider: loaded.row.provider, connection: loaded.row.id, operation }, 'processor call refused: the endpoint is not one of the processor\'s hosts');
-    return Promise.resolve({ kind: 'error', retryable: true, code: 'endpoint_refused', message: `the connection's endpoint is not one of ${loaded.row.provider}'s hosts (settings.endpoint)` });
+    return Promise.resolve({ kind: 'error', failure: 'unreachable', code: 'endpoint_refused', message: `the connection's endpoint is not one of ${loaded.row.provider}'s hosts (settings.endpoint)` });
   }
-  return send(ctx, loaded.row.provider, operation, request);
+  return send(ctx, loaded.row.provider, operation, request, deadlineFor(ctx, loaded, operation));
 }

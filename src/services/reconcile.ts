@@ -14,6 +14,7 @@ import { callProcessor, isOperationError } from './processor-calls.js';
  * each time it has waited as long again as its age at the previous check, and no more after GIVE_UP.
  */
 export const FIRST_CHECK_MS = 10 * 60_000;
+// (Attempts whose outcome is `unknown` have a schedule of their own: checkUnknownAttempts.)
 const GIVE_UP = '14 days';
 
 /** Asks the processor about one attempt and records the answer; false when the processor could not answer. */
@@ -36,7 +37,8 @@ export async function reconcileAttempt(ctx: HubContext, attemptId: string): Prom
   const report = check.response(loaded.config, attempt, res);
   if (isOperationError(report)) {
     ctx.logger.warn({ attempt: attemptId, code: report.code, reason: report.message }, 'status check refused');
-    return !report.retryable;
+    // A refusal (no such order, a record that is not this attempt) is an answer; the rest is asked again later.
+    return report.failure === 'refused';
   }
   // "Nothing new" is not worth an inbox row on every check.
   if (report.outcome.kind !== 'informational') {
@@ -69,6 +71,52 @@ export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promis
       await reconcileAttempt(ctx, a.id);
     } catch (e) {
       ctx.logger.error({ err: e, attempt: a.id }, 'reconciliation of an attempt failed; it is checked again later');
+    }
+  }
+  return due.rows.length;
+}
+
+/**
+ * The prompt check of attempts whose outcome is `unknown` (a start or 3-D Secure completion whose answer was
+ * lost), keyed by the hub's own reference: first PROMPT_FIRST_CHECK_MS after the attempt became unknown, then each
+ * time after waiting as long again as at the previous check (2 s, 4 s, 8 s, …) but never more than
+ * PROMPT_MAX_INTERVAL_MS, for PROMPT_PHASE_MS; after that at the ordinary reconciler's pace (waiting as long again
+ * as its age), until GIVE_UP. Attempts of connectors without a status check stay `unknown` for the operator.
+ */
+export const PROMPT_FIRST_CHECK_MS = 2_000;
+export const PROMPT_MAX_INTERVAL_MS = 60_000;
+export const PROMPT_PHASE_MS = 10 * 60_000;
+
+export async function checkUnknownAttempts(ctx: HubContext, limit = 10): Promise<number> {
+  const providers = Object.values(CONNECTORS).filter((c) => c.statusCheck).map((c) => c.provider);
+  if (providers.length === 0) return 0;
+  // `updated_at` is when the attempt became unknown (the ledger's last write to it); a check that says nothing
+  // new writes nothing, so it stays the origin of the schedule.
+  const waited = sql`(reconciled_at - updated_at)`;
+  const due = await sql<Pick<PaymentAttempt, 'id'>>`
+    UPDATE payment_attempts SET reconciled_at = now()
+    WHERE id IN (
+      SELECT id FROM payment_attempts
+      WHERE status = 'unknown'
+        AND provider IN (${sql.join(providers)})
+        AND updated_at > now() - ${GIVE_UP}::interval
+        AND updated_at < now() - ${`${PROMPT_FIRST_CHECK_MS} milliseconds`}::interval
+        AND (reconciled_at IS NULL OR reconciled_at < updated_at
+          OR reconciled_at < now() - CASE
+            WHEN reconciled_at < updated_at + ${`${PROMPT_PHASE_MS} milliseconds`}::interval
+              THEN LEAST(GREATEST(${waited}, ${`${PROMPT_FIRST_CHECK_MS} milliseconds`}::interval), ${`${PROMPT_MAX_INTERVAL_MS} milliseconds`}::interval)
+            ELSE ${waited}
+          END)
+      ORDER BY updated_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id`.execute(ctx.db);
+  for (const a of due.rows) {
+    try {
+      await reconcileAttempt(ctx, a.id);
+    } catch (e) {
+      ctx.logger.error({ err: e, attempt: a.id }, 'the status check of an unknown attempt failed; it is checked again later');
     }
   }
   return due.rows.length;

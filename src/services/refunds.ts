@@ -11,6 +11,7 @@ import { getPaymentRow } from './payments.js';
 import { hashRequest, runIdempotent } from './idempotency.js';
 import { inTransaction, noteOutboxWrite } from './unit-of-work.js';
 import { callProcessor, isOperationError } from './processor-calls.js';
+import { refundProblem } from './payment-requirements.js';
 import { reconcileAttempt } from './reconcile.js';
 import { emitEvent } from './webhooks.js';
 
@@ -77,6 +78,11 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
   const errors = new FieldErrors();
   if (!Number.isSafeInteger(amount) || amount <= 0) errors.add('amount', 'must be a positive integer of minor units');
   else if (amount > available) errors.add('amount', `must be at most ${available} (${toDecimalString(available, payment.currency)} ${payment.currency} remain to refund)`);
+  errors.throwIfAny();
+  // What the processor refunds (capabilities.refunds): nothing through the hub, only in full, or any part.
+  const refusal = refundProblem(loaded.connector.capabilities, connection.provider, { amount, captured: payment.amount_captured, refundedBefore: payment.amount_refunded });
+  if (refusal?.field) errors.add(refusal.field, refusal.message);
+  else if (refusal) throw new UnprocessableError(refusal.message);
   errors.throwIfAny();
   const now = new Date();
   return trx
@@ -150,7 +156,7 @@ export async function sendRefund(ctx: HubContext, refundId: string): Promise<Ref
   }
   const answer = loaded.connector.refund!.response(loaded.config, request, res);
   if (isOperationError(answer)) {
-    if (answer.retryable) {
+    if (answer.failure !== 'refused') {
       await ctx.db.updateTable('refunds').set({ error_code: answer.code, error_message: answer.message, updated_at: new Date() }).where('id', '=', claimed.id).execute();
       return { ...claimed, error_code: answer.code, error_message: answer.message };
     }

@@ -3,7 +3,7 @@ import { DeliveryPool, type DeliveryPoolOptions } from './webhook-pool.js';
 import { expireDuePayments } from './ledger/index.js';
 import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 import { purgeRejectedNotifications, reprocessStaleNotifications } from './inbox/index.js';
-import { reconcileOpenAttempts } from './reconcile.js';
+import { checkUnknownAttempts, reconcileOpenAttempts } from './reconcile.js';
 import { settleStaleRefunds } from './refunds.js';
 
 export interface WorkerOptions extends DeliveryPoolOptions {
@@ -43,7 +43,7 @@ export interface Worker {
 /**
  * The background work of one hub process: webhook deliveries (a pool of their own, see DeliveryPool, so that the
  * janitors never wait for a slow receiver and deliveries never wait for a janitor), and the janitors: payment expiry, stale notifications, refunds
- * whose answer never came, reconciliation of open attempts with the processors, idempotency-key expiry and the
+ * whose answer never came, the prompt status check of attempts whose outcome is unknown, reconciliation of open attempts with the processors, idempotency-key expiry and the
  * purge of rejected notifications past their retention. Its
  * state lives in the database, so any number of processes can run it side by side and a killed process loses
  * nothing (leases expire and another pass picks the work up).
@@ -63,6 +63,8 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
     { name: 'expire due payments', run: () => expireDuePayments(ctx) },
     { name: 'reprocess stale notifications', run: () => reprocessStaleNotifications(ctx) },
     { name: 'settle stale refunds', run: () => settleStaleRefunds(ctx) },
+    // Within seconds: the payer is waiting, and the payment takes no new attempt until the processor says.
+    { name: 'check attempts whose outcome is unknown', run: () => checkUnknownAttempts(ctx) },
     { name: 'reconcile open attempts', run: () => reconcileOpenAttempts(ctx) },
   ];
   const everyHour: Janitor[] = [

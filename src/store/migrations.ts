@@ -277,6 +277,14 @@ UPDATE notifications SET body_excerpt = true, body_length = octet_length(body), 
 WHERE status = 'rejected' AND source = 'notification' AND summary IS NULL;
 `,
   },
+  {
+    id: '005_unknown_attempts',
+    sql: `
+-- Attempts whose outcome is unknown (the answer to the hub's start was lost), found by the worker's prompt
+-- status check every poll.
+CREATE INDEX payment_attempts_unknown_idx ON payment_attempts (updated_at) WHERE status = 'unknown';
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ATTEMPT_STATUSES, ATTEMPT_TRANSITIONS, OUTCOME_KINDS, PAYMENT_STATUSES, PAYMENT_TRANSITIONS,
-  effectiveStatus, transitionAttempt, transitionPayment, type PaymentState, type PaymentStatus, type ProcessorOutcome,
+  blocksNewAttempt, effectiveStatus, transitionAttempt, transitionPayment, type PaymentState, type PaymentStatus, type ProcessorOutcome,
 } from '../../src/core/transitions.js';
 
 const AMOUNT = 1000;
@@ -18,6 +18,7 @@ const sample: Record<ProcessorOutcome['kind'], ProcessorOutcome> = {
   refunded: { kind: 'refunded', totalRefunded: 400 },
   operation_failed: { kind: 'operation_failed', code: '53', message: 'only CREDIT a confirmed order' },
   informational: { kind: 'informational' },
+  unknown: { kind: 'unknown', code: 'timeout', message: 'the processor did not answer within 20 s' },
 };
 // A void (canceled) closes an authorization, so it ranks above it; a capture after it is still recorded (paid late).
 const RANK: Record<PaymentStatus, number> = { pending: 0, expired: 0, processing: 1, authorized: 2, canceled: 3, paid: 4, partially_refunded: 5, refunded: 6 };
@@ -125,5 +126,40 @@ describe('every ordering of one payment story ends in the same state', () => {
       for (const i of order) s = transitionPayment(s, story[i]!).state;
       assert.deepEqual({ status: s.status, captured: s.amount_captured, refunded: s.amount_refunded }, { status: 'partially_refunded', captured: AMOUNT, refunded: 400 }, `order ${order}`);
     }
+  });
+});
+
+describe('the attempt state unknown (a call the processor may have carried out, its answer lost)', () => {
+  it('is entered only from a fresh attempt: a processor\'s word already recorded is never overwritten by the hub\'s doubt', () => {
+    for (const s of ATTEMPT_STATUSES) {
+      const to = transitionAttempt(s, sample.unknown);
+      if (s === 'created') assert.equal(to, 'unknown');
+      else if (s === 'unknown') assert.equal(to, 'unknown', 'a second conclusion changes nothing');
+      else assert.equal(to, null, `${s} --unknown--> ${to}`);
+    }
+  });
+
+  it('is left only on the processor\'s word: each outcome takes it where it takes a fresh attempt (enumerated)', () => {
+    for (const k of OUTCOME_KINDS) {
+      if (k === 'unknown') continue;
+      const fresh = transitionAttempt('created', sample[k]);
+      assert.equal(transitionAttempt('unknown', sample[k]), fresh === 'created' ? 'unknown' : fresh, `unknown × ${k}`);
+    }
+    // Informational (e.g. "the order exists, not paid yet") and operation failures leave it unknown.
+    assert.equal(transitionAttempt('unknown', sample.informational), 'unknown');
+    assert.equal(transitionAttempt('unknown', sample.operation_failed), 'unknown');
+  });
+
+  it('moves no money and no payment status, whatever the payment\'s state (enumerated)', () => {
+    for (const s of PAYMENT_STATUSES) {
+      const from = state(s);
+      const r = transitionPayment(from, sample.unknown);
+      assert.equal(r.changed, false, s);
+      assert.deepEqual(r.state, from);
+    }
+  });
+
+  it('blocks a new attempt on the payment, and no other attempt status does (enumerated)', () => {
+    for (const s of ATTEMPT_STATUSES) assert.equal(blocksNewAttempt(s), s === 'unknown', s);
   });
 });

@@ -1,4 +1,4 @@
-import type { InboundResponse, OperationError, OutboundRequest } from '../types.js';
+import { failureOfHttpStatus, type InboundResponse, type OperationError, type OutboundRequest } from '../types.js';
 import { isRecord, MspJsonError, parseMspJson } from './json.js';
 
 /**
@@ -27,11 +27,11 @@ export function apiRequest(method: OutboundRequest['method'], url: string, apiKe
   return { method, url, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-function retryableStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
-}
-
-/** The `data` of a successful answer, or the refusal as an OperationError (retryable only for 5xx, 408, 429). */
+/**
+ * The `data` of a successful answer, or the failure as an OperationError: by its HTTP status (failureOfHttpStatus:
+ * 5xx unknown, 408 and 429 unreachable, other 4xx refused), and `unknown` for a 2xx that is not the envelope (the
+ * call may have been carried out).
+ */
 export function readEnvelope(res: InboundResponse): { data: Record<string, unknown> } | OperationError {
   let parsed: unknown;
   try {
@@ -44,13 +44,13 @@ export function readEnvelope(res: InboundResponse): { data: Record<string, unkno
   if (envelope && envelope.success === false) {
     const code = typeof envelope.error_code === 'number' || typeof envelope.error_code === 'string' ? String(envelope.error_code) : 'unknown';
     const info = typeof envelope.error_info === 'string' ? envelope.error_info.slice(0, 500) : 'no error_info';
-    return { kind: 'error', retryable: retryableStatus(res.status), code: `multisafepay_${code}`, message: `MultiSafepay error ${code}: ${info}` };
+    return { kind: 'error', failure: failureOfHttpStatus(res.status), code: `multisafepay_${code}`, message: `MultiSafepay error ${code}: ${info}` };
   }
   if (res.status < 200 || res.status > 299) {
-    return { kind: 'error', retryable: retryableStatus(res.status), code: `http_${res.status}`, message: `MultiSafepay answered HTTP ${res.status}` };
+    return { kind: 'error', failure: failureOfHttpStatus(res.status), code: `http_${res.status}`, message: `MultiSafepay answered HTTP ${res.status}` };
   }
   if (!envelope || envelope.success !== true || !isRecord(envelope.data)) {
-    return { kind: 'error', retryable: false, code: 'invalid_response', message: 'MultiSafepay answered without {success: true, data: {...}}' };
+    return { kind: 'error', failure: 'unknown', code: 'invalid_response', message: 'MultiSafepay answered without {success: true, data: {...}}' };
   }
   return { data: envelope.data };
 }

@@ -49,7 +49,7 @@ function reportOf(data: Record<string, unknown>): OperationReport | OperationErr
   try {
     order = readOrder(data);
   } catch (e) {
-    if (e instanceof MspOrderError) return { kind: 'error', retryable: false, code: 'invalid_response', message: `unusable order object: ${e.message}` };
+    if (e instanceof MspOrderError) return { kind: 'error', failure: 'unknown', code: 'invalid_response', message: `unusable order object: ${e.message}` };
     throw e;
   }
   const outcome = outcomeOf(order);
@@ -62,7 +62,7 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
   // onpay.md "Currencies per acquirer": EUR and GBP for MultiSafepay.
   // `amount` is a JSON integer of minor units; the API answers 1001 "Invalid amount" above 99 999 999 999 (as the
   // emulator models it). No customer field is required.
-  capabilities: { currencies: ['EUR', 'GBP'], maxAmountMinor: 99_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+  capabilities: { currencies: ['EUR', 'GBP'], minAmountMinor: 1, maxAmountMinor: 99_999_999_999, requiredPayerFields: [], refunds: 'partial', manualCapture: false, flows: ['api_start'] },
 
   schemas: { credentials: MULTISAFEPAY_CREDENTIALS, settings: MULTISAFEPAY_SETTINGS },
   parseCredentials: parseMultisafepayCredentials,
@@ -87,7 +87,8 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
       if ('kind' in read) return read;
       const url = read.data.payment_url;
       if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
-        return { kind: 'error', retryable: false, code: 'invalid_response', message: 'MultiSafepay answered without a payment_url' };
+        // The order was accepted (success: true) but cannot be handed to the payer: its status decides.
+        return { kind: 'error', failure: 'unknown', code: 'invalid_response', message: 'MultiSafepay answered without a payment_url' };
       }
       const orderId = typeof read.data.order_id === 'string' ? read.data.order_id : orderIdFor(input.reference);
       return { kind: 'redirect', redirect: { method: 'GET', url, fields: {} }, processorReference: orderId };

@@ -89,7 +89,9 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
   provider: 'netopia-v1',
   displayName: 'NETOPIA Payments (API v1, mobilPay XML)',
   // `amount` max 99999 units (seed 001); contact_info is optional in v1.
-  capabilities: { currencies: CURRENCIES, maxAmountMinor: 9_999_900, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: true, flow: 'redirect' },
+  // The payer's browser posts the sealed order to NETOPIA (`createRedirect`); refunds and captures of a
+  // preauthorization are made in NETOPIA's back office and reach the hub as IPNs.
+  capabilities: { currencies: CURRENCIES, minAmountMinor: 1, maxAmountMinor: 9_999_900, requiredPayerFields: [], refunds: 'none', manualCapture: true, flows: ['redirect'] },
 
   schemas: { credentials: NETOPIA_V1_CREDENTIALS, settings: NETOPIA_V1_SETTINGS },
   parseCredentials: parseNetopiaV1Credentials,

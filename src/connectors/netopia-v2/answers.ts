@@ -4,7 +4,7 @@
  * (notes §2.2): both are understood. Nothing here throws.
  */
 import { MoneyError } from '../../core/money.js';
-import type { ConnectionConfig, InboundResponse, OperationError, OutboundRequest } from '../types.js';
+import { failureOfHttpStatus, type ConnectionConfig, type InboundResponse, type OperationError, type OperationFailure, type OutboundRequest } from '../types.js';
 import { majorToMinor } from './amounts.js';
 import type { NetopiaV2Credentials, NetopiaV2Settings } from './config.js';
 import { asCode, asNtpId, asObject, asStatus, asString, parseJsonObject, type JsonObject } from './documents.js';
@@ -22,8 +22,16 @@ export function apiRequest(config: V2Config, path: string, body: unknown): Outbo
   };
 }
 
-export function operationError(retryable: boolean, code: string, message: string): OperationError {
-  return { kind: 'error', retryable, code, message: message.slice(0, 500) };
+export function operationError(failure: OperationFailure, code: string, message: string): OperationError {
+  return { kind: 'error', failure, code, message: message.slice(0, 500) };
+}
+
+/**
+ * An answer without the payment it should carry: NETOPIA's refusal when it says why (an error code), else an
+ * answer the hub cannot read, to a call that may have been carried out.
+ */
+export function unreadOrRefused(answer: { code?: string }): OperationFailure {
+  return answer.code !== undefined ? 'refused' : 'unknown';
 }
 
 export interface Answer {
@@ -37,9 +45,9 @@ export interface Answer {
 }
 
 /**
- * Sorts an HTTP answer: 401/403 are refusals of the credentials (not retryable); 429 and 5xx, and bodies that
- * are not a JSON object, may succeed later (retryable); a flat `{code, message}` or a 4xx without a payment is a
- * refusal of the request. Anything else is a document to read.
+ * Sorts an HTTP answer: 401/403 are refusals of the credentials; 429 was turned away unprocessed (unreachable);
+ * a 5xx, or a body that is not a JSON object, may come from a call that was carried out (unknown); a flat
+ * `{code, message}` or a 4xx without a payment is a refusal of the request. Anything else is a document to read.
  */
 export function readAnswer(res: InboundResponse): Answer | OperationError {
   const doc = typeof res.body === 'string' ? parseJsonObject(res.body) : undefined;
@@ -48,14 +56,14 @@ export function readAnswer(res: InboundResponse): Answer | OperationError {
   const code = error ? asCode(error.code) : flatCode;
   const message = (error ? asString(error.message) : asString(doc?.message)) ?? '';
   if (res.status === 401 || res.status === 403) {
-    return operationError(false, code ?? `http_${res.status}`, message || `NETOPIA refused the API key (HTTP ${res.status})`);
+    return operationError('refused', code ?? `http_${res.status}`, message || `NETOPIA refused the API key (HTTP ${res.status})`);
   }
-  if (res.status === 429 || res.status >= 500) return operationError(true, `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
-  if (!doc) return operationError(true, 'unparsable_answer', `NETOPIA answered HTTP ${res.status} with a body that is not a JSON object`);
+  if (res.status === 429 || res.status >= 500) return operationError(failureOfHttpStatus(res.status), `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
+  if (!doc) return operationError(res.status >= 200 && res.status <= 299 ? 'unknown' : failureOfHttpStatus(res.status), 'unparsable_answer', `NETOPIA answered HTTP ${res.status} with a body that is not a JSON object`);
   const payment = asObject(doc.payment);
-  if (!error && !payment && flatCode !== undefined) return operationError(false, flatCode, message || 'NETOPIA refused the request');
+  if (!error && !payment && flatCode !== undefined) return operationError('refused', flatCode, message || 'NETOPIA refused the request');
   if ((res.status < 200 || res.status > 299) && !payment) {
-    return operationError(false, code ?? `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
+    return operationError('refused', code ?? `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
   }
   return { kind: 'answer', doc, error, code, message: error ? asString(error.message) : undefined, payment };
 }
@@ -72,7 +80,7 @@ export interface AnswerFacts {
  */
 export function answerFacts(answer: Answer, payment: JsonObject, hub: { reference: string; amount: number; currency: string; processorReference?: string | null }): AnswerFacts | OperationError {
   const status = asStatus(payment.status);
-  if (status === undefined) return operationError(false, answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment status');
+  if (status === undefined) return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment status');
   const ntpID = asNtpId(payment.ntpID) ?? hub.processorReference ?? `order:${hub.reference}`;
   const currency = asString(payment.currency);
   const refundTotal = statusEntry(status).kind === 'refunded';
@@ -82,10 +90,10 @@ export function answerFacts(answer: Answer, payment: JsonObject, hub: { referenc
       amountMinor = majorToMinor(payment.amount, hub.currency);
     } catch (e) {
       if (!(e instanceof MoneyError)) throw e;
-      return operationError(false, 'bad_amount', `NETOPIA answered an unreadable amount: ${e.message}`);
+      return operationError('unknown', 'bad_amount', `NETOPIA answered an unreadable amount: ${e.message}`);
     }
   } else if (refundTotal) {
-    return operationError(false, 'currency_mismatch', `NETOPIA reported a credit in ${currency ?? 'no currency'} for a ${hub.currency} payment`);
+    return operationError('unknown', 'currency_mismatch', `NETOPIA reported a credit in ${currency ?? 'no currency'} for a ${hub.currency} payment`);
   }
   const code = asCode(payment.code) ?? answer.code;
   const message = asString(payment.message) ?? answer.message;

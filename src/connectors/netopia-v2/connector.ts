@@ -20,7 +20,8 @@ export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings, Promi
     currencies: NETOPIA_V2_CURRENCIES,
     maxAmountMinor: NETOPIA_V2_MAX_AMOUNT_MINOR,
     requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
-    refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+    minAmountMinor: 1,
+    refunds: 'partial', manualCapture: false, flows: ['api_start'] },
 
   schemas: { credentials: NETOPIA_V2_CREDENTIALS, settings: NETOPIA_V2_SETTINGS },
   parseCredentials,

@@ -4,7 +4,7 @@
  */
 import type { AttemptReference, InboundResponse, OperationError, OperationReport, OutboundRequest, RefundRequest } from '../types.js';
 import { minorToMajor } from './amounts.js';
-import { answerFacts, apiRequest, operationError, readAnswer, type V2Config } from './answers.js';
+import { answerFacts, apiRequest, operationError, readAnswer, unreadOrRefused, type V2Config } from './answers.js';
 import { asNtpId, panMaskedOf, processorResponse, statusReport } from './documents.js';
 import { isApprovalCode, statusEntry } from './statuses.js';
 
@@ -17,7 +17,7 @@ export function statusRequest(config: V2Config, attempt: AttemptReference): Outb
 export function statusResponse(attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError {
   const answer = readAnswer(res);
   if (answer.kind === 'error') return answer;
-  if (!answer.payment) return operationError(false, answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
+  if (!answer.payment) return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
   const read = answerFacts(answer, answer.payment, attempt);
   if ('kind' in read) return read;
   return statusReport(read.ntpID, read.facts, answer.error, answer.payment);
@@ -32,7 +32,7 @@ export function creditRequest(config: V2Config, refund: RefundRequest): Outbound
  * Reads a credit answer. Accepted (`error.code` "00"/"0", or a status-8 payment without an error code): the
  * credited total is what was refunded before plus this refund, which is also the `payment.amount` NETOPIA reports
  * with status 8 (cumulative, see statuses.ts), so the report shares the IPN's dedupe key. Refused (53 "can only
- * credit a confirmed order", 54 "credit exceeds the authorized amount", ...): an OperationError, not retryable.
+ * credit a confirmed order", 54 "credit exceeds the authorized amount", ...): an OperationError, refused.
  */
 export function creditResponse(refund: RefundRequest, res: InboundResponse): OperationReport | OperationError {
   const answer = readAnswer(res);
@@ -40,8 +40,8 @@ export function creditResponse(refund: RefundRequest, res: InboundResponse): Ope
   const status = answer.payment?.status;
   const accepted = answer.code !== undefined ? isApprovalCode(answer.code) : status === 8;
   if (!accepted) {
-    if (answer.code !== undefined) return operationError(false, answer.code, answer.message || `NETOPIA refused the credit (${answer.code})`);
-    return operationError(false, 'unrecognized_answer', 'NETOPIA answered the credit without saying whether it was accepted');
+    if (answer.code !== undefined) return operationError('refused', answer.code, answer.message || `NETOPIA refused the credit (${answer.code})`);
+    return operationError('unknown', 'unrecognized_answer', 'NETOPIA answered the credit without saying whether it was accepted');
   }
   const total = refund.refundedBefore + refund.refundAmount;
   const ntpID = asNtpId(answer.payment?.ntpID) ?? refund.processorReference ?? `order:${refund.reference}`;

@@ -5,7 +5,7 @@
 import { countryByAlpha2 } from '../../core/countries.js';
 import type { OperationReport, OutboundRequest, Party, PaymentRedirectInput, StartResult } from '../types.js';
 import { minorToMajor } from './amounts.js';
-import { answerFacts, apiRequest, operationError, readAnswer, type Answer, type V2Config } from './answers.js';
+import { answerFacts, apiRequest, operationError, readAnswer, unreadOrRefused, type Answer, type V2Config } from './answers.js';
 import { asHttpUrl, asNtpId, asObject, asString, reportOf, processorResponse, panMaskedOf, statusReport, type JsonObject } from './documents.js';
 import { isApprovalCode, statusEntry, type StatusFacts } from './statuses.js';
 
@@ -90,11 +90,12 @@ export function readPaymentAnswer(answer: Answer, attempt: AttemptFacts): StartR
   const code = answer.code;
   if (code === '101') {
     const url = asHttpUrl(payment?.paymentURL);
-    if (!url) return operationError(true, '101', 'NETOPIA answered 101 without a usable paymentURL');
+    // The order was opened, but the payer cannot be sent to it: its status decides.
+    if (!url) return operationError('unknown', '101', 'NETOPIA answered 101 without a usable paymentURL');
     const ntpID = asNtpId(payment?.ntpID);
     return { kind: 'redirect', redirect: { method: 'GET', url, fields: {} }, ...(ntpID ? { processorReference: ntpID } : {}) };
   }
-  if (!payment) return operationError(false, code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
+  if (!payment) return operationError(unreadOrRefused(answer), code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
   const read = answerFacts(answer, payment, attempt);
   if ('kind' in read) return read;
   const { ntpID, facts } = read;
@@ -118,7 +119,7 @@ export function readPaymentAnswer(answer: Answer, attempt: AttemptFacts): StartR
   if (report.outcome.kind === 'informational') {
     const url = asHttpUrl(payment.paymentURL);
     if (url) return { kind: 'redirect', redirect: { method: 'GET', url, fields: {} }, processorReference: ntpID, report };
-    return operationError(false, code ?? 'no_customer_action', `NETOPIA answered status ${facts.status} without a page to send the customer to`);
+    return operationError('unknown', code ?? 'no_customer_action', `NETOPIA answered status ${facts.status} without a page to send the customer to`);
   }
   return { kind: 'resolved', report };
 }

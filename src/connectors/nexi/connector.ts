@@ -31,7 +31,7 @@ const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: str
 export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict> = {
   provider: 'nexi',
   displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
-  capabilities: { currencies: NEXI_CURRENCY_CODES, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: false, partialRefunds: false, manualCapture: false, flow: 'redirect' },
+  capabilities: { currencies: NEXI_CURRENCY_CODES, minAmountMinor: 1, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: 'none', manualCapture: false, flows: ['api_start'] },
 
   schemas: { credentials: NEXI_CREDENTIALS, settings: NEXI_SETTINGS },
   parseCredentials: parseNexiCredentials,
@@ -65,7 +65,7 @@ export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict>
       const answer = readBackOfficeAnswer(res, config.credentials.mac_key.reveal());
       if ('kind' in answer) return answer;
       const link = answer.json.payMailUrl;
-      if (typeof link !== 'string' || !/^https?:\/\/[^\s]+$/.test(link)) return { kind: 'error', retryable: false, code: 'unreadable_answer', message: 'Nexi\'s OK has no usable payMailUrl' };
+      if (typeof link !== 'string' || !/^https?:\/\/[^\s]+$/.test(link)) return { kind: 'error', failure: 'unknown', code: 'unreadable_answer', message: 'Nexi\'s OK has no usable payMailUrl' };
       return { kind: 'redirect', redirect: { method: 'GET', url: link, fields: {} }, processorReference: answer.idOperazione };
     },
   },

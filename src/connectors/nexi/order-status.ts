@@ -84,9 +84,9 @@ export function readOrderStatus(res: InboundResponse, macKey: string, attempt: A
   const stato = str(order.stato) ?? str(obj(Array.isArray(order.dettaglio) ? order.dettaglio[0] : undefined)?.stato) ?? '';
   const meaning = Object.prototype.hasOwnProperty.call(STATO_MEANINGS, stato) ? STATO_MEANINGS[stato] : undefined;
   const currency = currencyFromDivisa(str(order.divisa) ?? attempt.currency);
-  if (currency && currency !== attempt.currency) return { kind: 'error', retryable: false, code: 'currency_mismatch', message: `Nexi reports the order in ${currency}, the attempt is in ${attempt.currency}` };
+  if (currency && currency !== attempt.currency) return { kind: 'error', failure: 'refused', code: 'currency_mismatch', message: `Nexi reports the order in ${currency}, the attempt is in ${attempt.currency}` };
   const amount = amountOf(order.importo) ?? attempt.amount;
-  if (amount > attempt.amount) return { kind: 'error', retryable: false, code: 'amount_mismatch', message: `Nexi reports ${amount}, more than the attempt's ${attempt.amount}` };
+  if (amount > attempt.amount) return { kind: 'error', failure: 'refused', code: 'amount_mismatch', message: `Nexi reports ${amount}, more than the attempt's ${attempt.amount}` };
   const detail = obj(Array.isArray(order.dettaglio) ? order.dettaglio[0] : undefined) ?? {};
   const operations = Array.isArray(detail.operazioni) ? detail.operazioni.map(obj).filter((o): o is Json => o !== undefined) : [];
   const when = dataOrario(str(order.dataTransazione));

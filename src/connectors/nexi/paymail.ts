@@ -1,4 +1,4 @@
-import type { InboundResponse, OperationError, Party } from '../types.js';
+import { failureOfHttpStatus, type InboundResponse, type OperationError, type OperationFailure, type Party } from '../types.js';
 import { formatImporto } from './currencies.js';
 import type { Accounting } from './esito.js';
 import { backOfficeResponseMacPairs, computeMac, macMatches, payMailMacPairs } from './mac.js';
@@ -89,33 +89,34 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 
 /**
  * Reads a back-office answer (every `ecomm/api/bo/*` call answers the same envelope): transport failures are
- * retryable, `esito` KO is Nexi's refusal `errore {codice, messaggio}`, and an OK must carry the response
+ * unreachable (408, 429, a 4xx that is not Nexi's JSON: turned away unprocessed) or unknown (5xx, an answer that is
+ * not JSON, or an OK the hub cannot read or authenticate: the call may have been carried out), `esito` KO is Nexi's refusal `errore {codice, messaggio}`, and an OK must carry the response
  * MAC (`esito`, `idOperazione`, `timeStamp`) computed with this connection's key.
  */
 export function readBackOfficeAnswer(res: InboundResponse, macKey: string): BackOfficeAnswer | OperationError {
-  const error = (retryable: boolean, code: string, message: string): OperationError => ({ kind: 'error', retryable, code, message });
-  if (res.status === 429 || res.status >= 500) return error(true, `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
+  const error = (failure: OperationFailure, code: string, message: string): OperationError => ({ kind: 'error', failure, code, message });
+  if (res.status === 408 || res.status === 429 || res.status >= 500) return error(failureOfHttpStatus(res.status), `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
   let json: unknown;
   try {
     json = JSON.parse(res.body);
   } catch {
-    return error(res.status >= 400, res.status >= 400 ? `http_${res.status}` : 'unreadable_answer', `Nexi's answer (HTTP ${res.status}) is not JSON`);
+    return error(res.status >= 400 ? 'unreachable' : 'unknown', res.status >= 400 ? `http_${res.status}` : 'unreadable_answer', `Nexi's answer (HTTP ${res.status}) is not JSON`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return error(false, 'unreadable_answer', 'Nexi\'s answer is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return error('unknown', 'unreadable_answer', 'Nexi\'s answer is not a JSON object');
   const body = json as Record<string, unknown>;
   const esito = str(body.esito);
   if (esito !== 'OK') {
     const errore = (typeof body.errore === 'object' && body.errore !== null ? body.errore : {}) as Record<string, unknown>;
     const codice = str(errore.codice);
-    if (res.status >= 400 && !codice) return error(false, `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
-    return error(false, codice ? `nexi_${codice}` : 'nexi_ko', str(errore.messaggio) ?? `Nexi answered esito ${esito ?? '(none)'}`);
+    if (res.status >= 400 && !codice) return error('refused', `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
+    return error('refused', codice ? `nexi_${codice}` : 'nexi_ko', str(errore.messaggio) ?? `Nexi answered esito ${esito ?? '(none)'}`);
   }
   const idOperazione = str(body.idOperazione);
   const timeStamp = str(body.timeStamp);
   const mac = str(body.mac);
-  if (!idOperazione || !timeStamp || !mac) return error(false, 'unreadable_answer', 'Nexi\'s OK lacks idOperazione, timeStamp or mac');
+  if (!idOperazione || !timeStamp || !mac) return error('unknown', 'unreadable_answer', 'Nexi\'s OK lacks idOperazione, timeStamp or mac');
   if (!macMatches(mac, computeMac(backOfficeResponseMacPairs({ esito, idOperazione, timeStamp }), macKey))) {
-    return error(false, 'response_mac_mismatch', 'the MAC of Nexi\'s answer does not match this connection\'s MAC key');
+    return error('unknown', 'response_mac_mismatch', 'the MAC of Nexi\'s answer does not match this connection\'s MAC key');
   }
   return { esito, idOperazione, timeStamp, json: body };
 }

@@ -60,7 +60,7 @@ export const authenticate = {
     if (res.status < 200 || res.status > 299) {
       const error = voltError(res, 'the API user credentials');
       // A wrong client or user is a refusal however Volt words it (some answers carry 400, some 401).
-      return error.retryable ? error : { ...error, code: error.code === 'unauthorized' ? 'invalid_credentials' : error.code };
+      return error.failure !== 'refused' ? error : { ...error, code: error.code === 'unauthorized' ? 'invalid_credentials' : error.code };
     }
     const body = parseJson(res.body);
     if (!isObject(body) || typeof body.access_token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(body.access_token)) return unusable('the token request', 'no access_token');
@@ -152,14 +152,14 @@ export const statusCheck = {
     return { method: 'GET', url, headers: { accept: 'application/json', ...bearer(token) } };
   },
   response(_config: Config, attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError {
-    if (res.status === 404) return { kind: 'error', retryable: false, code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
+    if (res.status === 404) return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
     if (res.status !== 200) return voltError(res, 'the status request');
     const parsed = parseJson(res.body);
     const wanted = uniqueReferenceFor(attempt.reference);
     const body = Array.isArray(parsed) ? parsed.filter(isObject).find((p) => p.uniqueReference === wanted) : parsed;
-    if (Array.isArray(parsed) && !body) return { kind: 'error', retryable: false, code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
+    if (Array.isArray(parsed) && !body) return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
     if (!isObject(body) || typeof body.id !== 'string' || typeof body.status !== 'string') return unusable('the status request', 'no id or status');
-    const mismatch = (detail: string): OperationError => ({ kind: 'error', retryable: false, code: 'mismatch', message: `Volt's payment ${body.id} is not this attempt: ${detail}` });
+    const mismatch = (detail: string): OperationError => ({ kind: 'error', failure: 'refused', code: 'mismatch', message: `Volt's payment ${body.id} is not this attempt: ${detail}` });
     if (typeof body.uniqueReference === 'string' && !uniqueReferenceMatches(attempt.reference, body.uniqueReference)) return mismatch('another uniqueReference');
     if (typeof body.merchantInternalReference === 'string' && body.merchantInternalReference !== attempt.reference) return mismatch('another merchantInternalReference');
     if (attempt.processorReference && body.id !== attempt.processorReference) return mismatch('another id');

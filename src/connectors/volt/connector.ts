@@ -18,7 +18,7 @@ export const volt: Connector<VoltCredentials, VoltSettings, NotificationVerdict>
   // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
   // `amount` in hundredths, at most 9 999 999 999 (Volt's validation, as the emulator models it); the shopper's
   // names and email are optional (the connector fills what is missing).
-  capabilities: { currencies: ['EUR'], maxAmountMinor: 9_999_999_999, requiredPayerFields: [], refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect' },
+  capabilities: { currencies: ['EUR'], minAmountMinor: 1, maxAmountMinor: 9_999_999_999, requiredPayerFields: [], refunds: 'partial', manualCapture: false, flows: ['api_start'] },
 
   schemas: { credentials: VOLT_CREDENTIALS, settings: VOLT_SETTINGS },
   parseCredentials: parseVoltCredentials,

@@ -1,4 +1,4 @@
-import type { InboundResponse, OperationError } from '../types.js';
+import { failureOfHttpStatus, type InboundResponse, type OperationError } from '../types.js';
 
 /**
  * Volt's error answers, read into the hub's OperationError. The OAuth endpoint answers `{code, message}`;
@@ -23,9 +23,6 @@ function clip(value: unknown, max = 300): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
 }
 
-export function retryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
 
 /** The message of a Volt error body, whichever of its shapes it has. */
 export function voltErrorMessage(body: unknown): { code?: string; message?: string } {
@@ -51,16 +48,15 @@ export function voltErrorMessage(body: unknown): { code?: string; message?: stri
 /** An OperationError for a Volt answer that is not the success the caller wanted. */
 export function voltError(res: InboundResponse, what: string): OperationError {
   const { code, message } = voltErrorMessage(parseJson(res.body));
-  const retryable = retryableStatus(res.status);
   return {
     kind: 'error',
-    retryable,
+    failure: failureOfHttpStatus(res.status),
     code: res.status === 401 ? 'unauthorized' : code ? `volt_${code}` : `http_${res.status}`,
     message: `Volt refused ${what} (HTTP ${res.status})${message ? `: ${message}` : ''}`,
   };
 }
 
-/** A 2xx answer without the fields the protocol promises. */
+/** A 2xx answer without the fields the protocol promises: the call may have been carried out. */
 export function unusable(what: string, detail: string): OperationError {
-  return { kind: 'error', retryable: false, code: 'invalid_response', message: `Volt's answer to ${what} is not usable: ${detail}` };
+  return { kind: 'error', failure: 'unknown', code: 'invalid_response', message: `Volt's answer to ${what} is not usable: ${detail}` };
 }

@@ -1,4 +1,4 @@
-import type { OutcomeKind, ProcessorOutcome } from '../../core/transitions.js';
+import type { ProcessorOutcomeKind, ProcessorOutcome } from '../../core/transitions.js';
 
 /**
  * Volt's status words and what each means to the ledger. One table serves the three places they appear:
@@ -15,7 +15,7 @@ import type { OutcomeKind, ProcessorOutcome } from '../../core/transitions.js';
  * - The payer on the way to the bank (NEW_PAYMENT, BANK_REDIRECT, AWAITING_CHECKOUT_AUTHORISATION) is
  *   informational; a bank that holds the payment (DELAYED_AT_BANK, a second approver) is pending review.
  */
-export const VOLT_STATUS_OUTCOMES: Readonly<Record<string, OutcomeKind>> = Object.freeze({
+export const VOLT_STATUS_OUTCOMES: Readonly<Record<string, ProcessorOutcomeKind>> = Object.freeze({
   // Success.
   COMPLETED: 'captured',
   RECEIVED: 'captured',
@@ -66,7 +66,7 @@ function known(word: string | undefined): word is string {
  * `status`, but only within its class (a detailed word that contradicts the broad status is not believed).
  * Returns the word and the kind of outcome; unknown words are informational (recorded, nothing changes).
  */
-export function resolveStatus(status: string | undefined, detailedStatus?: string): { word: string; kind: OutcomeKind } {
+export function resolveStatus(status: string | undefined, detailedStatus?: string): { word: string; kind: ProcessorOutcomeKind } {
   const broad = known(status) ? VOLT_STATUS_OUTCOMES[status] : undefined;
   const detail = known(detailedStatus) ? VOLT_STATUS_OUTCOMES[detailedStatus] : undefined;
   if (broad === undefined) {
@@ -80,7 +80,7 @@ export function resolveStatus(status: string | undefined, detailedStatus?: strin
 }
 
 /** The ledger outcome for a resolved status; `amount` is the payment's (or, for refunds, the refunded total). */
-export function outcomeFor(resolved: { word: string; kind: OutcomeKind }, amount: number | undefined, message?: string): ProcessorOutcome {
+export function outcomeFor(resolved: { word: string; kind: ProcessorOutcomeKind }, amount: number | undefined, message?: string): ProcessorOutcome {
   switch (resolved.kind) {
     case 'captured':
       return amount === undefined ? { kind: 'pending_review' } : { kind: 'captured', amount };

@@ -49,7 +49,10 @@ export const AttemptSchema = Type.Object({
   id: Type.String(),
   number: Type.Integer(),
   provider: Type.String(),
-  status: Type.String(),
+  status: Type.String({
+    description:
+      'created, processing, authorized, captured, partially_refunded, refunded, failed, canceled or unknown. unknown: the processor may have carried out the start (or 3-D Secure completion) but its answer was lost; the payment takes no new attempt until the processor says. With action outcome_unknown the hub asks the processor within seconds; with outcome_unknown_check_back_office the processor has no status check and the operator resolves it in its back office.',
+  }),
   amount: Type.Integer(),
   currency: Type.String(),
   processor_reference: Type.Union([Type.String(), Type.Null()]),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { toDecimalString } from '../../core/money.js';
-import { effectiveStatus, type PaymentStatus } from '../../core/transitions.js';
+import { blocksNewAttempt, effectiveStatus, type AttemptStatus, type PaymentStatus } from '../../core/transitions.js';
 import { NotFoundError, type HubContext } from '../../services/context.js';
 import { findPayment, lastAttemptOf, openPaymentPage } from '../../services/payments.js';
 import type { PaymentProblem } from '../../services/payment-requirements.js';
@@ -101,6 +101,10 @@ function unpayableReason(problem: PaymentProblem, p: Payment, provider: string):
       return `the amount is above the most the processor (${provider}) accepts, ${toDecimalString(problem.max, p.currency)} ${p.currency}`;
     case 'currency_not_accepted':
       return `the processor (${provider}) does not accept ${p.currency}`;
+    case 'amount_too_small':
+      return `the amount is below the least the processor (${provider}) accepts, ${toDecimalString(problem.min, p.currency)} ${p.currency}`;
+    case 'flow_not_supported':
+      return `the processor (${provider}) does not take payments on this page`;
   }
 }
 
@@ -118,6 +122,24 @@ async function reasonForPayer(ctx: HubContext, payment: Payment, attempt: Paymen
 
 function declined(attempt: PaymentAttempt | undefined): boolean {
   return attempt?.status === 'failed' || attempt?.status === 'canceled';
+}
+
+/** The processor may have taken the payment (its answer was lost): the hub is asking it, and no new try is offered. */
+function beingChecked(attempt: PaymentAttempt | undefined): boolean {
+  return attempt !== undefined && blocksNewAttempt(attempt.status as AttemptStatus);
+}
+
+/**
+ * What the payer sees while an attempt's outcome is unknown: plain words, no "pay again" button (a second
+ * payment could charge twice), and the page looks again by itself.
+ */
+function checkingPage(reply: FastifyReply, p: Payment) {
+  return page(
+    reply,
+    'Checking your payment',
+    html`<h1>${p.description}</h1><p class="amount">${amountOf(p)}</p><p role="status">We are checking with the card processor whether your payment went through. Please do not pay again. This page updates by itself; if it does not change in a few minutes, contact the merchant.</p>`,
+    { refreshSeconds: 5 },
+  );
 }
 
 /** The customer-facing pages: the hand-off to the processor, and the landing page the processor returns to. */
@@ -138,6 +160,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
       throw e;
     }
     const p = view.payment;
+    if (view.kind === 'status' && view.status === 'pending' && beingChecked(view.lastAttempt)) return checkingPage(reply, p);
     if (view.kind === 'status' && view.status === 'pending' && declined(view.lastAttempt)) {
       // Settled at once by the processor (a refusal when opening the payment): say why and offer a new try.
       return page(
@@ -213,6 +236,7 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
         html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">You left the payment page without paying. Nothing was charged.</p><p><a class="button" href="${`/pay/${payment.id}`}">Pay now</a></p>${backLink(payment, 'canceled')}`,
       );
     }
+    if (status === 'pending' && beingChecked(last)) return checkingPage(reply, payment);
     if (status === 'pending' && declined(last)) {
       return page(
         reply,

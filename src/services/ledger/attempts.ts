@@ -1,4 +1,4 @@
-import { effectiveStatus, isPayable, type PaymentStatus } from '../../core/transitions.js';
+import { blocksNewAttempt, effectiveStatus, isPayable, type AttemptStatus, type PaymentStatus } from '../../core/transitions.js';
 import { connectorFor } from '../../connectors/registry.js';
 import type { Connection, Payment, PaymentAttempt } from '../../store/schema.js';
 import { insertAttempt, lockPayment, replaceHandOff, selectConnection, selectLastAttempt, storeFirstHandOff } from '../../store/queries/payments.js';
@@ -34,6 +34,8 @@ export async function openAttempt(ctx: HubContext, paymentId: string): Promise<O
     const problems = connector ? checkPaymentAgainstConnector(connector.capabilities, { ...payment, amount: Number(payment.amount) }) : [];
     if (problems.length) return { kind: 'unpayable' as const, payment, provider: connection.provider, problems };
     if (last && last.status === 'created') return { kind: 'attempt' as const, payment, attempt: last, connection };
+    // The processor may have taken the money on the last attempt: no new one until its status says.
+    if (last && blocksNewAttempt(last.status as AttemptStatus)) return { kind: 'status' as const, payment, status, lastAttempt: last };
     if (connection.status !== 'active') return { kind: 'status' as const, payment, status, lastAttempt: last };
     const attempt = newAttempt(ctx, payment, loadConnection(ctx, connection), (last?.number ?? 0) + 1, new Date());
     await insertAttempt(trx, attempt);

@@ -53,6 +53,8 @@ function validate(input: GetLinkInput): { amount: number; expiresAt: Date } {
   for (const problem of checkPaymentAgainstConnector(capabilities, { amount, currency: input.orderCurrency, billing: LINK_BILLING })) {
     if (problem.kind === 'amount_too_large') throw new OnpayError(`orderAmount must be at most ${minorToOnpayAmount(problem.max, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
     if (problem.kind === 'missing') throw new OnpayError(`${input.gateway} requires the payer's ${problem.field}, which get_link does not carry`);
+    if (problem.kind === 'amount_too_small') throw new OnpayError(`orderAmount must be at least ${minorToOnpayAmount(problem.min, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
+    if (problem.kind === 'flow_not_supported') throw new OnpayError(`${input.gateway} does not take payments by link`);
   }
   if (input.orderDescription.length > 200) throw new OnpayError('orderDescription must be at most 200 characters');
   if (!DESCRIPTION_RE.test(input.orderDescription)) throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');

@@ -57,7 +57,7 @@ describe('MultiSafepay credentials and settings', () => {
 
   it('currencies are those onpay.md lists for MultiSafepay', () => {
     assert.deepEqual([...multisafepay.capabilities.currencies], ['EUR', 'GBP']);
-    assert.equal(multisafepay.capabilities.refunds && multisafepay.capabilities.partialRefunds, true);
+    assert.equal(multisafepay.capabilities.refunds, 'partial');
   });
 });
 
@@ -146,15 +146,15 @@ describe('MultiSafepay "Create order" (POST /orders, type paymentlink)', () => {
     });
   });
 
-  it('error 1032 "Invalid API key" and 1006 are refusals; 5xx and 429 may be retried', () => {
-    assert.deepEqual(multisafepay.start!.response(config, input(), response(401, ERROR_1032)), { kind: 'error', retryable: false, code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
-    assert.deepEqual(multisafepay.start!.response(config, input(), response(400, ERROR_1006)), { kind: 'error', retryable: false, code: 'multisafepay_1006', message: 'MultiSafepay error 1006: Invalid transaction ID' });
+  it('error 1032 "Invalid API key" and 1006 are refusals; 429 was not processed; a 5xx or an unreadable 2xx may have been', () => {
+    assert.deepEqual(multisafepay.start!.response(config, input(), response(401, ERROR_1032)), { kind: 'error', failure: 'refused', code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
+    assert.deepEqual(multisafepay.start!.response(config, input(), response(400, ERROR_1006)), { kind: 'error', failure: 'refused', code: 'multisafepay_1006', message: 'MultiSafepay error 1006: Invalid transaction ID' });
     const outage = multisafepay.start!.response(config, input(), response(503, '<html>Service Unavailable</html>'));
-    assert.equal(outage.kind === 'error' && outage.retryable && outage.code, 'http_503');
+    assert.deepEqual(outage.kind === 'error' && [outage.failure, outage.code], ['unknown', 'http_503']);
     const throttled = multisafepay.start!.response(config, input(), response(429, '{"success":false,"error_code":1000,"error_info":"Too many requests"}'));
-    assert.equal(throttled.kind === 'error' && throttled.retryable, true);
+    assert.equal(throttled.kind === 'error' && throttled.failure, 'unreachable');
     const garbage = multisafepay.start!.response(config, input(), response(200, '{"success":true,"data":{}}'));
-    assert.equal(garbage.kind === 'error' && garbage.code, 'invalid_response');
+    assert.deepEqual(garbage.kind === 'error' && [garbage.failure, garbage.code], ['unknown', 'invalid_response']);
   });
 });
 
@@ -209,6 +209,6 @@ describe('MultiSafepay "Refund order" (POST /orders/{order_id}/refunds)', () => 
 
   it('a refusal (1034 "Cannot refund transaction") is an error', () => {
     const result = multisafepay.refund!.response(config, refund, response(400, '{"success":false,"data":{},"error_code":1034,"error_info":"Cannot refund transaction"}'));
-    assert.equal('kind' in result && result.kind === 'error' && !result.retryable && result.code, 'multisafepay_1034');
+    assert.equal('kind' in result && result.kind === 'error' && result.failure === 'refused' && result.code, 'multisafepay_1034');
   });
 });

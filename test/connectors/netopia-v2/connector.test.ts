@@ -94,13 +94,14 @@ describe('settings: default_currency, language, email_template, endpoint', () =>
 });
 
 describe('connector declarations', () => {
-  it('provider netopia-v2; hosted-page redirects; refunds, partial too; no manual capture', () => {
+  it('provider netopia-v2; opened by an API start (hosted page); refunds, partial too; no manual capture', () => {
     assert.equal(netopiaV2.provider, 'netopia-v2');
     assert.deepEqual(netopiaV2.capabilities, {
       currencies: ['RON', 'EUR', 'USD', 'GBP'],
+      minAmountMinor: 1,
       maxAmountMinor: 9_999_999_999,
       requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
-      refunds: true, partialRefunds: true, manualCapture: false, flow: 'redirect',
+      refunds: 'partial', manualCapture: false, flows: ['api_start'],
     });
     assert.equal(netopiaV2.createRedirect, undefined);
     assert.ok(netopiaV2.start && netopiaV2.statusCheck && netopiaV2.refund);

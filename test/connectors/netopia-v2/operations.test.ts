@@ -52,12 +52,12 @@ describe('POST /operation/status {posID, ntpID, orderID}', () => {
     assert.equal(r.dedupeKey, '1309088:12');
   });
 
-  it('no payment in the answer (unknown order) is an error; 5xx is retryable; 401 is not', () => {
+  it('no payment in the answer (unknown order) is a refusal; a 5xx may have been carried out (unknown); 401 is a refusal', () => {
     const unknown = asError(status(json(404, { error: { code: '404', message: 'Order not found' } })));
-    assert.deepEqual([unknown.retryable, unknown.code], [false, '404']);
-    assert.equal(asError(status(json(200, { error: { code: '00', message: 'OK' } }))).retryable, false);
-    assert.equal(asError(status(json(504, ''))).retryable, true);
-    assert.equal(asError(status(json(401, { code: '401', message: 'Unauthorized' }))).retryable, false);
+    assert.deepEqual([unknown.failure, unknown.code], ['refused', '404']);
+    assert.equal(asError(status(json(200, { error: { code: '00', message: 'OK' } }))).failure, 'refused');
+    assert.equal(asError(status(json(504, ''))).failure, 'unknown');
+    assert.equal(asError(status(json(401, { code: '401', message: 'Unauthorized' }))).failure, 'refused');
   });
 });
 
@@ -83,15 +83,15 @@ describe('POST /operation/credit {ntpID, amount}', () => {
     assert.deepEqual(asReport(credit(json(200, { payment: { ntpID: '1309088', status: 8 } }))).outcome, { kind: 'refunded', totalRefunded: 6050 });
   });
 
-  it('refused (53 only a confirmed order, 54 more than authorized): an error, not retryable', () => {
+  it('refused (53 only a confirmed order, 54 more than authorized): a refusal', () => {
     const e = asError(credit(json(200, { error: { code: '54', message: 'Credit amount exceeds auth amount' }, payment: { ntpID: '1309088', status: 5 } })));
-    assert.deepEqual(e, { kind: 'error', retryable: false, code: '54', message: 'Credit amount exceeds auth amount' });
+    assert.deepEqual(e, { kind: 'error', failure: 'refused', code: '54', message: 'Credit amount exceeds auth amount' });
     assert.equal(asError(credit(json(200, { error: { code: '53', message: 'x' } }))).code, '53');
   });
 
-  it('an answer that says nothing is not taken for a refund; 5xx is retryable', () => {
+  it('an answer that says nothing is not taken for a refund, nor for a refusal: unknown, like a 5xx', () => {
     assert.equal(asError(credit(json(200, {}))).code, 'unrecognized_answer');
-    assert.equal(asError(credit(json(200, { payment: { status: 5 } }))).retryable, false);
-    assert.equal(asError(credit(json(500, 'oops'))).retryable, true);
+    assert.equal(asError(credit(json(200, { payment: { status: 5 } }))).failure, 'unknown');
+    assert.equal(asError(credit(json(500, 'oops'))).failure, 'unknown');
   });
 });

@@ -105,11 +105,11 @@ describe('the start answer (§2.5, seed 000)', () => {
     assert.deepEqual(r, { kind: 'redirect', redirect: { method: 'GET', url: 'https://secure.sandbox.netopia-payments.com/ui/card?p=ABC', fields: {} }, processorReference: '1400001' });
   });
 
-  it('"101" without a usable paymentURL is an error worth retrying', () => {
+  it('"101" without a usable paymentURL: the order was opened but the payer cannot be sent to it, unknown', () => {
     for (const paymentURL of [undefined, '', 'javascript:alert(1)', 42]) {
       const r = startAnswer(json(200, { error: { code: '101', message: 'x' }, payment: { ntpID: '1', status: 1, paymentURL } }));
       assert.equal(r.kind, 'error');
-      if (r.kind === 'error') assert.equal(r.retryable, true);
+      if (r.kind === 'error') assert.equal(r.failure, 'unknown');
     }
   });
 
@@ -159,22 +159,24 @@ describe('the start answer (§2.5, seed 000)', () => {
     }
   });
 
-  it('HTTP 401/403 and a flat {code, message} are refusals, not retryable', () => {
+  it('HTTP 401/403 and a flat {code, message} are refusals', () => {
     for (const res of [json(401, { code: '401', message: 'Unauthorized' }), json(403, ''), json(200, { code: '11', message: 'Invalid API key' }), json(400, { error: { code: '12', message: 'invalid posSignature' } })]) {
       const r = startAnswer(res);
       assert.equal(r.kind, 'error');
-      if (r.kind === 'error') assert.equal(r.retryable, false, res.body);
+      if (r.kind === 'error') assert.equal(r.failure, 'refused', res.body);
     }
     const flat = startAnswer(json(401, { code: '401', message: 'Unauthorized' }));
-    assert.deepEqual(flat, { kind: 'error', retryable: false, code: '401', message: 'Unauthorized' });
+    assert.deepEqual(flat, { kind: 'error', failure: 'refused', code: '401', message: 'Unauthorized' });
   });
 
-  it('5xx, 429 and bodies that are not JSON may succeed later: retryable', () => {
-    for (const res of [json(500, { error: { code: '99', message: 'x' } }), json(502, '<html>Bad gateway</html>'), json(503, ''), json(429, {}), json(200, 'not json'), json(200, '[1,2]'), json(200, 'null')]) {
+  it('5xx and bodies that are not JSON may have been carried out: unknown; 429 was turned away: unreachable', () => {
+    for (const res of [json(500, { error: { code: '99', message: 'x' } }), json(502, '<html>Bad gateway</html>'), json(503, ''), json(200, 'not json'), json(200, '[1,2]'), json(200, 'null')]) {
       const r = startAnswer(res);
       assert.equal(r.kind, 'error');
-      if (r.kind === 'error') assert.equal(r.retryable, true, `${res.status} ${res.body}`);
+      if (r.kind === 'error') assert.equal(r.failure, 'unknown', `${res.status} ${res.body}`);
     }
+    const throttled = startAnswer(json(429, {}));
+    assert.equal(throttled.kind === 'error' && throttled.failure, 'unreachable');
   });
 
   it('other answers are read sensibly: 00 + status 2 authorized, an unreadable amount refused, no page no redirect', () => {

@@ -87,6 +87,6 @@ describe('situazioneOrdine report: stato of report[0]', () => {
 
   it('esito KO is Nexi\'s refusal', () => {
     const r = nexi.statusCheck!.response(config(), attempt, { status: 200, headers: {}, body: JSON.stringify({ esito: 'KO', errore: { codice: 5, messaggio: 'MAC errato' } }) });
-    assert.deepEqual(r, { kind: 'error', retryable: false, code: 'nexi_5', message: 'MAC errato' });
+    assert.deepEqual(r, { kind: 'error', failure: 'refused', code: 'nexi_5', message: 'MAC errato' });
   });
 });

@@ -115,31 +115,35 @@ describe('richiestaPayMail response', () => {
     assert.equal(r.processorReference, '7654321');
   });
 
-  it('esito KO with errore {codice, messaggio} → a refusal, not retryable', () => {
+  it('esito KO with errore {codice, messaggio} → a refusal', () => {
     const r = nexi.start!.response(config(), input(), answer({ esito: 'KO', idOperazione: '1', timeStamp: 1, mac: 'x', errore: { codice: 3, messaggio: 'Parametri errati o mancanti' } }));
-    assert.deepEqual(r, { kind: 'error', retryable: false, code: 'nexi_3', message: 'Parametri errati o mancanti' });
+    assert.deepEqual(r, { kind: 'error', failure: 'refused', code: 'nexi_3', message: 'Parametri errati o mancanti' });
   });
 
-  it('an OK signed with another key is refused (the answer is not from Nexi for this terminal)', () => {
+  it('an OK signed with another key is not taken (the answer is not from Nexi for this terminal; the link may exist: unknown)', () => {
     const r = nexi.start!.response(config(), input(), answer(signedOk({}, OTHER_MAC_KEY)));
     assert.equal(r.kind, 'error');
-    if (r.kind === 'error') assert.equal(r.code, 'response_mac_mismatch');
+    if (r.kind === 'error') assert.deepEqual([r.failure, r.code], ['unknown', 'response_mac_mismatch']);
   });
 
   it('an OK without payMailUrl, or with a non-http link, is unusable', () => {
     for (const payMailUrl of [undefined, 'javascript:alert(1)']) {
       const r = nexi.start!.response(config(), input(), answer(signedOk({ payMailUrl })));
-      assert.equal(r.kind, 'error');
+      assert.equal(r.kind === 'error' && r.failure, 'unknown');
     }
   });
 
-  it('HTTP 5xx and 429 are retryable; an unreadable 200 is not', () => {
-    for (const status of [500, 502, 503, 429]) {
+  it('HTTP 5xx and an unreadable 200 may have been carried out (unknown); 429 and a 4xx page were turned away (unreachable)', () => {
+    for (const status of [500, 502, 503]) {
       const r = nexi.start!.response(config(), input(), { status, headers: {}, body: '<html>busy</html>' });
-      assert.deepEqual(r.kind === 'error' && r.retryable, true, `HTTP ${status}`);
+      assert.equal(r.kind === 'error' && r.failure, 'unknown', `HTTP ${status}`);
+    }
+    for (const status of [429, 404]) {
+      const r = nexi.start!.response(config(), input(), { status, headers: {}, body: '<html>busy</html>' });
+      assert.equal(r.kind === 'error' && r.failure, 'unreachable', `HTTP ${status}`);
     }
     const r = nexi.start!.response(config(), input(), { status: 200, headers: {}, body: 'not json' });
-    assert.deepEqual(r.kind === 'error' && r.retryable, false);
+    assert.equal(r.kind === 'error' && r.failure, 'unknown');
   });
 });
 

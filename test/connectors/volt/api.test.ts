@@ -5,7 +5,7 @@ import { tokenRefreshAt, voltAmount } from '../../../src/connectors/volt/api.js'
 import { MoneyError } from '../../../src/core/money.js';
 import { ValidationError } from '../../../src/core/validation.js';
 import { uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
-import type { AttemptReference, InboundResponse, PaymentRedirectInput, RefundRequest } from '../../../src/connectors/types.js';
+import type { AttemptReference, InboundResponse, OperationError, PaymentRedirectInput, RefundRequest } from '../../../src/connectors/types.js';
 import { config } from './fixtures.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
@@ -56,16 +56,16 @@ describe('Volt authentication: OAuth2 password grant, POST /oauth form-urlencode
 
   it('auth errors {code, message} are refusals, not retried', () => {
     const e = volt.authenticate!.response(config(), json(401, { code: 401, message: 'Invalid username and password combination' }), NOW);
-    assert.deepEqual(e, { kind: 'error', retryable: false, code: 'invalid_credentials', message: 'Volt refused the API user credentials (HTTP 401): Invalid username and password combination' });
+    assert.deepEqual(e, { kind: 'error', failure: 'refused', code: 'invalid_credentials', message: 'Volt refused the API user credentials (HTTP 401): Invalid username and password combination' });
     const bad = volt.authenticate!.response(config(), json(400, { code: 400, message: 'Invalid grant_type parameter or parameter missing' }), NOW);
-    assert.equal('kind' in bad && bad.retryable, false);
+    assert.equal('kind' in bad && bad.failure, 'refused');
     assert.equal('kind' in bad && bad.code, 'volt_400');
   });
 
-  it('server trouble and rate limits are retried; a 200 without a token is not usable', () => {
+  it('server trouble (unknown) and rate limits (unreachable) are not refusals; a 200 without a token is not usable', () => {
     for (const status of [500, 502, 503, 429]) {
       const e = volt.authenticate!.response(config(), json(status, '<html>busy</html>'), NOW);
-      assert.equal('kind' in e && e.retryable, true, String(status));
+      assert.equal('kind' in e && e.failure, status === 429 ? 'unreachable' : 'unknown', String(status));
     }
     const e = volt.authenticate!.response(config(), json(200, { token_type: 'bearer' }), NOW);
     assert.equal('kind' in e && e.code, 'invalid_response');
@@ -109,14 +109,14 @@ describe('Volt start: POST /v2/payments with the bearer token', () => {
 
   it('{exception: {code, message, errorList}} is a refusal with every property named', () => {
     const result = volt.start!.response(config(), input, json(400, { exception: { code: 400, message: 'Validation exception', errorList: [{ property: 'shopper.email', message: 'This value is not a valid email address.' }, { property: 'amount', message: 'Too large' }] } }));
-    assert.deepEqual(result, { kind: 'error', retryable: false, code: 'volt_400', message: 'Volt refused the payment (HTTP 400): Validation exception: shopper.email: This value is not a valid email address.; amount: Too large' });
+    assert.deepEqual(result, { kind: 'error', failure: 'refused', code: 'volt_400', message: 'Volt refused the payment (HTTP 400): Validation exception: shopper.email: This value is not a valid email address.; amount: Too large' });
   });
 
-  it('5xx and 429 are retryable; a 201 without checkoutUrl is not usable', () => {
-    assert.equal((volt.start!.response(config(), input, json(503, '')) as { retryable: boolean }).retryable, true);
-    assert.equal((volt.start!.response(config(), input, json(429, '')) as { retryable: boolean }).retryable, true);
+  it('a 5xx may have been carried out (unknown), a 429 was not (unreachable); a 201 without checkoutUrl is not usable (unknown)', () => {
+    assert.equal((volt.start!.response(config(), input, json(503, '')) as OperationError).failure, 'unknown');
+    assert.equal((volt.start!.response(config(), input, json(429, '')) as OperationError).failure, 'unreachable');
     assert.equal((volt.start!.response(config(), input, json(401, { exception: { code: 401, message: 'expired' } })) as { code: string }).code, 'unauthorized');
-    assert.equal((volt.start!.response(config(), input, json(201, { id: 'x' })) as { code: string }).code, 'invalid_response');
+    assert.deepEqual([(volt.start!.response(config(), input, json(201, { id: 'x' })) as OperationError)].map((e) => [e.failure, e.code]), [['unknown', 'invalid_response']]);
     assert.equal((volt.start!.response(config(), input, json(201, { id: 'x', checkoutUrl: 'javascript:alert(1)' })) as { code: string }).code, 'invalid_response');
   });
 });
@@ -134,7 +134,7 @@ describe('Volt amounts: integers "in 1/100 units (pence, cents etc)"', () => {
   });
   it('the capabilities offer EUR only, with refunds', () => {
     assert.deepEqual(volt.capabilities.currencies, ['EUR']);
-    assert.equal(volt.capabilities.refunds && volt.capabilities.partialRefunds, true);
+    assert.equal(volt.capabilities.refunds, 'partial');
   });
 });
 
@@ -213,7 +213,7 @@ describe('Volt refund: POST /payments/{id}/request-refund {amount, externalRefer
 
   it('refusals ("Payouts are not enabled", 422) are not retried', () => {
     const e = volt.refund!.response(config(), refund, json(403, { exception: { code: 403, message: 'Payouts are not enabled for your account' } }));
-    assert.deepEqual(e, { kind: 'error', retryable: false, code: 'volt_403', message: 'Volt refused the refund (HTTP 403): Payouts are not enabled for your account' });
+    assert.deepEqual(e, { kind: 'error', failure: 'refused', code: 'volt_403', message: 'Volt refused the refund (HTTP 403): Payouts are not enabled for your account' });
   });
 });
 

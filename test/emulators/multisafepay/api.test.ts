@@ -206,9 +206,9 @@ describe('MultiSafepay emulator: the connector against it', () => {
     assert.equal(seconds.status, 'initialized');
   });
 
-  it('a connection with a wrong key gets the 1032 refusal, not retryable', async () => {
+  it('a connection with a wrong key gets the 1032 refusal', async () => {
     const bad = { ...config(), credentials: { api_key: new Secret('Q'.repeat(40)) } };
     const result = multisafepay.start!.response(bad, input(), await send(multisafepay.start!.request(bad, input())));
-    assert.deepEqual(result, { kind: 'error', retryable: false, code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
+    assert.deepEqual(result, { kind: 'error', failure: 'refused', code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
   });
 });

@@ -99,7 +99,7 @@ describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
     assert.deepEqual(json.errore, NEXI_BO_ERRORS.wrongMac);
     assert.ok(signedBy(json, account.mac_key));
     const seen = nexi.start!.response(connection(account), {} as any, { status, headers: {}, body: JSON.stringify(json) });
-    assert.deepEqual(seen, { kind: 'error', retryable: false, code: `nexi_${NEXI_BO_ERRORS.wrongMac.codice}`, message: NEXI_BO_ERRORS.wrongMac.messaggio });
+    assert.deepEqual(seen, { kind: 'error', failure: 'refused', code: `nexi_${NEXI_BO_ERRORS.wrongMac.codice}`, message: NEXI_BO_ERRORS.wrongMac.messaggio });
   });
 
   it('a request signed with another terminal\'s MAC key is a wrong MAC', async () => {

@@ -17,8 +17,8 @@ export interface Emulator extends ServedEmulator {
   base: string;
 }
 
-export async function startEmulator(store: Store, notifyRetry: NexiEmulatorOptions['notifyRetry'] = FAST_RETRY): Promise<Emulator> {
-  const served = await serveEmulator((app, publicUrl) => registerNexiEmulator(app, { db: store.db, publicUrl, notifyRetry }));
+export async function startEmulator(store: Store, notifyRetry: NexiEmulatorOptions['notifyRetry'] = FAST_RETRY, lateAnswerMs?: number): Promise<Emulator> {
+  const served = await serveEmulator((app, publicUrl) => registerNexiEmulator(app, { db: store.db, publicUrl, notifyRetry, ...(lateAnswerMs !== undefined ? { lateAnswerMs } : {}) }));
   return { ...served, base: served.origin + PREFIX };
 }
 

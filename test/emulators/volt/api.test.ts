@@ -72,7 +72,7 @@ describe('Volt emulator: POST /oauth (password grant)', () => {
       assert.deepEqual(Object.keys(res.json).sort(), ['code', 'message']);
       assert.equal(res.json.code, 401);
       const read = volt.authenticate!.response(connection(emulator, account), { status: res.status, headers: {}, body: res.text }, new Date());
-      assert.equal('kind' in read && read.retryable, false);
+      assert.equal('kind' in read && read.failure, 'refused');
     }
     const other = await createAccount(emulator);
     const crossed = await api(emulator, 'POST', '/oauth', { body: grant({ username: other.username, password: other.password }) });
