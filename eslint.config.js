@@ -27,6 +27,8 @@ export default tseslint.config(
       ],
       // `await` on something that is not a promise is a sign the callee's contract was misread.
       '@typescript-eslint/await-thenable': 'error',
+      // An async function where a plain callback is expected (a listener, a handler typed `=> void`): whoever
+      // calls it drops the promise, so its rejection is unhandled.
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },

@@ -16,7 +16,7 @@ const CHECKS = {
   deps: ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', 'src', 'emulators', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
   cycles: ['node_modules/madge/bin/cli.js', '--circular', '--extensions', 'ts', '--no-spinner', '--warning', 'src', 'emulators'],
   lint: ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', '.'],
-  format: ['node_modules/@biomejs/biome/bin/biome', 'format', '--max-diagnostics', '50', '.'],
+  format: ['node_modules/@biomejs/biome/bin/biome', 'format', '--reporter=summary', '.'],
 };
 
 const asked = process.argv.slice(2);
