@@ -1,8 +1,9 @@
 // ESLint here checks correctness only, with the types (style is the formatter's, layering is
 // dependency-cruiser's). Run by `npm run lint` and by `npm test`.
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**'] },
   {
     // The TypeScript the compiler checks (tsconfig.json's include); plain .mjs/.js entry scripts have no types to check against.
