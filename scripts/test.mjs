@@ -53,6 +53,16 @@ if (!process.env.INCASSO_SKIP_TYPECHECK) {
   }
 }
 
+// Then the house rules (layering, cycles, floating promises, formatting: scripts/house.mjs); INCASSO_SKIP_HOUSE=1
+// skips them for quick local runs, as INCASSO_SKIP_TYPECHECK does the types. They do not depend on the store.
+if (!process.env.INCASSO_SKIP_HOUSE) {
+  const house = spawnSync(process.execPath, ['scripts/house.mjs'], { stdio: 'inherit' });
+  if (house.status !== 0) {
+    console.error('house checks failed (node scripts/house.mjs names each; INCASSO_SKIP_HOUSE=1 skips them)');
+    process.exit(1);
+  }
+}
+
 const adminUrl = process.env.INCASSO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function withPostgresDatabase(fn) {

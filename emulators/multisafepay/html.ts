@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
-import { html } from '../../src/http/pages/html.js';
+import { html } from '../../src/html/template.js';
 import { pageLayout, sendHtml } from '../shared/page-layout.js';
 
-export { html, Html } from '../../src/http/pages/html.js';
+export { html, Html } from '../../src/html/template.js';
 export { sendHtml } from '../shared/page-layout.js';
 
 const STYLE = `

@@ -1,6 +1,6 @@
 import { pageLayout } from '../shared/page-layout.js';
 
-export { escapeHtml, html, Html } from '../../src/http/pages/html.js';
+export { escapeHtml, html, Html } from '../../src/html/template.js';
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f6f8;color:#1d2733;line-height:1.45}

@@ -1,4 +1,4 @@
-import { html } from '../../src/http/pages/html.js';
+import { html } from '../../src/html/template.js';
 import { toDecimalString } from '../../src/core/money.js';
 import { NEXI_CURRENCIES } from '../../src/connectors/nexi/currencies.js';
 import { BRANDS, TEST_CARDS, type CardField } from './test-cards.js';

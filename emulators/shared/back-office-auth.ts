@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { html, type Html } from '../../src/http/pages/html.js';
+import { html, type Html } from '../../src/html/template.js';
 import { sendHtml } from './page-layout.js';
 import { ensureEmulatorTables } from './schema.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { html, Html } from '../../src/http/pages/html.js';
+import { html, Html } from '../../src/html/template.js';
 
 // Pages embed no scripts and load nothing; the policy makes that a guarantee rather than a habit.
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";

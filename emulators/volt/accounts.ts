@@ -1,17 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Selectable } from 'kysely';
 import type { VoltEmulatorContext } from './context.js';
 import { sendException } from './replies.js';
-import type { EmuVoltDb, EmuVoltTables } from './schema.js';
+import type { Account, EmuVoltDb } from './schema.js';
 import { isHttpUrl } from './validation.js';
 
 /**
  * Sandbox accounts, as Fuzebox hands them out: an application (client id and secret, notification secret)
  * and its API user (username and password).
  */
-
-export type Account = Selectable<EmuVoltTables['emu_volt_accounts']>;
 
 function secret(): string {
   return randomBytes(24).toString('base64url');

@@ -1,9 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
-import { findAccount, type Account } from './accounts.js';
+import { findAccount } from './accounts.js';
 import type { VoltEmulatorContext } from './context.js';
 import { sendAuthError, sendException } from './replies.js';
+import type { Account } from './schema.js';
 
 /**
  * `POST /oauth`: the OAuth2 password grant (form-encoded, as Volt's Payments API documents it, or JSON as its

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Selectable, type Transaction } from 'kysely';
-import type { Account } from './accounts.js';
 import { bankById } from './banks.js';
 import { voltJson } from './notification-body.js';
-import type { EmuVoltDb, EmuVoltTables, PaymentStatus, StatusUpdate } from './schema.js';
+import type { Account, EmuVoltDb, EmuVoltTables, PaymentStatus, StatusUpdate } from './schema.js';
 import type { PaymentRequest } from './validation.js';
 
 /** Volt payments in the sandbox: creation, the checkout's state changes, refunds, and the notifications each queues. */

@@ -1,4 +1,4 @@
-import type { ColumnType, Kysely } from 'kysely';
+import type { ColumnType, Kysely, Selectable } from 'kysely';
 import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
@@ -91,6 +91,9 @@ export interface EmuVoltTables {
 }
 
 export type EmuVoltDb = Kysely<EmuVoltTables>;
+
+/** A sandbox account, as stored. Beside its table, not in accounts.ts: the payment code takes one, and must not depend on the account routes (which need the emulator's context, which holds the notifier, which needs the payments). */
+export type Account = Selectable<EmuVoltTables['emu_volt_accounts']>;
 
 /**
  * The notification queue and its attempt log, as the VoltNotifier works them. The log keeps the X-Volt-Timed

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
-import { html } from '../../src/http/pages/html.js';
+import { html } from '../../src/html/template.js';
 import { verifyStandardWebhookSignature } from './verify.js';
 
 /**

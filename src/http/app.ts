@@ -72,9 +72,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too,
     // except on notification endpoints, which always answer in the processor's protocol.
     frameworkErrors: (error, request, reply) => {
-      if (request.url.startsWith('/notify/')) return sendNotifyError(request.url, reply, error);
-      if (isOnpayUrl(request.url)) return sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode ?? 400);
-      return sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message);
+      // The handler returns nothing: a returned reply is a thenable, which Fastify does not expect here.
+      if (request.url.startsWith('/notify/')) return void sendNotifyError(request.url, reply, error);
+      if (isOnpayUrl(request.url)) return void sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode ?? 400);
+      return void sendProblem(reply, error.statusCode ?? 400, 'Bad request', error.message);
     },
     // Notification URLs carry ids of any length a client sends; the handler answers unknown ones itself.
     routerOptions: { maxParamLength: 1000 },

@@ -74,7 +74,9 @@ export async function startBalancer(backends: string[] = []): Promise<Balancer> 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    // Node drops what a listener returns, so a rejection here would be unhandled: what escapes the 502 fallback
+    // below (writeHead refusing a header) drops the connection instead.
+    req.on('end', () => void (async () => {
       const buffered: BufferedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
       let out: ProxiedResponse | undefined;
       try {
@@ -93,7 +95,7 @@ export async function startBalancer(backends: string[] = []): Promise<Balancer> 
       out ??= { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from('balancer: no backend'), backend: '-' };
       balancer.log.push({ method: buffered.method, url: buffered.url, backend: out.backend, status: out.status });
       res.writeHead(out.status, out.headers).end(out.body);
-    });
+    })().catch((e: unknown) => res.destroy(e as Error)));
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -11,7 +11,7 @@ import type { Redirect } from '../../connectors/types.js';
 import { isStorableText } from '../../core/storable-text.js';
 import { isHttpUrl } from '../../core/validation.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
-import { html, Html } from './html.js';
+import { html, Html } from '../../html/template.js';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f7f6;color:#17212b;line-height:1.5}
 main{max-width:30rem;margin:3rem auto;background:#fff;padding:1.5rem 1.75rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}

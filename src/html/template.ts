@@ -1,7 +1,8 @@
 /**
  * Server-side HTML. `html` escapes every interpolated value unless it is itself the result of `html`, so
  * markup can only come from template literals in code, never from data (descriptions, names and URLs are
- * all someone else's input). The emulators' pages use it too.
+ * all someone else's input). It lives outside `src/http/` because the emulators' pages use it too, and the
+ * emulators may import only core, connector codecs and this (see .dependency-cruiser.cjs).
  */
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
