@@ -45,7 +45,13 @@ function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, tail:
   });
 }
 
-export async function startServer(script: string, env: Record<string, string>, label: string, nodeArgs: string[] = [], readyTimeoutMs = 60_000): Promise<ServerChild> {
+export async function startServer(
+  script: string,
+  env: Record<string, string>,
+  label: string,
+  nodeArgs: string[] = [],
+  readyTimeoutMs = 60_000,
+): Promise<ServerChild> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -55,17 +61,28 @@ export async function startServer(script: string, env: Record<string, string>, l
   const tail: string[] = [];
   prefixLines(child.stdout, `[${label}]`, tail);
   prefixLines(child.stderr, `[${label}]`, tail);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    live.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
 
   const pending = new Map<number, { resolve: (value: any) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = new Promise<{ url: string; pid: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start within ${readyTimeoutMs} ms`)), readyTimeoutMs);
     child.on('message', (raw) => {
-      const m = raw as { type: string; url?: string; pid?: number; id?: number; rows?: unknown[]; queries?: number; memory?: NodeJS.MemoryUsage; error?: string };
+      const m = raw as {
+        type: string;
+        url?: string;
+        pid?: number;
+        id?: number;
+        rows?: unknown[];
+        queries?: number;
+        memory?: NodeJS.MemoryUsage;
+        error?: string;
+      };
       if (m.type === 'ready') {
         clearTimeout(timer);
         resolve({ url: m.url!, pid: m.pid! });

@@ -20,7 +20,9 @@ const lib = require('mobilpay-card/encrypt.js') as {
   encrypt(publicKey: string, data: string): { envKey: string; envData: string };
   decrypt(privateKey: string | KeyObject, envKey: string, data: string): Buffer | string;
 };
-const MobilPay = require('mobilpay-card') as new (signature: string) => { setPrivateKey(pem: string): void; confirmPayment(envKey: string, data: string): Promise<any> };
+const MobilPay = require('mobilpay-card') as new (
+  signature: string,
+) => { setPrivateKey(pem: string): void; confirmPayment(envKey: string, data: string): Promise<any> };
 
 export interface Envelope {
   env_key: string;
@@ -168,7 +170,13 @@ async function handle(m: any): Promise<unknown> {
   switch (m.type) {
     case 'init': {
       const cert: string = m.certPem;
-      inputs = { certPem: cert, keyPem: m.keyPem, signature: m.signature, xml: m.xml, publicPem: new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+      inputs = {
+        certPem: cert,
+        keyPem: m.keyPem,
+        signature: m.signature,
+        xml: m.xml,
+        publicPem: new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      };
       keys = { publicKey: loadPublicKey(cert), privateKey: loadPrivateKey(m.keyPem), libPrivateKey: createPrivateKey(m.keyPem) };
       mobilPay = new MobilPay(m.signature);
       mobilPay.setPrivateKey(m.keyPem);

@@ -24,7 +24,10 @@ interface Side {
 }
 
 async function startSide(label: string, flags: string[]): Promise<Side> {
-  const child = fork(fileURLToPath(new URL('./clients-child.ts', import.meta.url)), [], { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./clients-child.ts', import.meta.url)), [], {
+    execArgv: [...flags, '--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
@@ -85,8 +88,19 @@ const PAIRS: Pair[] = [
   { group: 'seal', label: 'seal: library RC4 (32-byte key) vs ours RC4 (16-byte key)', ours: 'ours-seal-rc4', lib: 'lib-seal' },
   { group: 'seal', label: 'seal: library RC4 vs ours AES-256-CBC', ours: 'ours-seal-aes', lib: 'lib-seal' },
   { group: 'open', label: "open: library decrypt vs ours openEnvelope, the library's RC4 envelopes", ours: 'ours-open', lib: 'lib-open' },
-  { group: 'open', label: '  (diagnostic) library decrypt given a parsed KeyObject instead of its PEM', ours: 'ours-open', lib: 'lib-open-keyobject', note: 'not how the library is used: its MobilPay class keeps PEM strings' },
-  { group: 'open+parse', label: 'open+parse: library confirmPayment (decrypt + xml2js) vs ours openEnvelope + parseIpnXml', ours: 'ours-open-parse', lib: 'lib-open-parse' },
+  {
+    group: 'open',
+    label: '  (diagnostic) library decrypt given a parsed KeyObject instead of its PEM',
+    ours: 'ours-open',
+    lib: 'lib-open-keyobject',
+    note: 'not how the library is used: its MobilPay class keeps PEM strings',
+  },
+  {
+    group: 'open+parse',
+    label: 'open+parse: library confirmPayment (decrypt + xml2js) vs ours openEnvelope + parseIpnXml',
+    ours: 'ours-open-parse',
+    lib: 'lib-open-parse',
+  },
 ];
 
 const DESCRIPTIONS: Record<Variant, string> = {
@@ -130,8 +144,11 @@ export async function compareClients(): Promise<ClientComparison> {
   const xml = readFileSync(FIXTURE, 'utf8');
   const xmlBytes = Buffer.from(xml, 'utf8');
   const xmlAscii = /^[\x00-\x7f]*$/.test(xml);
-  const libraryVersion = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/mobilpay-card/package.json', import.meta.url)), 'utf8')).version as string;
-  log(`\n[NETOPIA v1 clients] mobilpay-card@${libraryVersion} vs ours, ${CFG.clientRounds} interleaved rounds of ${CFG.clientRoundMs} ms per operation; fixture ${xmlBytes.length} bytes, ${xmlAscii ? 'ASCII only' : 'NOT ASCII'}`);
+  const libraryVersion = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/mobilpay-card/package.json', import.meta.url)), 'utf8'))
+    .version as string;
+  log(
+    `\n[NETOPIA v1 clients] mobilpay-card@${libraryVersion} vs ours, ${CFG.clientRounds} interleaved rounds of ${CFG.clientRoundMs} ms per operation; fixture ${xmlBytes.length} bytes, ${xmlAscii ? 'ASCII only' : 'NOT ASCII'}`,
+  );
   const libraryFlags = ['--security-revert=CVE-2023-46809'];
   const sides = { lib: await startSide('mobilpay-card', libraryFlags), ours: await startSide('ours', []) };
   try {
@@ -148,29 +165,50 @@ export async function compareClients(): Promise<ClientComparison> {
     const libPool = await sides.lib.call<Envelope[]>({ type: 'make', variant: 'lib-seal', n: POOL_SIZE });
     await Promise.all([sides.lib.call({ type: 'pool', name: 'lib', envelopes: libPool }), sides.ours.call({ type: 'pool', name: 'lib', envelopes: libPool })]);
     const keyLengths = await sides.ours.call<number[]>({ type: 'key-lengths', pool: 'lib' });
-    check('the library seals with 32-byte RC4 keys', keyLengths.every((n) => n === 32), `wrapped key lengths: ${[...new Set(keyLengths)].join(', ')} bytes`);
+    check(
+      'the library seals with 32-byte RC4 keys',
+      keyLengths.every((n) => n === 32),
+      `wrapped key lengths: ${[...new Set(keyLengths)].join(', ')} bytes`,
+    );
 
     type Opened = Array<{ base64?: string; summary?: IpnSummary; error?: string }>;
     const libOpened = await sides.lib.call<Opened>({ type: 'open-all', variant: 'lib-open', pool: 'lib' });
     const oursOpened = await sides.ours.call<Opened>({ type: 'open-all', variant: 'ours-open', pool: 'lib' });
-    const same = oursOpened.filter((o, i) => o.base64 !== undefined && o.base64 === libOpened[i]!.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes)).length;
-    check("ours opens the library's envelopes to the same bytes", same === POOL_SIZE, `${same} of ${POOL_SIZE} envelopes: ours = library = the fixture, byte for byte`);
+    const same = oursOpened.filter(
+      (o, i) => o.base64 !== undefined && o.base64 === libOpened[i]!.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes),
+    ).length;
+    check(
+      "ours opens the library's envelopes to the same bytes",
+      same === POOL_SIZE,
+      `${same} of ${POOL_SIZE} envelopes: ours = library = the fixture, byte for byte`,
+    );
 
     const libParsed = await sides.lib.call<Opened>({ type: 'open-all', variant: 'lib-open-parse', pool: 'lib' });
     const oursParsed = await sides.ours.call<Opened>({ type: 'open-all', variant: 'ours-open-parse', pool: 'lib' });
     const agree = oursParsed.filter((o, i) => o.summary && JSON.stringify(o.summary) === JSON.stringify(libParsed[i]!.summary)).length;
     const s = oursParsed[0]?.summary;
-    check('both parsers read the same IPN', agree === POOL_SIZE, `${agree} of ${POOL_SIZE} agree on order id, signature, amount, currency, crc, action, purchase, processed amount, error code and message${s ? ` (${s.orderId}, ${s.action}, ${s.processedAmount} ${s.currency}, crc ${s.crc.slice(0, 8)}…)` : ''}`);
+    check(
+      'both parsers read the same IPN',
+      agree === POOL_SIZE,
+      `${agree} of ${POOL_SIZE} agree on order id, signature, amount, currency, crc, action, purchase, processed amount, error code and message${s ? ` (${s.orderId}, ${s.action}, ${s.processedAmount} ${s.currency}, crc ${s.crc.slice(0, 8)}…)` : ''}`,
+    );
 
     const oursRc4 = await sides.ours.call<Envelope[]>({ type: 'make', variant: 'ours-seal-rc4', n: 4 });
     const libOfOurs = await sides.lib.call<Opened>({ type: 'open-all', variant: 'lib-open', envelopes: oursRc4 });
-    check("the library opens ours (RC4, 16-byte keys)", libOfOurs.every((o) => o.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes)), `${libOfOurs.filter((o) => o.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes)).length} of ${oursRc4.length}`);
+    check(
+      'the library opens ours (RC4, 16-byte keys)',
+      libOfOurs.every((o) => o.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes)),
+      `${libOfOurs.filter((o) => o.base64 && Buffer.from(o.base64, 'base64').equals(xmlBytes)).length} of ${oursRc4.length}`,
+    );
 
     // On a default Node 20 (our process, no flag) the library cannot open anything.
     const onDefault = await sides.ours.call<Opened>({ type: 'open-all', variant: 'lib-open-parse', envelopes: libPool.slice(0, 1) });
     const refused = onDefault[0]?.error;
     check('on a default Node 20 the library cannot open an IPN', refused !== undefined, refused ?? 'it did open it');
-    if (refused) findings.push(`On a default Node 20 (${process.version}) the library cannot open a single IPN: \`confirmPayment\` rejects with ${refused.replace(/^([A-Z_]+):/, '`$1`:')}. Running it needs \`node --security-revert=CVE-2023-46809\`, which turns the Marvin-attack protection off for the whole process; ours needs no flag (raw RSA plus implicit rejection, see src/connectors/netopia-v1/pkcs1.ts).`);
+    if (refused)
+      findings.push(
+        `On a default Node 20 (${process.version}) the library cannot open a single IPN: \`confirmPayment\` rejects with ${refused.replace(/^([A-Z_]+):/, '`$1`:')}. Running it needs \`node --security-revert=CVE-2023-46809\`, which turns the Marvin-attack protection off for the whole process; ours needs no flag (raw RSA plus implicit rejection, see src/connectors/netopia-v1/pkcs1.ts).`,
+      );
 
     // Non-ASCII text: the library seals with arc4's encode(data, 'binary'), i.e. one byte per UTF-16 unit.
     const accented = xml.replace(/<details><!\[CDATA\[[^\]]*\]\]><\/details>/, '<details><![CDATA[Comandă cafea – Ștefan Țăran, Iași; café]]></details>');
@@ -184,7 +222,9 @@ export async function compareClients(): Promise<ClientComparison> {
     const libReadsUtf8 = Buffer.from(libOfAccented?.base64 ?? '', 'base64').equals(Buffer.from(accented, 'utf8'));
     check('non-ASCII text sealed by the library', true, intact ? 'arrives intact' : `is mangled: ${describeMangling(Buffer.from(accented, 'utf8'), got)}`);
     if (!intact) {
-      findings.push(`The library's seal mangles non-ASCII text: \`encrypt\` encodes the XML with \`'binary'\` (Latin-1, one byte per UTF-16 code unit, high byte dropped), so a document with "Comandă cafea – Ștefan Țăran, Iași; café" is sealed as different bytes (${describeMangling(Buffer.from(accented, 'utf8'), got)}). Characters above U+00FF lose their high byte (ă U+0103 → 0x03, a control character that XML 1.0 forbids; Ș U+0218 → 0x18) and Latin-1 ones (é) become single bytes that are not UTF-8. Our parser ${mangledParse?.error ? `rejects that document (${mangledParse.error})` : 'accepts it, with wrong text'}. Its decrypt returns raw bytes, so it reads UTF-8 sealed by others ${libReadsUtf8 ? 'correctly' : 'incorrectly'}. The comparison therefore uses the fixture test/fixtures/netopia-v1/ipn-confirmed.xml, which is ASCII only (NETOPIA url-encodes the text inside its CDATA sections, as in the fixture).`);
+      findings.push(
+        `The library's seal mangles non-ASCII text: \`encrypt\` encodes the XML with \`'binary'\` (Latin-1, one byte per UTF-16 code unit, high byte dropped), so a document with "Comandă cafea – Ștefan Țăran, Iași; café" is sealed as different bytes (${describeMangling(Buffer.from(accented, 'utf8'), got)}). Characters above U+00FF lose their high byte (ă U+0103 → 0x03, a control character that XML 1.0 forbids; Ș U+0218 → 0x18) and Latin-1 ones (é) become single bytes that are not UTF-8. Our parser ${mangledParse?.error ? `rejects that document (${mangledParse.error})` : 'accepts it, with wrong text'}. Its decrypt returns raw bytes, so it reads UTF-8 sealed by others ${libReadsUtf8 ? 'correctly' : 'incorrectly'}. The comparison therefore uses the fixture test/fixtures/netopia-v1/ipn-confirmed.xml, which is ASCII only (NETOPIA url-encodes the text inside its CDATA sections, as in the fixture).`,
+      );
     }
 
     // ---- the measurements
@@ -198,7 +238,12 @@ export async function compareClients(): Promise<ClientComparison> {
       // Round 0 warms up (JIT, caches) and is discarded; odd rounds run each group in reverse order.
       for (const group of variants) {
         for (const v of round % 2 ? [...group].reverse() : group) {
-          const r = await sides[sideOf(v)].call<{ ops: number; wallMs: number; cpuUs: number }>({ type: 'measure', variant: v, pool: poolOf(v), ms: CFG.clientRoundMs });
+          const r = await sides[sideOf(v)].call<{ ops: number; wallMs: number; cpuUs: number }>({
+            type: 'measure',
+            variant: v,
+            pool: poolOf(v),
+            ms: CFG.clientRoundMs,
+          });
           if (round === 0) continue;
           measured.get(v)!.opsPerS.push(r.ops / (r.wallMs / 1000));
           measured.get(v)!.cpuUsPerOp.push(r.cpuUs / r.ops);
@@ -214,9 +259,28 @@ export async function compareClients(): Promise<ClientComparison> {
     const usOf = (v: Variant) => 1e6 / median(measured.get(v)!.opsPerS);
     const [pem, keyObject, ours] = [usOf('lib-open'), usOf('lib-open-keyobject'), usOf('ours-open')];
     const diag = median(pairs.find((p) => p.lib === 'lib-open-keyobject')!.ratios);
-    const versus = diag < 0.97 ? `ours is ${fmt((1 / diag - 1) * 100)}% slower (median of the paired rounds)` : diag > 1.03 ? `ours is ${fmt((diag - 1) * 100)}% faster (median of the paired rounds)` : 'the two are within 3% (median of the paired rounds)';
-    findings.push(`Where the open ratio comes from: the library hands its PEM string to \`crypto.privateDecrypt\` on every call, so every IPN parses the RSA private key again: ${fmt(pem)} µs/op with the PEM against ${fmt(keyObject)} µs/op given a pre-parsed KeyObject (diagnostic row), i.e. about ${fmt(pem - keyObject)} µs of key parsing per IPN. Without it, the library's decrypt (OpenSSL's PKCS#1 v1.5 check in C, arc4 in JS) takes ${fmt(keyObject)} µs and ours ${fmt(ours)} µs: ${versus}. Ours does the padding check with implicit rejection (src/connectors/netopia-v1/pkcs1.ts: raw RSA, then HMACs for a synthetic key and branch-free scans in JS) instead of the unprotected check the library needs the Marvin revert for, so on the RSA part alone there is nothing to win from the library. The seal ratio has the same first cause (the public key PEM parsed on every \`encrypt\`) plus arc4's per-byte JavaScript.`);
-    return { library: `mobilpay-card@${libraryVersion}`, node: process.version, libraryFlags: (libInfo as { execArgv: string[] }).execArgv, xmlBytes: xmlBytes.length, xmlAscii, rounds: CFG.clientRounds, roundMs: CFG.clientRoundMs, measured: [...measured.values()], pairs, checks, findings };
+    const versus =
+      diag < 0.97
+        ? `ours is ${fmt((1 / diag - 1) * 100)}% slower (median of the paired rounds)`
+        : diag > 1.03
+          ? `ours is ${fmt((diag - 1) * 100)}% faster (median of the paired rounds)`
+          : 'the two are within 3% (median of the paired rounds)';
+    findings.push(
+      `Where the open ratio comes from: the library hands its PEM string to \`crypto.privateDecrypt\` on every call, so every IPN parses the RSA private key again: ${fmt(pem)} µs/op with the PEM against ${fmt(keyObject)} µs/op given a pre-parsed KeyObject (diagnostic row), i.e. about ${fmt(pem - keyObject)} µs of key parsing per IPN. Without it, the library's decrypt (OpenSSL's PKCS#1 v1.5 check in C, arc4 in JS) takes ${fmt(keyObject)} µs and ours ${fmt(ours)} µs: ${versus}. Ours does the padding check with implicit rejection (src/connectors/netopia-v1/pkcs1.ts: raw RSA, then HMACs for a synthetic key and branch-free scans in JS) instead of the unprotected check the library needs the Marvin revert for, so on the RSA part alone there is nothing to win from the library. The seal ratio has the same first cause (the public key PEM parsed on every \`encrypt\`) plus arc4's per-byte JavaScript.`,
+    );
+    return {
+      library: `mobilpay-card@${libraryVersion}`,
+      node: process.version,
+      libraryFlags: (libInfo as { execArgv: string[] }).execArgv,
+      xmlBytes: xmlBytes.length,
+      xmlAscii,
+      rounds: CFG.clientRounds,
+      roundMs: CFG.clientRoundMs,
+      measured: [...measured.values()],
+      pairs,
+      checks,
+      findings,
+    };
   } finally {
     sides.lib.stop();
     sides.ours.stop();
@@ -240,7 +304,12 @@ export function renderClients(c: ClientComparison | undefined, skipped?: string)
     ['comparison (same inputs)', 'ours ÷ library, ops/s: median (range over rounds)', 'by CPU time per op (median)', 'ours faster?'],
     c.pairs.map((p) => {
       const byCpu = median(c.measured.find((m) => m.variant === p.lib)!.cpuUsPerOp) / median(c.measured.find((m) => m.variant === p.ours)!.cpuUsPerOp);
-      return [p.label, ratioText(p.ratios), `${byCpu.toFixed(2)}×`, median(p.ratios) > 1.03 ? 'yes' : median(p.ratios) < 0.97 ? '**no, slower**' : 'about the same'];
+      return [
+        p.label,
+        ratioText(p.ratios),
+        `${byCpu.toFixed(2)}×`,
+        median(p.ratios) > 1.03 ? 'yes' : median(p.ratios) < 0.97 ? '**no, slower**' : 'about the same',
+      ];
     }),
   );
   const checks = c.checks.map((x) => `- ${x.ok ? 'OK' : '**FAILED**'}: ${x.what}: ${x.detail}`);

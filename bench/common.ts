@@ -14,7 +14,10 @@ const num = (name: string, fallback: number, allowZero = false) => {
   if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${v}`);
   return n;
 };
-const STORES = (env.BENCH_STORES ?? 'pglite,postgres').split(',').map((s) => s.trim()).filter(Boolean) as Array<'pglite' | 'postgres'>;
+const STORES = (env.BENCH_STORES ?? 'pglite,postgres')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as Array<'pglite' | 'postgres'>;
 for (const s of STORES) if (s !== 'pglite' && s !== 'postgres') throw new Error(`BENCH_STORES: unknown store ${s}`);
 export const CFG = {
   stores: STORES,
@@ -45,7 +48,8 @@ export const BILLING = { first_name: 'Ștefan', last_name: 'Țăran', email: 'st
 // ---------------------------------------------------------------------------------------------- formatting
 
 export const log = (line: string) => console.error(line);
-export const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+export const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const ms = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? 'n/a' : n < 10 ? n.toFixed(2) : n.toFixed(1));
 export const pct = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? 'n/a' : `${(n * 100).toFixed(1)}%`);
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -59,7 +59,11 @@ for (const statement of SCHEMA) await query(statement);
 function groupInsert(text: string, name: string, columns: number): (row: unknown[]) => Promise<void> {
   const queue = new TurnQueue<unknown[], void>({
     batch: async (rows) => {
-      await query(text, Array.from({ length: columns }, (_, c) => rows.map((row) => row[c])), name);
+      await query(
+        text,
+        Array.from({ length: columns }, (_, c) => rows.map((row) => row[c])),
+        name,
+      );
       return rows.map(() => undefined);
     },
     maxBatch: Infinity,
@@ -70,7 +74,10 @@ const storeIpn = groupInsert(INSERT_IPNS, 'floor-ipns', 3);
 const storePayment = groupInsert(INSERT_PAYMENTS, 'floor-payments', 6);
 
 // ---- verification threads, least busy first
-const threads = Array.from({ length: Number(process.env.BENCH_FLOOR_THREADS || availableParallelism()) }, () => ({ worker: new Worker(new URL('./floor-worker-boot.mjs', import.meta.url), { workerData: { keyPem: VANILO_KEY } }), inFlight: 0 }));
+const threads = Array.from({ length: Number(process.env.BENCH_FLOOR_THREADS || availableParallelism()) }, () => ({
+  worker: new Worker(new URL('./floor-worker-boot.mjs', import.meta.url), { workerData: { keyPem: VANILO_KEY } }),
+  inFlight: 0,
+}));
 const pending = new Map<number, (r: FloorResponse) => void>();
 let nextId = 1;
 for (const t of threads) {
@@ -93,13 +100,19 @@ function verify(body: string): Promise<FloorResponse> {
 }
 
 // ---- the two routes
-const netopia = { credentials: netopiaV1.parseCredentials(sandboxCredentials()), settings: netopiaV1.parseSettings({}), environment: 'sandbox' as const, endpoint: netopiaV1.defaultEndpoint('sandbox', 'http://127.0.0.1') };
+const netopia = {
+  credentials: netopiaV1.parseCredentials(sandboxCredentials()),
+  settings: netopiaV1.parseSettings({}),
+  environment: 'sandbox' as const,
+  endpoint: netopiaV1.defaultEndpoint('sandbox', 'http://127.0.0.1'),
+};
 
 function send(res: ServerResponse, status: number, contentType: string, body: string) {
   res.writeHead(status, { 'content-type': contentType });
   res.end(body);
 }
-const crc = (res: ServerResponse, inner: string, attributes = '') => send(res, 200, 'application/xml; charset=utf-8', `<?xml version="1.0" encoding="utf-8"?>\n<crc${attributes}>${inner}</crc>`);
+const crc = (res: ServerResponse, inner: string, attributes = '') =>
+  send(res, 200, 'application/xml; charset=utf-8', `<?xml version="1.0" encoding="utf-8"?>\n<crc${attributes}>${inner}</crc>`);
 const problem = (res: ServerResponse, status: number, detail: string) => send(res, status, 'application/problem+json', JSON.stringify({ status, detail }));
 
 async function ipn(body: string, res: ServerResponse) {
@@ -125,7 +138,13 @@ async function createPayment(req: IncomingMessage, body: string, res: ServerResp
     return problem(res, 400, 'the body is not JSON');
   }
   const billing = input.billing;
-  if (typeof input.order_id !== 'string' || !Number.isSafeInteger(input.amount) || (input.amount as number) <= 0 || typeof input.currency !== 'string' || !/^[A-Z]{3}$/.test(input.currency)) {
+  if (
+    typeof input.order_id !== 'string' ||
+    !Number.isSafeInteger(input.amount) ||
+    (input.amount as number) <= 0 ||
+    typeof input.currency !== 'string' ||
+    !/^[A-Z]{3}$/.test(input.currency)
+  ) {
     return problem(res, 422, 'order_id, amount or currency is invalid');
   }
   if (typeof billing?.first_name !== 'string' || typeof billing.last_name !== 'string' || typeof billing.email !== 'string' || !billing.email.includes('@')) {
@@ -149,7 +168,12 @@ async function createPayment(req: IncomingMessage, body: string, res: ServerResp
   } catch {
     return problem(res, 503, 'could not store the payment');
   }
-  send(res, 201, 'application/json', `{"id":"${id}","status":"pending","amount":${input.amount},"currency":"${input.currency}","attempts":[{"id":"${attemptId}","redirect":${redirectJson}}]}`);
+  send(
+    res,
+    201,
+    'application/json',
+    `{"id":"${id}","status":"pending","amount":${input.amount},"currency":"${input.currency}","attempts":[{"id":"${attemptId}","redirect":${redirectJson}}]}`,
+  );
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse) {

@@ -16,7 +16,15 @@ parentPort!.on('message', ({ id, body }: FloorRequest) => {
   let response: FloorResponse;
   try {
     const form = new URLSearchParams(body);
-    const xml = openEnvelope({ env_key: form.get('env_key') ?? undefined, data: form.get('data') ?? undefined, cipher: form.get('cipher') ?? undefined, iv: form.get('iv') ?? undefined }, privateKey);
+    const xml = openEnvelope(
+      {
+        env_key: form.get('env_key') ?? undefined,
+        data: form.get('data') ?? undefined,
+        cipher: form.get('cipher') ?? undefined,
+        iv: form.get('iv') ?? undefined,
+      },
+      privateKey,
+    );
     const ipn = parseIpnXml(xml.toString('utf8'));
     response = { id, orderId: ipn.order.id, crc: ipn.mobilpay.crc };
   } catch (e) {

@@ -86,7 +86,8 @@ process.on('message', (raw) => {
   } else if (message.type === 'mem') {
     send({ type: 'mem', id: message.id, memory: process.memoryUsage() });
   } else if (message.type === 'sql' && hub) {
-    sql.raw(message.text ?? '')
+    sql
+      .raw(message.text ?? '')
       .execute(hub.store.db)
       .then((r) => send({ type: 'sql', id: message.id, rows: r.rows }))
       .catch((e: Error) => send({ type: 'sql', id: message.id, error: e.message }));

@@ -11,7 +11,11 @@ import { crcOf, sandboxCredentials } from './netopia.js';
 import { memoryOf, type CpuReading } from './proc.js';
 
 export async function jsonCall(base: string, method: string, path: string, key: string, body?: unknown): Promise<any> {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await r.text();
   if (!r.ok) throw new Error(`${method} ${path} → HTTP ${r.status}: ${text}`);
   return JSON.parse(text);
@@ -38,8 +42,13 @@ export function summarizeLoad(r: LoadResult) {
 export type LoadSummary = ReturnType<typeof summarizeLoad>;
 
 export function printLoad(label: string, r: LoadResult, cpu?: CpuReading) {
-  log(`  ${label}: ${fmt(r.ok)} ok / ${fmt(r.errors)} errors in ${r.elapsedS.toFixed(2)} s → ${fmt(r.rps)} req/s; p50 ${ms(r.latency.p50)} ms, p95 ${ms(r.latency.p95)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms`);
-  if (cpu) log(`    cpu (cores): server ${cpu.target?.toFixed(2) ?? 'n/a'} (main thread ${cpu.targetMain?.toFixed(2) ?? 'n/a'}), postgres backends ${cpu.helpers?.toFixed(2) ?? '-'}, load generator ${cpu.loadGenerator.toFixed(2)}, whole machine ${cpu.machine?.toFixed(2) ?? 'n/a'}`);
+  log(
+    `  ${label}: ${fmt(r.ok)} ok / ${fmt(r.errors)} errors in ${r.elapsedS.toFixed(2)} s → ${fmt(r.rps)} req/s; p50 ${ms(r.latency.p50)} ms, p95 ${ms(r.latency.p95)} ms, p99 ${ms(r.latency.p99)} ms, max ${ms(r.latency.max)} ms`,
+  );
+  if (cpu)
+    log(
+      `    cpu (cores): server ${cpu.target?.toFixed(2) ?? 'n/a'} (main thread ${cpu.targetMain?.toFixed(2) ?? 'n/a'}), postgres backends ${cpu.helpers?.toFixed(2) ?? '-'}, load generator ${cpu.loadGenerator.toFixed(2)}, whole machine ${cpu.machine?.toFixed(2) ?? 'n/a'}`,
+    );
   log(r.histogram.render());
   for (const e of r.errorSamples) log(`    error sample: ${e}`);
 }
@@ -70,7 +79,10 @@ export let pgRoundTrip: { wallUs: number; clientCpuUs: number } | undefined;
  * Runs `fn` on a fresh database `incasso_bench_<run id><suffix>`, dropped afterwards (also on failure or
  * Ctrl-C). `backendPids` lists the PostgreSQL backends serving it, for CPU accounting.
  */
-export async function withPostgresDatabase<T>(fn: (url: string, backendPids: () => Promise<number[]>, version: string) => Promise<T>, options: { suffix?: string; roundTrip?: boolean } = {}): Promise<T> {
+export async function withPostgresDatabase<T>(
+  fn: (url: string, backendPids: () => Promise<number[]>, version: string) => Promise<T>,
+  options: { suffix?: string; roundTrip?: boolean } = {},
+): Promise<T> {
   const name = `incasso_bench_${RUN_ID}${options.suffix ?? ''}`;
   const admin = new pg.Client({ connectionString: CFG.pgUrl });
   await admin.connect();
@@ -112,19 +124,29 @@ export interface BenchHub {
 /** Starts the hub (bench/hub-process.ts) on a store and sets up a merchant with a NETOPIA v1 sandbox connection. */
 export async function startBenchHub(store: Store, storeEnv: Record<string, string>): Promise<BenchHub> {
   const adminKey = `adm_${randomBytes(24).toString('base64url')}`;
-  const hub = await startServer('./hub-process.ts', {
-    ...storeEnv,
-    BENCH_HUB_ADMIN_KEY: adminKey,
-    BENCH_HUB_MASTER_KEY: randomBytes(32).toString('hex'),
-    BENCH_HUB_POOL_SIZE: String(CFG.poolSize),
-    BENCH_HUB_LOG_LEVEL: CFG.logLevel,
-  }, `hub:${store}`, CFG.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${CFG.cpuProfDir}`] : []);
+  const hub = await startServer(
+    './hub-process.ts',
+    {
+      ...storeEnv,
+      BENCH_HUB_ADMIN_KEY: adminKey,
+      BENCH_HUB_MASTER_KEY: randomBytes(32).toString('hex'),
+      BENCH_HUB_POOL_SIZE: String(CFG.poolSize),
+      BENCH_HUB_LOG_LEVEL: CFG.logLevel,
+    },
+    `hub:${store}`,
+    CFG.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${CFG.cpuProfDir}`] : [],
+  );
   onCleanup(`hub on ${store}`, () => hub.stop());
   try {
     // Operator → merchant → NETOPIA v1 sandbox connection, as in test/http/netopia-v1-ipn.test.ts.
     const merchant = await jsonCall(hub.url, 'POST', '/v1/merchants', adminKey, { name: 'Cafeneaua Veche SRL' });
     const apiKey: string = merchant.api_key;
-    const connection = await jsonCall(hub.url, 'POST', '/v1/connections', apiKey, { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
+    const connection = await jsonCall(hub.url, 'POST', '/v1/connections', apiKey, {
+      code: 'netopia',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+    });
     return { hub, apiKey, notifyPath: new URL(connection.notification_url as string).pathname };
   } catch (e) {
     await hub.stop();
@@ -137,7 +159,14 @@ export const createRequest = (apiKey: string, prefix: string) => (i: number) => 
   method: 'POST',
   path: '/v1/payments',
   headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': `${RUN_ID}-${prefix}-${i}` },
-  body: JSON.stringify({ connection: 'netopia', order_id: `${prefix}-${i}`, amount: 1000 + (i % 9000), currency: 'RON', description: 'Cafea boabe 1kg', billing: BILLING }),
+  body: JSON.stringify({
+    connection: 'netopia',
+    order_id: `${prefix}-${i}`,
+    amount: 1000 + (i % 9000),
+    currency: 'RON',
+    description: 'Cafea boabe 1kg',
+    billing: BILLING,
+  }),
 });
 
 /** A created (not replayed) pending payment with one attempt, or why not. */

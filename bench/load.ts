@@ -44,7 +44,14 @@ export class Histogram {
   }
 
   summary(): LatencySummary {
-    return { p50: this.percentile(50), p90: this.percentile(90), p95: this.percentile(95), p99: this.percentile(99), max: this.percentile(100), mean: this.mean() };
+    return {
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      max: this.percentile(100),
+      mean: this.mean(),
+    };
   }
 
   /** A coarse text histogram over log-spaced buckets (for the console). */
@@ -129,15 +136,12 @@ export function send(agent: http.Agent, base: URL, req: BenchRequest, timeoutMs:
     const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
     const headers: Record<string, string | number> = { ...(req.headers ?? {}) };
     if (body) headers['content-length'] = body.length;
-    const r = http.request(
-      { agent, host: base.hostname, port: base.port, method: req.method, path: req.path, headers, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
+    const r = http.request({ agent, host: base.hostname, port: base.port, method: req.method, path: req.path, headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
     r.on('timeout', () => r.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     r.on('error', reject);
     r.end(body);

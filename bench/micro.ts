@@ -20,7 +20,12 @@ export interface MicroCosts {
 export function microCosts(ipnBodies: string[] | undefined): MicroCosts | undefined {
   if (!ipnBodies?.length) return undefined;
   const credentials = netopiaV1.parseCredentials(sandboxCredentials());
-  const config = { credentials, settings: netopiaV1.parseSettings({}), environment: 'sandbox' as const, endpoint: netopiaV1.defaultEndpoint('sandbox', 'http://127.0.0.1') };
+  const config = {
+    credentials,
+    settings: netopiaV1.parseSettings({}),
+    environment: 'sandbox' as const,
+    endpoint: netopiaV1.defaultEndpoint('sandbox', 'http://127.0.0.1'),
+  };
   const key = loadPrivateKey(VANILO_KEY);
   const bodies = ipnBodies.map((b) => Buffer.from(b));
   const forms = ipnBodies.map((b) => Object.fromEntries(new URLSearchParams(b)));

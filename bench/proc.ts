@@ -81,7 +81,10 @@ export class CpuMeter {
   private readonly targetMain0: number | undefined;
   private readonly helpers0 = new Map<number, number>();
 
-  constructor(private readonly targetPid: number | undefined, helperPids: number[] = []) {
+  constructor(
+    private readonly targetPid: number | undefined,
+    helperPids: number[] = [],
+  ) {
     this.target0 = targetPid === undefined ? undefined : cpuSecondsOf(targetPid);
     this.targetMain0 = targetPid === undefined ? undefined : cpuSecondsOf(targetPid, targetPid);
     for (const p of helperPids) {

@@ -34,7 +34,16 @@ export interface StoreResult {
   store: Store;
   creation: { load: LoadSummary; cpu: CpuReading; queriesPerRequest: number; created: number; verified: boolean; verification: string };
   precreate: { load: LoadSummary };
-  ipn: { load: LoadSummary; cpu: CpuReading; queriesPerRequest: number; paid: number; applied: number; expected: number; verified: boolean; verification: string };
+  ipn: {
+    load: LoadSummary;
+    cpu: CpuReading;
+    queriesPerRequest: number;
+    paid: number;
+    applied: number;
+    expected: number;
+    verified: boolean;
+    verification: string;
+  };
   rss: { idleStartMiB: number; maxDuringCreationMiB: number; maxDuringIpnMiB: number; idleEndMiB: number; peakMiB: number };
   prepS: { precreate: number; openRequests: number; buildIpns: number };
   postgresVersion?: string;
@@ -61,7 +70,7 @@ export interface Report {
 function spread(xs: number[]): string {
   if (xs.length < 2) return '';
   const m = mean(xs);
-  return ` (±${((Math.max(...xs) - Math.min(...xs)) / 2 / m * 100).toFixed(0)}% between before/after)`;
+  return ` (±${(((Math.max(...xs) - Math.min(...xs)) / 2 / m) * 100).toFixed(0)}% between before/after)`;
 }
 
 export function render(r: Report): { console: string; markdown: string } {
@@ -80,10 +89,22 @@ export function render(r: Report): { console: string; markdown: string } {
     ['baseline', ...r.rsa.map((_, i) => (i === 0 ? 'before' : 'after')), 'used (mean)'],
     [
       ['A: RSA-2048 private op, 1 thread (ops/s)', ...r.rsa.map((x) => fmt(x.oneThreadOpsPerS)), fmt(rsaOne) + spread(r.rsa.map((x) => x.oneThreadOpsPerS))],
-      [`A: RSA-2048 private op, ${r.rsa[0]?.threads ?? '?'} threads (ops/s)`, ...r.rsa.map((x) => fmt(x.allCoresOpsPerS)), fmt(rsaAll) + spread(r.rsa.map((x) => x.allCoresOpsPerS))],
+      [
+        `A: RSA-2048 private op, ${r.rsa[0]?.threads ?? '?'} threads (ops/s)`,
+        ...r.rsa.map((x) => fmt(x.allCoresOpsPerS)),
+        fmt(rsaAll) + spread(r.rsa.map((x) => x.allCoresOpsPerS)),
+      ],
       ['A: cores used by other processes meanwhile', ...r.rsa.map((x) => x.othersCores?.toFixed(2) ?? 'n/a'), ''],
-      [`B: bare Fastify POST /echo, ${CFG.concurrency} clients (req/s)`, ...r.echo.map((x) => fmt(x.load.rps)), fmt(echoRps) + spread(r.echo.map((x) => x.load.rps))],
-      ['B: bare Fastify p50 / p99 (ms)', ...r.echo.map((x) => `${ms(x.load.latency.p50)} / ${ms(x.load.latency.p99)}`), `${ms(r.echo.length ? mean(r.echo.map((x) => x.load.latency.p50)) : NaN)} / ${ms(echoP99)}`],
+      [
+        `B: bare Fastify POST /echo, ${CFG.concurrency} clients (req/s)`,
+        ...r.echo.map((x) => fmt(x.load.rps)),
+        fmt(echoRps) + spread(r.echo.map((x) => x.load.rps)),
+      ],
+      [
+        'B: bare Fastify p50 / p99 (ms)',
+        ...r.echo.map((x) => `${ms(x.load.latency.p50)} / ${ms(x.load.latency.p99)}`),
+        `${ms(r.echo.length ? mean(r.echo.map((x) => x.load.latency.p50)) : NaN)} / ${ms(echoP99)}`,
+      ],
     ],
   );
 
@@ -97,7 +118,10 @@ export function render(r: Report): { console: string; markdown: string } {
         ms(s.ipn.load.latency.p50),
         ms(s.ipn.load.latency.p95),
         ms(s.ipn.load.latency.p99),
-        `${ratio(s.ipn.load.rps, r.rsa.map((x) => x.allCoresOpsPerS))} of RSA all-cores`,
+        `${ratio(
+          s.ipn.load.rps,
+          r.rsa.map((x) => x.allCoresOpsPerS),
+        )} of RSA all-cores`,
         s.store === 'postgres' ? '≥ 50%' : '≥ 35%',
         ok(s.ipn.verified),
       ],
@@ -108,7 +132,10 @@ export function render(r: Report): { console: string; markdown: string } {
         ms(s.floor.ipn.load.latency.p50),
         ms(s.floor.ipn.load.latency.p95),
         ms(s.floor.ipn.load.latency.p99),
-        `${ratio(s.floor.ipn.load.rps, r.rsa.map((x) => x.allCoresOpsPerS))} of RSA all-cores`,
+        `${ratio(
+          s.floor.ipn.load.rps,
+          r.rsa.map((x) => x.allCoresOpsPerS),
+        )} of RSA all-cores`,
         'upper bound',
         ok(s.floor.ipn.verified),
       ],
@@ -119,7 +146,10 @@ export function render(r: Report): { console: string; markdown: string } {
         ms(s.creation.load.latency.p50),
         ms(s.creation.load.latency.p95),
         ms(s.creation.load.latency.p99),
-        `${ratio(s.creation.load.rps, r.echo.map((x) => x.load.rps))} of bare Fastify`,
+        `${ratio(
+          s.creation.load.rps,
+          r.echo.map((x) => x.load.rps),
+        )} of bare Fastify`,
         '≥ 30%, p99 < 25 ms',
         ok(s.creation.verified),
       ],
@@ -130,7 +160,10 @@ export function render(r: Report): { console: string; markdown: string } {
         ms(s.floor.creation.load.latency.p50),
         ms(s.floor.creation.load.latency.p95),
         ms(s.floor.creation.load.latency.p99),
-        `${ratio(s.floor.creation.load.rps, r.echo.map((x) => x.load.rps))} of bare Fastify`,
+        `${ratio(
+          s.floor.creation.load.rps,
+          r.echo.map((x) => x.load.rps),
+        )} of bare Fastify`,
         'upper bound',
         ok(s.floor.creation.verified),
       ],
@@ -144,7 +177,16 @@ export function render(r: Report): { console: string; markdown: string } {
   const rsaCpuPerOp = 1 / rsaOne;
   const cpuPerReq = (c: CpuReading, rps: number) => ((c.target ?? NaN) + (c.helpers ?? 0)) / rps;
   const extra = table(
-    ['store', 'hub ÷ floor: IPN', 'hub ÷ floor: creation', 'IPN/s ÷ RSA 1-thread', 'CPU-normalized IPN ratio (floor)', 'CPU-normalized creation ratio (floor)', 'payments/s at ' + CFG.ipnConcurrency + ' clients (IPN setup)', 'creation p99 ÷ Fastify p99'],
+    [
+      'store',
+      'hub ÷ floor: IPN',
+      'hub ÷ floor: creation',
+      'IPN/s ÷ RSA 1-thread',
+      'CPU-normalized IPN ratio (floor)',
+      'CPU-normalized creation ratio (floor)',
+      'payments/s at ' + CFG.ipnConcurrency + ' clients (IPN setup)',
+      'creation p99 ÷ Fastify p99',
+    ],
     r.stores.map((s) => [
       s.store,
       pct(s.ipn.load.rps / s.floor.ipn.load.rps),
@@ -157,7 +199,8 @@ export function render(r: Report): { console: string; markdown: string } {
     ]),
   );
 
-  const others = (c: CpuReading) => (c.machine === undefined ? 'n/a' : Math.max(0, c.machine - (c.target ?? 0) - (c.helpers ?? 0) - c.loadGenerator).toFixed(2));
+  const others = (c: CpuReading) =>
+    c.machine === undefined ? 'n/a' : Math.max(0, c.machine - (c.target ?? 0) - (c.helpers ?? 0) - c.loadGenerator).toFixed(2);
   const cpuRow = (label: string, store: string, c: CpuReading, rps: number, queries?: number) => [
     label,
     store,
@@ -172,16 +215,36 @@ export function render(r: Report): { console: string; markdown: string } {
     queries === undefined ? '-' : queries.toFixed(1),
   ];
   const cpu = table(
-    ['phase', 'store', 'server process', 'its main thread', 'PG backends', 'load generator', 'machine', 'other processes', 'server CPU ms/req', 'PG CPU ms/req', 'DB statements/req'],
+    [
+      'phase',
+      'store',
+      'server process',
+      'its main thread',
+      'PG backends',
+      'load generator',
+      'machine',
+      'other processes',
+      'server CPU ms/req',
+      'PG CPU ms/req',
+      'DB statements/req',
+    ],
     [
       ...r.echo.map((e, i) => cpuRow(`bare Fastify (${i === 0 ? 'before' : 'after'})`, '-', e.cpu, e.load.rps)),
-      ...r.stores.flatMap((s) => [cpuRow('POST /v1/payments', s.store, s.creation.cpu, s.creation.load.rps, s.creation.queriesPerRequest), cpuRow('IPN', s.store, s.ipn.cpu, s.ipn.load.rps, s.ipn.queriesPerRequest), cpuRow('C: floor POST /v1/payments', s.store, s.floor.creation.cpu, s.floor.creation.load.rps), cpuRow('C: floor IPN', s.store, s.floor.ipn.cpu, s.floor.ipn.load.rps)]),
+      ...r.stores.flatMap((s) => [
+        cpuRow('POST /v1/payments', s.store, s.creation.cpu, s.creation.load.rps, s.creation.queriesPerRequest),
+        cpuRow('IPN', s.store, s.ipn.cpu, s.ipn.load.rps, s.ipn.queriesPerRequest),
+        cpuRow('C: floor POST /v1/payments', s.store, s.floor.creation.cpu, s.floor.creation.load.rps),
+        cpuRow('C: floor IPN', s.store, s.floor.ipn.cpu, s.floor.ipn.load.rps),
+      ]),
     ],
   );
 
   const rss = table(
     ['store', 'idle after start', 'max during creation', 'max during IPN', 'idle after load', 'peak (VmHWM)'],
-    r.stores.map((s) => [s.store, ...[s.rss.idleStartMiB, s.rss.maxDuringCreationMiB, s.rss.maxDuringIpnMiB, s.rss.idleEndMiB, s.rss.peakMiB].map((x) => `${fmt(x, 1)} MiB`)]),
+    r.stores.map((s) => [
+      s.store,
+      ...[s.rss.idleStartMiB, s.rss.maxDuringCreationMiB, s.rss.maxDuringIpnMiB, s.rss.idleEndMiB, s.rss.peakMiB].map((x) => `${fmt(x, 1)} MiB`),
+    ]),
   );
 
   const micro = r.micro
@@ -206,20 +269,43 @@ export function render(r: Report): { console: string; markdown: string } {
   r.rsa.forEach((x, i) => {
     const scaling = x.allCoresOpsPerS / x.oneThreadOpsPerS;
     if (scaling < 0.75 * x.threads) {
-      notes.push(`Baseline A ${i === 0 ? 'before' : 'after'}: RSA on ${x.threads} threads was only ${scaling.toFixed(2)}× one thread (other processes used ${x.othersCores?.toFixed(2) ?? 'n/a'} cores meanwhile): the machine did not give the benchmark all its cores then, which flatters the IPN ratio against it.`);
+      notes.push(
+        `Baseline A ${i === 0 ? 'before' : 'after'}: RSA on ${x.threads} threads was only ${scaling.toFixed(2)}× one thread (other processes used ${x.othersCores?.toFixed(2) ?? 'n/a'} cores meanwhile): the machine did not give the benchmark all its cores then, which flatters the IPN ratio against it.`,
+      );
     }
   });
-  const busiest = Math.max(0, ...r.stores.flatMap((s) => [s.creation.cpu, s.ipn.cpu]).map((c) => (c.machine ?? 0) - (c.target ?? 0) - (c.helpers ?? 0) - c.loadGenerator));
-  if (busiest > 0.3) notes.push(`Up to ${busiest.toFixed(2)} cores went to other processes during the hub phases: absolute numbers are depressed, ratios less so.`);
+  const busiest = Math.max(
+    0,
+    ...r.stores.flatMap((s) => [s.creation.cpu, s.ipn.cpu]).map((c) => (c.machine ?? 0) - (c.target ?? 0) - (c.helpers ?? 0) - c.loadGenerator),
+  );
+  if (busiest > 0.3)
+    notes.push(`Up to ${busiest.toFixed(2)} cores went to other processes during the hub phases: absolute numbers are depressed, ratios less so.`);
   for (const s of r.stores) {
-    for (const [what, c] of [['payment creation', s.creation.cpu], ['IPN', s.ipn.cpu]] as const) {
-      if (c.targetMain !== undefined && c.targetMain > 0.9) notes.push(`${s.store} ${what}: the hub's main thread was busy ${pct(c.targetMain)} of the time: the hub is CPU-bound on its event loop.`);
+    for (const [what, c] of [
+      ['payment creation', s.creation.cpu],
+      ['IPN', s.ipn.cpu],
+    ] as const) {
+      if (c.targetMain !== undefined && c.targetMain > 0.9)
+        notes.push(`${s.store} ${what}: the hub's main thread was busy ${pct(c.targetMain)} of the time: the hub is CPU-bound on its event loop.`);
     }
   }
-  const verification = r.stores.flatMap((s) => [`- ${s.store}, payment creation: ${s.creation.verification} → ${s.creation.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, IPN: ${s.ipn.verification} → ${s.ipn.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, floor payment creation: ${s.floor.creation.verification} → ${s.floor.creation.verified ? 'OK' : 'FAILED'}`, `- ${s.store}, floor IPN: ${s.floor.ipn.verification} → ${s.floor.ipn.verified ? 'OK' : 'FAILED'}`]);
-  const errorSamples = r.stores.flatMap((s) => [...s.creation.load.errorSamples.map((e) => `- ${s.store} creation: ${e}`), ...s.ipn.load.errorSamples.map((e) => `- ${s.store} IPN: ${e}`), ...s.floor.creation.load.errorSamples.map((e) => `- ${s.store} floor creation: ${e}`), ...s.floor.ipn.load.errorSamples.map((e) => `- ${s.store} floor IPN: ${e}`)]);
+  const verification = r.stores.flatMap((s) => [
+    `- ${s.store}, payment creation: ${s.creation.verification} → ${s.creation.verified ? 'OK' : 'FAILED'}`,
+    `- ${s.store}, IPN: ${s.ipn.verification} → ${s.ipn.verified ? 'OK' : 'FAILED'}`,
+    `- ${s.store}, floor payment creation: ${s.floor.creation.verification} → ${s.floor.creation.verified ? 'OK' : 'FAILED'}`,
+    `- ${s.store}, floor IPN: ${s.floor.ipn.verification} → ${s.floor.ipn.verified ? 'OK' : 'FAILED'}`,
+  ]);
+  const errorSamples = r.stores.flatMap((s) => [
+    ...s.creation.load.errorSamples.map((e) => `- ${s.store} creation: ${e}`),
+    ...s.ipn.load.errorSamples.map((e) => `- ${s.store} IPN: ${e}`),
+    ...s.floor.creation.load.errorSamples.map((e) => `- ${s.store} floor creation: ${e}`),
+    ...s.floor.ipn.load.errorSamples.map((e) => `- ${s.store} floor IPN: ${e}`),
+  ]);
 
-  const clients = renderClients(r.clients, CFG.clientRounds === 0 ? '(skipped: BENCH_CLIENT_ROUNDS=0)' : '(not measured: the comparison failed, see the failures above)');
+  const clients = renderClients(
+    r.clients,
+    CFG.clientRounds === 0 ? '(skipped: BENCH_CLIENT_ROUNDS=0)' : '(not measured: the comparison failed, see the failures above)',
+  );
   const soakSkipped = `Skipped in this run (\`BENCH_SOAK_S\` unset or 0). \`BENCH_SOAK_S=300 npm run bench\` runs the 5-minute soak after everything else.`;
   const soak = r.soak
     ? renderSoak(r.soak)
@@ -251,7 +337,12 @@ export function render(r: Report): { console: string; markdown: string } {
     clients,
     '',
     '=== soak ===',
-    r.soak ? `${renderSoak(r.soak).split('\n').filter((l) => !l.startsWith('<!--')).join('\n')}` : soakSkipped,
+    r.soak
+      ? `${renderSoak(r.soak)
+          .split('\n')
+          .filter((l) => !l.startsWith('<!--'))
+          .join('\n')}`
+      : soakSkipped,
     '',
     '=== verification ===',
     ...verification,

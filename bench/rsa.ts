@@ -44,14 +44,22 @@ function sampleCiphertext(certPem: string): Buffer {
 async function runThreads(threads: number, keyPem: string, ciphertext: Buffer, durationMs: number): Promise<number[]> {
   const workers = Array.from({ length: threads }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { keyPem, ciphertext, durationMs } }));
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('error', reject);
-      w.once('message', () => resolve());
-    })));
-    const results = workers.map((w) => new Promise<{ ops: number; elapsedMs: number }>((resolve, reject) => {
-      w.once('error', reject);
-      w.once('message', resolve);
-    }));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('error', reject);
+            w.once('message', () => resolve());
+          }),
+      ),
+    );
+    const results = workers.map(
+      (w) =>
+        new Promise<{ ops: number; elapsedMs: number }>((resolve, reject) => {
+          w.once('error', reject);
+          w.once('message', resolve);
+        }),
+    );
     for (const w of workers) w.postMessage('go');
     return (await Promise.all(results)).map((r) => r.ops / (r.elapsedMs / 1000));
   } finally {

@@ -31,15 +31,18 @@ process.on('exit', killAllChildren);
 // ---------------------------------------------------------------------------------------------- baselines
 
 async function rsaBaseline(label: string): Promise<RsaResult> {
-  log(`\n[baseline A${label}] raw RSA-2048 private operation (RSA_NO_PADDING), ${CFG.rsaDurationS} s on 1 thread, then ${CFG.rsaDurationS} s on ${availableParallelism()} threads`);
+  log(
+    `\n[baseline A${label}] raw RSA-2048 private operation (RSA_NO_PADDING), ${CFG.rsaDurationS} s on 1 thread, then ${CFG.rsaDurationS} s on ${availableParallelism()} threads`,
+  );
   const meter = new CpuMeter(undefined);
   const r = await measureRsa(VANILO_KEY, VANILO_CERT, CFG.rsaDurationS);
   const c = meter.stop();
   const othersCores = c.machine === undefined ? undefined : Math.max(0, c.machine - c.loadGenerator);
-  log(`  1 thread: ${fmt(r.oneThreadOpsPerS)} ops/s; all cores: ${fmt(r.allCoresOpsPerS)} ops/s (${r.perThreadOpsPerS.map((x) => fmt(x)).join(' + ')}); other processes used ${othersCores?.toFixed(2) ?? 'n/a'} cores meanwhile`);
+  log(
+    `  1 thread: ${fmt(r.oneThreadOpsPerS)} ops/s; all cores: ${fmt(r.allCoresOpsPerS)} ops/s (${r.perThreadOpsPerS.map((x) => fmt(x)).join(' + ')}); other processes used ${othersCores?.toFixed(2) ?? 'n/a'} cores meanwhile`,
+  );
   return { ...r, othersCores };
 }
-
 
 async function echoBaseline(label: string): Promise<EchoResult> {
   log(`\n[baseline B${label}] bare Fastify POST /echo, ${CFG.concurrency} clients, ${CFG.durationS} s`);
@@ -47,8 +50,14 @@ async function echoBaseline(label: string): Promise<EchoResult> {
   onCleanup('echo server', () => server.stop());
   try {
     const body = JSON.stringify({ n: 1, hello: 'world' });
-    const request = (i: number) => ({ method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: body.replace('1', String(i % 10)) });
-    const check = (r: { status: number; body: Buffer }) => (r.status === 200 && r.body.toString().startsWith('{"ok":true') ? true : `HTTP ${r.status}: ${r.body}`);
+    const request = (i: number) => ({
+      method: 'POST',
+      path: '/echo',
+      headers: { 'content-type': 'application/json' },
+      body: body.replace('1', String(i % 10)),
+    });
+    const check = (r: { status: number; body: Buffer }) =>
+      r.status === 200 && r.body.toString().startsWith('{"ok":true') ? true : `HTTP ${r.status}: ${r.body}`;
     await runLoad({ url: server.url, concurrency: CFG.concurrency, durationMs: 1000, request, check });
     const meter = new CpuMeter(server.pid);
     const load = await runLoad({ url: server.url, concurrency: CFG.concurrency, durationMs: CFG.durationS * 1000, request, check });
@@ -64,9 +73,6 @@ async function echoBaseline(label: string): Promise<EchoResult> {
 
 /** A few hundred IPN bodies of the run, for the in-process micro costs (bench/micro.ts). */
 let ipnBodiesForMicro: string[] | undefined;
-
-
-
 
 /** A temporary PGlite data directory for `fn`, removed afterwards (also on failure or Ctrl-C). */
 async function withPgliteDir<T>(what: string, fn: (dir: string) => Promise<T>): Promise<T> {
@@ -109,13 +115,23 @@ interface Replay {
  */
 async function benchFloor(store: Store, storeEnv: Record<string, string>, backendPids: () => Promise<number[]>, replay: Replay): Promise<FloorResult> {
   log(`\n[baseline C on ${store}] the floor: node:http, one durable INSERT per event-loop turn; IPNs opened on ${availableParallelism()} threads`);
-  const floor = await startServer('./floor-process.ts', { ...storeEnv, BENCH_FLOOR_API_KEY_SHA256: createHash('sha256').update(replay.apiKey).digest('hex'), BENCH_HUB_POOL_SIZE: String(CFG.poolSize) }, `floor:${store}`);
+  const floor = await startServer(
+    './floor-process.ts',
+    { ...storeEnv, BENCH_FLOOR_API_KEY_SHA256: createHash('sha256').update(replay.apiKey).digest('hex'), BENCH_HUB_POOL_SIZE: String(CFG.poolSize) },
+    `floor:${store}`,
+  );
   onCleanup(`floor on ${store}`, () => floor.stop());
   const count = async (text: string) => Number((await floor.query<{ n: number }>(text))[0]!.n);
   try {
     const warm = await runLoad({ url: floor.url, concurrency: CFG.concurrency, count: 300, request: createRequest(replay.apiKey, 'FW'), check: createCheck });
     let meter = new CpuMeter(floor.pid, await backendPids());
-    const creation = await runLoad({ url: floor.url, concurrency: CFG.concurrency, durationMs: CFG.durationS * 1000, request: createRequest(replay.apiKey, 'FC'), check: createCheck });
+    const creation = await runLoad({
+      url: floor.url,
+      concurrency: CFG.concurrency,
+      durationMs: CFG.durationS * 1000,
+      request: createRequest(replay.apiKey, 'FC'),
+      check: createCheck,
+    });
     const creationCpu = meter.stop(await backendPids());
     printLoad(`floor POST /v1/payments (${CFG.concurrency} clients, ${CFG.durationS} s)`, creation, creationCpu);
     const created = await count(`SELECT count(*)::int AS n FROM floor_payments WHERE order_id LIKE 'FC-%'`);
@@ -123,11 +139,22 @@ async function benchFloor(store: Store, storeEnv: Record<string, string>, backen
     const creationVerification = `${created} payments stored for ${creation.ok} successful replies (${creation.errors} errors)`;
     log(`  verification: ${creationVerification} → ${creationVerified ? 'OK' : 'FAILED'}`);
 
-    const request = (offset: number) => (i: number) => ({ method: 'POST', path: '/ipn', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: replay.bodies[offset + i]! });
+    const request = (offset: number) => (i: number) => ({
+      method: 'POST',
+      path: '/ipn',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: replay.bodies[offset + i]!,
+    });
     const check = (offset: number) => (r: { status: number; body: Buffer }, i: number) => ipnReplyCheck(r, replay.crcs[offset + i]!);
     const warmIpn = await runLoad({ url: floor.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnWarmup, request: request(0), check: check(0) });
     meter = new CpuMeter(floor.pid, await backendPids());
-    const ipn = await runLoad({ url: floor.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnCount, request: request(CFG.ipnWarmup), check: check(CFG.ipnWarmup) });
+    const ipn = await runLoad({
+      url: floor.url,
+      concurrency: CFG.ipnConcurrency,
+      count: CFG.ipnCount,
+      request: request(CFG.ipnWarmup),
+      check: check(CFG.ipnWarmup),
+    });
     const ipnCpu = meter.stop(await backendPids());
     printLoad(`floor IPN (${CFG.ipnConcurrency} clients, ${fmt(CFG.ipnCount)} IPNs)`, ipn, ipnCpu);
     const stored = await count('SELECT count(*)::int AS n FROM floor_inbox');
@@ -144,7 +171,12 @@ async function benchFloor(store: Store, storeEnv: Record<string, string>, backen
   }
 }
 
-async function benchHub(store: Store, storeEnv: Record<string, string>, backendPids: () => Promise<number[]>, postgresVersion?: string): Promise<{ result: Omit<StoreResult, 'floor'>; replay: Replay }> {
+async function benchHub(
+  store: Store,
+  storeEnv: Record<string, string>,
+  backendPids: () => Promise<number[]>,
+  postgresVersion?: string,
+): Promise<{ result: Omit<StoreResult, 'floor'>; replay: Replay }> {
   const { hub, apiKey, notifyPath } = await startBenchHub(store, storeEnv);
   try {
     const count = async (text: string) => Number((await hub.query<{ n: number }>(text))[0]!.n);
@@ -157,7 +189,13 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     let sampler = rssSampler(hub.pid);
     let meter = new CpuMeter(hub.pid, pids);
     let q0 = await hub.queryCount();
-    const creation = await runLoad({ url: hub.url, concurrency: CFG.concurrency, durationMs: CFG.durationS * 1000, request: createRequest(apiKey, 'PC'), check: createCheck });
+    const creation = await runLoad({
+      url: hub.url,
+      concurrency: CFG.concurrency,
+      durationMs: CFG.durationS * 1000,
+      request: createRequest(apiKey, 'PC'),
+      check: createCheck,
+    });
     const creationCpu = meter.stop(await backendPids());
     const creationQueries = ((await hub.queryCount()) - q0) / creation.requests;
     const maxDuringCreationMiB = sampler();
@@ -165,7 +203,9 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     log(`    ${creationQueries.toFixed(1)} database statements per request (background worker included)`);
     const created = await count(`SELECT count(*)::int AS n FROM payments WHERE order_id LIKE 'PC-%'`);
     const keys = await count(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key LIKE '${RUN_ID}-PC-%' AND response_status = 201`);
-    const createdAttempts = await count(`SELECT count(*)::int AS n FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'PC-%' AND a.redirect IS NOT NULL`);
+    const createdAttempts = await count(
+      `SELECT count(*)::int AS n FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'PC-%' AND a.redirect IS NOT NULL`,
+    );
     const creationVerified = creation.errors === 0 && warm.errors === 0 && created === creation.ok && keys === creation.ok && createdAttempts === creation.ok;
     const creationVerification = `${created} payments, ${createdAttempts} sealed attempts and ${keys} idempotency keys in the database for ${creation.ok} successful replies (${creation.errors} errors)`;
     log(`  verification: ${creationVerification} → ${creationVerified ? 'OK' : 'FAILED'}`);
@@ -191,8 +231,12 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     log(`    ${fmt(precreate.rps)} payments/s at ${CFG.ipnConcurrency} clients`);
 
     t0 = performance.now();
-    const rows = await hub.query<{ id: string; redirect: unknown }>(`SELECT a.id, a.redirect FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'IPN-%'`);
-    const redirectOf = new Map(rows.map((r) => [r.id, (typeof r.redirect === 'string' ? JSON.parse(r.redirect) : r.redirect) as { fields: Record<string, string> }]));
+    const rows = await hub.query<{ id: string; redirect: unknown }>(
+      `SELECT a.id, a.redirect FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'IPN-%'`,
+    );
+    const redirectOf = new Map(
+      rows.map((r) => [r.id, (typeof r.redirect === 'string' ? JSON.parse(r.redirect) : r.redirect) as { fields: Record<string, string> }]),
+    );
     const orders = attemptOf.map((attemptId) => {
       const redirect = redirectOf.get(attemptId);
       if (!redirect) throw new Error(`no stored redirect for attempt ${attemptId}`);
@@ -210,14 +254,25 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     log(`    opened ${fmt(orders.length)} sealed requests in ${openS.toFixed(2)} s, sealed ${fmt(bodies.length)} IPNs in ${buildS.toFixed(2)} s`);
     ipnBodiesForMicro ??= bodies.slice(0, 300);
 
-    const ipnRequest = (offset: number) => (i: number) => ({ method: 'POST', path: notifyPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: bodies[offset + i]! });
+    const ipnRequest = (offset: number) => (i: number) => ({
+      method: 'POST',
+      path: notifyPath,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: bodies[offset + i]!,
+    });
     const ipnCheck = (offset: number) => (r: { status: number; body: Buffer }, i: number) => ipnReplyCheck(r, crcs[offset + i]!);
     const warmIpn = await runLoad({ url: hub.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnWarmup, request: ipnRequest(0), check: ipnCheck(0) });
     pids = await backendPids();
     sampler = rssSampler(hub.pid);
     meter = new CpuMeter(hub.pid, pids);
     q0 = await hub.queryCount();
-    const ipn = await runLoad({ url: hub.url, concurrency: CFG.ipnConcurrency, count: CFG.ipnCount, request: ipnRequest(CFG.ipnWarmup), check: ipnCheck(CFG.ipnWarmup) });
+    const ipn = await runLoad({
+      url: hub.url,
+      concurrency: CFG.ipnConcurrency,
+      count: CFG.ipnCount,
+      request: ipnRequest(CFG.ipnWarmup),
+      check: ipnCheck(CFG.ipnWarmup),
+    });
     const ipnCpu = meter.stop(await backendPids());
     const ipnQueries = ((await hub.queryCount()) - q0) / ipn.requests;
     const maxDuringIpnMiB = sampler();
@@ -232,9 +287,25 @@ async function benchHub(store: Store, storeEnv: Record<string, string>, backendP
     const mem = memoryOf(hub.pid);
     const result = {
       store,
-      creation: { load: summarizeLoad(creation), cpu: creationCpu, queriesPerRequest: creationQueries, created, verified: creationVerified, verification: creationVerification },
+      creation: {
+        load: summarizeLoad(creation),
+        cpu: creationCpu,
+        queriesPerRequest: creationQueries,
+        created,
+        verified: creationVerified,
+        verification: creationVerification,
+      },
       precreate: { load: summarizeLoad(precreate) },
-      ipn: { load: summarizeLoad(ipn), cpu: ipnCpu, queriesPerRequest: ipnQueries, paid, applied, expected: total, verified: ipnVerified, verification: ipnVerification },
+      ipn: {
+        load: summarizeLoad(ipn),
+        cpu: ipnCpu,
+        queriesPerRequest: ipnQueries,
+        paid,
+        applied,
+        expected: total,
+        verified: ipnVerified,
+        verification: ipnVerification,
+      },
       rss: { idleStartMiB, maxDuringCreationMiB, maxDuringIpnMiB, idleEndMiB: mem?.rssMiB ?? NaN, peakMiB: mem?.peakMiB ?? NaN },
       prepS: { precreate: precreateS, openRequests: openS, buildIpns: buildS },
       postgresVersion,
@@ -260,7 +331,15 @@ async function main(): Promise<number> {
   const report: Report = {
     startedAt,
     elapsedS: 0,
-    machine: { cores: availableParallelism(), logicalCpus: cpus().length, cpu: cpuModel(), node: process.version, memGiB: totalmem() / 2 ** 30, loadavgStart: loadavg(), pglite: pgliteVersion },
+    machine: {
+      cores: availableParallelism(),
+      logicalCpus: cpus().length,
+      cpu: cpuModel(),
+      node: process.version,
+      memGiB: totalmem() / 2 ** 30,
+      loadavgStart: loadavg(),
+      pglite: pgliteVersion,
+    },
     rsa: [],
     echo: [],
     stores: [],

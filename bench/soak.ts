@@ -84,144 +84,173 @@ const HIDDEN_INPUT = /<input type="hidden" name="([^"]+)" value="([^"]*)">/g;
 
 export async function runSoak(): Promise<SoakResult> {
   log(`\n[soak] ${CFG.soakS} s of mixed load on the hub with PostgreSQL, ${CFG.soakConcurrency} clients, RSS sampled every ${CFG.soakSampleS} s`);
-  return withPostgresDatabase(async (url, backendPids) => {
-    const { hub, apiKey, notifyPath } = await startBenchHub('postgres', { BENCH_HUB_DATABASE_URL: url });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CFG.soakConcurrency, maxFreeSockets: CFG.soakConcurrency });
-    try {
-      const base = new URL(hub.url);
-      const errors = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
-      const errorSamples: string[] = [];
-      let halves: Array<Record<Kind, Histogram> & { flows: number }> = [];
-      const newHalf = () => Object.assign(Object.fromEntries(KINDS.map((k) => [k, new Histogram()])) as Record<Kind, Histogram>, { flows: 0 });
-      let current = newHalf();
-      let next = 0;
-      let ipnsOk = 0;
-      let flowsDone = 0;
-      const newCreate = createRequest(apiKey, 'SOAK');
+  return withPostgresDatabase(
+    async (url, backendPids) => {
+      const { hub, apiKey, notifyPath } = await startBenchHub('postgres', { BENCH_HUB_DATABASE_URL: url });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: CFG.soakConcurrency, maxFreeSockets: CFG.soakConcurrency });
+      try {
+        const base = new URL(hub.url);
+        const errors = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
+        const errorSamples: string[] = [];
+        let halves: Array<Record<Kind, Histogram> & { flows: number }> = [];
+        const newHalf = () => Object.assign(Object.fromEntries(KINDS.map((k) => [k, new Histogram()])) as Record<Kind, Histogram>, { flows: 0 });
+        let current = newHalf();
+        let next = 0;
+        let ipnsOk = 0;
+        let flowsDone = 0;
+        const newCreate = createRequest(apiKey, 'SOAK');
 
-      const step = async (kind: Kind, req: BenchRequest, check: (r: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }) => true | string) => {
-        const t0 = performance.now();
-        let verdict: true | string;
-        let reply;
-        try {
-          reply = await send(agent, base, req, 30_000);
-          verdict = check(reply);
-        } catch (e) {
-          verdict = `request failed: ${(e as Error).message}`;
-        }
-        current[kind].record(performance.now() - t0);
-        if (verdict === true) return reply!;
-        errors[kind]++;
-        if (errorSamples.length < 5) errorSamples.push(`${kind}: ${verdict.slice(0, 300)}`);
-        return undefined;
-      };
+        const step = async (
+          kind: Kind,
+          req: BenchRequest,
+          check: (r: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }) => true | string,
+        ) => {
+          const t0 = performance.now();
+          let verdict: true | string;
+          let reply;
+          try {
+            reply = await send(agent, base, req, 30_000);
+            verdict = check(reply);
+          } catch (e) {
+            verdict = `request failed: ${(e as Error).message}`;
+          }
+          current[kind].record(performance.now() - t0);
+          if (verdict === true) return reply!;
+          errors[kind]++;
+          if (errorSamples.length < 5) errorSamples.push(`${kind}: ${verdict.slice(0, 300)}`);
+          return undefined;
+        };
 
-      // One customer flow; false when a step failed (the flow is abandoned, the error counted).
-      const flow = async (): Promise<boolean> => {
-        const i = next++;
-        const created = await step('create', newCreate(i), createCheck);
-        if (!created) return false;
-        const paymentId = JSON.parse(created.body.toString()).id as string;
-        const page = await step('page', { method: 'GET', path: `/pay/${paymentId}` }, (r) => (r.status === 200 && r.body.includes('id="handoff"') ? true : `HTTP ${r.status}: ${r.body.toString().slice(0, 200)}`));
-        if (!page) return false;
-        const fields = Object.fromEntries([...page.body.toString().matchAll(HIDDEN_INPUT)].map((m) => [m[1]!, m[2]!]));
-        const orderXml = openRequest(fields);
-        const amount = /<invoice currency="RON" amount="([0-9.]+)">/.exec(orderXml)?.[1];
-        if (!amount) throw new Error('order XML without an invoice amount');
-        const crc = `soak-${paymentId}`;
-        const body = confirmedIpnBody(orderXml, amount, crc, String(50_000_000 + i));
-        const ipn = await step('ipn', { method: 'POST', path: notifyPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, (r) => ipnReplyCheck(r, crc));
-        if (!ipn) return false;
-        ipnsOk++;
-        const back = await step('return', { method: 'GET', path: `/pay/${paymentId}/return` }, (r) => (r.status === 200 || r.status === 303 ? true : `HTTP ${r.status}`));
-        if (!back) return false;
-        current.flows++;
-        flowsDone++;
-        return true;
-      };
+        // One customer flow; false when a step failed (the flow is abandoned, the error counted).
+        const flow = async (): Promise<boolean> => {
+          const i = next++;
+          const created = await step('create', newCreate(i), createCheck);
+          if (!created) return false;
+          const paymentId = JSON.parse(created.body.toString()).id as string;
+          const page = await step('page', { method: 'GET', path: `/pay/${paymentId}` }, (r) =>
+            r.status === 200 && r.body.includes('id="handoff"') ? true : `HTTP ${r.status}: ${r.body.toString().slice(0, 200)}`,
+          );
+          if (!page) return false;
+          const fields = Object.fromEntries([...page.body.toString().matchAll(HIDDEN_INPUT)].map((m) => [m[1]!, m[2]!]));
+          const orderXml = openRequest(fields);
+          const amount = /<invoice currency="RON" amount="([0-9.]+)">/.exec(orderXml)?.[1];
+          if (!amount) throw new Error('order XML without an invoice amount');
+          const crc = `soak-${paymentId}`;
+          const body = confirmedIpnBody(orderXml, amount, crc, String(50_000_000 + i));
+          const ipn = await step('ipn', { method: 'POST', path: notifyPath, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, (r) =>
+            ipnReplyCheck(r, crc),
+          );
+          if (!ipn) return false;
+          ipnsOk++;
+          const back = await step('return', { method: 'GET', path: `/pay/${paymentId}/return` }, (r) =>
+            r.status === 200 || r.status === 303 ? true : `HTTP ${r.status}`,
+          );
+          if (!back) return false;
+          current.flows++;
+          flowsDone++;
+          return true;
+        };
 
-      // Warm-up: 10 flows per client (JIT, pools, caches), not counted in the halves.
-      const guarded = () => flow().catch((e: Error) => {
-        // Opening the hand-off page's sealed request or building the IPN failed: counted against the page.
-        errors.page++;
-        if (errorSamples.length < 5) errorSamples.push(`page: ${e.message.slice(0, 300)}`);
-        return false;
-      });
-      await Promise.all(Array.from({ length: CFG.soakConcurrency }, async () => {
-        for (let k = 0; k < 10; k++) await guarded();
-      }));
-      current = newHalf();
-
-      const samples: Sample[] = [];
-      const t0 = performance.now();
-      const sample = async (last = false) => {
-        const tS = (performance.now() - t0) / 1000;
-        const rssMiB = memoryOf(hub.pid)?.rssMiB ?? NaN;
-        const m = await hub.memory();
-        const s = { tS, rssMiB, heapUsedMiB: m.heapUsed / 2 ** 20, heapTotalMiB: m.heapTotal / 2 ** 20, externalMiB: (m.external + m.arrayBuffers) / 2 ** 20 };
-        samples.push(s);
-        if (last || (samples.length - 1) % Math.max(1, Math.round(60 / CFG.soakSampleS)) === 0) {
-          log(`  t=${tS.toFixed(0)} s: RSS ${fmt(s.rssMiB, 1)} MiB, V8 heap used ${fmt(s.heapUsedMiB, 1)} of ${fmt(s.heapTotalMiB, 1)} MiB, external ${fmt(s.externalMiB, 1)} MiB; ${fmt(flowsDone)} flows so far (warm-up included)`);
-        }
-      };
-      const loadavgStart = loadavg();
-      const meter = new CpuMeter(hub.pid, await backendPids());
-      await sample();
-      const timer = setInterval(() => void sample(), CFG.soakSampleS * 1000);
-      const halfTimer = setTimeout(() => {
-        halves.push(current);
+        // Warm-up: 10 flows per client (JIT, pools, caches), not counted in the halves.
+        const guarded = () =>
+          flow().catch((e: Error) => {
+            // Opening the hand-off page's sealed request or building the IPN failed: counted against the page.
+            errors.page++;
+            if (errorSamples.length < 5) errorSamples.push(`page: ${e.message.slice(0, 300)}`);
+            return false;
+          });
+        await Promise.all(
+          Array.from({ length: CFG.soakConcurrency }, async () => {
+            for (let k = 0; k < 10; k++) await guarded();
+          }),
+        );
         current = newHalf();
-      }, (CFG.soakS * 1000) / 2);
-      const deadline = t0 + CFG.soakS * 1000;
-      await Promise.all(Array.from({ length: CFG.soakConcurrency }, async () => {
-        while (performance.now() < deadline) await guarded();
-      }));
-      clearInterval(timer);
-      clearTimeout(halfTimer);
-      halves.push(current);
-      if (halves.length < 2) halves = [newHalf(), halves[0]!];
-      const cpu = meter.stop(await backendPids());
-      await sample(true);
-      const durationS = (performance.now() - t0) / 1000;
 
-      const count = async (text: string) => Number((await hub.query<{ n: number }>(text))[0]!.n);
-      const created = await count(`SELECT count(*)::int AS n FROM payments WHERE order_id LIKE 'SOAK-%'`);
-      const paid = await count(`SELECT count(*)::int AS n FROM payments WHERE order_id LIKE 'SOAK-%' AND status = 'paid' AND amount_captured = amount`);
-      const applied = await count(`SELECT count(*)::int AS n FROM notifications WHERE status = 'applied'`);
-      const totalErrors = KINDS.reduce((a, k) => a + errors[k], 0);
-      const verified = totalErrors === 0 && paid === ipnsOk && applied === ipnsOk && created === next;
-      const verification = `${created} payments created for ${next} flows started, ${paid} paid with the full amount and ${applied} notifications applied for ${ipnsOk} accepted IPNs; ${totalErrors} failed requests`;
-      log(`  verification: ${verification} → ${verified ? 'OK' : 'FAILED'}`);
+        const samples: Sample[] = [];
+        const t0 = performance.now();
+        const sample = async (last = false) => {
+          const tS = (performance.now() - t0) / 1000;
+          const rssMiB = memoryOf(hub.pid)?.rssMiB ?? NaN;
+          const m = await hub.memory();
+          const s = {
+            tS,
+            rssMiB,
+            heapUsedMiB: m.heapUsed / 2 ** 20,
+            heapTotalMiB: m.heapTotal / 2 ** 20,
+            externalMiB: (m.external + m.arrayBuffers) / 2 ** 20,
+          };
+          samples.push(s);
+          if (last || (samples.length - 1) % Math.max(1, Math.round(60 / CFG.soakSampleS)) === 0) {
+            log(
+              `  t=${tS.toFixed(0)} s: RSS ${fmt(s.rssMiB, 1)} MiB, V8 heap used ${fmt(s.heapUsedMiB, 1)} of ${fmt(s.heapTotalMiB, 1)} MiB, external ${fmt(s.externalMiB, 1)} MiB; ${fmt(flowsDone)} flows so far (warm-up included)`,
+            );
+          }
+        };
+        const loadavgStart = loadavg();
+        const meter = new CpuMeter(hub.pid, await backendPids());
+        await sample();
+        const timer = setInterval(() => void sample(), CFG.soakSampleS * 1000);
+        const halfTimer = setTimeout(
+          () => {
+            halves.push(current);
+            current = newHalf();
+          },
+          (CFG.soakS * 1000) / 2,
+        );
+        const deadline = t0 + CFG.soakS * 1000;
+        await Promise.all(
+          Array.from({ length: CFG.soakConcurrency }, async () => {
+            while (performance.now() < deadline) await guarded();
+          }),
+        );
+        clearInterval(timer);
+        clearTimeout(halfTimer);
+        halves.push(current);
+        if (halves.length < 2) halves = [newHalf(), halves[0]!];
+        const cpu = meter.stop(await backendPids());
+        await sample(true);
+        const durationS = (performance.now() - t0) / 1000;
 
-      const half = (h: (typeof halves)[number], seconds: number): HalfStats => ({
-        flows: h.flows,
-        flowsPerS: h.flows / seconds,
-        latency: Object.fromEntries(KINDS.map((k) => [k, { p50: h[k].percentile(50), p99: h[k].percentile(99) }])) as HalfStats['latency'],
-      });
-      samples.sort((a, b) => a.tS - b.tS);
-      const second = samples.filter((s) => s.tS >= durationS / 2);
-      return {
-        startedAt: new Date(Date.now() - durationS * 1000).toISOString(),
-        durationS,
-        concurrency: CFG.soakConcurrency,
-        sampleS: CFG.soakSampleS,
-        samples,
-        flows: halves[0]!.flows + halves[1]!.flows,
-        errors,
-        errorSamples,
-        halves: [half(halves[0]!, CFG.soakS / 2), half(halves[1]!, durationS - CFG.soakS / 2)],
-        slope: { rss: fitSlope(second.map((s) => [s.tS, s.rssMiB])), heap: fitSlope(second.map((s) => [s.tS, s.heapUsedMiB])) },
-        cpu,
-        loadavgStart,
-        loadavgEnd: loadavg(),
-        verification,
-        verified,
-      };
-    } finally {
-      agent.destroy();
-      await hub.stop();
-    }
-  }, { suffix: '_soak', roundTrip: false });
+        const count = async (text: string) => Number((await hub.query<{ n: number }>(text))[0]!.n);
+        const created = await count(`SELECT count(*)::int AS n FROM payments WHERE order_id LIKE 'SOAK-%'`);
+        const paid = await count(`SELECT count(*)::int AS n FROM payments WHERE order_id LIKE 'SOAK-%' AND status = 'paid' AND amount_captured = amount`);
+        const applied = await count(`SELECT count(*)::int AS n FROM notifications WHERE status = 'applied'`);
+        const totalErrors = KINDS.reduce((a, k) => a + errors[k], 0);
+        const verified = totalErrors === 0 && paid === ipnsOk && applied === ipnsOk && created === next;
+        const verification = `${created} payments created for ${next} flows started, ${paid} paid with the full amount and ${applied} notifications applied for ${ipnsOk} accepted IPNs; ${totalErrors} failed requests`;
+        log(`  verification: ${verification} → ${verified ? 'OK' : 'FAILED'}`);
+
+        const half = (h: (typeof halves)[number], seconds: number): HalfStats => ({
+          flows: h.flows,
+          flowsPerS: h.flows / seconds,
+          latency: Object.fromEntries(KINDS.map((k) => [k, { p50: h[k].percentile(50), p99: h[k].percentile(99) }])) as HalfStats['latency'],
+        });
+        samples.sort((a, b) => a.tS - b.tS);
+        const second = samples.filter((s) => s.tS >= durationS / 2);
+        return {
+          startedAt: new Date(Date.now() - durationS * 1000).toISOString(),
+          durationS,
+          concurrency: CFG.soakConcurrency,
+          sampleS: CFG.soakSampleS,
+          samples,
+          flows: halves[0]!.flows + halves[1]!.flows,
+          errors,
+          errorSamples,
+          halves: [half(halves[0]!, CFG.soakS / 2), half(halves[1]!, durationS - CFG.soakS / 2)],
+          slope: { rss: fitSlope(second.map((s) => [s.tS, s.rssMiB])), heap: fitSlope(second.map((s) => [s.tS, s.heapUsedMiB])) },
+          cpu,
+          loadavgStart,
+          loadavgEnd: loadavg(),
+          verification,
+          verified,
+        };
+      } finally {
+        agent.destroy();
+        await hub.stop();
+      }
+    },
+    { suffix: '_soak', roundTrip: false },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- report
@@ -243,14 +272,22 @@ export function renderSoak(s: SoakResult): string {
   const heap = stat(s.samples.map((x) => x.heapUsedMiB));
   const mib = (n: number) => `${fmt(n, 1)} MiB`;
   const slope = (f: Fit) => `${f.slopePerMin >= 0 ? '+' : ''}${f.slopePerMin.toFixed(2)} ± ${f.stdErr.toFixed(2)} MiB/min`;
-  const requestsPerMin = ((s.halves[1].flowsPerS * 4) * 60);
+  const requestsPerMin = s.halves[1].flowsPerS * 4 * 60;
   const bytesPerRequest = (f: Fit) => (f.slopePerMin * 2 ** 20) / requestsPerMin;
   const verdict = soakVerdict(s);
   const memory = table(
     ['hub process', 'first', 'last', 'min', 'max', 'slope over the second half (least squares ± std. error)', 'per request (4 per flow)'],
     [
       ['RSS (/proc/<pid>/status)', mib(rss.first), mib(rss.last), mib(rss.min), mib(rss.max), slope(s.slope.rss), `${fmt(bytesPerRequest(s.slope.rss))} bytes`],
-      ['V8 heap used (process.memoryUsage())', mib(heap.first), mib(heap.last), mib(heap.min), mib(heap.max), slope(s.slope.heap), `${fmt(bytesPerRequest(s.slope.heap))} bytes`],
+      [
+        'V8 heap used (process.memoryUsage())',
+        mib(heap.first),
+        mib(heap.last),
+        mib(heap.min),
+        mib(heap.max),
+        slope(s.slope.heap),
+        `${fmt(bytesPerRequest(s.slope.heap))} bytes`,
+      ],
     ],
   );
   const everyMinute = s.samples.filter((x, i) => i === 0 || i === s.samples.length - 1 || Math.floor(x.tS / 60) !== Math.floor(s.samples[i - 1]!.tS / 60));

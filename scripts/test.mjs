@@ -84,11 +84,23 @@ async function runSuite(store, databaseUrl) {
   const env = { ...process.env, INCASSO_TEST_STORE: store, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim() };
   if (databaseUrl) env.INCASSO_TEST_DATABASE_URL = databaseUrl;
   Object.assign(process.env, env);
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0,
+    failed = 0,
+    skipped = 0;
   const stream = run({ files, concurrency: Number(process.env.INCASSO_TEST_CONCURRENCY ?? 2), timeout: 10 * 60_000 });
-  stream.on('test:pass', (ev) => { if (ev.details?.type !== 'suite') { if (ev.skip || ev.todo) skipped++; else passed++; } });
+  stream.on('test:pass', (ev) => {
+    if (ev.details?.type !== 'suite') {
+      if (ev.skip || ev.todo) skipped++;
+      else passed++;
+    }
+  });
   // A failing todo test is a known gap, reported but not failing the run (node's own runner does the same).
-  stream.on('test:fail', (ev) => { if (ev.details?.type !== 'suite') { if (ev.todo) skipped++; else failed++; } });
+  stream.on('test:fail', (ev) => {
+    if (ev.details?.type !== 'suite') {
+      if (ev.todo) skipped++;
+      else failed++;
+    }
+  });
   await new Promise((resolveDone, reject) => {
     const out = stream.compose(spec);
     out.on('data', (chunk) => process.stdout.write(chunk));

@@ -57,7 +57,10 @@ export function parseTrustProxy(value: string | undefined): false | number | str
     if (hops > 32) throw new Error(`INCASSO_TRUST_PROXY: ${text} hops is not plausible (a hop count, or proxy addresses/CIDRs)`);
     return hops;
   }
-  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   for (const entry of entries) {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
     const [address, bits, extra] = entry.split('/');
@@ -65,7 +68,9 @@ export function parseTrustProxy(value: string | undefined): false | number | str
     const max = family === 4 ? 32 : 128;
     const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
     if (family === 0 || extra !== undefined || !okBits) {
-      throw new Error(`INCASSO_TRUST_PROXY: ${JSON.stringify(entry)} is neither an address nor a CIDR (give a hop count, or proxy addresses/CIDRs separated by commas)`);
+      throw new Error(
+        `INCASSO_TRUST_PROXY: ${JSON.stringify(entry)} is neither an address nor a CIDR (give a hop count, or proxy addresses/CIDRs separated by commas)`,
+      );
     }
   }
   return entries.length ? entries : false;

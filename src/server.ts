@@ -45,8 +45,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // readable by others), also when an older version or a copy left it open.
   if (!config.masterKey || !config.adminKey || (!options.store && !config.databaseUrl)) {
     const { tightened, exposed } = makePrivateDir(config.dataDir);
-    if (exposed) logger.warn({ dataDir: config.dataDir, tightened: tightened.length }, 'the data directory was open to other users: made it and everything in it private (0700, no group or other permissions)');
-    else if (tightened.length) logger.debug({ dataDir: config.dataDir, tightened: tightened.length }, 'removed group and other permissions inside the data directory');
+    if (exposed)
+      logger.warn(
+        { dataDir: config.dataDir, tightened: tightened.length },
+        'the data directory was open to other users: made it and everything in it private (0700, no group or other permissions)',
+      );
+    else if (tightened.length)
+      logger.debug({ dataDir: config.dataDir, tightened: tightened.length }, 'removed group and other permissions inside the data directory');
   }
   const master = config.masterKey ?? loadOrCreateKeyFile(config.dataDir, 'master.key', newMasterKey).value;
   let adminKey = config.adminKey;
@@ -54,16 +59,34 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     const file = loadOrCreateKeyFile(config.dataDir, 'admin.key', newAdminKey);
     adminKey = file.value;
     // Never on stdout (terminal scrollback, service logs): only where it is.
-    if (file.created) options.announce?.(`Operator key created and saved in ${file.path} (mode 0600); the CLI reads it from there. To see it: cat ${file.path}`);
+    if (file.created)
+      options.announce?.(`Operator key created and saved in ${file.path} (mode 0600); the CLI reads it from there. To see it: cat ${file.path}`);
   }
-  const store = options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, queryTimeoutMs: config.dbQueryTimeoutMs, preparedStatements: config.dbPreparedStatements }));
+  const store =
+    options.store ??
+    (await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.databaseUrl ? undefined : config.dataDir,
+      poolSize: config.dbPoolSize,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+      preparedStatements: config.dbPreparedStatements,
+    }));
 
   const verifier = config.verifyThreads > 0 ? new VerifyPool(config.verifyThreads) : undefined;
   // With the emulators mounted, the hub calls its own `/sandbox/` URLs (the emulators' APIs, the webhook inbox) on
   // exactly INCASSO_PUBLIC_URL's scheme, host and port: no other port or path of that host, nor any other host.
   const outbound = new Outbound({ allow: config.outboundAllow, trustedPrefixes: config.emulators ? [`${config.publicUrl}/sandbox/`] : [] });
   const ledgerHooks: LedgerHook[] = [];
-  const ctx: HubContext = { db: store.db, vault: Vault.fromText(master), publicUrl: config.publicUrl, logger, verifier, emulators: config.emulators, outbound, ledgerHooks };
+  const ctx: HubContext = {
+    db: store.db,
+    vault: Vault.fromText(master),
+    publicUrl: config.publicUrl,
+    logger,
+    verifier,
+    emulators: config.emulators,
+    outbound,
+    ledgerHooks,
+  };
   // The surfaces that keep their own state beside a payment hear of its changes in the ledger's transaction.
   ledgerHooks.push(paymentStepHook(ctx));
   // The worker starts once the app listens (below): its deliveries and janitors run side by side (each with its
@@ -103,7 +126,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     });
     await listenOrExplain(() => app!.listen({ host: config.host, port: config.port }), config.host, config.port, 'PORT');
     if (config.metricsPort !== undefined) metricsServer = await startMetricsListener(config.metricsHost, config.metricsPort);
-    worker = startWorker(ctx, { pollMs: config.workerPollMs, retryScale: config.webhookRetryScale, rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays });
+    worker = startWorker(ctx, {
+      pollMs: config.workerPollMs,
+      retryScale: config.webhookRetryScale,
+      rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays,
+    });
   } catch (e) {
     // Nothing half-started stays behind: the worker, the emulators and the store (and so the data directory lock).
     await close().catch(() => {});
@@ -127,9 +154,11 @@ async function listenOrExplain(listen: () => Promise<unknown>, host: string, por
     await listen();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartupError(`port ${port} on ${host} is already in use (another incasso or another program): stop it, or set ${setting} to another port`);
+    if (code === 'EADDRINUSE')
+      throw new StartupError(`port ${port} on ${host} is already in use (another incasso or another program): stop it, or set ${setting} to another port`);
     if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${port} on ${host}: set ${setting} to a port above 1023`);
-    if (code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${host}: it is not an address of this machine (set ${setting === 'PORT' ? 'HOST' : 'INCASSO_METRICS_HOST'})`);
+    if (code === 'EADDRNOTAVAIL')
+      throw new StartupError(`cannot listen on ${host}: it is not an address of this machine (set ${setting === 'PORT' ? 'HOST' : 'INCASSO_METRICS_HOST'})`);
     throw e;
   }
 }

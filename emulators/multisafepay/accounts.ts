@@ -28,8 +28,13 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: EmulatorContext
     const input = request.body === undefined || request.body === null ? {} : request.body;
     if (typeof input !== 'object' || Array.isArray(input)) return apiError(reply, 400, 1016, 'Missing data: the body must be a JSON object');
     const name = (input as Record<string, unknown>).name ?? 'Test website';
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) return apiError(reply, 400, 1016, 'Missing data: name must be a non-empty string of at most 100 characters');
-    const account = await ctx.db.insertInto('emu_multisafepay_accounts').values({ api_key: newApiKey(), name: name.trim() }).returningAll().executeTakeFirstOrThrow();
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100)
+      return apiError(reply, 400, 1016, 'Missing data: name must be a non-empty string of at most 100 characters');
+    const account = await ctx.db
+      .insertInto('emu_multisafepay_accounts')
+      .values({ api_key: newApiKey(), name: name.trim() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return reply.code(201).send({ api_key: account.api_key, name: account.name, api_url: `${ctx.baseUrl}/v1/json/` });
   });
 }

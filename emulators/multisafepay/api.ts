@@ -73,7 +73,13 @@ export function registerApiRoutes(app: FastifyInstance, ctx: EmulatorContext): v
     if (!order) return reply;
     const body = isRecord(request.body) ? request.body : {};
     if (body.status !== 'cancelled') return apiError(reply, 400, 1016, 'Missing data: this emulator updates an order only with status "cancelled"');
-    const changed = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, () => ({ status: 'void', financial_status: 'cancelled', pending_card: null }), {});
+    const changed = await changeOrder(
+      ctx.db,
+      Number(order.id),
+      PAYABLE_STATUSES,
+      () => ({ status: 'void', financial_status: 'cancelled', pending_card: null }),
+      {},
+    );
     if (!changed) return apiError(reply, 400, 1000, `The order cannot be cancelled: its status is ${order.status}`);
     ctx.notifier.kick();
     return apiSuccess(reply, {});
@@ -91,8 +97,10 @@ export function registerApiRoutes(app: FastifyInstance, ctx: EmulatorContext): v
     if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0) return apiError(reply, 400, 1001, 'Invalid amount');
     const description = typeof body.description === 'string' ? body.description.slice(0, 200) : '';
     const refundOrderId = body.refund_order_id ?? null;
-    if (refundOrderId !== null && (typeof refundOrderId !== 'string' || refundOrderId === '' || refundOrderId.length > 50)) return apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id');
-    if (refundOrderId !== null && (await findOrder(ctx.db, apiKey, refundOrderId))) return apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id is already in use');
+    if (refundOrderId !== null && (typeof refundOrderId !== 'string' || refundOrderId === '' || refundOrderId.length > 50))
+      return apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id');
+    if (refundOrderId !== null && (await findOrder(ctx.db, apiKey, refundOrderId)))
+      return apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id is already in use');
     const result = await ctx.db.transaction().execute(async (trx): Promise<{ error: string } | { transactionId: number; refundId: number }> => {
       const current = await trx.selectFrom('emu_multisafepay_orders').selectAll().where('id', '=', order.id).forUpdate().executeTakeFirstOrThrow();
       const total = Number(current.amount);
@@ -101,13 +109,29 @@ export function registerApiRoutes(app: FastifyInstance, ctx: EmulatorContext): v
       const refund = amount === 0 ? total - before : amount;
       if (!REFUNDABLE.includes(current.status) || refund <= 0) return { error: `Cannot refund transaction: the order is ${current.status}` };
       if (before + refund > total) return { error: 'Cannot refund transaction: the refunds would exceed the order amount' };
-      const taken = refundOrderId === null ? undefined : await trx.selectFrom('emu_multisafepay_refunds').select('id').where('api_key', '=', apiKey).where('refund_order_id', '=', refundOrderId).executeTakeFirst();
+      const taken =
+        refundOrderId === null
+          ? undefined
+          : await trx
+              .selectFrom('emu_multisafepay_refunds')
+              .select('id')
+              .where('api_key', '=', apiKey)
+              .where('refund_order_id', '=', refundOrderId)
+              .executeTakeFirst();
       if (taken) return { error: 'duplicate' };
       const { rows } = await sql<{ id: string }>`SELECT nextval('emu_multisafepay_transaction_seq') AS id`.execute(trx);
       const transactionId = Number(rows[0]!.id);
       const inserted = await trx
         .insertInto('emu_multisafepay_refunds')
-        .values({ order_pk: Number(current.id), api_key: apiKey, refund_order_id: refundOrderId, transaction_id: transactionId, amount: refund, currency: current.currency, description })
+        .values({
+          order_pk: Number(current.id),
+          api_key: apiKey,
+          refund_order_id: refundOrderId,
+          transaction_id: transactionId,
+          amount: refund,
+          currency: current.currency,
+          description,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       const refunded = before + refund;
@@ -121,7 +145,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: EmulatorContext): v
       return { transactionId, refundId: Number(inserted.id) };
     });
     if ('error' in result) {
-      return result.error === 'duplicate' ? apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id is already in use') : apiError(reply, 400, 1034, result.error);
+      return result.error === 'duplicate'
+        ? apiError(reply, 400, 1006, 'Invalid transaction ID: refund_order_id is already in use')
+        : apiError(reply, 400, 1034, result.error);
     }
     ctx.notifier.kick();
     return apiSuccess(reply, { transaction_id: result.transactionId, refund_id: result.refundId });

@@ -25,7 +25,12 @@ export interface TestCard {
 const INSUFFICIENT_FUNDS: IssuerAnswer = { kind: 'declined', reason: 'Insufficient funds', reasonCode: '', responseCode: '51' };
 const DECLINED: IssuerAnswer = { kind: 'declined', reason: 'Do not honor', reasonCode: '', responseCode: '05' };
 /** As in MultiSafepay's getOrderFailed3DS example. */
-export const THREE_DS_FAILED: IssuerAnswer = { kind: 'declined', reason: '3DS Authentication Failed / Card authentication failed', reasonCode: '3001', responseCode: '08' };
+export const THREE_DS_FAILED: IssuerAnswer = {
+  kind: 'declined',
+  reason: '3DS Authentication Failed / Card authentication failed',
+  reasonCode: '3001',
+  responseCode: '08',
+};
 
 export const TEST_CARDS: ReadonlyMap<string, TestCard> = new Map<string, TestCard>([
   ['4111111111111111', { brand: 'VISA', threeDs: true, answer: { kind: 'completed' }, note: 'completed (3D enrolled)' }],

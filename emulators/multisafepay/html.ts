@@ -22,10 +22,19 @@ table{border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:.2
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
 `;
 
-export const layout = pageLayout({ style: STYLE, titleSuffix: 'MultiSafepay emulator', brand: 'MultiSafepay emulator', tagline: 'test environment · not a real payment service provider' });
+export const layout = pageLayout({
+  style: STYLE,
+  titleSuffix: 'MultiSafepay emulator',
+  brand: 'MultiSafepay emulator',
+  tagline: 'test environment · not a real payment service provider',
+});
 
 /** A page that only says something: a heading, an explanation, and optionally the way back to the shop. */
-export function messagePage(reply: FastifyReply, status: number, options: { title: string; detail: string; backUrl?: string | null; role?: 'alert' | 'status' }): FastifyReply {
+export function messagePage(
+  reply: FastifyReply,
+  status: number,
+  options: { title: string; detail: string; backUrl?: string | null; role?: 'alert' | 'status' },
+): FastifyReply {
   const back = options.backUrl && html`<p><a href="${options.backUrl}">Return to the shop</a></p>`;
   const body = html`<h1>${options.title}</h1><p role="${options.role ?? 'alert'}">${options.detail}</p>${back}`;
   return sendHtml(reply, status, layout({ title: options.title, body }));

@@ -74,10 +74,15 @@ export async function registerMultisafepayEmulator(app: FastifyInstance, options
           if (status === 500) return apiError(reply, 500, 1000, 'Unknown error');
           return apiError(reply, 400, 1016, status === 413 ? 'Missing data: the request body is larger than 1 MiB' : `Missing data: ${error.message}`);
         }
-        return messagePage(reply, status === 500 ? 500 : 400, { title: status === 500 ? 'Something went wrong' : 'Invalid request', detail: status === 500 ? 'Please try again later.' : error.message });
+        return messagePage(reply, status === 500 ? 500 : 400, {
+          title: status === 500 ? 'Something went wrong' : 'Invalid request',
+          detail: status === 500 ? 'Please try again later.' : error.message,
+        });
       });
       scope.setNotFoundHandler((request, reply) =>
-        isApi(request, prefix) ? apiError(reply, 404, 1000, 'Unknown error: no such API resource') : messagePage(reply, 404, { title: 'Page not found', detail: 'There is no page at this address.' }),
+        isApi(request, prefix)
+          ? apiError(reply, 404, 1000, 'Unknown error: no such API resource')
+          : messagePage(reply, 404, { title: 'Page not found', detail: 'There is no page at this address.' }),
       );
 
       registerAccountRoutes(scope, ctx);

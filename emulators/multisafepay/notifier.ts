@@ -81,6 +81,10 @@ export class Notifier extends DeliveryWorker<ClaimedNotification> {
           })
         : await callMerchant(url, { method: 'GET', headers: { 'user-agent': USER_AGENT }, ...call });
     if (isAcknowledged(reply)) return { outcome: 'delivered', error: null, reply };
-    return { outcome: 'retry', error: reply.status === undefined ? (reply.error ?? 'no reply') : reply.status !== 200 ? `HTTP ${reply.status}` : 'the reply does not say OK', reply };
+    return {
+      outcome: 'retry',
+      error: reply.status === undefined ? (reply.error ?? 'no reply') : reply.status !== 200 ? `HTTP ${reply.status}` : 'the reply does not say OK',
+      reply,
+    };
   }
 }

@@ -14,7 +14,24 @@ export interface InputError {
 
 const DAY_SECONDS = 86_400;
 const MAX_AMOUNT = 99_999_999_999;
-const CUSTOMER_FIELDS = ['locale', 'ip_address', 'forwarded_ip', 'first_name', 'last_name', 'address1', 'address2', 'house_number', 'zip_code', 'city', 'state', 'country', 'phone', 'email', 'company_name', 'reference'] as const;
+const CUSTOMER_FIELDS = [
+  'locale',
+  'ip_address',
+  'forwarded_ip',
+  'first_name',
+  'last_name',
+  'address1',
+  'address2',
+  'house_number',
+  'zip_code',
+  'city',
+  'state',
+  'country',
+  'phone',
+  'email',
+  'company_name',
+  'reference',
+] as const;
 const CARD_GATEWAYS = new Set(['CREDITCARD', 'VISA', 'MASTERCARD', 'MAESTRO', 'AMEX']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -34,7 +51,8 @@ function httpUrl(v: unknown): boolean {
 export function readCreateOrder(body: unknown, apiKey: string, now: Date): { order: NewOrder } | InputError {
   if (!isRecord(body)) return { code: 1016, info: 'Missing data: the body must be a JSON object' };
   const type = body.type ?? 'redirect';
-  if (type !== 'redirect' && type !== 'paymentlink') return { code: 1000, info: `Unknown message type: ${String(type)} orders are not available on this website` };
+  if (type !== 'redirect' && type !== 'paymentlink')
+    return { code: 1000, info: `Unknown message type: ${String(type)} orders are not available on this website` };
   const gateway = body.gateway ?? null;
   if (gateway !== null && (typeof gateway !== 'string' || !gateway.split('/').every((g) => CARD_GATEWAYS.has(g)))) {
     return { code: 1023, info: 'Gateway unavailable: this test website offers the card gateways only (CREDITCARD, VISA, MASTERCARD, MAESTRO, AMEX)' };
@@ -57,7 +75,8 @@ export function readCreateOrder(body: unknown, apiKey: string, now: Date): { ord
   const options = body.payment_options ?? {};
   if (!isRecord(options)) return { code: 1016, info: 'Missing data: payment_options must be an object' };
   for (const name of ['notification_url', 'redirect_url', 'cancel_url'] as const) {
-    if (options[name] !== undefined && options[name] !== null && options[name] !== '' && !httpUrl(options[name])) return { code: 1016, info: `Missing data: payment_options.${name} must be an http(s) URL` };
+    if (options[name] !== undefined && options[name] !== null && options[name] !== '' && !httpUrl(options[name]))
+      return { code: 1016, info: `Missing data: payment_options.${name} must be an http(s) URL` };
   }
   const method = options.notification_method ?? 'GET';
   if (method !== 'POST' && method !== 'GET') return { code: 1016, info: 'Missing data: payment_options.notification_method must be POST or GET' };
@@ -71,12 +90,16 @@ export function readCreateOrder(body: unknown, apiKey: string, now: Date): { ord
     customer[name] = v;
   }
   if (customer.country !== undefined && !/^[A-Z]{2}$/.test(customer.country)) return { code: 1018, info: 'Invalid country code' };
-  if (customer.email !== undefined && (customer.email.length > 64 || !/^[^\s@]+@[^\s@]+$/.test(customer.email))) return { code: 1016, info: 'Missing data: customer.email is not an email address of at most 64 characters' };
-  if (customer.locale !== undefined && !/^[a-z]{2}_[A-Z]{2}$/.test(customer.locale)) return { code: 1016, info: 'Missing data: customer.locale must look like en_US' };
+  if (customer.email !== undefined && (customer.email.length > 64 || !/^[^\s@]+@[^\s@]+$/.test(customer.email)))
+    return { code: 1016, info: 'Missing data: customer.email is not an email address of at most 64 characters' };
+  if (customer.locale !== undefined && !/^[a-z]{2}_[A-Z]{2}$/.test(customer.locale))
+    return { code: 1016, info: 'Missing data: customer.locale must look like en_US' };
   const seconds = body.seconds_active;
   const days = body.days_active;
-  if (seconds !== undefined && seconds !== null && (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 1 || seconds > 31_536_000)) return { code: 1016, info: 'Missing data: seconds_active must be 1 to 31536000' };
-  if (days !== undefined && days !== null && (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1 || days > 365)) return { code: 1016, info: 'Missing data: days_active must be 1 to 365' };
+  if (seconds !== undefined && seconds !== null && (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 1 || seconds > 31_536_000))
+    return { code: 1016, info: 'Missing data: seconds_active must be 1 to 31536000' };
+  if (days !== undefined && days !== null && (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1 || days > 365))
+    return { code: 1016, info: 'Missing data: days_active must be 1 to 365' };
   // "If both are set, seconds_active wins"; without either a link lives 30 days.
   const lifetime = typeof seconds === 'number' ? seconds : typeof days === 'number' ? days * DAY_SECONDS : 30 * DAY_SECONDS;
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);

@@ -12,7 +12,6 @@ export type OrderRow = Selectable<EmuTables['emu_multisafepay_orders']>;
 /** A card brand on the page and its `payment_details.type` / `payment_description`. */
 export const BRAND_NAMES: Readonly<Record<string, string>> = { VISA: 'Visa', MASTERCARD: 'Mastercard', MAESTRO: 'Maestro', AMEX: 'American Express' };
 
-
 /** MultiSafepay's timestamps: `2022-09-07T11:19:59`, no zone. The emulator writes Amsterdam wall-clock time. */
 export function mspTime(date: Date | string | null): string | null {
   if (date === null) return null;
@@ -76,7 +75,17 @@ export function orderView(row: OrderRow): Record<string, unknown> {
     costs: [],
     related_transactions: null,
     payment_methods: row.payment_type
-      ? [{ amount, currency: row.currency, description: row.description, external_transaction_id: String(transactionId), payment_description: BRAND_NAMES[row.payment_type] ?? row.payment_type, status: row.financial_status, type: row.payment_type }]
+      ? [
+          {
+            amount,
+            currency: row.currency,
+            description: row.description,
+            external_transaction_id: String(transactionId),
+            payment_description: BRAND_NAMES[row.payment_type] ?? row.payment_type,
+            status: row.financial_status,
+            type: row.payment_type,
+          },
+        ]
       : [],
     var1: row.var1,
     var2: row.var2,

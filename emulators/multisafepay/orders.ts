@@ -83,7 +83,13 @@ export async function changeOrder(
   notify: { leaseMs?: number } | false,
 ): Promise<{ row: OrderRow; notificationId?: number } | undefined> {
   return db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom('emu_multisafepay_orders').selectAll().where('id', '=', orderPk).where('status', 'in', from).forUpdate().executeTakeFirst();
+    const current = await trx
+      .selectFrom('emu_multisafepay_orders')
+      .selectAll()
+      .where('id', '=', orderPk)
+      .where('status', 'in', from)
+      .forUpdate()
+      .executeTakeFirst();
     if (!current) return undefined;
     const values = change(current);
     if (!values) return undefined;

@@ -46,9 +46,23 @@ function answered(answer: IssuerAnswer, reviewDelayMs: number): Record<string, u
     case 'completed':
       return { status: 'completed', financial_status: 'completed', completed_at: new Date(), reason: 'SUCCESS', reason_code: null, response_code: '00' };
     case 'declined':
-      return { status: 'declined', financial_status: 'declined', reason: answer.reason, reason_code: answer.reasonCode || null, response_code: answer.responseCode };
+      return {
+        status: 'declined',
+        financial_status: 'declined',
+        reason: answer.reason,
+        reason_code: answer.reasonCode || null,
+        response_code: answer.responseCode,
+      };
     case 'uncleared':
-      return { status: 'uncleared', financial_status: 'uncleared', reason: 'Pending manual review', reason_code: null, response_code: '00', resolve_at: new Date(Date.now() + reviewDelayMs), resolve_to: answer.then };
+      return {
+        status: 'uncleared',
+        financial_status: 'uncleared',
+        reason: 'Pending manual review',
+        reason_code: null,
+        response_code: '00',
+        resolve_at: new Date(Date.now() + reviewDelayMs),
+        resolve_to: answer.then,
+      };
   }
 }
 
@@ -63,21 +77,30 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
   const notFound = (reply: FastifyReply) => messagePage(reply, 404, { title: 'Payment not found', detail: 'There is no payment at this address.' });
 
   const renderForm = async (reply: FastifyReply, order: OrderRow, status: number, extra: Pick<PaymentPageInput, 'errors' | 'values' | 'declined'> = {}) =>
-    sendHtml(reply, status, paymentPage({
-      order,
-      merchant: await merchantName(order),
-      brands: offeredBrands(order.gateway),
-      actions: { pay: pageUrl(order, 'pay'), cancel: pageUrl(order, 'cancel'), expire: pageUrl(order, 'expire') },
-      declined: order.status === 'declined' ? order.reason : null,
-      ...extra,
-    }));
+    sendHtml(
+      reply,
+      status,
+      paymentPage({
+        order,
+        merchant: await merchantName(order),
+        brands: offeredBrands(order.gateway),
+        actions: { pay: pageUrl(order, 'pay'), cancel: pageUrl(order, 'cancel'), expire: pageUrl(order, 'expire') },
+        declined: order.status === 'declined' ? order.reason : null,
+        ...extra,
+      }),
+    );
 
   /** Sends the first notification of a change, then the page for the new state. */
   const afterChange = async (reply: FastifyReply, changed: { row: OrderRow; notificationId?: number }) => {
     if (changed.notificationId !== undefined) await ctx.notifier.deliverNow(changed.notificationId);
     const row = changed.row;
     if (row.status === 'declined') return renderForm(reply, row, 200);
-    if (row.status === 'expired') return messagePage(reply, 200, { title: 'This payment link has expired', detail: `Order ${row.order_id} can no longer be paid.`, backUrl: row.cancel_url && withTransactionId(row.cancel_url, row.order_id) });
+    if (row.status === 'expired')
+      return messagePage(reply, 200, {
+        title: 'This payment link has expired',
+        detail: `Order ${row.order_id} can no longer be paid.`,
+        backUrl: row.cancel_url && withTransactionId(row.cancel_url, row.order_id),
+      });
     if (row.redirect_url) return reply.redirect(withTransactionId(row.redirect_url, row.order_id), 303);
     return messagePage(reply, 200, { title: 'Thank you for your payment', detail: `Order ${row.order_id} is ${row.status}.`, role: 'status' });
   };
@@ -85,18 +108,32 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
   /** The page for an order that no longer takes a payment (lazily expiring a link whose time ran out). */
   const closed = async (reply: FastifyReply, order: OrderRow): Promise<FastifyReply | undefined> => {
     if ((PAYABLE_STATUSES as readonly string[]).includes(order.status) && new Date(order.expires_at) <= new Date()) {
-      const changed = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, () => ({ status: 'expired', financial_status: 'expired', pending_card: null }), { leaseMs: ctx.notifier.leaseMs });
+      const changed = await changeOrder(
+        ctx.db,
+        Number(order.id),
+        PAYABLE_STATUSES,
+        () => ({ status: 'expired', financial_status: 'expired', pending_card: null }),
+        { leaseMs: ctx.notifier.leaseMs },
+      );
       if (changed?.notificationId !== undefined) await ctx.notifier.deliverNow(changed.notificationId);
       order = changed?.row ?? order;
     }
     if (isPayable(order)) return undefined;
     const back = order.cancel_url && withTransactionId(order.cancel_url, order.order_id);
     if (PAID.includes(order.status)) {
-      return messagePage(reply, 200, { title: 'This order has been paid', detail: `Order ${order.order_id} is ${order.status}.`, backUrl: order.redirect_url && withTransactionId(order.redirect_url, order.order_id), role: 'status' });
+      return messagePage(reply, 200, {
+        title: 'This order has been paid',
+        detail: `Order ${order.order_id} is ${order.status}.`,
+        backUrl: order.redirect_url && withTransactionId(order.redirect_url, order.order_id),
+        role: 'status',
+      });
     }
-    if (order.status === 'expired') return messagePage(reply, 410, { title: 'This payment link has expired', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
-    if (order.status === 'void') return messagePage(reply, 410, { title: 'This payment link was cancelled', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
-    if (order.tries >= MAX_TRIES) return messagePage(reply, 410, { title: 'This payment link is disabled', detail: `The link was used for ${MAX_TRIES} payment attempts.`, backUrl: back });
+    if (order.status === 'expired')
+      return messagePage(reply, 410, { title: 'This payment link has expired', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
+    if (order.status === 'void')
+      return messagePage(reply, 410, { title: 'This payment link was cancelled', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
+    if (order.tries >= MAX_TRIES)
+      return messagePage(reply, 410, { title: 'This payment link is disabled', detail: `The link was used for ${MAX_TRIES} payment attempts.`, backUrl: back });
     return messagePage(reply, 410, { title: 'This payment link is closed', detail: `Order ${order.order_id} is ${order.status}.`, backUrl: back });
   };
 
@@ -126,14 +163,30 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     const form = formOf(request.body);
     const checked = validateCardForm(form, offeredBrands(order.gateway), new Date());
     if (!checked.ok) {
-      return renderForm(reply, order, 400, { errors: checked.errors, declined: null, values: { brand: form.brand, card_number: form.card_number, expiry: form.expiry, holder: form.holder } });
+      return renderForm(reply, order, 400, {
+        errors: checked.errors,
+        declined: null,
+        values: { brand: form.brand, card_number: form.card_number, expiry: form.expiry, holder: form.holder },
+      });
     }
     const { threeDs, answer } = issuerAnswer(checked.card.pan);
     if (threeDs) {
-      const parked = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, (row) => (row.pending_card ? undefined : { ...newTry(row), pending_card: JSON.stringify({ ...cardFields(checked.card), answer }) }), false);
+      const parked = await changeOrder(
+        ctx.db,
+        Number(order.id),
+        PAYABLE_STATUSES,
+        (row) => (row.pending_card ? undefined : { ...newTry(row), pending_card: JSON.stringify({ ...cardFields(checked.card), answer }) }),
+        false,
+      );
       return parked ? reply.redirect(pageUrl(order, '3ds'), 303) : showPage(request, reply);
     }
-    const changed = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, (row) => (row.pending_card ? undefined : { ...newTry(row), ...cardFields(checked.card), ...answered(answer, ctx.reviewDelayMs) }), { leaseMs: ctx.notifier.leaseMs });
+    const changed = await changeOrder(
+      ctx.db,
+      Number(order.id),
+      PAYABLE_STATUSES,
+      (row) => (row.pending_card ? undefined : { ...newTry(row), ...cardFields(checked.card), ...answered(answer, ctx.reviewDelayMs) }),
+      { leaseMs: ctx.notifier.leaseMs },
+    );
     return changed ? afterChange(reply, changed) : showPage(request, reply);
   });
 
@@ -142,7 +195,11 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (!order) return reply;
     const card = order.pending_card;
     if (!card) return reply.redirect(pageUrl(order), 303);
-    return sendHtml(reply, 200, threeDsPage({ order, merchant: await merchantName(order), action: pageUrl(order, '3ds'), brand: String(card.payment_type), last4: String(card.last4) }));
+    return sendHtml(
+      reply,
+      200,
+      threeDsPage({ order, merchant: await merchantName(order), action: pageUrl(order, '3ds'), brand: String(card.payment_type), last4: String(card.last4) }),
+    );
   });
 
   app.post<Params>('/connect/:session/3ds', async (request, reply) => {
@@ -150,13 +207,20 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (!order) return reply;
     if (!order.pending_card) return reply.redirect(pageUrl(order), 303);
     const result = formOf(request.body).authentication;
-    if (result !== 'Y' && result !== 'N') return messagePage(reply, 400, { title: 'Invalid request', detail: 'Choose an authentication result.', backUrl: pageUrl(order, '3ds') });
-    const changed = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, (row) => {
-      const card = row.pending_card;
-      if (!card) return undefined;
-      const { answer, ...fields } = card as Record<string, unknown> & { answer: IssuerAnswer };
-      return { ...fields, pending_card: null, ...answered(result === 'Y' ? answer : THREE_DS_FAILED, ctx.reviewDelayMs) };
-    }, { leaseMs: ctx.notifier.leaseMs });
+    if (result !== 'Y' && result !== 'N')
+      return messagePage(reply, 400, { title: 'Invalid request', detail: 'Choose an authentication result.', backUrl: pageUrl(order, '3ds') });
+    const changed = await changeOrder(
+      ctx.db,
+      Number(order.id),
+      PAYABLE_STATUSES,
+      (row) => {
+        const card = row.pending_card;
+        if (!card) return undefined;
+        const { answer, ...fields } = card as Record<string, unknown> & { answer: IssuerAnswer };
+        return { ...fields, pending_card: null, ...answered(result === 'Y' ? answer : THREE_DS_FAILED, ctx.reviewDelayMs) };
+      },
+      { leaseMs: ctx.notifier.leaseMs },
+    );
     return changed ? afterChange(reply, changed) : showPage(request, reply);
   });
 
@@ -174,7 +238,13 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
   app.post<Params>('/connect/:session/expire', async (request, reply) => {
     const order = await load(request.params.session, reply);
     if (!order) return reply;
-    const changed = await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, () => ({ status: 'expired', financial_status: 'expired', pending_card: null, expires_at: new Date() }), { leaseMs: ctx.notifier.leaseMs });
+    const changed = await changeOrder(
+      ctx.db,
+      Number(order.id),
+      PAYABLE_STATUSES,
+      () => ({ status: 'expired', financial_status: 'expired', pending_card: null, expires_at: new Date() }),
+      { leaseMs: ctx.notifier.leaseMs },
+    );
     return changed ? afterChange(reply, changed) : showPage(request, reply);
   });
 }

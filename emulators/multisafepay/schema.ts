@@ -1,5 +1,13 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
-import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type NullableTimestamp, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import {
+  deliveryTablesDdl,
+  type AttemptLogColumns,
+  type BigIntColumn,
+  type DeliveryTableNames,
+  type NullableTimestamp,
+  type QueueStateColumns,
+  type Timestamp,
+} from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
 /** The emulator's own tables (prefix `emu_multisafepay_`), created on start by ensureEmulatorSchema. */

@@ -55,8 +55,11 @@ function attemptRows(log: Attempt[]) {
 function deliverySection(d: Delivery & { log: Attempt[] }) {
   return html`<h3>IPN #${String(d.id)}: ${d.action}, error ${d.error_code}, processed ${d.mobilpay.processed_amount} RON</h3>
 <p>crc ${d.crc} · ${d.status} · ${d.attempts} attempt(s)${d.next_attempt_at && d.status === 'pending' ? html` · next attempt ${time(d.next_attempt_at)}` : ''}</p>
-${d.log.length > 0 && html`<table><thead><tr><th>#</th><th>Time</th><th>HTTP</th><th>Took</th><th>Outcome</th><th>Error</th><th>Next retry</th><th>Reply</th></tr></thead>
-<tbody>${attemptRows(d.log)}</tbody></table>`}`;
+${
+  d.log.length > 0 &&
+  html`<table><thead><tr><th>#</th><th>Time</th><th>HTTP</th><th>Took</th><th>Outcome</th><th>Error</th><th>Next retry</th><th>Reply</th></tr></thead>
+<tbody>${attemptRows(d.log)}</tbody></table>`
+}`;
 }
 
 export function orderPage(input: {

@@ -56,7 +56,11 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
     if (!session) return reply;
     const orders = await listOrders(ctx.db, session.login, LIST_LIMIT);
     if (wantsJson(request)) return { orders: orders.map(orderJson) };
-    return sendHtml(reply, 200, orderListPage(orders, (o) => orderUrl(o.purchase), ctx.backOffice.logoutForm(session)));
+    return sendHtml(
+      reply,
+      200,
+      orderListPage(orders, (o) => orderUrl(o.purchase), ctx.backOffice.logoutForm(session)),
+    );
   });
 
   app.get<Params & { Querystring: Record<string, string | undefined> }>('/orders/:purchase', async (request, reply) => {
@@ -108,7 +112,8 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
     const result = await runOperation(ctx.db, order.purchase, operation, amount, ctx.sender.leaseMs);
     if (!result) return notFound(request, reply);
     if (!result.ok) {
-      if (wantsJson(request)) return reply.code(result.code === 48 || result.code === 32 ? 400 : 409).send({ ok: false, error: { code: result.code, message: result.message } });
+      if (wantsJson(request))
+        return reply.code(result.code === 48 || result.code === 32 ? 400 : 409).send({ ok: false, error: { code: result.code, message: result.message } });
       return reply.redirect(`${orderUrl(order.purchase)}?refused=${result.code}`, 303);
     }
     const ipn = await ctx.sender.deliverNow(result.deliveryId);

@@ -50,10 +50,7 @@ export type CardField = 'card_number' | 'expiry' | 'cvv';
  * Checks the card form the way the hosted page does before contacting the issuer. Returns the card or the
  * fields in error. An expiry is valid through the last day of its month (UTC).
  */
-export function validateCardForm(
-  form: Record<string, string | undefined>,
-  now: Date,
-): { ok: true; card: CardInput } | { ok: false; errors: CardField[] } {
+export function validateCardForm(form: Record<string, string | undefined>, now: Date): { ok: true; card: CardInput } | { ok: false; errors: CardField[] } {
   const errors: CardField[] = [];
   const pan = cardNumberOf(form.card_number);
   if (!isCardNumber(pan)) errors.push('card_number');

@@ -27,12 +27,10 @@ function formOf(body: unknown): Form {
 export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): void {
   const notFound = (reply: FastifyReply) => problemPage(reply, { title: 'Not found', detail: 'there is no such payment' }, 404);
   const finished = (reply: FastifyReply, order: Order) =>
-    problemPage(
-      reply,
-      { title: 'duplicate request (56)', detail: `order ${order.order_id} has already been processed` },
-      400,
-      { backUrl: returnUrlFor(order), lang: order.lang },
-    );
+    problemPage(reply, { title: 'duplicate request (56)', detail: `order ${order.order_id} has already been processed` }, 400, {
+      backUrl: returnUrlFor(order),
+      lang: order.lang,
+    });
   const merchantName = async (order: Order) => (await findAccount(ctx.db, order.signature))?.name ?? order.signature;
 
   /** Sends the result to the merchant, then the customer back (NETOPIA's first IPN is synchronous). */
@@ -44,13 +42,17 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
   };
 
   const renderCard = async (reply: FastifyReply, order: Order, status: number, extra: Pick<CardPageInput, 'errors' | 'values'> = {}) =>
-    sendHtml(reply, status, cardPage({
-      order,
-      merchant: await merchantName(order),
-      formAction: `${ctx.baseUrl}/card/${order.purchase}`,
-      cancelAction: `${ctx.baseUrl}/card/${order.purchase}/cancel`,
-      ...extra,
-    }));
+    sendHtml(
+      reply,
+      status,
+      cardPage({
+        order,
+        merchant: await merchantName(order),
+        formAction: `${ctx.baseUrl}/card/${order.purchase}`,
+        cancelAction: `${ctx.baseUrl}/card/${order.purchase}/cancel`,
+        ...extra,
+      }),
+    );
 
   app.get<Params>('/card/:purchase', async (request, reply) => {
     const order = await findOrderByParam(ctx.db, request.params.purchase);

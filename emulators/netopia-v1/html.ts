@@ -20,4 +20,9 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:.8rem;background:#f4f6f8
 `;
 
 /** A complete page in the shared layout: a header that says this is the emulator, then `body`. */
-export const layout = pageLayout({ style: STYLE, titleSuffix: 'NETOPIA emulator', brand: 'NETOPIA Payments emulator', tagline: 'sandbox · not a real payment processor' });
+export const layout = pageLayout({
+  style: STYLE,
+  titleSuffix: 'NETOPIA emulator',
+  brand: 'NETOPIA Payments emulator',
+  tagline: 'sandbox · not a real payment processor',
+});

@@ -63,17 +63,16 @@ export type Attempt = Selectable<EmuTables['emu_netopia_v1_ipn_attempts']>;
 
 /** Every IPN of an order, oldest first, each with its attempt log. */
 export async function listDeliveries(db: EmuDb, purchase: number): Promise<Array<Delivery & { log: Attempt[] }>> {
-  const deliveries = await db
-    .selectFrom('emu_netopia_v1_ipn_deliveries')
-    .selectAll()
-    .where('purchase', '=', purchase)
-    .orderBy('id')
-    .execute();
+  const deliveries = await db.selectFrom('emu_netopia_v1_ipn_deliveries').selectAll().where('purchase', '=', purchase).orderBy('id').execute();
   if (deliveries.length === 0) return [];
   const attempts = await db
     .selectFrom('emu_netopia_v1_ipn_attempts')
     .selectAll()
-    .where('delivery_id', 'in', deliveries.map((d) => Number(d.id)))
+    .where(
+      'delivery_id',
+      'in',
+      deliveries.map((d) => Number(d.id)),
+    )
     .orderBy('delivery_id')
     .orderBy('attempt')
     .execute();

@@ -2,7 +2,8 @@ import type { Selectable } from 'kysely';
 import type { EmuDb, EmuTables, OrderStatus } from './schema.js';
 
 /** An order as NETOPIA keeps it: one per (signature, merchant order id), identified by its purchase id. */
-export interface Order extends Omit<Selectable<EmuTables['emu_netopia_v1_orders']>, 'purchase' | 'amount_minor' | 'amount_ron' | 'captured_ron' | 'credited_ron'> {
+export interface Order
+  extends Omit<Selectable<EmuTables['emu_netopia_v1_orders']>, 'purchase' | 'amount_minor' | 'amount_ron' | 'captured_ron' | 'credited_ron'> {
   purchase: number;
   amount_minor: number;
   amount_ron: number;
@@ -51,7 +52,10 @@ export async function listOrders(db: EmuDb, signature: string, limit: number): P
   return rows.map(toOrder);
 }
 
-export type NewOrder = Omit<Order, 'purchase' | 'status' | 'error_code' | 'pan_masked' | 'rrn' | 'payment_instrument_id' | 'captured_ron' | 'credited_ron' | 'created_at' | 'updated_at'>;
+export type NewOrder = Omit<
+  Order,
+  'purchase' | 'status' | 'error_code' | 'pan_masked' | 'rrn' | 'payment_instrument_id' | 'captured_ron' | 'credited_ron' | 'created_at' | 'updated_at'
+>;
 
 /**
  * Records a new order, or returns the one already recorded under the same (signature, order id) with

@@ -51,7 +51,8 @@ export function registerPaymentEndpoint(app: FastifyInstance, ctx: EmulatorConte
       capture: account.capture,
     });
     if (!created) {
-      if (!isPayable(stored)) return problemPage(reply, { title: 'duplicate request (56)', detail: `order ${order.id} has already been processed (purchase ${stored.purchase})` });
+      if (!isPayable(stored))
+        return problemPage(reply, { title: 'duplicate request (56)', detail: `order ${order.id} has already been processed (purchase ${stored.purchase})` });
       if (stored.amount_minor !== amountMinor || stored.currency !== order.invoice.currency) {
         return problemPage(reply, { title: 'generic error (99)', detail: `order ${order.id} is already open with a different amount or currency` });
       }

@@ -37,10 +37,7 @@ export function openRequest(form: Record<string, string> | undefined, platformKe
   if (!form) return { title: 'Failed decrypting data', detail: 'expected a browser form post (application/x-www-form-urlencoded) with env_key and data' };
   let plaintext: Buffer;
   try {
-    plaintext = openEnvelope(
-      { env_key: field(form, 'env_key'), data: field(form, 'data'), cipher: field(form, 'cipher'), iv: field(form, 'iv') },
-      platformKey,
-    );
+    plaintext = openEnvelope({ env_key: field(form, 'env_key'), data: field(form, 'data'), cipher: field(form, 'cipher'), iv: field(form, 'iv') }, platformKey);
   } catch (e) {
     if (e instanceof EnvelopeError) return { title: 'Failed decrypting data', detail: e.message };
     throw e;
@@ -93,7 +90,8 @@ export function validateOrder(root: XmlElement): ValidOrder | RequestProblem {
     return { title: 'incorrect currency (33)', detail: `currency ${JSON.stringify(currency)} is not enabled for this sandbox account (RON, EUR, USD, GBP)` };
   }
   const amountMinor = parseAmount(amount, currency);
-  if (amountMinor === undefined) return { title: 'incorrect amount (32)', detail: `amount ${JSON.stringify(amount)} is not a decimal with at most two decimals` };
+  if (amountMinor === undefined)
+    return { title: 'incorrect amount (32)', detail: `amount ${JSON.stringify(amount)} is not a decimal with at most two decimals` };
   if (amountMinor > MAX_INVOICE_MINOR) return { title: 'incorrect amount (32)', detail: 'the amount is above the 99999.00 limit' };
   if (!httpUrl(order.url.confirm)) return { title: 'invalid request (48)', detail: 'url/confirm must be an absolute http(s) URL' };
   if (!httpUrl(order.url.return)) return { title: 'invalid request (48)', detail: 'url/return must be an absolute http(s) URL' };

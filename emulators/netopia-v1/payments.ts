@@ -10,7 +10,7 @@ export type CardResult = { approved: true } | { approved: false; code: number };
  * (never stored) and a merchant can recognise a returning card as it would in production.
  */
 export function paymentInstrumentId(pan: string): string {
-  return String(createHash('sha256').update(`emu-netopia-instrument:${pan}`).digest().readUInt32BE(0) % 90_000_000 + 10_000_000);
+  return String((createHash('sha256').update(`emu-netopia-instrument:${pan}`).digest().readUInt32BE(0) % 90_000_000) + 10_000_000);
 }
 
 /**

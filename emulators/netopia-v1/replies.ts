@@ -9,7 +9,6 @@ export function wantsJson(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('application/json') || (request.headers['content-type'] ?? '').includes('json');
 }
 
-
 /** NETOPIA's error page: its wording as the heading, our explanation below, optionally a way back. */
 export function problemPage(
   reply: FastifyReply,

@@ -1,6 +1,13 @@
 import type { ColumnType, Kysely } from 'kysely';
 import type { V1Mobilpay } from '../../src/connectors/netopia-v1/ipn-xml.js';
-import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import {
+  deliveryTablesDdl,
+  type AttemptLogColumns,
+  type BigIntColumn,
+  type DeliveryTableNames,
+  type QueueStateColumns,
+  type Timestamp,
+} from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
 /** The emulator's own tables (prefix `emu_netopia_v1_`), created on start by ensureEmulatorSchema. */

@@ -50,7 +50,7 @@ export async function authenticate(ctx: EmulatorV2Context, request: FastifyReque
 export function registerAccountRoutes(app: FastifyInstance, ctx: EmulatorV2Context): void {
   app.post('/accounts', async (request, reply) => {
     const body = request.body;
-    const input = typeof body === 'string' ? (body.trim() === '' ? {} : safeJson(body)) : body ?? {};
+    const input = typeof body === 'string' ? (body.trim() === '' ? {} : safeJson(body)) : (body ?? {});
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return sendValidationError(reply, [invalid('', 'the body must be a JSON object')]);
     }

@@ -18,17 +18,29 @@ export function registerAuthorizeRoute(app: FastifyInstance, ctx: EmulatorV2Cont
     const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, string | undefined>) : {};
     const { paReq, backUrl } = form;
     if (!paReq || !isAbsoluteHttpUrl(backUrl)) {
-      return sendHtml(reply, 400, errorPage({ title: 'Invalid request (48)', detail: 'the authentication request needs the paReq and backUrl of the payment (posted as a form)' }));
+      return sendHtml(
+        reply,
+        400,
+        errorPage({ title: 'Invalid request (48)', detail: 'the authentication request needs the paReq and backUrl of the payment (posted as a form)' }),
+      );
     }
     const order = await findOrderByPaReq(ctx.db, paReq);
     if (!order || order.status !== 15 || order.mode !== 'direct' || !order.pa_res_ok || !order.pa_res_fail) {
-      return sendHtml(reply, 400, errorPage({ title: 'Invalid request (48)', detail: 'there is no payment waiting for authentication with this paReq', backUrl }));
+      return sendHtml(
+        reply,
+        400,
+        errorPage({ title: 'Invalid request (48)', detail: 'there is no payment waiting for authentication with this paReq', backUrl }),
+      );
     }
     const merchant = await ctx.db.selectFrom('emu_netopia_v2_accounts').select('name').where('signature', '=', order.signature).executeTakeFirst();
-    return sendHtml(reply, 200, authenticationPage({
-      order,
-      merchant: merchant?.name ?? order.signature,
-      forms: { authorize: { action: backUrl, fields: { paRes: order.pa_res_ok } }, fail: { action: backUrl, fields: { paRes: order.pa_res_fail } } },
-    }));
+    return sendHtml(
+      reply,
+      200,
+      authenticationPage({
+        order,
+        merchant: merchant?.name ?? order.signature,
+        forms: { authorize: { action: backUrl, fields: { paRes: order.pa_res_ok } }, fail: { action: backUrl, fields: { paRes: order.pa_res_fail } } },
+      }),
+    );
   });
 }

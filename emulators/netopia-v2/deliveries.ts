@@ -37,12 +37,26 @@ export function registerDeliveryLog(app: FastifyInstance, ctx: EmulatorV2Context
     const row =
       ntpId === undefined
         ? undefined
-        : await ctx.db.selectFrom('emu_netopia_v2_orders').selectAll().where('ntp_id', '=', ntpId).where('signature', '=', account.signature).executeTakeFirst();
+        : await ctx.db
+            .selectFrom('emu_netopia_v2_orders')
+            .selectAll()
+            .where('ntp_id', '=', ntpId)
+            .where('signature', '=', account.signature)
+            .executeTakeFirst();
     if (!row) return sendApiError(reply, 404, '48', { message: 'Order not found' });
     const order = toOrder(row);
     const deliveries = await ctx.db.selectFrom('emu_netopia_v2_ipn_deliveries').selectAll().where('ntp_id', '=', order.ntp_id).orderBy('id').execute();
     const ids = deliveries.map((d) => Number(d.id));
-    const attempts = ids.length === 0 ? [] : await ctx.db.selectFrom('emu_netopia_v2_ipn_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('delivery_id').orderBy('attempt').execute();
+    const attempts =
+      ids.length === 0
+        ? []
+        : await ctx.db
+            .selectFrom('emu_netopia_v2_ipn_attempts')
+            .selectAll()
+            .where('delivery_id', 'in', ids)
+            .orderBy('delivery_id')
+            .orderBy('attempt')
+            .execute();
     return {
       order: {
         ntpID: String(order.ntp_id),
@@ -70,9 +84,7 @@ export function registerDeliveryLog(app: FastifyInstance, ctx: EmulatorV2Context
         status: d.status,
         attempts: Number(d.attempts),
         next_attempt_at: d.status === 'pending' ? d.next_attempt_at : null,
-        log: attempts
-          .filter((a) => Number(a.delivery_id) === Number(d.id))
-          .map(attemptLogEntry),
+        log: attempts.filter((a) => Number(a.delivery_id) === Number(d.id)).map(attemptLogEntry),
       })),
     };
   });

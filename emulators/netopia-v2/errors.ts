@@ -64,5 +64,8 @@ export function sendValidationError(reply: FastifyReply, details: FieldError[]):
 
 /** What NETOPIA's gateway answers before the API sees the request (§2.2): a flat `{code, message}`. */
 export function sendGatewayError(reply: FastifyReply, httpStatus: number, message: string): FastifyReply {
-  return reply.code(httpStatus).type('application/json; charset=utf-8').send({ code: String(httpStatus), message });
+  return reply
+    .code(httpStatus)
+    .type('application/json; charset=utf-8')
+    .send({ code: String(httpStatus), message });
 }

@@ -49,7 +49,12 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     sendHtml(
       reply,
       400,
-      errorPage({ title: 'Order closed (56)', detail: `order ${order.order_id} has already been processed`, backUrl: order.redirect_url, lang: order.language }),
+      errorPage({
+        title: 'Order closed (56)',
+        detail: `order ${order.order_id} has already been processed`,
+        backUrl: order.redirect_url,
+        lang: order.language,
+      }),
     );
   const waitsForCard = (order: Order) => order.status === 1;
   const waitsFor3ds = (order: Order) => order.status === 15 && order.mode === 'hosted';
@@ -61,8 +66,17 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     return reply.redirect(settled.order.redirect_url, 303);
   };
 
-  const renderCard = async (reply: FastifyReply, order: Order, status: number, extra: { errors?: CardField[]; values?: { card_number?: string; expiry?: string } } = {}) =>
-    sendHtml(reply, status, cardPage({ order, merchant: await merchantName(order), formAction: cardUrl(order), cancelHref: order.cancel_url ?? order.redirect_url, ...extra }));
+  const renderCard = async (
+    reply: FastifyReply,
+    order: Order,
+    status: number,
+    extra: { errors?: CardField[]; values?: { card_number?: string; expiry?: string } } = {},
+  ) =>
+    sendHtml(
+      reply,
+      status,
+      cardPage({ order, merchant: await merchantName(order), formAction: cardUrl(order), cancelHref: order.cancel_url ?? order.redirect_url, ...extra }),
+    );
 
   app.get<Params>('/ui/card/:token', async (request, reply) => {
     const order = await findOrderByPageToken(ctx.db, request.params.token);
@@ -95,11 +109,15 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     if (waitsForCard(order)) return reply.redirect(cardUrl(order), 303);
     if (!waitsFor3ds(order)) return closed(reply, order);
     const action = threeDsUrl(order);
-    return sendHtml(reply, 200, authenticationPage({
-      order,
-      merchant: await merchantName(order),
-      forms: { authorize: { action, fields: { result: 'authorize' } }, fail: { action, fields: { result: 'fail' } } },
-    }));
+    return sendHtml(
+      reply,
+      200,
+      authenticationPage({
+        order,
+        merchant: await merchantName(order),
+        forms: { authorize: { action, fields: { result: 'authorize' } }, fail: { action, fields: { result: 'fail' } } },
+      }),
+    );
   });
 
   app.post<Params>('/ui/3ds/:token', async (request, reply) => {
@@ -109,7 +127,11 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     if (!waitsFor3ds(order)) return closed(reply, order);
     const result = formOf(request.body).result;
     if (result !== 'authorize' && result !== 'fail') {
-      return sendHtml(reply, 400, errorPage({ title: 'Invalid request (48)', detail: 'choose Authorize or Fail authentication', backUrl: threeDsUrl(order), lang: order.language }));
+      return sendHtml(
+        reply,
+        400,
+        errorPage({ title: 'Invalid request (48)', detail: 'choose Authorize or Fail authentication', backUrl: threeDsUrl(order), lang: order.language }),
+      );
     }
     // beginThreeDs stored the card's facts; a status 15 order always has them.
     const card = { panMasked: order.pan_masked ?? '', bin: order.bin ?? '', expMonth: order.exp_month ?? 0, expYear: order.exp_year ?? 0 };

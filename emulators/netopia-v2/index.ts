@@ -70,7 +70,8 @@ export async function registerNetopiaV2Emulator(app: FastifyInstance, options: N
       scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
         const status = failureStatus(error, request, 'NETOPIA v2');
         const message = status === 500 ? 'Generic error' : status === 413 ? 'the request body is larger than 1 MiB' : error.message;
-        if (isPage(request)) return sendHtml(reply, status, errorPage({ title: status === 500 ? 'Generic error (99)' : 'Invalid request (48)', detail: message }));
+        if (isPage(request))
+          return sendHtml(reply, status, errorPage({ title: status === 500 ? 'Generic error (99)' : 'Invalid request (48)', detail: message }));
         return sendApiError(reply, status, status === 500 ? '99' : '48', { message });
       });
       scope.setNotFoundHandler((request, reply) =>

@@ -62,7 +62,14 @@ export function registerOperationRoutes(app: FastifyInstance, ctx: EmulatorV2Con
       return sendValidationError(reply, [invalid('formData.paRes', 'formData.paRes is not an answer of the authentication page for this payment')]);
     }
     const card = { panMasked: order.pan_masked!, bin: order.bin!, expMonth: order.exp_month!, expYear: order.exp_year! };
-    const settled = await settleOrder(ctx.db, order.ntp_id, [15], card, authorized ? { approved: true } : { approved: false, code: THREE_DS_FAILED_CODE }, ctx.sender.leaseMs);
+    const settled = await settleOrder(
+      ctx.db,
+      order.ntp_id,
+      [15],
+      card,
+      authorized ? { approved: true } : { approved: false, code: THREE_DS_FAILED_CODE },
+      ctx.sender.leaseMs,
+    );
     if (!settled) {
       const now = await findOrder(ctx.db, account.signature, order.ntp_id);
       return sendApiError(reply, 400, '56', { payment: view(now ?? order) });
@@ -84,7 +91,8 @@ export function registerOperationRoutes(app: FastifyInstance, ctx: EmulatorV2Con
     if (ntpGiven && ntpId === undefined) errors.push(invalid('ntpID', 'ntpID must be digits'));
     if (!ntpGiven && !orderGiven) errors.push(required('ntpID', 'ntpID or orderID is required'));
     if (errors.length > 0) return sendValidationError(reply, errors);
-    const order = ntpId !== undefined ? await findOrder(ctx.db, account.signature, ntpId) : await findOrderByOrderId(ctx.db, account.signature, input.orderID as string);
+    const order =
+      ntpId !== undefined ? await findOrder(ctx.db, account.signature, ntpId) : await findOrderByOrderId(ctx.db, account.signature, input.orderID as string);
     if (!order) return noSuchOrder(reply, ntpGiven ? 'ntpID' : 'orderID');
     if (orderGiven && order.order_id !== input.orderID) return noSuchOrder(reply, 'orderID');
     return {

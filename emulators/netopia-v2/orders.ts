@@ -65,12 +65,7 @@ export async function findOrderByPaReq(db: EmuV2Db, paReq: string): Promise<Orde
 
 /** The approved order whose card a token stands for, within one POS. */
 export async function findOrderByToken(db: EmuV2Db, signature: string, token: string): Promise<Order | undefined> {
-  const row = await db
-    .selectFrom('emu_netopia_v2_orders')
-    .selectAll()
-    .where('signature', '=', signature)
-    .where('token', '=', token)
-    .executeTakeFirst();
+  const row = await db.selectFrom('emu_netopia_v2_orders').selectAll().where('signature', '=', signature).where('token', '=', token).executeTakeFirst();
   return row && toOrder(row);
 }
 

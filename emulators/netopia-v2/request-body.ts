@@ -40,6 +40,7 @@ export function readJsonBody(request: FastifyRequest): { ok: true; value: unknow
     return { ok: false, errors: [invalid('', 'the body is not valid JSON')] };
   }
   const bad = unstorablePath(value, '');
-  if (bad !== undefined) return { ok: false, errors: [invalid(bad, `${bad || 'the body'} contains a NUL character or an unpaired surrogate, or is nested too deeply`)] };
+  if (bad !== undefined)
+    return { ok: false, errors: [invalid(bad, `${bad || 'the body'} contains a NUL character or an unpaired surrogate, or is nested too deeply`)] };
   return { ok: true, value };
 }

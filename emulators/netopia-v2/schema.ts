@@ -1,5 +1,12 @@
 import type { ColumnType, Kysely } from 'kysely';
-import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import {
+  deliveryTablesDdl,
+  type AttemptLogColumns,
+  type BigIntColumn,
+  type DeliveryTableNames,
+  type QueueStateColumns,
+  type Timestamp,
+} from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
 /** The NETOPIA v2 emulator's own tables (prefix `emu_netopia_v2_`), created on start by ensureNetopiaV2Schema. */

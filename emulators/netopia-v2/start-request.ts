@@ -78,7 +78,12 @@ function readBilling(billing: unknown, errors: FieldError[]): Obj {
   if (filled(billing.email) && !EMAIL_RE.test(billing.email)) errors.push(invalid('order.billing.email', 'order.billing.email is not an email address'));
   const country = billing.country;
   if (country === undefined || country === null || country === '') errors.push(required('order.billing.country'));
-  else if (!((typeof country === 'number' && Number.isInteger(country) && country > 0 && country < 1000) || (typeof country === 'string' && /^\d{1,3}$/.test(country) && Number(country) > 0))) {
+  else if (
+    !(
+      (typeof country === 'number' && Number.isInteger(country) && country > 0 && country < 1000) ||
+      (typeof country === 'string' && /^\d{1,3}$/.test(country) && Number(country) > 0)
+    )
+  ) {
     errors.push(invalid('order.billing.country', 'order.billing.country must be a numeric ISO 3166-1 code, e.g. 642'));
   }
   return billing;
@@ -120,14 +125,16 @@ function readInstrument(payment: unknown, errors: FieldError[]): StartRequest['i
   const sent = (v: unknown) => v !== undefined && v !== null && v !== '' && v !== 0;
   if (![account, expMonth, expYear, secretCode].some(sent)) {
     if (!sent(token)) return { kind: 'hosted' };
-    if (typeof token !== 'string' || token.length < 5 || token.length > 512) errors.push(invalid(`${f}.token`, `${f}.token must be a token of at least 5 characters`));
+    if (typeof token !== 'string' || token.length < 5 || token.length > 512)
+      errors.push(invalid(`${f}.token`, `${f}.token must be a token of at least 5 characters`));
     return { kind: 'token', token: String(token) };
   }
   const pan = typeof account === 'string' ? account.replace(/[\s-]/g, '') : '';
   if (!sent(account)) errors.push(required(`${f}.account`));
   else if (!/^\d{12,19}$/.test(pan)) errors.push(invalid(`${f}.account`, `${f}.account must be a card number of 12 to 19 digits`));
   if (!sent(expMonth)) errors.push(required(`${f}.expMonth`));
-  else if (typeof expMonth !== 'number' || !Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12) errors.push(invalid(`${f}.expMonth`, `${f}.expMonth must be a month, 1 to 12`));
+  else if (typeof expMonth !== 'number' || !Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12)
+    errors.push(invalid(`${f}.expMonth`, `${f}.expMonth must be a month, 1 to 12`));
   const year = readYear(expYear);
   if (!sent(expYear)) errors.push(required(`${f}.expYear`));
   else if (year === undefined) errors.push(invalid(`${f}.expYear`, `${f}.expYear must be a year such as 2030`));
@@ -148,10 +155,12 @@ export function readStartRequest(body: unknown): StartRequest | FieldError[] {
   if (order.description !== undefined && order.description !== null && typeof order.description !== 'string') {
     errors.push(invalid('order.description', 'order.description must be a string'));
   }
-  if (filled(order.dateTime) && Number.isNaN(Date.parse(order.dateTime))) errors.push(invalid('order.dateTime', 'order.dateTime must be an ISO 8601 date and time'));
+  if (filled(order.dateTime) && Number.isNaN(Date.parse(order.dateTime)))
+    errors.push(invalid('order.dateTime', 'order.dateTime must be an ISO 8601 date and time'));
   const currency = typeof order.currency === 'string' ? order.currency : '';
   if (!filled(order.currency)) errors.push(required('order.currency'));
-  else if (!/^[A-Z]{3}$/.test(currency) || !isKnownCurrency(currency)) errors.push(invalid('order.currency', 'order.currency must be an ISO 4217 code such as RON'));
+  else if (!/^[A-Z]{3}$/.test(currency) || !isKnownCurrency(currency))
+    errors.push(invalid('order.currency', 'order.currency must be an ISO 4217 code such as RON'));
   let amountMinor = 0;
   if (order.amount === undefined || order.amount === null) errors.push(required('order.amount'));
   else {

@@ -23,7 +23,7 @@ function newMacKey(): string {
 export function registerAccountRoutes(app: FastifyInstance, ctx: NexiContext): void {
   app.post('/accounts', async (request, reply) => {
     const body = request.body ?? {};
-    const name = typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).name ?? 'Sandbox shop' : undefined;
+    const name = typeof body === 'object' && !Array.isArray(body) ? ((body as Record<string, unknown>).name ?? 'Sandbox shop') : undefined;
     if (typeof name !== 'string' || name.trim() === '' || name.length > 100) {
       return reply.code(400).send({ esito: 'KO', errore: { codice: 3, messaggio: 'name must be a non-empty string of at most 100 characters' } });
     }

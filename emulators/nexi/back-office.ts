@@ -60,7 +60,8 @@ function answerLate(request: FastifyRequest, ms: number): Promise<void> {
 
 /** Digits from a JSON number or string (PHP sends integers, other clients strings). */
 function digits(v: unknown, max: number): string | undefined {
-  const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : typeof v === 'string' && /^\d{1,16}$/.test(v) ? String(Number(v)) : undefined;
+  const s =
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : typeof v === 'string' && /^\d{1,16}$/.test(v) ? String(Number(v)) : undefined;
   return s !== undefined && Number(s) <= max ? s : undefined;
 }
 
@@ -77,12 +78,25 @@ export async function envelope(ctx: NexiContext, account: Account | undefined, e
   return { esito, idOperazione, timeStamp, mac, ...extra };
 }
 
-async function ko(ctx: NexiContext, reply: FastifyReply, account: Account | undefined, error: { codice: number; messaggio: string }, detail?: string): Promise<FastifyReply> {
-  return reply.code(200).send(await envelope(ctx, account, 'KO', { errore: { codice: error.codice, messaggio: detail ? `${error.messaggio}: ${detail}` : error.messaggio } }));
+async function ko(
+  ctx: NexiContext,
+  reply: FastifyReply,
+  account: Account | undefined,
+  error: { codice: number; messaggio: string },
+  detail?: string,
+): Promise<FastifyReply> {
+  return reply
+    .code(200)
+    .send(await envelope(ctx, account, 'KO', { errore: { codice: error.codice, messaggio: detail ? `${error.messaggio}: ${detail}` : error.messaggio } }));
 }
 
 /** The alias and the MAC check common to every back-office call; undefined when a KO was sent. */
-async function authenticate(ctx: NexiContext, reply: FastifyReply, body: unknown, pairsOf: (b: Json) => MacPairs | undefined): Promise<{ account: Account; body: Json } | undefined> {
+async function authenticate(
+  ctx: NexiContext,
+  reply: FastifyReply,
+  body: unknown,
+  pairsOf: (b: Json) => MacPairs | undefined,
+): Promise<{ account: Account; body: Json } | undefined> {
   if (body === INVALID_JSON || typeof body !== 'object' || body === null || Array.isArray(body)) {
     await ko(ctx, reply, undefined, NEXI_BO_ERRORS.invalidParameters, 'the body must be a JSON object');
     return undefined;
@@ -136,7 +150,13 @@ export function registerBackOffice(app: FastifyInstance, ctx: NexiContext): void
     if (!divisa) problems.push('divisa is not a currency XPay accepts');
     const accounting = p.TCONTAB ?? 'C';
     if (accounting !== 'C' && accounting !== 'D') problems.push('TCONTAB must be C or D');
-    const texts = { descrizione: optionalText(p.descrizione, 2000), mail: optionalText(p.mail, 150), nome: optionalText(p.nome, 150), cognome: optionalText(p.cognome, 150), languageId: optionalText(p.languageId, 3) };
+    const texts = {
+      descrizione: optionalText(p.descrizione, 2000),
+      mail: optionalText(p.mail, 150),
+      nome: optionalText(p.nome, 150),
+      cognome: optionalText(p.cognome, 150),
+      languageId: optionalText(p.languageId, 3),
+    };
     for (const [name, value] of Object.entries(texts)) if (value === false) problems.push(`${name} is too long or not text`);
     if (problems.length) return ko(ctx, reply, account, NEXI_BO_ERRORS.invalidParameters, problems.join('; '));
 
@@ -145,10 +165,23 @@ export function registerBackOffice(app: FastifyInstance, ctx: NexiContext): void
     const link = await ctx.db
       .insertInto('emu_nexi_links')
       .values({
-        token, alias: account.alias, cod_trans: codTrans, importo, divisa: divisa!, accounting: accounting as 'C' | 'D',
-        url: url as string, url_back: urlBack as string, url_post: urlPost as string | null,
-        descrizione: texts.descrizione || null, mail: texts.mail || null, nome: texts.nome || null, cognome: texts.cognome || null, language_id: texts.languageId || null,
-        status: 'open', id_operazione: idOperazione, expires_at: new Date(Date.now() + timeout * 3600_000),
+        token,
+        alias: account.alias,
+        cod_trans: codTrans,
+        importo,
+        divisa: divisa!,
+        accounting: accounting as 'C' | 'D',
+        url: url as string,
+        url_back: urlBack as string,
+        url_post: urlPost as string | null,
+        descrizione: texts.descrizione || null,
+        mail: texts.mail || null,
+        nome: texts.nome || null,
+        cognome: texts.cognome || null,
+        language_id: texts.languageId || null,
+        status: 'open',
+        id_operazione: idOperazione,
+        expires_at: new Date(Date.now() + timeout * 3600_000),
       })
       .onConflict((oc) => oc.columns(['alias', 'cod_trans']).doNothing())
       .returning('token')

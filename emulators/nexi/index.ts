@@ -72,14 +72,25 @@ export async function registerNexiEmulator(app: FastifyInstance, options: NexiEm
         const status = failureStatus(error, request, 'Nexi');
         if (isApi(request)) {
           const e = status === 500 ? NEXI_BO_ERRORS.internal : NEXI_BO_ERRORS.invalidParameters;
-          const detail = status === 413 ? 'the body is larger than 1 MiB' : status === 415 ? 'the body must be JSON' : status === 500 ? undefined : error.message;
+          const detail =
+            status === 413 ? 'the body is larger than 1 MiB' : status === 415 ? 'the body must be JSON' : status === 500 ? undefined : error.message;
           // Built without the database (it may be what failed): no operation number, no key to sign with.
           // XPay answers a bad back-office call with KO and 200; the emulator's own pages (accounts, inspection)
           // keep the status.
           const code = status === 500 ? 500 : /\/ecomm\/api\//.test(request.url) && error.code !== NUL_IN_URL ? 200 : status;
-          return reply.code(code).send({ esito: 'KO', idOperazione: '0', timeStamp: Date.now(), mac: '', errore: { codice: e.codice, messaggio: detail ? `${e.messaggio}: ${detail}` : e.messaggio } });
+          return reply.code(code).send({
+            esito: 'KO',
+            idOperazione: '0',
+            timeStamp: Date.now(),
+            mac: '',
+            errore: { codice: e.codice, messaggio: detail ? `${e.messaggio}: ${detail}` : e.messaggio },
+          });
         }
-        return sendHtml(reply, status === 500 ? 500 : 400, noticePage(status === 500 ? 'Internal error' : 'Invalid request', status === 500 ? 'Please try again later.' : error.message));
+        return sendHtml(
+          reply,
+          status === 500 ? 500 : 400,
+          noticePage(status === 500 ? 'Internal error' : 'Invalid request', status === 500 ? 'Please try again later.' : error.message),
+        );
       });
       scope.setNotFoundHandler(async (request, reply) =>
         isApi(request)

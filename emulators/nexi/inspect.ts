@@ -25,26 +25,63 @@ async function holdsKey(ctx: NexiContext, request: FastifyRequest, alias: string
 export function registerInspect(app: FastifyInstance, ctx: NexiContext): void {
   app.get<{ Params: { alias: string; codTrans: string } }>('/back-office/links/:alias/:codTrans', async (request, reply) => {
     if (!(await holdsKey(ctx, request, request.params.alias))) {
-      return reply.code(401).send({ esito: 'KO', errore: { codice: 3, messaggio: 'send the terminal\'s alias and MAC key: Authorization: Basic <alias:MAC key>' } });
+      return reply
+        .code(401)
+        .send({ esito: 'KO', errore: { codice: 3, messaggio: "send the terminal's alias and MAC key: Authorization: Basic <alias:MAC key>" } });
     }
-    const link = await ctx.db.selectFrom('emu_nexi_links').selectAll().where('alias', '=', request.params.alias).where('cod_trans', '=', request.params.codTrans).executeTakeFirst();
+    const link = await ctx.db
+      .selectFrom('emu_nexi_links')
+      .selectAll()
+      .where('alias', '=', request.params.alias)
+      .where('cod_trans', '=', request.params.codTrans)
+      .executeTakeFirst();
     if (!link) return reply.code(404).send({ esito: 'KO', errore: { codice: 3, messaggio: 'no such link' } });
     const id = Number(link.id);
     const payments = await ctx.db.selectFrom('emu_nexi_payments').selectAll().where('link_id', '=', id).orderBy('id').execute();
     const notifications = await ctx.db.selectFrom('emu_nexi_notifications').selectAll().where('link_id', '=', id).orderBy('id').execute();
     const attempts = notifications.length
-      ? await ctx.db.selectFrom('emu_nexi_notification_attempts').selectAll().where('notification_id', 'in', notifications.map((n) => Number(n.id))).orderBy('attempt').execute()
+      ? await ctx.db
+          .selectFrom('emu_nexi_notification_attempts')
+          .selectAll()
+          .where(
+            'notification_id',
+            'in',
+            notifications.map((n) => Number(n.id)),
+          )
+          .orderBy('attempt')
+          .execute()
       : [];
     return {
-      link: { cod_trans: link.cod_trans, status: link.status, tries: link.tries, importo: Number(link.importo), divisa: link.divisa, accounting: link.accounting, expires_at: link.expires_at, url: link.url, url_back: link.url_back, url_post: link.url_post },
-      payments: payments.map((p) => ({ esito: p.esito, codice_esito: p.codice_esito, messaggio: p.messaggio, brand: p.brand, pan: p.pan, data: p.data, orario: p.orario })),
+      link: {
+        cod_trans: link.cod_trans,
+        status: link.status,
+        tries: link.tries,
+        importo: Number(link.importo),
+        divisa: link.divisa,
+        accounting: link.accounting,
+        expires_at: link.expires_at,
+        url: link.url,
+        url_back: link.url_back,
+        url_post: link.url_post,
+      },
+      payments: payments.map((p) => ({
+        esito: p.esito,
+        codice_esito: p.codice_esito,
+        messaggio: p.messaggio,
+        brand: p.brand,
+        pan: p.pan,
+        data: p.data,
+        orario: p.orario,
+      })),
       notifications: notifications.map((n) => ({
         id: Number(n.id),
         status: n.status,
         attempts: n.attempts,
         next_attempt_at: n.next_attempt_at,
         fields: n.fields,
-        log: attempts.filter((a) => Number(a.notification_id) === Number(n.id)).map((a) => ({ attempt: a.attempt, http_status: a.http_status, outcome: a.outcome, error: a.error })),
+        log: attempts
+          .filter((a) => Number(a.notification_id) === Number(n.id))
+          .map((a) => ({ attempt: a.attempt, http_status: a.http_status, outcome: a.outcome, error: a.error })),
       })),
     };
   });

@@ -25,15 +25,33 @@ export function registerLinkPage(app: FastifyInstance, ctx: NexiContext): void {
   const openLink = async (reply: FastifyReply, token: string): Promise<Link | undefined> => {
     const link = await findLinkByToken(ctx.db, token);
     if (!link) return void sendHtml(reply, 404, noticePage('Link not valid', 'This payment link does not exist.'));
-    if (link.status === 'expired') return void sendHtml(reply, 410, noticePage('Link expired', 'This payment link has expired. Ask the merchant for a new one.'));
-    if (link.status !== 'open') return void sendHtml(reply, 409, noticePage('Link already used', `This payment link can no longer be used (${link.status}).`, link.url));
+    if (link.status === 'expired')
+      return void sendHtml(reply, 410, noticePage('Link expired', 'This payment link has expired. Ask the merchant for a new one.'));
+    if (link.status !== 'open')
+      return void sendHtml(reply, 409, noticePage('Link already used', `This payment link can no longer be used (${link.status}).`, link.url));
     return link;
   };
 
   const merchant = async (link: Link) => (await findAccount(ctx.db, link.alias))?.name ?? link.alias;
 
-  const render = async (reply: FastifyReply, link: Link, status: number, extra: { errors?: Parameters<typeof checkoutPage>[0]['errors']; values?: Parameters<typeof checkoutPage>[0]['values'] } = {}) =>
-    sendHtml(reply, status, checkoutPage({ link, merchant: await merchant(link), payAction: base(link), cancelAction: `${base(link)}/cancel`, expireAction: `${base(link)}/expire`, ...extra }));
+  const render = async (
+    reply: FastifyReply,
+    link: Link,
+    status: number,
+    extra: { errors?: Parameters<typeof checkoutPage>[0]['errors']; values?: Parameters<typeof checkoutPage>[0]['values'] } = {},
+  ) =>
+    sendHtml(
+      reply,
+      status,
+      checkoutPage({
+        link,
+        merchant: await merchant(link),
+        payAction: base(link),
+        cancelAction: `${base(link)}/cancel`,
+        expireAction: `${base(link)}/expire`,
+        ...extra,
+      }),
+    );
 
   /** Records the outcome, notifies urlpost once, then sends the browser where XPay sends it. */
   const finish = async (reply: FastifyReply, link: Link, result: TryResult) => {
@@ -56,18 +74,23 @@ export function registerLinkPage(app: FastifyInstance, ctx: NexiContext): void {
     if (!link) return reply;
     const form = formOf(request.body);
     const checked = validateCard(form, new Date());
-    if (!checked.ok) return render(reply, link, 400, { errors: checked.errors, values: { brand: form.brand, card_number: form.card_number, expiry: form.expiry } });
+    if (!checked.ok)
+      return render(reply, link, 400, { errors: checked.errors, values: { brand: form.brand, card_number: form.card_number, expiry: form.expiry } });
     const outcome = cardOutcome(checked.card.pan);
     const card = { brand: checked.card.brand, pan: maskPan(checked.card.pan), scadenza: checked.card.scadenza };
-    return finish(reply, link, outcome.approved
-      ? { esito: 'OK', codiceEsito: '0', messaggio: 'Message OK', ...card }
-      : { esito: 'KO', codiceEsito: outcome.codiceEsito, messaggio: outcome.messaggio, ...card });
+    return finish(
+      reply,
+      link,
+      outcome.approved
+        ? { esito: 'OK', codiceEsito: '0', messaggio: 'Message OK', ...card }
+        : { esito: 'KO', codiceEsito: outcome.codiceEsito, messaggio: outcome.messaggio, ...card },
+    );
   });
 
   app.post<Params>('/ecomm/ecomm/paymail/:token/cancel', async (request, reply) => {
     const link = await openLink(reply, request.params.token);
     if (!link) return reply;
-    return finish(reply, link, { esito: 'ANNULLO', codiceEsito: '', messaggio: 'Annullato dall\'utente' });
+    return finish(reply, link, { esito: 'ANNULLO', codiceEsito: '', messaggio: "Annullato dall'utente" });
   });
 
   // The sandbox's control for "the customer never paid": the link closes now, as it would after `timeout` hours.

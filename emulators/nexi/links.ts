@@ -29,7 +29,13 @@ export function newLinkToken(): string {
 /** Finds a link by its token; an open link past its deadline is closed as expired on the way. */
 export async function findLinkByToken(db: EmuNexiDb, token: string): Promise<Link | undefined> {
   if (!/^[A-Za-z0-9_-]{32}$/.test(token)) return undefined;
-  await db.updateTable('emu_nexi_links').set({ status: 'expired', updated_at: new Date() }).where('token', '=', token).where('status', '=', 'open').where('expires_at', '<=', new Date()).execute();
+  await db
+    .updateTable('emu_nexi_links')
+    .set({ status: 'expired', updated_at: new Date() })
+    .where('token', '=', token)
+    .where('status', '=', 'open')
+    .where('expires_at', '<=', new Date())
+    .execute();
   return db.selectFrom('emu_nexi_links').selectAll().where('token', '=', token).executeTakeFirst();
 }
 
@@ -51,7 +57,15 @@ function authorizationCode(): string {
 
 /** The result fields of the codice base (url, url_back and urlpost carry the same), signed with the MAC key. */
 export function resultFields(link: Link, macKey: string, r: TryResult & { codAut: string; data: string; orario: string }): Record<string, string> {
-  const core = { codTrans: link.cod_trans, esito: r.esito, importo: String(link.importo), divisa: link.divisa, data: r.data, orario: r.orario, codAut: r.codAut };
+  const core = {
+    codTrans: link.cod_trans,
+    esito: r.esito,
+    importo: String(link.importo),
+    divisa: link.divisa,
+    data: r.data,
+    orario: r.orario,
+    codAut: r.codAut,
+  };
   const fields: Record<string, string> = { alias: link.alias, ...core, codiceEsito: r.codiceEsito, messaggio: r.messaggio };
   if (r.brand) fields.brand = r.brand;
   if (r.pan) {
@@ -87,10 +101,26 @@ export async function settle(db: EmuNexiDb, linkId: number, macKey: string, r: T
     const codAut = r.esito === 'OK' ? authorizationCode() : '';
     const tries = link.tries + (r.esito === 'ANNULLO' ? 0 : 1);
     const status = r.esito === 'OK' ? 'paid' : r.esito === 'ANNULLO' ? 'canceled' : tries >= MAX_TRIES ? 'declined' : 'open';
-    const updated = await trx.updateTable('emu_nexi_links').set({ status, tries, updated_at: now }).where('id', '=', linkId).returningAll().executeTakeFirstOrThrow();
+    const updated = await trx
+      .updateTable('emu_nexi_links')
+      .set({ status, tries, updated_at: now })
+      .where('id', '=', linkId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await trx
       .insertInto('emu_nexi_payments')
-      .values({ link_id: linkId, esito: r.esito, codice_esito: r.codiceEsito, messaggio: r.messaggio, cod_aut: codAut, brand: r.brand ?? null, pan: r.pan ?? null, scadenza_pan: r.scadenza ?? null, data, orario })
+      .values({
+        link_id: linkId,
+        esito: r.esito,
+        codice_esito: r.codiceEsito,
+        messaggio: r.messaggio,
+        cod_aut: codAut,
+        brand: r.brand ?? null,
+        pan: r.pan ?? null,
+        scadenza_pan: r.scadenza ?? null,
+        data,
+        orario,
+      })
       .execute();
     const fields = resultFields(updated, macKey, { ...r, codAut, data, orario });
     let notificationId: number | undefined;
@@ -98,7 +128,13 @@ export async function settle(db: EmuNexiDb, linkId: number, macKey: string, r: T
       // Queued with a lease: the request that caused it makes the first attempt (deliverNow), the worker the rest.
       const row = await trx
         .insertInto('emu_nexi_notifications')
-        .values({ link_id: linkId, fields: JSON.stringify(fields), url_post: updated.url_post, status: 'pending', next_attempt_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'` })
+        .values({
+          link_id: linkId,
+          fields: JSON.stringify(fields),
+          url_post: updated.url_post,
+          status: 'pending',
+          next_attempt_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'`,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       notificationId = Number(row.id);
@@ -109,7 +145,12 @@ export async function settle(db: EmuNexiDb, linkId: number, macKey: string, r: T
 
 /** The sandbox's "let the link expire": closes an open link now. */
 export async function expireNow(db: EmuNexiDb, linkId: number): Promise<boolean> {
-  const r = await db.updateTable('emu_nexi_links').set({ status: 'expired', expires_at: new Date(), updated_at: new Date() }).where('id', '=', linkId).where('status', '=', 'open').executeTakeFirst();
+  const r = await db
+    .updateTable('emu_nexi_links')
+    .set({ status: 'expired', expires_at: new Date(), updated_at: new Date() })
+    .where('id', '=', linkId)
+    .where('status', '=', 'open')
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 

@@ -14,7 +14,13 @@ export async function orderReport(db: EmuNexiDb, alias: string, codTrans: string
   const link = await db.selectFrom('emu_nexi_links').selectAll().where('alias', '=', alias).where('cod_trans', '=', codTrans).executeTakeFirst();
   if (!link) return [];
   // A cancel on the page (ANNULLO) is the customer leaving, not a transaction: the report shows card tries only.
-  const tries = await db.selectFrom('emu_nexi_payments').selectAll().where('link_id', '=', Number(link.id)).where('esito', '!=', 'ANNULLO').orderBy('id', 'desc').execute();
+  const tries = await db
+    .selectFrom('emu_nexi_payments')
+    .selectAll()
+    .where('link_id', '=', Number(link.id))
+    .where('esito', '!=', 'ANNULLO')
+    .orderBy('id', 'desc')
+    .execute();
   const last = tries[0];
   if (!last) return [];
   const importo = Number(link.importo);
@@ -24,24 +30,35 @@ export async function orderReport(db: EmuNexiDb, alias: string, codTrans: string
   if (last.esito === 'OK') {
     stato = link.accounting === 'C' ? 'Contabilizzato' : 'Autorizzato';
     operazioni.push({ tipoOperazione: 'AUTOR.', importo, divisa: link.divisa, stato: 'Autorizzato', dataOperazione: `${when}.0`, utente: '' });
-    if (link.accounting === 'C') operazioni.push({ tipoOperazione: 'CONTAB.', importo, divisa: link.divisa, stato: 'Contabilizzato', dataOperazione: `${when}.0`, utente: '' });
+    if (link.accounting === 'C')
+      operazioni.push({ tipoOperazione: 'CONTAB.', importo, divisa: link.divisa, stato: 'Contabilizzato', dataOperazione: `${when}.0`, utente: '' });
   } else {
     stato = 'Autor. Negata';
   }
-  return [{
-    codiceTransazione: link.cod_trans,
-    importo,
-    divisa: link.divisa,
-    stato,
-    brand: last.brand ?? '',
-    nazione: last.pan ? 'ITA' : '',
-    pan: last.pan ?? '',
-    dataTransazione: when,
-    dettaglio: [{
-      nome: link.nome ?? '', cognome: link.cognome ?? '', mail: link.mail ?? '',
-      importo, divisa: link.divisa, stato,
-      codiceAutorizzazione: last.cod_aut, codiceEsito: last.codice_esito, messaggio: last.messaggio,
-      operazioni,
-    }],
-  }];
+  return [
+    {
+      codiceTransazione: link.cod_trans,
+      importo,
+      divisa: link.divisa,
+      stato,
+      brand: last.brand ?? '',
+      nazione: last.pan ? 'ITA' : '',
+      pan: last.pan ?? '',
+      dataTransazione: when,
+      dettaglio: [
+        {
+          nome: link.nome ?? '',
+          cognome: link.cognome ?? '',
+          mail: link.mail ?? '',
+          importo,
+          divisa: link.divisa,
+          stato,
+          codiceAutorizzazione: last.cod_aut,
+          codiceEsito: last.codice_esito,
+          messaggio: last.messaggio,
+          operazioni,
+        },
+      ],
+    },
+  ];
 }

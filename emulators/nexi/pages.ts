@@ -25,7 +25,12 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 table{border-collapse:collapse;font-size:.85rem}td{padding:.2rem .6rem .2rem 0}
 `;
 
-const layout = pageLayout({ style: STYLE, titleSuffix: 'Nexi XPay emulator', brand: 'Nexi XPay emulator', tagline: 'test environment · not a real payment gateway' });
+const layout = pageLayout({
+  style: STYLE,
+  titleSuffix: 'Nexi XPay emulator',
+  brand: 'Nexi XPay emulator',
+  tagline: 'test environment · not a real payment gateway',
+});
 
 function amountText(link: Link): string {
   const exponent = NEXI_CURRENCIES[link.divisa]?.exponent ?? 2;

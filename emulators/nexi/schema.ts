@@ -1,5 +1,12 @@
 import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
-import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import {
+  deliveryTablesDdl,
+  type AttemptLogColumns,
+  type BigIntColumn,
+  type DeliveryTableNames,
+  type QueueStateColumns,
+  type Timestamp,
+} from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
 /** The Nexi emulator's own tables (prefix `emu_nexi_`), created on start by ensureNexiSchema. */

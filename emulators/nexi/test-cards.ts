@@ -32,8 +32,20 @@ export const TEST_CARDS: readonly TestCard[] = [
   { pan: '6759000000000018', brand: 'Maestro', outcome: DENIED, source: 'emulator', label: 'declined (100)' },
   { pan: '371600000000008', brand: 'Amex', outcome: { approved: true }, source: 'emulator', label: 'approved' },
   { pan: '371600000000016', brand: 'Amex', outcome: DENIED, source: 'emulator', label: 'declined (100)' },
-  { pan: '4539970000000022', brand: 'VISA', outcome: { approved: false, codiceEsito: '116', messaggio: 'Insufficient funds' }, source: 'emulator', label: 'insufficient funds (116)' },
-  { pan: '4539970000000030', brand: 'VISA', outcome: { approved: false, codiceEsito: '101', messaggio: 'Expired card' }, source: 'emulator', label: 'expired card (101)' },
+  {
+    pan: '4539970000000022',
+    brand: 'VISA',
+    outcome: { approved: false, codiceEsito: '116', messaggio: 'Insufficient funds' },
+    source: 'emulator',
+    label: 'insufficient funds (116)',
+  },
+  {
+    pan: '4539970000000030',
+    brand: 'VISA',
+    outcome: { approved: false, codiceEsito: '101', messaggio: 'Expired card' },
+    source: 'emulator',
+    label: 'expired card (101)',
+  },
 ];
 
 const BY_PAN: ReadonlyMap<string, TestCard> = new Map(TEST_CARDS.map((c) => [c.pan, c]));

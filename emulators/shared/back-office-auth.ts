@@ -170,9 +170,14 @@ export class BackOfficeAuth {
     if (who.csrf !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       const given = field(request.body, '_csrf') ?? (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
       if (given === undefined || !sameText(given, who.csrf)) {
-        const message = 'the form is missing its CSRF token or the token is not this session\'s; reload the page and try again';
+        const message = "the form is missing its CSRF token or the token is not this session's; reload the page and try again";
         if (this.o.wantsJson(request)) this.o.sendJsonError(reply, 403, message);
-        else sendHtml(reply, 403, this.o.page('Refused', html`<h1>Refused</h1><p role="alert">${message}.</p><p><a href="${this.o.baseUrl}${this.o.landing}">Back</a></p>`));
+        else
+          sendHtml(
+            reply,
+            403,
+            this.o.page('Refused', html`<h1>Refused</h1><p role="alert">${message}.</p><p><a href="${this.o.baseUrl}${this.o.landing}">Back</a></p>`),
+          );
         return undefined;
       }
     }
@@ -199,7 +204,13 @@ export class BackOfficeAuth {
     return next;
   }
 
-  private async sendLoginPage(_request: FastifyRequest, reply: FastifyReply, status: number, next: string | undefined, problem?: string): Promise<FastifyReply> {
+  private async sendLoginPage(
+    _request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    next: string | undefined,
+    problem?: string,
+  ): Promise<FastifyReply> {
     const formToken = token();
     reply.header('set-cookie', this.cookie(this.loginCookie, formToken, LOGIN_FORM_TTL_S));
     const body = html`<h1>Sandbox back office: log in</h1>

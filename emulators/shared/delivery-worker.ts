@@ -208,7 +208,13 @@ export abstract class DeliveryWorker<Claimed extends ClaimedRow> {
     return outcome;
   }
 
-  private async record(id: number, attempt: number, outcome: AttemptOutcome, report: AttemptReport, run: { startedAt: Date; durationMs: number }): Promise<void> {
+  private async record(
+    id: number,
+    attempt: number,
+    outcome: AttemptOutcome,
+    report: AttemptReport,
+    run: { startedAt: Date; durationMs: number },
+  ): Promise<void> {
     const retry = outcome === 'retry';
     const { table, attemptLog } = this.setup.queue;
     await this.db.transaction().execute(async (trx) => {

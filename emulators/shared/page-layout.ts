@@ -24,11 +24,14 @@ export interface PageContent {
 /** The layout every emulator page uses: a complete document in `look`, with `body` as its main content. */
 export function pageLayout(look: PageLook): (content: PageContent) => string {
   const style = new Html(look.style);
-  return (content) => `<!doctype html>${html`<html lang="${content.lang ?? 'en'}"><head><meta charset="utf-8">
+  return (content) =>
+    `<!doctype html>${
+      html`<html lang="${content.lang ?? 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${content.title} · ${look.titleSuffix}</title><style>${style}</style></head>
 <body><header><strong>${look.brand}</strong><span>${look.tagline}</span></header>
-<main>${content.body}</main></body></html>`.text}`;
+<main>${content.body}</main></body></html>`.text
+    }`;
 }
 
 export function sendHtml(reply: FastifyReply, status: number, page: string): FastifyReply {

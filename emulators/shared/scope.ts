@@ -31,7 +31,11 @@ export function positiveOption(value: number | undefined, fallback: number, name
 }
 
 /** `given` checked and completed with `defaults`; `optionName` is the option's name in errors ("ipnRetry"). */
-export function doublingRetryOptions(given: Partial<DoublingRetryOptions> | undefined, defaults: DoublingRetryOptions, optionName: string): DoublingRetryOptions {
+export function doublingRetryOptions(
+  given: Partial<DoublingRetryOptions> | undefined,
+  defaults: DoublingRetryOptions,
+  optionName: string,
+): DoublingRetryOptions {
   const retry = given ?? {};
   return {
     baseDelayMs: positiveOption(retry.baseDelayMs, defaults.baseDelayMs, `${optionName}.baseDelayMs`),

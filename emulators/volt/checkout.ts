@@ -40,10 +40,13 @@ function authorised(payment: PaymentRow | undefined, auth: string | undefined): 
 export function returnUrlFor(p: PaymentRow): string | undefined {
   const status = p.status;
   const target =
-    status === 'COMPLETED' ? p.success_url
-    : status === 'REFUSED_BY_BANK' ? p.failure_url
-    : status === 'CANCELLED_BY_USER' || status === 'ABANDONED_BY_USER' ? (p.cancel_url ?? p.failure_url)
-    : p.pending_url;
+    status === 'COMPLETED'
+      ? p.success_url
+      : status === 'REFUSED_BY_BANK'
+        ? p.failure_url
+        : status === 'CANCELLED_BY_USER' || status === 'ABANDONED_BY_USER'
+          ? (p.cancel_url ?? p.failure_url)
+          : p.pending_url;
   if (!target) return undefined;
   const url = new URL(target);
   const volt = Buffer.from(JSON.stringify({ id: p.id, uniqueReference: p.unique_reference, status: broadStatus(status) }), 'utf8').toString('base64');
@@ -84,7 +87,17 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     if (!authorised(payment, request.query.auth)) return notFound(reply);
     if (payment.status === 'BANK_REDIRECT') return reply.redirect(bankUrl(payment), 303);
     if (!OPEN_STATUSES.includes(payment.status)) return finished(reply, payment);
-    return sendHtml(reply, 200, checkoutPage({ payment, merchant: await merchantName(payment), action: `${ctx.baseUrl}/checkout/${payment.id}`, cancelAction: `${ctx.baseUrl}/checkout/${payment.id}/cancel`, auth: payment.checkout_token }));
+    return sendHtml(
+      reply,
+      200,
+      checkoutPage({
+        payment,
+        merchant: await merchantName(payment),
+        action: `${ctx.baseUrl}/checkout/${payment.id}`,
+        cancelAction: `${ctx.baseUrl}/checkout/${payment.id}/cancel`,
+        auth: payment.checkout_token,
+      }),
+    );
   });
 
   app.post<Params>('/checkout/:id', async (request, reply) => {
@@ -95,7 +108,18 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     if (payment.status !== 'NEW_PAYMENT') return finished(reply, payment);
     const bank = bankById(form.bank);
     if (!bank) {
-      return sendHtml(reply, 400, checkoutPage({ payment, merchant: await merchantName(payment), action: `${ctx.baseUrl}/checkout/${payment.id}`, cancelAction: `${ctx.baseUrl}/checkout/${payment.id}/cancel`, auth: payment.checkout_token, missingBank: true }));
+      return sendHtml(
+        reply,
+        400,
+        checkoutPage({
+          payment,
+          merchant: await merchantName(payment),
+          action: `${ctx.baseUrl}/checkout/${payment.id}`,
+          cancelAction: `${ctx.baseUrl}/checkout/${payment.id}/cancel`,
+          auth: payment.checkout_token,
+          missingBank: true,
+        }),
+      );
     }
     const moved = await transition(ctx.db, payment.id, 'BANK_REDIRECT', ctx.notifier.leaseMs, bank.id);
     if (!moved) return reply.redirect(checkoutUrl(payment), 303);
@@ -117,7 +141,11 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     if (payment.status === 'NEW_PAYMENT') return reply.redirect(checkoutUrl(payment), 303);
     if (payment.status !== 'BANK_REDIRECT') return finished(reply, payment);
     const bank = bankById(payment.bank_id)!;
-    return sendHtml(reply, 200, bankPage({ payment, merchant: await merchantName(payment), bank, action: `${ctx.baseUrl}/bank/${payment.id}`, auth: payment.checkout_token }));
+    return sendHtml(
+      reply,
+      200,
+      bankPage({ payment, merchant: await merchantName(payment), bank, action: `${ctx.baseUrl}/bank/${payment.id}`, auth: payment.checkout_token }),
+    );
   });
 
   app.post<Params>('/bank/:id', async (request, reply) => {
@@ -127,7 +155,12 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     if (payment.status === 'NEW_PAYMENT') return reply.redirect(checkoutUrl(payment), 303);
     if (payment.status !== 'BANK_REDIRECT') return finished(reply, payment);
     const to = typeof form.decision === 'string' && Object.prototype.hasOwnProperty.call(DECISIONS, form.decision) ? DECISIONS[form.decision] : undefined;
-    if (!to) return sendHtml(reply, 400, messagePage({ title: 'Choose an action', detail: 'Authorise, refuse, cancel or leave the payment.', backUrl: bankUrl(payment) }));
+    if (!to)
+      return sendHtml(
+        reply,
+        400,
+        messagePage({ title: 'Choose an action', detail: 'Authorise, refuse, cancel or leave the payment.', backUrl: bankUrl(payment) }),
+      );
     return decide(reply, payment, to);
   });
 }

@@ -75,7 +75,14 @@ export async function registerVoltEmulator(app: FastifyInstance, options: VoltEm
       scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
         const failed = failureStatus(error, request, 'Volt');
         const status = failed === 500 || failed === 413 || failed === 404 ? failed : 400;
-        const message = status === 500 ? 'Internal server error' : status === 413 ? 'The request body is larger than 1 MiB' : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Unsupported content type' : error.message;
+        const message =
+          status === 500
+            ? 'Internal server error'
+            : status === 413
+              ? 'The request body is larger than 1 MiB'
+              : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+                ? 'Unsupported content type'
+                : error.message;
         if (PAGE_PATH_RE.test(request.url)) return sendHtml(reply, status, messagePage({ title: 'Something went wrong', detail: message }));
         return sendException(reply, status, message);
       });

@@ -49,7 +49,8 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: VoltEmulatorConte
     const account = await findAccount(ctx.db, field(body, 'client_id'));
     if (!account || !same(account.client_secret, field(body, 'client_secret'))) return sendAuthError(reply, 401, 'The client credentials are invalid');
     if (grant === 'password') {
-      if (!same(account.username, field(body, 'username')) || !same(account.password, field(body, 'password'))) return sendAuthError(reply, 401, 'Invalid username and password combination');
+      if (!same(account.username, field(body, 'username')) || !same(account.password, field(body, 'password')))
+        return sendAuthError(reply, 401, 'Invalid username and password combination');
       return issue(ctx, account.client_id);
     }
     // A refresh token works once: it is exchanged for a new pair.

@@ -17,7 +17,14 @@ function summary(p: PaymentRow, merchant: string) {
 </dl>`;
 }
 
-export function checkoutPage(input: { payment: PaymentRow; merchant: string; action: string; cancelAction: string; auth: string; missingBank?: boolean }): string {
+export function checkoutPage(input: {
+  payment: PaymentRow;
+  merchant: string;
+  action: string;
+  cancelAction: string;
+  auth: string;
+  missingBank?: boolean;
+}): string {
   const body = html`<h1>Pay by bank</h1>
 ${summary(input.payment, input.merchant)}
 ${input.missingBank && html`<p role="alert">Choose your bank to continue.</p>`}
@@ -25,7 +32,8 @@ ${input.missingBank && html`<p role="alert">Choose your bank to continue.</p>`}
 <input type="hidden" name="auth" value="${input.auth}">
 <fieldset${input.missingBank ? html` aria-invalid="true"` : ''}><legend>Choose your bank</legend>
 ${SANDBOX_BANKS.map(
-  (b) => html`<div class="bank"><input type="radio" id="bank-${b.id}" name="bank" value="${b.id}" aria-describedby="country-${b.id}"><label for="bank-${b.id}">${b.name}</label> <span class="country" id="country-${b.id}">${b.country.name}</span></div>`,
+  (b) =>
+    html`<div class="bank"><input type="radio" id="bank-${b.id}" name="bank" value="${b.id}" aria-describedby="country-${b.id}"><label for="bank-${b.id}">${b.name}</label> <span class="country" id="country-${b.id}">${b.country.name}</span></div>`,
 )}
 </fieldset>
 <button type="submit">Continue</button>

@@ -42,7 +42,12 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
     if (typeof q.uniqueReference === 'string') query = query.where('unique_reference', '=', q.uniqueReference);
     if (typeof q.status === 'string') query = query.where('status', '=', q.status as never);
     if (typeof q.id === 'string') query = query.where('id', '=', q.id);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(limit).offset((page - 1) * limit).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .offset((page - 1) * limit)
+      .execute();
     return rows.map(paymentView);
   });
 
@@ -50,24 +55,33 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
     const account = await authorize(ctx, request, reply);
     if (!account) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== 'object' || Array.isArray(body)) return sendException(reply, 400, 'Validation exception', [{ property: 'body', message: 'The request body must be a JSON object.' }]);
+    if (typeof body !== 'object' || Array.isArray(body))
+      return sendException(reply, 400, 'Validation exception', [{ property: 'body', message: 'The request body must be a JSON object.' }]);
     const errors = [];
     const amount = body.amount;
-    if (amount !== undefined && amount !== null && (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1)) errors.push({ property: 'amount', message: 'This value should be a positive integer (minor units).' });
+    if (amount !== undefined && amount !== null && (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1))
+      errors.push({ property: 'amount', message: 'This value should be a positive integer (minor units).' });
     const ref = body.externalReference;
-    if (ref !== undefined && ref !== null && (typeof ref !== 'string' || !/^[A-Za-z0-9]{1,100}$/.test(ref))) errors.push({ property: 'externalReference', message: 'This value should contain 1 to 100 letters and digits only.' });
+    if (ref !== undefined && ref !== null && (typeof ref !== 'string' || !/^[A-Za-z0-9]{1,100}$/.test(ref)))
+      errors.push({ property: 'externalReference', message: 'This value should contain 1 to 100 letters and digits only.' });
     const key = request.headers['idempotency-key'];
-    if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(key))) errors.push({ property: 'idempotency-key', message: 'This value is not a valid UUID.' });
+    if (key !== undefined && (typeof key !== 'string' || !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(key)))
+      errors.push({ property: 'idempotency-key', message: 'This value is not a valid UUID.' });
     if (errors.length) return sendException(reply, 400, 'Validation exception', errors);
     if (!(await findPayment(ctx.db, request.params.id))) return sendException(reply, 404, 'Payment not found');
     const result = await requestRefund(
       ctx.db,
       account,
       request.params.id,
-      { amount: (amount ?? undefined) as number | undefined, externalReference: (ref ?? undefined) as string | undefined, idempotencyKey: typeof key === "string" ? key.toLowerCase() : undefined },
+      {
+        amount: (amount ?? undefined) as number | undefined,
+        externalReference: (ref ?? undefined) as string | undefined,
+        idempotencyKey: typeof key === 'string' ? key.toLowerCase() : undefined,
+      },
       ctx.notifier.leaseMs,
     );
-    if (!result.ok) return sendException(reply, result.status, result.message, result.property ? [{ property: result.property, message: result.message }] : undefined);
+    if (!result.ok)
+      return sendException(reply, result.status, result.message, result.property ? [{ property: result.property, message: result.message }] : undefined);
     // The refund notification follows the answer, as Volt's does.
     setImmediate(() => void ctx.notifier.deliverNow(result.notificationId));
     return reply.code(201).send({ id: result.refundId });
@@ -77,7 +91,8 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
     const account = await authorize(ctx, request, reply);
     if (!account) return reply;
     const paymentId = request.query?.payment;
-    if (typeof paymentId !== 'string') return sendException(reply, 400, 'Validation exception', [{ property: 'payment', message: 'This value should not be blank.' }]);
+    if (typeof paymentId !== 'string')
+      return sendException(reply, 400, 'Validation exception', [{ property: 'payment', message: 'This value should not be blank.' }]);
     const notifications = await ctx.db
       .selectFrom('emu_volt_notifications')
       .selectAll()
@@ -86,7 +101,16 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
       .orderBy('id')
       .execute();
     const attempts = notifications.length
-      ? await ctx.db.selectFrom('emu_volt_notification_attempts').selectAll().where('notification_id', 'in', notifications.map((n) => Number(n.id))).orderBy('attempt').execute()
+      ? await ctx.db
+          .selectFrom('emu_volt_notification_attempts')
+          .selectAll()
+          .where(
+            'notification_id',
+            'in',
+            notifications.map((n) => Number(n.id)),
+          )
+          .orderBy('attempt')
+          .execute()
       : [];
     return notifications.map((n) => ({
       id: Number(n.id),
@@ -98,7 +122,14 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
       nextAttemptAt: n.next_attempt_at ? new Date(n.next_attempt_at).toISOString() : null,
       log: attempts
         .filter((a) => Number(a.notification_id) === Number(n.id))
-        .map((a) => ({ attempt: a.attempt, timed: a.timed, httpStatus: a.http_status, outcome: a.outcome, error: a.error, nextRetryAt: a.next_retry_at ? new Date(a.next_retry_at).toISOString() : null })),
+        .map((a) => ({
+          attempt: a.attempt,
+          timed: a.timed,
+          httpStatus: a.http_status,
+          outcome: a.outcome,
+          error: a.error,
+          nextRetryAt: a.next_retry_at ? new Date(a.next_retry_at).toISOString() : null,
+        })),
     }));
   });
 
@@ -107,8 +138,11 @@ export function registerPaymentApi(app: FastifyInstance, ctx: VoltEmulatorContex
     if (!account) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
     const url = typeof body.url === 'string' ? body.url : account.notification_url;
-    if (!url || !isHttpUrl(url)) return sendException(reply, 400, 'Validation exception', [{ property: 'url', message: 'No notification URL is configured for this application.' }]);
-    const id = await ctx.db.transaction().execute((trx) => queueNotification(trx, { client_id: account.client_id, payment_id: null, url, body: '{}' }, ctx.notifier.leaseMs));
+    if (!url || !isHttpUrl(url))
+      return sendException(reply, 400, 'Validation exception', [{ property: 'url', message: 'No notification URL is configured for this application.' }]);
+    const id = await ctx.db
+      .transaction()
+      .execute((trx) => queueNotification(trx, { client_id: account.client_id, payment_id: null, url, body: '{}' }, ctx.notifier.leaseMs));
     const outcome = await ctx.notifier.deliverNow(id);
     const last = await ctx.db
       .selectFrom('emu_volt_notification_attempts')

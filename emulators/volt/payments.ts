@@ -90,7 +90,11 @@ async function notificationUrlOf(trx: Trx, p: PaymentRow, forRefund: boolean): P
  * Queues one notification, due after `firstDueMs`: a request that makes the first attempt itself passes the
  * notifier's lease, so that the worker does not race it.
  */
-export async function queueNotification(trx: Trx, row: { client_id: string; payment_id: string | null; url: string | null; body: string; volt_type?: string }, firstDueMs: number): Promise<number | undefined> {
+export async function queueNotification(
+  trx: Trx,
+  row: { client_id: string; payment_id: string | null; url: string | null; body: string; volt_type?: string },
+  firstDueMs: number,
+): Promise<number | undefined> {
   if (!row.url) return undefined;
   const queued = await trx
     .insertInto('emu_volt_notifications')
@@ -127,7 +131,13 @@ function paymentNotification(p: PaymentRow): string {
  * reports it, in one transaction, due after `firstDueMs` (the lease of the caller's own first attempt).
  * Undefined when the payment was no longer open (a double submit).
  */
-export async function transition(db: EmuVoltDb, id: string, to: PaymentStatus, firstDueMs: number, bankId?: string): Promise<{ payment: PaymentRow; notificationId?: number } | undefined> {
+export async function transition(
+  db: EmuVoltDb,
+  id: string,
+  to: PaymentStatus,
+  firstDueMs: number,
+  bankId?: string,
+): Promise<{ payment: PaymentRow; notificationId?: number } | undefined> {
   return db.transaction().execute(async (trx) => {
     const from: readonly PaymentStatus[] = to === 'BANK_REDIRECT' ? ['NEW_PAYMENT'] : OPEN_STATUSES;
     const payment = await trx
@@ -143,7 +153,11 @@ export async function transition(db: EmuVoltDb, id: string, to: PaymentStatus, f
       .returningAll()
       .executeTakeFirst();
     if (!payment) return undefined;
-    const notificationId = await queueNotification(trx, { client_id: payment.client_id, payment_id: payment.id, url: await notificationUrlOf(trx, payment, false), body: paymentNotification(payment) }, firstDueMs);
+    const notificationId = await queueNotification(
+      trx,
+      { client_id: payment.client_id, payment_id: payment.id, url: await notificationUrlOf(trx, payment, false), body: paymentNotification(payment) },
+      firstDueMs,
+    );
     return { payment, notificationId };
   });
 }
@@ -165,9 +179,7 @@ export async function abandonExpired(db: EmuVoltDb, ttlMs: number): Promise<numb
   return count;
 }
 
-export type RefundResult =
-  | { ok: true; refundId: string; notificationId?: number }
-  | { ok: false; status: number; message: string; property?: string };
+export type RefundResult = { ok: true; refundId: string; notificationId?: number } | { ok: false; status: number; message: string; property?: string };
 
 /**
  * Volt sandbox refund: refused unless the payment completed and the amount is within what is left;
@@ -181,13 +193,25 @@ export async function requestRefund(
   leaseMs: number,
 ): Promise<RefundResult> {
   return db.transaction().execute(async (trx): Promise<RefundResult> => {
-    const payment = await trx.selectFrom('emu_volt_payments').selectAll().where('id', '=', paymentId).where('client_id', '=', account.client_id).forUpdate().executeTakeFirst();
+    const payment = await trx
+      .selectFrom('emu_volt_payments')
+      .selectAll()
+      .where('id', '=', paymentId)
+      .where('client_id', '=', account.client_id)
+      .forUpdate()
+      .executeTakeFirst();
     if (!payment) return { ok: false, status: 404, message: 'Payment not found' };
     if (input.idempotencyKey) {
-      const seen = await trx.selectFrom('emu_volt_refunds').select('id').where('client_id', '=', account.client_id).where('idempotency_key', '=', input.idempotencyKey).executeTakeFirst();
+      const seen = await trx
+        .selectFrom('emu_volt_refunds')
+        .select('id')
+        .where('client_id', '=', account.client_id)
+        .where('idempotency_key', '=', input.idempotencyKey)
+        .executeTakeFirst();
       if (seen) return { ok: false, status: 403, message: 'A resource has already been created with this idempotency key.' };
     }
-    if (!REFUNDABLE_STATUSES.includes(payment.status)) return { ok: false, status: 422, message: `Payment with id: ${payment.id} cannot be refunded in status ${payment.status}.` };
+    if (!REFUNDABLE_STATUSES.includes(payment.status))
+      return { ok: false, status: 422, message: `Payment with id: ${payment.id} cannot be refunded in status ${payment.status}.` };
     const available = Number(payment.amount) - Number(payment.refunded);
     const amount = input.amount ?? available;
     if (available <= 0) return { ok: false, status: 422, message: `Payment with id: ${payment.id} has been fully refunded.` };
@@ -195,9 +219,21 @@ export async function requestRefund(
     const refundId = randomUUID();
     await trx
       .insertInto('emu_volt_refunds')
-      .values({ id: refundId, payment_id: payment.id, client_id: account.client_id, amount, external_reference: input.externalReference ?? null, idempotency_key: input.idempotencyKey ?? null, status: 'REFUND_CONFIRMED' })
+      .values({
+        id: refundId,
+        payment_id: payment.id,
+        client_id: account.client_id,
+        amount,
+        external_reference: input.externalReference ?? null,
+        idempotency_key: input.idempotencyKey ?? null,
+        status: 'REFUND_CONFIRMED',
+      })
       .execute();
-    await trx.updateTable('emu_volt_payments').set({ refunded: Number(payment.refunded) + amount, updated_at: new Date() }).where('id', '=', payment.id).execute();
+    await trx
+      .updateTable('emu_volt_payments')
+      .set({ refunded: Number(payment.refunded) + amount, updated_at: new Date() })
+      .where('id', '=', payment.id)
+      .execute();
     const body = voltJson({
       refund: refundId,
       payment: payment.id,
@@ -209,7 +245,11 @@ export async function requestRefund(
       merchantInternalReference: payment.merchant_internal_reference,
       timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
     });
-    const notificationId = await queueNotification(trx, { client_id: account.client_id, payment_id: payment.id, url: await notificationUrlOf(trx, payment, true), body, volt_type: 'refund_confirmed' }, leaseMs);
+    const notificationId = await queueNotification(
+      trx,
+      { client_id: account.client_id, payment_id: payment.id, url: await notificationUrlOf(trx, payment, true), body, volt_type: 'refund_confirmed' },
+      leaseMs,
+    );
     return { ok: true, refundId, notificationId };
   });
 }

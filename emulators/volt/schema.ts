@@ -1,5 +1,12 @@
 import type { ColumnType, Kysely, Selectable } from 'kysely';
-import { deliveryTablesDdl, type AttemptLogColumns, type BigIntColumn, type DeliveryTableNames, type QueueStateColumns, type Timestamp } from '../shared/delivery-tables.js';
+import {
+  deliveryTablesDdl,
+  type AttemptLogColumns,
+  type BigIntColumn,
+  type DeliveryTableNames,
+  type QueueStateColumns,
+  type Timestamp,
+} from '../shared/delivery-tables.js';
 import { ensureEmulatorTables } from '../shared/schema.js';
 
 /** The Volt emulator's own tables (prefix `emu_volt_`), created on start by ensureVoltEmulatorSchema. */

@@ -41,19 +41,24 @@ function optionalText(errors: PropertyError[], input: Record<string, unknown>, n
 }
 
 export function validatePaymentRequest(body: unknown): { ok: true; request: PaymentRequest } | { ok: false; errors: PropertyError[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, errors: [{ property: 'body', message: 'The request body must be a JSON object.' }] };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, errors: [{ property: 'body', message: 'The request body must be a JSON object.' }] };
   const input = body as Record<string, unknown>;
   const errors: PropertyError[] = [];
   const currencyCode = input.currencyCode;
-  if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode)) errors.push({ property: 'currencyCode', message: 'This value is not a valid currency.' });
+  if (typeof currencyCode !== 'string' || !/^[A-Z]{3}$/.test(currencyCode))
+    errors.push({ property: 'currencyCode', message: 'This value is not a valid currency.' });
   else if (!CURRENCIES.includes(currencyCode)) errors.push({ property: 'currencyCode', message: `Currency ${currencyCode} is not supported.` });
   const amount = input.amount;
-  if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) errors.push({ property: 'amount', message: 'This value should be an integer (minor units).' });
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount))
+    errors.push({ property: 'amount', message: 'This value should be an integer (minor units).' });
   else if (amount < 1 || amount > MAX_AMOUNT) errors.push({ property: 'amount', message: `This value should be between 1 and ${MAX_AMOUNT}.` });
   const type = input.type;
-  if (typeof type !== 'string' || !PAYMENT_TYPES.includes(type)) errors.push({ property: 'type', message: `The value you selected is not a valid choice (${PAYMENT_TYPES.join(', ')}).` });
+  if (typeof type !== 'string' || !PAYMENT_TYPES.includes(type))
+    errors.push({ property: 'type', message: `The value you selected is not a valid choice (${PAYMENT_TYPES.join(', ')}).` });
   const uniqueReference = optionalText(errors, input, 'uniqueReference', 18);
-  if (uniqueReference !== undefined && !/^[A-Za-z0-9]{1,18}$/.test(uniqueReference)) errors.push({ property: 'uniqueReference', message: 'This value should contain 1 to 18 letters and digits only.' });
+  if (uniqueReference !== undefined && !/^[A-Za-z0-9]{1,18}$/.test(uniqueReference))
+    errors.push({ property: 'uniqueReference', message: 'This value should contain 1 to 18 letters and digits only.' });
   const merchantInternalReference = optionalText(errors, input, 'merchantInternalReference', 100);
   if (uniqueReference === undefined && merchantInternalReference === undefined && input.uniqueReference === undefined) {
     errors.push({ property: 'uniqueReference', message: 'Either uniqueReference or merchantInternalReference is required.' });
@@ -82,6 +87,14 @@ export function validatePaymentRequest(body: unknown): { ok: true; request: Paym
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
-    request: { currencyCode: currencyCode as string, amount: amount as number, type: type as string, uniqueReference, merchantInternalReference, shopper: shopper!, urls },
+    request: {
+      currencyCode: currencyCode as string,
+      amount: amount as number,
+      type: type as string,
+      uniqueReference,
+      merchantInternalReference,
+      shopper: shopper!,
+      urls,
+    },
   };
 }

@@ -23,7 +23,9 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
   // Several processes may start at once: CREATE TABLE IF NOT EXISTS alone races on the catalog.
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${0x696e6278})`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS emu_webhook_inbox (id bigserial PRIMARY KEY, inbox text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), headers jsonb NOT NULL, body text NOT NULL)`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS emu_webhook_inbox (id bigserial PRIMARY KEY, inbox text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), headers jsonb NOT NULL, body text NOT NULL)`.execute(
+      trx,
+    );
     await sql`CREATE INDEX IF NOT EXISTS emu_webhook_inbox_idx ON emu_webhook_inbox (inbox, id DESC)`.execute(trx);
   });
 
@@ -33,9 +35,16 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
 
     scope.post<{ Params: { name: string } }>('/sandbox/inbox/:name', { schema: { hide: true } }, async (request, reply) => {
       if (!NAME_RE.test(request.params.name)) return reply.code(404).send('no such inbox');
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => k.startsWith('webhook-') || k === 'content-type' || k === 'user-agent'));
-      await db.insertInto('emu_webhook_inbox').values({ inbox: request.params.name, headers: JSON.stringify(headers), body: typeof request.body === 'string' ? request.body : '' }).execute();
-      await sql`DELETE FROM emu_webhook_inbox WHERE inbox = ${request.params.name} AND id < (SELECT min(id) FROM (SELECT id FROM emu_webhook_inbox WHERE inbox = ${request.params.name} ORDER BY id DESC LIMIT ${MAX_KEPT}) AS kept)`.execute(db);
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([k]) => k.startsWith('webhook-') || k === 'content-type' || k === 'user-agent'),
+      );
+      await db
+        .insertInto('emu_webhook_inbox')
+        .values({ inbox: request.params.name, headers: JSON.stringify(headers), body: typeof request.body === 'string' ? request.body : '' })
+        .execute();
+      await sql`DELETE FROM emu_webhook_inbox WHERE inbox = ${request.params.name} AND id < (SELECT min(id) FROM (SELECT id FROM emu_webhook_inbox WHERE inbox = ${request.params.name} ORDER BY id DESC LIMIT ${MAX_KEPT}) AS kept)`.execute(
+        db,
+      );
       return reply.code(200).type('text/plain').send('received');
     });
 
@@ -51,13 +60,30 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
           .code(401)
           .type('text/html; charset=utf-8')
           .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-          .send(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Webhook inbox</title></head><body><h1>Webhook inbox</h1><p>${message}</p></body></html>`.text);
+          .send(
+            html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Webhook inbox</title></head><body><h1>Webhook inbox</h1><p>${message}</p></body></html>`
+              .text,
+          );
       }
-      const rows = await db.selectFrom('emu_webhook_inbox').selectAll().where('inbox', '=', request.params.name).orderBy('id', 'desc').limit(MAX_KEPT).execute();
+      const rows = await db
+        .selectFrom('emu_webhook_inbox')
+        .selectAll()
+        .where('inbox', '=', request.params.name)
+        .orderBy('id', 'desc')
+        .limit(MAX_KEPT)
+        .execute();
       // The inbox is bound to the secret: only what was signed with it is shown, so a name alone reveals nothing
       // and a wrong secret sees an empty inbox.
       const items = (rows as Array<{ id: number; received_at: Date; headers: Record<string, string>; body: string }>)
-        .filter((r) => verifyStandardWebhookSignature(secret, r.headers['webhook-id'] ?? '', r.headers['webhook-timestamp'] ?? '', r.body, r.headers['webhook-signature'] ?? ''))
+        .filter((r) =>
+          verifyStandardWebhookSignature(
+            secret,
+            r.headers['webhook-id'] ?? '',
+            r.headers['webhook-timestamp'] ?? '',
+            r.body,
+            r.headers['webhook-signature'] ?? '',
+          ),
+        )
         .map((r) => {
           const h = r.headers;
           let type = '';
@@ -66,7 +92,15 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
           } catch {
             type = '(not JSON)';
           }
-          return { id: Number(r.id), received_at: new Date(r.received_at).toISOString(), webhook_id: h['webhook-id'] ?? null, type, signature_valid: true, headers: h, body: r.body };
+          return {
+            id: Number(r.id),
+            received_at: new Date(r.received_at).toISOString(),
+            webhook_id: h['webhook-id'] ?? null,
+            type,
+            signature_valid: true,
+            headers: h,
+            body: r.body,
+          };
         });
       if (wantsJson) return { object: 'list', data: items };
       const body = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Webhook inbox ${request.params.name}</title>

@@ -42,12 +42,32 @@ Options
   -h, --help`;
 
 const OPTIONS = {
-  hub: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  name: { type: 'string' }, code: { type: 'string' }, provider: { type: 'string' }, environment: { type: 'string' },
-  credentials: { type: 'string' }, settings: { type: 'string' }, connection: { type: 'string' }, 'order-id': { type: 'string' },
-  amount: { type: 'string' }, currency: { type: 'string' }, description: { type: 'string' }, 'first-name': { type: 'string' },
-  'last-name': { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' }, city: { type: 'string' }, country: { type: 'string' }, 'return-url': { type: 'string' },
-  'idempotency-key': { type: 'string' }, status: { type: 'string' }, events: { type: 'string' },
+  hub: { type: 'string' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  name: { type: 'string' },
+  code: { type: 'string' },
+  provider: { type: 'string' },
+  environment: { type: 'string' },
+  credentials: { type: 'string' },
+  settings: { type: 'string' },
+  connection: { type: 'string' },
+  'order-id': { type: 'string' },
+  amount: { type: 'string' },
+  currency: { type: 'string' },
+  description: { type: 'string' },
+  'first-name': { type: 'string' },
+  'last-name': { type: 'string' },
+  email: { type: 'string' },
+  phone: { type: 'string' },
+  city: { type: 'string' },
+  country: { type: 'string' },
+  'return-url': { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  status: { type: 'string' },
+  events: { type: 'string' },
 } as const;
 
 class CliError extends Error {}
@@ -89,7 +109,9 @@ async function call(values: Values, key: string, method: string, path: string, b
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    const details = Array.isArray(json?.errors) ? '\n' + json.errors.map((e: { field: string; message: string }) => `  ${e.field}: ${e.message}`).join('\n') : '';
+    const details = Array.isArray(json?.errors)
+      ? '\n' + json.errors.map((e: { field: string; message: string }) => `  ${e.field}: ${e.message}`).join('\n')
+      : '';
     throw new CliError(`${response.status} ${json?.title ?? ''}${json?.detail ? `: ${json.detail}` : ''}${details}`);
   }
   return json;
@@ -112,7 +134,9 @@ async function serve(): Promise<number> {
     process.stderr.write(`incasso: ${e.message}\n`);
     process.exit(1);
   }
-  process.stdout.write(`incasso listening on ${hub.url} (${hub.store.kind}${config.emulators ? ', emulators on under /sandbox' : ''}); API docs at ${config.publicUrl}/docs${hub.metricsUrl ? `; metrics at ${hub.metricsUrl}` : ''}\n`);
+  process.stdout.write(
+    `incasso listening on ${hub.url} (${hub.store.kind}${config.emulators ? ', emulators on under /sandbox' : ''}); API docs at ${config.publicUrl}/docs${hub.metricsUrl ? `; metrics at ${hub.metricsUrl}` : ''}\n`,
+  );
   const shutdown = async (signal: string) => {
     hub.ctx.logger.info({ signal }, 'shutting down');
     await hub.close();
@@ -130,7 +154,9 @@ async function migrateCommand(): Promise<number> {
   try {
     const r = await fetch(`http://127.0.0.1:${config.port}/healthz`, { signal: AbortSignal.timeout(1000) });
     if (r.ok && !config.databaseUrl) {
-      process.stdout.write('A hub is running on this data directory and applied the migrations when it started; PGlite allows one process, so nothing else to do.\n');
+      process.stdout.write(
+        'A hub is running on this data directory and applied the migrations when it started; PGlite allows one process, so nothing else to do.\n',
+      );
       return 0;
     }
   } catch {
@@ -187,7 +213,11 @@ export async function main(argv: string[]): Promise<number> {
         output(values, await call(values, adminKey(values), 'GET', '/v1/merchants'), ['id', 'name', 'api_key_prefix', 'created_at']);
         return 0;
       case 'onpay-partners create':
-        output(values, await call(values, adminKey(values), 'POST', '/v1/onpay/partners', { name: need(values, 'name') }), ['merchant_id', 'api_key', 'activation_key']);
+        output(values, await call(values, adminKey(values), 'POST', '/v1/onpay/partners', { name: need(values, 'name') }), [
+          'merchant_id',
+          'api_key',
+          'activation_key',
+        ]);
         return 0;
       case 'refunds create': {
         const body: Record<string, unknown> = {};
@@ -197,11 +227,23 @@ export async function main(argv: string[]): Promise<number> {
           body.amount = amount;
         }
         const headers: Record<string, string> = values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {};
-        output(values, await call(values, merchantKey(values), 'POST', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`, body, headers), ['id', 'status', 'amount', 'currency', 'error_message']);
+        output(values, await call(values, merchantKey(values), 'POST', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`, body, headers), [
+          'id',
+          'status',
+          'amount',
+          'currency',
+          'error_message',
+        ]);
         return 0;
       }
       case 'refunds list':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`), ['id', 'status', 'amount', 'currency', 'created_at']);
+        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`), [
+          'id',
+          'status',
+          'amount',
+          'currency',
+          'created_at',
+        ]);
         return 0;
       case 'connections create': {
         const body: Record<string, unknown> = { code: need(values, 'code'), provider: need(values, 'provider'), environment: need(values, 'environment') };
@@ -243,7 +285,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'payments list':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`), ['id', 'order_id', 'status', 'amount', 'currency', 'created_at']);
+        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`), [
+          'id',
+          'order_id',
+          'status',
+          'amount',
+          'currency',
+          'created_at',
+        ]);
         return 0;
       case 'payments get':
         output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}`));
@@ -257,10 +306,21 @@ export async function main(argv: string[]): Promise<number> {
         output(values, await call(values, merchantKey(values), 'GET', '/v1/webhook-endpoints'), ['id', 'url', 'status', 'events']);
         return 0;
       case 'webhooks deliveries':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/webhook-endpoints/${encodeURIComponent(arg ?? '')}/deliveries`), ['id', 'event_id', 'status', 'attempts', 'last_status_code', 'delivered_at']);
+        output(values, await call(values, merchantKey(values), 'GET', `/v1/webhook-endpoints/${encodeURIComponent(arg ?? '')}/deliveries`), [
+          'id',
+          'event_id',
+          'status',
+          'attempts',
+          'last_status_code',
+          'delivered_at',
+        ]);
         return 0;
       case 'webhooks redeliver':
-        output(values, await call(values, merchantKey(values), 'POST', `/v1/webhook-deliveries/${encodeURIComponent(arg ?? '')}/redeliver`), ['id', 'status', 'next_attempt_at']);
+        output(values, await call(values, merchantKey(values), 'POST', `/v1/webhook-deliveries/${encodeURIComponent(arg ?? '')}/redeliver`), [
+          'id',
+          'status',
+          'next_attempt_at',
+        ]);
         return 0;
       default:
         process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${HELP}\n`);

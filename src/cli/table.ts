@@ -2,7 +2,11 @@
 export function printTable(rows: Array<Record<string, unknown>>, columns: string[], out: (s: string) => void = (s) => process.stdout.write(s)): void {
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
   out(line(columns.map((c) => c.toUpperCase())));
   for (const r of rows) out(line(columns.map((c) => cell(r[c]))));
   if (rows.length === 0) out('(none)\n');

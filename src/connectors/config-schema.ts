@@ -12,7 +12,18 @@
  * `x-form` how a form shows the field (`text`, `secret`, `pem`, `choice`, `number`). A field with a `default`
  * may be left out (null counts as left out, as `??` reads it), and gets its default.
  */
-import { Kind, OptionalKind, TransformKind, Type, type SchemaOptions, type StaticDecode, type TObject, type TSchema, type TString, type TTransform } from '@sinclair/typebox';
+import {
+  Kind,
+  OptionalKind,
+  TransformKind,
+  Type,
+  type SchemaOptions,
+  type StaticDecode,
+  type TObject,
+  type TSchema,
+  type TString,
+  type TTransform,
+} from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FieldErrors } from '../core/validation.js';
 import { Secret } from '../security/secret.js';
@@ -216,9 +227,20 @@ export interface FormField {
 /** A plain description of the fields of a connector's credentials or settings form. */
 export function formOf(schema: TObject, part: 'credentials' | 'settings'): FormField[] {
   return fieldsOf(schema).map(([name, f]) => {
-    const s = f as TSchema & { title?: string; description?: string; default?: unknown; anyOf?: Array<{ const?: unknown }>; type?: string; minimum?: number; maximum?: number; maxLength?: number; pattern?: string };
+    const s = f as TSchema & {
+      title?: string;
+      description?: string;
+      default?: unknown;
+      anyOf?: Array<{ const?: unknown }>;
+      type?: string;
+      minimum?: number;
+      maximum?: number;
+      maxLength?: number;
+      pattern?: string;
+    };
     const options = s.anyOf?.every((v) => typeof v.const === 'string') ? s.anyOf.map((v) => v.const as string) : undefined;
-    const kind: FormField['kind'] = f['x-form'] ?? (f['x-secret'] ? 'secret' : options ? 'choice' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text');
+    const kind: FormField['kind'] =
+      f['x-form'] ?? (f['x-secret'] ? 'secret' : options ? 'choice' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text');
     return {
       name,
       kind,

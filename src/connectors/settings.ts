@@ -10,7 +10,16 @@ const ENDPOINT_ERROR = 'must be an absolute http(s) URL without query, fragment 
  */
 export function Endpoint() {
   return Type.Optional(
-    Type.Transform(Text({ title: 'Processor endpoint', description: "the processor's base URL, overriding the environment's default (https on the processor's hosts, the built-in emulator, or a host the operator allows)", maxLength: 2048, pattern: '^\\S+$', 'x-error': ENDPOINT_ERROR }))
+    Type.Transform(
+      Text({
+        title: 'Processor endpoint',
+        description:
+          "the processor's base URL, overriding the environment's default (https on the processor's hosts, the built-in emulator, or a host the operator allows)",
+        maxLength: 2048,
+        pattern: '^\\S+$',
+        'x-error': ENDPOINT_ERROR,
+      }),
+    )
       .Decode((value) => {
         if (!isBaseUrl(value)) throw new FieldRefusal(ENDPOINT_ERROR);
         return value.replace(/\/+$/, '');

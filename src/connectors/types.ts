@@ -277,7 +277,11 @@ export interface AccessToken {
  * `V` is what `verifyNotification` returns: a verdict, or a promise of one (checks done with WebCrypto, such as
  * NETOPIA v2's JWT, are async). A connector that answers synchronously says so, and its direct callers need no await.
  */
-export interface Connector<C = unknown, S = unknown, V extends NotificationVerdict | Promise<NotificationVerdict> = NotificationVerdict | Promise<NotificationVerdict>> {
+export interface Connector<
+  C = unknown,
+  S = unknown,
+  V extends NotificationVerdict | Promise<NotificationVerdict> = NotificationVerdict | Promise<NotificationVerdict>,
+> {
   readonly provider: string;
   readonly displayName: string;
   readonly capabilities: ConnectorCapabilities;
@@ -329,7 +333,13 @@ export interface Connector<C = unknown, S = unknown, V extends NotificationVerdi
    * the start's report (where the connector kept what the call needs, such as an authentication token).
    */
   readonly completeAuthentication?: {
-    request(config: ConnectionConfig<C, S>, attempt: AttemptReference, context: Record<string, unknown>, form: Record<string, string>, token?: string): OutboundRequest;
+    request(
+      config: ConnectionConfig<C, S>,
+      attempt: AttemptReference,
+      context: Record<string, unknown>,
+      form: Record<string, string>,
+      token?: string,
+    ): OutboundRequest;
     response(config: ConnectionConfig<C, S>, attempt: AttemptReference, res: InboundResponse): StartResult;
   };
   /**

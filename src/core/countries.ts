@@ -126,17 +126,17 @@ const TABLE: ReadonlyArray<readonly [number, string, string, string]> = [
   [372, 'IE', 'IRL', 'Ireland'],
   [376, 'IL', 'ISR', 'Israel'],
   [380, 'IT', 'ITA', 'Italy'],
-  [384, 'CI', 'CIV', 'Côte d\'Ivoire'],
+  [384, 'CI', 'CIV', "Côte d'Ivoire"],
   [388, 'JM', 'JAM', 'Jamaica'],
   [392, 'JP', 'JPN', 'Japan'],
   [398, 'KZ', 'KAZ', 'Kazakhstan'],
   [400, 'JO', 'JOR', 'Jordan'],
   [404, 'KE', 'KEN', 'Kenya'],
-  [408, 'KP', 'PRK', 'Korea, Democratic People\'s Republic of'],
+  [408, 'KP', 'PRK', "Korea, Democratic People's Republic of"],
   [410, 'KR', 'KOR', 'Korea, Republic of'],
   [414, 'KW', 'KWT', 'Kuwait'],
   [417, 'KG', 'KGZ', 'Kyrgyzstan'],
-  [418, 'LA', 'LAO', 'Lao People\'s Democratic Republic'],
+  [418, 'LA', 'LAO', "Lao People's Democratic Republic"],
   [422, 'LB', 'LBN', 'Lebanon'],
   [426, 'LS', 'LSO', 'Lesotho'],
   [428, 'LV', 'LVA', 'Latvia'],
@@ -265,7 +265,8 @@ const TABLE: ReadonlyArray<readonly [number, string, string, string]> = [
   [876, 'WF', 'WLF', 'Wallis and Futuna'],
   [882, 'WS', 'WSM', 'Samoa'],
   [887, 'YE', 'YEM', 'Yemen'],
-  [894, 'ZM', 'ZMB', 'Zambia'],];
+  [894, 'ZM', 'ZMB', 'Zambia'],
+];
 
 /** Every current ISO 3166-1 entry, in numeric order. */
 export const COUNTRIES: readonly Country[] = Object.freeze(TABLE.map(([numeric, alpha2, alpha3, name]) => Object.freeze({ numeric, alpha2, alpha3, name })));

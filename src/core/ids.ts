@@ -24,4 +24,3 @@ export function newId(prefix: string, now = Date.now()): string {
   }
   return `${prefix}_${time}${random}`;
 }
-

@@ -41,7 +41,17 @@ export type ProcessorOutcome =
 export type OutcomeKind = ProcessorOutcome['kind'];
 /** The outcomes a processor can say (`unknown` is the hub's own conclusion). */
 export type ProcessorOutcomeKind = Exclude<OutcomeKind, 'unknown'>;
-export const OUTCOME_KINDS: readonly OutcomeKind[] = ['pending_review', 'authorized', 'captured', 'failed', 'canceled', 'refunded', 'operation_failed', 'informational', 'unknown'];
+export const OUTCOME_KINDS: readonly OutcomeKind[] = [
+  'pending_review',
+  'authorized',
+  'captured',
+  'failed',
+  'canceled',
+  'refunded',
+  'operation_failed',
+  'informational',
+  'unknown',
+];
 
 /** Hub-side events: the expiry janitor and the merchant's own cancel. */
 export type HubEvent = 'expire' | 'cancel';
@@ -53,28 +63,214 @@ export type HubEvent = 'expire' | 'cancel';
 type Target<S> = S | 'refund' | 'same' | 'ignore';
 
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, Readonly<Record<OutcomeKind | HubEvent, Target<PaymentStatus>>>>> = {
-  pending: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'expired', cancel: 'canceled' },
-  processing: { pending_review: 'same', authorized: 'authorized', captured: 'paid', failed: 'pending', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
-  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'paid', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
-  paid: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
-  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
-  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'ignore' },
-  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'paid', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'ignore', cancel: 'same' },
-  expired: { pending_review: 'processing', authorized: 'authorized', captured: 'paid', failed: 'same', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same', expire: 'same', cancel: 'ignore' },
+  pending: {
+    pending_review: 'processing',
+    authorized: 'authorized',
+    captured: 'paid',
+    failed: 'same',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'expired',
+    cancel: 'canceled',
+  },
+  processing: {
+    pending_review: 'same',
+    authorized: 'authorized',
+    captured: 'paid',
+    failed: 'pending',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'ignore',
+  },
+  authorized: {
+    pending_review: 'ignore',
+    authorized: 'same',
+    captured: 'paid',
+    failed: 'same',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'ignore',
+  },
+  paid: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'same',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'ignore',
+  },
+  partially_refunded: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'ignore',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'ignore',
+  },
+  refunded: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'ignore',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'ignore',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'ignore',
+  },
+  canceled: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'paid',
+    failed: 'ignore',
+    canceled: 'same',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'ignore',
+    cancel: 'same',
+  },
+  expired: {
+    pending_review: 'processing',
+    authorized: 'authorized',
+    captured: 'paid',
+    failed: 'same',
+    canceled: 'same',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+    expire: 'same',
+    cancel: 'ignore',
+  },
 };
 
 export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, Readonly<Record<OutcomeKind, Target<AttemptStatus>>>>> = {
-  created: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'unknown' },
-  processing: { pending_review: 'same', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
-  authorized: { pending_review: 'ignore', authorized: 'same', captured: 'captured', failed: 'same', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
-  captured: { pending_review: 'ignore', authorized: 'ignore', captured: 'same', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
-  partially_refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
-  refunded: { pending_review: 'ignore', authorized: 'ignore', captured: 'ignore', failed: 'ignore', canceled: 'ignore', refunded: 'ignore', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  created: {
+    pending_review: 'processing',
+    authorized: 'authorized',
+    captured: 'captured',
+    failed: 'failed',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'unknown',
+  },
+  processing: {
+    pending_review: 'same',
+    authorized: 'authorized',
+    captured: 'captured',
+    failed: 'failed',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
+  authorized: {
+    pending_review: 'ignore',
+    authorized: 'same',
+    captured: 'captured',
+    failed: 'same',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
+  captured: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'same',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
+  partially_refunded: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'ignore',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
+  refunded: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'ignore',
+    failed: 'ignore',
+    canceled: 'ignore',
+    refunded: 'ignore',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
   // A processor may let the customer retry on its own page under the same order: a later success wins.
-  failed: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'same', canceled: 'ignore', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
-  canceled: { pending_review: 'ignore', authorized: 'ignore', captured: 'captured', failed: 'ignore', canceled: 'same', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'ignore' },
+  failed: {
+    pending_review: 'processing',
+    authorized: 'authorized',
+    captured: 'captured',
+    failed: 'same',
+    canceled: 'ignore',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
+  canceled: {
+    pending_review: 'ignore',
+    authorized: 'ignore',
+    captured: 'captured',
+    failed: 'ignore',
+    canceled: 'same',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'ignore',
+  },
   // Only the processor's word resolves it; the hub's own conclusion again changes nothing.
-  unknown: { pending_review: 'processing', authorized: 'authorized', captured: 'captured', failed: 'failed', canceled: 'canceled', refunded: 'refund', operation_failed: 'same', informational: 'same', unknown: 'same' },
+  unknown: {
+    pending_review: 'processing',
+    authorized: 'authorized',
+    captured: 'captured',
+    failed: 'failed',
+    canceled: 'canceled',
+    refunded: 'refund',
+    operation_failed: 'same',
+    informational: 'same',
+    unknown: 'same',
+  },
 };
 
 /** The money a payment has moved so far, in minor units. */
@@ -125,7 +321,12 @@ export function transitionPayment(current: PaymentState, input: ProcessorOutcome
   }
   if (target === 'refund') next.status = refundTarget(next.amount_refunded, next.amount_captured);
   else if (target !== 'same') next.status = target;
-  const changed = next.status !== current.status || next.amount_authorized !== current.amount_authorized || next.amount_captured !== current.amount_captured || next.amount_refunded !== current.amount_refunded || next.paid_late !== current.paid_late;
+  const changed =
+    next.status !== current.status ||
+    next.amount_authorized !== current.amount_authorized ||
+    next.amount_captured !== current.amount_captured ||
+    next.amount_refunded !== current.amount_refunded ||
+    next.paid_late !== current.paid_late;
   return { state: next, changed };
 }
 
@@ -167,5 +368,16 @@ export const STATUS_EVENTS: Readonly<Partial<Record<PaymentStatus, string>>> = {
   expired: 'payment.expired',
 };
 
-export const EVENT_TYPES = ['payment.created', 'payment.processing', 'payment.authorized', 'payment.paid', 'payment.attempt_failed', 'payment.refunded', 'payment.refund_failed', 'payment.canceled', 'payment.expired', 'payment_step.updated'] as const;
+export const EVENT_TYPES = [
+  'payment.created',
+  'payment.processing',
+  'payment.authorized',
+  'payment.paid',
+  'payment.attempt_failed',
+  'payment.refunded',
+  'payment.refund_failed',
+  'payment.canceled',
+  'payment.expired',
+  'payment_step.updated',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -9,7 +9,10 @@ export interface FieldError {
 export class ValidationError extends Error {
   override name = 'ValidationError';
   /** `title` replaces the generic one, e.g. in the end user's language. */
-  constructor(readonly errors: FieldError[], readonly title?: string) {
+  constructor(
+    readonly errors: FieldError[],
+    readonly title?: string,
+  ) {
     super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   }
 }

@@ -45,9 +45,17 @@ export function isRealWallClock(w: WallClock): boolean {
   const probe = new Date(Date.UTC(w.year, w.month - 1, w.day));
   return (
     [w.year, w.month, w.day, w.hour, w.minute, w.second].every(Number.isInteger) &&
-    w.year >= 1 && w.year <= 9999 &&
-    probe.getUTCFullYear() === w.year && probe.getUTCMonth() === w.month - 1 && probe.getUTCDate() === w.day &&
-    w.hour >= 0 && w.hour <= 23 && w.minute >= 0 && w.minute <= 59 && w.second >= 0 && w.second <= 59
+    w.year >= 1 &&
+    w.year <= 9999 &&
+    probe.getUTCFullYear() === w.year &&
+    probe.getUTCMonth() === w.month - 1 &&
+    probe.getUTCDate() === w.day &&
+    w.hour >= 0 &&
+    w.hour <= 23 &&
+    w.minute >= 0 &&
+    w.minute <= 59 &&
+    w.second >= 0 &&
+    w.second <= 59
   );
 }
 

@@ -94,7 +94,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'incasso', version: VERSION, description: 'Self-hosted payment collection hub. Amounts are integers in minor units; errors are RFC 9457 problem documents.' },
+      info: {
+        title: 'incasso',
+        version: VERSION,
+        description: 'Self-hosted payment collection hub. Amounts are integers in minor units; errors are RFC 9457 problem documents.',
+      },
       servers: [{ url: ctx.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: "a merchant's API key, or the operator key" } } },
       security: [{ bearer: [] }],
@@ -131,7 +135,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // still answers in the processor's protocol and an OnPay URL in OnPay's JSON.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (request.url.startsWith('/notify/')) return sendNotifyError(request.url, reply, error);
-    if (isOnpayUrl(request.url)) return sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
+    if (isOnpayUrl(request.url))
+      return sendOnpayError(reply, onpayCallOf(request.url), error.message, error.statusCode && error.statusCode < 500 ? error.statusCode : 500);
     return apiErrorHandler(error, request, reply);
   });
   app.addHook('preValidation', async (request) => {
@@ -141,8 +146,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.url.startsWith('/notify/')
       ? sendNotifyError(request.url, reply, { statusCode: 404, message: `no notification endpoint for ${request.method} ${request.url.split('?')[0]}` })
       : isOnpayUrl(request.url)
-      ? sendOnpayError(reply, '', 'no such call: use get_link, get_notifications, get_users, get_payment_method or get_onpay_key', 404)
-      : sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
+        ? sendOnpayError(reply, '', 'no such call: use get_link, get_notifications, get_users, get_payment_method or get_onpay_key', 404)
+        : sendProblem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 
   await app.register(merchantRoutes, { ctx, auth });

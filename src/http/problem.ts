@@ -58,7 +58,13 @@ export function apiErrorHandler(error: FastifyError, request: FastifyRequest, re
   if (error instanceof ConflictError) return sendProblem(reply, 409, 'Conflict', error.message);
   if (error instanceof UnprocessableError) return sendProblem(reply, 422, 'Unprocessable request', error.message);
   if (error.validation) {
-    return sendProblem(reply, 422, 'Validation failed', 'the request does not match the schema', fieldErrors(error.validation as AjvError[], error.validationContext));
+    return sendProblem(
+      reply,
+      422,
+      'Validation failed',
+      'the request does not match the schema',
+      fieldErrors(error.validation as AjvError[], error.validationContext),
+    );
   }
   if (isDatabaseUnavailable(error)) {
     reply.header('retry-after', '5');

@@ -50,5 +50,8 @@ function serializeRequest(req: LoggedRequest) {
 }
 
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'incasso' }, serializers: { req: serializeRequest } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'incasso' }, serializers: { req: serializeRequest } },
+    destination,
+  );
 }

@@ -44,7 +44,9 @@ export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 const systemResolver: Resolver = (hostname) =>
   new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))))),
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))),
+    ),
   );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ export function parseIPv6(text: string): Uint8Array | null {
 }
 
 const v4 = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-const inV4 = (addr: number, base: number, prefix: number) => prefix === 0 || (addr >>> (32 - prefix)) === (base >>> (32 - prefix));
+const inV4 = (addr: number, base: number, prefix: number) => prefix === 0 || addr >>> (32 - prefix) === base >>> (32 - prefix);
 
 /** IPv4 ranges that are not public (IANA special-purpose registry, plus multicast and reserved). */
 const V4_SPECIAL: Array<[number, number, string]> = [
@@ -209,7 +211,8 @@ export function parseOutboundAllow(text: string | undefined): OutboundAllowList 
       // A mapped IPv6 CIDR (::ffff:10.0.0.0/104) is the IPv4 CIDR it maps.
       const mappedShift = a.family === 4 && isIP(addressPart.replace(/^\[(.*)\]$/, '$1')) === 6 ? 96 : 0;
       const effective = prefix - mappedShift;
-      if (!Number.isInteger(effective) || effective < 0 || effective > max) throw new Error(`INCASSO_OUTBOUND_ALLOW: ${JSON.stringify(entry)} has an invalid prefix length`);
+      if (!Number.isInteger(effective) || effective < 0 || effective > max)
+        throw new Error(`INCASSO_OUTBOUND_ALLOW: ${JSON.stringify(entry)} has an invalid prefix length`);
       list.cidrs.push({ family: a.family, bytes: a.bytes, prefix: effective });
     } else if (prefixPart === undefined && HOST_RE.test(entry.toLowerCase())) {
       const host = entry.toLowerCase().replace(/\.$/, '');
@@ -281,7 +284,9 @@ export class Outbound {
 
   /** The URL is one of the hub's own trusted prefixes (the emulators and inbox, when mounted). */
   isTrusted(url: URL): boolean {
-    return this.trusted.some((t) => t.protocol === url.protocol && t.host === url.host && url.pathname.startsWith(t.pathname) && !url.username && !url.password);
+    return this.trusted.some(
+      (t) => t.protocol === url.protocol && t.host === url.host && url.pathname.startsWith(t.pathname) && !url.username && !url.password,
+    );
   }
 
   /** The operator allowed this host by name (`INCASSO_OUTBOUND_ALLOW`). */
@@ -330,7 +335,8 @@ export class Outbound {
       const reason = this.refusal(host);
       if (reason) throw new OutboundRefusedError(`refused: ${host} is not a public address (${reason}); the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
     }
-    if (!trusted && !byName && isLocalhostName(host)) throw new OutboundRefusedError(`refused: ${host} is a loopback name; the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
+    if (!trusted && !byName && isLocalhostName(host))
+      throw new OutboundRefusedError(`refused: ${host} is a loopback name; the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
     const guard = trusted || byName ? undefined : this.pinnedLookup(url.hostname);
     return send(url, init, guard);
   }
@@ -345,7 +351,10 @@ export class Outbound {
       if (addresses.length === 0) throw new OutboundRefusedError(`refused: ${hostname} has no address`);
       for (const a of addresses) {
         const reason = this.refusal(a.address);
-        if (reason) throw new OutboundRefusedError(`refused: ${hostname} resolves to an address that is not public (${reason}); the operator may allow it with INCASSO_OUTBOUND_ALLOW`);
+        if (reason)
+          throw new OutboundRefusedError(
+            `refused: ${hostname} resolves to an address that is not public (${reason}); the operator may allow it with INCASSO_OUTBOUND_ALLOW`,
+          );
       }
       return addresses;
     };
@@ -384,7 +393,8 @@ function send(url: URL, init: OutboundRequestInit, lookup: ReturnType<Outbound['
       clearTimeout(timer);
       if (!response) return reject(bodyError ?? new Error('no answer'));
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      for (const [name, value] of Object.entries(response.headers))
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks, size), truncated, ...(bodyError ? { bodyError } : {}) });
       // Whatever is left is not read: the socket is closed (no keep-alive, nothing to reuse it for).
       response.destroy();
@@ -393,7 +403,12 @@ function send(url: URL, init: OutboundRequestInit, lookup: ReturnType<Outbound['
     const headers: Record<string, string> = { ...(init.headers ?? {}), connection: 'close' };
     const body = init.body === undefined ? undefined : Buffer.from(init.body);
     if (body) headers['content-length'] = String(body.length);
-    const options: https.RequestOptions = { method: init.method, headers, agent: false, ...(lookup ? { lookup: lookup as unknown as http.RequestOptions['lookup'] } : {}) };
+    const options: https.RequestOptions = {
+      method: init.method,
+      headers,
+      agent: false,
+      ...(lookup ? { lookup: lookup as unknown as http.RequestOptions['lookup'] } : {}),
+    };
     const request = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
       response = res;
       res.on('data', (chunk: Buffer) => {
@@ -453,5 +468,9 @@ export function printableExcerpt(body: Buffer | string, max = 256): string {
 /** Adds a field error when a URL about to be stored points at an obviously internal address (see `obviouslyInternal`). */
 export function checkOutboundUrl(errors: { add(field: string, message: string): void }, field: string, outbound: Outbound, url: string): void {
   const reason = outbound.obviouslyInternal(url);
-  if (reason) errors.add(field, `must not point at an internal address (${reason}); the hub calls public addresses only unless the operator allows more with INCASSO_OUTBOUND_ALLOW`);
+  if (reason)
+    errors.add(
+      field,
+      `must not point at an internal address (${reason}); the hub calls public addresses only unless the operator allows more with INCASSO_OUTBOUND_ALLOW`,
+    );
 }

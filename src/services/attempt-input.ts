@@ -17,7 +17,11 @@ export function redirectInput(hub: HubBase, payment: Payment, loaded: LoadedConn
     billing: payment.billing as unknown as Party,
     shipping: (payment.shipping ?? undefined) as Party | undefined,
     metadata: payment.metadata,
-    urls: { notify: notificationUrl(hub, loaded.row.provider, loaded.row.id), return: paymentReturnUrl(hub, payment.id), cancel: paymentReturnUrl(hub, payment.id, true) },
+    urls: {
+      notify: notificationUrl(hub, loaded.row.provider, loaded.row.id),
+      return: paymentReturnUrl(hub, payment.id),
+      cancel: paymentReturnUrl(hub, payment.id, true),
+    },
     expiresAt: payment.expires_at ? new Date(payment.expires_at) : undefined,
     now,
   };

@@ -52,10 +52,27 @@ function unknownReport(call: 'start' | 'authentication', attemptId: string, erro
 }
 
 /** What a failed call does to its attempt: `unavailable` (nothing happened), or `unknown` recorded in the ledger. */
-async function recordUnknown(ctx: HubContext, loaded: LoadedConnection, attempt: { id: string; currency: string }, call: 'start' | 'authentication', error: OperationError, rawAnswer: string): Promise<StartOutcome> {
+async function recordUnknown(
+  ctx: HubContext,
+  loaded: LoadedConnection,
+  attempt: { id: string; currency: string },
+  call: 'start' | 'authentication',
+  error: OperationError,
+  rawAnswer: string,
+): Promise<StartOutcome> {
   const connection = { id: loaded.row.id, provider: loaded.row.provider };
-  ctx.logger.warn({ attempt: attempt.id, provider: loaded.row.provider, call, code: error.code }, 'the processor may have carried out the call; the attempt is unknown until its status says');
-  await recordOperationReport(ctx, connection, attempt, call === 'start' ? 'start' : 'authentication', rawAnswer, unknownReport(call, attempt.id, error, loaded.connector.statusCheck !== undefined));
+  ctx.logger.warn(
+    { attempt: attempt.id, provider: loaded.row.provider, call, code: error.code },
+    'the processor may have carried out the call; the attempt is unknown until its status says',
+  );
+  await recordOperationReport(
+    ctx,
+    connection,
+    attempt,
+    call === 'start' ? 'start' : 'authentication',
+    rawAnswer,
+    unknownReport(call, attempt.id, error, loaded.connector.statusCheck !== undefined),
+  );
   return { kind: 'unknown' };
 }
 
@@ -115,7 +132,13 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
  * finish. Returns null when there is nothing to finish (no such attempt, already settled, not a 3-D Secure start).
  */
 export async function completeAuthentication(ctx: HubContext, paymentId: string, form: Record<string, string>): Promise<StartOutcome | null> {
-  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('number', 'desc').limit(1).executeTakeFirst();
+  const attempt = await ctx.db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .orderBy('number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   if (!attempt || attempt.status !== 'created') return null;
   const loaded = await loadPaymentConnection(ctx, paymentId);
   const complete = loaded.connector.completeAuthentication;
@@ -130,10 +153,16 @@ export async function completeAuthentication(ctx: HubContext, paymentId: string,
     .limit(1)
     .executeTakeFirst();
   if (!started?.summary) return null;
-  const reference: AttemptReference = { reference: attempt.id, processorReference: attempt.processor_reference, amount: attempt.amount, currency: attempt.currency };
+  const reference: AttemptReference = {
+    reference: attempt.id,
+    processorReference: attempt.processor_reference,
+    amount: attempt.amount,
+    currency: attempt.currency,
+  };
   const target = { id: attempt.id, currency: attempt.currency };
   const res = await callProcessor(ctx, loaded, 'complete_authentication', (token) => complete.request(loaded.config, reference, started.summary!, form, token));
-  if (isOperationError(res)) return res.failure === 'unknown' ? recordUnknown(ctx, loaded, target, 'authentication', res, '') : { kind: 'unavailable', message: res.message };
+  if (isOperationError(res))
+    return res.failure === 'unknown' ? recordUnknown(ctx, loaded, target, 'authentication', res, '') : { kind: 'unavailable', message: res.message };
   const result = complete.response(loaded.config, reference, res);
   const connection = { id: loaded.row.id, provider: loaded.row.provider };
   switch (result.kind) {

@@ -49,9 +49,14 @@ async function provisionEmulatorAccount(ctx: HubContext, connector: Connector<an
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
-    throw new UnprocessableError(`the built-in ${connector.provider} emulator is not reachable at ${ctx.publicUrl} (${(e as Error).message}); start the hub with INCASSO_EMULATORS=1`);
+    throw new UnprocessableError(
+      `the built-in ${connector.provider} emulator is not reachable at ${ctx.publicUrl} (${(e as Error).message}); start the hub with INCASSO_EMULATORS=1`,
+    );
   }
-  if (!response.ok) throw new UnprocessableError(`the built-in ${connector.provider} emulator refused to open an account (HTTP ${response.status}); start the hub with INCASSO_EMULATORS=1`);
+  if (!response.ok)
+    throw new UnprocessableError(
+      `the built-in ${connector.provider} emulator refused to open an account (HTTP ${response.status}); start the hub with INCASSO_EMULATORS=1`,
+    );
   const account = await response.json();
   const credentials = connector.emulator.credentialsFrom(account);
   // The sandbox back office's login, if the emulator has one: kept with the credentials, shown to the merchant.
@@ -103,16 +108,23 @@ function checkEndpointOverride(ctx: HubContext, connector: Connector<any, any>, 
   if (typeof endpoint !== 'string' || endpointKind(ctx, connector, endpoint) !== null) return;
   const hosts = processorHosts(connector).map((h) => `https://${h}`);
   const emulator = ctx.emulators ? ` or the built-in emulator (${ctx.publicUrl}/sandbox/…)` : '';
-  throw new ValidationError([{ field: 'settings.endpoint', message: `must be on one of ${connector.provider}'s hosts (${hosts.join(', ')})${emulator}; the operator may allow other hosts with INCASSO_OUTBOUND_ALLOW` }]);
+  throw new ValidationError([
+    {
+      field: 'settings.endpoint',
+      message: `must be on one of ${connector.provider}'s hosts (${hosts.join(', ')})${emulator}; the operator may allow other hosts with INCASSO_OUTBOUND_ALLOW`,
+    },
+  ]);
 }
 
 export async function createConnection(ctx: HubContext, merchantId: string, input: ConnectionInput): Promise<Connection> {
   const errors = new FieldErrors();
-  if (typeof input.code !== 'string' || !CODE_RE.test(input.code)) errors.add('code', 'must be 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit');
+  if (typeof input.code !== 'string' || !CODE_RE.test(input.code))
+    errors.add('code', 'must be 1-64 letters, digits, dot, dash or underscore, starting with a letter or digit');
   const connector = typeof input.provider === 'string' ? connectorFor(input.provider) : undefined;
   if (!connector) errors.add('provider', `is not a known provider (${Object.keys(CONNECTORS).join(', ')})`);
   const environment = input.environment ?? 'sandbox';
-  if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment)) errors.add('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
+  if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment as Environment))
+    errors.add('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
   errors.throwIfAny();
   const settings = connector!.parseSettings(input.settings);
   checkEndpointOverride(ctx, connector!, settings);
@@ -162,12 +174,19 @@ export async function getConnection(ctx: HubContext, merchantId: string, idOrCod
   return row;
 }
 
-export async function updateConnection(ctx: HubContext, merchantId: string, idOrCode: string, input: { credentials?: unknown; settings?: unknown; status?: unknown }): Promise<Connection> {
+export async function updateConnection(
+  ctx: HubContext,
+  merchantId: string,
+  idOrCode: string,
+  input: { credentials?: unknown; settings?: unknown; status?: unknown },
+): Promise<Connection> {
   const row = await getConnection(ctx, merchantId, idOrCode);
   const connector = connectorFor(row.provider)!;
   // `updated_at` is the version of the row that caches are keyed on (read at JavaScript's millisecond precision):
   // every change moves it forward by at least a millisecond, even two changes within the same one.
-  const patch: Record<string, unknown> = { updated_at: sql`greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')` };
+  const patch: Record<string, unknown> = {
+    updated_at: sql`greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')`,
+  };
   if (input.settings !== undefined) {
     const settings = connector.parseSettings({ ...row.settings, ...(input.settings as object) });
     checkEndpointOverride(ctx, connector, settings);
@@ -210,7 +229,12 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
 
 /** The connection a payment goes through, loaded (one query: the payment's row joined to its connection). */
 export async function loadPaymentConnection(ctx: HubContext, paymentId: string): Promise<LoadedConnection> {
-  const row = await ctx.db.selectFrom('payments as p').innerJoin('connections as c', 'c.id', 'p.connection_id').selectAll('c').where('p.id', '=', paymentId).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('payments as p')
+    .innerJoin('connections as c', 'c.id', 'p.connection_id')
+    .selectAll('c')
+    .where('p.id', '=', paymentId)
+    .executeTakeFirstOrThrow();
   return loadConnection(ctx, row);
 }
 
@@ -252,5 +276,10 @@ export interface ConnectionForm {
 
 /** The connection form of every provider (secret fields ask anew and are never shown back). */
 export function connectionForms(): ConnectionForm[] {
-  return Object.values(CONNECTORS).map((c) => ({ provider: c.provider, displayName: c.displayName, credentials: formOf(c.schemas.credentials, 'credentials'), settings: formOf(c.schemas.settings, 'settings') }));
+  return Object.values(CONNECTORS).map((c) => ({
+    provider: c.provider,
+    displayName: c.displayName,
+    credentials: formOf(c.schemas.credentials, 'credentials'),
+    settings: formOf(c.schemas.settings, 'settings'),
+  }));
 }

@@ -20,11 +20,14 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * properties left out, undefined in arrays as null, `toJSON` honoured).
  */
 export function canonicalJson(value: unknown): string {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') value = (value as { toJSON(): unknown }).toJSON();
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    value = (value as { toJSON(): unknown }).toJSON();
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined && typeof record[k] !== 'function').sort();
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined && typeof record[k] !== 'function')
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
@@ -97,6 +100,9 @@ export async function replayStored(db: Db, merchantId: string, claim: Idempotenc
 }
 
 export async function purgeExpiredIdempotencyKeys(db: Db, now = Date.now()): Promise<number> {
-  const r = await db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(now - IDEMPOTENCY_TTL_MS)).executeTakeFirst();
+  const r = await db
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<', new Date(now - IDEMPOTENCY_TTL_MS))
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }

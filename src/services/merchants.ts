@@ -19,7 +19,12 @@ export async function createMerchant(ctx: Pick<HubContext, 'db'>, name: string):
 /** Replaces a merchant's API key (the old one stops working at once). */
 export async function rotateMerchantKey(ctx: Pick<HubContext, 'db'>, merchantId: string): Promise<string | null> {
   const { key, hash, prefix } = generateApiKey('sk');
-  const row = await ctx.db.updateTable('merchants').set({ api_key_hash: hash, api_key_prefix: prefix }).where('id', '=', merchantId).returning('id').executeTakeFirst();
+  const row = await ctx.db
+    .updateTable('merchants')
+    .set({ api_key_hash: hash, api_key_prefix: prefix })
+    .where('id', '=', merchantId)
+    .returning('id')
+    .executeTakeFirst();
   return row ? key : null;
 }
 

@@ -15,8 +15,28 @@ import type { HubContext } from './context.js';
  */
 
 const PRODUCT_WORDS = new Set([
-  'CREDIT', 'DEBIT', 'CARD', 'CARDS', 'CARTA', 'PREPAID', 'PREPAGATA', 'CLASSIC', 'STANDARD', 'GOLD', 'PLATINUM', 'BUSINESS', 'CORPORATE',
-  'COMMERCIAL', 'CONSUMER', 'PERSONAL', 'INTERNATIONAL', 'INTL', 'DI', 'CREDITO', 'DEBITO', 'THE',
+  'CREDIT',
+  'DEBIT',
+  'CARD',
+  'CARDS',
+  'CARTA',
+  'PREPAID',
+  'PREPAGATA',
+  'CLASSIC',
+  'STANDARD',
+  'GOLD',
+  'PLATINUM',
+  'BUSINESS',
+  'CORPORATE',
+  'COMMERCIAL',
+  'CONSUMER',
+  'PERSONAL',
+  'INTERNATIONAL',
+  'INTL',
+  'DI',
+  'CREDITO',
+  'DEBITO',
+  'THE',
 ]);
 
 const SYNONYMS: ReadonlyArray<[RegExp, string]> = [
@@ -30,7 +50,12 @@ const SYNONYMS: ReadonlyArray<[RegExp, string]> = [
 
 /** The family a method name belongs to (see the module comment). */
 export function paymentMethodFamily(description: string): string {
-  const plain = description.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase().replace(/[^A-Z0-9]+/g, ' ').trim();
+  const plain = description
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, ' ')
+    .trim();
   const words = plain.split(' ').filter((w) => w && !PRODUCT_WORDS.has(w));
   const core = words.length ? words.join(' ') : plain;
   for (const [pattern, family] of SYNONYMS) if (pattern.test(core)) return family;
@@ -54,6 +79,14 @@ export async function listPaymentMethods(ctx: Pick<HubContext, 'db'>): Promise<P
 /** The code of one method name, if it was seen. */
 export async function paymentMethodCodes(db: Db, names: string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map();
-  const rows = await db.selectFrom('onpay_payment_methods').select(['code_number', 'code_description']).where('code_description', 'in', names.map((n) => n.trim().slice(0, 100))).execute();
+  const rows = await db
+    .selectFrom('onpay_payment_methods')
+    .select(['code_number', 'code_description'])
+    .where(
+      'code_description',
+      'in',
+      names.map((n) => n.trim().slice(0, 100)),
+    )
+    .execute();
   return new Map(rows.map((r) => [r.code_description, Number(r.code_number)]));
 }

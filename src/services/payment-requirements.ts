@@ -76,12 +76,17 @@ export function problemMessage(problem: PaymentProblem, provider: string): strin
  * Why the processor cannot make this refund as asked (the connector's `refunds` capability), or null: `none`, the
  * hub cannot ask for refunds; `full`, only the whole captured amount, once.
  */
-export function refundProblem(capabilities: ConnectorCapabilities, provider: string, refund: { amount: number; captured: number; refundedBefore: number }): { field: 'amount' | null; message: string } | null {
+export function refundProblem(
+  capabilities: ConnectorCapabilities,
+  provider: string,
+  refund: { amount: number; captured: number; refundedBefore: number },
+): { field: 'amount' | null; message: string } | null {
   switch (capabilities.refunds) {
     case 'none':
       return { field: null, message: `${provider} refunds are made in the processor's own back office; the hub records them from its notifications` };
     case 'full':
-      if (refund.refundedBefore > 0 || refund.amount !== refund.captured) return { field: 'amount', message: `must be the whole captured amount (${refund.captured}): ${provider} refunds a payment only in full` };
+      if (refund.refundedBefore > 0 || refund.amount !== refund.captured)
+        return { field: 'amount', message: `must be the whole captured amount (${refund.captured}): ${provider} refunds a payment only in full` };
       return null;
     case 'partial':
       return null;

@@ -24,12 +24,30 @@ export type StepProblem =
 
 const LABELS: Record<StepLanguage, Record<StepField, string>> = {
   en: {
-    Amount: 'the amount', Currency: 'the currency', Email: 'your email address', Phone: 'your phone number', FirstName: 'your first name',
-    LastName: 'your last name', City: 'your city', Country: 'your country', State: 'your county or state', ZipCode: 'your postal code', Details: 'your street address',
+    Amount: 'the amount',
+    Currency: 'the currency',
+    Email: 'your email address',
+    Phone: 'your phone number',
+    FirstName: 'your first name',
+    LastName: 'your last name',
+    City: 'your city',
+    Country: 'your country',
+    State: 'your county or state',
+    ZipCode: 'your postal code',
+    Details: 'your street address',
   },
   ro: {
-    Amount: 'suma', Currency: 'moneda', Email: 'adresa de email', Phone: 'numărul de telefon', FirstName: 'prenumele',
-    LastName: 'numele de familie', City: 'localitatea', Country: 'țara', State: 'județul', ZipCode: 'codul poștal', Details: 'adresa (stradă, număr)',
+    Amount: 'suma',
+    Currency: 'moneda',
+    Email: 'adresa de email',
+    Phone: 'numărul de telefon',
+    FirstName: 'prenumele',
+    LastName: 'numele de familie',
+    City: 'localitatea',
+    Country: 'țara',
+    State: 'județul',
+    ZipCode: 'codul poștal',
+    Details: 'adresa (stradă, număr)',
   },
 };
 
@@ -45,30 +63,52 @@ export function stepMessage(language: StepLanguage, field: StepField, shipping: 
   const label = LABELS[language][field] + (shipping ? SHIPPING[language] : '');
   if (language === 'ro') {
     switch (problem.kind) {
-      case 'missing': return `Vă rugăm să ne spuneți ${label}.`;
-      case 'too_long': return `Vă rugăm să scurtați ${label}: cel mult ${problem.max} de caractere.`;
-      case 'invalid_email': return `Vă rugăm să verificați ${label}: trebuie să arate ca nume@exemplu.ro.`;
-      case 'invalid_phone': return `Vă rugăm să verificați ${label}: doar cifre, eventual cu + la început (de exemplu +40712345678).`;
-      case 'invalid_country': return `Vă rugăm să verificați ${label}: nu o recunoaștem (codul numeric ISO 3166-1, de exemplu 642 pentru România).`;
-      case 'invalid_amount': return `Vă rugăm să verificați ${label}: trebuie să fie un număr, de exemplu 125.50.`;
-      case 'amount_not_positive': return `Vă rugăm să verificați ${label}: trebuie să fie mai mare decât zero.`;
-      case 'amount_decimals': return `Vă rugăm să verificați ${label}: în ${problem.currency} sunt permise cel mult ${problem.decimals} zecimale.`;
-      case 'amount_too_large': return `Vă rugăm să verificați ${label}: cel mult ${problem.max} ${problem.currency}.`;
-      case 'unknown_currency': return `Vă rugăm să verificați ${label}: folosiți un cod ISO 4217, de exemplu RON sau EUR.`;
-      case 'currency_not_accepted': return `Vă rugăm să alegeți altă monedă: se acceptă ${problem.accepted}.`;
+      case 'missing':
+        return `Vă rugăm să ne spuneți ${label}.`;
+      case 'too_long':
+        return `Vă rugăm să scurtați ${label}: cel mult ${problem.max} de caractere.`;
+      case 'invalid_email':
+        return `Vă rugăm să verificați ${label}: trebuie să arate ca nume@exemplu.ro.`;
+      case 'invalid_phone':
+        return `Vă rugăm să verificați ${label}: doar cifre, eventual cu + la început (de exemplu +40712345678).`;
+      case 'invalid_country':
+        return `Vă rugăm să verificați ${label}: nu o recunoaștem (codul numeric ISO 3166-1, de exemplu 642 pentru România).`;
+      case 'invalid_amount':
+        return `Vă rugăm să verificați ${label}: trebuie să fie un număr, de exemplu 125.50.`;
+      case 'amount_not_positive':
+        return `Vă rugăm să verificați ${label}: trebuie să fie mai mare decât zero.`;
+      case 'amount_decimals':
+        return `Vă rugăm să verificați ${label}: în ${problem.currency} sunt permise cel mult ${problem.decimals} zecimale.`;
+      case 'amount_too_large':
+        return `Vă rugăm să verificați ${label}: cel mult ${problem.max} ${problem.currency}.`;
+      case 'unknown_currency':
+        return `Vă rugăm să verificați ${label}: folosiți un cod ISO 4217, de exemplu RON sau EUR.`;
+      case 'currency_not_accepted':
+        return `Vă rugăm să alegeți altă monedă: se acceptă ${problem.accepted}.`;
     }
   }
   switch (problem.kind) {
-    case 'missing': return `Please tell us ${label}.`;
-    case 'too_long': return `Please shorten ${label}: at most ${problem.max} characters.`;
-    case 'invalid_email': return `Please check ${label}: it should look like name@example.com.`;
-    case 'invalid_phone': return `Please check ${label}: digits only, optionally starting with + (for example +40712345678).`;
-    case 'invalid_country': return `Please check ${label}: we do not recognise it (the ISO 3166-1 numeric code, for example 642 for Romania).`;
-    case 'invalid_amount': return `Please check ${label}: it must be a number, for example 125.50.`;
-    case 'amount_not_positive': return `Please check ${label}: it must be more than zero.`;
-    case 'amount_decimals': return `Please check ${label}: ${problem.currency} allows at most ${problem.decimals} decimals.`;
-    case 'amount_too_large': return `Please check ${label}: at most ${problem.max} ${problem.currency}.`;
-    case 'unknown_currency': return `Please check ${label}: use an ISO 4217 code such as RON or EUR.`;
-    case 'currency_not_accepted': return `Please choose another currency: ${problem.accepted} are accepted.`;
+    case 'missing':
+      return `Please tell us ${label}.`;
+    case 'too_long':
+      return `Please shorten ${label}: at most ${problem.max} characters.`;
+    case 'invalid_email':
+      return `Please check ${label}: it should look like name@example.com.`;
+    case 'invalid_phone':
+      return `Please check ${label}: digits only, optionally starting with + (for example +40712345678).`;
+    case 'invalid_country':
+      return `Please check ${label}: we do not recognise it (the ISO 3166-1 numeric code, for example 642 for Romania).`;
+    case 'invalid_amount':
+      return `Please check ${label}: it must be a number, for example 125.50.`;
+    case 'amount_not_positive':
+      return `Please check ${label}: it must be more than zero.`;
+    case 'amount_decimals':
+      return `Please check ${label}: ${problem.currency} allows at most ${problem.decimals} decimals.`;
+    case 'amount_too_large':
+      return `Please check ${label}: at most ${problem.max} ${problem.currency}.`;
+    case 'unknown_currency':
+      return `Please check ${label}: use an ISO 4217 code such as RON or EUR.`;
+    case 'currency_not_accepted':
+      return `Please choose another currency: ${problem.accepted} are accepted.`;
   }
 }

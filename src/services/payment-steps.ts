@@ -39,7 +39,14 @@ export interface PaymentStepInput {
 
 /** NETOPIA v2's limits for the billing fields (its API refuses longer values). */
 const LIMITS: Record<Exclude<StepField, 'Amount' | 'Currency' | 'Country'>, number> = {
-  Email: 100, Phone: 20, FirstName: 50, LastName: 50, City: 50, State: 50, ZipCode: 20, Details: 200,
+  Email: 100,
+  Phone: 20,
+  FirstName: 50,
+  LastName: 50,
+  City: 50,
+  State: 50,
+  ZipCode: 20,
+  Details: 200,
 };
 const PARTY_FIELDS = ['Email', 'Phone', 'FirstName', 'LastName', 'City', 'Country', 'State', 'ZipCode', 'Details'] as const;
 const EMAIL_RE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -69,7 +76,13 @@ interface CheckedParty {
 }
 
 /** Reads one party (billing or shipping); `fallback` fills what a shipping address did not collect. */
-function readParty(errors: Array<{ field: string; message: string }>, lang: StepLanguage, prefix: 'Payment' | 'PaymentShipping', raw: Record<string, unknown>, fallback?: Party): CheckedParty {
+function readParty(
+  errors: Array<{ field: string; message: string }>,
+  lang: StepLanguage,
+  prefix: 'Payment' | 'PaymentShipping',
+  raw: Record<string, unknown>,
+  fallback?: Party,
+): CheckedParty {
   const shipping = prefix === 'PaymentShipping';
   const fail = (field: StepField, problem: StepProblem) => errors.push({ field: `${prefix}.${field}`, message: stepMessage(lang, field, shipping, problem) });
   const values: Partial<Record<(typeof PARTY_FIELDS)[number], string>> = {};
@@ -112,14 +125,21 @@ function readParty(errors: Array<{ field: string; message: string }>, lang: Step
 }
 
 /** The amount as the chat wrote it, in minor units; `maxMinor` only words a number too long to read. */
-function readAmount(errors: Array<{ field: string; message: string }>, lang: StepLanguage, raw: Record<string, unknown>, currency: string | undefined, maxMinor: number): number | undefined {
+function readAmount(
+  errors: Array<{ field: string; message: string }>,
+  lang: StepLanguage,
+  raw: Record<string, unknown>,
+  currency: string | undefined,
+  maxMinor: number,
+): number | undefined {
   const fail = (problem: StepProblem) => errors.push({ field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, problem) });
   const value = raw.Amount;
-  if (value === undefined || value === null || value === '') return fail({ kind: 'missing' }), undefined;
+  if (value === undefined || value === null || value === '') return (fail({ kind: 'missing' }), undefined);
   // Chat platforms send decimals as numbers or as text, sometimes with a decimal comma.
-  const t = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value.trim().replace(/^(\d+),(\d+)$/, '$1.$2') : '';
-  if (!/^-?\d+(\.\d+)?$/.test(t)) return fail({ kind: 'invalid_amount' }), undefined;
-  if (t.startsWith('-') || /^0+(\.0+)?$/.test(t)) return fail({ kind: 'amount_not_positive' }), undefined;
+  const t =
+    typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value.trim().replace(/^(\d+),(\d+)$/, '$1.$2') : '';
+  if (!/^-?\d+(\.\d+)?$/.test(t)) return (fail({ kind: 'invalid_amount' }), undefined);
+  if (t.startsWith('-') || /^0+(\.0+)?$/.test(t)) return (fail({ kind: 'amount_not_positive' }), undefined);
   if (!currency) return undefined;
   let minor: number;
   try {
@@ -128,23 +148,44 @@ function readAmount(errors: Array<{ field: string; message: string }>, lang: Ste
     if (!(e instanceof MoneyError)) throw e;
     const decimals = currencyExponent(currency);
     const hasTooManyDecimals = (t.split('.')[1] ?? '').replace(/0+$/, '').length > decimals;
-    return fail(hasTooManyDecimals ? { kind: 'amount_decimals', decimals, currency } : { kind: 'amount_too_large', max: toDecimalString(maxMinor, currency), currency }), undefined;
+    return (
+      fail(
+        hasTooManyDecimals ? { kind: 'amount_decimals', decimals, currency } : { kind: 'amount_too_large', max: toDecimalString(maxMinor, currency), currency },
+      ),
+      undefined
+    );
   }
-  if (minor <= 0) return fail({ kind: 'amount_not_positive' }), undefined;
+  if (minor <= 0) return (fail({ kind: 'amount_not_positive' }), undefined);
   return minor;
 }
 
 const STEP_FIELD_OF: Record<string, StepField> = {
-  first_name: 'FirstName', last_name: 'LastName', email: 'Email', phone: 'Phone', city: 'City', county: 'State', zip_code: 'ZipCode', address: 'Details', country: 'Country',
+  first_name: 'FirstName',
+  last_name: 'LastName',
+  email: 'Email',
+  phone: 'Phone',
+  city: 'City',
+  county: 'State',
+  zip_code: 'ZipCode',
+  address: 'Details',
+  country: 'Country',
 };
 
 /** A problem of `checkPaymentAgainstConnector` as the step's field error, in the conversation's language. */
 function stepProblemOf(problem: PaymentProblem, lang: StepLanguage, currency: string | undefined): { field: string; message: string } | undefined {
   switch (problem.kind) {
     case 'currency_not_accepted':
-      return { field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: problem.accepted.join(', ') }) };
+      return {
+        field: 'Payment.Currency',
+        message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: problem.accepted.join(', ') }),
+      };
     case 'amount_too_large':
-      return currency ? { field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, { kind: 'amount_too_large', max: toDecimalString(problem.max, currency), currency }) } : undefined;
+      return currency
+        ? {
+            field: 'Payment.Amount',
+            message: stepMessage(lang, 'Amount', false, { kind: 'amount_too_large', max: toDecimalString(problem.max, currency), currency }),
+          }
+        : undefined;
     case 'amount_too_small':
       return { field: 'Payment.Amount', message: stepMessage(lang, 'Amount', false, { kind: 'invalid_amount' }) };
     case 'flow_not_supported':
@@ -195,15 +236,29 @@ function validateCallbackUrl(ctx: HubContext, url: unknown): string | undefined 
  * details returns the same link while the payment is payable (or its final state once settled); other details
  * for a step that already has a payment are a conflict (a new step id starts a new payment).
  */
-export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: PaymentStepInput): Promise<{ created: boolean; body: ReturnType<typeof presentStep> & { callback_secret?: string } }> {
+export async function runPaymentStep(
+  ctx: HubContext,
+  trx: Transaction<Database>,
+  merchantId: string,
+  input: PaymentStepInput,
+): Promise<{ created: boolean; body: ReturnType<typeof presentStep> & { callback_secret?: string } }> {
   const stepId = input.step ?? 'payment';
   const request = hashRequest('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
   const hash = request.hash;
   // Serializes concurrent calls for one conversation step (a row lock cannot: the row may not exist yet).
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`payment_step:${merchantId}:${input.conversation_id}:${stepId}`}, 0))`.execute(trx);
-  const existing = await trx.selectFrom('payment_steps').selectAll().where('merchant_id', '=', merchantId).where('conversation_id', '=', input.conversation_id).where('step', '=', stepId).executeTakeFirst();
+  const existing = await trx
+    .selectFrom('payment_steps')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('conversation_id', '=', input.conversation_id)
+    .where('step', '=', stepId)
+    .executeTakeFirst();
   if (existing) {
-    if (!isSameRequest(existing.request_hash, request)) throw new ConflictError(`conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`);
+    if (!isSameRequest(existing.request_hash, request))
+      throw new ConflictError(
+        `conversation ${input.conversation_id} already has a payment for step ${JSON.stringify(stepId)} with other details; use another step id for a new payment`,
+      );
     const current = await getPaymentRow(trx, merchantId, existing.payment_id);
     const status = effectiveStatus(current.status as PaymentStatus, current.expires_at);
     // A link that can no longer be paid (expired, canceled) is replaced by a new one; anything else is returned.
@@ -232,7 +287,10 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
     errors.push({ field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'unknown_currency' }) });
     currency = undefined;
   } else if (checkPaymentAgainstConnector(capabilities, { currency: currencyText }).length) {
-    errors.push({ field: 'Payment.Currency', message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: capabilities.currencies.join(', ') }) });
+    errors.push({
+      field: 'Payment.Currency',
+      message: stepMessage(lang, 'Currency', false, { kind: 'currency_not_accepted', accepted: capabilities.currencies.join(', ') }),
+    });
     currency = undefined;
   }
   const amount = readAmount(errors, lang, payment, currency, capabilities.maxAmountMinor);
@@ -265,11 +323,26 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
     callbackSecret = 'whsec_' + randomBytes(32).toString('base64');
     await trx
       .insertInto('webhook_endpoints')
-      .values({ id: callbackEndpointId, merchant_id: merchantId, url: callbackUrl, events: JSON.stringify(['payment_step.updated']), secret_encrypted: ctx.vault.encrypt(callbackSecret, `webhook_endpoint:${callbackEndpointId}`), payment_id: created.id })
+      .values({
+        id: callbackEndpointId,
+        merchant_id: merchantId,
+        url: callbackUrl,
+        events: JSON.stringify(['payment_step.updated']),
+        secret_encrypted: ctx.vault.encrypt(callbackSecret, `webhook_endpoint:${callbackEndpointId}`),
+        payment_id: created.id,
+      })
       .execute();
   }
   const now = new Date();
-  const values = { connection_id: loaded.row.id, payment_id: created.id, request_hash: hash, language: lang, callback_endpoint_id: callbackEndpointId, processor_response: null, updated_at: now };
+  const values = {
+    connection_id: loaded.row.id,
+    payment_id: created.id,
+    request_hash: hash,
+    language: lang,
+    callback_endpoint_id: callbackEndpointId,
+    processor_response: null,
+    updated_at: now,
+  };
   const step = await trx
     .insertInto('payment_steps')
     .values({ merchant_id: merchantId, conversation_id: input.conversation_id, step: stepId, ...values, created_at: now })
@@ -281,7 +354,13 @@ export async function runPaymentStep(ctx: HubContext, trx: Transaction<Database>
 }
 
 export async function getPaymentStep(ctx: HubContext, merchantId: string, conversationId: string, step = 'payment') {
-  const row = await ctx.db.selectFrom('payment_steps').selectAll().where('merchant_id', '=', merchantId).where('conversation_id', '=', conversationId).where('step', '=', step).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('payment_steps')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('conversation_id', '=', conversationId)
+    .where('step', '=', step)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError(`no payment step ${JSON.stringify(step)} in conversation ${JSON.stringify(conversationId)}`);
   return presentStep(ctx, row, await getPaymentRow(ctx.db, merchantId, row.payment_id));
 }

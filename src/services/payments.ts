@@ -37,7 +37,15 @@ export async function getPayment(ctx: HubContext, merchantId: string | null, id:
   return {
     ...paymentSnapshot(ctx, payment),
     attempts: attempts.map(presentAttempt),
-    notifications: notifications.map((n) => ({ id: n.id, provider: n.provider, attempt_id: n.attempt_id, received_at: new Date(n.received_at).toISOString(), status: n.status, summary: n.summary, error: n.error })),
+    notifications: notifications.map((n) => ({
+      id: n.id,
+      provider: n.provider,
+      attempt_id: n.attempt_id,
+      received_at: new Date(n.received_at).toISOString(),
+      status: n.status,
+      summary: n.summary,
+      error: n.error,
+    })),
   };
 }
 
@@ -66,16 +74,31 @@ export async function listPayments(ctx: HubContext, merchantId: string, filter: 
     if (!text) return undefined;
     const d = new Date(text);
     // Dates the schema's format accepts but a database cannot hold (year 0, a leap second) are refused here.
-    if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) errors.add(`querystring.${name}`, 'must be a date-time between years 1 and 9999');
+    if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999)
+      errors.add(`querystring.${name}`, 'must be a date-time between years 1 and 9999');
     return d;
   };
   const createdGte = dateFilter('created_gte');
   const createdLte = dateFilter('created_lte');
   errors.throwIfAny();
-  const rows = await selectPaymentPage(ctx.db, { merchantId, status: filter.status, orderId: filter.order_id, connectionId, createdGte, createdLte, startingAfter: filter.starting_after, limit: limit + 1 });
+  const rows = await selectPaymentPage(ctx.db, {
+    merchantId,
+    status: filter.status,
+    orderId: filter.order_id,
+    connectionId,
+    createdGte,
+    createdLte,
+    startingAfter: filter.starting_after,
+    limit: limit + 1,
+  });
   const page = rows.slice(0, limit);
   const hasMore = rows.length > limit;
-  return { object: 'list' as const, data: page.map((p) => paymentSnapshot(ctx, p)), has_more: hasMore, next_cursor: hasMore ? page[page.length - 1]!.id : null };
+  return {
+    object: 'list' as const,
+    data: page.map((p) => paymentSnapshot(ctx, p)),
+    has_more: hasMore,
+    next_cursor: hasMore ? page[page.length - 1]!.id : null,
+  };
 }
 
 export type PaymentPage =

@@ -1,4 +1,12 @@
-import { deadlineOf, type AccessToken, type InboundResponse, type OperationError, type OperationFailure, type OutboundRequest, type ProcessorOperation } from '../connectors/types.js';
+import {
+  deadlineOf,
+  type AccessToken,
+  type InboundResponse,
+  type OperationError,
+  type OperationFailure,
+  type OutboundRequest,
+  type ProcessorOperation,
+} from '../connectors/types.js';
 import { processorCalls } from '../observability/metrics.js';
 import { OutboundRefusedError, outboundOf } from '../security/outbound.js';
 import type { HubContext } from './context.js';
@@ -21,7 +29,18 @@ function tokenKey(loaded: LoadedConnection): string {
  * Error codes of a request that never left the hub or was never read by the processor: the name did not
  * resolve, nothing listened, no route, or the TLS handshake (which comes before any byte of the request) failed.
  */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+]);
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_CERT)/;
 
 /**
@@ -44,7 +63,13 @@ function deadlineFor(ctx: HubContext, loaded: Pick<LoadedConnection, 'connector'
 }
 
 /** Sends one request a connector built, within `deadlineMs`; a call without a usable answer comes back as an OperationError. */
-export async function send(ctx: HubContext, provider: string, operation: string, request: OutboundRequest, deadlineMs: number): Promise<InboundResponse | OperationError> {
+export async function send(
+  ctx: HubContext,
+  provider: string,
+  operation: string,
+  request: OutboundRequest,
+  deadlineMs: number,
+): Promise<InboundResponse | OperationError> {
   const started = Date.now();
   try {
     // Public addresses only (or the hub's own emulators, or what the operator allows), pinned for the
@@ -135,10 +160,23 @@ export async function callProcessor(
  * allowed (a `settings.endpoint` stored before that rule existed is not called). Carries the merchant's
  * processor credentials, so this is checked before anything is sent.
  */
-function sendChecked(ctx: HubContext, loaded: LoadedConnection, operation: ProcessorOperation, request: OutboundRequest): Promise<InboundResponse | OperationError> {
+function sendChecked(
+  ctx: HubContext,
+  loaded: LoadedConnection,
+  operation: ProcessorOperation,
+  request: OutboundRequest,
+): Promise<InboundResponse | OperationError> {
   if (endpointKind(ctx, loaded.connector, request.url) === null) {
-    ctx.logger.warn({ provider: loaded.row.provider, connection: loaded.row.id, operation }, 'processor call refused: the endpoint is not one of the processor\'s hosts');
-    return Promise.resolve({ kind: 'error', failure: 'unreachable', code: 'endpoint_refused', message: `the connection's endpoint is not one of ${loaded.row.provider}'s hosts (settings.endpoint)` });
+    ctx.logger.warn(
+      { provider: loaded.row.provider, connection: loaded.row.id, operation },
+      "processor call refused: the endpoint is not one of the processor's hosts",
+    );
+    return Promise.resolve({
+      kind: 'error',
+      failure: 'unreachable',
+      code: 'endpoint_refused',
+      message: `the connection's endpoint is not one of ${loaded.row.provider}'s hosts (settings.endpoint)`,
+    });
   }
   return send(ctx, loaded.row.provider, operation, request, deadlineFor(ctx, loaded, operation));
 }

@@ -31,7 +31,12 @@ export async function reconcileAttempt(ctx: HubContext, attemptId: string): Prom
   const loaded = loadConnection(ctx, row);
   const check = loaded.connector.statusCheck;
   if (!check) return false;
-  const attempt: AttemptReference = { reference: row.attempt_id, processorReference: row.processor_reference, amount: row.attempt_amount, currency: row.attempt_currency };
+  const attempt: AttemptReference = {
+    reference: row.attempt_id,
+    processorReference: row.processor_reference,
+    amount: row.attempt_amount,
+    currency: row.attempt_currency,
+  };
   const res = await callProcessor(ctx, loaded, 'status_check', (token) => check.request(loaded.config, attempt, token));
   if (isOperationError(res)) return false;
   const report = check.response(loaded.config, attempt, res);
@@ -42,14 +47,23 @@ export async function reconcileAttempt(ctx: HubContext, attemptId: string): Prom
   }
   // "Nothing new" is not worth an inbox row on every check.
   if (report.outcome.kind !== 'informational') {
-    await recordOperationReport(ctx, { id: loaded.row.id, provider: loaded.row.provider }, { id: attempt.reference, currency: attempt.currency }, 'status_check', res.body, report);
+    await recordOperationReport(
+      ctx,
+      { id: loaded.row.id, provider: loaded.row.provider },
+      { id: attempt.reference, currency: attempt.currency },
+      'status_check',
+      res.body,
+      report,
+    );
   }
   return true;
 }
 
 /** Checks the attempts that are due (claimed with SKIP LOCKED, so processes share the work); returns how many. */
 export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promise<number> {
-  const providers = Object.values(CONNECTORS).filter((c) => c.statusCheck).map((c) => c.provider);
+  const providers = Object.values(CONNECTORS)
+    .filter((c) => c.statusCheck)
+    .map((c) => c.provider);
   if (providers.length === 0) return 0;
   const due = await sql<Pick<PaymentAttempt, 'id'>>`
     UPDATE payment_attempts SET reconciled_at = now()
@@ -88,7 +102,9 @@ export const PROMPT_MAX_INTERVAL_MS = 60_000;
 export const PROMPT_PHASE_MS = 10 * 60_000;
 
 export async function checkUnknownAttempts(ctx: HubContext, limit = 10): Promise<number> {
-  const providers = Object.values(CONNECTORS).filter((c) => c.statusCheck).map((c) => c.provider);
+  const providers = Object.values(CONNECTORS)
+    .filter((c) => c.statusCheck)
+    .map((c) => c.provider);
   if (providers.length === 0) return 0;
   // `updated_at` is when the attempt became unknown (the ledger's last write to it); a check that says nothing
   // new writes nothing, so it stays the origin of the schedule.

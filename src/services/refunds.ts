@@ -51,7 +51,13 @@ export interface CreateRefundInput {
 }
 
 /** Writes a refund of a captured payment (all that remains when no amount is given), inside the caller's transaction. */
-export async function createRefund(ctx: HubContext, trx: Transaction<Database>, merchantId: string, paymentId: string, input: CreateRefundInput): Promise<Refund> {
+export async function createRefund(
+  ctx: HubContext,
+  trx: Transaction<Database>,
+  merchantId: string,
+  paymentId: string,
+  input: CreateRefundInput,
+): Promise<Refund> {
   const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
   if (!payment) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
   const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
@@ -62,7 +68,12 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
   if (payment.status !== 'paid' && payment.status !== 'partially_refunded') {
     throw new UnprocessableError(`only a paid payment can be refunded; this one is ${payment.status}`);
   }
-  const open = await trx.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('status', 'in', ['pending', 'processing']).executeTakeFirst();
+  const open = await trx
+    .selectFrom('refunds')
+    .select('id')
+    .where('payment_id', '=', paymentId)
+    .where('status', 'in', ['pending', 'processing'])
+    .executeTakeFirst();
   if (open) throw new ConflictError(`refund ${open.id} of this payment is still in progress; try again when it has settled`);
   const attempt = await trx
     .selectFrom('payment_attempts')
@@ -77,10 +88,15 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
   const amount = input.amount ?? available;
   const errors = new FieldErrors();
   if (!Number.isSafeInteger(amount) || amount <= 0) errors.add('amount', 'must be a positive integer of minor units');
-  else if (amount > available) errors.add('amount', `must be at most ${available} (${toDecimalString(available, payment.currency)} ${payment.currency} remain to refund)`);
+  else if (amount > available)
+    errors.add('amount', `must be at most ${available} (${toDecimalString(available, payment.currency)} ${payment.currency} remain to refund)`);
   errors.throwIfAny();
   // What the processor refunds (capabilities.refunds): nothing through the hub, only in full, or any part.
-  const refusal = refundProblem(loaded.connector.capabilities, connection.provider, { amount, captured: payment.amount_captured, refundedBefore: payment.amount_refunded });
+  const refusal = refundProblem(loaded.connector.capabilities, connection.provider, {
+    amount,
+    captured: payment.amount_captured,
+    refundedBefore: payment.amount_refunded,
+  });
   if (refusal?.field) errors.add(refusal.field, refusal.message);
   else if (refusal) throw new UnprocessableError(refusal.message);
   errors.throwIfAny();
@@ -88,8 +104,17 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
   return trx
     .insertInto('refunds')
     .values({
-      id: newId('ref'), merchant_id: merchantId, payment_id: paymentId, attempt_id: attempt.id, amount, currency: payment.currency,
-      refunded_before: payment.amount_refunded, reason: input.reason ?? null, status: 'pending', created_at: now, updated_at: now,
+      id: newId('ref'),
+      merchant_id: merchantId,
+      payment_id: paymentId,
+      attempt_id: attempt.id,
+      amount,
+      currency: payment.currency,
+      refunded_before: payment.amount_refunded,
+      reason: input.reason ?? null,
+      status: 'pending',
+      created_at: now,
+      updated_at: now,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -99,7 +124,13 @@ export async function createRefund(ctx: HubContext, trx: Transaction<Database>, 
  * `POST /v1/payments/{id}/refunds`: writes a refund once per Idempotency-Key and sends it (the janitor sends it if
  * this process dies first); a replay answers the refund as it is now.
  */
-export async function createRefundOnce(ctx: HubContext, merchantId: string, paymentId: string, input: CreateRefundInput, key: string | undefined): Promise<{ refund: Refund; status: number; replayed: boolean }> {
+export async function createRefundOnce(
+  ctx: HubContext,
+  merchantId: string,
+  paymentId: string,
+  input: CreateRefundInput,
+  key: string | undefined,
+): Promise<{ refund: Refund; status: number; replayed: boolean }> {
   const path = `/v1/payments/${paymentId}/refunds`;
   const stored = await runIdempotent(ctx.db, merchantId, key, hashRequest('POST', path, input), async (trx) => ({
     status: 201,
@@ -122,7 +153,10 @@ async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'fa
     if (!updated) return trx.selectFrom('refunds').selectAll().where('id', '=', refund.id).executeTakeFirstOrThrow();
     if (status === 'failed') {
       const payment = await trx.selectFrom('payments').selectAll().where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
-      await emitEvent(trx, refund.merchant_id, 'payment.refund_failed', refund.payment_id, { ...paymentSnapshot(ctx, payment), refund: presentRefund(updated) });
+      await emitEvent(trx, refund.merchant_id, 'payment.refund_failed', refund.payment_id, {
+        ...paymentSnapshot(ctx, payment),
+        refund: presentRefund(updated),
+      });
       noteOutboxWrite(ctx, trx);
     }
     return updated;
@@ -145,24 +179,45 @@ export async function sendRefund(ctx: HubContext, refundId: string): Promise<Ref
   const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('id', '=', claimed.attempt_id).executeTakeFirstOrThrow();
   const loaded = await loadPaymentConnection(ctx, claimed.payment_id);
   const request: RefundRequest = {
-    reference: attempt.id, processorReference: attempt.processor_reference, amount: attempt.amount, currency: attempt.currency,
-    refundId: claimed.id, refundAmount: claimed.amount, refundedBefore: claimed.refunded_before, now: new Date(),
+    reference: attempt.id,
+    processorReference: attempt.processor_reference,
+    amount: attempt.amount,
+    currency: attempt.currency,
+    refundId: claimed.id,
+    refundAmount: claimed.amount,
+    refundedBefore: claimed.refunded_before,
+    now: new Date(),
   };
   const res = await callProcessor(ctx, loaded, 'refund', (token) => loaded.connector.refund!.request(loaded.config, request, token));
   if (isOperationError(res)) {
     ctx.logger.warn({ refund: claimed.id, code: res.code }, 'refund sent, answer unknown; the janitor will ask the processor');
-    await ctx.db.updateTable('refunds').set({ error_code: res.code, error_message: res.message, updated_at: new Date() }).where('id', '=', claimed.id).execute();
+    await ctx.db
+      .updateTable('refunds')
+      .set({ error_code: res.code, error_message: res.message, updated_at: new Date() })
+      .where('id', '=', claimed.id)
+      .execute();
     return { ...claimed, error_code: res.code, error_message: res.message };
   }
   const answer = loaded.connector.refund!.response(loaded.config, request, res);
   if (isOperationError(answer)) {
     if (answer.failure !== 'refused') {
-      await ctx.db.updateTable('refunds').set({ error_code: answer.code, error_message: answer.message, updated_at: new Date() }).where('id', '=', claimed.id).execute();
+      await ctx.db
+        .updateTable('refunds')
+        .set({ error_code: answer.code, error_message: answer.message, updated_at: new Date() })
+        .where('id', '=', claimed.id)
+        .execute();
       return { ...claimed, error_code: answer.code, error_message: answer.message };
     }
     return settle(ctx, claimed, 'failed', answer);
   }
-  const recorded = await recordOperationReport(ctx, { id: loaded.row.id, provider: loaded.row.provider }, { id: attempt.id, currency: attempt.currency }, 'refund', res.body, answer);
+  const recorded = await recordOperationReport(
+    ctx,
+    { id: loaded.row.id, provider: loaded.row.provider },
+    { id: attempt.id, currency: attempt.currency },
+    'refund',
+    res.body,
+    answer,
+  );
   if (recorded.status === 'rejected') return settle(ctx, claimed, 'failed', { code: 'ledger_refused', message: recorded.reason });
   return settle(ctx, claimed, 'succeeded');
 }
@@ -196,7 +251,14 @@ export async function settleStaleRefunds(ctx: HubContext, limit = 10): Promise<n
 
 export async function listRefunds(ctx: HubContext, merchantId: string, paymentId: string): Promise<Refund[]> {
   await getPaymentRow(ctx.db, merchantId, paymentId);
-  return ctx.db.selectFrom('refunds').selectAll().where('merchant_id', '=', merchantId).where('payment_id', '=', paymentId).orderBy('created_at').orderBy('id').execute();
+  return ctx.db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('payment_id', '=', paymentId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 export async function getRefund(ctx: HubContext, merchantId: string, id: string): Promise<Refund> {

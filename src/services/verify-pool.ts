@@ -38,7 +38,10 @@ export class VerifyPool implements NotificationVerifier {
   private closed = false;
 
   /** `worker` replaces the thread's module (a test's, to make a thread die). */
-  constructor(readonly size: number = availableParallelism(), worker: URL = new URL('./verify-worker-boot.mjs', import.meta.url)) {
+  constructor(
+    readonly size: number = availableParallelism(),
+    worker: URL = new URL('./verify-worker-boot.mjs', import.meta.url),
+  ) {
     this.pool = new Piscina({
       filename: worker.href,
       minThreads: size,

@@ -19,7 +19,12 @@ function configFor(job: VerifyJob): ConnectionConfig<unknown, unknown> {
   const hit = configs.get(c.id);
   if (hit && hit.stamp === c.stamp) return hit.config;
   const connector = connectorFor(c.provider)!;
-  const config = { credentials: connector.parseCredentials(JSON.parse(c.credentials)), settings: connector.parseSettings(c.settings), environment: c.environment, endpoint: c.endpoint };
+  const config = {
+    credentials: connector.parseCredentials(JSON.parse(c.credentials)),
+    settings: connector.parseSettings(c.settings),
+    environment: c.environment,
+    endpoint: c.endpoint,
+  };
   if (configs.size > 1000) configs.clear();
   configs.set(c.id, { stamp: c.stamp, config });
   return config;

@@ -38,7 +38,11 @@ export interface DeliveryCaps {
  * free slot, then each one's second, ...). Deliveries of an endpoint that is no longer active are marked
  * `canceled` instead of being sent. `SKIP LOCKED` and the lease re-check let several hub processes share the queue.
  */
-export async function claimDueFairly(db: Db, limit: number, caps: DeliveryCaps = { perEndpoint: MAX_IN_FLIGHT_PER_ENDPOINT, perMerchant: MAX_IN_FLIGHT_PER_MERCHANT }): Promise<DueDelivery[]> {
+export async function claimDueFairly(
+  db: Db,
+  limit: number,
+  caps: DeliveryCaps = { perEndpoint: MAX_IN_FLIGHT_PER_ENDPOINT, perMerchant: MAX_IN_FLIGHT_PER_MERCHANT },
+): Promise<DueDelivery[]> {
   if (limit <= 0) return [];
   const window = caps.perMerchant * 4;
   const result = await sql<DueDelivery>`

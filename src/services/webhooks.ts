@@ -66,11 +66,17 @@ async function checkEndpointCap(trx: Transaction<Database>, merchantId: string):
     .where('payment_id', 'is', null)
     .executeTakeFirstOrThrow();
   if (n >= MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT) {
-    throw new ConflictError(`a merchant may have at most ${MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT} active webhook endpoints; disable one first (an endpoint may subscribe to several events)`);
+    throw new ConflictError(
+      `a merchant may have at most ${MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT} active webhook endpoints; disable one first (an endpoint may subscribe to several events)`,
+    );
   }
 }
 
-export async function createWebhookEndpoint(ctx: HubContext, merchantId: string, input: { url?: unknown; events?: unknown }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+export async function createWebhookEndpoint(
+  ctx: HubContext,
+  merchantId: string,
+  input: { url?: unknown; events?: unknown },
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   validateEndpointInput(input, false, outboundOf(ctx));
   const id = newId('we');
   const secret = 'whsec_' + randomBytes(32).toString('base64');
@@ -78,7 +84,13 @@ export async function createWebhookEndpoint(ctx: HubContext, merchantId: string,
     await checkEndpointCap(trx, merchantId);
     return trx
       .insertInto('webhook_endpoints')
-      .values({ id, merchant_id: merchantId, url: input.url as string, events: JSON.stringify(input.events ?? ['*']), secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`) })
+      .values({
+        id,
+        merchant_id: merchantId,
+        url: input.url as string,
+        events: JSON.stringify(input.events ?? ['*']),
+        secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   });
@@ -95,7 +107,12 @@ export async function listWebhookEndpoints(ctx: Pick<HubContext, 'db'>, merchant
   return ctx.db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
 }
 
-export async function updateWebhookEndpoint(ctx: Pick<HubContext, 'db' | 'outbound'>, merchantId: string, id: string, input: { url?: unknown; events?: unknown; status?: unknown }): Promise<WebhookEndpoint> {
+export async function updateWebhookEndpoint(
+  ctx: Pick<HubContext, 'db' | 'outbound'>,
+  merchantId: string,
+  id: string,
+  input: { url?: unknown; events?: unknown; status?: unknown },
+): Promise<WebhookEndpoint> {
   await getWebhookEndpoint(ctx, merchantId, id);
   validateEndpointInput(input, true, outboundOf(ctx));
   const errors = new FieldErrors();
@@ -128,7 +145,13 @@ export async function updateWebhookEndpoint(ctx: Pick<HubContext, 'db' | 'outbou
  * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
  * transaction that makes the state change, so that the event exists if and only if the change does.
  */
-export async function emitEvent(trx: Transaction<Database>, merchantId: string, type: EventType, paymentId: string | null, data: Record<string, unknown>): Promise<void> {
+export async function emitEvent(
+  trx: Transaction<Database>,
+  merchantId: string,
+  type: EventType,
+  paymentId: string | null,
+  data: Record<string, unknown>,
+): Promise<void> {
   await insertEvent(trx, { merchantId, type, paymentId, data });
 }
 
@@ -171,7 +194,10 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
     statusCode = answer.status;
     responseBody = printableExcerpt(answer.body, WEBHOOK_ANSWER_EXCERPT_CHARS) || null;
   } catch (e) {
-    error = printableExcerpt((e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message, WEBHOOK_ANSWER_EXCERPT_CHARS);
+    error = printableExcerpt(
+      (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message,
+      WEBHOOK_ANSWER_EXCERPT_CHARS,
+    );
   }
   const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
   const attempts = delivery.attempts + 1;
@@ -188,7 +214,10 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
       locked_until = NULL, last_status_code = ${statusCode}, last_error = ${ok ? null : error}, delivered_at = ${ok ? new Date() : null}
     WHERE id = ${delivery.id}`.execute(ctx.db);
   webhookDeliveries.inc({ result: ok ? 'succeeded' : 'failed' });
-  ctx.logger.debug({ delivery: delivery.id, event: delivery.event_id, attempt: attempts, status: statusCode, error, next: status }, 'webhook delivery attempted');
+  ctx.logger.debug(
+    { delivery: delivery.id, event: delivery.event_id, attempt: attempts, status: statusCode, error, next: status },
+    'webhook delivery attempted',
+  );
   if (ok) webhookDeliveryLag.observe((Date.now() - new Date(delivery.event_created_at).getTime()) / 1000);
 }
 
@@ -196,7 +225,11 @@ export async function listDeliveries(ctx: Pick<HubContext, 'db'>, merchantId: st
   let q = ctx.db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
   if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
   if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
-  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+  return q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 100)
+    .execute();
 }
 
 export async function getDelivery(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string) {

@@ -11,7 +11,20 @@
 // recognised as stale on the same host (the pid is gone, or the machine has rebooted since) and taken over.
 // A lock of another host is never taken over: the hub cannot tell whether that process runs.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,7 +110,8 @@ export interface DataDirLock {
  */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
-  const content = JSON.stringify({ pid: process.pid, hostname: hostname(), boot_id: bootId(), started_at: new Date().toISOString() } satisfies LockHolder) + '\n';
+  const content =
+    JSON.stringify({ pid: process.pid, hostname: hostname(), boot_id: bootId(), started_at: new Date().toISOString() } satisfies LockHolder) + '\n';
   const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
@@ -123,7 +137,11 @@ export function lockDataDir(dir: string): DataDirLock {
       }
       const holder = parseHolder(seen);
       if (!isStale(holder, path) || round >= 5) {
-        throw new DataDirLockedError(holder ? describe(dir, holder) : `the data directory ${dir} is locked (${path}) and the lock could not be taken over: stop the other incasso process, or delete the file if none runs`);
+        throw new DataDirLockedError(
+          holder
+            ? describe(dir, holder)
+            : `the data directory ${dir} is locked (${path}) and the lock could not be taken over: stop the other incasso process, or delete the file if none runs`,
+        );
       }
       // Take the stale lock over without ever removing a live one: move it aside atomically, and check that what
       // was moved is the stale lock just read. If another starter replaced it in between, put its lock back.

@@ -300,7 +300,10 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
         if (done.has(m.id)) continue;
         await conn.transaction().execute(async (trx) => {
           // One statement at a time: PGlite's extended-protocol query runs a single statement.
-          for (const statement of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+          for (const statement of m.sql
+            .split(/;\s*\n/)
+            .map((s) => s.trim())
+            .filter(Boolean)) {
             await sql.raw(statement).execute(trx);
           }
           await sql`INSERT INTO schema_migrations (id) VALUES (${m.id})`.execute(trx);

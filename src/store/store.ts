@@ -64,7 +64,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     pool.on('connect', (client) => client.on('error', () => {}));
     if (schema) {
       const c = await pool.connect();
-      try { await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`); } finally { c.release(); }
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } finally {
+        c.release();
+      }
     }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: hubClients(pool, { preparedStatements: options.preparedStatements ?? true }) }) });
     store = { db, kind: 'postgres', close: () => db.destroy() };
@@ -177,7 +181,8 @@ function hubClients(pool: pg.Pool, options: { preparedStatements: boolean }) {
               return result;
             };
           }
-          if (property === 'release') return () => target.release(unusable ? new Error('connection discarded: a timed-out query or a stale prepared statement') : undefined);
+          if (property === 'release')
+            return () => target.release(unusable ? new Error('connection discarded: a timed-out query or a stale prepared statement') : undefined);
           return Reflect.get(target, property, receiver);
         },
       });
@@ -199,5 +204,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
   if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
   const message = typeof err.message === 'string' ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout/i.test(
+    message,
+  );
 }

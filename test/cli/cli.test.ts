@@ -43,7 +43,30 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     const hook = await cli(['webhooks', 'create', '--url', `${hub.url}/sandbox/inbox/cli`, '--json'], env);
     assert.match(JSON.parse(hook.stdout).secret, /^whsec_/);
 
-    const pay = await cli(['payments', 'create', '--connection', 'netopia', '--order-id', 'CLI-1', '--amount', '4990', '--currency', 'RON', '--description', 'Cafea', '--first-name', 'Ana', '--last-name', 'Pop', '--email', 'ana@example.ro', '--json'], env);
+    const pay = await cli(
+      [
+        'payments',
+        'create',
+        '--connection',
+        'netopia',
+        '--order-id',
+        'CLI-1',
+        '--amount',
+        '4990',
+        '--currency',
+        'RON',
+        '--description',
+        'Cafea',
+        '--first-name',
+        'Ana',
+        '--last-name',
+        'Pop',
+        '--email',
+        'ana@example.ro',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(pay.code, 0, pay.stderr);
     const payment = JSON.parse(pay.stdout);
     assert.equal(payment.payment_url, `${hub.url}/pay/${payment.id}`);
@@ -57,7 +80,26 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     const env = { INCASSO_URL: hub.url, INCASSO_API_KEY: JSON.parse(merchant.stdout).api_key as string };
     const conn = await cli(['connections', 'create', '--code', 'app', '--provider', 'netopia-v2', '--environment', 'emulator'], env);
     assert.equal(conn.code, 0, conn.stderr);
-    const args = ['payments', 'create', '--connection', 'app', '--order-id', 'CLI-V2', '--amount', '4990', '--currency', 'RON', '--description', 'Cafea', '--first-name', 'Ana', '--last-name', 'Pop', '--email', 'ana@example.ro'];
+    const args = [
+      'payments',
+      'create',
+      '--connection',
+      'app',
+      '--order-id',
+      'CLI-V2',
+      '--amount',
+      '4990',
+      '--currency',
+      'RON',
+      '--description',
+      'Cafea',
+      '--first-name',
+      'Ana',
+      '--last-name',
+      'Pop',
+      '--email',
+      'ana@example.ro',
+    ];
     const refused = await cli(args, env);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /422 Validation failed\n\s+billing\.city: is required by netopia-v2$/m);
@@ -91,7 +133,27 @@ describe('the incasso command talks to a running hub over HTTP', () => {
     const noKey = await cli(['payments', 'list'], { INCASSO_URL: hub.url });
     assert.equal(noKey.code, 1);
     assert.match(noKey.stderr, /no API key/);
-    const bad = await cli(['payments', 'create', '--connection', 'x', '--order-id', 'o', '--amount', '12.5', '--description', 'd', '--first-name', 'a', '--last-name', 'b', '--email', 'e@x.ro'], { INCASSO_URL: hub.url, INCASSO_API_KEY: 'sk_x' });
+    const bad = await cli(
+      [
+        'payments',
+        'create',
+        '--connection',
+        'x',
+        '--order-id',
+        'o',
+        '--amount',
+        '12.5',
+        '--description',
+        'd',
+        '--first-name',
+        'a',
+        '--last-name',
+        'b',
+        '--email',
+        'e@x.ro',
+      ],
+      { INCASSO_URL: hub.url, INCASSO_API_KEY: 'sk_x' },
+    );
     assert.match(bad.stderr, /integer number of minor units/);
     const invalid = await cli(['merchants', 'create', '--name', ''], { INCASSO_URL: hub.url, INCASSO_ADMIN_KEY: hub.adminKey });
     assert.match(invalid.stderr, /--name is required/);

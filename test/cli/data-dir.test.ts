@@ -35,7 +35,10 @@ interface Serve {
 
 /** `incasso serve` with exactly this environment (plus PATH and HOME), as an operator starts it. */
 function serve(env: Record<string, string>): Serve {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', INCASSO_VERIFY_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', INCASSO_VERIFY_THREADS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -124,7 +127,12 @@ describe('one hub per PGlite data directory', { skip: PGLITE_ONLY }, () => {
     assert.equal(code, 1, `exit code; stdout:\n${second.stdout()}\nstderr:\n${second.stderr()}`);
     const lines = second.stderr().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, `one line, got:\n${second.stderr()}`);
-    assert.match(lines[0]!, new RegExp(`^incasso: the data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another incasso process \\(pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): stop that process first, or set INCASSO_DATA_DIR`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^incasso: the data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another incasso process \\(pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): stop that process first, or set INCASSO_DATA_DIR`,
+      ),
+    );
     assert.equal(second.stdout(), '');
     await assert.rejects(fetch(`http://127.0.0.1:${secondPort}/healthz`), 'the second hub never listened');
     assert.equal(JSON.parse(readFileSync(join(dataDir, 'incasso.lock'), 'utf8')).pid, first.pid, 'the lock is still the first hub’s');
@@ -160,7 +168,10 @@ describe('incasso serve on both stores', () => {
     await new Promise<void>((resolve) => blocker!.listen(port, '127.0.0.1', () => resolve()));
     const hub = serve({ ...FIXED_KEYS, PORT: String(port), INCASSO_EMULATORS: '0', ...database });
     assert.equal(await Promise.race([hub.exited, hub.listening.then(() => 'listening' as const)]), 1, hub.stderr());
-    assert.equal(hub.stderr(), `incasso: port ${port} on 127.0.0.1 is already in use (another incasso or another program): stop it, or set PORT to another port\n`);
+    assert.equal(
+      hub.stderr(),
+      `incasso: port ${port} on 127.0.0.1 is already in use (another incasso or another program): stop it, or set PORT to another port\n`,
+    );
     assert.ok(!existsSync(join(dataDir, 'incasso.lock')), 'no lock left behind');
   });
 

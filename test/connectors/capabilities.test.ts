@@ -30,9 +30,17 @@ describe('every connector declares its capabilities truthfully', () => {
 });
 
 describe('the capabilities are enforced in one place', () => {
-  const base = { currencies: ['EUR'], minAmountMinor: 100, maxAmountMinor: 1000, requiredPayerFields: [], refunds: 'partial', manualCapture: false, flows: ['api_start'] } as const;
+  const base = {
+    currencies: ['EUR'],
+    minAmountMinor: 100,
+    maxAmountMinor: 1000,
+    requiredPayerFields: [],
+    refunds: 'partial',
+    manualCapture: false,
+    flows: ['api_start'],
+  } as const;
 
-  it('an amount below the processor\'s least is refused by field, as one above its most', () => {
+  it("an amount below the processor's least is refused by field, as one above its most", () => {
     assert.deepEqual(checkPaymentAgainstConnector(base, { amount: 99, currency: 'EUR' }), [{ field: 'amount', kind: 'amount_too_small', min: 100 }]);
     assert.deepEqual(checkPaymentAgainstConnector(base, { amount: 1001, currency: 'EUR' }), [{ field: 'amount', kind: 'amount_too_large', max: 1000 }]);
     assert.deepEqual(checkPaymentAgainstConnector(base, { amount: 100, currency: 'EUR' }), []);
@@ -40,12 +48,15 @@ describe('the capabilities are enforced in one place', () => {
 
   it('a connector that cannot take payments on the payment page (a terminal) is refused for one, naming the connection', () => {
     const terminal = { ...base, flows: ['terminal'] } as const;
-    assert.deepEqual(checkPaymentAgainstConnector(terminal, { amount: 500, currency: 'EUR' }), [{ field: 'connection', kind: 'flow_not_supported', flows: ['terminal'] }]);
+    assert.deepEqual(checkPaymentAgainstConnector(terminal, { amount: 500, currency: 'EUR' }), [
+      { field: 'connection', kind: 'flow_not_supported', flows: ['terminal'] },
+    ]);
     assert.deepEqual(checkPaymentAgainstConnector(terminal, { amount: 500, currency: 'EUR', flows: ['terminal'] }), []);
   });
 
   it('refunds: none refuses every refund, full only the whole captured amount once, partial any part', () => {
-    const ask = (refunds: 'none' | 'full' | 'partial', amount: number, refundedBefore = 0) => refundProblem({ ...base, refunds }, 'acme', { amount, captured: 1000, refundedBefore });
+    const ask = (refunds: 'none' | 'full' | 'partial', amount: number, refundedBefore = 0) =>
+      refundProblem({ ...base, refunds }, 'acme', { amount, captured: 1000, refundedBefore });
     assert.match(ask('none', 1000)?.message ?? '', /back office/);
     assert.equal(ask('none', 1000)?.field, null);
     assert.equal(ask('full', 1000), null);
@@ -57,7 +68,20 @@ describe('the capabilities are enforced in one place', () => {
 
 describe('what an HTTP error status says about a request', () => {
   it('408 and 429 were turned away unprocessed, a 5xx may have been carried out, any other status is a refusal', () => {
-    const table: Array<[number, string]> = [[400, 'refused'], [401, 'refused'], [403, 'refused'], [404, 'refused'], [408, 'unreachable'], [409, 'refused'], [422, 'refused'], [429, 'unreachable'], [500, 'unknown'], [502, 'unknown'], [503, 'unknown'], [504, 'unknown']];
+    const table: Array<[number, string]> = [
+      [400, 'refused'],
+      [401, 'refused'],
+      [403, 'refused'],
+      [404, 'refused'],
+      [408, 'unreachable'],
+      [409, 'refused'],
+      [422, 'refused'],
+      [429, 'unreachable'],
+      [500, 'unknown'],
+      [502, 'unknown'],
+      [503, 'unknown'],
+      [504, 'unknown'],
+    ];
     for (const [status, failure] of table) assert.equal(failureOfHttpStatus(status), failure, String(status));
   });
 });

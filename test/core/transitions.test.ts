@@ -1,13 +1,29 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ATTEMPT_STATUSES, ATTEMPT_TRANSITIONS, OUTCOME_KINDS, PAYMENT_STATUSES, PAYMENT_TRANSITIONS,
-  blocksNewAttempt, effectiveStatus, transitionAttempt, transitionPayment, type PaymentState, type PaymentStatus, type ProcessorOutcome,
+  ATTEMPT_STATUSES,
+  ATTEMPT_TRANSITIONS,
+  OUTCOME_KINDS,
+  PAYMENT_STATUSES,
+  PAYMENT_TRANSITIONS,
+  blocksNewAttempt,
+  effectiveStatus,
+  transitionAttempt,
+  transitionPayment,
+  type PaymentState,
+  type PaymentStatus,
+  type ProcessorOutcome,
 } from '../../src/core/transitions.js';
 
 const AMOUNT = 1000;
 const state = (status: PaymentStatus, extra: Partial<PaymentState> = {}): PaymentState => ({
-  status, amount: AMOUNT, amount_authorized: 0, amount_captured: 0, amount_refunded: 0, paid_late: false, ...extra,
+  status,
+  amount: AMOUNT,
+  amount_authorized: 0,
+  amount_captured: 0,
+  amount_refunded: 0,
+  paid_late: false,
+  ...extra,
 });
 const sample: Record<ProcessorOutcome['kind'], ProcessorOutcome> = {
   pending_review: { kind: 'pending_review' },
@@ -34,7 +50,12 @@ describe('the payment state machine is a complete table', () => {
   it('is monotonic: money facts never move a payment backwards (enumerated)', () => {
     for (const s of PAYMENT_STATUSES) {
       for (const k of OUTCOME_KINDS) {
-        const from = state(s, s === 'paid' || s === 'partially_refunded' || s === 'refunded' ? { amount_authorized: AMOUNT, amount_captured: AMOUNT, amount_refunded: s === 'refunded' ? AMOUNT : s === 'partially_refunded' ? 100 : 0 } : {});
+        const from = state(
+          s,
+          s === 'paid' || s === 'partially_refunded' || s === 'refunded'
+            ? { amount_authorized: AMOUNT, amount_captured: AMOUNT, amount_refunded: s === 'refunded' ? AMOUNT : s === 'partially_refunded' ? 100 : 0 }
+            : {},
+        );
         const { state: to } = transitionPayment(from, sample[k]);
         if (k === 'failed' && s === 'processing') {
           assert.equal(to.status, 'pending', 'a declined review leaves the payment payable');
@@ -120,17 +141,28 @@ describe('refunds are cumulative, so replays and reordering are harmless', () =>
 describe('every ordering of one payment story ends in the same state', () => {
   it('authorized → captured → partial refund, in all 6 orders', () => {
     const story: ProcessorOutcome[] = [sample.authorized, sample.captured, { kind: 'refunded', totalRefunded: 400 }];
-    const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
     for (const order of orders) {
       let s = state('pending');
       for (const i of order) s = transitionPayment(s, story[i]!).state;
-      assert.deepEqual({ status: s.status, captured: s.amount_captured, refunded: s.amount_refunded }, { status: 'partially_refunded', captured: AMOUNT, refunded: 400 }, `order ${order}`);
+      assert.deepEqual(
+        { status: s.status, captured: s.amount_captured, refunded: s.amount_refunded },
+        { status: 'partially_refunded', captured: AMOUNT, refunded: 400 },
+        `order ${order}`,
+      );
     }
   });
 });
 
 describe('the attempt state unknown (a call the processor may have carried out, its answer lost)', () => {
-  it('is entered only from a fresh attempt: a processor\'s word already recorded is never overwritten by the hub\'s doubt', () => {
+  it("is entered only from a fresh attempt: a processor's word already recorded is never overwritten by the hub's doubt", () => {
     for (const s of ATTEMPT_STATUSES) {
       const to = transitionAttempt(s, sample.unknown);
       if (s === 'created') assert.equal(to, 'unknown');
@@ -139,7 +171,7 @@ describe('the attempt state unknown (a call the processor may have carried out, 
     }
   });
 
-  it('is left only on the processor\'s word: each outcome takes it where it takes a fresh attempt (enumerated)', () => {
+  it("is left only on the processor's word: each outcome takes it where it takes a fresh attempt (enumerated)", () => {
     for (const k of OUTCOME_KINDS) {
       if (k === 'unknown') continue;
       const fresh = transitionAttempt('created', sample[k]);
@@ -150,7 +182,7 @@ describe('the attempt state unknown (a call the processor may have carried out, 
     assert.equal(transitionAttempt('unknown', sample.operation_failed), 'unknown');
   });
 
-  it('moves no money and no payment status, whatever the payment\'s state (enumerated)', () => {
+  it("moves no money and no payment status, whatever the payment's state (enumerated)", () => {
     for (const s of PAYMENT_STATUSES) {
       const from = state(s);
       const r = transitionPayment(from, sample.unknown);

@@ -31,7 +31,16 @@ describe('wall-clock time in a named zone', () => {
   });
 
   it('refuses dates and times that do not exist', () => {
-    for (const w of [at(2026, 2, 29, 0), at(2026, 4, 31, 0), at(2026, 13, 1, 0), at(2026, 1, 1, 24), at(2026, 1, 1, 0, 60), at(2026, 1, 1, 0, 0, 60), at(0, 1, 1, 0), at(2026.5, 1, 1, 0)]) {
+    for (const w of [
+      at(2026, 2, 29, 0),
+      at(2026, 4, 31, 0),
+      at(2026, 13, 1, 0),
+      at(2026, 1, 1, 24),
+      at(2026, 1, 1, 0, 60),
+      at(2026, 1, 1, 0, 0, 60),
+      at(0, 1, 1, 0),
+      at(2026.5, 1, 1, 0),
+    ]) {
       assert.equal(isRealWallClock(w), false, JSON.stringify(w));
       assert.equal(instantOfWallClock(w, ROME), undefined, JSON.stringify(w));
     }

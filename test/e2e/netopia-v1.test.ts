@@ -33,8 +33,20 @@ after(async () => {
 
 async function createPayment(order: string, amount = 4990) {
   const r = await api('POST', '/v1/payments', {
-    connection: 'netopia', order_id: order, amount, currency: 'RON', description: `Comanda ${order}`,
-    billing: { first_name: 'Ioana', last_name: 'Dumitrescu', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+    connection: 'netopia',
+    order_id: order,
+    amount,
+    currency: 'RON',
+    description: `Comanda ${order}`,
+    billing: {
+      first_name: 'Ioana',
+      last_name: 'Dumitrescu',
+      email: 'ioana@example.ro',
+      phone: '0722000111',
+      address: 'Str. Lungă 5',
+      city: 'Brașov',
+      country: 'RO',
+    },
     return_url: listener.shopUrl,
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -82,7 +94,10 @@ describe('paying with the sandbox success card', () => {
     assert.equal(payment.attempts[0].pan_masked, '9****5098');
     assert.equal(payment.notifications[0].status, 'applied');
     const events = await settledEvents(p.id, 'payment.paid');
-    assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.paid']);
+    assert.deepEqual(
+      events.map((e) => e.event.type),
+      ['payment.created', 'payment.paid'],
+    );
     assert.ok(events.every((e) => e.validSignature));
     assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'each event once');
   });
@@ -136,9 +151,18 @@ describe('declined cards: the attempt is listed with its reason and the payment 
     }
     const payment = (await api('GET', `/v1/payments/${p.id}`)).body;
     assert.equal(payment.status, 'paid');
-    assert.deepEqual(payment.attempts.map((a: { status: string; error_code: string | null }) => [a.status, a.error_code]), [['failed', '20'], ['captured', null]]);
+    assert.deepEqual(
+      payment.attempts.map((a: { status: string; error_code: string | null }) => [a.status, a.error_code]),
+      [
+        ['failed', '20'],
+        ['captured', null],
+      ],
+    );
     const events = await settledEvents(p.id, 'payment.paid');
-    assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.attempt_failed', 'payment.paid']);
+    assert.deepEqual(
+      events.map((e) => e.event.type),
+      ['payment.created', 'payment.attempt_failed', 'payment.paid'],
+    );
   });
 });
 
@@ -208,7 +232,11 @@ describe("NETOPIA's back office: credit in part, then in full", () => {
     await eventually(async () => (await api('GET', `/v1/payments/${p.id}`)).body.status === 'partially_refunded');
     // The second as a script makes it: the same login as HTTP Basic, JSON answers.
     const authorization = `Basic ${Buffer.from(`${login.login}:${login.password}`).toString('base64')}`;
-    const r = await fetch(`${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', authorization }, body: 'amount=70.00' });
+    const r = await fetch(`${hub.url}/sandbox/netopia/v1/orders/${purchase}/credit`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', authorization },
+      body: 'amount=70.00',
+    });
     assert.equal(r.status, 200, await r.clone().text());
     const done = await eventually(async () => {
       const b = (await api('GET', `/v1/payments/${p.id}`)).body;
@@ -218,12 +246,20 @@ describe("NETOPIA's back office: credit in part, then in full", () => {
     const events = await settledEvents(p.id, 'payment.refunded');
     await eventually(() => eventsOf(p.id).filter((e) => e.event.type === 'payment.refunded').length === 2);
     assert.deepEqual(events.filter((e) => e.event.type === 'payment.refunded').length <= 2, true);
-    assert.deepEqual(eventsOf(p.id).map((e) => [e.event.type, e.event.data.amount_refunded]), [['payment.created', 0], ['payment.paid', 0], ['payment.refunded', 3000], ['payment.refunded', 10000]]);
+    assert.deepEqual(
+      eventsOf(p.id).map((e) => [e.event.type, e.event.data.amount_refunded]),
+      [
+        ['payment.created', 0],
+        ['payment.paid', 0],
+        ['payment.refunded', 3000],
+        ['payment.refunded', 10000],
+      ],
+    );
   });
 });
 
 describe("NETOPIA's back office acts only for the logged-in account (issue: an anonymous credit refunded another merchant)", () => {
-  it('an anonymous credit, one by another merchant\'s sandbox login and a form without its CSRF token change nothing and send no payment.refunded', async () => {
+  it("an anonymous credit, one by another merchant's sandbox login and a form without its CSRF token change nothing and send no payment.refunded", async () => {
     const p = await createPayment('E2E-VICTIM', 10000);
     const page = await browser.newPage();
     try {
@@ -251,7 +287,11 @@ describe("NETOPIA's back office acts only for the logged-in account (issue: an a
     assert.equal((await otherApi('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' })).status, 201);
     const otherLogin = (await otherApi('GET', '/v1/connections/netopia')).body.sandbox_back_office;
     const otherAuth = `Basic ${Buffer.from(`${otherLogin.login}:${otherLogin.password}`).toString('base64')}`;
-    const foreign = await fetch(creditUrl, { method: 'POST', headers: { ...form, accept: 'application/json', authorization: otherAuth }, body: 'amount=100.00' });
+    const foreign = await fetch(creditUrl, {
+      method: 'POST',
+      headers: { ...form, accept: 'application/json', authorization: otherAuth },
+      body: 'amount=100.00',
+    });
     assert.equal(foreign.status, 404);
     const list = await fetch(`${hub.url}/sandbox/netopia/v1/orders`, { headers: { accept: 'application/json', authorization: otherAuth } });
     assert.equal(list.status, 200);
@@ -276,7 +316,12 @@ describe("NETOPIA's back office acts only for the logged-in account (issue: an a
       const cookie = `${session.name}=${session.value}`;
       const withoutToken = await fetch(creditUrl, { method: 'POST', headers: { ...form, cookie }, body: 'amount=100.00', redirect: 'manual' });
       assert.equal(withoutToken.status, 403);
-      const wrongToken = await fetch(creditUrl, { method: 'POST', headers: { ...form, cookie }, body: 'amount=100.00&_csrf=' + 'x'.repeat(43), redirect: 'manual' });
+      const wrongToken = await fetch(creditUrl, {
+        method: 'POST',
+        headers: { ...form, cookie },
+        body: 'amount=100.00&_csrf=' + 'x'.repeat(43),
+        redirect: 'manual',
+      });
       assert.equal(wrongToken.status, 403);
     } finally {
       await office.close();

@@ -41,8 +41,20 @@ after(async () => {
 
 async function createPayment(order: string, amount = 12550, connectionCode = 'payments-app') {
   const r = await api('POST', '/v1/payments', {
-    connection: connectionCode, order_id: order, amount, currency: 'RON', description: `Comanda ${order}`,
-    billing: { first_name: 'Ioana', last_name: 'Dumitrescu', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+    connection: connectionCode,
+    order_id: order,
+    amount,
+    currency: 'RON',
+    description: `Comanda ${order}`,
+    billing: {
+      first_name: 'Ioana',
+      last_name: 'Dumitrescu',
+      email: 'ioana@example.ro',
+      phone: '0722000111',
+      address: 'Str. Lungă 5',
+      city: 'Brașov',
+      country: 'RO',
+    },
     return_url: listener.shopUrl,
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -92,9 +104,15 @@ describe('the hosted page with the sandbox success card', () => {
     assert.equal(payment.attempts[0].status, 'captured');
     assert.match(payment.attempts[0].processor_reference, /^\d+$/, 'the ntpID');
     assert.equal(payment.attempts[0].pan_masked, '9****5098');
-    assert.deepEqual(payment.notifications.map((n: { status: string }) => n.status), ['applied']);
+    assert.deepEqual(
+      payment.notifications.map((n: { status: string }) => n.status),
+      ['applied'],
+    );
     const events = await settledEvents(p.id, 'payment.paid');
-    assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.paid']);
+    assert.deepEqual(
+      events.map((e) => e.event.type),
+      ['payment.created', 'payment.paid'],
+    );
     assert.ok(events.every((e) => e.validSignature));
   });
 });
@@ -106,7 +124,7 @@ const DECLINES: Array<[string, string, { cvv?: string; expiry?: string }, string
   ['high-risk / fraud', '9900334791085173', {}, '16'],
 ];
 
-describe('the seed\'s sandbox cards that decline: the attempt keeps its reason, the payment stays payable', () => {
+describe("the seed's sandbox cards that decline: the attempt keeps its reason, the payment stays payable", () => {
   for (const [name, pan, options, code] of DECLINES) {
     it(`${name} (${code}), then paid with the success card from the same link`, async () => {
       const p = await createPayment(`V2-${code}`);
@@ -122,9 +140,16 @@ describe('the seed\'s sandbox cards that decline: the attempt keeps its reason, 
       assert.match(paid.url, /\/shop\/thanks\?/);
       payment = (await api('GET', `/v1/payments/${p.id}`)).body;
       assert.equal(payment.status, 'paid');
-      assert.deepEqual(payment.attempts.map((a: { status: string }) => a.status), ['failed', 'captured'], 'a new NETOPIA order for the new try');
+      assert.deepEqual(
+        payment.attempts.map((a: { status: string }) => a.status),
+        ['failed', 'captured'],
+        'a new NETOPIA order for the new try',
+      );
       const events = await settledEvents(p.id, 'payment.paid');
-      assert.deepEqual(events.map((e) => e.event.type), ['payment.created', 'payment.attempt_failed', 'payment.paid']);
+      assert.deepEqual(
+        events.map((e) => e.event.type),
+        ['payment.created', 'payment.attempt_failed', 'payment.paid'],
+      );
     });
   }
 });
@@ -169,14 +194,24 @@ describe('refunds through /operation/credit: partial, then the rest', () => {
     const again = await api('POST', `/v1/payments/${p.id}/refunds`, { amount: 1 });
     assert.equal(again.status, 422, 'nothing left to refund');
     // NETOPIA's status-8 IPNs arrive after each answer and say the same: recorded as duplicates.
-    await eventually(async () => {
-      const n = (await api('GET', `/v1/payments/${p.id}`)).body.notifications as Array<{ status: string }>;
-      return n.filter((x) => x.status === 'duplicate').length >= 2 && n;
-    }, 15_000, 'the credit IPNs');
+    await eventually(
+      async () => {
+        const n = (await api('GET', `/v1/payments/${p.id}`)).body.notifications as Array<{ status: string }>;
+        return n.filter((x) => x.status === 'duplicate').length >= 2 && n;
+      },
+      15_000,
+      'the credit IPNs',
+    );
     const events = await settledEvents(p.id, 'payment.refunded', 2);
     assert.equal(events.filter((e) => e.event.type === 'payment.refunded').length, 2, 'one event per refund');
     const list = (await api('GET', `/v1/payments/${p.id}/refunds`)).body.data;
-    assert.deepEqual(list.map((r: { amount: number; status: string }) => [r.amount, r.status]), [[5000, 'succeeded'], [15000, 'succeeded']]);
+    assert.deepEqual(
+      list.map((r: { amount: number; status: string }) => [r.amount, r.status]),
+      [
+        [5000, 'succeeded'],
+        [15000, 'succeeded'],
+      ],
+    );
   });
 
   it('an unpaid payment cannot be refunded', async () => {
@@ -188,7 +223,10 @@ describe('refunds through /operation/credit: partial, then the rest', () => {
 
 /** The emulator's platform key: the test plays NETOPIA to forge the IPNs a hostile sender could not. */
 async function netopiaKey() {
-  const row = await sql<{ private_key_pem: string; public_key_pem: string }>`SELECT private_key_pem, public_key_pem FROM emu_netopia_v2_platform_key LIMIT 1`.execute(hub.ctx.db);
+  const row = await sql<{
+    private_key_pem: string;
+    public_key_pem: string;
+  }>`SELECT private_key_pem, public_key_pem FROM emu_netopia_v2_platform_key LIMIT 1`.execute(hub.ctx.db);
   return row.rows[0]!;
 }
 
@@ -196,7 +234,10 @@ const sub = (body: string) => createHash('sha512').update(body).digest('base64')
 
 async function signed(body: string, claims: Record<string, unknown> = {}, keyPem?: string): Promise<string> {
   const key = await importPKCS8(keyPem ?? (await netopiaKey()).private_key_pem, 'RS512');
-  return new SignJWT({ iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), ...claims }).setProtectedHeader({ alg: 'RS512', typ: 'JWT' }).setIssuedAt().sign(key);
+  return new SignJWT({ iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), ...claims })
+    .setProtectedHeader({ alg: 'RS512', typ: 'JWT' })
+    .setIssuedAt()
+    .sign(key);
 }
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
@@ -218,7 +259,7 @@ describe('forged and replayed IPNs change nothing', () => {
     const delivered = await sql<{ body: string }>`SELECT body FROM emu_netopia_v2_ipn_deliveries ORDER BY id DESC LIMIT 1`.execute(hub.ctx.db);
     body = delivered.rows[0]!.body;
     assert.match(body, /"status":3/);
-    snapshot = (await api("GET", `/v1/payments/${paymentId}`)).body;
+    snapshot = (await api('GET', `/v1/payments/${paymentId}`)).body;
   });
 
   const unchanged = async () => {
@@ -234,22 +275,36 @@ describe('forged and replayed IPNs change nothing', () => {
   });
 
   const refusals: Array<[string, () => Promise<[string, string | undefined]>]> = [
-    ['a bad signature (signed by another key)', async () => {
-      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      return [body, await signed(body, {}, other)];
-    }],
+    [
+      'a bad signature (signed by another key)',
+      async () => {
+        const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+        return [body, await signed(body, {}, other)];
+      },
+    ],
     ['a wrong aud (another POS)', async () => [body, await signed(body, { aud: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ' })]],
     ['the body changed after signing (a refund total raised)', async () => [body.replace('"status":3', '"status":8'), await signed(body)]],
-    ['alg none', async () => {
-      const claims = { iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), iat: Math.floor(Date.now() / 1000) };
-      return [body, `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.`];
-    }],
-    ['HS512 keyed with NETOPIA\'s public key (algorithm confusion)', async () => {
-      const { createHmac } = await import('node:crypto');
-      const claims = { iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), iat: Math.floor(Date.now() / 1000) };
-      const input = `${b64url(JSON.stringify({ alg: 'HS512', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
-      return [body, `${input}.${createHmac('sha512', (await netopiaKey()).public_key_pem).update(input).digest('base64url')}`];
-    }],
+    [
+      'alg none',
+      async () => {
+        const claims = { iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), iat: Math.floor(Date.now() / 1000) };
+        return [body, `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.`];
+      },
+    ],
+    [
+      "HS512 keyed with NETOPIA's public key (algorithm confusion)",
+      async () => {
+        const { createHmac } = await import('node:crypto');
+        const claims = { iss: 'NETOPIA Payments', aud: connection.pos_signature, sub: sub(body), iat: Math.floor(Date.now() / 1000) };
+        const input = `${b64url(JSON.stringify({ alg: 'HS512', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+        return [
+          body,
+          `${input}.${createHmac('sha512', (await netopiaKey()).public_key_pem)
+            .update(input)
+            .digest('base64url')}`,
+        ];
+      },
+    ],
     ['no Verification-token at all', async () => [body, undefined]],
   ];
   for (const [name, make] of refusals) {
@@ -260,7 +315,14 @@ describe('forged and replayed IPNs change nothing', () => {
       assert.equal(r.reply.errorType, 2, JSON.stringify(r.reply));
       assert.equal(typeof r.reply.errorCode, 'number');
       await unchanged();
-      const last = await hub.ctx.db.selectFrom('notifications').select(['status', 'error']).where('connection_id', '=', connection.id).orderBy('received_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      const last = await hub.ctx.db
+        .selectFrom('notifications')
+        .select(['status', 'error'])
+        .where('connection_id', '=', connection.id)
+        .orderBy('received_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
       assert.equal(last.status, 'rejected', 'kept in the inbox, marked rejected');
     });
   }
@@ -269,28 +331,55 @@ describe('forged and replayed IPNs change nothing', () => {
 describe('a lost IPN is caught by reconciliation (/operation/status)', () => {
   it('an IPN the hub could not verify leaves the payment pending; the status check records it as paid', async () => {
     // A sandbox-style connection to the emulator whose NETOPIA key is wrong: every IPN is refused.
-    const account = await (await fetch(`${hub.url}/sandbox/netopia/v2/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'reconcile' }) })).json();
+    const account = await (
+      await fetch(`${hub.url}/sandbox/netopia/v2/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'reconcile' }),
+      })
+    ).json();
     const wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const credentials = { api_key: account.api_key, pos_signature: account.pos_signature };
-    const c = await api('POST', '/v1/connections', { code: 'misconfigured', provider: 'netopia-v2', environment: 'sandbox', credentials: { ...credentials, notify_public_keys: wrongKey }, settings: { endpoint: `${hub.url}/sandbox/netopia/v2` } });
+    const c = await api('POST', '/v1/connections', {
+      code: 'misconfigured',
+      provider: 'netopia-v2',
+      environment: 'sandbox',
+      credentials: { ...credentials, notify_public_keys: wrongKey },
+      settings: { endpoint: `${hub.url}/sandbox/netopia/v2` },
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const p = await createPayment('V2-LOST-IPN', 4200, 'misconfigured');
     await pay(p.payment_url, '9900004810225098');
     let payment = (await api('GET', `/v1/payments/${p.id}`)).body;
     assert.equal(payment.status, 'pending');
     // Unverified, so never linked to the payment: it sits in the inbox as rejected.
-    const refused = await eventually(() => hub.ctx.db.selectFrom('notifications').select(['status', 'error']).where('connection_id', '=', c.body.id).executeTakeFirst(), 10_000, 'the refused IPN');
+    const refused = await eventually(
+      () => hub.ctx.db.selectFrom('notifications').select(['status', 'error']).where('connection_id', '=', c.body.id).executeTakeFirst(),
+      10_000,
+      'the refused IPN',
+    );
     assert.equal(refused.status, 'rejected');
     assert.equal(payment.notifications.length, 0);
     // The operator fixes the key; the janitor's next look at attempts older than ten minutes asks NETOPIA.
     const fixed = await api('PATCH', `/v1/connections/${c.body.id}`, { credentials: { ...credentials, notify_public_keys: account.notify_public_key_pem } });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
-    await hub.ctx.db.updateTable('payment_attempts').set({ created_at: new Date(Date.now() - 11 * 60_000) }).where('payment_id', '=', p.id).execute();
-    await eventually(async () => (await reconcileOpenAttempts(hub.ctx)) >= 0 && (await api('GET', `/v1/payments/${p.id}`)).body.status === 'paid', 10_000, 'the status check');
+    await hub.ctx.db
+      .updateTable('payment_attempts')
+      .set({ created_at: new Date(Date.now() - 11 * 60_000) })
+      .where('payment_id', '=', p.id)
+      .execute();
+    await eventually(
+      async () => (await reconcileOpenAttempts(hub.ctx)) >= 0 && (await api('GET', `/v1/payments/${p.id}`)).body.status === 'paid',
+      10_000,
+      'the status check',
+    );
     payment = (await api('GET', `/v1/payments/${p.id}`)).body;
     assert.equal(payment.amount_captured, 4200);
     const sources = await hub.ctx.db.selectFrom('notifications').select(['source', 'status']).where('payment_id', '=', p.id).orderBy('received_at').execute();
-    assert.ok(sources.some((n) => n.source === 'status_check' && n.status === 'applied'), JSON.stringify(sources));
+    assert.ok(
+      sources.some((n) => n.source === 'status_check' && n.status === 'applied'),
+      JSON.stringify(sources),
+    );
   });
 });
 
@@ -304,11 +393,28 @@ let s = JSON.parse([[ConversationInfo]].Payment.Status);
 [[ConversationInfo]].Payment.Amount = s.payment.amount;
 [[ConversationInfo]].Payment.Currency = s.payment.currency;`;
 
-  it('the link pays; Payment.Status is pushed and polled; the seed\'s snippet reads it unchanged', async () => {
+  it("the link pays; Payment.Status is pushed and polled; the seed's snippet reads it unchanged", async () => {
     const callback = await startWebhookListener();
     try {
-      const fields = { Amount: '125.50', Currency: 'RON', Email: 'ana@example.ro', Phone: '+40712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: 642, State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 28' };
-      const step = await api('POST', '/v1/payment-steps', { connection: 'payments-app', conversation_id: 'druid-conv-1', callback_url: callback.url, Payment: fields });
+      const fields = {
+        Amount: '125.50',
+        Currency: 'RON',
+        Email: 'ana@example.ro',
+        Phone: '+40712345678',
+        FirstName: 'Ana',
+        LastName: 'Pop',
+        City: 'Cluj-Napoca',
+        Country: 642,
+        State: 'Cluj',
+        ZipCode: '400001',
+        Details: 'Str. Memorandumului 28',
+      };
+      const step = await api('POST', '/v1/payment-steps', {
+        connection: 'payments-app',
+        conversation_id: 'druid-conv-1',
+        callback_url: callback.url,
+        Payment: fields,
+      });
       assert.equal(step.status, 201, JSON.stringify(step.body));
       callback.setSecret(step.body.callback_secret);
       assert.equal(step.body.Payment.Status, null);

@@ -28,7 +28,11 @@ async function curl(path: string, args: string[]): Promise<any> {
 
 /** The C# sample: FormUrlEncodedContent of the fields, POSTed. */
 async function form(path: string, fields: Record<string, string>): Promise<any> {
-  const r = await fetch(`${hub.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  const r = await fetch(`${hub.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   return r.json();
 }
@@ -36,7 +40,11 @@ async function form(path: string, fields: Record<string, string>): Promise<any> 
 const tomorrow = () => formatOnpayDate(new Date(Date.now() + 86_400_000)).slice(0, 10);
 
 async function account(gateway: string): Promise<Record<string, string>> {
-  const r = await fetch(`${hub.url}/sandbox/${gateway}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Studio ${gateway}` }) });
+  const r = await fetch(`${hub.url}/sandbox/${gateway}/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `Studio ${gateway}` }),
+  });
   assert.equal(r.status, 201);
   return r.json();
 }
@@ -70,7 +78,8 @@ interface Acquirer {
   method: string;
 }
 
-const backAtHub = (page: Page) => page.waitForURL((u) => u.pathname.includes('/pay/') || u.pathname.startsWith('/shop') || u.host !== new URL(page.url()).host, { timeout: 15_000 });
+const backAtHub = (page: Page) =>
+  page.waitForURL((u) => u.pathname.includes('/pay/') || u.pathname.startsWith('/shop') || u.host !== new URL(page.url()).host, { timeout: 15_000 });
 
 const ACQUIRERS: Acquirer[] = [
   {
@@ -101,7 +110,13 @@ const ACQUIRERS: Acquirer[] = [
   },
   {
     gateway: 'volt',
-    fields: (a) => ({ gatewayApiKey: a.client_id!, gatewaySecretKey: a.client_secret!, gatewayUsername: a.username!, gatewayPassword: a.password!, gatewayNotificationKey: a.notification_secret! }),
+    fields: (a) => ({
+      gatewayApiKey: a.client_id!,
+      gatewaySecretKey: a.client_secret!,
+      gatewayUsername: a.username!,
+      gatewayPassword: a.password!,
+      gatewayNotificationKey: a.notification_secret!,
+    }),
     async pay(page) {
       await page.getByRole('group', { name: 'Choose your bank' }).getByRole('radio').first().check();
       await Promise.all([page.waitForURL(/\/bank\//), page.getByRole('button', { name: 'Continue' }).click()]);
@@ -122,15 +137,32 @@ for (const acquirer of ACQUIRERS) {
       creds = acquirer.fields(await account(acquirer.gateway));
     });
 
-    it('get_link answers the acquirer\'s order id and link, as the seed\'s samples call it', async () => {
-      const fields = { key, gateway: acquirer.gateway, ...creds, extId, orderAmount: '25000', orderCurrency: 'EUR', orderDescription: 'testIOS', expDate: tomorrow(), completedUrl: '', canceledUrl: '' };
+    it("get_link answers the acquirer's order id and link, as the seed's samples call it", async () => {
+      const fields = {
+        key,
+        gateway: acquirer.gateway,
+        ...creds,
+        extId,
+        orderAmount: '25000',
+        orderCurrency: 'EUR',
+        orderDescription: 'testIOS',
+        expDate: tomorrow(),
+        completedUrl: '',
+        canceledUrl: '',
+      };
       // Volt like the seed's curl -F line (multipart, lower-case gatewayusername); the others like its C# sample.
-      const answer = acquirer.gateway === 'volt'
-        ? await curl('/test/api/get_link/', Object.entries({ ...fields, gatewayusername: creds.gatewayUsername!, gatewayUsername: undefined }).filter(([, v]) => v !== undefined).flatMap(([k, v]) => ['-F', `${k}=${v}`]))
-        : await form('/test/api/get_link/', fields);
+      const answer =
+        acquirer.gateway === 'volt'
+          ? await curl(
+              '/test/api/get_link/',
+              Object.entries({ ...fields, gatewayusername: creds.gatewayUsername!, gatewayUsername: undefined })
+                .filter(([, v]) => v !== undefined)
+                .flatMap(([k, v]) => ['-F', `${k}=${v}`]),
+            )
+          : await form('/test/api/get_link/', fields);
       assert.equal(answer.success, 'true', JSON.stringify(answer));
       assert.equal(answer.extId, extId);
-      assert.ok(answer.orderId, 'the acquirer\'s id of the link');
+      assert.ok(answer.orderId, "the acquirer's id of the link");
       assert.match(answer.link, new RegExp(`^${hub.url}/sandbox/${acquirer.gateway}/`), 'a direct link to the acquirer');
       link = answer.link;
       const duplicate = await form('/test/api/get_link/', fields);
@@ -138,7 +170,7 @@ for (const acquirer of ACQUIRERS) {
       assert.match(duplicate.error, /extId .* already used/);
     });
 
-    it('the payer pays on the acquirer\'s page; the verified notification marks the link paid in the ledger', async () => {
+    it("the payer pays on the acquirer's page; the verified notification marks the link paid in the ledger", async () => {
       const page = await browser.newPage();
       try {
         await page.goto(link);
@@ -146,16 +178,27 @@ for (const acquirer of ACQUIRERS) {
       } finally {
         await page.close();
       }
-      const payment = await eventually(async () => {
-        const list = (await native('GET', `/v1/payments?order_id=${encodeURIComponent(extId)}`)).body.data;
-        return list[0]?.status === 'paid' && list[0];
-      }, 15_000, 'the payment to be paid');
+      const payment = await eventually(
+        async () => {
+          const list = (await native('GET', `/v1/payments?order_id=${encodeURIComponent(extId)}`)).body.data;
+          return list[0]?.status === 'paid' && list[0];
+        },
+        15_000,
+        'the payment to be paid',
+      );
       assert.equal(payment.amount, 25000);
       assert.equal(payment.currency, 'EUR');
     });
 
     it('get_notifications: basic mode reports "completed", complete mode the acquirer\'s own statuses', async () => {
-      const ask = (extra: Record<string, string>) => form('/test/api/get_notifications/', { key, gateway: acquirer.gateway, gatewayApiKey: creds.gatewayApiKey!, gatewaySecretKey: creds.gatewaySecretKey!, ...extra });
+      const ask = (extra: Record<string, string>) =>
+        form('/test/api/get_notifications/', {
+          key,
+          gateway: acquirer.gateway,
+          gatewayApiKey: creds.gatewayApiKey!,
+          gatewaySecretKey: creds.gatewaySecretKey!,
+          ...extra,
+        });
       const basic = await ask({ extId });
       assert.equal(basic.success, 'true', JSON.stringify(basic));
       assert.equal(basic.notifications.length, 1);
@@ -181,7 +224,10 @@ for (const acquirer of ACQUIRERS) {
       }
       const complete = await ask({ extId, allnotifications: 'true' });
       assert.ok(complete.notifications.length >= 1);
-      assert.ok(complete.notifications.some((x: { status: string }) => acquirer.status.test(x.status)), JSON.stringify(complete.notifications));
+      assert.ok(
+        complete.notifications.some((x: { status: string }) => acquirer.status.test(x.status)),
+        JSON.stringify(complete.notifications),
+      );
       const since = await ask({ date: tomorrow() });
       assert.equal(since.notifications.length, 0, 'nothing since tomorrow');
       const methods = await form('/test/api/get_payment_method/', { key });
@@ -191,7 +237,10 @@ for (const acquirer of ACQUIRERS) {
     });
 
     it('get_users counts the link and what it collected', async () => {
-      const users = await curl('/test/api/get_users/', ['-d', `key=${key}&datefrom=${formatOnpayDate(new Date(Date.now() - 3_600_000))}&dateto=${formatOnpayDate(new Date(Date.now() + 3_600_000))}`]);
+      const users = await curl('/test/api/get_users/', [
+        '-d',
+        `key=${key}&datefrom=${formatOnpayDate(new Date(Date.now() - 3_600_000))}&dateto=${formatOnpayDate(new Date(Date.now() + 3_600_000))}`,
+      ]);
       assert.equal(users.success, 'true', JSON.stringify(users));
       const mine = users.userslist.find((u: { gatewayApiKey: string }) => u.gatewayApiKey === creds.gatewayApiKey);
       assert.ok(mine, JSON.stringify(users.userslist));
@@ -202,10 +251,37 @@ for (const acquirer of ACQUIRERS) {
 }
 
 describe("the seed's PHP sample: a body concatenated by hand, not encoded", () => {
-  it('creates the link (the sample\'s own expDate, 2021-10-25, is past, so a future one is used)', async () => {
+  it("creates the link (the sample's own expDate, 2021-10-25, is past, so a future one is used)", async () => {
     const a = await account('multisafepay');
-    const [gateway, gatewayApiKey, gatewaySecretKey, extId, orderAmount, orderCurrency, orderDescription, expDate] = ['multisafepay', a.api_key!, '', `20210927A_${Date.now()}`, 25000, 'EUR', 'testIOS', tomorrow()];
-    const body = 'key=' + key + '&gateway=' + gateway + '&gatewayApiKey=' + gatewayApiKey + '&gatewaySecretKey=' + gatewaySecretKey + '&extId=' + extId + '&orderAmount=' + orderAmount + '&orderCurrency=' + orderCurrency + '&orderDescription=' + orderDescription + '&expDate=' + expDate;
+    const [gateway, gatewayApiKey, gatewaySecretKey, extId, orderAmount, orderCurrency, orderDescription, expDate] = [
+      'multisafepay',
+      a.api_key!,
+      '',
+      `20210927A_${Date.now()}`,
+      25000,
+      'EUR',
+      'testIOS',
+      tomorrow(),
+    ];
+    const body =
+      'key=' +
+      key +
+      '&gateway=' +
+      gateway +
+      '&gatewayApiKey=' +
+      gatewayApiKey +
+      '&gatewaySecretKey=' +
+      gatewaySecretKey +
+      '&extId=' +
+      extId +
+      '&orderAmount=' +
+      orderAmount +
+      '&orderCurrency=' +
+      orderCurrency +
+      '&orderDescription=' +
+      orderDescription +
+      '&expDate=' +
+      expDate;
     const r = await fetch(`${hub.url}/test/api/get_link/`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
     const answer = await r.json();
     assert.equal(answer.success, 'true', JSON.stringify(answer));
@@ -213,11 +289,20 @@ describe("the seed's PHP sample: a body concatenated by hand, not encoded", () =
   });
 });
 
-describe('a payer who cancels on the acquirer\'s page', () => {
-  it('lands on the hub, is told nothing was charged, and is offered the partner\'s canceledUrl', async () => {
+describe("a payer who cancels on the acquirer's page", () => {
+  it("lands on the hub, is told nothing was charged, and is offered the partner's canceledUrl", async () => {
     const a = await account('multisafepay');
     const extId = `CANCEL-${Date.now()}`;
-    const answer = await form('/test/api/get_link/', { key, gateway: 'multisafepay', gatewayApiKey: a.api_key!, extId, orderAmount: '1500', expDate: tomorrow(), canceledUrl: 'https://erp.example.it/annullato', completedUrl: 'https://erp.example.it/pagato' });
+    const answer = await form('/test/api/get_link/', {
+      key,
+      gateway: 'multisafepay',
+      gatewayApiKey: a.api_key!,
+      extId,
+      orderAmount: '1500',
+      expDate: tomorrow(),
+      canceledUrl: 'https://erp.example.it/annullato',
+      completedUrl: 'https://erp.example.it/pagato',
+    });
     assert.equal(answer.success, 'true', JSON.stringify(answer));
     const page = await browser.newPage();
     try {
@@ -235,7 +320,11 @@ describe('a payer who cancels on the acquirer\'s page', () => {
 
 describe('get_payment_method merges one method across acquirers', () => {
   it('"MASTERCARD" (MultiSafepay) and "MasterCard" (Nexi) have their own codes and one merged code', async () => {
-    const list = (await form('/test/api/get_payment_method/', { key })).payment_method_list as Array<{ code_number: string; code_description: string; code_number_merged: string }>;
+    const list = (await form('/test/api/get_payment_method/', { key })).payment_method_list as Array<{
+      code_number: string;
+      code_description: string;
+      code_number_merged: string;
+    }>;
     const msp = list.find((m) => m.code_description === 'MASTERCARD');
     const nexi = list.find((m) => m.code_description === 'MasterCard');
     assert.ok(msp && nexi, JSON.stringify(list));
@@ -245,20 +334,36 @@ describe('get_payment_method merges one method across acquirers', () => {
 });
 
 describe('refusals are JSON with the message, never an error page', () => {
-  const base = (over: Record<string, string> = {}) => ({ key, gateway: 'multisafepay', gatewayApiKey: 'whatever', extId: `E-${Math.random()}`, orderAmount: '1000', expDate: tomorrow(), ...over });
+  const base = (over: Record<string, string> = {}) => ({
+    key,
+    gateway: 'multisafepay',
+    gatewayApiKey: 'whatever',
+    extId: `E-${Math.random()}`,
+    orderAmount: '1000',
+    expDate: tomorrow(),
+    ...over,
+  });
   const cases: Array<[string, Record<string, string>, RegExp]> = [
     ['a wrong partner key', { key: 'opk_nope' }, /invalid key/],
     ['no extId', { extId: '' }, /extId is required/],
     ['an unknown gateway', { gateway: 'paypal' }, /gateway must be one of/],
     ['an amount with a decimal comma', { orderAmount: '100,50' }, /orderAmount must be an integer/],
-    ['GBP through Volt', { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderCurrency: 'GBP' }, /GBP is not accepted by volt/],
+    [
+      'GBP through Volt',
+      { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderCurrency: 'GBP' },
+      /GBP is not accepted by volt/,
+    ],
     ['Nexi without its secret key', { gateway: 'nexi' }, /gatewaySecretKey is required for nexi/],
     ['an expiry in the past', { expDate: '2021-10-25' }, /expDate must be in the future/],
     ['an expiry that is not a date', { expDate: '30/09/2022' }, /expDate must be a date/],
     ['special characters in the description', { orderDescription: 'caffè <b>' }, /orderDescription/],
     ['a description longer than 200', { orderDescription: 'a'.repeat(201) }, /at most 200/],
     ['an amount above what MultiSafepay takes', { orderAmount: '100000000000' }, /orderAmount must be at most 99999999999 for multisafepay/],
-    ['an amount above what Volt takes', { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderAmount: '10000000000' }, /orderAmount must be at most 9999999999 for volt/],
+    [
+      'an amount above what Volt takes',
+      { gateway: 'volt', gatewaySecretKey: 's', gatewayUsername: 'u', gatewayPassword: 'p', gatewayNotificationKey: 'n', orderAmount: '10000000000' },
+      /orderAmount must be at most 9999999999 for volt/,
+    ],
     ['an amount above what Nexi takes', { gateway: 'nexi', gatewaySecretKey: 'k', orderAmount: '100000000' }, /orderAmount must be at most 99999999 for nexi/],
     ['JPY with cents', { gateway: 'nexi', gatewaySecretKey: 'k', orderCurrency: 'JPY', orderAmount: '150050' }, /must end in 00 for JPY/],
     ['credentials the acquirer refuses', {}, /multisafepay:/],

@@ -133,43 +133,64 @@ const ownerOf = async (path: string): Promise<'A' | 'B' | 'none'> => {
 const MATRIX: Endpoint[] = [
   // ---- operator
   {
-    method: 'POST', route: '/v1/merchants', kind: 'operator', ok: 201,
+    method: 'POST',
+    route: '/v1/merchants',
+    kind: 'operator',
+    ok: 201,
     make: async (who) => {
       const name = `authz-${who}-${unique()}`;
       return {
         path: '/v1/merchants',
         body: { name },
-        unchanged: async () => assert.ok(!(await admin('GET', '/v1/merchants')).body.data.some((m: { name: string }) => m.name === name), 'a refused call created a merchant'),
+        unchanged: async () =>
+          assert.ok(!(await admin('GET', '/v1/merchants')).body.data.some((m: { name: string }) => m.name === name), 'a refused call created a merchant'),
       };
     },
   },
   { method: 'GET', route: '/v1/merchants', kind: 'operator', ok: 200, make: async () => ({ path: '/v1/merchants' }) },
   {
-    method: 'POST', route: '/v1/onpay/partners', kind: 'operator', ok: 201,
+    method: 'POST',
+    route: '/v1/onpay/partners',
+    kind: 'operator',
+    ok: 201,
     make: async () => {
       const name = `partner-${unique()}`;
       return {
         path: '/v1/onpay/partners',
         body: { name },
-        unchanged: async () => assert.ok(!(await admin('GET', '/v1/merchants')).body.data.some((m: { name: string }) => m.name === name), 'a refused call registered a partner'),
+        unchanged: async () =>
+          assert.ok(!(await admin('GET', '/v1/merchants')).body.data.some((m: { name: string }) => m.name === name), 'a refused call registered a partner'),
       };
     },
   },
   {
-    method: 'POST', route: '/v1/merchants/{id}/rotate-key', kind: 'operator', ok: 200,
+    method: 'POST',
+    route: '/v1/merchants/{id}/rotate-key',
+    kind: 'operator',
+    ok: 200,
     make: async () => {
       const target = await admin('POST', '/v1/merchants', { name: `rotate-target-${unique()}` });
       return {
         path: `/v1/merchants/${target.body.id}/rotate-key`,
-        unchanged: async () => assert.equal((await apiClient(hub.url, target.body.api_key)('GET', '/v1/merchant')).status, 200, 'a refused call rotated the key'),
+        unchanged: async () =>
+          assert.equal((await apiClient(hub.url, target.body.api_key)('GET', '/v1/merchant')).status, 200, 'a refused call rotated the key'),
       };
     },
   },
   // ---- the caller's own merchant
-  { method: 'GET', route: '/v1/merchant', kind: 'self', ok: 200, make: async () => ({ path: '/v1/merchant', actedFor: async (m, r) => assert.equal(r.body.id, m === 'A' ? A.id : B.id) }) },
+  {
+    method: 'GET',
+    route: '/v1/merchant',
+    kind: 'self',
+    ok: 200,
+    make: async () => ({ path: '/v1/merchant', actedFor: async (m, r) => assert.equal(r.body.id, m === 'A' ? A.id : B.id) }),
+  },
   // ---- connections
   {
-    method: 'POST', route: '/v1/connections', kind: 'collection-create', ok: 201,
+    method: 'POST',
+    route: '/v1/connections',
+    kind: 'collection-create',
+    ok: 201,
     make: async () => {
       const code = `authz-${unique()}`;
       return {
@@ -180,10 +201,26 @@ const MATRIX: Endpoint[] = [
       };
     },
   },
-  { method: 'GET', route: '/v1/connections', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/connections' }), listed: () => [owned.connection] },
-  { method: 'GET', route: '/v1/connections/{id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/connections/${owned.connection}`, ownedId: owned.connection }) },
   {
-    method: 'PATCH', route: '/v1/connections/{id}', kind: 'resource', ok: 200,
+    method: 'GET',
+    route: '/v1/connections',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/connections' }),
+    listed: () => [owned.connection],
+  },
+  {
+    method: 'GET',
+    route: '/v1/connections/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/connections/${owned.connection}`, ownedId: owned.connection }),
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/connections/{id}',
+    kind: 'resource',
+    ok: 200,
     make: async () => {
       const c = await freshConnection();
       return {
@@ -196,7 +233,10 @@ const MATRIX: Endpoint[] = [
     },
   },
   {
-    method: 'POST', route: '/v1/connections/{id}/disable', kind: 'resource', ok: 200,
+    method: 'POST',
+    route: '/v1/connections/{id}/disable',
+    kind: 'resource',
+    ok: 200,
     make: async () => {
       const c = await freshConnection();
       return {
@@ -209,7 +249,11 @@ const MATRIX: Endpoint[] = [
   },
   // ---- payments
   {
-    method: 'POST', route: '/v1/payments', kind: 'collection-create', ok: 201, otherStatus: 422,
+    method: 'POST',
+    route: '/v1/payments',
+    kind: 'collection-create',
+    ok: 201,
+    otherStatus: 422,
     make: async () => {
       const order = `authz-${unique()}`;
       return {
@@ -226,10 +270,19 @@ const MATRIX: Endpoint[] = [
     },
   },
   { method: 'GET', route: '/v1/payments', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/payments' }), listed: () => [owned.payment] },
-  { method: 'GET', route: '/v1/payments/{id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/payments/${owned.payment}`, ownedId: owned.payment }) },
+  {
+    method: 'GET',
+    route: '/v1/payments/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/payments/${owned.payment}`, ownedId: owned.payment }),
+  },
   // ---- webhooks
   {
-    method: 'POST', route: '/v1/webhook-endpoints', kind: 'collection-create', ok: 201,
+    method: 'POST',
+    route: '/v1/webhook-endpoints',
+    kind: 'collection-create',
+    ok: 201,
     make: async () => {
       const url = `${listener.url}?authz=${unique()}`;
       const ownersOfUrl = async () => {
@@ -248,31 +301,71 @@ const MATRIX: Endpoint[] = [
       };
     },
   },
-  { method: 'GET', route: '/v1/webhook-endpoints', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/webhook-endpoints' }), listed: () => [owned.endpoint] },
-  { method: 'GET', route: '/v1/webhook-endpoints/{id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/webhook-endpoints/${owned.endpoint}`, ownedId: owned.endpoint }) },
   {
-    method: 'PATCH', route: '/v1/webhook-endpoints/{id}', kind: 'resource', ok: 200,
+    method: 'GET',
+    route: '/v1/webhook-endpoints',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/webhook-endpoints' }),
+    listed: () => [owned.endpoint],
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhook-endpoints/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/webhook-endpoints/${owned.endpoint}`, ownedId: owned.endpoint }),
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/webhook-endpoints/{id}',
+    kind: 'resource',
+    ok: 200,
     make: async () => {
       const id = await freshEndpoint();
       return {
         path: `/v1/webhook-endpoints/${id}`,
         body: { url: 'https://attacker.example/hooks' },
         ownedId: id,
-        unchanged: async () => assert.notEqual((await asA('GET', `/v1/webhook-endpoints/${id}`)).body.url, 'https://attacker.example/hooks', 'a refused call redirected the webhooks'),
+        unchanged: async () =>
+          assert.notEqual(
+            (await asA('GET', `/v1/webhook-endpoints/${id}`)).body.url,
+            'https://attacker.example/hooks',
+            'a refused call redirected the webhooks',
+          ),
         actedFor: async () => assert.equal((await asA('GET', `/v1/webhook-endpoints/${id}`)).body.url, 'https://attacker.example/hooks'),
       };
     },
   },
-  { method: 'GET', route: '/v1/webhook-endpoints/{id}/deliveries', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/webhook-endpoints/${owned.endpoint}/deliveries`, ownedId: owned.endpoint }) },
-  { method: 'GET', route: '/v1/webhook-deliveries/{id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/webhook-deliveries/${owned.delivery}`, ownedId: owned.delivery }) },
   {
-    method: 'POST', route: '/v1/webhook-deliveries/{id}/redeliver', kind: 'resource', ok: 202,
+    method: 'GET',
+    route: '/v1/webhook-endpoints/{id}/deliveries',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/webhook-endpoints/${owned.endpoint}/deliveries`, ownedId: owned.endpoint }),
+  },
+  {
+    method: 'GET',
+    route: '/v1/webhook-deliveries/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/webhook-deliveries/${owned.delivery}`, ownedId: owned.delivery }),
+  },
+  {
+    method: 'POST',
+    route: '/v1/webhook-deliveries/{id}/redeliver',
+    kind: 'resource',
+    ok: 202,
     make: async () => {
       // settled first, so that an earlier allowed redelivery cannot change it under the check
-      const before = await eventually(async () => {
-        const d = (await asA('GET', `/v1/webhook-deliveries/${owned.delivery}`)).body;
-        return d.status === 'succeeded' && d;
-      }, 10_000, 'the delivery to settle');
+      const before = await eventually(
+        async () => {
+          const d = (await asA('GET', `/v1/webhook-deliveries/${owned.delivery}`)).body;
+          return d.status === 'succeeded' && d;
+        },
+        10_000,
+        'the delivery to settle',
+      );
       return {
         path: `/v1/webhook-deliveries/${owned.delivery}/redeliver`,
         ownedId: owned.delivery,
@@ -286,7 +379,10 @@ const MATRIX: Endpoint[] = [
   { method: 'GET', route: '/v1/events', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/events' }), listed: () => [owned.event] },
   {
     // A's payment is unpaid, so even A is refused (422) — after authorization, which B never passes (404).
-    method: 'POST', route: '/v1/payments/{id}/refunds', kind: 'resource', ok: 422,
+    method: 'POST',
+    route: '/v1/payments/{id}/refunds',
+    kind: 'resource',
+    ok: 422,
     make: async () => ({
       path: `/v1/payments/${owned.payment}/refunds`,
       body: { amount: 100 },
@@ -294,9 +390,18 @@ const MATRIX: Endpoint[] = [
       unchanged: async () => assert.equal((await asA('GET', `/v1/payments/${owned.payment}/refunds`)).body.data.length, 0, 'a refused call wrote a refund'),
     }),
   },
-  { method: 'GET', route: '/v1/payments/{id}/refunds', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/payments/${owned.payment}/refunds`, ownedId: owned.payment }) },
   {
-    method: 'POST', route: '/v1/payment-steps', kind: 'collection-create', ok: 201,
+    method: 'GET',
+    route: '/v1/payments/{id}/refunds',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/payments/${owned.payment}/refunds`, ownedId: owned.payment }),
+  },
+  {
+    method: 'POST',
+    route: '/v1/payment-steps',
+    kind: 'collection-create',
+    ok: 201,
     make: async () => {
       const conversation = `conv_${unique()}`;
       const stepOf = async (api: typeof asA) => (await api('GET', `/v1/payment-steps/${conversation}`)).status;
@@ -308,18 +413,39 @@ const MATRIX: Endpoint[] = [
       };
     },
   },
-  { method: 'GET', route: '/v1/payment-steps/{conversation_id}', kind: 'resource', ok: 200, make: async () => ({ path: `/v1/payment-steps/${owned.conversation}`, ownedId: owned.conversation }) },
+  {
+    method: 'GET',
+    route: '/v1/payment-steps/{conversation_id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/payment-steps/${owned.conversation}`, ownedId: owned.conversation }),
+  },
 ];
 
 /** A conversation's collected billing fields, in the chat flow's names. */
-const STEP_FIELDS = { Amount: '25.99', Currency: 'RON', Email: 'ana@example.ro', Phone: '+40712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: 642, State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 1' };
+const STEP_FIELDS = {
+  Amount: '25.99',
+  Currency: 'RON',
+  Email: 'ana@example.ro',
+  Phone: '+40712345678',
+  FirstName: 'Ana',
+  LastName: 'Pop',
+  City: 'Cluj-Napoca',
+  Country: 642,
+  State: 'Cluj',
+  ZipCode: '400001',
+  Details: 'Str. Memorandumului 1',
+};
 
 const matrixKey = (method: string, route: string) => `${method.toUpperCase()} ${route}`;
 
 before(async () => {
   [hub, listener] = await Promise.all([startTestHub({ emulators: false, outboundAllow: '127.0.0.1' }), startWebhookListener()]);
   admin = apiClient(hub.url, hub.adminKey);
-  for (const [m, name] of [[A, 'Merchant A'], [B, 'Merchant B']] as const) {
+  for (const [m, name] of [
+    [A, 'Merchant A'],
+    [B, 'Merchant B'],
+  ] as const) {
     const r = await admin('POST', '/v1/merchants', { name });
     assert.equal(r.status, 201);
     m.id = r.body.id;
@@ -330,18 +456,34 @@ before(async () => {
   // Both merchants have a connection with the same code, a webhook endpoint and a payment: B's data must
   // never show up for A and the other way round.
   for (const api of [asA, asB]) {
-    const c = await api('POST', '/v1/connections', { code: owned.connectionCode, provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
+    const c = await api('POST', '/v1/connections', {
+      code: owned.connectionCode,
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const e = await api('POST', '/v1/webhook-endpoints', { url: listener.url });
     assert.equal(e.status, 201);
-    const p = await api('POST', '/v1/payments', { connection: owned.connectionCode, order_id: 'AUTHZ-1', amount: 2599, currency: 'RON', description: 'Abonament', billing });
+    const p = await api('POST', '/v1/payments', {
+      connection: owned.connectionCode,
+      order_id: 'AUTHZ-1',
+      amount: 2599,
+      currency: 'RON',
+      description: 'Abonament',
+      billing,
+    });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     if (api === asA) Object.assign(owned, { connection: c.body.id, endpoint: e.body.id, payment: p.body.id });
   }
   owned.conversation = `conv_${unique()}`;
   const step = await asA('POST', '/v1/payment-steps', { connection: owned.connectionCode, conversation_id: owned.conversation, Payment: STEP_FIELDS });
   assert.equal(step.status, 201, JSON.stringify(step.body));
-  const delivery = await eventually(async () => (await asA('GET', `/v1/webhook-endpoints/${owned.endpoint}/deliveries`)).body.data.at(-1), 10_000, "a delivery of A's payment.created");
+  const delivery = await eventually(
+    async () => (await asA('GET', `/v1/webhook-endpoints/${owned.endpoint}/deliveries`)).body.data.at(-1),
+    10_000,
+    "a delivery of A's payment.created",
+  );
   owned.delivery = delivery.id;
   owned.event = delivery.event_id;
   await eventually(async () => (await asA('GET', `/v1/webhook-deliveries/${owned.delivery}`)).body.status === 'succeeded', 10_000, 'the delivery to settle');
@@ -372,7 +514,11 @@ describe('the route list comes from the hub', () => {
       for (const method of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) documented.add(matrixKey(method, path));
     }
     const covered = new Set(MATRIX.map((e) => matrixKey(e.method, e.route)));
-    assert.deepEqual([...documented].filter((k) => !covered.has(k)).sort(), [], 'routes without authorization rows: add them to MATRIX in test/hostile/authorization.test.ts');
+    assert.deepEqual(
+      [...documented].filter((k) => !covered.has(k)).sort(),
+      [],
+      'routes without authorization rows: add them to MATRIX in test/hostile/authorization.test.ts',
+    );
     assert.deepEqual([...covered].filter((k) => !documented.has(k)).sort(), [], 'rows for routes the hub no longer documents');
     assert.equal(covered.size, MATRIX.length, 'one row per route');
   });
@@ -390,7 +536,10 @@ describe('the route list comes from the hub', () => {
       stack.length = depth;
       const full = (stack[depth - 1] ?? '') + m[2];
       stack[depth] = full;
-      const methods = (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'HEAD');
+      const methods = (m[3] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && s !== 'HEAD');
       if (full.startsWith('/v1/') && methods.length) registered.add(full.replace(/:([A-Za-z_]+)/g, '{$1}'));
     }
     assert.ok(registered.has('/v1/payments/{id}') && registered.size >= 10, `could not read the route tree: ${[...registered].join(', ')}`);
@@ -412,7 +561,8 @@ describe('authorization matrix: every /v1 route × every kind of caller', () => 
           continue;
         }
         if (expected >= 400) {
-          if (!/^application\/problem\+json/.test(r.headers.get('content-type') ?? '') || r.body.status !== expected) wrong.push(`${where} → ${expected} but not as a problem document`);
+          if (!/^application\/problem\+json/.test(r.headers.get('content-type') ?? '') || r.body.status !== expected)
+            wrong.push(`${where} → ${expected} but not as a problem document`);
           if (expected === 401 && r.headers.get('www-authenticate') !== 'Bearer realm="incasso"') wrong.push(`${where} → 401 without WWW-Authenticate: Bearer`);
           await c.unchanged?.();
         }
@@ -422,7 +572,8 @@ describe('authorization matrix: every /v1 route × every kind of caller', () => 
           const body = c.body === undefined ? undefined : JSON.parse(JSON.stringify(c.body).split(c.ownedId).join(phantom));
           const p = await call(e.method, c.path.split(c.ownedId).join(phantom), who, body);
           const [seen, never] = [masked(r, [c.ownedId]), masked(p, [phantom])];
-          if (JSON.stringify(seen) !== JSON.stringify(never)) wrong.push(`${where}: A's resource answers ${JSON.stringify(seen)}, a never-created one ${JSON.stringify(never)}`);
+          if (JSON.stringify(seen) !== JSON.stringify(never))
+            wrong.push(`${where}: A's resource answers ${JSON.stringify(seen)}, a never-created one ${JSON.stringify(never)}`);
         }
         if (expected === e.ok && e.kind !== 'operator') {
           const text = JSON.stringify(r.body);

@@ -4,7 +4,21 @@ import fc from 'fast-check';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
 import { sandboxCredentials } from '../support/netopia-v1.js';
 import { problemCheck } from '../support/fuzz-api.js';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, pathSegment, percentEncode, rawHttpClient } from '../support/fuzz.js';
+import {
+  anyString,
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  headerValue,
+  pathSegment,
+  percentEncode,
+  rawHttpClient,
+} from '../support/fuzz.js';
 
 /**
  * The merchant API under fire: FUZZ_RUNS generated `POST /v1/payments` requests (and a quarter as many GETs
@@ -65,7 +79,9 @@ const validPayment = fc.record(
     shipping: billing,
     return_url: fc.constantFrom('https://shop.example/thanks', 'http://127.0.0.1:9/back?x=1&y=%20', 'https://xn--80ak6aa92e.com/'),
     expires_at: futureDate,
-    metadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(fc.string({ maxLength: 50 }), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 5 }),
+    metadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(fc.string({ maxLength: 50 }), fc.integer(), fc.boolean(), fc.constant(null)), {
+      maxKeys: 5,
+    }),
   },
   { requiredKeys: ['connection', 'order_id', 'amount', 'currency', 'description', 'billing'] },
 );
@@ -77,14 +93,62 @@ const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.constantFrom(-1, 0, 1.5, -0, 1e308, 2 ** 53, 2 ** 53 - 1, 9_999_901, 10_000_000, 1e-7, true, false, null, [], {}, [1], { a: 1 }), weight: 2 },
   { arbitrary: fc.constantFrom('ron', 'RO N', 'XXX', 'JPY', 'KWD', 'RON\u0000', 'ЯОН'), weight: 1 },
   {
-    arbitrary: fc.constantFrom('2020-01-01', '2030-02-30T00:00:00Z', '2030-01-01T24:00:00Z', '9999-12-31T23:59:60Z', '2030-06-30T23:59:60Z', '0000-01-01T00:00:00Z', '2030-01-01T00:00:00+14:00', '2030-01-01T00:00:00-23:59', '2030-01-01t00:00:00z', '+275760-09-13T00:00:00Z', '2030-01-01T00:00:00.123456789Z', '1970-01-01T00:00:00Z'),
+    arbitrary: fc.constantFrom(
+      '2020-01-01',
+      '2030-02-30T00:00:00Z',
+      '2030-01-01T24:00:00Z',
+      '9999-12-31T23:59:60Z',
+      '2030-06-30T23:59:60Z',
+      '0000-01-01T00:00:00Z',
+      '2030-01-01T00:00:00+14:00',
+      '2030-01-01T00:00:00-23:59',
+      '2030-01-01t00:00:00z',
+      '+275760-09-13T00:00:00Z',
+      '2030-01-01T00:00:00.123456789Z',
+      '1970-01-01T00:00:00Z',
+    ),
     weight: 1,
   },
-  { arbitrary: fc.constantFrom('javascript:alert(1)', 'http://', 'http://[::1', 'https://ex ample.com', `https://a.example/${'x'.repeat(3000)}`, 'HTTP://A.EXAMPLE', 'file:///etc/passwd', 'http://user:pass@host/', '//evil.example'), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      'javascript:alert(1)',
+      'http://',
+      'http://[::1',
+      'https://ex ample.com',
+      `https://a.example/${'x'.repeat(3000)}`,
+      'HTTP://A.EXAMPLE',
+      'file:///etc/passwd',
+      'http://user:pass@host/',
+      '//evil.example',
+    ),
+    weight: 1,
+  },
   { arbitrary: fc.constantFrom('x'.repeat(501), 'x'.repeat(65), 'ș'.repeat(200), 'x'.repeat(100_000)), weight: 1 },
 );
 
-const FIELD_PATHS = ['connection', 'order_id', 'amount', 'currency', 'description', 'billing', 'billing.first_name', 'billing.last_name', 'billing.email', 'billing.phone', 'billing.country', 'billing.type', 'billing.extra', 'shipping', 'shipping.email', 'return_url', 'expires_at', 'metadata', 'metadata.key', 'metadata.__proto__', 'colour'];
+const FIELD_PATHS = [
+  'connection',
+  'order_id',
+  'amount',
+  'currency',
+  'description',
+  'billing',
+  'billing.first_name',
+  'billing.last_name',
+  'billing.email',
+  'billing.phone',
+  'billing.country',
+  'billing.type',
+  'billing.extra',
+  'shipping',
+  'shipping.email',
+  'return_url',
+  'expires_at',
+  'metadata',
+  'metadata.key',
+  'metadata.__proto__',
+  'colour',
+];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(target);
@@ -114,8 +178,13 @@ const paymentBody: fc.Arbitrary<string | Buffer | undefined> = fc.oneof(
   // two or three fields wrong or missing
   {
     arbitrary: fc
-      .tuple(validPayment, fc.array(fc.tuple(fc.constantFrom(...FIELD_PATHS), fc.option(wrongValue, { nil: undefined, freq: 3 })), { minLength: 2, maxLength: 3 }))
-      .map(([b, edits]) => JSON.stringify(edits.reduce((acc, [path, v]) => (v === undefined ? deletePath(acc, path) : setPath(acc, path, v)), b as Record<string, unknown>))),
+      .tuple(
+        validPayment,
+        fc.array(fc.tuple(fc.constantFrom(...FIELD_PATHS), fc.option(wrongValue, { nil: undefined, freq: 3 })), { minLength: 2, maxLength: 3 }),
+      )
+      .map(([b, edits]) =>
+        JSON.stringify(edits.reduce((acc, [path, v]) => (v === undefined ? deletePath(acc, path) : setPath(acc, path, v)), b as Record<string, unknown>)),
+      ),
     weight: 4,
   },
   { arbitrary: fc.anything().map((v) => JSON.stringify(v)), weight: 3 },
@@ -155,7 +224,10 @@ interface PaymentCase {
 const paymentCase: fc.Arbitrary<PaymentCase> = fc.record({
   body: paymentBody,
   contentType: contentType(['application/json', 'application/json; charset=utf-8']),
-  idempotencyKey: fc.option(fc.oneof(headerValue(300), fc.uuid(), fc.constantFrom('k', 'same-key', 'x'.repeat(255), 'x'.repeat(256))), { nil: undefined, freq: 3 }),
+  idempotencyKey: fc.option(fc.oneof(headerValue(300), fc.uuid(), fc.constantFrom('k', 'same-key', 'x'.repeat(255), 'x'.repeat(256))), {
+    nil: undefined,
+    freq: 3,
+  }),
   headers: extraHeaders(3),
 });
 
@@ -188,7 +260,10 @@ describe('POST /v1/payments: a 201 or a 4xx problem document, whatever is sent',
     });
     t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
     const errors = errorLogLines(hub, logsFrom);
-    assert.ok(result.statuses['201'] && result.statuses['201'] > FUZZ_RUNS / 50, `too few valid payments reached the ledger: ${JSON.stringify(result.statuses)}`);
+    assert.ok(
+      result.statuses['201'] && result.statuses['201'] > FUZZ_RUNS / 50,
+      `too few valid payments reached the ledger: ${JSON.stringify(result.statuses)}`,
+    );
     assert.equal(result.failures.length, 0, `${describeFailures('POST /v1/payments', result)}\nerror log lines:\n${describeLogLines(errors)}`);
     assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
   });
@@ -201,11 +276,40 @@ const LIST_QUERY_KEYS = ['status', 'order_id', 'connection', 'created_gte', 'cre
 
 const queryValue = fc.oneof(
   anyString(40).map(percentEncode),
-  fc.constantFrom('pending', 'paid', 'bogus', '0', '1', '100', '101', '-1', '1e2', '', '2020-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:60Z', '2030-06-30T23:59:60Z', '1969-12-31T23:59:59.999Z', '-000001-01-01T00:00:00Z', 'pay_zzzzzzzzzzzzzzzzzzzzzzzzzz', 'emu', 'sbx', '%00', '%ZZ'),
+  fc.constantFrom(
+    'pending',
+    'paid',
+    'bogus',
+    '0',
+    '1',
+    '100',
+    '101',
+    '-1',
+    '1e2',
+    '',
+    '2020-01-01T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:60Z',
+    '2030-06-30T23:59:60Z',
+    '1969-12-31T23:59:59.999Z',
+    '-000001-01-01T00:00:00Z',
+    'pay_zzzzzzzzzzzzzzzzzzzzzzzzzz',
+    'emu',
+    'sbx',
+    '%00',
+    '%ZZ',
+  ),
 );
 
 const getCase = fc.record({
-  route: fc.constantFrom('payments-list', '/v1/payments/', '/v1/connections/', '/v1/webhook-endpoints/', '/v1/webhook-deliveries/', '/v1/webhook-endpoints/:id/deliveries'),
+  route: fc.constantFrom(
+    'payments-list',
+    '/v1/payments/',
+    '/v1/connections/',
+    '/v1/webhook-endpoints/',
+    '/v1/webhook-deliveries/',
+    '/v1/webhook-endpoints/:id/deliveries',
+  ),
   segment: pathSegment(70),
   query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...LIST_QUERY_KEYS), queryKey()), queryValue), { maxLength: 4 }),
 });
@@ -245,7 +349,14 @@ describe('GET routes of the merchant API: arbitrary ids and query strings get 20
 
 describe('strings PostgreSQL cannot store and dates it cannot represent: a 4xx problem, never a 500', () => {
   it('U+0000, lone surrogates and out-of-range dates in bodies, paths and queries', async () => {
-    const payment = { connection: 'emu', order_id: 'PIN-1', amount: 1500, currency: 'RON', description: 'Ceai', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } };
+    const payment = {
+      connection: 'emu',
+      order_id: 'PIN-1',
+      amount: 1500,
+      currency: 'RON',
+      description: 'Ceai',
+      billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' },
+    };
     const cases: Array<[string, string, string, unknown, 'merchant' | 'admin']> = [
       ['payment description with U+0000', 'POST', '/v1/payments', { ...payment, description: 'Ceai\u0000verde' }, 'merchant'],
       ['payment order_id with U+0000', 'POST', '/v1/payments', { ...payment, order_id: 'PIN\u0000' }, 'merchant'],
@@ -254,7 +365,19 @@ describe('strings PostgreSQL cannot store and dates it cannot represent: a 4xx p
       ['metadata value with U+0000', 'POST', '/v1/payments', { ...payment, metadata: { note: 'a\u0000' } }, 'merchant'],
       ['metadata key with U+0000', 'POST', '/v1/payments', { ...payment, metadata: { 'a\u0000': 1 } }, 'merchant'],
       ['metadata value with a lone surrogate', 'POST', '/v1/payments', { ...payment, metadata: { note: '\udc00' } }, 'merchant'],
-      ['connection settings.endpoint with U+0000', 'POST', '/v1/connections', { code: 'pin-endpoint', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials(), settings: { endpoint: 'https://x.example/\u0000' } }, 'merchant'],
+      [
+        'connection settings.endpoint with U+0000',
+        'POST',
+        '/v1/connections',
+        {
+          code: 'pin-endpoint',
+          provider: 'netopia-v1',
+          environment: 'sandbox',
+          credentials: sandboxCredentials(),
+          settings: { endpoint: 'https://x.example/\u0000' },
+        },
+        'merchant',
+      ],
       ['merchant name with U+0000 (operator)', 'POST', '/v1/merchants', { name: 'Fuzz\u0000SRL' }, 'admin'],
       ['payment id %00', 'GET', '/v1/payments/%00', undefined, 'merchant'],
       ['connection id %00', 'GET', '/v1/connections/%00', undefined, 'merchant'],

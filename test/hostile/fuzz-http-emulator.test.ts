@@ -4,7 +4,20 @@ import fc from 'fast-check';
 import { loadPublicKey, sealEnvelope, type EnvelopeCipher } from '../../src/connectors/netopia-v1/envelope.js';
 import { buildOrderXml } from '../../src/connectors/netopia-v1/order-xml.js';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, pathSegment, percentEncode, rawHttpClient } from '../support/fuzz.js';
+import {
+  anyString,
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  pathSegment,
+  percentEncode,
+  rawHttpClient,
+} from '../support/fuzz.js';
 import { hostileXml, sampleOrder } from '../support/fuzz-xml.js';
 
 /**
@@ -36,7 +49,14 @@ before(async () => {
   platformCertificate = account.body.certificate;
   // Genuine payment requests the hub sealed for the emulator: the fuzz replays and damages them.
   for (let i = 0; i < 4; i++) {
-    const p = await api('POST', '/v1/payments', { connection: 'emu', order_id: `GEN-${i}`, amount: 1000 + i, currency: i % 2 ? 'EUR' : 'RON', description: 'Genuine', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'emu',
+      order_id: `GEN-${i}`,
+      amount: 1000 + i,
+      currency: i % 2 ? 'EUR' : 'RON',
+      description: 'Genuine',
+      billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' },
+    });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     const attempt = await hub.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
     genuineRequests.push((attempt.redirect as unknown as { fields: Record<string, string> }).fields);
@@ -68,14 +88,22 @@ function emulatorOrderSeeds(): string[] {
   const urls = { return: 'https://shop.example/return', confirm: `${hub.url}/notify/netopia-v1/${emulatorConnectionId}` };
   return [
     buildOrderXml(sampleOrder({ id: 'FUZZ-EMU-1', signature: emulatorSignature, url: urls })),
-    buildOrderXml(sampleOrder({ id: 'FUZZ-EMU-2', signature: emulatorSignature, url: urls, ipn_cipher: 'rc4' }, { currency: 'EUR', amount: '12.30', items: undefined })),
+    buildOrderXml(
+      sampleOrder({ id: 'FUZZ-EMU-2', signature: emulatorSignature, url: urls, ipn_cipher: 'rc4' }, { currency: 'EUR', amount: '12.30', items: undefined }),
+    ),
   ];
 }
 
 const emulatorCase = (seeds: string[]): fc.Arbitrary<EmulatorCase> =>
   fc.record({
     // `/:lang` only: `accounts` is another route (account creation), and segments over 100 characters are the router's 414
-    lang: fc.option(fc.oneof(fc.constantFrom('en', 'ro', 'de', 'EN', 'xx', 'eng', 'e', 'card', 'orders', '3ds'), pathSegment(8).filter((s) => s.length <= 60 && s.toLowerCase() !== 'accounts')), { nil: undefined, freq: 2 }),
+    lang: fc.option(
+      fc.oneof(
+        fc.constantFrom('en', 'ro', 'de', 'EN', 'xx', 'eng', 'e', 'card', 'orders', '3ds'),
+        pathSegment(8).filter((s) => s.length <= 60 && s.toLowerCase() !== 'accounts'),
+      ),
+      { nil: undefined, freq: 2 },
+    ),
     contentType: contentType(['application/x-www-form-urlencoded']),
     accept: fc.option(fc.constantFrom('text/html', 'application/json', '*/*', 'application/json, text/html'), { nil: undefined }),
     headers: extraHeaders(2),
@@ -83,7 +111,18 @@ const emulatorCase = (seeds: string[]): fc.Arbitrary<EmulatorCase> =>
       {
         arbitrary: fc.record({
           kind: fc.constant('form' as const),
-          pairs: fc.array(fc.tuple(fc.oneof(fc.constantFrom('env_key', 'data', 'cipher', 'iv', '__proto__', 'constructor', 'env_key[]'), anyString(10)), fc.oneof(anyString(80), base64Text, fc.uint8Array({ minLength: 256, maxLength: 256 }).map((b) => Buffer.from(b).toString('base64')), fc.constantFrom('rc4', 'aes-256-cbc', 'AES-256-CBC', 'des'))), { maxLength: 6 }),
+          pairs: fc.array(
+            fc.tuple(
+              fc.oneof(fc.constantFrom('env_key', 'data', 'cipher', 'iv', '__proto__', 'constructor', 'env_key[]'), anyString(10)),
+              fc.oneof(
+                anyString(80),
+                base64Text,
+                fc.uint8Array({ minLength: 256, maxLength: 256 }).map((b) => Buffer.from(b).toString('base64')),
+                fc.constantFrom('rc4', 'aes-256-cbc', 'AES-256-CBC', 'des'),
+              ),
+            ),
+            { maxLength: 6 },
+          ),
         }),
         weight: 4,
       },
@@ -93,13 +132,19 @@ const emulatorCase = (seeds: string[]): fc.Arbitrary<EmulatorCase> =>
           {
             kind: fc.constant('genuine' as const),
             index: fc.nat(),
-            edit: fc.record({ field: fc.constantFrom('env_key', 'data', 'cipher', 'iv', 'extra'), value: fc.oneof(anyString(40), base64Text, fc.constant('')) }),
+            edit: fc.record({
+              field: fc.constantFrom('env_key', 'data', 'cipher', 'iv', 'extra'),
+              value: fc.oneof(anyString(40), base64Text, fc.constant('')),
+            }),
           },
           { requiredKeys: ['kind', 'index'] },
         ),
         weight: 2,
       },
-      { arbitrary: fc.record({ kind: fc.constant('sealed' as const), xml: hostileXml(seeds), cipher: fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4') }), weight: 3 },
+      {
+        arbitrary: fc.record({ kind: fc.constant('sealed' as const), xml: hostileXml(seeds), cipher: fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4') }),
+        weight: 3,
+      },
     ),
   });
 
@@ -135,7 +180,7 @@ function emulatorBody(b: EmulatorBody, platformKey: ReturnType<typeof loadPublic
   }
 }
 
-describe('POST /sandbox/netopia/v1/: NETOPIA\'s HTML error page (4xx) or a 303 to the card page, never a 5xx', () => {
+describe("POST /sandbox/netopia/v1/: NETOPIA's HTML error page (4xx) or a 303 to the card page, never a 5xx", () => {
   it(`${FUZZ_RUNS} generated payment requests (forms, damaged genuine requests, sealed hostile orders)`, async (t) => {
     const platformKey = loadPublicKey(platformCertificate);
     const logsFrom = hub.logs.length;
@@ -150,7 +195,8 @@ describe('POST /sandbox/netopia/v1/: NETOPIA\'s HTML error page (4xx) or a 303 t
         }),
       check: (c, r) => {
         if (r.error) return `no HTTP response (${r.error})`;
-        if (r.status === 303) return /\/sandbox\/netopia\/v1\/(card|3ds)\/\d+$/.test(String(r.headers.location ?? '')) ? undefined : `303 to ${r.headers.location}`;
+        if (r.status === 303)
+          return /\/sandbox\/netopia\/v1\/(card|3ds)\/\d+$/.test(String(r.headers.location ?? '')) ? undefined : `303 to ${r.headers.location}`;
         if (r.status >= 500) return `HTTP ${r.status}`;
         if (r.status < 400) return `unexpected HTTP ${r.status}`;
         const type = String(r.headers['content-type'] ?? '');

@@ -2,8 +2,35 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { notificationSignature, signNotification } from '../../src/connectors/multisafepay/auth-header.js';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, type RawResponse } from '../support/fuzz.js';
-import { fuzzNotifications, inconsistentPayments, jsonMutation, mutateJson, notifyFixture, notifyPath, notifyTarget, openPayments, type NotifyFixture, type NotifyTarget, type OpenPayment, signedAndSent, signedJsonBody, type SignedJsonBody } from '../support/fuzz-notify.js';
+import {
+  anyString,
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  headerValue,
+  type RawResponse,
+} from '../support/fuzz.js';
+import {
+  fuzzNotifications,
+  inconsistentPayments,
+  jsonMutation,
+  mutateJson,
+  notifyFixture,
+  notifyPath,
+  notifyTarget,
+  openPayments,
+  type NotifyFixture,
+  type NotifyTarget,
+  type OpenPayment,
+  signedAndSent,
+  signedJsonBody,
+  type SignedJsonBody,
+} from '../support/fuzz-notify.js';
 
 /**
  * MultiSafepay's webhook endpoint (`POST /notify/multisafepay/<connection id>`) under fire: FUZZ_RUNS requests with
@@ -20,11 +47,26 @@ const OTHER_API_KEY = 'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe';
 /** An order object as MultiSafepay posts it for a card payment (its documented webhook payload's shape). */
 function order(orderId: string, amount: number, over: { status?: string; currency?: string } = {}): Buffer {
   const status = over.status ?? 'completed';
-  return Buffer.from(JSON.stringify({
-    amount, amount_refunded: 0, created: '2025-01-03T15:08:02', currency: over.currency ?? 'EUR', description: 'Caffe e cornetto', financial_status: status,
-    order_id: orderId, payment_details: { type: 'VISA', last4: '1111', card_expiry_date: '3012', response_code: '00', external_transaction_id: '123456789' },
-    payment_methods: [{ amount, currency: over.currency ?? 'EUR', status, type: 'VISA' }], reason: '', reason_code: '', status, transaction_id: '8123456789', var1: null, var2: null, var3: null,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      amount,
+      amount_refunded: 0,
+      created: '2025-01-03T15:08:02',
+      currency: over.currency ?? 'EUR',
+      description: 'Caffe e cornetto',
+      financial_status: status,
+      order_id: orderId,
+      payment_details: { type: 'VISA', last4: '1111', card_expiry_date: '3012', response_code: '00', external_transaction_id: '123456789' },
+      payment_methods: [{ amount, currency: over.currency ?? 'EUR', status, type: 'VISA' }],
+      reason: '',
+      reason_code: '',
+      status,
+      transaction_id: '8123456789',
+      var1: null,
+      var2: null,
+      var3: null,
+    }),
+  );
 }
 
 let refused: Buffer[] = [];
@@ -39,12 +81,20 @@ before(async () => {
     order(p1.attemptId, p2.amount),
   ];
   for (const body of refused) {
-    const r = await f.client.request({ method: 'POST', path: notifyPath(f, 'multisafepay', 'own'), headers: { 'content-type': 'application/json', auth: signNotification(f.credentials.api_key!, body, Date.now() / 1000) }, body });
+    const r = await f.client.request({
+      method: 'POST',
+      path: notifyPath(f, 'multisafepay', 'own'),
+      headers: { 'content-type': 'application/json', auth: signNotification(f.credentials.api_key!, body, Date.now() / 1000) },
+      body,
+    });
     assert.equal(replyCheck(r), undefined, r.text);
   }
   // Refused by the ledger checks, not for their Auth header.
   const rows = await f.hub.store.db.selectFrom('notifications').select(['status', 'error']).execute();
-  assert.ok(rows.every((r) => r.status === 'rejected' && !/Auth|signature/i.test(r.error ?? '')), JSON.stringify(rows));
+  assert.ok(
+    rows.every((r) => r.status === 'rejected' && !/Auth|signature/i.test(r.error ?? '')),
+    JSON.stringify(rows),
+  );
 });
 
 after(async () => {
@@ -68,7 +118,20 @@ interface Case {
   auth: Auth;
 }
 
-const STATUSES = ['completed', 'initialized', 'uncleared', 'declined', 'cancelled', 'expired', 'refunded', 'partial_refunded', 'chargedback', 'void', 'reserved', 'shipped'];
+const STATUSES = [
+  'completed',
+  'initialized',
+  'uncleared',
+  'declined',
+  'cancelled',
+  'expired',
+  'refunded',
+  'partial_refunded',
+  'chargedback',
+  'void',
+  'reserved',
+  'shipped',
+];
 
 const body: fc.Arbitrary<Body> = signedJsonBody(fc.constantFrom(...STATUSES));
 
@@ -142,7 +205,7 @@ function replyCheck(r: RawResponse): string | undefined {
   return undefined;
 }
 
-describe("POST /notify/multisafepay/<connection>: MultiSafepay's refusal (400, no \"OK\"), and the ledger does not move", () => {
+describe('POST /notify/multisafepay/<connection>: MultiSafepay\'s refusal (400, no "OK"), and the ledger does not move', () => {
   it(`${FUZZ_RUNS} generated notifications (arbitrary bodies and Auth headers; payable orders damaged after signing, or replayed stale, future or under a foreign key)`, async (t) => {
     const statuses = await fuzzNotifications(
       f,
@@ -167,7 +230,24 @@ describe("POST /notify/multisafepay/<connection>: MultiSafepay's refusal (400, n
 // ---------------------------------------------------------------------------------------------------
 // Correctly signed orders with arbitrary content: past verification, into the ledger
 
-const PATHS = ['order_id', 'status', 'financial_status', 'amount', 'amount_refunded', 'currency', 'transaction_id', 'var1', 'reason', 'reason_code', 'modified', 'completed', 'payment_details', 'payment_details.type', 'payment_details.last4', 'payment_details.response_code'];
+const PATHS = [
+  'order_id',
+  'status',
+  'financial_status',
+  'amount',
+  'amount_refunded',
+  'currency',
+  'transaction_id',
+  'var1',
+  'reason',
+  'reason_code',
+  'modified',
+  'completed',
+  'payment_details',
+  'payment_details.type',
+  'payment_details.last4',
+  'payment_details.response_code',
+];
 
 describe('correctly signed orders with arbitrary content: 200 "OK" or a 400 refusal, never a 5xx; the ledger stays consistent', () => {
   const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
@@ -179,14 +259,23 @@ describe('correctly signed orders with arbitrary content: 200 "OK" or a 400 refu
   it(`${runs} signed mutations of payable orders`, async (t) => {
     const logsFrom = f.hub.logs.length;
     const result = await fuzzHttp({
-      arbitrary: fc.record({ index: fc.nat(), status: fc.constantFrom('completed', 'declined', 'refunded', 'partial_refunded'), mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }) }),
+      arbitrary: fc.record({
+        index: fc.nat(),
+        status: fc.constantFrom('completed', 'declined', 'refunded', 'partial_refunded'),
+        mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }),
+      }),
       runs,
       send: (c) => {
         const p = sacrificial[c.index % sacrificial.length]!;
         const doc = JSON.parse(order(p.attemptId, p.amount, { status: c.status }).toString());
         for (const m of c.mutations) mutateJson(doc, m);
         const sent = Buffer.from(JSON.stringify(doc) ?? 'null');
-        return f.client.request({ method: 'POST', path: notifyPath(f, 'multisafepay', 'own'), headers: { 'content-type': 'application/json', auth: signNotification(f.credentials.api_key!, sent, Date.now() / 1000) }, body: sent });
+        return f.client.request({
+          method: 'POST',
+          path: notifyPath(f, 'multisafepay', 'own'),
+          headers: { 'content-type': 'application/json', auth: signNotification(f.credentials.api_key!, sent, Date.now() / 1000) },
+          body: sent,
+        });
       },
       check: (_c, r) => (r.status === 200 && r.text === 'OK' ? undefined : replyCheck(r)),
     });

@@ -3,8 +3,35 @@ import assert from 'node:assert/strict';
 import { createHash, createSign, generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import fc from 'fast-check';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, type RawResponse } from '../support/fuzz.js';
-import { fuzzNotifications, inconsistentPayments, jsonMutation, mutateJson, notifyFixture, notifyPath, notifyTarget, openPayments, type NotifyFixture, type NotifyTarget, type OpenPayment, signedAndSent, signedJsonBody, type SignedJsonBody } from '../support/fuzz-notify.js';
+import {
+  anyString,
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  headerValue,
+  type RawResponse,
+} from '../support/fuzz.js';
+import {
+  fuzzNotifications,
+  inconsistentPayments,
+  jsonMutation,
+  mutateJson,
+  notifyFixture,
+  notifyPath,
+  notifyTarget,
+  openPayments,
+  type NotifyFixture,
+  type NotifyTarget,
+  type OpenPayment,
+  signedAndSent,
+  signedJsonBody,
+  type SignedJsonBody,
+} from '../support/fuzz-notify.js';
 
 /**
  * NETOPIA v2's IPN endpoint (`POST /notify/netopia-v2/<connection id>`) under fire: FUZZ_RUNS requests with arbitrary
@@ -40,10 +67,22 @@ function rs512(header: Record<string, unknown>, claims: Record<string, unknown>,
 
 /** An IPN as NETOPIA sends it for a hosted-page payment (compact JSON, amount in major units). */
 function ipn(orderID: string, amountMinor: number, over: { status?: number; currency?: string; amount?: number } = {}): Buffer {
-  return Buffer.from(JSON.stringify({
-    order: { orderID, data: {} },
-    payment: { method: 1, ntpID: '1234567', status: over.status ?? 3, amount: over.amount ?? amountMinor / 100, currency: over.currency ?? 'RON', code: '00', message: 'Approved', instrument: { panMasked: '9****5098' }, data: { AuthCode: 'A1B2C3', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: '123456789012' } },
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      order: { orderID, data: {} },
+      payment: {
+        method: 1,
+        ntpID: '1234567',
+        status: over.status ?? 3,
+        amount: over.amount ?? amountMinor / 100,
+        currency: over.currency ?? 'RON',
+        code: '00',
+        message: 'Approved',
+        instrument: { panMasked: '9****5098' },
+        data: { AuthCode: 'A1B2C3', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: '123456789012' },
+      },
+    }),
+  );
 }
 
 /** Genuine IPNs (signed with NETOPIA's key, for this POS) that the ledger must refuse, each by more than one byte. */
@@ -63,7 +102,12 @@ before(async () => {
   ];
   // Sanity: each is refused as it is, correctly signed (by the ledger checks, not by the token).
   for (const body of refused) {
-    const r = await f.client.request({ method: 'POST', path: notifyPath(f, 'netopia-v2', 'own'), headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(body), platformKey) }, body });
+    const r = await f.client.request({
+      method: 'POST',
+      path: notifyPath(f, 'netopia-v2', 'own'),
+      headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(body), platformKey) },
+      body,
+    });
     assert.equal(replyCheck(r), undefined, r.text);
     assert.notEqual(JSON.parse(r.text).errorCode, 0x10000106, 'refused by the ledger, not for a tainted payload');
   }
@@ -74,7 +118,13 @@ after(async () => {
   await f?.hub.close();
 });
 
-const claims = (body: Buffer, extra: Record<string, unknown> = {}) => ({ iss: 'NETOPIA Payments', aud: pos, iat: Math.floor(Date.now() / 1000), sub: sub(body), ...extra });
+const claims = (body: Buffer, extra: Record<string, unknown> = {}) => ({
+  iss: 'NETOPIA Payments',
+  aud: pos,
+  iat: Math.floor(Date.now() / 1000),
+  sub: sub(body),
+  ...extra,
+});
 
 type Body = SignedJsonBody<number>;
 
@@ -98,8 +148,18 @@ const body: fc.Arbitrary<Body> = signedJsonBody(fc.constantFrom(3, 5, 8, 12, 15)
 
 const claimEdit: fc.Arbitrary<ClaimEdit> = fc.oneof(
   fc.record({ name: fc.constant('iss' as const), value: fc.constantFrom(undefined, 'NETOPIA', 'netopia payments', 'NETOPIA Payments ', 1, null) }),
-  fc.record({ name: fc.constant('aud' as const), value: fc.constantFrom(undefined, 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ', [], ['ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ'], '', null, 42) }),
-  fc.record({ name: fc.constant('sub' as const), value: fc.oneof(fc.constantFrom(undefined, '', null, 0), anyString(90), fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'))) }),
+  fc.record({
+    name: fc.constant('aud' as const),
+    value: fc.constantFrom(undefined, 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ', [], ['ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ'], '', null, 42),
+  }),
+  fc.record({
+    name: fc.constant('sub' as const),
+    value: fc.oneof(
+      fc.constantFrom(undefined, '', null, 0),
+      anyString(90),
+      fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64')),
+    ),
+  }),
   fc.record({ name: fc.constantFrom('iat' as const, 'exp' as const, 'nbf' as const), value: fc.constantFrom('now', -1, 'x', null, 1e308, 0) }),
 );
 
@@ -109,7 +169,10 @@ const token: fc.Arbitrary<Token> = fc.oneof(
   {
     arbitrary: fc.record({
       kind: fc.constant('lookalike' as const),
-      header: fc.oneof(fc.constantFrom(b64url({ alg: 'RS512', typ: 'JWT' }), b64url({ alg: 'none', typ: 'JWT' }), b64url({ alg: 'HS512', typ: 'JWT' })), fc.json().map(b64url)),
+      header: fc.oneof(
+        fc.constantFrom(b64url({ alg: 'RS512', typ: 'JWT' }), b64url({ alg: 'none', typ: 'JWT' }), b64url({ alg: 'HS512', typ: 'JWT' })),
+        fc.json().map(b64url),
+      ),
       payload: fc.oneof(fc.json().map(b64url), fc.constant('')),
       signature: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('base64url')),
     }),
@@ -120,7 +183,17 @@ const token: fc.Arbitrary<Token> = fc.oneof(
       kind: fc.constant('signed' as const),
       header: fc.oneof(
         { arbitrary: fc.constant({ alg: 'RS512', typ: 'JWT' }), weight: 8 },
-        { arbitrary: fc.constantFrom({ alg: 'RS256', typ: 'JWT' }, { alg: 'PS512', typ: 'JWT' }, { alg: 'RS512' }, { alg: 'RS512', typ: 'JOSE' }, { alg: 'RS512', typ: 'JWT', crit: ['b64'] }, { alg: 'rs512', typ: 'JWT' }), weight: 2 },
+        {
+          arbitrary: fc.constantFrom(
+            { alg: 'RS256', typ: 'JWT' },
+            { alg: 'PS512', typ: 'JWT' },
+            { alg: 'RS512' },
+            { alg: 'RS512', typ: 'JOSE' },
+            { alg: 'RS512', typ: 'JWT', crit: ['b64'] },
+            { alg: 'rs512', typ: 'JWT' },
+          ),
+          weight: 2,
+        },
       ),
       edits: fc.array(claimEdit, { maxLength: 2 }),
       key: fc.constantFrom('platform' as const, 'platform' as const, 'platform' as const, 'other' as const),
@@ -204,9 +277,11 @@ function send(c: Case) {
   return f.client.request({ method: 'POST', path: notifyPath(f, 'netopia-v2', c.target), headers, body: sent });
 }
 
-describe('POST /notify/netopia-v2/<connection>: NETOPIA\'s JSON reply with errorType 2, and the ledger does not move', () => {
+describe("POST /notify/netopia-v2/<connection>: NETOPIA's JSON reply with errorType 2, and the ledger does not move", () => {
   it(`${FUZZ_RUNS} generated IPNs (arbitrary bodies and tokens; payable IPNs damaged after signing or under a broken token; genuine IPNs the ledger refuses)`, async (t) => {
-    const statuses = await fuzzNotifications(f, 'POST /notify/netopia-v2/…', { arbitrary: cases, send, check: (_c, r) => replyCheck(r) }, (m) => t.diagnostic(m));
+    const statuses = await fuzzNotifications(f, 'POST /notify/netopia-v2/…', { arbitrary: cases, send, check: (_c, r) => replyCheck(r) }, (m) =>
+      t.diagnostic(m),
+    );
     assert.deepEqual(Object.keys(statuses), ['200']);
   });
 });
@@ -214,7 +289,23 @@ describe('POST /notify/netopia-v2/<connection>: NETOPIA\'s JSON reply with error
 // ---------------------------------------------------------------------------------------------------
 // Correctly signed IPNs with arbitrary content: past verification, into the ledger
 
-const PATHS = ['order.orderID', 'order', 'payment', 'payment.status', 'payment.amount', 'payment.currency', 'payment.ntpID', 'payment.code', 'payment.message', 'payment.instrument', 'payment.instrument.panMasked', 'payment.data', 'payment.data.ISSUER', 'error', 'error.code'];
+const PATHS = [
+  'order.orderID',
+  'order',
+  'payment',
+  'payment.status',
+  'payment.amount',
+  'payment.currency',
+  'payment.ntpID',
+  'payment.code',
+  'payment.message',
+  'payment.instrument',
+  'payment.instrument.panMasked',
+  'payment.data',
+  'payment.data.ISSUER',
+  'error',
+  'error.code',
+];
 
 describe('correctly signed IPNs with arbitrary content: errorType 0 or 2, never a retry or a 5xx; the ledger stays consistent', () => {
   const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
@@ -225,7 +316,11 @@ describe('correctly signed IPNs with arbitrary content: errorType 0 or 2, never 
 
   it(`${runs} signed mutations of payable IPNs`, async (t) => {
     const logsFrom = f.hub.logs.length;
-    const arbitrary = fc.record({ index: fc.nat(), status: fc.constantFrom(3, 5, 8, 12, 15), mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }) });
+    const arbitrary = fc.record({
+      index: fc.nat(),
+      status: fc.constantFrom(3, 5, 8, 12, 15),
+      mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }),
+    });
     const result = await fuzzHttp({
       arbitrary,
       runs,
@@ -234,7 +329,12 @@ describe('correctly signed IPNs with arbitrary content: errorType 0 or 2, never 
         const doc = JSON.parse(ipn(p.attemptId, p.amount, { status: c.status }).toString());
         for (const m of c.mutations) mutateJson(doc, m);
         const sent = Buffer.from(JSON.stringify(doc) ?? 'null');
-        return f.client.request({ method: 'POST', path: notifyPath(f, 'netopia-v2', 'own'), headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(sent), platformKey) }, body: sent });
+        return f.client.request({
+          method: 'POST',
+          path: notifyPath(f, 'netopia-v2', 'own'),
+          headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(sent), platformKey) },
+          body: sent,
+        });
       },
       check: (_c, r) => replyCheck(r, [0, 2]),
     });
@@ -261,7 +361,12 @@ describe('signed IPNs the database cannot store (found by this fuzz): a permanen
       const doc = JSON.parse(ipn(p.attemptId, p.amount, { amount: 1 }).toString());
       edit(doc);
       const sent = Buffer.from(JSON.stringify(doc));
-      const r = await f.client.request({ method: 'POST', path: notifyPath(f, 'netopia-v2', 'own'), headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(sent), platformKey) }, body: sent });
+      const r = await f.client.request({
+        method: 'POST',
+        path: notifyPath(f, 'netopia-v2', 'own'),
+        headers: { 'verification-token': rs512({ alg: 'RS512', typ: 'JWT' }, claims(sent), platformKey) },
+        body: sent,
+      });
       const problem = replyCheck(r);
       if (problem) wrong.push(`${name}: ${problem}`);
     }
@@ -271,7 +376,7 @@ describe('signed IPNs the database cannot store (found by this fuzz): a permanen
   });
 });
 
-describe('every acquirer\'s notification URL, with a method or path no route matches: still the acquirer\'s reply form', () => {
+describe("every acquirer's notification URL, with a method or path no route matches: still the acquirer's reply form", () => {
   // What each protocol's refusal looks like: NETOPIA v2's JSON, MultiSafepay's "ERROR", Nexi's "KO", Volt's empty 400.
   const FORMS: Record<string, (r: RawResponse) => boolean> = {
     'netopia-v2': (r) => r.status === 200 && JSON.parse(r.text).errorType === 2,

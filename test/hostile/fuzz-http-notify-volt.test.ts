@@ -3,8 +3,34 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { uniqueReferenceFor } from '../../src/connectors/volt/references.js';
 import { signVoltNotification } from '../../src/connectors/volt/signature.js';
-import { contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, headerValue, type RawResponse } from '../support/fuzz.js';
-import { fuzzNotifications, inconsistentPayments, jsonMutation, mutateJson, notifyFixture, notifyPath, notifyTarget, openPayments, type NotifyFixture, type NotifyTarget, type OpenPayment, signedAndSent, signedJsonBody, type SignedJsonBody } from '../support/fuzz-notify.js';
+import {
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  headerValue,
+  type RawResponse,
+} from '../support/fuzz.js';
+import {
+  fuzzNotifications,
+  inconsistentPayments,
+  jsonMutation,
+  mutateJson,
+  notifyFixture,
+  notifyPath,
+  notifyTarget,
+  openPayments,
+  type NotifyFixture,
+  type NotifyTarget,
+  type OpenPayment,
+  signedAndSent,
+  signedJsonBody,
+  type SignedJsonBody,
+} from '../support/fuzz-notify.js';
 
 /**
  * Volt's notification endpoint (`POST /notify/volt/<connection id>`) under fire: FUZZ_RUNS requests with arbitrary
@@ -20,7 +46,18 @@ const OTHER_SECRET = '9c0c8c97-c224-45ed-a195-23b54b1c67e5';
 
 /** A payment notification as Volt sends it (compact JSON, non-ASCII escaped). */
 function notification(reference: string, amount: number, over: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(JSON.stringify({ payment: '5a5b2d3c-1f2e-4d5c-8b7a-6f5e4d3c2b1a', reference: uniqueReferenceFor(reference), merchantInternalReference: reference, amount, status: 'COMPLETED', detailedStatus: 'COMPLETED', groupName: 'Banca Test', ...over }));
+  return Buffer.from(
+    JSON.stringify({
+      payment: '5a5b2d3c-1f2e-4d5c-8b7a-6f5e4d3c2b1a',
+      reference: uniqueReferenceFor(reference),
+      merchantInternalReference: reference,
+      amount,
+      status: 'COMPLETED',
+      detailedStatus: 'COMPLETED',
+      groupName: 'Banca Test',
+      ...over,
+    }),
+  );
 }
 
 let refused: Buffer[] = [];
@@ -37,11 +74,19 @@ before(async () => {
     notification(p1.attemptId, p2.amount),
   ];
   for (const body of refused) {
-    const r = await f.client.request({ method: 'POST', path: notifyPath(f, 'volt', 'own'), headers: signatureHeaders(body, f.credentials.notification_secret!, 0, 'seconds', 'Volt/2.0'), body });
+    const r = await f.client.request({
+      method: 'POST',
+      path: notifyPath(f, 'volt', 'own'),
+      headers: signatureHeaders(body, f.credentials.notification_secret!, 0, 'seconds', 'Volt/2.0'),
+      body,
+    });
     assert.equal(replyCheck(r), undefined, `${r.status} ${r.text}`);
   }
   const rows = await f.hub.store.db.selectFrom('notifications').select(['status', 'error']).execute();
-  assert.ok(rows.every((r) => r.status === 'rejected' && !/X-Volt|signature|User-Agent/i.test(r.error ?? '')), `refused by the ledger, not for the signature: ${JSON.stringify(rows)}`);
+  assert.ok(
+    rows.every((r) => r.status === 'rejected' && !/X-Volt|signature|User-Agent/i.test(r.error ?? '')),
+    `refused by the ledger, not for the signature: ${JSON.stringify(rows)}`,
+  );
 });
 
 after(async () => {
@@ -53,7 +98,14 @@ type TimedForm = 'seconds' | 'millis' | 'compact' | 'junk';
 
 function signatureHeaders(body: Buffer, secret: string, age: number, form: TimedForm, ua: string): Record<string, string> {
   const at = new Date(Date.now() - age * 1000);
-  const timed = form === 'seconds' ? String(Math.floor(at.getTime() / 1000)) : form === 'millis' ? String(at.getTime()) : form === 'compact' ? at.toISOString().replace(/[-:T]/g, '').slice(0, 14) : at.toISOString();
+  const timed =
+    form === 'seconds'
+      ? String(Math.floor(at.getTime() / 1000))
+      : form === 'millis'
+        ? String(at.getTime())
+        : form === 'compact'
+          ? at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
+          : at.toISOString();
   const version = /^Volt\/([0-9.]+)/.exec(ua)?.[1] ?? '2.0';
   return { 'user-agent': ua, 'x-volt-timed': timed, 'x-volt-signed': signVoltNotification(secret, body, timed, version) };
 }
@@ -73,14 +125,18 @@ interface Case {
   signature: Signature;
 }
 
-const body: fc.Arbitrary<Body> = signedJsonBody(fc.constantFrom('COMPLETED', 'RECEIVED', 'SETTLED', 'FAILED', 'PENDING'), [{ arbitrary: fc.record({ kind: fc.constant('test' as const), index: fc.nat() }), weight: 3 }]);
+const body: fc.Arbitrary<Body> = signedJsonBody(fc.constantFrom('COMPLETED', 'RECEIVED', 'SETTLED', 'FAILED', 'PENDING'), [
+  { arbitrary: fc.record({ kind: fc.constant('test' as const), index: fc.nat() }), weight: 3 },
+]);
 
 const signature: fc.Arbitrary<Signature> = fc.oneof(
   { arbitrary: fc.constant({ kind: 'none' as const }), weight: 5 },
   {
     arbitrary: fc.record({
       kind: fc.constant('headers' as const),
-      ua: fc.option(fc.oneof(fc.constantFrom('Volt/2.0', 'Volt/', 'volt/2.0', 'Volt/2.0.0.0.0', 'Volt/99999', 'Mozilla/5.0'), headerValue(40)), { nil: undefined }),
+      ua: fc.option(fc.oneof(fc.constantFrom('Volt/2.0', 'Volt/', 'volt/2.0', 'Volt/2.0.0.0.0', 'Volt/99999', 'Mozilla/5.0'), headerValue(40)), {
+        nil: undefined,
+      }),
       timed: fc.option(fc.oneof(fc.constantFrom('now', '20200231123456', '1631525064', '0', '-1', '99999999999999'), headerValue(20)), { nil: undefined }),
       signed: fc.option(fc.oneof(fc.stringMatching(/^[0-9a-fA-F]{64}$/), headerValue(80)), { nil: undefined }),
     }),
@@ -101,7 +157,13 @@ const signature: fc.Arbitrary<Signature> = fc.oneof(
   },
 );
 
-const cases: fc.Arbitrary<Case> = fc.record({ target: notifyTarget, contentType: contentType(['application/json']), headers: extraHeaders(3), body, signature });
+const cases: fc.Arbitrary<Case> = fc.record({
+  target: notifyTarget,
+  contentType: contentType(['application/json']),
+  headers: extraHeaders(3),
+  body,
+  signature,
+});
 
 /** Whether a signature could verify (conservative: `true` may still fail, `false` never passes). */
 function mayVerify(s: Signature): boolean {
@@ -114,7 +176,12 @@ function bodies(b: Body, s: Signature): { signed: Buffer; sent: Buffer } {
     const t = TEST_NOTIFICATIONS[b.index % TEST_NOTIFICATIONS.length]!;
     return { signed: t, sent: t };
   }
-  return signedAndSent(b, { payments: f.payments, payable: (p, status) => notification(p.attemptId, p.amount, { status, detailedStatus: status }), refused, mayVerify: mayVerify(s) });
+  return signedAndSent(b, {
+    payments: f.payments,
+    payable: (p, status) => notification(p.attemptId, p.amount, { status, detailedStatus: status }),
+    refused,
+    mayVerify: mayVerify(s),
+  });
 }
 
 function headersFor(s: Signature, signed: Buffer): Record<string, string | string[]> {
@@ -129,7 +196,13 @@ function headersFor(s: Signature, signed: Buffer): Record<string, string | strin
       return out;
     }
     case 'signed': {
-      const h: Record<string, string | string[]> = signatureHeaders(signed, s.secret === 'own' ? f.credentials.notification_secret! : OTHER_SECRET, s.age, s.form, s.ua);
+      const h: Record<string, string | string[]> = signatureHeaders(
+        signed,
+        s.secret === 'own' ? f.credentials.notification_secret! : OTHER_SECRET,
+        s.age,
+        s.form,
+        s.ua,
+      );
       if (s.twice) h['x-volt-signed'] = [h['x-volt-signed'] as string, '0'.repeat(64)];
       return h;
     }
@@ -165,7 +238,8 @@ function send(c: Case) {
 
 describe('POST /notify/volt/<connection>: an empty 400, and the ledger does not move', () => {
   it(`${FUZZ_RUNS} generated notifications (arbitrary bodies and signature headers; payable notifications damaged after signing, stale, future or foreign)`, async (t) => {
-    const check = (c: Case, r: RawResponse) => replyCheck(r, c.target === 'own' && mayVerify(c.signature) && isTestNotification(bodies(c.body, c.signature).sent));
+    const check = (c: Case, r: RawResponse) =>
+      replyCheck(r, c.target === 'own' && mayVerify(c.signature) && isTestNotification(bodies(c.body, c.signature).sent));
     const statuses = await fuzzNotifications(f, 'POST /notify/volt/…', { arbitrary: cases, send, check }, (m) => t.diagnostic(m));
     assert.ok(statuses['400']! > FUZZ_RUNS * 0.9, JSON.stringify(statuses));
   });
@@ -174,7 +248,20 @@ describe('POST /notify/volt/<connection>: an empty 400, and the ledger does not 
 // ---------------------------------------------------------------------------------------------------
 // Correctly signed notifications with arbitrary content: past verification, into the ledger
 
-const PATHS = ['payment', 'reference', 'merchantInternalReference', 'amount', 'currency', 'status', 'detailedStatus', 'groupName', 'refund', 'externalReference', 'error', 'timestamp'];
+const PATHS = [
+  'payment',
+  'reference',
+  'merchantInternalReference',
+  'amount',
+  'currency',
+  'status',
+  'detailedStatus',
+  'groupName',
+  'refund',
+  'externalReference',
+  'error',
+  'timestamp',
+];
 
 describe('correctly signed notifications with arbitrary content: 200 or 400, never a 5xx; the ledger stays consistent', () => {
   const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
@@ -186,16 +273,26 @@ describe('correctly signed notifications with arbitrary content: 200 or 400, nev
   it(`${runs} signed mutations of payable notifications`, async (t) => {
     const logsFrom = f.hub.logs.length;
     const result = await fuzzHttp({
-      arbitrary: fc.record({ index: fc.nat(), status: fc.constantFrom('COMPLETED', 'FAILED', 'REFUND_CONFIRMED'), mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }) }),
+      arbitrary: fc.record({
+        index: fc.nat(),
+        status: fc.constantFrom('COMPLETED', 'FAILED', 'REFUND_CONFIRMED'),
+        mutations: fc.array(jsonMutation(PATHS), { minLength: 1, maxLength: 3 }),
+      }),
       runs,
       send: (c) => {
         const p = sacrificial[c.index % sacrificial.length]!;
         const doc = JSON.parse(notification(p.attemptId, p.amount, { status: c.status }).toString());
         for (const m of c.mutations) mutateJson(doc, m);
         const sent = Buffer.from(JSON.stringify(doc) ?? 'null');
-        return f.client.request({ method: 'POST', path: notifyPath(f, 'volt', 'own'), headers: signatureHeaders(sent, f.credentials.notification_secret!, 0, 'seconds', 'Volt/2.0'), body: sent });
+        return f.client.request({
+          method: 'POST',
+          path: notifyPath(f, 'volt', 'own'),
+          headers: signatureHeaders(sent, f.credentials.notification_secret!, 0, 'seconds', 'Volt/2.0'),
+          body: sent,
+        });
       },
-      check: (_c, r) => (r.error ? `no HTTP response (${r.error})` : r.status !== 200 && r.status !== 400 ? `HTTP ${r.status}` : r.text !== '' ? 'a body' : undefined),
+      check: (_c, r) =>
+        r.error ? `no HTTP response (${r.error})` : r.status !== 200 && r.status !== 400 ? `HTTP ${r.status}` : r.text !== '' ? 'a body' : undefined,
     });
     t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
     const errors = errorLogLines(f.hub, logsFrom);

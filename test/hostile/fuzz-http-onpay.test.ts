@@ -3,7 +3,20 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatOnpayDate } from '../../src/services/onpay/values.js';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
-import { anyString, contentType, describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, percentEncode, rawHttpClient, type RawResponse } from '../support/fuzz.js';
+import {
+  anyString,
+  contentType,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  percentEncode,
+  rawHttpClient,
+  type RawResponse,
+} from '../support/fuzz.js';
 
 /**
  * The OnPay-compatible partner API (`POST /api/<call>/`, `POST /test/api/<call>/`) under fire: FUZZ_RUNS requests to
@@ -23,7 +36,11 @@ const activationKeys: string[] = [];
 const gatewayFields: Record<string, Record<string, string>> = {};
 
 async function emulatorAccount(gateway: string): Promise<Record<string, string>> {
-  const r = await fetch(`${hub.url}/sandbox/${gateway}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Fuzz ${gateway}` }) });
+  const r = await fetch(`${hub.url}/sandbox/${gateway}/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `Fuzz ${gateway}` }),
+  });
   assert.equal(r.status, 201);
   return r.json();
 }
@@ -37,7 +54,12 @@ before(async () => {
     assert.equal(partner.status, 201, JSON.stringify(partner.body));
     activationKeys.push(partner.body.activation_key);
   }
-  const activated = await client.request({ method: 'POST', path: '/test/api/get_onpay_key/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `key=${activationKeys.shift()}` });
+  const activated = await client.request({
+    method: 'POST',
+    path: '/test/api/get_onpay_key/',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `key=${activationKeys.shift()}`,
+  });
   key = JSON.parse(activated.text).onpaykey;
   assert.match(key, /^opk_/);
   const msp = await emulatorAccount('multisafepay');
@@ -45,7 +67,13 @@ before(async () => {
   const volt = await emulatorAccount('volt');
   gatewayFields.multisafepay = { gatewayApiKey: msp.api_key!, gatewaySecretKey: '', gatewayUsername: '', gatewayPassword: '', gatewayNotificationKey: '' };
   gatewayFields.nexi = { gatewayApiKey: nexi.alias!, gatewaySecretKey: nexi.mac_key!, gatewayUsername: '', gatewayPassword: '', gatewayNotificationKey: '' };
-  gatewayFields.volt = { gatewayApiKey: volt.client_id!, gatewaySecretKey: volt.client_secret!, gatewayUsername: volt.username!, gatewayPassword: volt.password!, gatewayNotificationKey: volt.notification_secret! };
+  gatewayFields.volt = {
+    gatewayApiKey: volt.client_id!,
+    gatewaySecretKey: volt.client_secret!,
+    gatewayUsername: volt.username!,
+    gatewayPassword: volt.password!,
+    gatewayNotificationKey: volt.notification_secret!,
+  };
 });
 
 after(async () => {
@@ -54,11 +82,33 @@ after(async () => {
 });
 
 const CALLS = ['get_link', 'get_notifications', 'get_users', 'get_payment_method', 'get_onpay_key'] as const;
-const FIELDS = ['key', 'gateway', 'gatewayApiKey', 'gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey', 'extId', 'orderAmount', 'orderCurrency', 'orderDescription', 'expDate', 'completedUrl', 'canceledUrl', 'date', 'allnotifications', 'datefrom', 'dateto'] as const;
+const FIELDS = [
+  'key',
+  'gateway',
+  'gatewayApiKey',
+  'gatewaySecretKey',
+  'gatewayUsername',
+  'gatewayPassword',
+  'gatewayNotificationKey',
+  'extId',
+  'orderAmount',
+  'orderCurrency',
+  'orderDescription',
+  'expDate',
+  'completedUrl',
+  'canceledUrl',
+  'date',
+  'allnotifications',
+  'datefrom',
+  'dateto',
+] as const;
 
 /** Placeholders resolved when the case is sent: the partner's key, an activation key, the acquirer's credentials, dates. */
 const GW = (field: string) => fc.constant(`$GW:${field}`);
-const nasty = fc.oneof({ arbitrary: anyString(60), weight: 6 }, { arbitrary: fc.constantFrom('x'.repeat(501), 'é'.repeat(9000), 'a\u0000b', '\u0000', '\ud800', ' ', '%00', '<html>', '{"a":1}'), weight: 1 });
+const nasty = fc.oneof(
+  { arbitrary: anyString(60), weight: 6 },
+  { arbitrary: fc.constantFrom('x'.repeat(501), 'é'.repeat(9000), 'a\u0000b', '\u0000', '\ud800', ' ', '%00', '<html>', '{"a":1}'), weight: 1 },
+);
 const VALUES: Record<(typeof FIELDS)[number], fc.Arbitrary<string>> = {
   key: fc.constantFrom('$KEY', '$KEY', '$KEY', '$KEY', '$ACTIVATION', 'opk_nope', '$KEY '),
   gateway: fc.constantFrom('multisafepay', 'nexi', 'volt', 'NEXI', ' volt ', 'paypal', ''),
@@ -68,10 +118,23 @@ const VALUES: Record<(typeof FIELDS)[number], fc.Arbitrary<string>> = {
   gatewayPassword: GW('gatewayPassword'),
   gatewayNotificationKey: GW('gatewayNotificationKey'),
   extId: fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 30 }), fc.constantFrom('ORD-1', '')),
-  orderAmount: fc.oneof(fc.integer({ min: 1, max: 10_000_000 }).map(String), fc.constantFrom('100,50', '-1', '0', '1e3', '999999999999999', '9999999999999999', ' 100 ', '1.5')),
+  orderAmount: fc.oneof(
+    fc.integer({ min: 1, max: 10_000_000 }).map(String),
+    fc.constantFrom('100,50', '-1', '0', '1e3', '999999999999999', '9999999999999999', ' 100 ', '1.5'),
+  ),
   orderCurrency: fc.constantFrom('EUR', 'EUR', 'GBP', 'JPY', 'eur', 'XXX', '', 'EURO'),
   orderDescription: fc.constantFrom('testIOS', '', 'Ordine 42 - Rossi', 'caffè <b>', 'a'.repeat(201), "l'ordine (n. 5), 10/2"),
-  expDate: fc.constantFrom('$TOMORROW', '$TOMORROW', '$TOMORROW 12:00:00', '2021-10-25', '30/09/2022', '2030-02-30', '$TOMORROW 25:00:00', '9999-12-31 23:59:59', '2030-01-01T10:00'),
+  expDate: fc.constantFrom(
+    '$TOMORROW',
+    '$TOMORROW',
+    '$TOMORROW 12:00:00',
+    '2021-10-25',
+    '30/09/2022',
+    '2030-02-30',
+    '$TOMORROW 25:00:00',
+    '9999-12-31 23:59:59',
+    '2030-01-01T10:00',
+  ),
   completedUrl: fc.constantFrom('', 'https://shop.example/ok', 'javascript:alert(1)', 'http://', 'ftp://x'),
   canceledUrl: fc.constantFrom('', 'https://shop.example/ko', 'not a url'),
   date: fc.constantFrom('$TODAY', '$TOMORROW', '2024-01-01 00:00:00', '', '2024-13-01', '1969-12-31'),
@@ -81,10 +144,19 @@ const VALUES: Record<(typeof FIELDS)[number], fc.Arbitrary<string>> = {
 };
 
 /** A documented name in any case (the seed writes `gatewayusername`), or another name. */
-const fieldName = (name: string) => fc.oneof({ arbitrary: fc.constant(name), weight: 6 }, { arbitrary: fc.constantFrom(name.toLowerCase(), name.toUpperCase(), `${name}[]`, ` ${name}`), weight: 1 });
+const fieldName = (name: string) =>
+  fc.oneof(
+    { arbitrary: fc.constant(name), weight: 6 },
+    { arbitrary: fc.constantFrom(name.toLowerCase(), name.toUpperCase(), `${name}[]`, ` ${name}`), weight: 1 },
+  );
 
 const field: fc.Arbitrary<[string, string]> = fc.oneof(
-  { arbitrary: fc.constantFrom(...FIELDS).chain((name) => fc.tuple(fieldName(name), fc.oneof({ arbitrary: VALUES[name], weight: 5 }, { arbitrary: nasty, weight: 1 }))), weight: 12 },
+  {
+    arbitrary: fc
+      .constantFrom(...FIELDS)
+      .chain((name) => fc.tuple(fieldName(name), fc.oneof({ arbitrary: VALUES[name], weight: 5 }, { arbitrary: nasty, weight: 1 }))),
+    weight: 12,
+  },
   { arbitrary: fc.tuple(fc.oneof(anyString(12), fc.constantFrom('__proto__', 'constructor', 'success', 'key', '')), nasty), weight: 1 },
 );
 
@@ -109,10 +181,16 @@ interface Case {
 const cases: fc.Arbitrary<Case> = fc.record({
   method: fc.oneof({ arbitrary: fc.constant('POST'), weight: 20 }, { arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'), weight: 1 }),
   prefix: fc.constantFrom('/api' as const, '/test/api' as const, '/test/api' as const),
-  call: fc.oneof({ arbitrary: fc.constantFrom(...CALLS), weight: 20 }, { arbitrary: fc.constantFrom('GET_LINK', 'get_everything', 'get_link/x', '', 'get_link%00', '..%2Fget_link'), weight: 1 }),
+  call: fc.oneof(
+    { arbitrary: fc.constantFrom(...CALLS), weight: 20 },
+    { arbitrary: fc.constantFrom('GET_LINK', 'get_everything', 'get_link/x', '', 'get_link%00', '..%2Fget_link'), weight: 1 },
+  ),
   slash: fc.boolean(),
   encoding: fc.constantFrom('form', 'form', 'form', 'multipart', 'multipart', 'json', 'raw', 'none'),
-  broken: fc.oneof({ arbitrary: fc.constant('none' as const), weight: 8 }, { arbitrary: fc.constantFrom<Broken>('truncated', 'wrong-boundary', 'no-boundary', 'no-disposition', 'file-part', 'huge-field', 'many-parts'), weight: 2 }),
+  broken: fc.oneof(
+    { arbitrary: fc.constant('none' as const), weight: 8 },
+    { arbitrary: fc.constantFrom<Broken>('truncated', 'wrong-boundary', 'no-boundary', 'no-disposition', 'file-part', 'huge-field', 'many-parts'), weight: 2 },
+  ),
   contentType: fc.option(contentType(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=----fuzz']), { nil: undefined, freq: 4 }),
   raw: fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b)),
   complete: fc.boolean(),
@@ -132,14 +210,29 @@ let extIds = 0;
 
 /** A complete, valid request of each call, in placeholders. */
 function completeFields(c: Case): Array<[string, string]> {
-  const gw: Array<[string, string]> = [['gateway', c.gateway], ...['gatewayApiKey', 'gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey'].map((n): [string, string] => [n, `$GW:${n}`])];
+  const gw: Array<[string, string]> = [
+    ['gateway', c.gateway],
+    ...['gatewayApiKey', 'gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey'].map((n): [string, string] => [n, `$GW:${n}`]),
+  ];
   switch (c.call) {
     case 'get_link':
-      return [['key', '$KEY'], ...gw, ['extId', `FZ-${FUZZ_SEED}-${extIds++}`], ['orderAmount', '2500'], ['orderCurrency', 'EUR'], ['orderDescription', 'Ordine 42'], ['expDate', '$TOMORROW']];
+      return [
+        ['key', '$KEY'],
+        ...gw,
+        ['extId', `FZ-${FUZZ_SEED}-${extIds++}`],
+        ['orderAmount', '2500'],
+        ['orderCurrency', 'EUR'],
+        ['orderDescription', 'Ordine 42'],
+        ['expDate', '$TOMORROW'],
+      ];
     case 'get_notifications':
       return [['key', '$KEY'], ...gw.slice(0, 3), ['allnotifications', 'true']];
     case 'get_users':
-      return [['key', '$KEY'], ['datefrom', '$TODAY'], ['dateto', '$TOMORROW']];
+      return [
+        ['key', '$KEY'],
+        ['datefrom', '$TODAY'],
+        ['dateto', '$TOMORROW'],
+      ];
     case 'get_payment_method':
       return [['key', '$KEY']];
     case 'get_onpay_key':
@@ -152,7 +245,12 @@ function completeFields(c: Case): Array<[string, string]> {
 function resolve(c: Case): Array<[string, string]> {
   const fields = c.complete ? [...completeFields(c), ...c.fields] : c.fields;
   // The last value of a repeated name wins (as PHP reads a form): the acquirer whose credentials are sent.
-  const gatewayValue = fields.filter(([n]) => n.toLowerCase() === 'gateway').at(-1)?.[1].trim().toLowerCase() ?? 'multisafepay';
+  const gatewayValue =
+    fields
+      .filter(([n]) => n.toLowerCase() === 'gateway')
+      .at(-1)?.[1]
+      .trim()
+      .toLowerCase() ?? 'multisafepay';
   const creds = gatewayFields[gatewayValue] ?? gatewayFields.multisafepay!;
   const liveLink = c.prefix === '/api' && c.call === 'get_link';
   return fields.map(([n, v]) => {
@@ -167,13 +265,23 @@ function resolve(c: Case): Array<[string, string]> {
 const BOUNDARY = '----fuzzBoundary7MA4YWxkTrZu0gW';
 
 function multipart(fields: Array<[string, string]>, broken: Broken): { body: Buffer; type: string } {
-  const parts = fields.map(([n, v]) => (broken === 'no-disposition' ? `--${BOUNDARY}\r\nContent-Type: text/plain\r\n\r\n${v}\r\n` : `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${n.replace(/["\r\n]/g, '_')}"\r\n\r\n${v}\r\n`));
-  if (broken === 'file-part') parts.push(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"; filename="key.txt"\r\nContent-Type: text/plain\r\n\r\n${key}\r\n`);
+  const parts = fields.map(([n, v]) =>
+    broken === 'no-disposition'
+      ? `--${BOUNDARY}\r\nContent-Type: text/plain\r\n\r\n${v}\r\n`
+      : `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${n.replace(/["\r\n]/g, '_')}"\r\n\r\n${v}\r\n`,
+  );
+  if (broken === 'file-part')
+    parts.push(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"; filename="key.txt"\r\nContent-Type: text/plain\r\n\r\n${key}\r\n`);
   if (broken === 'huge-field') parts.push(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="orderDescription"\r\n\r\n${'a'.repeat(9000)}\r\n`);
   if (broken === 'many-parts') for (let i = 0; i < 70; i++) parts.push(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`);
   let text = `${parts.join('')}--${BOUNDARY}--\r\n`;
   if (broken === 'truncated') text = text.slice(0, Math.floor(text.length / 2));
-  const type = broken === 'wrong-boundary' ? 'multipart/form-data; boundary=other' : broken === 'no-boundary' ? 'multipart/form-data' : `multipart/form-data; boundary=${BOUNDARY}`;
+  const type =
+    broken === 'wrong-boundary'
+      ? 'multipart/form-data; boundary=other'
+      : broken === 'no-boundary'
+        ? 'multipart/form-data'
+        : `multipart/form-data; boundary=${BOUNDARY}`;
   return { body: Buffer.from(text, 'utf8'), type };
 }
 
@@ -200,7 +308,10 @@ function request(c: Case) {
       break;
   }
   // Mostly the encoding's own type; sometimes another one (a form sent as multipart, garbage, none at all).
-  const headers: Record<string, string> = { ...c.headers, ...(c.contentType !== undefined ? { 'content-type': c.contentType } : type ? { 'content-type': type } : {}) };
+  const headers: Record<string, string> = {
+    ...c.headers,
+    ...(c.contentType !== undefined ? { 'content-type': c.contentType } : type ? { 'content-type': type } : {}),
+  };
   return client.request({ method: c.method, path: `${c.prefix}/${c.call}${c.slash ? '/' : ''}`, headers, body: c.method === 'GET' ? undefined : body });
 }
 
@@ -232,14 +343,18 @@ function check(c: Case, r: RawResponse): string | undefined {
   if (c.method !== 'POST') return `success for ${c.method}`;
   switch (c.call) {
     case 'get_link':
-      return isString(a.extId) && isString(a.orderId) && a.orderId !== '' && isString(a.link) && /^https?:\/\//.test(a.link as string) ? undefined : `get_link success shape ${r.text.slice(0, 100)}`;
+      return isString(a.extId) && isString(a.orderId) && a.orderId !== '' && isString(a.link) && /^https?:\/\//.test(a.link as string)
+        ? undefined
+        : `get_link success shape ${r.text.slice(0, 100)}`;
     case 'get_notifications':
       return Array.isArray(a.notifications) ? undefined : 'get_notifications success without notifications';
     case 'get_users':
       return Array.isArray(a.userslist) && a.status === 'true' ? undefined : 'get_users success shape';
     case 'get_payment_method': {
       const list = a.payment_method_list as Array<Record<string, unknown>>;
-      return Array.isArray(list) && list.every((m) => isString(m.code_number) && isString(m.code_description) && isString(m.code_number_merged)) ? undefined : 'get_payment_method success shape';
+      return Array.isArray(list) && list.every((m) => isString(m.code_number) && isString(m.code_description) && isString(m.code_number_merged))
+        ? undefined
+        : 'get_payment_method success shape';
     }
     case 'get_onpay_key':
       return isString(a.onpaykey) && /^opk_/.test(a.onpaykey as string) ? undefined : 'get_onpay_key success shape';
@@ -261,12 +376,16 @@ describe('the OnPay API (/api and /test/api): always JSON, success "false" with 
         return problem;
       },
     });
-    t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}; successes ${JSON.stringify(successes)}`);
+    t.diagnostic(
+      `${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}; successes ${JSON.stringify(successes)}`,
+    );
     const errors = errorLogLines(hub, logsFrom);
     assert.equal(result.failures.length, 0, `${describeFailures('OnPay API', result)}\nerror log lines:\n${describeLogLines(errors)}`);
     assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
     // The valid paths were reached (every read call succeeded somewhere), and a one-time key worked at most once.
-    if (FUZZ_RUNS >= 2000) for (const call of ['get_link', 'get_notifications', 'get_users', 'get_payment_method']) assert.ok((successes[`/test/api/${call}`] ?? 0) > 0, `no successful ${call}: ${JSON.stringify(successes)}`);
+    if (FUZZ_RUNS >= 2000)
+      for (const call of ['get_link', 'get_notifications', 'get_users', 'get_payment_method'])
+        assert.ok((successes[`/test/api/${call}`] ?? 0) > 0, `no successful ${call}: ${JSON.stringify(successes)}`);
     assert.ok((successes['/test/api/get_onpay_key'] ?? 0) + (successes['/api/get_onpay_key'] ?? 0) <= 3, JSON.stringify(successes));
     assert.equal(successes['/api/get_link'] ?? 0, 0, 'no live link was opened');
   });
@@ -289,7 +408,23 @@ describe('header values and methods the router sees first: still JSON', () => {
     ] as const) {
       const r = await client.request({ method, path, headers: { ...headers }, body: 'key=x' });
       const call = /^\/(?:test\/)?api\/(get_link)\/$/.exec(path)?.[1] ?? '';
-      const problem = check({ method, prefix: '/test/api', call, slash: true, encoding: 'raw', broken: 'none', contentType: undefined, raw: Buffer.alloc(0), complete: false, gateway: 'nexi', fields: [], headers: {} }, r);
+      const problem = check(
+        {
+          method,
+          prefix: '/test/api',
+          call,
+          slash: true,
+          encoding: 'raw',
+          broken: 'none',
+          contentType: undefined,
+          raw: Buffer.alloc(0),
+          complete: false,
+          gateway: 'nexi',
+          fields: [],
+          headers: {},
+        },
+        r,
+      );
       if (problem) wrong.push(`${method} ${path.slice(0, 40)}: ${problem} ${r.text.slice(0, 100)}`);
     }
     assert.deepEqual(wrong, []);

@@ -1,7 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeBase64Strict, EnvelopeError, EnvelopeErrorCode, loadPrivateKey, loadPublicKey, openEnvelope, sealEnvelope, type EnvelopeCipher } from '../../src/connectors/netopia-v1/envelope.js';
+import {
+  decodeBase64Strict,
+  EnvelopeError,
+  EnvelopeErrorCode,
+  loadPrivateKey,
+  loadPublicKey,
+  openEnvelope,
+  sealEnvelope,
+  type EnvelopeCipher,
+} from '../../src/connectors/netopia-v1/envelope.js';
 import { V1XmlError } from '../../src/connectors/netopia-v1/errors.js';
 import { buildIpnXml, parseIpnXml, V1_ACTIONS } from '../../src/connectors/netopia-v1/ipn-xml.js';
 import { buildOrderXml, parseOrderXml } from '../../src/connectors/netopia-v1/order-xml.js';
@@ -45,10 +54,15 @@ const damagedEnvelope: fc.Arbitrary<Fields> = fc
     fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4'),
     fc.array(
       fc.oneof(
-        fc.tuple(fc.constantFrom('env_key', 'data', 'iv'), damageBase64).map(([name, d]) => (f: Fields) => ({ ...f, [name]: typeof f[name as keyof Fields] === 'string' ? damage(f[name as keyof Fields] as string, d) : f[name as keyof Fields] })),
+        fc.tuple(fc.constantFrom('env_key', 'data', 'iv'), damageBase64).map(([name, d]) => (f: Fields) => ({
+          ...f,
+          [name]: typeof f[name as keyof Fields] === 'string' ? damage(f[name as keyof Fields] as string, d) : f[name as keyof Fields],
+        })),
         fc.constantFrom('env_key', 'data', 'iv', 'cipher').map((name) => (f: Fields) => ({ ...f, [name]: undefined })),
         fc.tuple(fc.constantFrom('env_key', 'data', 'iv', 'cipher'), fc.anything()).map(([name, value]) => (f: Fields) => ({ ...f, [name]: value })),
-        fc.constantFrom('RC4', 'AES-256-CBC', 'aes-128-cbc', 'aes-256-gcm', 'des-ede3-cbc', 'rc4 ', ' aes-256-cbc', 'aes-256-cbc\u0000', '', 'null').map((cipher) => (f: Fields) => ({ ...f, cipher })),
+        fc
+          .constantFrom('RC4', 'AES-256-CBC', 'aes-128-cbc', 'aes-256-gcm', 'des-ede3-cbc', 'rc4 ', ' aes-256-cbc', 'aes-256-cbc\u0000', '', 'null')
+          .map((cipher) => (f: Fields) => ({ ...f, cipher })),
         fc.constant((f: Fields) => ({ ...f, env_key: f.data, data: f.env_key })),
       ),
       { minLength: 1, maxLength: 2 },
@@ -75,7 +89,13 @@ const arbitraryFields: fc.Arbitrary<Fields> = fc.record(
     env_key: fieldValue,
     data: fieldValue,
     cipher: fc.oneof(fc.constantFrom(undefined, '', 'rc4', 'RC4', 'aes-256-cbc', 'Aes-256-Cbc', 'des-ede3'), anyString(20), fc.anything()),
-    iv: fc.oneof(fc.constantFrom(undefined, ''), base64Of(32), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64')), anyString(30), fc.anything()),
+    iv: fc.oneof(
+      fc.constantFrom(undefined, ''),
+      base64Of(32),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64')),
+      anyString(30),
+      fc.anything(),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -102,10 +122,14 @@ describe('openEnvelope: arbitrary fields only ever give bytes or an EnvelopeErro
 
   it('sealing then opening gives the plaintext back, with either cipher', () => {
     fc.assert(
-      fc.property(bytes(3000).filter((b) => b.length > 0), fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4'), (plaintext, cipher) => {
-        const sealed = sealEnvelope(plaintext, publicKey, cipher);
-        assert.deepEqual(openEnvelope(sealed, privateKey), plaintext);
-      }),
+      fc.property(
+        bytes(3000).filter((b) => b.length > 0),
+        fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4'),
+        (plaintext, cipher) => {
+          const sealed = sealEnvelope(plaintext, publicKey, cipher);
+          assert.deepEqual(openEnvelope(sealed, privateKey), plaintext);
+        },
+      ),
       fuzzParameters(Math.max(100, Math.floor(FUZZ_RUNS / 10))),
     );
   });
@@ -217,7 +241,29 @@ const decimalText = fc.oneof(
   fc.double().map(String),
   fc.integer().map(String),
   fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String),
-  fc.constantFrom('', '.', '1.', '.5', '1e3', '1E-2', '0x1F', '0b1', '1_000', '１２', '١٢', '12,34', '+1', '-0', '00000000000000001.10', '9007199254740991', '9007199254740992', '90071992547409.92', '9999999999999999.99', 'Infinity', 'NaN'),
+  fc.constantFrom(
+    '',
+    '.',
+    '1.',
+    '.5',
+    '1e3',
+    '1E-2',
+    '0x1F',
+    '0b1',
+    '1_000',
+    '１２',
+    '١٢',
+    '12,34',
+    '+1',
+    '-0',
+    '00000000000000001.10',
+    '9007199254740991',
+    '9007199254740992',
+    '90071992547409.92',
+    '9999999999999999.99',
+    'Infinity',
+    'NaN',
+  ),
 );
 const knownCurrency = fc.constantFrom(...KNOWN_CURRENCIES);
 
@@ -241,7 +287,12 @@ describe('money: parseDecimalString and toDecimalString', () => {
   });
 
   it(`${FUZZ_RUNS} arbitrary numbers: a decimal string with exactly the currency's decimals, or a MoneyError`, () => {
-    const amount = fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constantFrom(Number.MAX_SAFE_INTEGER + 1, -Number.MAX_SAFE_INTEGER, -0, 0.1, 1e21, NaN, Infinity, -Infinity, Number.MIN_VALUE));
+    const amount = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER + 1, -Number.MAX_SAFE_INTEGER, -0, 0.1, 1e21, NaN, Infinity, -Infinity, Number.MIN_VALUE),
+    );
     fc.assert(
       fc.property(amount, knownCurrency, (n, currency) => {
         let text: string;
@@ -276,7 +327,20 @@ describe('money: parseDecimalString and toDecimalString', () => {
   it(`${FUZZ_RUNS} unknown currency codes are refused with a MoneyError by both functions`, () => {
     const unknown = fc
       .oneof(
-        fc.constantFrom('constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'XXX', 'ron', 'Ron', 'RON ', ''),
+        fc.constantFrom(
+          'constructor',
+          '__proto__',
+          'toString',
+          'valueOf',
+          'hasOwnProperty',
+          'isPrototypeOf',
+          '__defineGetter__',
+          'XXX',
+          'ron',
+          'Ron',
+          'RON ',
+          '',
+        ),
         fc.stringMatching(/^[A-Z]{3}$/),
         anyString(10),
       )
@@ -319,7 +383,9 @@ const sealedCase = (xml: fc.Arbitrary<string>, damaged = true): fc.Arbitrary<Sea
     {
       xml,
       cipher: fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4'),
-      damage: damaged ? fc.option(fc.record({ field: fc.constantFrom('env_key' as const, 'data' as const, 'iv' as const), how: damageBase64 }), { nil: undefined, freq: 2 }) : fc.constant(undefined),
+      damage: damaged
+        ? fc.option(fc.record({ field: fc.constantFrom('env_key' as const, 'data' as const, 'iv' as const), how: damageBase64 }), { nil: undefined, freq: 2 })
+        : fc.constant(undefined),
     },
     { requiredKeys: ['xml', 'cipher'] },
   );
@@ -335,11 +401,31 @@ const notificationBody: fc.Arbitrary<Buffer | SealedCase> = fc.oneof(
   { arbitrary: anyString(300).map((s) => Buffer.from(s, 'utf8')), weight: 1 },
   {
     arbitrary: fc
-      .array(fc.tuple(fc.oneof(fc.constantFrom('env_key', 'data', 'cipher', 'iv', 'env_key[]', 'Data', 'ENV_KEY'), anyString(12)), fc.oneof(anyString(60), base64Of(300), fc.uint8Array({ minLength: 256, maxLength: 256 }).map((b) => Buffer.from(b).toString('base64')))), { maxLength: 6 })
-      .map((pairs) => Buffer.from(pairs.map(([k, v]) => `${encodeURIComponent(k.replace(/[\ud800-\udfff]/g, ''))}=${encodeURIComponent(v.replace(/[\ud800-\udfff]/g, ''))}`).join('&'), 'latin1')),
+      .array(
+        fc.tuple(
+          fc.oneof(fc.constantFrom('env_key', 'data', 'cipher', 'iv', 'env_key[]', 'Data', 'ENV_KEY'), anyString(12)),
+          fc.oneof(
+            anyString(60),
+            base64Of(300),
+            fc.uint8Array({ minLength: 256, maxLength: 256 }).map((b) => Buffer.from(b).toString('base64')),
+          ),
+        ),
+        { maxLength: 6 },
+      )
+      .map((pairs) =>
+        Buffer.from(
+          pairs.map(([k, v]) => `${encodeURIComponent(k.replace(/[\ud800-\udfff]/g, ''))}=${encodeURIComponent(v.replace(/[\ud800-\udfff]/g, ''))}`).join('&'),
+          'latin1',
+        ),
+      ),
     weight: 2,
   },
-  { arbitrary: fc.array(fc.constantFrom('env_key=', 'data=', 'cipher=rc4', 'iv=', '&', '=', '%', '%zz', '+', 'QUJD', '%3D', '\u00ff'), { maxLength: 20 }).map((p) => Buffer.from(p.join(''), 'latin1')), weight: 1 },
+  {
+    arbitrary: fc
+      .array(fc.constantFrom('env_key=', 'data=', 'cipher=rc4', 'iv=', '&', '=', '%', '%zz', '+', 'QUJD', '%3D', '\u00ff'), { maxLength: 20 })
+      .map((p) => Buffer.from(p.join(''), 'latin1')),
+    weight: 1,
+  },
   { arbitrary: sealedCase(hostileXml(VALID_IPNS)), weight: 3 },
   { arbitrary: sealedCase(fc.constantFrom(...VALID_IPNS)), weight: 1 },
 );
@@ -380,16 +466,18 @@ describe('netopiaV1.verifyNotification: always a verdict, never a throw', () => 
   });
 
   it('amounts in an accepted IPN become safe integer minor units, or the IPN is refused', () => {
-    const decimal = fc.oneof(fc.stringMatching(/^\d{1,16}\.\d{2}$/), fc.stringMatching(/^\d{1,3}(\.\d{1,2})?$/), fc.constantFrom('0.00', '0.01', '1.00', '9999999999999999.99', '90071992547409.91'));
-    const ipn = fc
-      .record({
-        currency: fc.constantFrom('RON', 'EUR', 'USD', 'GBP', 'MDL', 'JPY', 'KWD'),
-        invoiceAmount: decimal,
-        original: decimal,
-        processed: decimal,
-        action: fc.constantFrom(...V1_ACTIONS),
-      })
-      ;
+    const decimal = fc.oneof(
+      fc.stringMatching(/^\d{1,16}\.\d{2}$/),
+      fc.stringMatching(/^\d{1,3}(\.\d{1,2})?$/),
+      fc.constantFrom('0.00', '0.01', '1.00', '9999999999999999.99', '90071992547409.91'),
+    );
+    const ipn = fc.record({
+      currency: fc.constantFrom('RON', 'EUR', 'USD', 'GBP', 'MDL', 'JPY', 'KWD'),
+      invoiceAmount: decimal,
+      original: decimal,
+      processed: decimal,
+      action: fc.constantFrom(...V1_ACTIONS),
+    });
     fc.assert(
       fc.property(ipn, fc.constantFrom<EnvelopeCipher>('aes-256-cbc', 'rc4'), (r, cipher) => {
         const order = buildOrderXml(sampleOrder({}, { currency: r.currency, amount: r.invoiceAmount }));
@@ -399,7 +487,11 @@ describe('netopiaV1.verifyNotification: always a verdict, never a throw', () => 
         if (!verdict.ok) return;
         const o = verdict.outcome as { amount?: number; totalRefunded?: number };
         for (const value of [o.amount, o.totalRefunded]) {
-          if (value !== undefined) assert.ok(Number.isSafeInteger(value) && value >= 0, `outcome ${JSON.stringify(verdict.outcome)} for an invoice of ${verdict.expected.amount} ${verdict.expected.currency} (summary ${JSON.stringify(verdict.summary)})`);
+          if (value !== undefined)
+            assert.ok(
+              Number.isSafeInteger(value) && value >= 0,
+              `outcome ${JSON.stringify(verdict.outcome)} for an invoice of ${verdict.expected.amount} ${verdict.expected.currency} (summary ${JSON.stringify(verdict.summary)})`,
+            );
         }
       }),
       fuzzParameters(Math.max(200, Math.floor(FUZZ_RUNS / 5))),

@@ -37,7 +37,12 @@ async function credentialsOf(connectionId: string): Promise<Record<string, strin
 async function payV2(paymentUrl: string) {
   const hand = await fetch(paymentUrl, { redirect: 'manual' });
   assert.equal(hand.status, 303);
-  const paid = await fetch(hand.headers.get('location')!, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ card_number: CARDS.v2, expiry: '12/30', cvv: CVV.v2 }).toString() });
+  const paid = await fetch(hand.headers.get('location')!, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ card_number: CARDS.v2, expiry: '12/30', cvv: CVV.v2 }).toString(),
+  });
   assert.equal(paid.status, 303, await paid.text());
 }
 
@@ -65,7 +70,11 @@ const PAY: Record<'multisafepay' | 'nexi' | 'volt', (page: Page) => Promise<void
 };
 
 const form = async (path: string, fields: Record<string, string>) => {
-  const r = await fetch(`${hub.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  const r = await fetch(`${hub.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
   return r.json() as Promise<Record<string, any>>;
 };
 
@@ -86,7 +95,15 @@ before(async () => {
   const wh = await api('POST', '/v1/webhook-endpoints', { url: listener.url });
   listener.setSecret(wh.body.secret);
   secrets.add('webhook secret', wh.body.secret);
-  const p = await api('POST', '/v1/payments', { connection: 'app', order_id: 'LOG-V2', amount: 20000, currency: 'RON', description: 'Comanda LOG-V2', billing: { first_name: 'Ioana', last_name: 'Pop', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' }, return_url: listener.shopUrl });
+  const p = await api('POST', '/v1/payments', {
+    connection: 'app',
+    order_id: 'LOG-V2',
+    amount: 20000,
+    currency: 'RON',
+    description: 'Comanda LOG-V2',
+    billing: { first_name: 'Ioana', last_name: 'Pop', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+    return_url: listener.shopUrl,
+  });
   assert.equal(p.status, 201, JSON.stringify(p.body));
   await payV2(p.body.payment_url);
   await eventually(async () => (await api('GET', `/v1/payments/${p.body.id}`)).body.status === 'paid', 15_000, 'the v2 payment to be paid');
@@ -95,8 +112,22 @@ before(async () => {
 
   // The conversational payment step, with a callback (its secret is shown once).
   const step = await api('POST', '/v1/payment-steps', {
-    connection: 'app', conversation_id: 'log-conv', callback_url: listener.url,
-    Payment: { Amount: '125.50', Currency: 'RON', Email: 'ana@example.ro', Phone: '+40712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: 642, State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 28' },
+    connection: 'app',
+    conversation_id: 'log-conv',
+    callback_url: listener.url,
+    Payment: {
+      Amount: '125.50',
+      Currency: 'RON',
+      Email: 'ana@example.ro',
+      Phone: '+40712345678',
+      FirstName: 'Ana',
+      LastName: 'Pop',
+      City: 'Cluj-Napoca',
+      Country: 642,
+      State: 'Cluj',
+      ZipCode: '400001',
+      Details: 'Str. Memorandumului 28',
+    },
   });
   assert.equal(step.status, 201, JSON.stringify(step.body));
   secrets.add('payment step callback secret', step.body.callback_secret);
@@ -114,11 +145,25 @@ before(async () => {
   const native = apiClient(hub.url, partner.body.api_key);
   const tomorrow = formatOnpayDate(new Date(Date.now() + 86_400_000)).slice(0, 10);
   for (const gateway of ['multisafepay', 'nexi', 'volt'] as const) {
-    const account = await (await fetch(`${hub.url}/sandbox/${gateway}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Studio ${gateway}` }) })).json();
+    const account = await (
+      await fetch(`${hub.url}/sandbox/${gateway}/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `Studio ${gateway}` }),
+      })
+    ).json();
     const fields: Record<string, string> =
-      gateway === 'multisafepay' ? { gatewayApiKey: account.api_key, gatewaySecretKey: '' }
-        : gateway === 'nexi' ? { gatewayApiKey: account.alias, gatewaySecretKey: account.mac_key }
-          : { gatewayApiKey: account.client_id, gatewaySecretKey: account.client_secret, gatewayUsername: account.username, gatewayPassword: account.password, gatewayNotificationKey: account.notification_secret };
+      gateway === 'multisafepay'
+        ? { gatewayApiKey: account.api_key, gatewaySecretKey: '' }
+        : gateway === 'nexi'
+          ? { gatewayApiKey: account.alias, gatewaySecretKey: account.mac_key }
+          : {
+              gatewayApiKey: account.client_id,
+              gatewaySecretKey: account.client_secret,
+              gatewayUsername: account.username,
+              gatewayPassword: account.password,
+              gatewayNotificationKey: account.notification_secret,
+            };
     if (gateway === 'multisafepay') secrets.add('MultiSafepay api_key', account.api_key);
     if (gateway === 'nexi') secrets.add('Nexi mac_key', account.mac_key);
     if (gateway === 'volt') {
@@ -127,7 +172,16 @@ before(async () => {
       secrets.add('Volt notification_secret', account.notification_secret);
     }
     const extId = `LOG-${gateway}`;
-    const link = await form('/test/api/get_link/', { key, gateway, ...fields, extId, orderAmount: '2500', orderCurrency: 'EUR', orderDescription: 'Ordine', expDate: tomorrow });
+    const link = await form('/test/api/get_link/', {
+      key,
+      gateway,
+      ...fields,
+      extId,
+      orderAmount: '2500',
+      orderCurrency: 'EUR',
+      orderDescription: 'Ordine',
+      expDate: tomorrow,
+    });
     assert.equal(link.success, 'true', JSON.stringify(link));
     const page = await browser.newPage();
     try {
@@ -136,23 +190,41 @@ before(async () => {
     } finally {
       await page.close();
     }
-    const payment = await eventually(async () => {
-      const list = (await native('GET', `/v1/payments?order_id=${extId}`)).body.data;
-      return list[0]?.status === 'paid' && list[0];
-    }, 15_000, `the ${gateway} payment to be paid`);
+    const payment = await eventually(
+      async () => {
+        const list = (await native('GET', `/v1/payments?order_id=${extId}`)).body.data;
+        return list[0]?.status === 'paid' && list[0];
+      },
+      15_000,
+      `the ${gateway} payment to be paid`,
+    );
     if (gateway !== 'nexi') {
       const refund = await native('POST', `/v1/payments/${payment.id}/refunds`, { amount: 1000 });
       assert.equal(refund.status, 201, JSON.stringify(refund.body));
     }
-    const reports = await form('/test/api/get_notifications/', { key, gateway, gatewayApiKey: fields.gatewayApiKey!, gatewaySecretKey: fields.gatewaySecretKey!, allnotifications: 'true' });
+    const reports = await form('/test/api/get_notifications/', {
+      key,
+      gateway,
+      gatewayApiKey: fields.gatewayApiKey!,
+      gatewaySecretKey: fields.gatewaySecretKey!,
+      allnotifications: 'true',
+    });
     assert.equal(reports.success, 'true', JSON.stringify(reports));
     // Keys where they do not belong: a refused call carrying the acquirer's secrets, a wrong key that is nearly the right one.
     await form('/test/api/get_link/', { key: `${key}x`, gateway, ...fields, extId: `${extId}-2`, orderAmount: '1', expDate: tomorrow });
     await form('/api/get_notifications/', { key, gateway, gatewayApiKey: fields.gatewayApiKey!, gatewaySecretKey: `${fields.gatewaySecretKey}-old` });
   }
-  await form('/test/api/get_users/', { key, datefrom: formatOnpayDate(new Date(Date.now() - 3_600_000)), dateto: formatOnpayDate(new Date(Date.now() + 3_600_000)) });
+  await form('/test/api/get_users/', {
+    key,
+    datefrom: formatOnpayDate(new Date(Date.now() - 3_600_000)),
+    dateto: formatOnpayDate(new Date(Date.now() + 3_600_000)),
+  });
   await form('/test/api/get_onpay_key/', { key: partner.body.activation_key });
-  await api('POST', '/v1/payment-steps', { connection: 'app', conversation_id: 'leak', Payment: { Amount: '1', Email: key, Details: CARDS.v2, card_number: CARDS.v2, cvv: CVV.v2 } });
+  await api('POST', '/v1/payment-steps', {
+    connection: 'app',
+    conversation_id: 'leak',
+    Payment: { Amount: '1', Email: key, Details: CARDS.v2, card_number: CARDS.v2, cvv: CVV.v2 },
+  });
   // The OAuth tokens the hub obtained from Volt with that secret and password.
   const tokens = await sql<{ access_token: string; refresh_token: string }>`SELECT access_token, refresh_token FROM emu_volt_tokens`.execute(hub.store.db);
   assert.ok(tokens.rows.length > 0, 'the hub authenticated with Volt');
@@ -173,10 +245,32 @@ after(async () => {
 describe('log scan at LOG_LEVEL=debug, acquirer flows: secrets never reach a log line', () => {
   it('the flows were logged at debug level, every route they used included', () => {
     assert.equal(hub.ctx.logger.level, 'debug');
-    assert.ok(hub.logs.some((l) => l.level === 20), 'lines at debug level were written');
+    assert.ok(
+      hub.logs.some((l) => l.level === 20),
+      'lines at debug level were written',
+    );
     assert.ok(linesAfterFlows > 100, `only ${linesAfterFlows} log lines`);
-    assertRoutesLogged(hub, ['/v1/payments', '/v1/payment-steps', '/pay/', '/sandbox/netopia/v2/', '/notify/netopia-v2/', '/test/api/get_link/', '/test/api/get_notifications/', '/api/get_notifications/', '/test/api/get_onpay_key/', '/sandbox/multisafepay/', '/notify/multisafepay/', '/sandbox/nexi/', '/notify/nexi/', '/sandbox/volt/', '/notify/volt/']);
-    assert.ok(hub.logs.some((l) => l.msg === 'processor call'), 'the calls to the acquirers were logged');
+    assertRoutesLogged(hub, [
+      '/v1/payments',
+      '/v1/payment-steps',
+      '/pay/',
+      '/sandbox/netopia/v2/',
+      '/notify/netopia-v2/',
+      '/test/api/get_link/',
+      '/test/api/get_notifications/',
+      '/api/get_notifications/',
+      '/test/api/get_onpay_key/',
+      '/sandbox/multisafepay/',
+      '/notify/multisafepay/',
+      '/sandbox/nexi/',
+      '/notify/nexi/',
+      '/sandbox/volt/',
+      '/notify/volt/',
+    ]);
+    assert.ok(
+      hub.logs.some((l) => l.msg === 'processor call'),
+      'the calls to the acquirers were logged',
+    );
     assert.ok(secrets.size >= 20, `only ${secrets.size} secrets collected`);
     for (const [label, value] of secrets) assert.equal(leaks([JSON.stringify({ msg: 'x', value: `…${value}…` })], value).length, 1, label);
   });
@@ -186,9 +280,12 @@ describe('log scan at LOG_LEVEL=debug, acquirer flows: secrets never reach a log
     const found: string[] = [];
     found.push(...secretLeaks(lines, secrets));
     for (const pan of Object.values(CARDS)) for (const where of leaks(lines, pan)) found.push(`card number ${pan.slice(0, 4)}… in ${where}`);
-    for (const spaced of ['5500 0000 0000 0004', '5255 0000 0000 0001']) for (const where of leaks(lines, spaced)) found.push(`card number ${spaced.slice(0, 4)}… in ${where}`);
+    for (const spaced of ['5500 0000 0000 0004', '5255 0000 0000 0001'])
+      for (const where of leaks(lines, spaced)) found.push(`card number ${spaced.slice(0, 4)}… in ${where}`);
     lines.forEach((line, i) => {
-      for (const cvv of Object.values(CVV)) if (line.includes(`"${cvv}"`) || line.includes(`cvv=${cvv}`) || line.includes(`cvv2=${cvv}`)) found.push(`a CVV in line ${i + 1}: ${line.slice(0, 200)}`);
+      for (const cvv of Object.values(CVV))
+        if (line.includes(`"${cvv}"`) || line.includes(`cvv=${cvv}`) || line.includes(`cvv2=${cvv}`))
+          found.push(`a CVV in line ${i + 1}: ${line.slice(0, 200)}`);
     });
     assert.deepEqual(found, []);
   });

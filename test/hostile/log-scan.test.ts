@@ -38,7 +38,12 @@ async function payWithCard(page: Page, pan: string) {
 }
 
 before(async () => {
-  [hub, browser, listener, failing] = await Promise.all([startTestHub({ logLevel: 'debug', outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener(), startWebhookListener({ respond: () => 500 })]);
+  [hub, browser, listener, failing] = await Promise.all([
+    startTestHub({ logLevel: 'debug', outboundAllow: '127.0.0.1' }),
+    launchBrowser(),
+    startWebhookListener(),
+    startWebhookListener({ respond: () => 500 }),
+  ]);
   secrets.add('admin key', hub.adminKey);
   const admin = apiClient(hub.url, hub.adminKey);
 
@@ -69,7 +74,12 @@ before(async () => {
   secrets.addPem('sandbox connection private key', VANILO_KEY);
   secrets.addPem('sandbox connection certificate', VANILO_CERT);
   // Key material in the wrong places: a refused connection, a credentials update.
-  const misplaced = await api('POST', '/v1/connections', { code: 'oops', provider: 'netopia-v1', environment: 'sandbox', credentials: { signature: 'nope', certificate: VANILO_KEY, private_key: VANILO_CERT } });
+  const misplaced = await api('POST', '/v1/connections', {
+    code: 'oops',
+    provider: 'netopia-v1',
+    environment: 'sandbox',
+    credentials: { signature: 'nope', certificate: VANILO_KEY, private_key: VANILO_CERT },
+  });
   assert.equal(misplaced.status, 422);
   assert.equal((await api('PATCH', '/v1/connections/sbx', { credentials: sandboxCredentials(), settings: { language: 'en' } })).status, 200);
 
@@ -87,8 +97,21 @@ before(async () => {
   // Payments paid and declined by a customer in Chromium on the emulator's card page.
   const payment = async (order: string, connection: string) => {
     const r = await api('POST', '/v1/payments', {
-      connection, order_id: order, amount: 4990, currency: 'RON', description: `Comanda ${order}`, return_url: listener.shopUrl,
-      billing: { first_name: 'Ioana', last_name: 'Dumitrescu', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+      connection,
+      order_id: order,
+      amount: 4990,
+      currency: 'RON',
+      description: `Comanda ${order}`,
+      return_url: listener.shopUrl,
+      billing: {
+        first_name: 'Ioana',
+        last_name: 'Dumitrescu',
+        email: 'ioana@example.ro',
+        phone: '0722000111',
+        address: 'Str. Lungă 5',
+        city: 'Brașov',
+        country: 'RO',
+      },
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const attempt = await hub.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', r.body.id).executeTakeFirstOrThrow();
@@ -123,7 +146,10 @@ before(async () => {
   assert.equal(crcOf((await postIpn(notifyUrl, good)).text).errorType, 0);
   assert.equal(crcOf((await postIpn(notifyUrl, good)).text).errorType, 0);
   const tampered = new URLSearchParams(good);
-  tampered.set('data', tampered.get('data')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+  tampered.set(
+    'data',
+    tampered.get('data')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+  );
   assert.equal(crcOf((await postIpn(notifyUrl, tampered.toString())).text).errorType, 2);
   const wrongAmount = ipnBody(orderXml.replace('amount="49.90"', 'amount="4.99"'), { action: 'confirmed', original_amount: '4.99', processed_amount: '4.99' });
   assert.equal(crcOf((await postIpn(notifyUrl, wrongAmount)).text).errorType, 2);
@@ -151,10 +177,14 @@ before(async () => {
   await api('POST', '/v1/payments', { connection: 'emu', card_number: SUCCESS_CARD, cvv: CVV, secret: ok.body.secret });
 
   // The failing endpoint: retried, then redelivered by hand.
-  const failedDelivery = await eventually(async () => {
-    const list = await api('GET', `/v1/webhook-endpoints/${bad.body.id}/deliveries`);
-    return list.body.data.find((d: { attempts: number; last_status_code: number | null }) => d.attempts >= 2 && d.last_status_code === 500);
-  }, 20_000, 'a webhook delivery to fail twice');
+  const failedDelivery = await eventually(
+    async () => {
+      const list = await api('GET', `/v1/webhook-endpoints/${bad.body.id}/deliveries`);
+      return list.body.data.find((d: { attempts: number; last_status_code: number | null }) => d.attempts >= 2 && d.last_status_code === 500);
+    },
+    20_000,
+    'a webhook delivery to fail twice',
+  );
   const callsBefore = failing.calls;
   assert.equal((await api('POST', `/v1/webhook-deliveries/${failedDelivery.id}/redeliver`)).status, 202);
   await eventually(() => failing.calls > callsBefore, 10_000, 'the redelivery');
@@ -186,8 +216,20 @@ describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
       assert.equal(typeof parsed.msg, 'string', `line ${i + 1} has no msg`);
     }
     // The requests of every flow are in the log (so the scan below reads the lines the flows produced).
-    assertRoutesLogged(hub, ['/v1/merchants', '/v1/connections', '/v1/webhook-endpoints', '/v1/payments', '/pay/', '/sandbox/netopia/v1/card/', '/notify/netopia-v1/', '/v1/webhook-deliveries/']);
-    assert.ok(hub.logs.some((l) => l.msg === 'notification rejected'), 'the refused IPNs were logged');
+    assertRoutesLogged(hub, [
+      '/v1/merchants',
+      '/v1/connections',
+      '/v1/webhook-endpoints',
+      '/v1/payments',
+      '/pay/',
+      '/sandbox/netopia/v1/card/',
+      '/notify/netopia-v1/',
+      '/v1/webhook-deliveries/',
+    ]);
+    assert.ok(
+      hub.logs.some((l) => l.msg === 'notification rejected'),
+      'the refused IPNs were logged',
+    );
     assert.ok(secrets.size >= 40, `only ${secrets.size} secrets collected`);
     // The search itself finds a secret however a log line would carry it (raw or JSON-escaped).
     for (const [label, value] of secrets) assert.equal(leaks([JSON.stringify({ msg: 'x', value: `…${value}…` })], value).length, 1, label);
@@ -204,10 +246,13 @@ describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
     assert.deepEqual(found, []);
   });
 
-  it('LOG_LEVEL=debug adds debug lines of the hub\'s own', () => {
+  it("LOG_LEVEL=debug adds debug lines of the hub's own", () => {
     const debugLines = hub.logs.filter((l) => l.level === 20);
     const levels = [...new Set(hub.logs.map((l) => l.level))].sort();
-    assert.ok(debugLines.length > 0, `the hub wrote ${hub.logs.length} lines at levels ${JSON.stringify(levels)} and none at debug (20): a debug-level scan is no stronger than an info-level one`);
+    assert.ok(
+      debugLines.length > 0,
+      `the hub wrote ${hub.logs.length} lines at levels ${JSON.stringify(levels)} and none at debug (20): a debug-level scan is no stronger than an info-level one`,
+    );
   });
 
   it("the README's webhook inbox link with ?secret=whsec_… does not put the secret in the log", async () => {
@@ -222,7 +267,10 @@ describe('log scan at LOG_LEVEL=debug: secrets never reach a log line', () => {
     assert.equal(page.status, 200);
     await page.text();
     await eventually(() => hub.rawLogs.length > from, 5_000, 'the request to be logged');
-    const found = [...leaks(hub.rawLogs.slice(from), endpoint.body.secret), ...leaks(hub.rawLogs.slice(from), String(endpoint.body.secret).replace(/^whsec_/, ''))];
+    const found = [
+      ...leaks(hub.rawLogs.slice(from), endpoint.body.secret),
+      ...leaks(hub.rawLogs.slice(from), String(endpoint.body.secret).replace(/^whsec_/, '')),
+    ];
     assert.deepEqual(found, [], 'the webhook secret is logged with the request URL');
   });
 });

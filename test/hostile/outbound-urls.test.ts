@@ -146,7 +146,10 @@ describe('outbound URLs: every spelling of an internal address is refused and ne
     const before = v4.connections;
     const answers: Record<string, ResolvedAddress[]> = {
       'loopback.example': [{ address: '127.0.0.1', family: 4 }],
-      'mixed.example': [{ address: '93.184.215.14', family: 4 }, { address: '127.0.0.1', family: 4 }],
+      'mixed.example': [
+        { address: '93.184.215.14', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
       'mapped.example': [{ address: '::ffff:127.0.0.1', family: 6 }],
       'metadata.example': [{ address: '169.254.169.254', family: 4 }],
     };
@@ -168,14 +171,18 @@ describe('outbound URLs: every spelling of an internal address is refused and ne
       assert.ok(internal, 'the internal listener takes the same port');
       let lookups = 0;
       // The attacker's DNS: a public answer for the check, loopback for any lookup after it (TTL 0).
-      const resolver = async (): Promise<ResolvedAddress[]> => (lookups++ === 0 ? [{ address: '127.0.0.2', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+      const resolver = async (): Promise<ResolvedAddress[]> =>
+        lookups++ === 0 ? [{ address: '127.0.0.2', family: 4 }] : [{ address: '127.0.0.1', family: 4 }];
       const outbound = new Outbound({ allow: parseOutboundAllow('127.0.0.2/32'), resolver });
       const answer = await outbound.request(`http://rebind.example:${publicSide.port}/`, { method: 'POST', body: '{}', timeoutMs: 5000, maxBytes: 1024 });
       assert.equal(answer.status, 200);
       assert.equal(lookups, 1, 'one lookup per connection: the address checked is the address connected to');
       assert.equal(publicSide.connections, 1);
       // The next connection gets the loopback answer, and refuses it.
-      await assert.rejects(outbound.request(`http://rebind.example:${publicSide.port}/`, { method: 'POST', body: '{}', timeoutMs: 5000, maxBytes: 1024 }), refused);
+      await assert.rejects(
+        outbound.request(`http://rebind.example:${publicSide.port}/`, { method: 'POST', body: '{}', timeoutMs: 5000, maxBytes: 1024 }),
+        refused,
+      );
       assert.equal(internal!.connections, 0, 'the internal listener was never connected to');
     } finally {
       await publicSide.close();
@@ -189,7 +196,12 @@ describe('outbound URLs: every spelling of an internal address is refused and ne
     await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
     try {
       const outbound = new Outbound({ allow: parseOutboundAllow('127.0.0.1') });
-      const answer = await outbound.request(`http://127.0.0.1:${(redirecting.address() as { port: number }).port}/`, { method: 'POST', body: '{}', timeoutMs: 5000, maxBytes: 1024 });
+      const answer = await outbound.request(`http://127.0.0.1:${(redirecting.address() as { port: number }).port}/`, {
+        method: 'POST',
+        body: '{}',
+        timeoutMs: 5000,
+        maxBytes: 1024,
+      });
       assert.equal(answer.status, 302);
       assert.equal(target.connections, 0);
     } finally {
@@ -199,7 +211,8 @@ describe('outbound URLs: every spelling of an internal address is refused and ne
   });
 
   it('classifies public addresses as public (the guard is not "refuse everything")', () => {
-    for (const a of ['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) assert.equal(nonPublicReason(a), null, a);
+    for (const a of ['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])
+      assert.equal(nonPublicReason(a), null, a);
   });
 
   it('reads at most maxBytes of an answer that streams without end, whatever its headers say, and closes the connection', async () => {
@@ -248,7 +261,10 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
     hub = await startTestHub({ webhookRetryScale: 0.00005 });
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'SSRF SRL' });
     api = apiClient(hub.url, merchant.body.api_key);
-    assert.equal((await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status, 201);
+    assert.equal(
+      (await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
+      201,
+    );
   });
   after(async () => {
     await hub?.close();
@@ -256,10 +272,26 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
   });
 
   it('refuses an obviously internal webhook URL, callback_url or settings.endpoint with a field error', async () => {
-    for (const url of [`http://127.0.0.1:${loop.port}/`, 'http://0x7f000001/', 'http://2130706433/', 'http://0177.0.0.1/', 'http://127.1/', 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', 'http://localhost:5432/', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/', `${hub.url}/v1/payments`]) {
+    for (const url of [
+      `http://127.0.0.1:${loop.port}/`,
+      'http://0x7f000001/',
+      'http://2130706433/',
+      'http://0177.0.0.1/',
+      'http://127.1/',
+      'http://[::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://localhost:5432/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+      `${hub.url}/v1/payments`,
+    ]) {
       const r = await api('POST', '/v1/webhook-endpoints', { url });
       assert.equal(r.status, 422, url);
-      assert.deepEqual(r.body.errors.map((e: { field: string }) => e.field), ['url'], url);
+      assert.deepEqual(
+        r.body.errors.map((e: { field: string }) => e.field),
+        ['url'],
+        url,
+      );
     }
     const ok = await api('POST', '/v1/webhook-endpoints', { url: 'https://hooks.example/in' });
     assert.equal(ok.status, 201);
@@ -267,18 +299,48 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
     assert.equal(patched.status, 422);
     await api('PATCH', `/v1/webhook-endpoints/${ok.body.id}`, { status: 'disabled' });
 
-    const step = await api('POST', '/v1/payment-steps', { conversation_id: 'conv-ssrf', connection: 'netopia', callback_url: 'http://0x7f.1:8080/cb', Payment: { Amount: '10.00', Currency: 'RON', FirstName: 'Ana', LastName: 'Pop', Email: 'ana@example.ro' } });
+    const step = await api('POST', '/v1/payment-steps', {
+      conversation_id: 'conv-ssrf',
+      connection: 'netopia',
+      callback_url: 'http://0x7f.1:8080/cb',
+      Payment: { Amount: '10.00', Currency: 'RON', FirstName: 'Ana', LastName: 'Pop', Email: 'ana@example.ro' },
+    });
     assert.equal(step.status, 422, JSON.stringify(step.body));
-    assert.ok(step.body.errors.some((e: { field: string }) => e.field === 'callback_url'), JSON.stringify(step.body));
+    assert.ok(
+      step.body.errors.some((e: { field: string }) => e.field === 'callback_url'),
+      JSON.stringify(step.body),
+    );
 
     for (const endpoint of [`http://127.0.0.1:${loop.port}`, 'https://attacker.example', 'http://secure.mobilpay.ro', 'https://169.254.169.254']) {
-      const c = await api('POST', '/v1/connections', { code: `ep-${Math.random().toString(36).slice(2, 8)}`, provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials(), settings: { endpoint } });
+      const c = await api('POST', '/v1/connections', {
+        code: `ep-${Math.random().toString(36).slice(2, 8)}`,
+        provider: 'netopia-v1',
+        environment: 'sandbox',
+        credentials: sandboxCredentials(),
+        settings: { endpoint },
+      });
       assert.equal(c.status, 422, endpoint);
-      assert.deepEqual(c.body.errors.map((e: { field: string }) => e.field), ['settings.endpoint'], endpoint);
+      assert.deepEqual(
+        c.body.errors.map((e: { field: string }) => e.field),
+        ['settings.endpoint'],
+        endpoint,
+      );
     }
-    const known = await api('POST', '/v1/connections', { code: 'known-host', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials(), settings: { endpoint: 'https://secure.mobilpay.ro' } });
+    const known = await api('POST', '/v1/connections', {
+      code: 'known-host',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+      settings: { endpoint: 'https://secure.mobilpay.ro' },
+    });
     assert.equal(known.status, 201, JSON.stringify(known.body));
-    const emulator = await api('POST', '/v1/connections', { code: 'emulated', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials(), settings: { endpoint: `${hub.url}/sandbox/netopia/v1` } });
+    const emulator = await api('POST', '/v1/connections', {
+      code: 'emulated',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+      settings: { endpoint: `${hub.url}/sandbox/netopia/v1` },
+    });
     assert.equal(emulator.status, 201, JSON.stringify(emulator.body));
     const moved = await api('PATCH', '/v1/connections/known-host', { settings: { endpoint: 'https://mobilpay.attacker.example' } });
     assert.equal(moved.status, 422);
@@ -288,16 +350,30 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
   it('never connects to a webhook URL whose name resolves to loopback; the attempt is logged as refused', async () => {
     // The hub's resolver for this test: one name that points at the loopback listener.
     const original = hub.ctx.outbound;
-    hub.ctx.outbound = new Outbound({ trustedPrefixes: [`${hub.url}/sandbox/`], resolver: async (name) => (name === 'hooks.rebind.example' ? [{ address: '127.0.0.1', family: 4 }] : []) });
+    hub.ctx.outbound = new Outbound({
+      trustedPrefixes: [`${hub.url}/sandbox/`],
+      resolver: async (name) => (name === 'hooks.rebind.example' ? [{ address: '127.0.0.1', family: 4 }] : []),
+    });
     try {
       const we = await api('POST', '/v1/webhook-endpoints', { url: `http://hooks.rebind.example:${loop.port}/hooks`, events: ['payment.created'] });
       assert.equal(we.status, 201, 'a name passes the creation check: the connect-time check is the one that counts');
-      const p = await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'SSRF-DNS', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+      const p = await api('POST', '/v1/payments', {
+        connection: 'netopia',
+        order_id: 'SSRF-DNS',
+        amount: 100,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+      });
       assert.equal(p.status, 201);
-      const delivery = await eventually(async () => {
-        const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-        return log.body.data.find((d: { attempts: number }) => d.attempts >= 1);
-      }, 10_000, 'an attempt');
+      const delivery = await eventually(
+        async () => {
+          const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+          return log.body.data.find((d: { attempts: number }) => d.attempts >= 1);
+        },
+        10_000,
+        'an attempt',
+      );
       assert.notEqual(delivery.status, 'succeeded');
       assert.match(delivery.last_error, /refused: hooks\.rebind\.example resolves to an address that is not public/);
       assert.equal(delivery.last_status_code, null);
@@ -309,15 +385,34 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
   });
 
   it('a settings.endpoint stored before the rule (not a processor host) is never called with the credentials', async () => {
-    const c = await api('POST', '/v1/connections', { code: 'v2-old', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' } });
+    const c = await api('POST', '/v1/connections', {
+      code: 'v2-old',
+      provider: 'netopia-v2',
+      environment: 'sandbox',
+      credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' },
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     // As a row written by an earlier version would hold it (a public host that is not NETOPIA's).
-    await hub.store.db.updateTable('connections').set({ settings: JSON.stringify({ endpoint: 'https://netopia.attacker.example' }), updated_at: new Date(Date.now() + 1000) }).where('id', '=', c.body.id).execute();
+    await hub.store.db
+      .updateTable('connections')
+      .set({ settings: JSON.stringify({ endpoint: 'https://netopia.attacker.example' }), updated_at: new Date(Date.now() + 1000) })
+      .where('id', '=', c.body.id)
+      .execute();
     const original = hub.ctx.outbound;
     let lookups = 0;
-    hub.ctx.outbound = new Outbound({ trustedPrefixes: [`${hub.url}/sandbox/`], resolver: async (name) => (name.includes('attacker') && lookups++, [{ address: '93.184.215.14', family: 4 }]) });
+    hub.ctx.outbound = new Outbound({
+      trustedPrefixes: [`${hub.url}/sandbox/`],
+      resolver: async (name) => (name.includes('attacker') && lookups++, [{ address: '93.184.215.14', family: 4 }]),
+    });
     try {
-      const p = await api('POST', '/v1/payments', { connection: 'v2-old', order_id: 'OLD-EP', amount: 1000, currency: 'RON', description: 'x', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Cluj' } });
+      const p = await api('POST', '/v1/payments', {
+        connection: 'v2-old',
+        order_id: 'OLD-EP',
+        amount: 1000,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Cluj' },
+      });
       assert.equal(p.status, 201, JSON.stringify(p.body));
       const page = await fetch(p.body.payment_url);
       assert.equal(page.status, 503, 'the payer is asked to try again');
@@ -329,14 +424,25 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
     }
   });
 
-  it('delivers to the built-in webhook inbox on the hub\'s own URL (emulators on)', async () => {
+  it("delivers to the built-in webhook inbox on the hub's own URL (emulators on)", async () => {
     const we = await api('POST', '/v1/webhook-endpoints', { url: `${hub.url}/sandbox/inbox/ssrf-${Date.now()}`, events: ['payment.created'] });
     assert.equal(we.status, 201);
-    await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'SSRF-INBOX', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
-    await eventually(async () => {
-      const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-      return log.body.data.find((d: { status: string }) => d.status === 'succeeded');
-    }, 10_000, 'the inbox delivery');
+    await api('POST', '/v1/payments', {
+      connection: 'netopia',
+      order_id: 'SSRF-INBOX',
+      amount: 100,
+      currency: 'RON',
+      description: 'x',
+      billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+    });
+    await eventually(
+      async () => {
+        const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+        return log.body.data.find((d: { status: string }) => d.status === 'succeeded');
+      },
+      10_000,
+      'the inbox delivery',
+    );
     await api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' });
   });
 });
@@ -353,18 +459,29 @@ describe('outbound URLs through the hub with INCASSO_OUTBOUND_ALLOW=127.0.0.1', 
   after(() => hub?.close());
 
   const deliveryOf = async (endpointId: string) =>
-    eventually(async () => {
-      const log = await api('GET', `/v1/webhook-endpoints/${endpointId}/deliveries`);
-      const row = log.body.data[0];
-      return row && row.attempts >= 1 ? row : undefined;
-    }, 15_000, 'a delivery attempt');
+    eventually(
+      async () => {
+        const log = await api('GET', `/v1/webhook-endpoints/${endpointId}/deliveries`);
+        const row = log.body.data[0];
+        return row && row.attempts >= 1 ? row : undefined;
+      },
+      15_000,
+      'a delivery attempt',
+    );
 
   it('delivers to an allowed internal receiver; a receiver streaming a huge answer is not read past 4 KiB, and succeeds from its status line', async () => {
     const receiver = await streamingReceiver({ total: 512 * MiB, contentLength: true });
     try {
       const we = await api('POST', '/v1/webhook-endpoints', { url: receiver.url, events: ['payment.created'] });
       assert.equal(we.status, 201, JSON.stringify(we.body));
-      await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'HUGE-1', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+      await api('POST', '/v1/payments', {
+        connection: 'netopia',
+        order_id: 'HUGE-1',
+        amount: 100,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+      });
       const delivery = await deliveryOf(we.body.id);
       assert.equal(delivery.status, 'succeeded');
       assert.equal(delivery.last_error, null);
@@ -387,7 +504,14 @@ describe('outbound URLs through the hub with INCASSO_OUTBOUND_ALLOW=127.0.0.1', 
     const receiver = await streamingReceiver({ total: 64 * 1024, chunk: Buffer.from('<h1>\u0000internal\u001b[0m secret\r\n</h1>'.repeat(2000)) });
     try {
       const we = await api('POST', '/v1/webhook-endpoints', { url: receiver.url, events: ['payment.created'] });
-      await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'EXCERPT-1', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+      await api('POST', '/v1/payments', {
+        connection: 'netopia',
+        order_id: 'EXCERPT-1',
+        amount: 100,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+      });
       const delivery = await deliveryOf(we.body.id);
       assert.equal(delivery.status, 'succeeded');
       const detail = await api('GET', `/v1/webhook-deliveries/${delivery.id}`);
@@ -418,18 +542,32 @@ describe('outbound URLs through the hub with INCASSO_OUTBOUND_ALLOW=127.0.0.1', 
     try {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`;
       const we = await api('POST', '/v1/webhook-endpoints', { url, events: ['payment.created'] });
-      await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'BROKEN-1', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+      await api('POST', '/v1/payments', {
+        connection: 'netopia',
+        order_id: 'BROKEN-1',
+        amount: 100,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+      });
       const delivery = await deliveryOf(we.body.id);
       assert.equal(delivery.status, 'succeeded');
       assert.equal(delivery.last_error, null);
       const detail = await api('GET', `/v1/webhook-deliveries/${delivery.id}`);
-      assert.deepEqual(detail.body.attempt_log.map((a: { status_code: number; error: string | null }) => [a.status_code, a.error]), [[200, null]]);
+      assert.deepEqual(
+        detail.body.attempt_log.map((a: { status_code: number; error: string | null }) => [a.status_code, a.error]),
+        [[200, null]],
+      );
       const redo = await api('POST', `/v1/webhook-deliveries/${delivery.id}/redeliver`);
       assert.equal(redo.status, 202);
-      const failed = await eventually(async () => {
-        const d = await api('GET', `/v1/webhook-deliveries/${delivery.id}`);
-        return d.body.attempt_log.length >= 2 ? d.body : undefined;
-      }, 10_000, 'the redelivery');
+      const failed = await eventually(
+        async () => {
+          const d = await api('GET', `/v1/webhook-deliveries/${delivery.id}`);
+          return d.body.attempt_log.length >= 2 ? d.body : undefined;
+        },
+        10_000,
+        'the redelivery',
+      );
       assert.deepEqual([failed.attempt_log[1].status_code, failed.attempt_log[1].error, failed.attempt_log[1].response_body], [500, 'HTTP 500', 'nope']);
       await api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' });
     } finally {
@@ -441,14 +579,30 @@ describe('outbound URLs through the hub with INCASSO_OUTBOUND_ALLOW=127.0.0.1', 
     const receiver = await streamingReceiver({ total: 512 * MiB });
     try {
       const base = receiver.url.replace(/\/hooks$/, '');
-      const c = await api('POST', '/v1/connections', { code: 'v2-huge', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
+      const c = await api('POST', '/v1/connections', {
+        code: 'v2-huge',
+        provider: 'netopia-v2',
+        environment: 'sandbox',
+        credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' },
+        settings: { endpoint: base },
+      });
       assert.equal(c.status, 201, JSON.stringify(c.body));
-      const p = await api('POST', '/v1/payments', { connection: 'v2-huge', order_id: 'HUGE-PROC', amount: 1000, currency: 'RON', description: 'x', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Cluj' } });
+      const p = await api('POST', '/v1/payments', {
+        connection: 'v2-huge',
+        order_id: 'HUGE-PROC',
+        amount: 1000,
+        currency: 'RON',
+        description: 'x',
+        billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Cluj' },
+      });
       assert.equal(p.status, 201, JSON.stringify(p.body));
       const page = await fetch(p.body.payment_url);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /Please do not pay again/);
-      assert.deepEqual((await api('GET', `/v1/payments/${p.body.id}`)).body.attempts.map((a: { status: string }) => a.status), ['unknown']);
+      assert.deepEqual(
+        (await api('GET', `/v1/payments/${p.body.id}`)).body.attempts.map((a: { status: string }) => a.status),
+        ['unknown'],
+      );
       await eventually(() => receiver.state.closed >= 1, 10_000, 'the processor double sees the connection closed');
       assert.ok(receiver.state.written < MiB + BOUNDED, `the double wrote ${receiver.state.written} bytes`);
     } finally {

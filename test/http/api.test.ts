@@ -17,9 +17,21 @@ const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' }
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reverseKeys(v)]),
+  );
 }
-const paymentBody = (over: Record<string, unknown> = {}) => ({ connection: 'netopia', order_id: 'A-1', amount: 2599, currency: 'RON', description: 'Abonament', billing, ...over });
+const paymentBody = (over: Record<string, unknown> = {}) => ({
+  connection: 'netopia',
+  order_id: 'A-1',
+  amount: 2599,
+  currency: 'RON',
+  description: 'Abonament',
+  billing,
+  ...over,
+});
 
 before(async () => {
   hub = await startTestHub({ emulators: false, metricsListener: true });
@@ -74,16 +86,35 @@ describe('connections keep credentials secret', () => {
     assert.ok(!row.credentials_encrypted.includes('PRIVATE'), 'encrypted at rest');
   });
   it('validates credentials and settings field by field', async () => {
-    const r = await alice('POST', '/v1/connections', { code: 'bad', provider: 'netopia-v1', environment: 'sandbox', credentials: { signature: 'nope', certificate: 'x' }, settings: {} });
+    const r = await alice('POST', '/v1/connections', {
+      code: 'bad',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: { signature: 'nope', certificate: 'x' },
+      settings: {},
+    });
     assert.equal(r.status, 422);
-    assert.deepEqual(r.body.errors.map((e: { field: string }) => e.field).sort(), ['credentials.certificate', 'credentials.private_key', 'credentials.signature']);
-    const s = await alice('POST', '/v1/connections', { code: 'bad2', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials(), settings: { cipher: 'des', language: 'xx' } });
+    assert.deepEqual(r.body.errors.map((e: { field: string }) => e.field).sort(), [
+      'credentials.certificate',
+      'credentials.private_key',
+      'credentials.signature',
+    ]);
+    const s = await alice('POST', '/v1/connections', {
+      code: 'bad2',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+      settings: { cipher: 'des', language: 'xx' },
+    });
     assert.deepEqual(s.body.errors.map((e: { field: string }) => e.field).sort(), ['settings.cipher', 'settings.language']);
     const p = await alice('POST', '/v1/connections', { code: 'bad3', provider: 'stripe', environment: 'sandbox' });
     assert.equal(p.body.errors[0].field, 'provider');
   });
   it('a duplicate code is a conflict; disabling stops new payments', async () => {
-    assert.equal((await alice('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status, 409);
+    assert.equal(
+      (await alice('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
+      409,
+    );
     await alice('POST', '/v1/connections', { code: 'temp', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
     assert.equal((await alice('POST', '/v1/connections/temp/disable')).body.status, 'disabled');
     const r = await alice('POST', '/v1/payments', paymentBody({ connection: 'temp' }));
@@ -94,11 +125,19 @@ describe('connections keep credentials secret', () => {
 
 describe('creating payments: RFC 9457 problems with one entry per field', () => {
   it('lists every invalid field at once', async () => {
-    const r = await alice('POST', '/v1/payments', { connection: 'netopia', order_id: '', amount: 10.5, currency: 'lei', billing: { first_name: 'A', email: 'not-an-email' }, colour: 'red' });
+    const r = await alice('POST', '/v1/payments', {
+      connection: 'netopia',
+      order_id: '',
+      amount: 10.5,
+      currency: 'lei',
+      billing: { first_name: 'A', email: 'not-an-email' },
+      colour: 'red',
+    });
     assert.equal(r.status, 422);
     assert.match(r.headers.get('content-type') ?? '', /application\/problem\+json/);
     const fields = r.body.errors.map((e: { field: string }) => e.field).sort();
-    for (const f of ['amount', 'billing.email', 'billing.last_name', 'colour', 'currency', 'description', 'order_id']) assert.ok(fields.includes(f), `${f} in ${fields}`);
+    for (const f of ['amount', 'billing.email', 'billing.last_name', 'colour', 'currency', 'description', 'order_id'])
+      assert.ok(fields.includes(f), `${f} in ${fields}`);
   });
   it('refuses a currency the processor does not take, an amount above its limit, and a past expiry', async () => {
     const r = await alice('POST', '/v1/payments', paymentBody({ currency: 'JPY', amount: 10_000_000, expires_at: '2020-01-01T00:00:00Z' }));
@@ -111,7 +150,9 @@ describe('creating payments: RFC 9457 problems with one entry per field', () => 
     assert.equal(bad.body.status, 400);
     const form = await alice('POST', '/v1/payments', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(form.status, 415);
-    const big = await alice('POST', '/v1/payments', JSON.stringify({ ...paymentBody(), description: 'x'.repeat(2_000_000) }), { 'content-type': 'application/json' });
+    const big = await alice('POST', '/v1/payments', JSON.stringify({ ...paymentBody(), description: 'x'.repeat(2_000_000) }), {
+      'content-type': 'application/json',
+    });
     assert.equal(big.status, 413);
   });
   it('creates a payment with a payment_url and its first attempt', async () => {
@@ -147,7 +188,9 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     assert.notEqual(reordered, JSON.stringify(body));
     const again = await alice('POST', '/v1/payments', reordered, { 'idempotency-key': 'key-order' });
     assert.deepEqual([again.status, again.body.id, again.headers.get('idempotent-replayed')], [201, first.body.id, 'true']);
-    const different = await alice('POST', '/v1/payments', JSON.stringify(reverseKeys({ ...body, billing: { ...body.billing, city: 'Cluj' } })), { 'idempotency-key': 'key-order' });
+    const different = await alice('POST', '/v1/payments', JSON.stringify(reverseKeys({ ...body, billing: { ...body.billing, city: 'Cluj' } })), {
+      'idempotency-key': 'key-order',
+    });
     assert.equal(different.status, 422);
     assert.match(different.body.detail, /already used with a different request/);
     assert.equal((await alice('GET', '/v1/payments?order_id=IDEM-ORDER')).body.data.length, 1);
@@ -159,13 +202,20 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     const first = await alice('POST', '/v1/payments', body, { 'idempotency-key': 'key-legacy' });
     assert.equal(first.status, 201);
     // The row as an earlier version stored it.
-    await hub.store.db.updateTable('idempotency_keys').set({ request_hash: legacyHash }).where('key', '=', 'key-legacy').where('request_hash', '=', hash).execute();
+    await hub.store.db
+      .updateTable('idempotency_keys')
+      .set({ request_hash: legacyHash })
+      .where('key', '=', 'key-legacy')
+      .where('request_hash', '=', hash)
+      .execute();
     const replay = await alice('POST', '/v1/payments', body, { 'idempotency-key': 'key-legacy' });
     assert.deepEqual([replay.status, replay.body.id, replay.headers.get('idempotent-replayed')], [201, first.body.id, 'true']);
     assert.equal((await alice('POST', '/v1/payments', paymentBody({ order_id: 'IDEM-LEGACY-2' }), { 'idempotency-key': 'key-legacy' })).status, 422);
   });
   it('concurrent requests with one key have one effect', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => alice('POST', '/v1/payments', paymentBody({ order_id: 'RACE' }), { 'idempotency-key': 'race-key' })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => alice('POST', '/v1/payments', paymentBody({ order_id: 'RACE' }), { 'idempotency-key': 'race-key' })),
+    );
     const ids = new Set(results.filter((r) => r.status === 201).map((r) => r.body.id));
     assert.equal(ids.size, 1, JSON.stringify(results.map((r) => r.status)));
     const rows = await hub.store.db.selectFrom('payments').select('id').where('order_id', '=', 'RACE').execute();
@@ -176,7 +226,10 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     const { merchant_id: merchantId } = await hub.store.db.selectFrom('connections').select('merchant_id').where('code', '=', 'late').executeTakeFirstOrThrow();
     const prepared = await preparePayment(hub.ctx, hub.store.db, merchantId, paymentBody({ connection: 'late', order_id: 'LATE' }));
     assert.equal((await alice('POST', '/v1/connections/late/disable')).body.status, 'disabled');
-    await assert.rejects(writePayment(hub.ctx, hub.store.db, prepared, { key: 'late-key', hash: 'h' }), (e: Error) => e instanceof ValidationError && /connection: is disabled/.test(e.message));
+    await assert.rejects(
+      writePayment(hub.ctx, hub.store.db, prepared, { key: 'late-key', hash: 'h' }),
+      (e: Error) => e instanceof ValidationError && /connection: is disabled/.test(e.message),
+    );
     assert.equal((await hub.store.db.selectFrom('payments').select('id').where('order_id', '=', 'LATE').execute()).length, 0);
     assert.equal((await hub.store.db.selectFrom('events').select('id').where('payment_id', '=', prepared.payment.id).execute()).length, 0);
     assert.equal((await hub.store.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'late-key').execute()).length, 0);
@@ -202,13 +255,20 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     await alice('PATCH', '/v1/connections/often', { status: 'active' });
     assert.equal((await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }), { 'idempotency-key': 'often-key' })).status, 201);
     // Re-keyed while remembered: the next payment is sealed with the new POS signature.
-    assert.equal((await alice('PATCH', '/v1/connections/often', { credentials: { ...sandboxCredentials(), signature: 'TEST-WXYZ-9876-EFGH-5678' } })).status, 200);
+    assert.equal(
+      (await alice('PATCH', '/v1/connections/often', { credentials: { ...sandboxCredentials(), signature: 'TEST-WXYZ-9876-EFGH-5678' } })).status,
+      200,
+    );
     const rekeyed = await alice('POST', '/v1/payments', paymentBody({ connection: 'often' }));
     const attempt = await hub.store.db.selectFrom('payment_attempts').select('redirect').where('payment_id', '=', rekeyed.body.id).executeTakeFirstOrThrow();
     assert.match(openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields), /<signature>TEST-WXYZ-9876-EFGH-5678<\/signature>/);
     // Every change moves the version forward, even when the clock has not (two changes in one millisecond):
     // a row whose version is ahead of the clock gets one millisecond more.
-    await hub.store.db.updateTable('connections').set({ updated_at: new Date('2999-01-01T00:00:00.000Z') }).where('code', '=', 'often').execute();
+    await hub.store.db
+      .updateTable('connections')
+      .set({ updated_at: new Date('2999-01-01T00:00:00.000Z') })
+      .where('code', '=', 'often')
+      .execute();
     await alice('PATCH', '/v1/connections/often', { settings: {} });
     assert.equal((await alice('GET', '/v1/connections/often')).body.updated_at, '2999-01-01T00:00:00.001Z');
   });
@@ -218,7 +278,7 @@ describe('Idempotency-Key (Stripe semantics)', () => {
   });
 });
 
-describe('a merchant can never see or touch another merchant\'s data', () => {
+describe("a merchant can never see or touch another merchant's data", () => {
   it('payments, connections and webhook endpoints are invisible across merchants', async () => {
     const p = await alice('POST', '/v1/payments', paymentBody({ order_id: 'PRIVATE' }));
     assert.equal((await bob('GET', `/v1/payments/${p.body.id}`)).status, 404);
@@ -245,7 +305,10 @@ describe('listing payments: filters and cursor pagination', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ id: string; order_id: string }>; next_cursor: string | null } } = await bob('GET', `/v1/payments?limit=3${cursor ? `&starting_after=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ id: string; order_id: string }>; next_cursor: string | null } } = await bob(
+        'GET',
+        `/v1/payments?limit=3${cursor ? `&starting_after=${cursor}` : ''}`,
+      );
       seen.push(...r.body.data.filter((p) => p.order_id.startsWith('PAGE-')).map((p) => p.order_id));
       cursor = r.body.next_cursor;
     } while (cursor);

@@ -30,7 +30,10 @@ describe('the connections API in the OpenAPI document (/docs/json), per provider
     assert.equal(schemas['netopia-v1.credentials'].properties.private_key.writeOnly, true);
     assert.equal(schemas['netopia-v1.credentials'].properties.certificate.writeOnly, undefined);
     assert.deepEqual(schemas['netopia-v1.credentials'].required, ['signature', 'certificate', 'private_key']);
-    assert.deepEqual(schemas['nexi.settings'].properties.accounting.anyOf.map((v: { const: string }) => v.const), ['C', 'D']);
+    assert.deepEqual(
+      schemas['nexi.settings'].properties.accounting.anyOf.map((v: { const: string }) => v.const),
+      ['C', 'D'],
+    );
     assert.equal(schemas['nexi.settings'].properties.default_timeout_hours.default, 24);
     assert.equal(schemas['nexi.settings'].required, undefined, 'settings with defaults are not required');
     assert.equal(schemas['volt.credentials'].properties.notification_secret.writeOnly, true);
@@ -44,7 +47,13 @@ describe('the connections API in the OpenAPI document (/docs/json), per provider
   });
 
   it('the documented bodies do not change what the API answers: field errors stay the connector’s own', async () => {
-    const r = await api('POST', '/v1/connections', { code: 'bad', provider: 'multisafepay', environment: 'sandbox', credentials: { api_key: 'short' }, settings: { locale: 'xx' } });
+    const r = await api('POST', '/v1/connections', {
+      code: 'bad',
+      provider: 'multisafepay',
+      environment: 'sandbox',
+      credentials: { api_key: 'short' },
+      settings: { locale: 'xx' },
+    });
     assert.equal(r.status, 422);
     assert.deepEqual(r.body.errors, [{ field: 'settings.locale', message: 'must be a locale such as en_US or it_IT' }]);
     const c = await api('POST', '/v1/connections', { code: 'bad', provider: 'multisafepay', environment: 'sandbox', credentials: { api_key: 'short' } });
@@ -69,7 +78,10 @@ describe('netopia-v1 private_key and multisafepay api_key are secrets like the o
     const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iasi', country: 'RO' };
     record(await api('POST', '/v1/payments', { connection: 'v1', order_id: 'S-1', amount: 1000, currency: 'RON', description: 'Ceai', billing }));
     record(await api('POST', '/v1/payments', { connection: 'msp', order_id: 'S-2', amount: 1000, currency: 'EUR', description: 'Ceai', billing }));
-    assert.ok(answers.every((a) => !a.includes(mspKey) && !a.includes(keyLine)), 'an API answer showed a secret');
+    assert.ok(
+      answers.every((a) => !a.includes(mspKey) && !a.includes(keyLine)),
+      'an API answer showed a secret',
+    );
     assert.ok(hub.rawLogs.length > 0);
     const leaked = hub.rawLogs.filter((l) => l.includes(mspKey) || l.includes(keyLine) || l.includes(keyLine.slice(0, 40)));
     assert.deepEqual(leaked, []);

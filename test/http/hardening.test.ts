@@ -106,8 +106,18 @@ describe('security headers on the hub pages', () => {
     const admin = apiClient(hub.url, hub.adminKey);
     const merchant = await admin('POST', '/v1/merchants', { name: 'Nosniff SRL' });
     const m = apiClient(hub.url, merchant.body.api_key);
-    assert.equal((await m('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status, 201);
-    const payment = await m('POST', '/v1/payments', { connection: 'netopia', order_id: 'NS-1', amount: 100, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@example.ro' } });
+    assert.equal(
+      (await m('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
+      201,
+    );
+    const payment = await m('POST', '/v1/payments', {
+      connection: 'netopia',
+      order_id: 'NS-1',
+      amount: 100,
+      currency: 'RON',
+      description: 'x',
+      billing: { first_name: 'A', last_name: 'B', email: 'a@example.ro' },
+    });
     assert.equal(payment.status, 201);
     const urls: Array<[string, number]> = [
       [`/pay/${payment.body.id}`, 200],
@@ -144,7 +154,7 @@ describe('security headers on the hub pages', () => {
       });
       await page.goto(`${hub.url}/docs/`);
       await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
-      assert.match(await page.textContent('.swagger-ui .info .title') ?? '', /incasso/);
+      assert.match((await page.textContent('.swagger-ui .info .title')) ?? '', /incasso/);
       // The operations are listed (the OpenAPI document was fetched and rendered), and one opens.
       await page.waitForSelector('.opblock-summary-path[data-path="/v1/payments"]', { timeout: 30_000 });
       await page.click('.opblock-summary-path[data-path="/v1/payments"]');

@@ -12,7 +12,15 @@ let hub: TestHub;
 let alice: ReturnType<typeof apiClient>;
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
-const paymentBody = (over: Record<string, unknown> = {}) => ({ connection: 'netopia', order_id: 'U-1', amount: 2599, currency: 'RON', description: 'Abonament', billing, ...over });
+const paymentBody = (over: Record<string, unknown> = {}) => ({
+  connection: 'netopia',
+  order_id: 'U-1',
+  amount: 2599,
+  currency: 'RON',
+  description: 'Abonament',
+  billing,
+  ...over,
+});
 
 before(async () => {
   hub = await startTestHub({ emulators: false });
@@ -27,7 +35,11 @@ after(() => hub?.close());
 async function canceledPage(id: string, stored: { return_url?: string | null; metadata?: Record<string, unknown> }): Promise<string> {
   await hub.store.db
     .updateTable('payments')
-    .set({ status: 'canceled', ...(stored.return_url !== undefined ? { return_url: stored.return_url } : {}), ...(stored.metadata ? { metadata: JSON.stringify(stored.metadata) as never } : {}) })
+    .set({
+      status: 'canceled',
+      ...(stored.return_url !== undefined ? { return_url: stored.return_url } : {}),
+      ...(stored.metadata ? { metadata: JSON.stringify(stored.metadata) as never } : {}),
+    })
     .where('id', '=', id)
     .execute();
   const r = await fetch(`${hub.url}/pay/${id}`);
@@ -37,11 +49,23 @@ async function canceledPage(id: string, stored: { return_url?: string | null; me
 
 describe('merchant URLs on the payment page are http(s) only', () => {
   it('refuses a metadata.canceled_url that is not an http(s) URL with a field error', async () => {
-    for (const bad of ['javascript:alert(document.domain)', 'JavaScript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:x', '//shop.example/back', 'shop.example/back', 42, true]) {
+    for (const bad of [
+      'javascript:alert(document.domain)',
+      'JavaScript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:x',
+      '//shop.example/back',
+      'shop.example/back',
+      42,
+      true,
+    ]) {
       const r = await alice('POST', '/v1/payments', paymentBody({ metadata: { canceled_url: bad } }));
       assert.equal(r.status, 422, `${JSON.stringify(bad)}: ${JSON.stringify(r.body)}`);
       assert.match(r.headers.get('content-type') ?? '', /application\/problem\+json/);
-      assert.deepEqual(r.body.errors.map((e: { field: string }) => e.field), ['metadata.canceled_url']);
+      assert.deepEqual(
+        r.body.errors.map((e: { field: string }) => e.field),
+        ['metadata.canceled_url'],
+      );
     }
     const ok = await alice('POST', '/v1/payments', paymentBody({ metadata: { canceled_url: 'https://shop.example/canceled' } }));
     assert.equal(ok.status, 201, JSON.stringify(ok.body));

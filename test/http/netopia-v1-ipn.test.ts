@@ -30,7 +30,11 @@ after(async () => {
 
 async function newPayment(amount = 1000, currency = 'RON') {
   const r = await api('POST', '/v1/payments', {
-    connection: 'netopia', order_id: `ORD-${Math.random().toString(36).slice(2, 8)}`, amount, currency, description: 'Cafea boabe 1kg',
+    connection: 'netopia',
+    order_id: `ORD-${Math.random().toString(36).slice(2, 8)}`,
+    amount,
+    currency,
+    description: 'Cafea boabe 1kg',
     billing: { first_name: 'Ștefan', last_name: 'Țăran', email: 'stefan@example.ro', phone: '+40712345678', city: 'Cluj-Napoca', country: 'RO' },
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -79,7 +83,10 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
     });
     await eventually(async () => (await api('GET', `/v1/payments/${payment.id}`)).body.notifications.length === 4);
     const again = await api('GET', `/v1/payments/${payment.id}`);
-    assert.deepEqual(again.body.notifications.map((n: { status: string }) => n.status), ['applied', 'duplicate', 'duplicate', 'duplicate']);
+    assert.deepEqual(
+      again.body.notifications.map((n: { status: string }) => n.status),
+      ['applied', 'duplicate', 'duplicate', 'duplicate'],
+    );
     // Give the worker time to (wrongly) deliver a second event before counting.
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(eventsFor(payment.id).filter((w) => w.event.type === 'payment.paid').length, 1);
@@ -117,7 +124,10 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
       const t = eventsFor(payment.id).map((w) => w.event.type);
       return t.filter((x) => x === 'payment.refunded').length === 2 && t;
     });
-    assert.deepEqual(types.filter((t) => t !== 'payment.created'), ['payment.authorized', 'payment.paid', 'payment.refunded', 'payment.refunded']);
+    assert.deepEqual(
+      types.filter((t) => t !== 'payment.created'),
+      ['payment.authorized', 'payment.paid', 'payment.refunded', 'payment.refunded'],
+    );
   });
 
   it('reordered IPNs (credit before confirmed) end in the same state', async () => {
@@ -134,26 +144,33 @@ describe('an IPN is verified, recorded, answered with crc, and told to the merch
 
   it('a burst of different IPNs for one payment, each five times at once, ends as if they came one at a time', async () => {
     const { payment, orderXml } = await newPayment(5000);
-    const bodies = ([
-      { action: 'paid', processed_amount: '50.00' },
-      { action: 'confirmed', processed_amount: '50.00' },
-      { action: 'credit', processed_amount: '20.00' },
-      { action: 'credit', processed_amount: '50.00' },
-    ] as const).map((m, i) => ipnBody(orderXml, { original_amount: '50.00', crc: `burst-${i}`, ...m }));
+    const bodies = (
+      [
+        { action: 'paid', processed_amount: '50.00' },
+        { action: 'confirmed', processed_amount: '50.00' },
+        { action: 'credit', processed_amount: '20.00' },
+        { action: 'credit', processed_amount: '50.00' },
+      ] as const
+    ).map((m, i) => ipnBody(orderXml, { original_amount: '50.00', crc: `burst-${i}`, ...m }));
     const replies = await Promise.all(bodies.flatMap((b) => [b, b, b, b, b]).map((b) => postIpn(connection.notification_url, b)));
     for (const r of replies) assert.equal(crcOf(r.text).errorType, 0, r.text);
     const p = (await api('GET', `/v1/payments/${payment.id}`)).body;
     assert.deepEqual([p.status, p.amount_captured, p.amount_refunded], ['refunded', 5000, 5000]);
     assert.equal(p.attempts[0].status, 'refunded');
     assert.equal(p.notifications.length, 20);
-    assert.ok(p.notifications.every((n: { status: string }) => ['applied', 'duplicate', 'ignored'].includes(n.status)), JSON.stringify(p.notifications));
+    assert.ok(
+      p.notifications.every((n: { status: string }) => ['applied', 'duplicate', 'ignored'].includes(n.status)),
+      JSON.stringify(p.notifications),
+    );
     // Every change made one event, never twice: the events' snapshots are distinct, and the last one is the final state.
     const events = await eventually(() => {
       const e = eventsFor(payment.id).filter((w) => w.event.type !== 'payment.created');
       return e.some((w) => w.event.data.status === 'refunded') && e;
     });
     await new Promise((r) => setTimeout(r, 300));
-    const seen = eventsFor(payment.id).filter((w) => w.event.type !== 'payment.created').map((w) => `${w.event.type} ${w.event.data.status} ${w.event.data.amount_captured} ${w.event.data.amount_refunded}`);
+    const seen = eventsFor(payment.id)
+      .filter((w) => w.event.type !== 'payment.created')
+      .map((w) => `${w.event.type} ${w.event.data.status} ${w.event.data.amount_captured} ${w.event.data.amount_refunded}`);
     assert.equal(new Set(seen).size, seen.length, seen.join('; '));
     assert.equal(seen.length, events.length);
     assert.equal(seen.filter((e) => e.startsWith('payment.refunded refunded')).length, 1);
@@ -173,18 +190,31 @@ describe('"durable before acknowledged": a stored notification is never lost', (
   it('notifications arriving in one turn are stored by one statement, byte for byte, and each is answered as if alone', async () => {
     const paid = await Promise.all([newPayment(), newPayment(), newPayment()]);
     const form = 'application/x-www-form-urlencoded';
-    const inbound = (body: Buffer | string) => ({ body: Buffer.from(body), contentType: form, headers: { 'content-type': form, 'x-forwarded-for': '203.0.113.9' }, remoteAddr: '127.0.0.1' });
+    const inbound = (body: Buffer | string) => ({
+      body: Buffer.from(body),
+      contentType: form,
+      headers: { 'content-type': form, 'x-forwarded-for': '203.0.113.9' },
+      remoteAddr: '127.0.0.1',
+    });
     const binary = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x3d, 0x26, 0x0a]); // not UTF-8, with a NUL: must be kept as it came
     const calls: Array<[string, ReturnType<typeof inbound>]> = [
-      ...paid.map(({ orderXml }, i): [string, ReturnType<typeof inbound>] => [connection.id, inbound(ipnBody(orderXml, { action: 'confirmed', crc: `turn-${i}` }))]),
+      ...paid.map(({ orderXml }, i): [string, ReturnType<typeof inbound>] => [
+        connection.id,
+        inbound(ipnBody(orderXml, { action: 'confirmed', crc: `turn-${i}` })),
+      ]),
       ['con_doesnotexist', inbound(ipnBody(paid[0]!.orderXml, { action: 'confirmed' }))],
       [connection.id, inbound(binary)],
     ];
     const replies = await Promise.all(calls.map(([connectionId, n]) => receiveNotification(hub.ctx, 'netopia-v1', connectionId, n)));
-    assert.deepEqual(replies.map((r) => crcOf(String(r.body)).errorType), [0, 0, 0, 2, 2]);
+    assert.deepEqual(
+      replies.map((r) => crcOf(String(r.body)).errorType),
+      [0, 0, 0, 2, 2],
+    );
     // received_at is the time its transaction started (later updates rewrite the row, so xmin would not tell).
     const stored = await sql<{ received: string; body: Buffer; connection_id: string | null; status: string; headers: Record<string, string> }>`
-      SELECT received_at::text AS received, body, connection_id, status, headers FROM notifications WHERE received_at > now() - interval '1 minute' ORDER BY received_at DESC, id DESC LIMIT 5`.execute(hub.store.db);
+      SELECT received_at::text AS received, body, connection_id, status, headers FROM notifications WHERE received_at > now() - interval '1 minute' ORDER BY received_at DESC, id DESC LIMIT 5`.execute(
+      hub.store.db,
+    );
     const rows = stored.rows;
     assert.equal(new Set(rows.map((r) => r.received)).size, 1, 'one statement stored the turn');
     const byBody = new Map(rows.map((r) => [Buffer.from(r.body).toString('hex'), r]));
@@ -203,7 +233,15 @@ describe('"durable before acknowledged": a stored notification is never lost', (
     const body = ipnBody(orderXml, { action: 'confirmed', purchase: '7700001' });
     await hub.store.db
       .insertInto('notifications')
-      .values({ id: 'ntf_0000000000stalestalestale', provider: 'netopia-v1', connection_id: connection.id, body: Buffer.from(body), content_type: 'application/x-www-form-urlencoded', status: 'received', received_at: new Date(Date.now() - 120_000) })
+      .values({
+        id: 'ntf_0000000000stalestalestale',
+        provider: 'netopia-v1',
+        connection_id: connection.id,
+        body: Buffer.from(body),
+        content_type: 'application/x-www-form-urlencoded',
+        status: 'received',
+        received_at: new Date(Date.now() - 120_000),
+      })
       .execute();
     const p = await eventually(async () => {
       const b = (await api('GET', `/v1/payments/${payment.id}`)).body;
@@ -241,7 +279,10 @@ describe('bad input gets the protocol reply (error_type 2), never a 500, and rec
     const data = Buffer.from(tampered.get('data')!, 'base64');
     data[data.length - 20] ^= 0xff;
     tampered.set('data', data.toString('base64'));
-    const doctype = ipnBody(orderXml.replace('<?xml version="1.0" encoding="utf-8"?>\n', '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE order [<!ENTITY x "y">]>\n'), { action: 'confirmed' });
+    const doctype = ipnBody(
+      orderXml.replace('<?xml version="1.0" encoding="utf-8"?>\n', '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE order [<!ENTITY x "y">]>\n'),
+      { action: 'confirmed' },
+    );
     const unknown = ipnBody(orderXml.replace(/id="att_[0-9a-z]+"/, 'id="att_00000000000000000000000000"'), { action: 'confirmed' });
     const mismatch = ipnBody(orderXml.replace('amount="10.00"', 'amount="0.01"'), { action: 'confirmed', original_amount: '0.01', processed_amount: '0.01' });
     for (const body of [tampered.toString(), doctype, unknown, mismatch]) {

@@ -28,12 +28,20 @@ before(async () => {
       seen.push({ path: req.url ?? '', body, authorization: req.headers.authorization });
       if (req.url === '/payment/card/start' && body.order?.description === 'Unstorable') {
         // A decline whose message holds what PostgreSQL text cannot (U+0000) and UTF-8 cannot encode (a lone surrogate).
-        return json(res, 200, { error: { code: '19', message: 'Expired\u0000 card \uD800' }, payment: { amount: body.order.amount, currency: body.order.currency, ntpID: '1310397', status: 12 } });
+        return json(res, 200, {
+          error: { code: '19', message: 'Expired\u0000 card \uD800' },
+          payment: { amount: body.order.amount, currency: body.order.currency, ntpID: '1310397', status: 12 },
+        });
       }
       if (req.url === '/payment/card/start') {
         // The seed's 3DS example, with this test's URLs.
         return json(res, 200, {
-          customerAction: { authenticationToken: 'iNPqJWDRoRXsd77StNELrv', formData: { backUrl: body.config.redirectUrl, paReq: 'AT5ewtLVDsEgB5lcRjeEoSMF' }, type: 'Authentication3D', url: `${base}/sandbox/authorize` },
+          customerAction: {
+            authenticationToken: 'iNPqJWDRoRXsd77StNELrv',
+            formData: { backUrl: body.config.redirectUrl, paReq: 'AT5ewtLVDsEgB5lcRjeEoSMF' },
+            type: 'Authentication3D',
+            url: `${base}/sandbox/authorize`,
+          },
           error: { code: '100', message: 'Approved' },
           payment: { amount: body.order.amount, currency: body.order.currency, ntpID: '1310396', status: 15 },
         });
@@ -43,10 +51,25 @@ before(async () => {
         return json(res, 200, { paRes: `PARES-for-${body.paReq}`, backUrl: body.backUrl });
       }
       if (req.url === '/payment/card/verify-auth') {
-        const ok = body.authenticationToken === 'iNPqJWDRoRXsd77StNELrv' && body.ntpID === '1310396' && body.formData?.paRes === 'PARES-for-AT5ewtLVDsEgB5lcRjeEoSMF';
-        return json(res, 200, ok
-          ? { error: { code: '00', message: 'Approved' }, payment: { amount: 200, currency: 'RON', ntpID: '1310396', status: 3, token: 'tok', data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-' } } }
-          : { error: { code: '38', message: 'Authentication failed' }, payment: { amount: 200, currency: 'RON', ntpID: '1310396', status: 12 } });
+        const ok =
+          body.authenticationToken === 'iNPqJWDRoRXsd77StNELrv' && body.ntpID === '1310396' && body.formData?.paRes === 'PARES-for-AT5ewtLVDsEgB5lcRjeEoSMF';
+        return json(
+          res,
+          200,
+          ok
+            ? {
+                error: { code: '00', message: 'Approved' },
+                payment: {
+                  amount: 200,
+                  currency: 'RON',
+                  ntpID: '1310396',
+                  status: 3,
+                  token: 'tok',
+                  data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-' },
+                },
+              }
+            : { error: { code: '38', message: 'Authentication failed' }, payment: { amount: 200, currency: 'RON', ntpID: '1310396', status: 12 } },
+        );
       }
       json(res, 404, { code: '404', message: 'not found' });
     });
@@ -65,9 +88,23 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
   it('hands the browser to the bank with formData, then finishes with verify-auth when the bank posts back', async () => {
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: '3DS SRL' });
     const api = apiClient(hub.url, merchant.body.api_key);
-    const c = await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
+    const c = await api('POST', '/v1/connections', {
+      code: 'v2',
+      provider: 'netopia-v2',
+      environment: 'sandbox',
+      credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' },
+      settings: { endpoint: base },
+    });
     assert.equal(c.status, 201, JSON.stringify(c.body));
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-1', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' }, return_url: 'https://shop.example.ro/thanks' });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'v2',
+      order_id: '3DS-1',
+      amount: 20000,
+      currency: 'RON',
+      description: 'Abonament',
+      billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' },
+      return_url: 'https://shop.example.ro/thanks',
+    });
     assert.equal(p.status, 201);
 
     // The hand-off: a form posting NETOPIA's formData to the bank.
@@ -83,17 +120,37 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     const back = await fetch(bank.backUrl, { method: 'POST', body: new URLSearchParams({ paRes: bank.paRes }), redirect: 'manual' });
     assert.equal(back.status, 303);
     assert.match(back.headers.get('location') ?? '', /^https:\/\/shop\.example\.ro\/thanks\?payment_id=.*status=paid/);
-    assert.deepEqual(seen.find((s) => s.path === '/payment/card/verify-auth')?.body, { authenticationToken: 'iNPqJWDRoRXsd77StNELrv', ntpID: '1310396', formData: { paRes: 'PARES-for-AT5ewtLVDsEgB5lcRjeEoSMF' } });
+    assert.deepEqual(seen.find((s) => s.path === '/payment/card/verify-auth')?.body, {
+      authenticationToken: 'iNPqJWDRoRXsd77StNELrv',
+      ntpID: '1310396',
+      formData: { paRes: 'PARES-for-AT5ewtLVDsEgB5lcRjeEoSMF' },
+    });
 
     const payment = (await api('GET', `/v1/payments/${p.body.id}`)).body;
-    assert.deepEqual([payment.status, payment.amount_captured, payment.attempts[0].status, payment.attempts[0].processor_reference], ['paid', 20000, 'captured', '1310396']);
+    assert.deepEqual(
+      [payment.status, payment.amount_captured, payment.attempts[0].status, payment.attempts[0].processor_reference],
+      ['paid', 20000, 'captured', '1310396'],
+    );
   });
 
   it('a bank result that does not authenticate fails the attempt; the payment stays payable', async () => {
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: '3DS Fail SRL' });
     const api = apiClient(hub.url, merchant.body.api_key);
-    await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: '3DS-2', amount: 20000, currency: 'RON', description: 'Abonament', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' } });
+    await api('POST', '/v1/connections', {
+      code: 'v2',
+      provider: 'netopia-v2',
+      environment: 'sandbox',
+      credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' },
+      settings: { endpoint: base },
+    });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'v2',
+      order_id: '3DS-2',
+      amount: 20000,
+      currency: 'RON',
+      description: 'Abonament',
+      billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' },
+    });
     await fetch(p.body.payment_url);
     const back = await fetch(`${hub.url}/pay/${p.body.id}/return`, { method: 'POST', body: new URLSearchParams({ paRes: 'forged' }) });
     assert.equal(back.status, 200);
@@ -105,8 +162,21 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
   it('a start answer holding text the database cannot store is recorded with U+FFFD in its place, not lost', async () => {
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'Unstorable SRL' });
     const api = apiClient(hub.url, merchant.body.api_key);
-    await api('POST', '/v1/connections', { code: 'v2', provider: 'netopia-v2', environment: 'sandbox', credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' }, settings: { endpoint: base } });
-    const p = await api('POST', '/v1/payments', { connection: 'v2', order_id: 'NUL-1', amount: 20000, currency: 'RON', description: 'Unstorable', billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' } });
+    await api('POST', '/v1/connections', {
+      code: 'v2',
+      provider: 'netopia-v2',
+      environment: 'sandbox',
+      credentials: { api_key: 'test-api-key-0123456789', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE' },
+      settings: { endpoint: base },
+    });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'v2',
+      order_id: 'NUL-1',
+      amount: 20000,
+      currency: 'RON',
+      description: 'Unstorable',
+      billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' },
+    });
     const page = await fetch(p.body.payment_url);
     assert.equal(page.status, 200);
     // The endpoint is not one of NETOPIA's hosts (a double the operator allowed): its words stay off the payer's page.
@@ -114,7 +184,10 @@ describe('3-D Secure after a 100 / status 15 start answer', () => {
     assert.match(text, /could not be started: the payment processor refused it\./);
     assert.doesNotMatch(text, /Expired/);
     const payment = (await api('GET', `/v1/payments/${p.body.id}`)).body;
-    assert.deepEqual([payment.status, payment.attempts[0].status, payment.attempts[0].error_code, payment.attempts[0].error_message], ['pending', 'failed', '19', 'Expired\uFFFD card \uFFFD']);
+    assert.deepEqual(
+      [payment.status, payment.attempts[0].status, payment.attempts[0].error_code, payment.attempts[0].error_message],
+      ['pending', 'failed', '19', 'Expired\uFFFD card \uFFFD'],
+    );
     const start = payment.notifications.find((n: { status: string }) => n.status === 'applied');
     assert.ok(start, JSON.stringify(payment.notifications));
   });

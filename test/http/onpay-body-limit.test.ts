@@ -25,16 +25,22 @@ function streamMultipart(url: string, total: number, headers: Record<string, str
     let sent = 0;
     let answered: { res: IncomingMessage; sent: number } | undefined;
     let ended = false;
-    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, ...headers } }, (res) => {
-      answered = { res, sent };
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), sentWhenAnswered: answered!.sent }));
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, ...headers } },
+      (res) => {
+        answered = { res, sent };
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), sentWhenAnswered: answered!.sent }));
+      },
+    );
     // The hub may close the connection while the client is still writing: that is the point, not a failure.
     req.on('error', (e) => (answered ? undefined : reject(e)));
     req.on('close', () => (ended = true));
-    const head = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\nsome-key\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="upload"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const head = Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="key"\r\n\r\nsome-key\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="upload"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
     const chunk = Buffer.alloc(64 * 1024, 'a');
     const drainedOrDone = () =>

@@ -18,7 +18,15 @@ let api: ReturnType<typeof apiClient>;
 const CURRENCY: Record<string, string> = { 'netopia-v1': 'RON', 'netopia-v2': 'RON', multisafepay: 'EUR', nexi: 'EUR', volt: 'EUR' };
 const BILLING = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', city: 'Iași' };
 const order = () => `REQ-${randomBytes(5).toString('hex')}`;
-const payment = (over: Record<string, unknown> = {}) => ({ connection: 'netopia-v2', order_id: order(), amount: 15000, currency: 'RON', description: 'Ceai', billing: BILLING, ...over });
+const payment = (over: Record<string, unknown> = {}) => ({
+  connection: 'netopia-v2',
+  order_id: order(),
+  amount: 15000,
+  currency: 'RON',
+  description: 'Ceai',
+  billing: BILLING,
+  ...over,
+});
 const fieldsOf = (body: { errors?: Array<{ field: string }> }) => (body.errors ?? []).map((e) => e.field).sort();
 
 before(async () => {
@@ -54,7 +62,11 @@ describe('POST /v1/payments refuses what the connector can never open', () => {
   });
 
   it('both problems at once are both named', async () => {
-    const r = await api('POST', '/v1/payments', payment({ amount: 9007199254740991, billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } }));
+    const r = await api(
+      'POST',
+      '/v1/payments',
+      payment({ amount: 9007199254740991, billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } }),
+    );
     assert.deepEqual(fieldsOf(r.body), ['amount', 'billing.city']);
   });
 
@@ -97,11 +109,17 @@ describe('a payment made before the check', () => {
       const page = await fetch(`${hub.url}/pay/${id}`, { redirect: 'manual' });
       assert.equal(page.status, 200);
       const text = await page.text();
-      assert.match(text, /This payment cannot be made: the amount is above the most the processor \(netopia-v2\) accepts, 99999999\.99 RON\. Please contact the merchant\./);
+      assert.match(
+        text,
+        /This payment cannot be made: the amount is above the most the processor \(netopia-v2\) accepts, 99999999\.99 RON\. Please contact the merchant\./,
+      );
     }
     const p = (await api('GET', `/v1/payments/${id}`)).body;
     assert.equal(p.status, 'pending');
-    assert.deepEqual(p.attempts.map((a: { status: string }) => a.status), ['created']);
+    assert.deepEqual(
+      p.attempts.map((a: { status: string }) => a.status),
+      ['created'],
+    );
   });
 
   it('without a city gets a page that says so, and no attempt is sent to NETOPIA', async () => {
@@ -110,15 +128,31 @@ describe('a payment made before the check', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /needs the payer&#39;s billing city|needs the payer's billing city/);
     const p = (await api('GET', `/v1/payments/${id}`)).body;
-    assert.deepEqual(p.attempts.map((a: { status: string; processor_reference: string | null }) => [a.status, a.processor_reference]), [['created', null]]);
+    assert.deepEqual(
+      p.attempts.map((a: { status: string; processor_reference: string | null }) => [a.status, a.processor_reference]),
+      [['created', null]],
+    );
   });
 });
 
 describe('the payment step refuses in its own words', () => {
-  const fields = { Amount: '125.50', Currency: 'RON', Email: 'ana.pop@example.ro', Phone: '0712345678', FirstName: 'Ana', LastName: 'Pop', City: 'Cluj-Napoca', Country: '642', State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 28' };
-  const step = (Payment: Record<string, unknown>, language = 'en') => api('POST', '/v1/payment-steps', { connection: 'netopia-v2', conversation_id: `conv-${randomBytes(6).toString('hex')}`, language, Payment });
+  const fields = {
+    Amount: '125.50',
+    Currency: 'RON',
+    Email: 'ana.pop@example.ro',
+    Phone: '0712345678',
+    FirstName: 'Ana',
+    LastName: 'Pop',
+    City: 'Cluj-Napoca',
+    Country: '642',
+    State: 'Cluj',
+    ZipCode: '400001',
+    Details: 'Str. Memorandumului 28',
+  };
+  const step = (Payment: Record<string, unknown>, language = 'en') =>
+    api('POST', '/v1/payment-steps', { connection: 'netopia-v2', conversation_id: `conv-${randomBytes(6).toString('hex')}`, language, Payment });
 
-  it('an amount above NETOPIA v2\'s maximum is a Payment.Amount error, in the conversation\'s language', async () => {
+  it("an amount above NETOPIA v2's maximum is a Payment.Amount error, in the conversation's language", async () => {
     const en = await step({ ...fields, Amount: '100000000' });
     assert.equal(en.status, 422, JSON.stringify(en.body));
     assert.deepEqual(en.body.errors, [{ field: 'Payment.Amount', message: 'Please check the amount: at most 99999999.99 RON.' }]);

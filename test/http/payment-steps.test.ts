@@ -16,13 +16,23 @@ let api: ReturnType<typeof apiClient>;
 
 /** The seed's field table, as a user would answer the prompts. */
 const SEED_FIELDS = {
-  Amount: '125.50', Currency: 'RON', Email: 'ana.pop@example.ro', Phone: '0712 345 678', FirstName: 'Ana', LastName: 'Pop',
-  City: 'Cluj-Napoca', Country: '642', State: 'Cluj', ZipCode: '400001', Details: 'Str. Memorandumului 28',
+  Amount: '125.50',
+  Currency: 'RON',
+  Email: 'ana.pop@example.ro',
+  Phone: '0712 345 678',
+  FirstName: 'Ana',
+  LastName: 'Pop',
+  City: 'Cluj-Napoca',
+  Country: '642',
+  State: 'Cluj',
+  ZipCode: '400001',
+  Details: 'Str. Memorandumului 28',
 };
 const REQUIRED = ['Amount', 'Email', 'Phone', 'FirstName', 'LastName', 'City', 'Country', 'State', 'ZipCode', 'Details'];
 
 const conversation = () => `conv-${randomBytes(6).toString('hex')}`;
-const step = (Payment: Record<string, unknown>, over: Record<string, unknown> = {}) => api('POST', '/v1/payment-steps', { connection: 'payments-app', conversation_id: conversation(), Payment, ...over });
+const step = (Payment: Record<string, unknown>, over: Record<string, unknown> = {}) =>
+  api('POST', '/v1/payment-steps', { connection: 'payments-app', conversation_id: conversation(), Payment, ...over });
 const fieldsOf = (body: { errors?: Array<{ field: string }> }) => (body.errors ?? []).map((e) => e.field).sort();
 
 before(async () => {
@@ -44,7 +54,18 @@ describe('the seed field table round-trips into the payment', () => {
     assert.equal(p.amount, 12550);
     assert.equal(p.currency, 'RON');
     const payment = await hub.ctx.db.selectFrom('payments').selectAll().where('id', '=', r.body.payment_id).executeTakeFirstOrThrow();
-    const expected = { type: 'person', first_name: 'Ana', last_name: 'Pop', email: 'ana.pop@example.ro', phone: '0712345678', city: 'Cluj-Napoca', county: 'Cluj', zip_code: '400001', address: 'Str. Memorandumului 28', country: 'RO' };
+    const expected = {
+      type: 'person',
+      first_name: 'Ana',
+      last_name: 'Pop',
+      email: 'ana.pop@example.ro',
+      phone: '0712345678',
+      city: 'Cluj-Napoca',
+      county: 'Cluj',
+      zip_code: '400001',
+      address: 'Str. Memorandumului 28',
+      country: 'RO',
+    };
     assert.deepEqual(payment.billing, expected);
     assert.deepEqual(payment.shipping, expected);
   });
@@ -53,11 +74,27 @@ describe('the seed field table round-trips into the payment', () => {
     const r = await step(SEED_FIELDS, { PaymentShipping: { City: 'Chișinău', Country: 498, Details: 'Bd. Ștefan cel Mare 1', ZipCode: 'MD-2001' } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const payment = await hub.ctx.db.selectFrom('payments').selectAll().where('id', '=', r.body.payment_id).executeTakeFirstOrThrow();
-    assert.deepEqual(payment.shipping, { type: 'person', first_name: 'Ana', last_name: 'Pop', email: 'ana.pop@example.ro', phone: '0712345678', city: 'Chișinău', county: 'Cluj', zip_code: 'MD-2001', address: 'Bd. Ștefan cel Mare 1', country: 'MD' });
+    assert.deepEqual(payment.shipping, {
+      type: 'person',
+      first_name: 'Ana',
+      last_name: 'Pop',
+      email: 'ana.pop@example.ro',
+      phone: '0712345678',
+      city: 'Chișinău',
+      county: 'Cluj',
+      zip_code: 'MD-2001',
+      address: 'Bd. Ștefan cel Mare 1',
+      country: 'MD',
+    });
   });
 
   it('amounts come as numbers or text, with a decimal point or comma', async () => {
-    for (const [amount, minor] of [[125.5, 12550], ['99,90', 9990], [0.3, 30], ['1000', 100000]] as const) {
+    for (const [amount, minor] of [
+      [125.5, 12550],
+      ['99,90', 9990],
+      [0.3, 30],
+      ['1000', 100000],
+    ] as const) {
       const r = await step({ ...SEED_FIELDS, Amount: amount });
       assert.equal(r.status, 201, `${amount}: ${JSON.stringify(r.body)}`);
       assert.equal((await api('GET', `/v1/payments/${r.body.payment_id}`)).body.amount, minor, String(amount));
@@ -74,7 +111,12 @@ describe('"an error message is displayed until all necessary details are provide
       const r = await api('POST', '/v1/payment-steps', { connection: 'payments-app', conversation_id: id, Payment: collected });
       assert.equal(r.status, 422, JSON.stringify(r.body));
       assert.equal(r.body.title, 'Unele date pentru plată lipsesc sau nu sunt corecte');
-      assert.deepEqual(fieldsOf(r.body), REQUIRED.filter((f) => !(f in collected)).map((f) => `Payment.${f}`).sort());
+      assert.deepEqual(
+        fieldsOf(r.body),
+        REQUIRED.filter((f) => !(f in collected))
+          .map((f) => `Payment.${f}`)
+          .sort(),
+      );
       for (const e of r.body.errors) assert.match(e.message, /^Vă rugăm să ne spuneți .+\.$/, e.message);
       collected[field] = SEED_FIELDS[field as keyof typeof SEED_FIELDS];
     }
@@ -121,7 +163,12 @@ describe('"an error message is displayed until all necessary details are provide
   it('a shipping country is checked too, and named as the delivery one', async () => {
     const r = await step(SEED_FIELDS, { PaymentShipping: { Country: '1000' }, language: 'en' });
     assert.equal(r.status, 422);
-    assert.deepEqual(r.body.errors, [{ field: 'PaymentShipping.Country', message: 'Please check your country for delivery: we do not recognise it (the ISO 3166-1 numeric code, for example 642 for Romania).' }]);
+    assert.deepEqual(r.body.errors, [
+      {
+        field: 'PaymentShipping.Country',
+        message: 'Please check your country for delivery: we do not recognise it (the ISO 3166-1 numeric code, for example 642 for Romania).',
+      },
+    ]);
   });
 
   it('an unknown payment app is a field error, not a crash', async () => {
@@ -155,7 +202,12 @@ describe('idempotent per conversation step', () => {
     const body = { connection: 'payments-app', conversation_id: conversation(), language: 'ro', Payment: SEED_FIELDS };
     const first = await api('POST', '/v1/payment-steps', JSON.stringify(body));
     assert.equal(first.status, 201, JSON.stringify(first.body));
-    const reversed = { Payment: Object.fromEntries(Object.entries(SEED_FIELDS).reverse()), language: 'ro', conversation_id: body.conversation_id, connection: 'payments-app' };
+    const reversed = {
+      Payment: Object.fromEntries(Object.entries(SEED_FIELDS).reverse()),
+      language: 'ro',
+      conversation_id: body.conversation_id,
+      connection: 'payments-app',
+    };
     const again = await api('POST', '/v1/payment-steps', JSON.stringify(reversed));
     assert.deepEqual([again.status, again.body.payment_id], [200, first.body.payment_id]);
     const other = await api('POST', '/v1/payment-steps', JSON.stringify({ ...reversed, Payment: { ...reversed.Payment, City: 'Iași' } }));

@@ -14,7 +14,8 @@ before(async () => {
   const admin = apiClient(hub.url, hub.adminKey);
   alice = apiClient(hub.url, (await admin('POST', '/v1/merchants', { name: 'Alice' })).body.api_key);
   bob = apiClient(hub.url, (await admin('POST', '/v1/merchants', { name: 'Bob' })).body.api_key);
-  notifyUrl = (await alice('POST', '/v1/connections', { code: 'n', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).body.notification_url;
+  notifyUrl = (await alice('POST', '/v1/connections', { code: 'n', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).body
+    .notification_url;
 });
 after(() => hub?.close());
 

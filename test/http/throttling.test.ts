@@ -122,7 +122,10 @@ describe('throttling before authentication', () => {
     const start = counter.onpayLookups;
     const answers: Answer[] = [];
     for (let i = 0; i < 30; i++) answers.push(await send(`${hub.url}/test/api/get_payment_method/`, { from: '127.0.0.5', form: { key: madeUpKey() } }));
-    assert.deepEqual(answers.map((a) => a.status), [...Array(20).fill(200), ...Array(10).fill(429)]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [...Array(20).fill(200), ...Array(10).fill(429)],
+    );
     assert.deepEqual(JSON.parse(answers[0].body), { success: 'false', errors: 'invalid key' });
     assert.equal(JSON.parse(answers[29].body).success, 'false');
     assert.ok(Number(answers[29].headers['retry-after']) > 0);
@@ -160,7 +163,11 @@ describe('per-address limits behind a reverse proxy (INCASSO_TRUST_PROXY)', () =
     const auths: number[] = [];
     for (let i = 0; i < 7; i++) auths.push((await send(`${proxied.url}/v1/payments`, { ...viaProxy('203.0.113.20'), key: madeUpKey() })).status);
     assert.deepEqual(auths, [401, 401, 401, 401, 401, 429, 429]);
-    assert.equal((await send(`${proxied.url}/v1/payments`, { ...viaProxy('203.0.113.21'), key })).status, 200, 'a client behind the same proxy is not affected');
+    assert.equal(
+      (await send(`${proxied.url}/v1/payments`, { ...viaProxy('203.0.113.21'), key })).status,
+      200,
+      'a client behind the same proxy is not affected',
+    );
   });
 
   it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
@@ -184,7 +191,13 @@ describe('INCASSO_TRUST_PROXY', () => {
     assert.equal(readConfig({}).trustProxy, false);
     assert.equal(parseTrustProxy('0'), false);
     assert.equal(parseTrustProxy(' 1 '), 1);
-    assert.deepEqual(readConfig({ INCASSO_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1,fd00::/8,loopback' }).trustProxy, ['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    assert.deepEqual(readConfig({ INCASSO_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1,fd00::/8,loopback' }).trustProxy, [
+      '10.0.0.5',
+      '10.1.0.0/16',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
     for (const bad of ['true', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '999', '10.0.0.5;10.0.0.6']) {
       assert.throws(() => parseTrustProxy(bad), /INCASSO_TRUST_PROXY/, bad);
     }

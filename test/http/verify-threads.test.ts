@@ -16,12 +16,30 @@ import { uniqueReferenceFor } from '../../src/connectors/volt/references.js';
  * given the body and headers only: a Nexi result sent in the URL's query string was refused with threads on.
  */
 
-const BILLING = { first_name: 'Giulia', last_name: 'Rossi', email: 'giulia@example.it', phone: '+393331234567', address: 'Via Roma 1', city: 'Milano', country: 'IT' };
+const BILLING = {
+  first_name: 'Giulia',
+  last_name: 'Rossi',
+  email: 'giulia@example.it',
+  phone: '+393331234567',
+  address: 'Via Roma 1',
+  city: 'Milano',
+  country: 'IT',
+};
 const NEXI = { alias: 'ALIAS_WEB_00012345', mac_key: 'JW7O76VCXA01QF1GUIUBNNSTI2IZSK2S' };
 const MSP = { api_key: 'msp-test-api-key-0123456789' };
-const VOLT = { client_id: 'volt-client', client_secret: 'volt-client-secret', username: 'api-user', password: 'api-password', notification_secret: 'volt-notification-secret' };
+const VOLT = {
+  client_id: 'volt-client',
+  client_secret: 'volt-client-secret',
+  username: 'api-user',
+  password: 'api-password',
+  notification_secret: 'volt-notification-secret',
+};
 const V2_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const V2 = { api_key: 'ntp-test-api-key-0001', pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE', notify_public_keys: V2_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+const V2 = {
+  api_key: 'ntp-test-api-key-0001',
+  pos_signature: 'AAAA-BBBB-CCCC-DDDD-EEEE',
+  notify_public_keys: V2_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+};
 
 interface Side {
   hub: TestHub;
@@ -52,7 +70,14 @@ after(async () => {
 });
 
 async function newPayment(s: Side, provider: string, currency: string, amount: number) {
-  const p = await s.api('POST', '/v1/payments', { connection: provider, order_id: `ORD-${Math.random().toString(36).slice(2, 10)}`, amount, currency, description: 'Caffe e cornetto', billing: BILLING });
+  const p = await s.api('POST', '/v1/payments', {
+    connection: provider,
+    order_id: `ORD-${Math.random().toString(36).slice(2, 10)}`,
+    amount,
+    currency,
+    description: 'Caffe e cornetto',
+    billing: BILLING,
+  });
   assert.equal(p.status, 201, JSON.stringify(p.body));
   const attempt = await s.hub.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
   return { paymentId: p.body.id as string, attempt };
@@ -97,8 +122,31 @@ async function same(provider: string, currency: string, amount: number, make: (a
 }
 
 function nexiResult(reference: string, amount: number, key = NEXI.mac_key): Record<string, string> {
-  const fields: Record<string, string> = { alias: NEXI.alias, codTrans: reference, esito: 'OK', importo: String(amount), divisa: 'EUR', data: '20261207', orario: '103512', codAut: 'A1B2C3', codiceEsito: '0', messaggio: 'Message OK', brand: 'VISA' };
-  fields.mac = computeMac(resultMacPairs({ codTrans: reference, esito: 'OK', importo: String(amount), divisa: 'EUR', data: fields.data!, orario: fields.orario!, codAut: fields.codAut! }), key);
+  const fields: Record<string, string> = {
+    alias: NEXI.alias,
+    codTrans: reference,
+    esito: 'OK',
+    importo: String(amount),
+    divisa: 'EUR',
+    data: '20261207',
+    orario: '103512',
+    codAut: 'A1B2C3',
+    codiceEsito: '0',
+    messaggio: 'Message OK',
+    brand: 'VISA',
+  };
+  fields.mac = computeMac(
+    resultMacPairs({
+      codTrans: reference,
+      esito: 'OK',
+      importo: String(amount),
+      divisa: 'EUR',
+      data: fields.data!,
+      orario: fields.orario!,
+      codAut: fields.codAut!,
+    }),
+    key,
+  );
   return fields;
 }
 
@@ -111,7 +159,11 @@ describe('the verification threads judge as the main thread does (INCASSO_VERIFY
   });
 
   it('Nexi: a forged result in the URL query, a result posted in the body, a forged one in the body', async () => {
-    const forged = await same('nexi', 'EUR', 5000, (a) => ({ query: new URLSearchParams(nexiResult(a.id, 5000, 'Q2W3E4R5T6Y7U8I9O0PASDFGHJKLZXCV')).toString(), headers: {}, body: '' }));
+    const forged = await same('nexi', 'EUR', 5000, (a) => ({
+      query: new URLSearchParams(nexiResult(a.id, 5000, 'Q2W3E4R5T6Y7U8I9O0PASDFGHJKLZXCV')).toString(),
+      headers: {},
+      body: '',
+    }));
     assert.equal(forged.stored[0]?.status, 'rejected');
     assert.equal(forged.payment, 'pending');
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -123,17 +175,36 @@ describe('the verification threads judge as the main thread does (INCASSO_VERIFY
 
   it('MultiSafepay: a signed order, and one signed with another key', async () => {
     const order = (a: Attempt) => JSON.stringify({ order_id: a.id, status: 'completed', amount: 2500, currency: 'EUR', transaction_id: 4051823 });
-    const signed = await same('multisafepay', 'EUR', 2500, (a) => ({ headers: { 'content-type': 'application/json', auth: signNotification(MSP.api_key, order(a), Date.now() / 1000) }, body: order(a) }));
+    const signed = await same('multisafepay', 'EUR', 2500, (a) => ({
+      headers: { 'content-type': 'application/json', auth: signNotification(MSP.api_key, order(a), Date.now() / 1000) },
+      body: order(a),
+    }));
     assert.equal(signed.payment, 'paid');
-    const forged = await same('multisafepay', 'EUR', 2500, (a) => ({ headers: { 'content-type': 'application/json', auth: signNotification('another-key-0123456789', order(a), Date.now() / 1000) }, body: order(a) }));
+    const forged = await same('multisafepay', 'EUR', 2500, (a) => ({
+      headers: { 'content-type': 'application/json', auth: signNotification('another-key-0123456789', order(a), Date.now() / 1000) },
+      body: order(a),
+    }));
     assert.equal(forged.stored[0]?.status, 'rejected');
   });
 
   it('Volt: a signed notification, and one whose signature does not match', async () => {
-    const body = (a: Attempt) => JSON.stringify({ payment: '5a5b2d3c-1f2e-4d5c-8b7a-6f5e4d3c2b1a', reference: uniqueReferenceFor(a.id), merchantInternalReference: a.id, amount: 1999, status: 'COMPLETED', detailedStatus: 'COMPLETED' });
+    const body = (a: Attempt) =>
+      JSON.stringify({
+        payment: '5a5b2d3c-1f2e-4d5c-8b7a-6f5e4d3c2b1a',
+        reference: uniqueReferenceFor(a.id),
+        merchantInternalReference: a.id,
+        amount: 1999,
+        status: 'COMPLETED',
+        detailedStatus: 'COMPLETED',
+      });
     const headers = (text: string, secret: string) => {
       const timed = String(Math.floor(Date.now() / 1000));
-      return { 'content-type': 'application/json', 'user-agent': 'Volt/2.0', 'x-volt-timed': timed, 'x-volt-signed': signVoltNotification(secret, text, timed, '2.0') };
+      return {
+        'content-type': 'application/json',
+        'user-agent': 'Volt/2.0',
+        'x-volt-timed': timed,
+        'x-volt-signed': signVoltNotification(secret, text, timed, '2.0'),
+      };
     };
     const signed = await same('volt', 'EUR', 1999, (a) => ({ headers: headers(body(a), VOLT.notification_secret), body: body(a) }));
     assert.equal(signed.payment, 'paid');
@@ -142,12 +213,26 @@ describe('the verification threads judge as the main thread does (INCASSO_VERIFY
   });
 
   it('NETOPIA v2: an IPN under a token of the configured key (checked with jose, async), and under another key', async () => {
-    const ipn = (a: Attempt) => JSON.stringify({ order: { orderID: a.id }, payment: { method: 1, ntpID: '1234567', status: 3, amount: 159.9, currency: 'RON', code: '00', message: 'Approved' } });
+    const ipn = (a: Attempt) =>
+      JSON.stringify({
+        order: { orderID: a.id },
+        payment: { method: 1, ntpID: '1234567', status: 3, amount: 159.9, currency: 'RON', code: '00', message: 'Approved' },
+      });
     const token = (text: string, key = V2_KEY.privateKey) =>
-      new SignJWT({ iss: 'NETOPIA Payments', aud: V2.pos_signature, iat: Math.floor(Date.now() / 1000), sub: createHash('sha512').update(text).digest('base64') }).setProtectedHeader({ alg: 'RS512', typ: 'JWT' }).sign(key);
+      new SignJWT({
+        iss: 'NETOPIA Payments',
+        aud: V2.pos_signature,
+        iat: Math.floor(Date.now() / 1000),
+        sub: createHash('sha512').update(text).digest('base64'),
+      })
+        .setProtectedHeader({ alg: 'RS512', typ: 'JWT' })
+        .sign(key);
     const signed = await same('netopia-v2', 'RON', 15990, async (a) => ({ headers: { 'verification-token': await token(ipn(a)) }, body: ipn(a) }));
     assert.equal(signed.payment, 'paid');
-    const forged = await same('netopia-v2', 'RON', 15990, async (a) => ({ headers: { 'verification-token': await token(ipn(a), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey) }, body: ipn(a) }));
+    const forged = await same('netopia-v2', 'RON', 15990, async (a) => ({
+      headers: { 'verification-token': await token(ipn(a), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey) },
+      body: ipn(a),
+    }));
     assert.equal(forged.stored[0]?.status, 'rejected');
   });
 
@@ -157,7 +242,10 @@ describe('the verification threads judge as the main thread does (INCASSO_VERIFY
     const confirmed = { action: 'confirmed' as const, original_amount: '10.00', processed_amount: '10.00', crc: 'c0ffee00c0ffee00c0ffee00c0ffee00' };
     const signed = await same('netopia-v1', 'RON', 1000, (a) => ({ headers: form, body: ipnBody(orderXml(a), confirmed) }));
     assert.equal(signed.payment, 'paid');
-    const foreign = await same('netopia-v1', 'RON', 1000, (a) => ({ headers: form, body: ipnBody(orderXml(a).replace(/<signature>[^<]+<\/signature>/, '<signature>ZZZZ-YYYY-XXXX-WWWW-VVVV</signature>'), confirmed) }));
+    const foreign = await same('netopia-v1', 'RON', 1000, (a) => ({
+      headers: form,
+      body: ipnBody(orderXml(a).replace(/<signature>[^<]+<\/signature>/, '<signature>ZZZZ-YYYY-XXXX-WWWW-VVVV</signature>'), confirmed),
+    }));
     assert.equal(foreign.stored[0]?.status, 'rejected');
   });
 });

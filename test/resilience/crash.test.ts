@@ -105,20 +105,26 @@ async function netopiaView(paymentId: string): Promise<string> {
   const attempts = await hub.query<{ id: string; status: string }>(`SELECT id, status FROM payment_attempts WHERE payment_id = '${paymentId}' ORDER BY number`);
   const out: string[] = [];
   for (const a of attempts) {
-    const row = (await sql<{ purchase: string }>`SELECT purchase::text AS purchase FROM emu_netopia_v1_orders WHERE order_id = ${a.id}`.execute(emulator.store.db)).rows[0];
+    const row = (
+      await sql<{ purchase: string }>`SELECT purchase::text AS purchase FROM emu_netopia_v1_orders WHERE order_id = ${a.id}`.execute(emulator.store.db)
+    ).rows[0];
     if (!row) {
       out.push(`attempt ${a.id} (${a.status}): no NETOPIA order`);
       continue;
     }
     const v = await emulator.order(row.purchase);
-    out.push(`attempt ${a.id} (${a.status}) = order ${row.purchase} ${v.order.status}; IPNs: ${JSON.stringify(v.deliveries.map((d) => ({ action: d.action, status: d.status, attempts: d.attempts, next: d.next_attempt_at, last: d.log.at(-1) })))}`);
+    out.push(
+      `attempt ${a.id} (${a.status}) = order ${row.purchase} ${v.order.status}; IPNs: ${JSON.stringify(v.deliveries.map((d) => ({ action: d.action, status: d.status, attempts: d.attempts, next: d.next_attempt_at, last: d.log.at(-1) })))}`,
+    );
   }
   return out.join('\n');
 }
 
 /** One customer's journey through crashes; returns the NETOPIA purchase ids it paid. */
 async function drive(i: number, plan: Plan): Promise<string[]> {
-  const created = await retryingCall(merchant.api, 'POST', '/v1/payments', paymentInput(`CRASH-${RUN}-${i}`, 4990 + i, listener.shopUrl), { 'idempotency-key': `crash-${RUN}-${i}` });
+  const created = await retryingCall(merchant.api, 'POST', '/v1/payments', paymentInput(`CRASH-${RUN}-${i}`, 4990 + i, listener.shopUrl), {
+    'idempotency-key': `crash-${RUN}-${i}`,
+  });
   assert.equal(created.status, 201, `payment ${i}: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
   const purchases: string[] = [];
@@ -126,16 +132,20 @@ async function drive(i: number, plan: Plan): Promise<string[]> {
   for (const card of plan.cards) {
     // The hub shows a new attempt only once it knows the previous one was declined (its IPN may still be in
     // NETOPIA's retry queue while the hub is down): the customer reloads until then.
-    const result = await retrying(`paying ${id}`, async () => {
-      const page = await openPaymentPage(`${hub.url}/pay/${id}`);
-      if (page.kind !== 'handoff') throw new Error(`payment page of ${id}: HTTP ${page.status}`);
-      const handoff: HandOff = page.handoff;
-      if (handoff.fields.data === previous) throw new Error(`the hub still shows the declined attempt of ${id}`);
-      const paid = await payAtProcessor(handoff, card);
-      if (paid.kind !== 'returned') throw new Error(`NETOPIA says ${id}'s order was already processed`);
-      previous = handoff.fields.data;
-      return paid;
-    }, PAY_PATIENCE_MS).catch(async (e: Error) => {
+    const result = await retrying(
+      `paying ${id}`,
+      async () => {
+        const page = await openPaymentPage(`${hub.url}/pay/${id}`);
+        if (page.kind !== 'handoff') throw new Error(`payment page of ${id}: HTTP ${page.status}`);
+        const handoff: HandOff = page.handoff;
+        if (handoff.fields.data === previous) throw new Error(`the hub still shows the declined attempt of ${id}`);
+        const paid = await payAtProcessor(handoff, card);
+        if (paid.kind !== 'returned') throw new Error(`NETOPIA says ${id}'s order was already processed`);
+        previous = handoff.fields.data;
+        return paid;
+      },
+      PAY_PATIENCE_MS,
+    ).catch(async (e: Error) => {
       throw new Error(`${e.message}\nNETOPIA's side: ${await netopiaView(id).catch((x: Error) => x.message)}`);
     });
     purchases.push(result.purchase);
@@ -202,11 +212,16 @@ describe(`the hub is SIGKILLed ${ROUNDS} times while ${PAYMENTS} payments go thr
     for (let k = 0; k < hub.history.length; k++) {
       const e = hub.history[k]!;
       if (e.what !== 'ready') continue;
-      const start = hub.history.slice(0, k).reverse().find((x) => x.what === 'start' && x.pid === e.pid);
+      const start = hub.history
+        .slice(0, k)
+        .reverse()
+        .find((x) => x.what === 'start' && x.pid === e.pid);
       if (start) startTimes.push(e.at - start.at);
     }
     t.diagnostic(`start-up times (ms): ${startTimes.join(', ')}`);
-    t.diagnostic(`traffic and ${hub.kills} kills (${killsDuringStartup.length} during start-up) done in ${((trafficDone - started) / 1000).toFixed(1)} s; ${purchases.flat().length} card payments`);
+    t.diagnostic(
+      `traffic and ${hub.kills} kills (${killsDuringStartup.length} during start-up) done in ${((trafficDone - started) / 1000).toFixed(1)} s; ${purchases.flat().length} card payments`,
+    );
     if (!hub.running) await hub.startWithRetries();
 
     // The stable period: NETOPIA's retries and the hub's outbox drain. A delivery leased by a killed process
@@ -215,19 +230,32 @@ describe(`the hub is SIGKILLed ${ROUNDS} times while ${PAYMENTS} payments go thr
       'settling',
       async () => {
         const state = await quiescent((text) => hub.query(text), emulator, merchant.merchantId);
-        if (state.ipnsPending || state.webhooksPending) throw new Error(`${state.ipnsPending} IPNs and ${state.webhooksPending} webhook deliveries still pending`);
+        if (state.ipnsPending || state.webhooksPending)
+          throw new Error(`${state.ipnsPending} IPNs and ${state.webhooksPending} webhook deliveries still pending`);
         return state;
       },
       150_000 + ROUNDS * 6_000,
     ).catch((e: Error) => e);
-    t.diagnostic(`settled ${((Date.now() - trafficDone) / 1000).toFixed(1)} s after the traffic${settled instanceof Error ? ` — NOT: ${settled.message}` : ''}`);
+    t.diagnostic(
+      `settled ${((Date.now() - trafficDone) / 1000).toFixed(1)} s after the traffic${settled instanceof Error ? ` — NOT: ${settled.message}` : ''}`,
+    );
 
-    const audit = await auditLedger({ query: (text) => hub.query(text), emulator, listener, merchantId: merchant.merchantId, endpointIds: [merchant.endpointId] });
+    const audit = await auditLedger({
+      query: (text) => hub.query(text),
+      emulator,
+      listener,
+      merchantId: merchant.merchantId,
+      endpointIds: [merchant.endpointId],
+    });
     t.diagnostic(`stats ${JSON.stringify(audit.stats)}`);
     for (const note of audit.notes) t.diagnostic(`note: ${note}`);
     assert.ok(hub.kills >= ROUNDS, `only ${hub.kills} kills`);
     assert.equal(audit.stats.payments, PAYMENTS);
-    assert.deepEqual(audit.problems, [], `${audit.problems.length} problems after ${hub.kills} kills (seed ${SEED}):\n${audit.problems.slice(0, 60).join('\n')}`);
+    assert.deepEqual(
+      audit.problems,
+      [],
+      `${audit.problems.length} problems after ${hub.kills} kills (seed ${SEED}):\n${audit.problems.slice(0, 60).join('\n')}`,
+    );
     assert.ok(!(settled instanceof Error), settled instanceof Error ? settled.message : '');
   });
 });

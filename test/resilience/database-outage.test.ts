@@ -7,7 +7,19 @@ import { CARDS, openPaymentPage, payAtProcessor, type HandOff } from '../support
 import { startEmulatorServer, type EmulatorServer } from '../support/netopia-emulator-server.js';
 import { crcOf } from '../support/netopia-v1.js';
 import { startRecordingListener, type RecordingListener } from '../support/recording-listener.js';
-import { createPgSchema, emulatorDatabase, envNumber, hubEnv, NEEDS_POSTGRES, paymentInput, retrying, retryingCall, setUpMerchant, sleep, type MerchantSetup } from '../support/resilience.js';
+import {
+  createPgSchema,
+  emulatorDatabase,
+  envNumber,
+  hubEnv,
+  NEEDS_POSTGRES,
+  paymentInput,
+  retrying,
+  retryingCall,
+  setUpMerchant,
+  sleep,
+  type MerchantSetup,
+} from '../support/resilience.js';
 import { startTcpProxy, type CutMode, type TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -65,7 +77,10 @@ const SCENARIOS: Record<string, Scenario> = {
   // and committed after it; they are no longer judged as answers given during the outage.)
   partition: { name: 'network partition (connections black-holed, reset when the network heals)', label: 'PART', cut: 'blackhole', heal: 'reset' },
   vanished: {
-    name: 'vanished host (connections black-holed for good, a new server answers at the same address)', label: 'GONE', cut: 'blackhole', heal: 'abandon',
+    name: 'vanished host (connections black-holed for good, a new server answers at the same address)',
+    label: 'GONE',
+    cut: 'blackhole',
+    heal: 'abandon',
   },
 };
 
@@ -83,7 +98,10 @@ describe('the database becomes unreachable under a running hub, then comes back'
     drops = [schema.drop, emuDb.drop];
     const pgUrl = new URL(schema.url);
     proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    hub = new HubProcess(hubEnv({ port: await stablePort(), database: { DATABASE_URL: proxy.rewrite(schema.url) }, extra: { INCASSO_DB_POOL_SIZE: '4' } }), 'outage-hub');
+    hub = new HubProcess(
+      hubEnv({ port: await stablePort(), database: { DATABASE_URL: proxy.rewrite(schema.url) }, extra: { INCASSO_DB_POOL_SIZE: '4' } }),
+      'outage-hub',
+    );
     await hub.start();
     // NETOPIA retries every IPN after 300 ms, doubling, and waits up to 20 s for an answer.
     emulator = await startEmulatorServer({ storeOptions: emuDb.storeOptions, ipnRetry: { baseDelayMs: 300, maxAttempts: 30, timeoutMs: 20_000, pollMs: 50 } });
@@ -117,7 +135,11 @@ describe('the database becomes unreachable under a running hub, then comes back'
     const purchases = (await sql<{ purchase: string }>`SELECT purchase::text AS purchase FROM emu_netopia_v1_orders`.execute(emulator.store.db)).rows;
     const views = await Promise.all(purchases.map((r) => emulator.order(r.purchase)));
     return views.flatMap((v) =>
-      v.deliveries.flatMap((d) => d.log.filter((a) => Date.parse(a.started_at) >= from && Date.parse(a.started_at) < to).map((a) => ({ purchase: v.order.purchase, action: d.action, ...a }))),
+      v.deliveries.flatMap((d) =>
+        d.log
+          .filter((a) => Date.parse(a.started_at) >= from && Date.parse(a.started_at) < to)
+          .map((a) => ({ purchase: v.order.purchase, action: d.action, ...a })),
+      ),
     );
   }
 
@@ -129,7 +151,10 @@ describe('the database becomes unreachable under a running hub, then comes back'
     const pid = hub.pid;
     const deathNote = () => {
       const exit = hub.history.filter((e) => e.what === 'exit').at(-1);
-      const lines = hub.lines.slice(firstLine).filter((l) => !l.startsWith('{')).slice(-20);
+      const lines = hub.lines
+        .slice(firstLine)
+        .filter((l) => !l.startsWith('{'))
+        .slice(-20);
       return `the hub process died (${exit?.detail ?? '?'}) when the database went away; its last lines:\n${(lines.length ? lines : hub.lines.slice(-10)).join('\n')}`;
     };
 
@@ -142,9 +167,13 @@ describe('the database becomes unreachable under a running hub, then comes back'
       assert.equal(r.kind, 'returned');
       paidPurchases.push((r as { purchase: string }).purchase);
     }
-    await retrying('paid before the outage', async () => {
-      for (const p of paid) assert.equal((await merchant.api('GET', `/v1/payments/${p.id}`)).body.status, 'paid');
-    }, 20_000);
+    await retrying(
+      'paid before the outage',
+      async () => {
+        for (const p of paid) assert.equal((await merchant.api('GET', `/v1/payments/${p.id}`)).body.status, 'paid');
+      },
+      20_000,
+    );
 
     // The database goes away under load: requests are using connections at that moment.
     let loading = true;
@@ -182,7 +211,8 @@ describe('the database becomes unreachable under a running hub, then comes back'
         await sleep(200);
       }
       t.diagnostic(`${label}: /readyz answers after the cut: ${answers.map(show).join(', ')}`);
-      if (notReadyAfter === undefined && hub.running) problems.push(`/readyz did not say 503 within ${ANSWER_WITHIN_MS} ms of the database going away (${answers.map(show).join(', ')})`);
+      if (notReadyAfter === undefined && hub.running)
+        problems.push(`/readyz did not say 503 within ${ANSWER_WITHIN_MS} ms of the database going away (${answers.map(show).join(', ')})`);
       const health = await timed(`${hub.url}/healthz`, {}, 5_000);
       if (hub.running && (!('status' in health) || health.status !== 200)) problems.push(`/healthz during the outage: ${show(health)}`);
     }
@@ -223,7 +253,8 @@ describe('the database becomes unreachable under a running hub, then comes back'
       }
       const summary = answers.length > 6 ? [...answers.slice(0, 3).map(show), '…', ...answers.slice(-3).map(show)] : answers.map(show);
       t.diagnostic(`${label}: /readyz after the database came back: ${summary.join(', ')}`);
-      if (readyAfter === undefined && hub.running) problems.push(`the hub did not become ready again within ${RECOVER_WITHIN_MS} ms of the database coming back (/readyz: ${summary.join(', ')})`);
+      if (readyAfter === undefined && hub.running)
+        problems.push(`the hub did not become ready again within ${RECOVER_WITHIN_MS} ms of the database coming back (/readyz: ${summary.join(', ')})`);
     }
     const died = !hub.running || hub.pid !== pid;
     if (died) {
@@ -239,10 +270,14 @@ describe('the database becomes unreachable under a running hub, then comes back'
       t.diagnostic(`${label}: the hub stayed stuck; restarted it`);
     }
 
-    const drained = await retrying('NETOPIA retries and webhooks drained', async () => {
-      const q = await quiescent(hubQuery, emulator, merchant.merchantId);
-      if (q.ipnsPending || q.webhooksPending) throw new Error(JSON.stringify(q));
-    }, 90_000).catch((e: Error) => e);
+    const drained = await retrying(
+      'NETOPIA retries and webhooks drained',
+      async () => {
+        const q = await quiescent(hubQuery, emulator, merchant.merchantId);
+        if (q.ipnsPending || q.webhooksPending) throw new Error(JSON.stringify(q));
+      },
+      90_000,
+    ).catch((e: Error) => e);
     if (drained instanceof Error) problems.push(`never drained: ${drained.message}`);
 
     // Judged: the attempts NETOPIA started AND got an answer to while the database was away. An attempt that
@@ -254,10 +289,14 @@ describe('the database becomes unreachable under a running hub, then comes back'
     const straddling = started.filter((a) => finishedBy(a) >= restoreAt);
     const describe = (a: (typeof started)[number]) => `${a.action}:${a.http_status ?? a.error}:${a.duration_ms}ms`;
     t.diagnostic(`${label}: ${during.length} IPN attempts answered while the database was away: ${during.map(describe).join(' ')}`);
-    if (straddling.length) t.diagnostic(`${label}: ${straddling.length} more started during the outage and were answered after it: ${straddling.map(describe).join(' ')}`);
+    if (straddling.length)
+      t.diagnostic(`${label}: ${straddling.length} more started during the outage and were answered after it: ${straddling.map(describe).join(' ')}`);
     if (during.length === 0) problems.push('NETOPIA made no attempt during the outage: the scenario did not happen');
     const unanswered = during.filter((a) => a.http_status === null);
-    if (died && unanswered.length) problems.push(`${unanswered.length} of NETOPIA's ${during.length} IPN attempts during the outage got no answer (${[...new Set(unanswered.map((a) => a.error))].join(', ')}): the process was dead`);
+    if (died && unanswered.length)
+      problems.push(
+        `${unanswered.length} of NETOPIA's ${during.length} IPN attempts during the outage got no answer (${[...new Set(unanswered.map((a) => a.error))].join(', ')}): the process was dead`,
+      );
     const crcType = (reply: string): number | undefined => {
       try {
         return crcOf(reply).errorType;
@@ -272,13 +311,15 @@ describe('the database becomes unreachable under a running hub, then comes back'
       } else if (a.http_status !== 200 || !a.reply) problems.push(`${where} got HTTP ${a.http_status}: ${a.reply}`);
       else {
         const type = crcType(a.reply);
-        if (type !== 1) problems.push(`${where} was answered ${type === 0 ? 'with SUCCESS' : type === 2 ? 'with a PERMANENT error' : 'unreadably'}: ${a.reply}`);
+        if (type !== 1)
+          problems.push(`${where} was answered ${type === 0 ? 'with SUCCESS' : type === 2 ? 'with a PERMANENT error' : 'unreadably'}: ${a.reply}`);
         else if (a.duration_ms > ANSWER_WITHIN_MS) problems.push(`${where} was answered only after ${a.duration_ms} ms`);
       }
     }
     for (const a of straddling) {
       const where = `NETOPIA's ${a.action} IPN of purchase ${a.purchase} (attempt ${a.attempt}, answered just after the outage)`;
-      if (a.http_status !== null && (a.http_status !== 200 || !a.reply || crcType(a.reply) === 2 || crcType(a.reply) === undefined)) problems.push(`${where} got HTTP ${a.http_status}: ${a.reply}`);
+      if (a.http_status !== null && (a.http_status !== 200 || !a.reply || crcType(a.reply) === 2 || crcType(a.reply) === undefined))
+        problems.push(`${where} got HTTP ${a.http_status}: ${a.reply}`);
     }
     const audit = await auditLedger({ query: hubQuery, emulator, listener, merchantId: merchant.merchantId, endpointIds: [merchant.endpointId] });
     t.diagnostic(`${label}: stats ${JSON.stringify(audit.stats)}`);

@@ -72,7 +72,9 @@ describe('SIGKILL while webhook deliveries are in flight', () => {
       // New events: payment.created for every new payment, payment.paid for half of them (NETOPIA's IPN).
       const fresh: string[] = [];
       for (let i = 0; i < PAYMENTS; i++) {
-        const r = await retryingCall(api, 'POST', '/v1/payments', paymentInput(`OUTBOX-${round}-${i}`, 1000 + i, listener.shopUrl), { 'idempotency-key': `outbox-${round}-${i}` });
+        const r = await retryingCall(api, 'POST', '/v1/payments', paymentInput(`OUTBOX-${round}-${i}`, 1000 + i, listener.shopUrl), {
+          'idempotency-key': `outbox-${round}-${i}`,
+        });
         assert.equal(r.status, 201, JSON.stringify(r.body));
         fresh.push(r.body.id);
       }
@@ -81,11 +83,18 @@ describe('SIGKILL while webhook deliveries are in flight', () => {
         assert.equal(crcOf(reply.text).errorType, 0, reply.text);
       }
       // Kill once the receiver holds several requests it has not answered yet.
-      await retrying('deliveries in flight', async () => {
-        if (listener.inFlight < Math.min(4, PAYMENTS)) throw new Error(`${listener.inFlight} in flight`);
-      }, 30_000);
+      await retrying(
+        'deliveries in flight',
+        async () => {
+          if (listener.inFlight < Math.min(4, PAYMENTS)) throw new Error(`${listener.inFlight} in flight`);
+        },
+        30_000,
+      );
       await hub.kill('SIGKILL');
-      const unanswered = listener.deliveries.slice(seen).filter((d) => d.answered === undefined).map((d) => d.id);
+      const unanswered = listener.deliveries
+        .slice(seen)
+        .filter((d) => d.answered === undefined)
+        .map((d) => d.id);
       seen = listener.deliveries.length;
       for (const id of unanswered) interrupted.add(id);
       t.diagnostic(`round ${round + 1}: killed with ${unanswered.length} deliveries in flight`);
@@ -95,10 +104,14 @@ describe('SIGKILL while webhook deliveries are in flight', () => {
     slow = false;
 
     // Deliveries leased by a killed process wait for the lease (60 s) before they are taken again.
-    await retrying('outbox drained', async () => {
-      const rows = await hub.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status <> 'succeeded'`);
-      if (rows[0]!.n > 0) throw new Error(`${rows[0]!.n} deliveries not succeeded`);
-    }, 120_000);
+    await retrying(
+      'outbox drained',
+      async () => {
+        const rows = await hub.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status <> 'succeeded'`);
+        if (rows[0]!.n > 0) throw new Error(`${rows[0]!.n} deliveries not succeeded`);
+      },
+      120_000,
+    );
     t.diagnostic(`drained ${((Date.now() - started) / 1000).toFixed(1)} s after the first payment; receiver calls ${listener.calls}`);
 
     const events = await hub.query<{ id: string; type: string; payload: string }>(`SELECT id, type, payload FROM events WHERE merchant_id = '${merchantId}'`);
@@ -108,7 +121,8 @@ describe('SIGKILL while webhook deliveries are in flight', () => {
     for (const e of events) {
       const got = bodies.get(e.id);
       if (!got) problems.push(`event ${e.id} (${e.type}) never arrived`);
-      else if (got.size !== 1 || !got.has(e.payload)) problems.push(`event ${e.id} arrived with ${got.size} bodies, ${got.has(e.payload) ? '' : 'none '}equal to the stored one`);
+      else if (got.size !== 1 || !got.has(e.payload))
+        problems.push(`event ${e.id} arrived with ${got.size} bodies, ${got.has(e.payload) ? '' : 'none '}equal to the stored one`);
     }
     for (const id of interrupted) {
       const times = listener.deliveries.filter((d) => d.id === id);

@@ -14,7 +14,17 @@ import { CARDS, openPaymentPage, payAtProcessor, type CardResult } from '../supp
 import { startEmulatorServer, type EmulatorServer } from '../support/netopia-emulator-server.js';
 import { crcOf } from '../support/netopia-v1.js';
 import { startRecordingListener, type RecordingListener } from '../support/recording-listener.js';
-import { createPgSchema, emulatorDatabase, hubEnv, NEEDS_POSTGRES, paymentInput, retrying, setUpMerchant, sleep, type MerchantSetup } from '../support/resilience.js';
+import {
+  createPgSchema,
+  emulatorDatabase,
+  hubEnv,
+  NEEDS_POSTGRES,
+  paymentInput,
+  retrying,
+  setUpMerchant,
+  sleep,
+  type MerchantSetup,
+} from '../support/resilience.js';
 
 /**
  * Scale-out: three hub processes on ONE PostgreSQL database behind a round-robin load balancer, which is also
@@ -63,7 +73,10 @@ describe('three hub processes on one database behind a round-robin balancer', { 
     };
     const ports = await Promise.all(Array.from({ length: HUBS }, () => stablePort()));
     // Production settings: the built-in emulators are off (their own concurrent start-up is tested below).
-    hubs = ports.map((port, i) => new HubProcess(hubEnv({ port, publicUrl: balancer.url, database: { DATABASE_URL: schema.url }, extra: { INCASSO_EMULATORS: '0' } }), `hub-${i + 1}`));
+    hubs = ports.map(
+      (port, i) =>
+        new HubProcess(hubEnv({ port, publicUrl: balancer.url, database: { DATABASE_URL: schema.url }, extra: { INCASSO_EMULATORS: '0' } }), `hub-${i + 1}`),
+    );
     // All three start at once on the empty database: migrations must be applied exactly once.
     await Promise.all(hubs.map((h) => h.start()));
     balancer.backends = hubs.map((h) => h.url);
@@ -90,15 +103,23 @@ describe('three hub processes on one database behind a round-robin balancer', { 
 
   const apiOf = (i: number) => apiClient(hubs[i]!.url, merchant.apiKey);
 
-  async function pay(paymentId: string, card: { pan: string; threeDs?: 'authorize' | 'fail' }, previous?: string): Promise<{ result: CardResult; data: string }> {
-    return retrying(`paying ${paymentId}`, async () => {
-      const page = await openPaymentPage(`${balancer.url}/pay/${paymentId}`);
-      if (page.kind !== 'handoff') throw new Error(`payment page ${page.status}`);
-      if (page.handoff.fields.data === previous) throw new Error('the hub still shows the previous attempt');
-      const result = await payAtProcessor(page.handoff, card);
-      if (result.kind !== 'returned') throw new Error('already processed');
-      return { result, data: page.handoff.fields.data! };
-    }, 30_000);
+  async function pay(
+    paymentId: string,
+    card: { pan: string; threeDs?: 'authorize' | 'fail' },
+    previous?: string,
+  ): Promise<{ result: CardResult; data: string }> {
+    return retrying(
+      `paying ${paymentId}`,
+      async () => {
+        const page = await openPaymentPage(`${balancer.url}/pay/${paymentId}`);
+        if (page.kind !== 'handoff') throw new Error(`payment page ${page.status}`);
+        if (page.handoff.fields.data === previous) throw new Error('the hub still shows the previous attempt');
+        const result = await payAtProcessor(page.handoff, card);
+        if (result.kind !== 'returned') throw new Error('already processed');
+        return { result, data: page.handoff.fields.data! };
+      },
+      30_000,
+    );
   }
 
   it('started three processes together on an empty database: all up, every migration applied once', async () => {
@@ -106,7 +127,11 @@ describe('three hub processes on one database behind a round-robin balancer', { 
     const rows = await query(`SELECT id FROM schema_migrations ORDER BY id`);
     assert.ok(rows.length > 0);
     assert.equal(new Set(rows.map((r) => r.id)).size, rows.length);
-    assert.deepEqual(hubs.flatMap((h) => h.errorLines), [], 'no process logged an error while starting');
+    assert.deepEqual(
+      hubs.flatMap((h) => h.errorLines),
+      [],
+      'no process logged an error while starting',
+    );
   });
 
   it('starts several processes together with the built-in emulators on (their tables are created once, without a race)', async () => {
@@ -117,17 +142,23 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       const fresh = await createPgSchema('rs_scale_boot');
       const stores = await Promise.all(Array.from({ length: 6 }, () => openStore({ databaseUrl: fresh.url, migrate: false, poolSize: 1 })));
       try {
-        const results = await Promise.allSettled(stores.map(async (s) => {
-          await ensureEmulatorSchema(s.db);
-          await registerWebhookInbox(Fastify({ logger: false }), { db: s.db });
-        }));
+        const results = await Promise.allSettled(
+          stores.map(async (s) => {
+            await ensureEmulatorSchema(s.db);
+            await registerWebhookInbox(Fastify({ logger: false }), { db: s.db });
+          }),
+        );
         for (const r of results) if (r.status === 'rejected') failures.push(`round ${round + 1}: ${(r.reason as Error).message}`);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
         await fresh.drop();
       }
     }
-    assert.deepEqual(failures, [], 'a process that loses this race fails to start ("hub failed to start: duplicate key value violates unique constraint pg_type_typname_nsp_index")');
+    assert.deepEqual(
+      failures,
+      [],
+      'a process that loses this race fails to start ("hub failed to start: duplicate key value violates unique constraint pg_type_typname_nsp_index")',
+    );
   });
 
   it('serves any request from any process: created on 1, paid through the balancer, read on 3', async () => {
@@ -150,7 +181,8 @@ describe('three hub processes on one database behind a round-robin balancer', { 
     const replies = await Promise.all([0, 1, 2, 0, 1, 2].map((i) => apiOf(i)('POST', '/v1/payments', body, { 'idempotency-key': 'scale-idem-1' })));
     const ok = replies.filter((r) => r.status === 201);
     // A duplicate may be told to retry while the first is still running (422), never given a second payment.
-    for (const r of replies) assert.ok(r.status === 201 || (r.status === 422 && /in progress/.test(JSON.stringify(r.body))), `${r.status} ${JSON.stringify(r.body)}`);
+    for (const r of replies)
+      assert.ok(r.status === 201 || (r.status === 422 && /in progress/.test(JSON.stringify(r.body))), `${r.status} ${JSON.stringify(r.body)}`);
     assert.ok(ok.length >= 1);
     assert.equal(new Set(ok.map((r) => r.body.id)).size, 1, 'one payment id for one key');
     const rows = await query(`SELECT count(*)::int AS n FROM payments WHERE order_id = 'SCALE-IDEM'`);
@@ -207,14 +239,20 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       );
       assert.ok(ipnReplies.length >= 6 * 8, `${ipnReplies.length} IPN copies`);
       const inList = ids.map((id) => `'${id}'`).join(',');
-      const applied = await query(`SELECT dedupe_key, count(*)::int AS applied FROM notifications WHERE status = 'applied' AND payment_id IN (${inList}) GROUP BY dedupe_key HAVING count(*) > 1 ORDER BY 1`);
+      const applied = await query(
+        `SELECT dedupe_key, count(*)::int AS applied FROM notifications WHERE status = 'applied' AND payment_id IN (${inList}) GROUP BY dedupe_key HAVING count(*) > 1 ORDER BY 1`,
+      );
       const declines = await query(
         `SELECT p.order_id, (SELECT count(*)::int FROM payment_attempts a WHERE a.payment_id = p.id AND a.status = 'failed') AS declined,
            (SELECT count(*)::int FROM events e WHERE e.payment_id = p.id AND e.type = 'payment.attempt_failed') AS events
          FROM payments p WHERE p.id IN (${inList}) ORDER BY p.order_id`,
       );
       assert.deepEqual(applied, [], 'one applied notification per distinct IPN; the other copies are duplicates');
-      assert.deepEqual(declines.filter((d) => d.declined !== d.events), [], 'one payment.attempt_failed event per declined attempt');
+      assert.deepEqual(
+        declines.filter((d) => d.declined !== d.events),
+        [],
+        'one payment.attempt_failed event per declined attempt',
+      );
     } finally {
       ipnMode = 'forward';
     }
@@ -232,7 +270,9 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       await retrying('capture IPN held', async () => assert.equal(held.length, 1), 10_000);
       // NETOPIA's order for the attempt (its order_id is the hub's attempt id) names the purchase to credit.
       const attemptId = (await query(`SELECT id FROM payment_attempts WHERE payment_id = '${created.body.id}'`))[0]!.id as string;
-      const order = (await sql<{ purchase: string }>`SELECT purchase::text AS purchase FROM emu_netopia_v1_orders WHERE order_id = ${attemptId}`.execute(emulator.store.db)).rows[0]!;
+      const order = (
+        await sql<{ purchase: string }>`SELECT purchase::text AS purchase FROM emu_netopia_v1_orders WHERE order_id = ${attemptId}`.execute(emulator.store.db)
+      ).rows[0]!;
       const credit = emulator.operate(order.purchase, 'credit', '20.00');
       await retrying('credit IPN held', async () => assert.equal(held.length, 2), 10_000);
       ipnMode = 'forward';
@@ -245,7 +285,9 @@ describe('three hub processes on one database behind a round-robin balancer', { 
       await customer;
       assert.equal((await credit).status, 200);
     }
-    const attempts = await query(`SELECT a.status, p.status AS payment_status, p.amount_refunded FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'SCALE-RACE-%' ORDER BY p.order_id`);
+    const attempts = await query(
+      `SELECT a.status, p.status AS payment_status, p.amount_refunded FROM payment_attempts a JOIN payments p ON p.id = a.payment_id WHERE p.order_id LIKE 'SCALE-RACE-%' ORDER BY p.order_id`,
+    );
     assert.deepEqual(
       attempts.map((a) => [a.payment_status, a.status]),
       Array.from({ length: ROUNDS }, () => ['partially_refunded', 'partially_refunded']),
@@ -257,7 +299,9 @@ describe('three hub processes on one database behind a round-robin balancer', { 
     await hubs[1]!.kill('SIGKILL');
     const pay2 = async (order: string, pan: string) => {
       const created = await retrying('create', async () => {
-        const r = await apiClient(balancer.url, merchant.apiKey)('POST', '/v1/payments', paymentInput(order, 5100, listener.shopUrl), { 'idempotency-key': order });
+        const r = await apiClient(balancer.url, merchant.apiKey)('POST', '/v1/payments', paymentInput(order, 5100, listener.shopUrl), {
+          'idempotency-key': order,
+        });
         assert.equal(r.status, 201, JSON.stringify(r.body));
         return r.body as { id: string };
       });
@@ -275,10 +319,14 @@ describe('three hub processes on one database behind a round-robin balancer', { 
   });
 
   it('ends with one applied notification per distinct IPN, one delivery per event and endpoint, each webhook received exactly once', async () => {
-    await retrying('quiet', async () => {
-      const q = await quiescent(query, emulator, merchant.merchantId);
-      if (q.ipnsPending || q.webhooksPending) throw new Error(JSON.stringify(q));
-    }, 60_000);
+    await retrying(
+      'quiet',
+      async () => {
+        const q = await quiescent(query, emulator, merchant.merchantId);
+        if (q.ipnsPending || q.webhooksPending) throw new Error(JSON.stringify(q));
+      },
+      60_000,
+    );
     await sleep(500);
     const audit = await auditLedger({ query, emulator, listener, merchantId: merchant.merchantId, endpointIds: [merchant.endpointId, secondEndpointId] });
     const events = await query(`SELECT id FROM events WHERE merchant_id = '${merchant.merchantId}'`);

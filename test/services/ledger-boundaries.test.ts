@@ -26,13 +26,23 @@ describe('ledger boundaries', () => {
 
   it('only services/ledger/ and its statements write payments and payment_attempts', () => {
     const writes = /(updateTable|insertInto|deleteFrom)\(\s*'(payments|payment_attempts)'|(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(payments|payment_attempts)\b/;
-    const allowed = (f: string) => f.startsWith('src/services/ledger/') || f === 'src/store/queries/payments.ts' || f === 'src/store/queries/ledger.ts' || f === 'src/store/migrations.ts';
+    const allowed = (f: string) =>
+      f.startsWith('src/services/ledger/') || f === 'src/store/queries/payments.ts' || f === 'src/store/queries/ledger.ts' || f === 'src/store/migrations.ts';
     // The reconciler's own schedule (`reconciled_at`, when an attempt was last checked) is not payment state.
     const schedule = /UPDATE payment_attempts SET reconciled_at = now\(\)\s+WHERE/g;
-    assert.deepEqual(src.filter((f) => !allowed(f) && writes.test(read(f).replace(schedule, ''))), []);
+    assert.deepEqual(
+      src.filter((f) => !allowed(f) && writes.test(read(f).replace(schedule, ''))),
+      [],
+    );
     // The statements that write them are called from the ledger only.
     const writers = /\b(insertPayment|insertPaymentBatch|insertAttempt|updatePaymentStatus|storeFirstHandOff|replaceHandOff|applyChange)\b/;
-    assert.deepEqual(offenders(src.filter((f) => !f.startsWith('src/services/ledger/') && !f.startsWith('src/store/queries/')), writers), []);
+    assert.deepEqual(
+      offenders(
+        src.filter((f) => !f.startsWith('src/services/ledger/') && !f.startsWith('src/store/queries/')),
+        writers,
+      ),
+      [],
+    );
   });
 
   it('store/queries imports only core, kysely and the store schema', () => {
@@ -40,18 +50,30 @@ describe('ledger boundaries', () => {
     assert.ok(files.length >= 5);
     for (const f of files) {
       for (const [, from] of read(f).matchAll(/from\s+'([^']+)'/g)) {
-        assert.ok(from === 'kysely' || from.startsWith('../../core/') || from === '../schema.js' || (from.startsWith('./') && !from.includes('/..')), `${relative(root, f)} imports ${from}`);
+        assert.ok(
+          from === 'kysely' || from.startsWith('../../core/') || from === '../schema.js' || (from.startsWith('./') && !from.includes('/..')),
+          `${relative(root, f)} imports ${from}`,
+        );
       }
     }
   });
 
   it('http/ never touches the database: no ctx.db, no transaction, no query builder or SQL', () => {
-    assert.deepEqual(offenders(sources('src/http'), /ctx\.db\b|\.transaction\(\)|selectFrom\(|updateTable\(|insertInto\(|deleteFrom\(|\bsql`|from 'kysely'/), []);
+    assert.deepEqual(
+      offenders(sources('src/http'), /ctx\.db\b|\.transaction\(\)|selectFrom\(|updateTable\(|insertInto\(|deleteFrom\(|\bsql`|from 'kysely'/),
+      [],
+    );
   });
 
   it("the hub's own URLs (/pay/…, /notify/…) are built in services/hub-urls.ts only", () => {
     const built = /publicUrl\}\/(pay|notify)\//;
-    assert.deepEqual(offenders(src.filter((f) => f !== 'src/services/hub-urls.ts'), built), []);
+    assert.deepEqual(
+      offenders(
+        src.filter((f) => f !== 'src/services/hub-urls.ts'),
+        built,
+      ),
+      [],
+    );
   });
 
   it('the ledger imports no surface (payment steps, OnPay, the inbox, HTTP)', () => {

@@ -50,7 +50,15 @@ const hooks = () => hub.ctx.ledgerHooks as LedgerHook[];
 let transactions = 0;
 
 async function newPayment(extra: Record<string, unknown> = {}) {
-  const created = await createPaymentOnce(hub.ctx, merchantId, { connection: 'netopia', order_id: 'H-1', amount: 1500, currency: 'RON', description: 'Hook test', billing, ...extra });
+  const created = await createPaymentOnce(hub.ctx, merchantId, {
+    connection: 'netopia',
+    order_id: 'H-1',
+    amount: 1500,
+    currency: 'RON',
+    description: 'Hook test',
+    billing,
+    ...extra,
+  });
   const body = created.body as { id: string; attempts: Array<{ id: string }> };
   return { paymentId: body.id, attemptId: body.attempts[0]!.id };
 }
@@ -62,8 +70,10 @@ const captured = (attemptId: string, key = `cap:${attemptId}`, summary: Record<s
     summary: { action: 'paid', ...summary },
   });
 
-const statusOf = async (paymentId: string) => (await hub.store.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
-const eventsOf = async (paymentId: string) => (await hub.store.db.selectFrom('events').select('type').where('payment_id', '=', paymentId).orderBy('id').execute()).map((e) => e.type);
+const statusOf = async (paymentId: string) =>
+  (await hub.store.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
+const eventsOf = async (paymentId: string) =>
+  (await hub.store.db.selectFrom('events').select('type').where('payment_id', '=', paymentId).orderBy('id').execute()).map((e) => e.type);
 
 before(async () => {
   hub = await startTestHub({ emulators: false });
@@ -71,7 +81,12 @@ before(async () => {
   const admin = apiClient(hub.url, hub.adminKey);
   const m = await admin('POST', '/v1/merchants', { name: 'Hooks SRL' });
   merchantId = m.body.id;
-  const c = await apiClient(hub.url, m.body.api_key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() });
+  const c = await apiClient(hub.url, m.body.api_key)('POST', '/v1/connections', {
+    code: 'netopia',
+    provider: 'netopia-v1',
+    environment: 'sandbox',
+    credentials: sandboxCredentials(),
+  });
   assert.equal(c.status, 201);
   connectionId = c.body.id;
   // Counts the transactions the ledger opens (the fast path opens none).
@@ -91,7 +106,10 @@ beforeEach(() => {
 
 describe('ledger hooks', () => {
   it('the hub registers the payment steps hook at start-up', () => {
-    assert.deepEqual(hooks().map((h) => h.name), ['payment-steps']);
+    assert.deepEqual(
+      hooks().map((h) => h.name),
+      ['payment-steps'],
+    );
   });
 
   it('a change no hook wants is applied on the fast path: no transaction, and no hook is called', async () => {

@@ -30,13 +30,16 @@ after(() => hub?.close());
 /** The bytes the inbox keeps: bodies, headers and queries (what an attacker's posts would grow). */
 async function keptBytes(): Promise<number> {
   const r = await sql<{ n: string }>`
-    SELECT coalesce(sum(octet_length(body) + coalesce(octet_length(headers::text), 0) + coalesce(octet_length(query), 0)), 0)::bigint AS n FROM notifications`.execute(hub.ctx.db);
+    SELECT coalesce(sum(octet_length(body) + coalesce(octet_length(headers::text), 0) + coalesce(octet_length(query), 0)), 0)::bigint AS n FROM notifications`.execute(
+    hub.ctx.db,
+  );
   return Number(r.rows[0]!.n);
 }
 const tableBytes = async () => Number((await sql<{ n: string }>`SELECT pg_total_relation_size('notifications')::bigint AS n`.execute(hub.ctx.db)).rows[0]!.n);
 
 const junk = (size: number) => randomBytes(size);
-const post = (url: string, body: Buffer) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-junk': 'j'.repeat(4000) }, body: new Uint8Array(body) });
+const post = (url: string, body: Buffer) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-junk': 'j'.repeat(4000) }, body: new Uint8Array(body) });
 
 describe('unauthenticated notification bodies', () => {
   it('200 junk posts of 100 KiB to an unknown connection grow the store by a bounded amount', async () => {
@@ -44,7 +47,9 @@ describe('unauthenticated notification bodies', () => {
     const tableBefore = await tableBytes();
     const size = 100 * 1024;
     for (let i = 0; i < 200; i += 10) {
-      const replies = await Promise.all(Array.from({ length: 10 }, () => post(`${hub.url}/notify/netopia-v1/con_${randomBytes(8).toString('hex')}?${'q'.repeat(4000)}`, junk(size))));
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, () => post(`${hub.url}/notify/netopia-v1/con_${randomBytes(8).toString('hex')}?${'q'.repeat(4000)}`, junk(size))),
+      );
       for (const r of replies) {
         assert.equal(r.status, 200);
         assert.equal(crcOf(await r.text()).errorType, 2, 'a permanent error: unknown connection');
@@ -56,7 +61,9 @@ describe('unauthenticated notification bodies', () => {
     assert.ok(kept <= 200 * (UNAUTHENTICATED_BODY_EXCERPT_BYTES + 2048), `kept ${kept} bytes of 200 junk posts`);
     assert.ok(grown <= 200 * 16 * 1024, `the table grew by ${grown} bytes`);
     const rows = await sql<{ status: string; body_excerpt: boolean; body_length: number; size: number }>`
-      SELECT status, body_excerpt, body_length, octet_length(body) AS size FROM notifications WHERE connection_id LIKE 'con_%' AND connection_id <> ${connection.id}`.execute(hub.ctx.db);
+      SELECT status, body_excerpt, body_length, octet_length(body) AS size FROM notifications WHERE connection_id LIKE 'con_%' AND connection_id <> ${connection.id}`.execute(
+      hub.ctx.db,
+    );
     assert.equal(rows.rows.length, 200);
     for (const r of rows.rows) assert.deepEqual(r, { status: 'rejected', body_excerpt: true, body_length: size, size: UNAUTHENTICATED_BODY_EXCERPT_BYTES });
   });
@@ -66,19 +73,39 @@ describe('unauthenticated notification bodies', () => {
     const reply = await post(connection.notification_url, forged);
     assert.equal(reply.status, 200);
     assert.notEqual(crcOf(await reply.text()).errorType, 0);
-    const rejected = await hub.ctx.db.selectFrom('notifications').selectAll().where('connection_id', '=', connection.id).where('status', '=', 'rejected').executeTakeFirstOrThrow();
+    const rejected = await hub.ctx.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('connection_id', '=', connection.id)
+      .where('status', '=', 'rejected')
+      .executeTakeFirstOrThrow();
     assert.equal(rejected.body_excerpt, true);
     assert.equal(rejected.body_length, forged.length);
     assert.deepEqual(Buffer.from(rejected.body), forged.subarray(0, UNAUTHENTICATED_BODY_EXCERPT_BYTES));
     assert.ok(JSON.stringify(rejected.headers).length <= 1200, 'headers trimmed too');
 
     // A genuine IPN, padded beyond the excerpt's size: every byte is kept.
-    const p = await api('POST', '/v1/payments', { connection: 'netopia', order_id: 'KEEP-1', amount: 1000, currency: 'RON', description: 'x', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'netopia',
+      order_id: 'KEEP-1',
+      amount: 1000,
+      currency: 'RON',
+      description: 'x',
+      billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+    });
     const attempt = await hub.ctx.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
-    const body = ipnBody(openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields), { action: 'confirmed', crc: 'keep' }) + '&pad=' + 'p'.repeat(8192);
+    const body =
+      ipnBody(openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields), { action: 'confirmed', crc: 'keep' }) +
+      '&pad=' +
+      'p'.repeat(8192);
     const ok = await postIpn(connection.notification_url, body);
     assert.deepEqual(crcOf(ok.text), { errorType: 0, errorCode: 0, message: 'keep' });
-    const applied = await hub.ctx.db.selectFrom('notifications').selectAll().where('payment_id', '=', p.body.id).where('status', '=', 'applied').executeTakeFirstOrThrow();
+    const applied = await hub.ctx.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('payment_id', '=', p.body.id)
+      .where('status', '=', 'applied')
+      .executeTakeFirstOrThrow();
     assert.equal(applied.body_excerpt, false);
     assert.equal(Buffer.from(applied.body).toString('utf8'), body);
   });
@@ -88,7 +115,8 @@ describe('the retention janitor', () => {
   it('deletes rejected unauthenticated notifications older than the retention period and keeps the rest', async () => {
     assert.equal(readConfig({}).rejectedNotificationRetentionDays, 30);
     assert.equal(readConfig({ INCASSO_REJECTED_NOTIFICATION_RETENTION_DAYS: '7' }).rejectedNotificationRetentionDays, 7);
-    const count = async (where: ReturnType<typeof sql>) => Number((await sql<{ n: string }>`SELECT count(*)::int AS n FROM notifications WHERE ${where}`.execute(hub.ctx.db)).rows[0]!.n);
+    const count = async (where: ReturnType<typeof sql>) =>
+      Number((await sql<{ n: string }>`SELECT count(*)::int AS n FROM notifications WHERE ${where}`.execute(hub.ctx.db)).rows[0]!.n);
     const rejectedBefore = await count(sql`status = 'rejected' AND body_excerpt`);
     const acceptedBefore = await count(sql`status <> 'rejected'`);
     assert.ok(rejectedBefore >= 201 && acceptedBefore >= 1);

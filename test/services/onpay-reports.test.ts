@@ -30,18 +30,23 @@ const CASES: Array<[string, string]> = [
   ['2022-05-12T12:41:12+00:00', '2022-05-12T12:41:12.000Z'],
 ];
 
-describe('acquirer timestamps without an offset are read in the acquirer\'s zone', () => {
+describe("acquirer timestamps without an offset are read in the acquirer's zone", () => {
   it('the same instants under TZ=UTC, America/New_York, Asia/Tokyo and Europe/Amsterdam (each in its own process)', async () => {
     const script = `const { acquirerInstant } = await import(${JSON.stringify(REPORTS)});
       process.stdout.write(JSON.stringify(${JSON.stringify(CASES.map(([t]) => t))}.map((t) => acquirerInstant(t, 'Europe/Amsterdam')?.toISOString() ?? null)));`;
     for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo', 'Europe/Amsterdam']) {
       // The test runner's NODE_OPTIONS (tsx) let the child import TypeScript.
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TZ: tz } });
-      assert.deepEqual(JSON.parse(stdout), CASES.map(([, iso]) => iso), `TZ=${tz}`);
+      assert.deepEqual(
+        JSON.parse(stdout),
+        CASES.map(([, iso]) => iso),
+        `TZ=${tz}`,
+      );
     }
   });
 
   it('what is not a timestamp is undefined (the report then uses when the hub received it)', () => {
-    for (const t of ['', 'yesterday', '2024-13-01T00:00:00', '2024-02-30T10:00:00', '2024-01-01T24:00:00', '2024-01-01']) assert.equal(acquirerInstant(t, 'Europe/Amsterdam'), undefined, t);
+    for (const t of ['', 'yesterday', '2024-13-01T00:00:00', '2024-02-30T10:00:00', '2024-01-01T24:00:00', '2024-01-01'])
+      assert.equal(acquirerInstant(t, 'Europe/Amsterdam'), undefined, t);
   });
 });

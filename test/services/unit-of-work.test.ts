@@ -16,7 +16,13 @@ let merchantId: string;
 before(async () => {
   hub = await startTestHub({ emulators: false });
   await hub.worker.stop();
-  merchantId = (await hub.store.db.insertInto('merchants').values({ id: 'mer_uow', name: 'UoW', api_key_hash: 'h-uow', api_key_prefix: 'sk_uow' }).returning('id').executeTakeFirstOrThrow()).id;
+  merchantId = (
+    await hub.store.db
+      .insertInto('merchants')
+      .values({ id: 'mer_uow', name: 'UoW', api_key_hash: 'h-uow', api_key_prefix: 'sk_uow' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
 });
 after(() => hub?.close());
 
@@ -66,7 +72,13 @@ describe('unit of work', () => {
 
 describe('the payment column map', () => {
   const columnsOf = async (table: string) =>
-    (await sql<{ column_name: string }>`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table}`.execute(hub.store.db)).rows.map((r) => r.column_name).sort();
+    (
+      await sql<{
+        column_name: string;
+      }>`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table}`.execute(hub.store.db)
+    ).rows
+      .map((r) => r.column_name)
+      .sort();
 
   it('names every column of payments (a migration that adds one without the map fails here)', async () => {
     assert.deepEqual(Object.keys(PAYMENT_COLUMNS).sort(), await columnsOf('payments'));

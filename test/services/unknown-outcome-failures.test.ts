@@ -48,7 +48,8 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const call = (url: string, deadlineMs = 300): Promise<InboundResponse | OperationError> => send(ctx, 'test', 'start', { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: '{"amount":1000}' }, deadlineMs);
+const call = (url: string, deadlineMs = 300): Promise<InboundResponse | OperationError> =>
+  send(ctx, 'test', 'start', { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: '{"amount":1000}' }, deadlineMs);
 const failureOf = async (url: string, deadlineMs?: number) => {
   const r = await call(url, deadlineMs);
   assert.equal('kind' in r && r.kind, 'error', JSON.stringify(r));
@@ -91,7 +92,10 @@ describe('a processor call without a usable answer', () => {
       connector: {
         provider: 'test',
         deadlinesMs: { authenticate: 300 },
-        authenticate: { request: () => ({ method: 'POST', url: `${base}/silent`, headers: {} }), response: () => ({ token: 't', refreshAt: new Date(Date.now() + 60_000) }) },
+        authenticate: {
+          request: () => ({ method: 'POST', url: `${base}/silent`, headers: {} }),
+          response: () => ({ token: 't', refreshAt: new Date(Date.now() + 60_000) }),
+        },
       },
     } as unknown as LoadedConnection;
     let built = false;

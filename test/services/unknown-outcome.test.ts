@@ -32,19 +32,32 @@ before(async () => {
 after(() => hub?.close());
 
 async function newPayment(amount: number): Promise<string> {
-  const r = await api('POST', '/v1/payments', { connection: 'nexi', order_id: `ORD-${randomBytes(5).toString('hex')}`, amount, currency: 'EUR', description: 'Risotto', billing: BILLING });
+  const r = await api('POST', '/v1/payments', {
+    connection: 'nexi',
+    order_id: `ORD-${randomBytes(5).toString('hex')}`,
+    amount,
+    currency: 'EUR',
+    description: 'Risotto',
+    billing: BILLING,
+  });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.id;
 }
 
-const attemptsOf = async (id: string) => (await api('GET', `/v1/payments/${id}`)).body.attempts as Array<{ id: string; status: string; action: string | null; error_message: string | null }>;
-const paidEvents = async (id: string) => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE payment_id = ${id} AND type = 'payment.paid'`.execute(hub.store.db)).rows[0]!.n);
+const attemptsOf = async (id: string) =>
+  (await api('GET', `/v1/payments/${id}`)).body.attempts as Array<{ id: string; status: string; action: string | null; error_message: string | null }>;
+const paidEvents = async (id: string) =>
+  Number((await sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE payment_id = ${id} AND type = 'payment.paid'`.execute(hub.store.db)).rows[0]!.n);
 
 /** The payer's page: what it says, and whether it offers a way to pay (again). */
 async function payPage(id: string): Promise<{ status: number; text: string; offersPayment: boolean }> {
   const page = await fetch(`${hub.url}/pay/${id}`, { redirect: 'manual' });
   const text = await page.text();
-  return { status: page.status, text, offersPayment: page.status === 303 || text.includes(`href="/pay/${id}"`) || /Try again|Pay now|Continue to payment/.test(text) };
+  return {
+    status: page.status,
+    text,
+    offersPayment: page.status === 303 || text.includes(`href="/pay/${id}"`) || /Try again|Pay now|Continue to payment/.test(text),
+  };
 }
 
 describe('a start whose answer comes after the deadline', () => {
@@ -75,21 +88,42 @@ describe('a start whose answer comes after the deadline', () => {
     const second = await payPage(id);
     assert.equal(second.offersPayment, false, second.text);
     assert.match(second.text, /Please do not pay again/);
-    assert.deepEqual((await attemptsOf(id)).map((a) => a.status), ['unknown']);
+    assert.deepEqual(
+      (await attemptsOf(id)).map((a) => a.status),
+      ['unknown'],
+    );
 
     // The payer pays from the e-mail, and the result notification is lost on the way (it goes nowhere, and Nexi
     // tries again only a minute later): only the status check can tell the hub.
     await sql`UPDATE emu_nexi_links SET url_post = 'http://127.0.0.1:9/lost' WHERE cod_trans = ${attempt!.id}`.execute(hub.store.db);
-    const paid = await postForm(`${hub.url}/sandbox/nexi/ecomm/ecomm/paymail/${link.rows[0]!.token}`, { brand: 'VISA', card_number: '4539970000000006', expiry: futureExpiry(), cvv: '123' });
+    const paid = await postForm(`${hub.url}/sandbox/nexi/ecomm/ecomm/paymail/${link.rows[0]!.token}`, {
+      brand: 'VISA',
+      card_number: '4539970000000006',
+      expiry: futureExpiry(),
+      cvv: '123',
+    });
     assert.ok(paid.status < 400, `the payer's payment on the link: HTTP ${paid.status}`);
     const paidAt = Date.now();
 
     await eventually(async () => (await api('GET', `/v1/payments/${id}`)).body.status === 'paid', 15_000, 'the status check to find the payment');
     // Seconds, not the reconciler's ten minutes.
     assert.ok(Date.now() - paidAt < 15_000);
-    assert.deepEqual((await attemptsOf(id)).map((a) => a.status), ['captured']);
-    const inbox = await sql<{ source: string; status: string; outcome: string | null }>`SELECT source, status, outcome FROM notifications WHERE attempt_id = ${attempt!.id} ORDER BY received_at, id`.execute(hub.store.db);
-    assert.deepEqual(inbox.rows.filter((r) => r.status === 'applied').map((r) => [r.source, r.outcome]), [['start', 'unknown'], ['status_check', 'captured']]);
+    assert.deepEqual(
+      (await attemptsOf(id)).map((a) => a.status),
+      ['captured'],
+    );
+    const inbox = await sql<{
+      source: string;
+      status: string;
+      outcome: string | null;
+    }>`SELECT source, status, outcome FROM notifications WHERE attempt_id = ${attempt!.id} ORDER BY received_at, id`.execute(hub.store.db);
+    assert.deepEqual(
+      inbox.rows.filter((r) => r.status === 'applied').map((r) => [r.source, r.outcome]),
+      [
+        ['start', 'unknown'],
+        ['status_check', 'captured'],
+      ],
+    );
     assert.equal(await paidEvents(id), 1);
 
     // Later checks and pages change nothing.
@@ -112,7 +146,10 @@ describe('a start whose answer comes after the deadline', () => {
     } finally {
       hub.ctx.outbound = outbound;
     }
-    assert.deepEqual((await attemptsOf(id)).map((a) => a.status), ['created']);
+    assert.deepEqual(
+      (await attemptsOf(id)).map((a) => a.status),
+      ['created'],
+    );
     const page = await payPage(id);
     assert.equal(page.status, 303, 'the same attempt is opened when the processor is back');
   });

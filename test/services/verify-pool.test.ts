@@ -4,7 +4,15 @@ import { VerifyPool, type VerifyTarget } from '../../src/services/verify-pool.js
 import { Secret } from '../../src/security/secret.js';
 import { ALIAS, MAC_KEY, posted, result } from '../connectors/nexi/support.js';
 
-const nexi = (id: string): VerifyTarget => ({ id, provider: 'nexi', stamp: 1, credentials: new Secret(JSON.stringify({ alias: ALIAS, mac_key: MAC_KEY })), settings: {}, environment: 'sandbox', endpoint: 'https://int-ecommerce.nexi.it' });
+const nexi = (id: string): VerifyTarget => ({
+  id,
+  provider: 'nexi',
+  stamp: 1,
+  credentials: new Secret(JSON.stringify({ alias: ALIAS, mac_key: MAC_KEY })),
+  settings: {},
+  environment: 'sandbox',
+  endpoint: 'https://int-ecommerce.nexi.it',
+});
 
 describe('the verification pool (piscina)', () => {
   const pool = new VerifyPool(1, new URL('../support/dying-verify-worker.mjs', import.meta.url));

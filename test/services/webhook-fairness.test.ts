@@ -21,11 +21,20 @@ async function newMerchant(name: string) {
   const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name });
   assert.equal(merchant.status, 201);
   const api = apiClient(hub.url, merchant.body.api_key);
-  assert.equal((await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status, 201);
+  assert.equal(
+    (await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
+    201,
+  );
   let n = 0;
   const pay = async (extra: Record<string, unknown> = {}) => {
     const p = await api('POST', '/v1/payments', {
-      connection: 'netopia', order_id: `${name}-${++n}`, amount: 100, currency: 'RON', description: 'Test', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' }, ...extra,
+      connection: 'netopia',
+      order_id: `${name}-${++n}`,
+      amount: 100,
+      currency: 'RON',
+      description: 'Test',
+      billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+      ...extra,
     });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     return p.body as { id: string };
@@ -44,8 +53,8 @@ after(async () => {
   await hub?.close();
 });
 
-describe('one merchant cannot stall everyone\'s webhooks', () => {
-  it('40 endpoints of one merchant that answer after 60 s delay neither another merchant\'s delivery nor the janitors by more than a few seconds', async () => {
+describe("one merchant cannot stall everyone's webhooks", () => {
+  it("40 endpoints of one merchant that answer after 60 s delay neither another merchant's delivery nor the janitors by more than a few seconds", async () => {
     const hostile = await newMerchant('Slow');
     for (let i = 0; i < 40; i++) {
       const we = await hostile.api('POST', '/v1/webhook-endpoints', { url: slow.url(`/slow/${i}`), events: ['payment.created'] });
@@ -54,7 +63,7 @@ describe('one merchant cannot stall everyone\'s webhooks', () => {
     // 80 deliveries to receivers that hold every request open.
     await hostile.pay();
     await hostile.pay();
-    await eventually(() => slow.openNow >= MAX_IN_FLIGHT_PER_MERCHANT, 10_000, 'the slow merchant\'s deliveries in flight');
+    await eventually(() => slow.openNow >= MAX_IN_FLIGHT_PER_MERCHANT, 10_000, "the slow merchant's deliveries in flight");
 
     const victim = await newMerchant('Victim');
     const listener = await startWebhookListener();
@@ -63,14 +72,22 @@ describe('one merchant cannot stall everyone\'s webhooks', () => {
       listener.setSecret(we.body.secret);
       const started = Date.now();
       const p = await victim.pay();
-      await eventually(() => listener.received.find((w) => w.event.type === 'payment.created' && w.event.data.id === p.id), 5_000, 'the other merchant\'s webhook');
+      await eventually(
+        () => listener.received.find((w) => w.event.type === 'payment.created' && w.event.data.id === p.id),
+        5_000,
+        "the other merchant's webhook",
+      );
       const latency = Date.now() - started;
       assert.ok(latency < 3_000, `the other merchant's webhook took ${latency} ms`);
 
       // The janitors keep their pace too: a payment expires (and says so) while the slow deliveries are still held.
       const expiresAt = Date.now() + 1_500;
       const expiring = await victim.pay({ expires_at: new Date(expiresAt).toISOString() });
-      await eventually(() => listener.received.find((w) => w.event.type === 'payment.expired' && w.event.data.id === expiring.id), 6_000, 'the expiry janitor\'s payment.expired');
+      await eventually(
+        () => listener.received.find((w) => w.event.type === 'payment.expired' && w.event.data.id === expiring.id),
+        6_000,
+        "the expiry janitor's payment.expired",
+      );
       assert.ok(Date.now() - expiresAt < 4_000, `expired ${Date.now() - expiresAt} ms late`);
 
       assert.ok(slow.openNow > 0, 'the slow deliveries were still being held (the scenario happened)');
@@ -84,7 +101,7 @@ describe('one merchant cannot stall everyone\'s webhooks', () => {
     const busy = await newMerchant('OneEndpoint');
     await busy.api('POST', '/v1/webhook-endpoints', { url: slow.url('/single'), events: ['payment.created'] });
     for (let i = 0; i < MAX_IN_FLIGHT_PER_ENDPOINT + 4; i++) await busy.pay();
-    await eventually(() => slow.maxOpenAt('/single') >= MAX_IN_FLIGHT_PER_ENDPOINT, 10_000, 'the endpoint\'s cap reached');
+    await eventually(() => slow.maxOpenAt('/single') >= MAX_IN_FLIGHT_PER_ENDPOINT, 10_000, "the endpoint's cap reached");
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(slow.maxOpenAt('/single'), MAX_IN_FLIGHT_PER_ENDPOINT);
   });
@@ -124,10 +141,14 @@ describe('a disabled webhook endpoint', () => {
       await m.pay();
       await eventually(() => listener.calls >= 2, 10_000, 'a first attempt and a retry');
       assert.equal((await m.api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' })).status, 200);
-      const delivery = await eventually(async () => {
-        const log = await m.api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-        return log.body.data[0]?.status === 'canceled' ? log.body.data[0] : undefined;
-      }, 5_000, 'the delivery canceled');
+      const delivery = await eventually(
+        async () => {
+          const log = await m.api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+          return log.body.data[0]?.status === 'canceled' ? log.body.data[0] : undefined;
+        },
+        5_000,
+        'the delivery canceled',
+      );
       assert.equal(delivery.last_error, 'endpoint disabled');
       assert.equal(delivery.next_attempt_at, null);
       const calls = listener.calls;
@@ -138,7 +159,11 @@ describe('a disabled webhook endpoint', () => {
       // A retry written after the disabling (by a delivery that was in flight then) is canceled, not sent.
       await sql`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL WHERE id = ${delivery.id}`.execute(hub.ctx.db);
       hub.worker.wake();
-      await eventually(async () => (await m.api('GET', `/v1/webhook-deliveries/${delivery.id}`)).body.status === 'canceled', 5_000, 'the straggling retry canceled');
+      await eventually(
+        async () => (await m.api('GET', `/v1/webhook-deliveries/${delivery.id}`)).body.status === 'canceled',
+        5_000,
+        'the straggling retry canceled',
+      );
       assert.equal(listener.calls, calls, 'a disabled endpoint received a straggling retry');
 
       const refused = await m.api('POST', `/v1/webhook-deliveries/${delivery.id}/redeliver`);

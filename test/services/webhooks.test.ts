@@ -37,7 +37,14 @@ before(async () => {
 after(() => hub?.close());
 
 const createPayment = (order: string) =>
-  api('POST', '/v1/payments', { connection: 'netopia', order_id: order, amount: 100, currency: 'RON', description: 'Test', billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' } });
+  api('POST', '/v1/payments', {
+    connection: 'netopia',
+    order_id: order,
+    amount: 100,
+    currency: 'RON',
+    description: 'Test',
+    billing: { first_name: 'A', last_name: 'B', email: 'a@b.ro' },
+  });
 
 describe('delivery with retries, a delivery log, and manual redelivery', () => {
   it('retries a failing endpoint with the same webhook-id until it answers 2xx, logging every attempt', async () => {
@@ -50,14 +57,21 @@ describe('delivery with retries, a delivery log, and manual redelivery', () => {
       assert.ok(delivered.validSignature);
       assert.equal(delivered.event.type, 'payment.created');
       // The listener records the request before its answer reaches the hub, which then stores the outcome.
-      const d = await eventually(async () => {
-        const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-        const row = log.body.data.find((x: { event_id: string }) => x.event_id === delivered.id);
-        return row?.status === 'succeeded' ? row : undefined;
-      }, 10_000, 'the delivery stored as succeeded');
+      const d = await eventually(
+        async () => {
+          const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+          const row = log.body.data.find((x: { event_id: string }) => x.event_id === delivered.id);
+          return row?.status === 'succeeded' ? row : undefined;
+        },
+        10_000,
+        'the delivery stored as succeeded',
+      );
       assert.equal(d.attempts, 3);
       const detail = await api('GET', `/v1/webhook-deliveries/${d.id}`);
-      assert.deepEqual(detail.body.attempt_log.map((a: { status_code: number }) => a.status_code), [503, 503, 200]);
+      assert.deepEqual(
+        detail.body.attempt_log.map((a: { status_code: number }) => a.status_code),
+        [503, 503, 200],
+      );
       assert.ok(detail.body.attempt_log.every((a: { duration_ms: number }) => a.duration_ms >= 0));
 
       const re = await api('POST', `/v1/webhook-deliveries/${d.id}/redeliver`);
@@ -75,10 +89,14 @@ describe('delivery with retries, a delivery log, and manual redelivery', () => {
   it('gives up after the schedule and marks the delivery failed; an unreachable endpoint is an error, not a crash', async () => {
     const we = await api('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:1/nothing', events: ['payment.created'] });
     await createPayment('DEAD-1');
-    const failed = await eventually(async () => {
-      const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
-      return log.body.data.find((d: { status: string }) => d.status === 'failed');
-    }, 30_000, 'failure after the retry schedule');
+    const failed = await eventually(
+      async () => {
+        const log = await api('GET', `/v1/webhook-endpoints/${we.body.id}/deliveries`);
+        return log.body.data.find((d: { status: string }) => d.status === 'failed');
+      },
+      30_000,
+      'failure after the retry schedule',
+    );
     assert.equal(failed.attempts, RETRY_SCHEDULE_MS.length + 1);
     assert.ok(failed.last_error);
     await api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' });

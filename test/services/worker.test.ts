@@ -20,7 +20,13 @@ test('a janitor that throws is logged by name and the janitors after it still ru
   const ran: string[] = [];
   await runJanitors({ logger }, [
     { name: 'first', run: async () => void ran.push('first') },
-    { name: 'broken', run: async () => { ran.push('broken'); throw new Error('a bad row'); } },
+    {
+      name: 'broken',
+      run: async () => {
+        ran.push('broken');
+        throw new Error('a bad row');
+      },
+    },
     { name: 'last', run: async () => void ran.push('last') },
   ]);
   assert.deepEqual(ran, ['first', 'broken', 'last']);
@@ -35,9 +41,19 @@ test('janitors stop being started once the worker stops', async () => {
   const { logger } = capturingLogger();
   const ran: string[] = [];
   let stopped = false;
-  await runJanitors({ logger }, [
-    { name: 'a', run: async () => { ran.push('a'); stopped = true; } },
-    { name: 'b', run: async () => void ran.push('b') },
-  ], () => stopped);
+  await runJanitors(
+    { logger },
+    [
+      {
+        name: 'a',
+        run: async () => {
+          ran.push('a');
+          stopped = true;
+        },
+      },
+      { name: 'b', run: async () => void ran.push('b') },
+    ],
+    () => stopped,
+  );
   assert.deepEqual(ran, ['a']);
 });

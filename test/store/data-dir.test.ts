@@ -17,7 +17,8 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-const lockText = (over: Record<string, unknown>) => JSON.stringify({ pid: process.pid, hostname: hostname(), boot_id: null, started_at: '2026-01-01T00:00:00.000Z', ...over }) + '\n';
+const lockText = (over: Record<string, unknown>) =>
+  JSON.stringify({ pid: process.pid, hostname: hostname(), boot_id: null, started_at: '2026-01-01T00:00:00.000Z', ...over }) + '\n';
 
 describe('the data directory lock', () => {
   it('a second lock on a held directory is refused with one line naming the holder and what to do', () => {
@@ -52,7 +53,9 @@ describe('the data directory lock', () => {
     }
   });
 
-  it('a lock left before the machine rebooted is stale even if its pid runs again', { skip: existsSync('/proc/sys/kernel/random/boot_id') ? false : 'no boot id here' }, () => {
+  it('a lock left before the machine rebooted is stale even if its pid runs again', {
+    skip: existsSync('/proc/sys/kernel/random/boot_id') ? false : 'no boot id here',
+  }, () => {
     const dir = freshDir();
     // pid 1 always runs; a different boot id says it is not the process that took the lock.
     writeFileSync(join(dir, LOCK_FILE), lockText({ pid: 1, boot_id: '00000000-0000-0000-0000-000000000000' }));
@@ -66,7 +69,10 @@ describe('the data directory lock', () => {
     const remote = freshDir();
     const remoteLock = lockText({ pid: deadPid(), hostname: 'elsewhere.example' });
     writeFileSync(join(remote, LOCK_FILE), remoteLock);
-    assert.throws(() => lockDataDir(remote), (e: Error) => /on host elsewhere\.example/.test(e.message) && /delete .*incasso\.lock/.test(e.message));
+    assert.throws(
+      () => lockDataDir(remote),
+      (e: Error) => /on host elsewhere\.example/.test(e.message) && /delete .*incasso\.lock/.test(e.message),
+    );
     assert.equal(readFileSync(join(remote, LOCK_FILE), 'utf8'), remoteLock, 'left as it was');
     assert.deepEqual(readdirSync(remote), [LOCK_FILE]);
   });

@@ -19,8 +19,7 @@ describe('named prepared statements on PostgreSQL', { skip: NEEDS_POSTGRES }, ()
   });
   after(() => store?.close());
 
-  const prepared = async () =>
-    (await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`.execute(store.db)).rows;
+  const prepared = async () => (await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`.execute(store.db)).rows;
 
   it('parses a query text once per connection and reuses it, whatever the values', async () => {
     for (const name of ['Alfa', 'Beta', 'Gamma']) await store.db.selectFrom('merchants').select('id').where('name', '=', name).execute();

@@ -41,7 +41,10 @@ describe('TurnBatch: the lookups of one event-loop turn share one query', () => 
       return new Map(keys.map((k) => [k, k]));
     });
     const failed = await Promise.allSettled([batch.load('x'), batch.load('y')]);
-    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      failed.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
     fail = false;
     assert.equal(await batch.load('x'), 'x');
   });
@@ -50,7 +53,7 @@ describe('TurnBatch: the lookups of one event-loop turn share one query', () => 
 describe('TurnQueue: the writes of one event-loop turn in one batch, each failing alone', () => {
   const turn = () => new Promise((r) => setImmediate(r));
 
-  it('sends a turn\'s items as one batch, in order, splits at maxBatch, and sends a lone item on its own', async () => {
+  it("sends a turn's items as one batch, in order, splits at maxBatch, and sends a lone item on its own", async () => {
     const batches: number[][] = [];
     const singles: number[] = [];
     const queue = new TurnQueue<number, string>({
@@ -59,7 +62,10 @@ describe('TurnQueue: the writes of one event-loop turn in one batch, each failin
       maxBatch: 3,
     });
     assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map((i) => queue.push(i))), ['b1', 'b2', 'b3', 'b4', 'b5']);
-    assert.deepEqual(batches, [[1, 2, 3], [4, 5]]);
+    assert.deepEqual(batches, [
+      [1, 2, 3],
+      [4, 5],
+    ]);
     assert.equal(await queue.push(6), 's6');
     await turn();
     assert.deepEqual(await Promise.all([7, 8, 9, 10].map((i) => queue.push(i))), ['b7', 'b8', 'b9', 's10']);
@@ -77,7 +83,10 @@ describe('TurnQueue: the writes of one event-loop turn in one batch, each failin
       },
     });
     const outcomes = await Promise.allSettled([1, 2, 3].map((i) => queue.push(i)));
-    assert.deepEqual(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)), [10, 'item 2 is broken', 30]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+      [10, 'item 2 is broken', 30],
+    );
   });
 
   it('a batch that answers the wrong number of results is not trusted', async () => {
@@ -100,8 +109,14 @@ describe('TurnQueue: the writes of one event-loop turn in one batch, each failin
     await turn();
     const second = Promise.all([queue.push(3), queue.push(4)]);
     await turn();
-    assert.deepEqual(batches, [[1, 2], [3, 4]]);
+    assert.deepEqual(batches, [
+      [1, 2],
+      [3, 4],
+    ]);
     release();
-    assert.deepEqual(await Promise.all([first, second]), [[1, 2], [3, 4]]);
+    assert.deepEqual(await Promise.all([first, second]), [
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });

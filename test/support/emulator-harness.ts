@@ -123,7 +123,6 @@ export abstract class MerchantServer<Entry> {
   }
 }
 
-
 export { eventually } from './eventually.js';
 
 /** `text` parsed as JSON, or undefined when it is not JSON (tests then look at the text itself). */

@@ -5,7 +5,18 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { apiClient, startTestHub, type TestHub } from './hub.js';
-import { anyString, describeFailures, describeLogLines, errorLogLines, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, pathSegment, rawHttpClient, type RawResponse } from './fuzz.js';
+import {
+  anyString,
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  pathSegment,
+  rawHttpClient,
+  type RawResponse,
+} from './fuzz.js';
 
 export interface OpenPayment {
   id: string;
@@ -27,7 +38,15 @@ export interface NotifyFixture {
   payments: OpenPayment[];
 }
 
-const BILLING = { first_name: 'Giulia', last_name: 'Rossi', email: 'giulia@example.it', phone: '+393331234567', address: 'Via Roma 1', city: 'Milano', country: 'IT' };
+const BILLING = {
+  first_name: 'Giulia',
+  last_name: 'Rossi',
+  email: 'giulia@example.it',
+  phone: '+393331234567',
+  address: 'Via Roma 1',
+  city: 'Milano',
+  country: 'IT',
+};
 
 /**
  * A hub (errors-only log: only error lines are asserted on, and not formatting ~10 000 request lines keeps the
@@ -48,7 +67,15 @@ export async function notifyFixture(provider: string, options: { currency: strin
   const payments: OpenPayment[] = [];
   for (let i = 0; i < (options.count ?? 3); i++) {
     const amount = 1000 + 1111 * i;
-    const p = await api('POST', '/v1/payments', { connection: 'target', order_id: `NTF-${provider}-${i}`, amount, currency: options.currency, description: 'Caffe e cornetto', billing: BILLING, return_url: 'https://shop.example/thanks' });
+    const p = await api('POST', '/v1/payments', {
+      connection: 'target',
+      order_id: `NTF-${provider}-${i}`,
+      amount,
+      currency: options.currency,
+      description: 'Caffe e cornetto',
+      billing: BILLING,
+      return_url: 'https://shop.example/thanks',
+    });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     payments.push({ id: p.body.id, attemptId: p.body.attempts[0].id, amount, currency: options.currency });
   }
@@ -77,7 +104,14 @@ export async function openPayments(f: NotifyFixture, count: number, prefix: stri
   const out: OpenPayment[] = [];
   for (let i = 0; i < count; i++) {
     const amount = 2000 + 37 * i;
-    const p = await f.api('POST', '/v1/payments', { connection: 'target', order_id: `${prefix}-${i}`, amount, currency, description: 'Ceai verde', billing: BILLING });
+    const p = await f.api('POST', '/v1/payments', {
+      connection: 'target',
+      order_id: `${prefix}-${i}`,
+      amount,
+      currency,
+      description: 'Ceai verde',
+      billing: BILLING,
+    });
     assert.equal(p.status, 201, JSON.stringify(p.body));
     out.push({ id: p.body.id, attemptId: p.body.attempts[0].id, amount, currency });
   }
@@ -88,7 +122,13 @@ export async function openPayments(f: NotifyFixture, count: number, prefix: stri
 export async function inconsistentPayments(hub: TestHub): Promise<string[]> {
   const rows = await hub.store.db.selectFrom('payments').selectAll().execute();
   return rows
-    .filter((p) => p.amount_authorized > p.amount || p.amount_captured > p.amount || p.amount_refunded > p.amount_captured || Math.min(p.amount_authorized, p.amount_captured, p.amount_refunded) < 0)
+    .filter(
+      (p) =>
+        p.amount_authorized > p.amount ||
+        p.amount_captured > p.amount ||
+        p.amount_refunded > p.amount_captured ||
+        Math.min(p.amount_authorized, p.amount_captured, p.amount_refunded) < 0,
+    )
     .map((p) => `${p.id} ${p.status}: authorized ${p.amount_authorized}, captured ${p.amount_captured}, refunded ${p.amount_refunded} of ${p.amount}`);
 }
 
@@ -99,13 +139,49 @@ export type JsonMutation = { path: string; value: unknown } | { path: string; dr
 
 /** Values that are wrong, or right in ways code rarely expects. */
 export const wrongJsonValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(0, 1, 3, 5, 8, 12, 15, 23, 99, -1, 1.5, 1e21, 2 ** 53, '3', null, true, [], {}, '', 'RON', 'EUR', 'GBP', 'XXX', 0.001, 10.005, 99999999.99, 'COMPLETED', 'completed', 'REFUND_CONFIRMED', '\u0000', 'a\u0000b', '\ud800'),
+  fc.constantFrom(
+    0,
+    1,
+    3,
+    5,
+    8,
+    12,
+    15,
+    23,
+    99,
+    -1,
+    1.5,
+    1e21,
+    2 ** 53,
+    '3',
+    null,
+    true,
+    [],
+    {},
+    '',
+    'RON',
+    'EUR',
+    'GBP',
+    'XXX',
+    0.001,
+    10.005,
+    99999999.99,
+    'COMPLETED',
+    'completed',
+    'REFUND_CONFIRMED',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+  ),
   anyString(40),
   fc.anything({ maxDepth: 2 }),
 );
 
 export const jsonMutation = (paths: readonly string[]): fc.Arbitrary<JsonMutation> =>
-  fc.oneof({ arbitrary: fc.record({ path: fc.constantFrom(...paths), value: wrongJsonValue }), weight: 4 }, { arbitrary: fc.record({ path: fc.constantFrom(...paths), drop: fc.constant(true as const) }), weight: 1 });
+  fc.oneof(
+    { arbitrary: fc.record({ path: fc.constantFrom(...paths), value: wrongJsonValue }), weight: 4 },
+    { arbitrary: fc.record({ path: fc.constantFrom(...paths), drop: fc.constant(true as const) }), weight: 1 },
+  );
 
 export function mutateJson(doc: Record<string, unknown>, m: JsonMutation): void {
   const parts = m.path.split('.');
@@ -124,7 +200,12 @@ export type NotifyTarget = 'own' | 'foreign' | { segment: string };
 export const notifyTarget: fc.Arbitrary<NotifyTarget> = fc.oneof(
   { arbitrary: fc.constant('own' as const), weight: 8 },
   { arbitrary: fc.constant('foreign' as const), weight: 1 },
-  { arbitrary: pathSegment(40).filter((s) => s.length > 0 && s.length <= 100).map((segment) => ({ segment })), weight: 1 },
+  {
+    arbitrary: pathSegment(40)
+      .filter((s) => s.length > 0 && s.length <= 100)
+      .map((segment) => ({ segment })),
+    weight: 1,
+  },
 );
 
 export function notifyPath(f: NotifyFixture, provider: string, target: NotifyTarget, query?: string): string {
@@ -134,13 +215,22 @@ export function notifyPath(f: NotifyFixture, provider: string, target: NotifyTar
 
 /** Payment rows of the fixture, for a readable message when the dumps differ. */
 export async function paymentStates(f: NotifyFixture): Promise<string[]> {
-  const rows = await f.hub.store.db.selectFrom('payments').select(['id', 'status', 'amount_authorized', 'amount_captured', 'amount_refunded']).orderBy('id').execute();
+  const rows = await f.hub.store.db
+    .selectFrom('payments')
+    .select(['id', 'status', 'amount_authorized', 'amount_captured', 'amount_refunded'])
+    .orderBy('id')
+    .execute();
   return rows.map((r) => `${r.id} ${r.status} auth=${r.amount_authorized} cap=${r.amount_captured} ref=${r.amount_refunded}`);
 }
 
 /** Counts of the stored notifications by status: every fuzzed one must have been refused. */
 export async function notificationStatusCounts(hub: TestHub): Promise<Record<string, number>> {
-  const rows = await hub.store.db.selectFrom('notifications').select('status').select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
+  const rows = await hub.store.db
+    .selectFrom('notifications')
+    .select('status')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -162,9 +252,18 @@ export async function fuzzNotifications<C>(
   assert.equal(result.failures.length, 0, `${describeFailures(name, result)}\nerror log lines:\n${describeLogLines(errors)}`);
   assert.equal(await ledgerDump(f.hub), before, `the ledger moved: ${(await paymentStates(f)).join('; ')}`);
   const counts = await notificationStatusCounts(f.hub);
-  const unsettled = await f.hub.store.db.selectFrom('notifications').select(['id', 'status', 'error', 'connection_id', 'content_type', 'body']).where('status', '!=', 'rejected').limit(3).execute();
+  const unsettled = await f.hub.store.db
+    .selectFrom('notifications')
+    .select(['id', 'status', 'error', 'connection_id', 'content_type', 'body'])
+    .where('status', '!=', 'rejected')
+    .limit(3)
+    .execute();
   const shown = unsettled.map((n) => JSON.stringify({ ...n, body: Buffer.from(n.body).toString('latin1').slice(0, 200) }));
-  assert.deepEqual(Object.keys(counts).filter((s) => s !== 'rejected'), [], `notifications by status: ${JSON.stringify(counts)}; e.g. ${shown.join('\n')}\nerror log lines:\n${describeLogLines(errors)}`);
+  assert.deepEqual(
+    Object.keys(counts).filter((s) => s !== 'rejected'),
+    [],
+    `notifications by status: ${JSON.stringify(counts)}; e.g. ${shown.join('\n')}\nerror log lines:\n${describeLogLines(errors)}`,
+  );
   assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
   return result.statuses;
 }
@@ -183,12 +282,24 @@ export type ByteDamage =
 export const byteDamage: fc.Arbitrary<ByteDamage> = fc.oneof(
   fc.record({ op: fc.constant('xor' as const), at: fc.nat(), with: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(' ', '\n', '\u0000', ',', '"', '0', '}', 'é', '\\u0000', '&', '=', '%00') }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom(' ', '\n', '\u0000', ',', '"', '0', '}', 'é', '\\u0000', '&', '=', '%00'),
+  }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 8 }) }),
   fc
     .constantFrom(
-      ['"status":3', '"status":5'], ['completed', 'initialized'], ['COMPLETED', 'FAILED'], ['esito=OK', 'esito=KO'], ['"amount":', '"amount":1'],
-      ['"currency":"EUR"', '"currency":"GBP"'], ['"currency":"RON"', '"currency":"EUR"'], ['att_', 'att-'], [':', ': '], [',', ', '],
+      ['"status":3', '"status":5'],
+      ['completed', 'initialized'],
+      ['COMPLETED', 'FAILED'],
+      ['esito=OK', 'esito=KO'],
+      ['"amount":', '"amount":1'],
+      ['"currency":"EUR"', '"currency":"GBP"'],
+      ['"currency":"RON"', '"currency":"EUR"'],
+      ['att_', 'att-'],
+      [':', ': '],
+      [',', ', '],
     )
     .map(([from, to]) => ({ op: 'replace' as const, from, to })),
   fc.record({ op: fc.constantFrom('append' as const, 'prepend' as const), text: fc.constantFrom(' ', '\n', '\r\n', '\ufeff', '{}', '&x=1', '\u0000') }),
@@ -248,9 +359,20 @@ export type SignedJsonBody<S> =
   | { kind: 'huge'; size: number };
 
 /** The weighted bodies; `extra` adds a suite's own kinds, weighed on the same scale (the shared ones sum to 91). */
-export function signedJsonBody<S, E = never>(statuses: fc.Arbitrary<S>, extra: Array<{ arbitrary: fc.Arbitrary<E>; weight: number }> = []): fc.Arbitrary<SignedJsonBody<S> | E> {
+export function signedJsonBody<S, E = never>(
+  statuses: fc.Arbitrary<S>,
+  extra: Array<{ arbitrary: fc.Arbitrary<E>; weight: number }> = [],
+): fc.Arbitrary<SignedJsonBody<S> | E> {
   return fc.oneof<Array<fc.WeightedArbitrary<SignedJsonBody<S> | E>>>(
-    { arbitrary: fc.record({ kind: fc.constant('payable' as const), index: fc.nat(), status: statuses, damage: fc.option(byteDamage, { nil: undefined, freq: 4 }) }), weight: 35 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('payable' as const),
+        index: fc.nat(),
+        status: statuses,
+        damage: fc.option(byteDamage, { nil: undefined, freq: 4 }),
+      }),
+      weight: 35,
+    },
     { arbitrary: fc.record({ kind: fc.constant('refused' as const), index: fc.nat(), damage: fc.option(byteDamage, { nil: undefined }) }), weight: 25 },
     ...extra,
     { arbitrary: fc.record({ kind: fc.constant('json' as const), text: fc.oneof(fc.json(), anyString(200)) }), weight: 20 },

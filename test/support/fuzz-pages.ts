@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { apiClient, eventually, startTestHub, type TestHub } from './hub.js';
 import { crcOf, ipnBody, openRequest, postIpn, sandboxCredentials } from './netopia-v1.js';
-import { describeFailures, describeLogLines, errorLogLines, extraHeaders, FUZZ_RUNS, FUZZ_SEED, fuzzHttp, pathSegment, rawHttpClient, type RawResponse } from './fuzz.js';
+import {
+  describeFailures,
+  describeLogLines,
+  errorLogLines,
+  extraHeaders,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  fuzzHttp,
+  pathSegment,
+  rawHttpClient,
+  type RawResponse,
+} from './fuzz.js';
 import type { V1Mobilpay } from '../../src/connectors/netopia-v1/ipn-xml.js';
 
 /**
@@ -30,14 +41,28 @@ export function payPageFuzzSuite(suffix: '' | '/return'): void {
     assert.equal(sbx.status, 201, JSON.stringify(sbx.body));
     const notifyUrl: string = sbx.body.notification_url;
     assert.equal((await api('POST', '/v1/connections', { code: 'emu', provider: 'netopia-v1', environment: 'emulator' })).status, 201);
-    assert.equal((await api('POST', '/v1/connections', { code: 'tmp', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status, 201);
+    assert.equal(
+      (await api('POST', '/v1/connections', { code: 'tmp', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
+      201,
+    );
 
     const create = async (name: string, extra: Record<string, unknown> = {}, connection = 'sbx') => {
-      const p = await api('POST', '/v1/payments', { connection, order_id: `PG-${name}`, amount: 1000, currency: 'RON', description: `Plata <${name}> & "co"`, billing, ...extra });
+      const p = await api('POST', '/v1/payments', {
+        connection,
+        order_id: `PG-${name}`,
+        amount: 1000,
+        currency: 'RON',
+        description: `Plata <${name}> & "co"`,
+        billing,
+        ...extra,
+      });
       assert.equal(p.status, 201, JSON.stringify(p.body));
       real.push({ name, id: p.body.id });
       const attempt = await hub.store.db.selectFrom('payment_attempts').selectAll().where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
-      return { id: p.body.id as string, orderXml: connection === 'emu' ? '' : openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields) };
+      return {
+        id: p.body.id as string,
+        orderXml: connection === 'emu' ? '' : openRequest((attempt.redirect as unknown as { fields: Record<string, string> }).fields),
+      };
     };
     const notify = async (orderXml: string, mobilpay: Partial<V1Mobilpay> & Pick<V1Mobilpay, 'action'>, expectedType = 0) => {
       const r = await postIpn(notifyUrl, ipnBody(orderXml, mobilpay));
@@ -87,11 +112,27 @@ export function payPageFuzzSuite(suffix: '' | '/return'): void {
   const pageCase: fc.Arbitrary<PageCase> = fc.record({
     id: fc.oneof(
       { arbitrary: fc.record({ kind: fc.constant('real' as const), index: fc.nat() }), weight: 3 },
-      { arbitrary: fc.record({ kind: fc.constant('damaged' as const), index: fc.nat(), how: fc.constantFrom('upper' as const, 'append' as const, 'truncate' as const, 'prefix' as const, 'space' as const, 'nul' as const, 'dot' as const), at: fc.nat() }), weight: 2 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('damaged' as const),
+          index: fc.nat(),
+          how: fc.constantFrom('upper' as const, 'append' as const, 'truncate' as const, 'prefix' as const, 'space' as const, 'nul' as const, 'dot' as const),
+          at: fc.nat(),
+        }),
+        weight: 2,
+      },
       { arbitrary: pathSegment(90).map((segment) => ({ kind: 'segment' as const, segment })), weight: 5 },
-      { arbitrary: fc.constantFrom('%zz', '%C0%80', '%ED%A0%80', '%', 'x'.repeat(101), 'pay_%FF', '%2F..%2F..%2Fetc%2Fpasswd').map((segment) => ({ kind: 'segment' as const, segment })), weight: 1 },
+      {
+        arbitrary: fc
+          .constantFrom('%zz', '%C0%80', '%ED%A0%80', '%', 'x'.repeat(101), 'pay_%FF', '%2F..%2F..%2Fetc%2Fpasswd')
+          .map((segment) => ({ kind: 'segment' as const, segment })),
+        weight: 1,
+      },
     ),
-    query: fc.option(fc.oneof(fc.constantFrom('status=paid', 'payment_id=pay_x', 'a=%00', 'x=%zz', '&&', '=', 'redirect=https://evil.example'), pathSegment(30)), { nil: undefined, freq: 3 }),
+    query: fc.option(
+      fc.oneof(fc.constantFrom('status=paid', 'payment_id=pay_x', 'a=%00', 'x=%zz', '&&', '=', 'redirect=https://evil.example'), pathSegment(30)),
+      { nil: undefined, freq: 3 },
+    ),
     method: fc.constantFrom('GET' as const, 'GET' as const, 'GET' as const, 'HEAD' as const),
     headers: extraHeaders(3),
   });
@@ -157,7 +198,8 @@ export function payPageFuzzSuite(suffix: '' | '/return'): void {
       const wrong: string[] = [];
       for (const path of [`/pay/%00${suffix}`, `/pay/${real[0]!.id}%00${suffix}`, `/pay/a%00b${suffix}`]) {
         const r = await client.request({ method: 'GET', path });
-        if (r.status !== 404 || !/^text\/html/.test(String(r.headers['content-type']))) wrong.push(`${path} → ${r.status} ${String(r.headers['content-type'])} ${r.text.slice(0, 100)}`);
+        if (r.status !== 404 || !/^text\/html/.test(String(r.headers['content-type'])))
+          wrong.push(`${path} → ${r.status} ${String(r.headers['content-type'])} ${r.text.slice(0, 100)}`);
       }
       assert.deepEqual(wrong, []);
     });

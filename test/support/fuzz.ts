@@ -152,7 +152,9 @@ export async function fuzzHttp<C>(options: {
 export function show(value: unknown, max = 600): string {
   const text = JSON.stringify(value, (_k, v) => {
     if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
-      return `<Buffer ${Buffer.from((v as { data: number[] }).data).toString('base64').slice(0, 200)}>`;
+      return `<Buffer ${Buffer.from((v as { data: number[] }).data)
+        .toString('base64')
+        .slice(0, 200)}>`;
     }
     if (v instanceof Uint8Array) return `<bytes ${Buffer.from(v).toString('base64').slice(0, 200)}>`;
     if (typeof v === 'string' && v.length > 300) return `${v.slice(0, 300)}…(${v.length} chars)`;
@@ -190,7 +192,10 @@ export function describeLogLines(lines: Array<Record<string, unknown>>, max = 8)
     const key = `${String(l.msg ?? l.unparsed ?? '')}${err ? ` [${err.type}: ${err.message}]` : ''}`;
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }
-  return [...groups.entries()].slice(0, max).map(([k, n]) => `  • ${n}× ${k.slice(0, 300)}`).join('\n');
+  return [...groups.entries()]
+    .slice(0, max)
+    .map(([k, n]) => `  • ${n}× ${k.slice(0, 300)}`)
+    .join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -198,10 +203,50 @@ export function describeLogLines(lines: Array<Record<string, unknown>>, max = 8)
 
 /** Strings that break naive code: NUL, lone surrogates, non-characters, bidi overrides, markup, escapes, numbers. */
 export const NASTY_STRINGS: readonly string[] = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'a\ud83db', '\uffff', '\ufffe', '\ufeffBOM', '\u202egnp.exe', '\u2028', '💳💸', 'ȘȚăîâ',
-  '%00', '%', '%zz', '%C0%80', '+', '../../etc/passwd', "'; DROP TABLE payments; --", '" OR 1=1 --', '<script>alert(1)</script>',
-  ']]>', '<![CDATA[', '&amp;', '&lol9;', '${jndi:ldap://x/a}', '{{7*7}}', '\r\n', '\t', '\u0001\u0002\u001f', 'null', 'undefined',
-  'NaN', '-0', '1e309', '0x10', '__proto__', 'constructor', 'prototype', 'toString', 'x'.repeat(1000), 'é'.repeat(300),
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'a\ud83db',
+  '\uffff',
+  '\ufffe',
+  '\ufeffBOM',
+  '\u202egnp.exe',
+  '\u2028',
+  '💳💸',
+  'ȘȚăîâ',
+  '%00',
+  '%',
+  '%zz',
+  '%C0%80',
+  '+',
+  '../../etc/passwd',
+  "'; DROP TABLE payments; --",
+  '" OR 1=1 --',
+  '<script>alert(1)</script>',
+  ']]>',
+  '<![CDATA[',
+  '&amp;',
+  '&lol9;',
+  '${jndi:ldap://x/a}',
+  '{{7*7}}',
+  '\r\n',
+  '\t',
+  '\u0001\u0002\u001f',
+  'null',
+  'undefined',
+  'NaN',
+  '-0',
+  '1e309',
+  '0x10',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'x'.repeat(1000),
+  'é'.repeat(300),
 ];
 
 /** Any string: arbitrary UTF-16 code units (lone surrogates included), graphemes, ASCII, and the nasty list. */
@@ -220,13 +265,45 @@ const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM
 export const httpToken = (maxLength = 20): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength });
 
 /** Headers a fuzz case must not set: they frame the message, and the client owns them. */
-const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'host', 'expect', 'upgrade', 'keep-alive', 'te', 'trailer', 'proxy-connection', 'http2-settings', 'content-type', 'authorization']);
+const FRAMING_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'host',
+  'expect',
+  'upgrade',
+  'keep-alive',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'http2-settings',
+  'content-type',
+  'authorization',
+]);
 
 /** A header value Node will send: tab, printable ASCII and obs-text (bytes 0x80–0xFF, read as latin1). */
 export const headerValue = (maxLength = 120): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constant(0x09)).map((c) => String.fromCharCode(c)), maxLength }),
-    fc.constantFrom('', ' ', '\xff\xfe', 'gzip', 'br, deflate', '*/*', 'application/json', '-1', '0', '99999999999999999999', 'x'.repeat(4000), '%00', '\\u0000', 'ÿ'.repeat(64)),
+    fc.string({
+      unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constant(0x09)).map((c) => String.fromCharCode(c)),
+      maxLength,
+    }),
+    fc.constantFrom(
+      '',
+      ' ',
+      '\xff\xfe',
+      'gzip',
+      'br, deflate',
+      '*/*',
+      'application/json',
+      '-1',
+      '0',
+      '99999999999999999999',
+      'x'.repeat(4000),
+      '%00',
+      '\\u0000',
+      'ÿ'.repeat(64),
+    ),
   );
 
 /** A few arbitrary extra headers (never the framing ones, nor Content-Type and Authorization, which cases set themselves). */
@@ -236,7 +313,27 @@ export const extraHeaders = (maxKeys = 5): fc.Arbitrary<Record<string, string>> 
       fc.tuple(
         fc.oneof(
           httpToken(),
-          fc.constantFrom('accept', 'accept-language', 'content-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'cookie', 'user-agent', 'origin', 'referer', 'x-real-ip', 'incasso-merchant', 'idempotency-key', 'verification-token', 'webhook-signature', 'range', 'if-none-match', 'x-http-method-override'),
+          fc.constantFrom(
+            'accept',
+            'accept-language',
+            'content-encoding',
+            'x-forwarded-for',
+            'x-forwarded-proto',
+            'x-forwarded-host',
+            'forwarded',
+            'cookie',
+            'user-agent',
+            'origin',
+            'referer',
+            'x-real-ip',
+            'incasso-merchant',
+            'idempotency-key',
+            'verification-token',
+            'webhook-signature',
+            'range',
+            'if-none-match',
+            'x-http-method-override',
+          ),
         ),
         headerValue(),
       ),
@@ -272,20 +369,27 @@ export const contentType = (expected: readonly string[]): fc.Arbitrary<string | 
       ),
       weight: 3,
     },
-    { arbitrary: fc.tuple(httpToken(), httpToken(), fc.option(headerValue(40), { nil: undefined })).map(([a, b, p]) => `${a}/${b}${p === undefined ? '' : `; ${p}`}`), weight: 1 },
+    {
+      arbitrary: fc
+        .tuple(httpToken(), httpToken(), fc.option(headerValue(40), { nil: undefined }))
+        .map(([a, b, p]) => `${a}/${b}${p === undefined ? '' : `; ${p}`}`),
+      weight: 1,
+    },
     { arbitrary: headerValue(80), weight: 1 },
   );
 
 /** Percent-encodes every UTF-8 byte of a string that is not unreserved; lone surrogates become %EF%BF%BD like any UTF-8 encoder would. */
 export function percentEncode(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(s, 'utf8')]
+    .map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 /** A path segment as a client could send it: well-formed percent-encoding of any string, or raw path characters. */
 export const pathSegment = (maxLength = 60): fc.Arbitrary<string> =>
   fc.oneof(
     { arbitrary: anyString(maxLength).map(percentEncode), weight: 4 },
-    { arbitrary: fc.string({ unit: fc.constantFrom(...'abcxyzABC0189-._~!$&\'()*+,;=:@'.split('')), maxLength }), weight: 2 },
+    { arbitrary: fc.string({ unit: fc.constantFrom(..."abcxyzABC0189-._~!$&'()*+,;=:@".split('')), maxLength }), weight: 2 },
     { arbitrary: fc.constantFrom('%00', '%2F', '%2e%2e', '..', '.', '%20', '%25', '%3Cscript%3E', '%E2%80%AE', '%EF%BF%BD', '%F0%9F%92%B3'), weight: 1 },
   );
 

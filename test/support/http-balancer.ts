@@ -40,7 +40,9 @@ export function forward(backend: string, request: BufferedRequest, timeoutMs = 3
       res.on('error', () => resolve({ status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from('bad gateway'), backend }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`bad gateway: ${e.code ?? ''} ${e.message}`), backend }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`bad gateway: ${e.code ?? ''} ${e.message}`), backend }),
+    );
     req.end(request.body);
   });
 }
@@ -76,26 +78,30 @@ export async function startBalancer(backends: string[] = []): Promise<Balancer> 
     req.on('data', (c: Buffer) => chunks.push(c));
     // Node drops what a listener returns, so a rejection here would be unhandled: what escapes the 502 fallback
     // below (writeHead refusing a header) drops the connection instead.
-    req.on('end', () => void (async () => {
-      const buffered: BufferedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
-      let out: ProxiedResponse | undefined;
-      try {
-        out = balancer.intercept ? await balancer.intercept(buffered, balancer) : undefined;
-        if (!out) {
-          // Like a load balancer's passive health check: a backend that refuses the connection never saw the
-          // request, so it goes to the next one (a request a backend did receive is never sent twice).
-          for (let tries = 0; tries < balancer.backends.length; tries++) {
-            out = await forward(balancer.next(), buffered);
-            if (!(out.status === 502 && /ECONNREFUSED/.test(out.body.toString('utf8')))) break;
+    req.on(
+      'end',
+      () =>
+        void (async () => {
+          const buffered: BufferedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+          let out: ProxiedResponse | undefined;
+          try {
+            out = balancer.intercept ? await balancer.intercept(buffered, balancer) : undefined;
+            if (!out) {
+              // Like a load balancer's passive health check: a backend that refuses the connection never saw the
+              // request, so it goes to the next one (a request a backend did receive is never sent twice).
+              for (let tries = 0; tries < balancer.backends.length; tries++) {
+                out = await forward(balancer.next(), buffered);
+                if (!(out.status === 502 && /ECONNREFUSED/.test(out.body.toString('utf8')))) break;
+              }
+            }
+          } catch (e) {
+            out = { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`balancer: ${(e as Error).message}`), backend: '-' };
           }
-        }
-      } catch (e) {
-        out = { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`balancer: ${(e as Error).message}`), backend: '-' };
-      }
-      out ??= { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from('balancer: no backend'), backend: '-' };
-      balancer.log.push({ method: buffered.method, url: buffered.url, backend: out.backend, status: out.status });
-      res.writeHead(out.status, out.headers).end(out.body);
-    })().catch((e: unknown) => res.destroy(e as Error)));
+          out ??= { status: 502, headers: { 'content-type': 'text/plain' }, body: Buffer.from('balancer: no backend'), backend: '-' };
+          balancer.log.push({ method: buffered.method, url: buffered.url, backend: out.backend, status: out.status });
+          res.writeHead(out.status, out.headers).end(out.body);
+        })().catch((e: unknown) => res.destroy(e as Error)),
+    );
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -39,7 +39,8 @@ process.on('message', (raw) => {
   const message = raw as { type: string; id?: number; text?: string };
   if (message.type === 'sql') {
     if (!hub) return send({ type: 'sql', id: message.id, error: 'hub not started' });
-    sql.raw(message.text ?? '')
+    sql
+      .raw(message.text ?? '')
       .execute(hub.store.db)
       .then((r) => send({ type: 'sql', id: message.id, rows: r.rows }))
       .catch((e: Error) => send({ type: 'sql', id: message.id, error: e.message }));

@@ -149,7 +149,10 @@ export class HubProcess {
       throw new Error(`${this.label} exited before it was ready (${child.exitCode ?? child.signalCode}); last lines:\n${this.lines.slice(-30).join('\n')}`);
     });
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.label} was not ready within ${readyTimeoutMs} ms; last lines:\n${this.lines.slice(-30).join('\n')}`)), readyTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.label} was not ready within ${readyTimeoutMs} ms; last lines:\n${this.lines.slice(-30).join('\n')}`)),
+        readyTimeoutMs,
+      );
       child.on('message', (raw) => {
         if ((raw as { type: string }).type === 'ready') {
           clearTimeout(timer);

@@ -34,7 +34,12 @@ export interface TestHub extends RunningHub {
  */
 export async function startTestHub(
   options: {
-    emulators?: boolean; logLevel?: string; webhookRetryScale?: number; verifyThreads?: number; rateLimit?: number; notifyRateLimit?: number;
+    emulators?: boolean;
+    logLevel?: string;
+    webhookRetryScale?: number;
+    verifyThreads?: number;
+    rateLimit?: number;
+    notifyRateLimit?: number;
     outboundAllow?: string;
     requestTimeoutMs?: number;
     /** Serve /metrics on a listener of its own, on any free port. */
@@ -126,4 +131,3 @@ export function apiClient(baseUrl: string, key?: string) {
     return { status: response.status, headers: response.headers, body: parsed as T };
   };
 }
-

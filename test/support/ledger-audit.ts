@@ -39,7 +39,13 @@ export async function quiescent(query: HubQuery, emulator: EmulatorServer, merch
   return { ipnsPending, webhooksPending: Number(rows[0]?.n ?? 0) };
 }
 
-export async function auditLedger(options: { query: HubQuery; emulator: EmulatorServer; listener: RecordingListener; merchantId: string; endpointIds: string[] }): Promise<AuditResult> {
+export async function auditLedger(options: {
+  query: HubQuery;
+  emulator: EmulatorServer;
+  listener: RecordingListener;
+  merchantId: string;
+  endpointIds: string[];
+}): Promise<AuditResult> {
   const { query, emulator, listener, merchantId } = options;
   const problems: string[] = [];
   const notes: string[] = [];
@@ -55,7 +61,11 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
   const deliveries = await query(`SELECT id, event_id, endpoint_id, status, attempts FROM webhook_deliveries WHERE merchant_id = ${q(merchantId)}`);
 
   // What NETOPIA knows: every order (its order_id is the hub's attempt id) and every IPN with its delivery log.
-  const orderRows = (await sql<{ purchase: string; order_id: string }>`SELECT purchase::text AS purchase, order_id FROM emu_netopia_v1_orders ORDER BY purchase`.execute(emulator.store.db)).rows;
+  const orderRows = (
+    await sql<{ purchase: string; order_id: string }>`SELECT purchase::text AS purchase, order_id FROM emu_netopia_v1_orders ORDER BY purchase`.execute(
+      emulator.store.db,
+    )
+  ).rows;
   const attemptIds = new Set(attempts.map((a) => a.id as string));
   const views = [];
   for (const row of orderRows) {
@@ -109,7 +119,8 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
       if (d.status === 'delivered') {
         const rows = notificationsByCrc.get(d.crc) ?? [];
         const settled = rows.filter((n) => n.status === 'applied' || n.status === 'duplicate' || n.status === 'ignored');
-        if (settled.length === 0) problems.push(`${where} was acknowledged by the hub but is not in its ledger (notifications with this crc: ${JSON.stringify(rows)})`);
+        if (settled.length === 0)
+          problems.push(`${where} was acknowledged by the hub but is not in its ledger (notifications with this crc: ${JSON.stringify(rows)})`);
         const dedupe = settled[0]?.dedupe_key;
         if (dedupe && !notifications.some((n) => n.dedupe_key === dedupe && (n.status === 'applied' || n.status === 'ignored'))) {
           problems.push(`${where}: recorded only as a duplicate of nothing applied (dedupe key ${dedupe})`);
@@ -151,7 +162,8 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
         case 'declined':
           declined++;
           expected = 'failed';
-          if (a.error_code !== String(v!.order.error_code)) problems.push(`attempt ${a.id} of ${p.id}: error_code ${a.error_code}, NETOPIA says ${v!.order.error_code}`);
+          if (a.error_code !== String(v!.order.error_code))
+            problems.push(`attempt ${a.id} of ${p.id}: error_code ${a.error_code}, NETOPIA says ${v!.order.error_code}`);
           break;
         case 'open':
         case 'not sent':
@@ -160,11 +172,14 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
         default:
           expected = `(NETOPIA status ${status})`;
       }
-      if (a.status !== expected) problems.push(`attempt ${a.id} of ${p.id}: hub says ${a.status}, NETOPIA's order ${v?.order.purchase ?? '-'} is ${status} (expected ${expected})`);
-      if (v && status !== 'open' && a.processor_reference !== v.order.purchase) problems.push(`attempt ${a.id}: processor_reference ${a.processor_reference}, NETOPIA purchase ${v.order.purchase}`);
+      if (a.status !== expected)
+        problems.push(`attempt ${a.id} of ${p.id}: hub says ${a.status}, NETOPIA's order ${v?.order.purchase ?? '-'} is ${status} (expected ${expected})`);
+      if (v && status !== 'open' && a.processor_reference !== v.order.purchase)
+        problems.push(`attempt ${a.id}: processor_reference ${a.processor_reference}, NETOPIA purchase ${v.order.purchase}`);
     }
     const expectedStatus = captured === 0 ? 'pending' : credited === 0 ? 'paid' : credited >= captured ? 'refunded' : 'partially_refunded';
-    if (p.status !== expectedStatus) problems.push(`payment ${p.id}: hub says ${p.status}, NETOPIA's orders say ${expectedStatus} (captured ${captured}, credited ${credited})`);
+    if (p.status !== expectedStatus)
+      problems.push(`payment ${p.id}: hub says ${p.status}, NETOPIA's orders say ${expectedStatus} (captured ${captured}, credited ${credited})`);
     if (Number(p.amount_captured) !== captured) problems.push(`payment ${p.id}: amount_captured ${p.amount_captured}, NETOPIA captured ${captured}`);
     if (Number(p.amount_refunded) !== credited) problems.push(`payment ${p.id}: amount_refunded ${p.amount_refunded}, NETOPIA credited ${credited}`);
     expectedEvents.set(p.id, { declined, captured: captured > 0, credited, creditIpns });
@@ -182,7 +197,8 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
     for (const endpointId of options.endpointIds) {
       const forEndpoint = ds.filter((d) => d.endpoint_id === endpointId);
       if (forEndpoint.length !== 1) problems.push(`event ${e.id} (${e.type}) has ${forEndpoint.length} delivery rows for endpoint ${endpointId}`);
-      for (const d of forEndpoint) if (d.status !== 'succeeded') problems.push(`delivery ${d.id} of event ${e.id} (${e.type}) is ${d.status} after ${d.attempts} attempts`);
+      for (const d of forEndpoint)
+        if (d.status !== 'succeeded') problems.push(`delivery ${d.id} of event ${e.id} (${e.type}) is ${d.status} after ${d.attempts} attempts`);
     }
   }
 
@@ -209,12 +225,14 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
   const count = (pid: string, type: string) => byPaymentType.get(`${pid} ${type}`)?.length ?? 0;
   for (const [pid, x] of expectedEvents) {
     if (count(pid, 'payment.created') !== 1) problems.push(`payment ${pid}: ${count(pid, 'payment.created')} payment.created events`);
-    if (count(pid, 'payment.attempt_failed') !== x.declined) problems.push(`payment ${pid}: ${count(pid, 'payment.attempt_failed')} payment.attempt_failed events for ${x.declined} declined attempts`);
+    if (count(pid, 'payment.attempt_failed') !== x.declined)
+      problems.push(`payment ${pid}: ${count(pid, 'payment.attempt_failed')} payment.attempt_failed events for ${x.declined} declined attempts`);
     const paid = count(pid, 'payment.paid');
     const refunded = byPaymentType.get(`${pid} payment.refunded`) ?? [];
     if (paid > 1) problems.push(`payment ${pid}: ${paid} payment.paid events`);
     if (x.captured && paid === 0) {
-      if (refunded.length > 0) notes.push(`payment ${pid}: a credit IPN was applied before the capture IPN, so the merchant got payment.refunded but never payment.paid`);
+      if (refunded.length > 0)
+        notes.push(`payment ${pid}: a credit IPN was applied before the capture IPN, so the merchant got payment.refunded but never payment.paid`);
       else problems.push(`payment ${pid}: captured at NETOPIA but no payment.paid event`);
     }
     if (!x.captured && paid > 0) problems.push(`payment ${pid}: payment.paid without a capture at NETOPIA`);
@@ -222,7 +240,8 @@ export async function auditLedger(options: { query: HubQuery; emulator: Emulator
       if (refunded.length === 0) problems.push(`payment ${pid}: credited ${x.credited} at NETOPIA but no payment.refunded event`);
       if (refunded.length > x.creditIpns) problems.push(`payment ${pid}: ${refunded.length} payment.refunded events for ${x.creditIpns} credit IPNs`);
       const last = Math.max(0, ...refunded.map((e) => JSON.parse(e.payload).data.amount_refunded as number));
-      if (refunded.length && last !== x.credited) problems.push(`payment ${pid}: the latest payment.refunded says ${last} refunded, NETOPIA credited ${x.credited}`);
+      if (refunded.length && last !== x.credited)
+        problems.push(`payment ${pid}: the latest payment.refunded says ${last} refunded, NETOPIA credited ${x.credited}`);
     } else if (refunded.length > 0) problems.push(`payment ${pid}: payment.refunded without a credit at NETOPIA`);
   }
   return { problems, notes, stats };

@@ -24,7 +24,11 @@ export function secretLeaks(lines: readonly string[], secrets: ReadonlyMap<strin
 /** The flows' requests are in the log, so the scan reads the lines they produced. */
 export function assertRoutesLogged(hub: TestHub, routes: readonly string[]): void {
   const urls = hub.logs.map((l) => (l.req as { url?: string } | undefined)?.url ?? '');
-  for (const route of routes) assert.ok(urls.some((u) => u.startsWith(route)), `no request to ${route} was logged`);
+  for (const route of routes)
+    assert.ok(
+      urls.some((u) => u.startsWith(route)),
+      `no request to ${route} was logged`,
+    );
 }
 
 /** The secrets a log-scan suite collects while it runs its flows: label → text that must not appear in a log line. */
@@ -37,7 +41,10 @@ export class SecretList extends Map<string, string> {
 
   /** The base64 body lines of a PEM document that are long enough to be unmistakable (≥ 40 characters), each a secret. */
   addPem(label: string, pem: string): void {
-    const lines = pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 40 && !l.startsWith('-----'));
+    const lines = pem
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 40 && !l.startsWith('-----'));
     assert.ok(lines.length >= 5, `${label}: a PEM with a body`);
     lines.forEach((line, i) => this.add(`${label}, line ${i + 1}`, line));
   }

@@ -56,7 +56,13 @@ async function get(url: string) {
 }
 
 async function postForm(url: string, fields: Record<string, string>) {
-  const r = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': FORM }, body: new URLSearchParams(fields).toString(), signal: AbortSignal.timeout(30_000) });
+  const r = await fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': FORM },
+    body: new URLSearchParams(fields).toString(),
+    signal: AbortSignal.timeout(30_000),
+  });
   return { status: r.status, location: r.headers.get('location'), text: await r.text() };
 }
 
@@ -77,7 +83,10 @@ export type CardResult =
  * Posts the hand-off form to NETOPIA and pays on the card page. Resolves once NETOPIA sends the customer back
  * (it has called the confirm URL first, successfully or not).
  */
-export async function payAtProcessor(handoff: HandOff, card: { pan: string; cvv?: string; expiry?: string; threeDs?: 'authorize' | 'fail' }): Promise<CardResult> {
+export async function payAtProcessor(
+  handoff: HandOff,
+  card: { pan: string; cvv?: string; expiry?: string; threeDs?: 'authorize' | 'fail' },
+): Promise<CardResult> {
   const posted = await postForm(handoff.url, handoff.fields);
   if (posted.status === 400 && /duplicate request \(56\)/.test(posted.text)) return { kind: 'already_processed', detail: posted.text };
   if (posted.status !== 303 || !posted.location) throw new Error(`NETOPIA refused the hand-off: ${posted.status} ${posted.text.slice(0, 500)}`);

@@ -20,7 +20,15 @@ export interface EmulatorOrderView {
     attempts: number;
     next_attempt_at: string | null;
     mobilpay: { processed_amount: string; original_amount: string; purchase: string };
-    log: Array<{ attempt: number; started_at: string; duration_ms: number; http_status: number | null; reply: string | null; outcome: string; error: string | null }>;
+    log: Array<{
+      attempt: number;
+      started_at: string;
+      duration_ms: number;
+      http_status: number | null;
+      reply: string | null;
+      outcome: string;
+      error: string | null;
+    }>;
   }>;
 }
 
@@ -101,7 +109,13 @@ export async function startEmulatorServer(options: {
       return r.body as EmulatorOrderView;
     },
     async operate(purchase, operation, amount) {
-      return json('POST', `/orders/${purchase}/${operation}`, amount === undefined ? '' : new URLSearchParams({ amount }).toString(), 'application/x-www-form-urlencoded', await ownerLogin(purchase));
+      return json(
+        'POST',
+        `/orders/${purchase}/${operation}`,
+        amount === undefined ? '' : new URLSearchParams({ amount }).toString(),
+        'application/x-www-form-urlencoded',
+        await ownerLogin(purchase),
+      );
     },
     async pendingDeliveries() {
       const r = await sql<{ n: string }>`SELECT count(*) AS n FROM emu_netopia_v1_ipn_deliveries WHERE status = 'pending'`.execute(store.db);

@@ -49,7 +49,15 @@ export async function startRecordingListener(options: RecordingListenerOptions =
       } catch {
         event = undefined;
       }
-      const record: RecordedDelivery = { id, timestamp, signature, body, event, validSignature: verifyStandardWebhookSignature(secret, id, timestamp, body, signature), receivedAt: Date.now() };
+      const record: RecordedDelivery = {
+        id,
+        timestamp,
+        signature,
+        body,
+        event,
+        validSignature: verifyStandardWebhookSignature(secret, id, timestamp, body, signature),
+        receivedAt: Date.now(),
+      };
       deliveries.push(record);
       const status = options.respond ? options.respond(n, id) : 200;
       const delay = options.delayMs ? options.delayMs(n, id) : 0;

@@ -109,7 +109,12 @@ export const FIXED_KEYS = {
 };
 
 /** The environment of a hub child process (everything through readConfig, as in production). */
-export function hubEnv(options: { port: number; publicUrl?: string; database: Record<string, string>; extra?: Record<string, string> }): Record<string, string> {
+export function hubEnv(options: {
+  port: number;
+  publicUrl?: string;
+  database: Record<string, string>;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     HOST: '127.0.0.1',
     PORT: String(options.port),
@@ -202,7 +207,14 @@ export async function setUpMerchant(hubUrl: string, emulator: EmulatorServer, we
   if (connection.status !== 201) throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
   const endpoint = await retryingCall(api, 'POST', '/v1/webhook-endpoints', { url: webhookUrl });
   if (endpoint.status !== 201) throw new Error(`webhook endpoint: ${endpoint.status} ${JSON.stringify(endpoint.body)}`);
-  return { api, apiKey: merchant.body.api_key, merchantId: merchant.body.id, connectionId: connection.body.id, endpointId: endpoint.body.id, secret: endpoint.body.secret };
+  return {
+    api,
+    apiKey: merchant.body.api_key,
+    merchantId: merchant.body.id,
+    connectionId: connection.body.id,
+    endpointId: endpoint.body.id,
+    secret: endpoint.body.secret,
+  };
 }
 
 export function paymentInput(orderId: string, amount: number, returnUrl: string) {
@@ -212,7 +224,15 @@ export function paymentInput(orderId: string, amount: number, returnUrl: string)
     amount,
     currency: 'RON',
     description: `Comanda ${orderId}`,
-    billing: { first_name: 'Ioana', last_name: 'Dumitrescu', email: 'ioana@example.ro', phone: '0722000111', address: 'Str. Lungă 5', city: 'Brașov', country: 'RO' },
+    billing: {
+      first_name: 'Ioana',
+      last_name: 'Dumitrescu',
+      email: 'ioana@example.ro',
+      phone: '0722000111',
+      address: 'Str. Lungă 5',
+      city: 'Brașov',
+      country: 'RO',
+    },
     return_url: returnUrl,
   };
 }

@@ -26,7 +26,8 @@ interface Pair {
  */
 function reset(socket: Socket | undefined) {
   if (!socket || socket.destroyed) return;
-  if (!socket.writableEnded && typeof (socket as Socket & { resetAndDestroy?: () => void }).resetAndDestroy === 'function') (socket as Socket & { resetAndDestroy: () => void }).resetAndDestroy();
+  if (!socket.writableEnded && typeof (socket as Socket & { resetAndDestroy?: () => void }).resetAndDestroy === 'function')
+    (socket as Socket & { resetAndDestroy: () => void }).resetAndDestroy();
   else socket.destroy();
 }
 

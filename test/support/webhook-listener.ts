@@ -34,7 +34,14 @@ export async function startWebhookListener(options: { respond?: (n: number) => n
       count += 1;
       const status = options.respond ? options.respond(count) : 200;
       if (status >= 200 && status < 300) {
-        received.push({ id, timestamp, signature, body, event: JSON.parse(body), validSignature: verifyStandardWebhook(secret, id, timestamp, body, signature) });
+        received.push({
+          id,
+          timestamp,
+          signature,
+          body,
+          event: JSON.parse(body),
+          validSignature: verifyStandardWebhook(secret, id, timestamp, body, signature),
+        });
       }
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
     });

@@ -21,7 +21,10 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** hex(HMAC-SHA512(trim(apiKey), "<timestamp>:" + body)), lowercase. */
 export function notificationSignature(apiKey: string, timestamp: string, body: Buffer | string): string {
-  return createHmac('sha512', apiKey.trim()).update(`${timestamp}:`).update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('hex');
+  return createHmac('sha512', apiKey.trim())
+    .update(`${timestamp}:`)
+    .update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body)
+    .digest('hex');
 }
 
 /** The `Auth` header value MultiSafepay sends with a notification body at `timestampSeconds`. */
@@ -30,9 +33,7 @@ export function signNotification(apiKey: string, body: Buffer | string, timestam
   return Buffer.from(`${timestamp}:${notificationSignature(apiKey, timestamp, body)}`, 'utf8').toString('base64');
 }
 
-export type AuthCheck =
-  | { ok: true; timestamp: number }
-  | { ok: false; reason: 'missing' | 'malformed' | 'signature' | 'stale' | 'future'; message: string };
+export type AuthCheck = { ok: true; timestamp: number } | { ok: false; reason: 'missing' | 'malformed' | 'signature' | 'stale' | 'future'; message: string };
 
 /**
  * Checks an `Auth` header against the raw body and the API key, then the timestamp window. Never throws.

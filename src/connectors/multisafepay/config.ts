@@ -7,11 +7,23 @@ import { LOCALE_RE } from './create-order.js';
 
 export const MULTISAFEPAY_CREDENTIALS = Type.Object({
   // The PHP SDK trims the key before using it; so do we, once, here.
-  api_key: SecretText({ title: 'Website API key', description: 'the website API key (dashboard → Websites → API key)', pattern: '^[\\x21-\\x7e]{8,200}$', 'x-trim': true, 'x-error': 'must be the website API key from the MultiSafepay dashboard' }),
+  api_key: SecretText({
+    title: 'Website API key',
+    description: 'the website API key (dashboard → Websites → API key)',
+    pattern: '^[\\x21-\\x7e]{8,200}$',
+    'x-trim': true,
+    'x-error': 'must be the website API key from the MultiSafepay dashboard',
+  }),
 });
 
 export const MULTISAFEPAY_SETTINGS = Type.Object({
-  locale: Text({ title: 'Locale', description: '`customer.locale` when the payment names no language', pattern: LOCALE_RE.source, default: 'en_US', 'x-error': 'must be a locale such as en_US or it_IT' }),
+  locale: Text({
+    title: 'Locale',
+    description: '`customer.locale` when the payment names no language',
+    pattern: LOCALE_RE.source,
+    default: 'en_US',
+    'x-error': 'must be a locale such as en_US or it_IT',
+  }),
   endpoint: Endpoint(),
 });
 

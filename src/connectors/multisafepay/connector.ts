@@ -22,7 +22,14 @@ import { MspJsonError, parseMspJson } from './json.js';
 import { MspOrderError, readOrder, type MspOrder } from './order.js';
 import { dedupeKeyOf, outcomeOf, summaryOf } from './statuses.js';
 import { isStorableValue } from '../../core/storable-text.js';
-import { MULTISAFEPAY_CREDENTIALS, MULTISAFEPAY_SETTINGS, parseMultisafepayCredentials, parseMultisafepaySettings, type MultisafepayCredentials, type MultisafepaySettings } from './config.js';
+import {
+  MULTISAFEPAY_CREDENTIALS,
+  MULTISAFEPAY_SETTINGS,
+  parseMultisafepayCredentials,
+  parseMultisafepaySettings,
+  type MultisafepayCredentials,
+  type MultisafepaySettings,
+} from './config.js';
 
 export type { MultisafepayCredentials, MultisafepaySettings } from './config.js';
 
@@ -62,7 +69,15 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
   // onpay.md "Currencies per acquirer": EUR and GBP for MultiSafepay.
   // `amount` is a JSON integer of minor units; the API answers 1001 "Invalid amount" above 99 999 999 999 (as the
   // emulator models it). No customer field is required.
-  capabilities: { currencies: ['EUR', 'GBP'], minAmountMinor: 1, maxAmountMinor: 99_999_999_999, requiredPayerFields: [], refunds: 'partial', manualCapture: false, flows: ['api_start'] },
+  capabilities: {
+    currencies: ['EUR', 'GBP'],
+    minAmountMinor: 1,
+    maxAmountMinor: 99_999_999_999,
+    requiredPayerFields: [],
+    refunds: 'partial',
+    manualCapture: false,
+    flows: ['api_start'],
+  },
 
   schemas: { credentials: MULTISAFEPAY_CREDENTIALS, settings: MULTISAFEPAY_SETTINGS },
   parseCredentials: parseMultisafepayCredentials,
@@ -100,7 +115,12 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
     try {
       const auth = verifyAuthHeader(notification.headers.auth, notification.body, config.credentials.api_key.reveal(), new Date());
       if (!auth.ok) {
-        const code = auth.reason === 'missing' ? MSP_NOTIFY_ERRORS.missingAuth : auth.reason === 'stale' || auth.reason === 'future' ? MSP_NOTIFY_ERRORS.stale : MSP_NOTIFY_ERRORS.badAuth;
+        const code =
+          auth.reason === 'missing'
+            ? MSP_NOTIFY_ERRORS.missingAuth
+            : auth.reason === 'stale' || auth.reason === 'future'
+              ? MSP_NOTIFY_ERRORS.stale
+              : MSP_NOTIFY_ERRORS.badAuth;
         return reject(code, auth.message);
       }
       let order: MspOrder;
@@ -134,7 +154,8 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
     // MultiSafepay counts HTTP 200 with "OK" in the first 100 characters as delivered and retries anything
     // else, so errors answer a status other than 200 and a body without that word.
     if (result.kind === 'recorded') return { statusCode: 200, contentType: 'text/plain; charset=utf-8', body: 'OK' };
-    if (result.kind === 'temporary_error') return { statusCode: 503, contentType: 'text/plain; charset=utf-8', body: `ERROR ${result.code}: temporary failure, retry later` };
+    if (result.kind === 'temporary_error')
+      return { statusCode: 503, contentType: 'text/plain; charset=utf-8', body: `ERROR ${result.code}: temporary failure, retry later` };
     return { statusCode: 400, contentType: 'text/plain; charset=utf-8', body: `ERROR ${result.code}: notification rejected` };
   },
 

@@ -38,9 +38,30 @@ export function referenceFor(orderId: string, var1: string | undefined): string 
 
 /** Default country of each language MultiSafepay's pages speak, for locales such as `it_IT`. */
 const LOCALES: Readonly<Record<string, string>> = {
-  en: 'en_US', nl: 'nl_NL', de: 'de_DE', fr: 'fr_FR', it: 'it_IT', es: 'es_ES', pt: 'pt_PT', pl: 'pl_PL',
-  cs: 'cs_CZ', sv: 'sv_SE', da: 'da_DK', fi: 'fi_FI', no: 'no_NO', nb: 'no_NO', tr: 'tr_TR', ro: 'ro_RO',
-  el: 'el_GR', hu: 'hu_HU', sk: 'sk_SK', hr: 'hr_HR', bg: 'bg_BG', zh: 'zh_CN', ja: 'ja_JP', ru: 'ru_RU',
+  en: 'en_US',
+  nl: 'nl_NL',
+  de: 'de_DE',
+  fr: 'fr_FR',
+  it: 'it_IT',
+  es: 'es_ES',
+  pt: 'pt_PT',
+  pl: 'pl_PL',
+  cs: 'cs_CZ',
+  sv: 'sv_SE',
+  da: 'da_DK',
+  fi: 'fi_FI',
+  no: 'no_NO',
+  nb: 'no_NO',
+  tr: 'tr_TR',
+  ro: 'ro_RO',
+  el: 'el_GR',
+  hu: 'hu_HU',
+  sk: 'sk_SK',
+  hr: 'hr_HR',
+  bg: 'bg_BG',
+  zh: 'zh_CN',
+  ja: 'ja_JP',
+  ru: 'ru_RU',
 };
 export const LOCALE_RE = /^[a-z]{2}_[A-Z]{2}$/;
 

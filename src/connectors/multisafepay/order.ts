@@ -64,7 +64,8 @@ export function readOrder(value: unknown): MspOrder {
     throw new MspOrderError(`currency ${currency} is not one the hub knows`);
   }
   const amount = fromMspAmount(value.amount, currency, 'amount');
-  const refunded = value.amount_refunded === undefined || value.amount_refunded === null ? undefined : fromMspAmount(value.amount_refunded, currency, 'amount_refunded');
+  const refunded =
+    value.amount_refunded === undefined || value.amount_refunded === null ? undefined : fromMspAmount(value.amount_refunded, currency, 'amount_refunded');
   if (refunded !== undefined && refunded > amount) throw new MspOrderError(`amount_refunded ${refunded} exceeds the order amount ${amount}`);
   const details = isRecord(value.payment_details) ? value.payment_details : {};
   const financial = value.financial_status;

@@ -54,7 +54,8 @@ export function outcomeOf(order: MspOrder): ProcessorOutcome {
       };
     case 'refunded': {
       // partial_refunded names no amount by itself: without amount_refunded there is nothing to record.
-      if (order.status === 'partial_refunded') return order.amount_refunded === undefined ? { kind: 'informational' } : { kind: 'refunded', totalRefunded: order.amount_refunded };
+      if (order.status === 'partial_refunded')
+        return order.amount_refunded === undefined ? { kind: 'informational' } : { kind: 'refunded', totalRefunded: order.amount_refunded };
       if (order.status === 'refunded' && order.amount_refunded) return { kind: 'refunded', totalRefunded: order.amount_refunded };
       return { kind: 'refunded', totalRefunded: order.amount };
     }
@@ -94,7 +95,7 @@ export function summaryOf(order: MspOrder, extra: Record<string, unknown> = {}):
   put('financial_status', order.financial_status);
   put('payment_method', order.payment_type);
   // MultiSafepay's timestamps carry no zone; they are passed on as written.
-  put('processor_time', order.status === 'completed' ? order.completed ?? order.modified : order.modified);
+  put('processor_time', order.status === 'completed' ? (order.completed ?? order.modified) : order.modified);
   put('transaction_id', order.transaction_id);
   put('amount_refunded', order.amount_refunded);
   put('reason', order.reason);

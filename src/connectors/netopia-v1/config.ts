@@ -13,17 +13,47 @@ const CERTIFICATE_ERROR = "must be NETOPIA's public certificate (PEM)";
 const PRIVATE_KEY_ERROR = "must be the merchant's RSA private key (PEM)";
 
 export const NETOPIA_V1_CREDENTIALS = Type.Object({
-  signature: Text({ title: 'POS signature', description: 'the POS signature, XXXX-XXXX-XXXX-XXXX-XXXX', pattern: '^[A-Z0-9]{4}(-[A-Z0-9]{4}){3,4}$', 'x-trim': true, 'x-case': 'upper', 'x-public': true, 'x-error': 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX' }),
-  certificate: Type.Transform(Text({ title: 'NETOPIA public certificate (PEM)', description: "NETOPIA's public certificate for this POS (sandbox.<POS>.public.cer or live.<POS>.public.cer)", minLength: 1, 'x-form': 'pem', 'x-error': CERTIFICATE_ERROR, 'x-error-absent': `${CERTIFICATE_ERROR}: is required` }))
+  signature: Text({
+    title: 'POS signature',
+    description: 'the POS signature, XXXX-XXXX-XXXX-XXXX-XXXX',
+    pattern: '^[A-Z0-9]{4}(-[A-Z0-9]{4}){3,4}$',
+    'x-trim': true,
+    'x-case': 'upper',
+    'x-public': true,
+    'x-error': 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX',
+  }),
+  certificate: Type.Transform(
+    Text({
+      title: 'NETOPIA public certificate (PEM)',
+      description: "NETOPIA's public certificate for this POS (sandbox.<POS>.public.cer or live.<POS>.public.cer)",
+      minLength: 1,
+      'x-form': 'pem',
+      'x-error': CERTIFICATE_ERROR,
+      'x-error-absent': `${CERTIFICATE_ERROR}: is required`,
+    }),
+  )
     .Decode((pem) => ({ pem, key: pemKey(pem, loadPublicKey, CERTIFICATE_ERROR) }))
     .Encode((c) => c.pem),
-  private_key: Type.Transform(SecretString({ title: 'Merchant private key (PEM)', description: "the merchant's RSA private key for this POS (<POS>private.key)", minLength: 1, 'x-form': 'pem', 'x-error': PRIVATE_KEY_ERROR, 'x-error-absent': `${PRIVATE_KEY_ERROR}: is required` }))
+  private_key: Type.Transform(
+    SecretString({
+      title: 'Merchant private key (PEM)',
+      description: "the merchant's RSA private key for this POS (<POS>private.key)",
+      minLength: 1,
+      'x-form': 'pem',
+      'x-error': PRIVATE_KEY_ERROR,
+      'x-error-absent': `${PRIVATE_KEY_ERROR}: is required`,
+    }),
+  )
     .Decode((pem) => ({ pem: new Secret(pem), key: pemKey(pem, loadPrivateKey, PRIVATE_KEY_ERROR) }))
     .Encode((c) => c.pem.reveal()),
 });
 
 export const NETOPIA_V1_SETTINGS = Type.Object({
-  default_currency: Choice(NETOPIA_V1_CURRENCIES, { title: 'Default currency', default: 'RON', 'x-error': `must be one of ${NETOPIA_V1_CURRENCIES.join(', ')}` }),
+  default_currency: Choice(NETOPIA_V1_CURRENCIES, {
+    title: 'Default currency',
+    default: 'RON',
+    'x-error': `must be one of ${NETOPIA_V1_CURRENCIES.join(', ')}`,
+  }),
   language: Choice(NETOPIA_V1_LANGUAGES, { title: 'Payment page language', default: 'ro', 'x-error': `must be one of ${NETOPIA_V1_LANGUAGES.join(', ')}` }),
   cipher: Choice(['aes-256-cbc', 'rc4'] as const, { title: 'Envelope cipher', default: 'aes-256-cbc', 'x-error': 'must be aes-256-cbc or rc4' }),
   endpoint: Endpoint(),
@@ -55,7 +85,13 @@ export interface NetopiaV1Settings {
 
 export function parseNetopiaV1Credentials(raw: unknown): NetopiaV1Credentials {
   const c = readConfig(NETOPIA_V1_CREDENTIALS, raw, 'credentials');
-  return { signature: c.signature, certificate: c.certificate.pem, private_key: c.private_key.pem, publicKey: c.certificate.key, privateKey: c.private_key.key };
+  return {
+    signature: c.signature,
+    certificate: c.certificate.pem,
+    private_key: c.private_key.pem,
+    publicKey: c.certificate.key,
+    privateKey: c.private_key.key,
+  };
 }
 export const parseNetopiaV1Settings = (raw: unknown): NetopiaV1Settings => readConfig(NETOPIA_V1_SETTINGS, raw, 'settings');
 export const netopiaV1PublicFields = (c: NetopiaV1Credentials) => publicFields(NETOPIA_V1_CREDENTIALS, c);

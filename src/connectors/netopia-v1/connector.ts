@@ -1,12 +1,32 @@
 import { parseDecimalString, toDecimalString, MoneyError } from '../../core/money.js';
 import type { ProcessorOutcome } from '../../core/transitions.js';
-import type { Connector, ConnectionConfig, Environment, HttpReply, InboundNotification, NotificationResult, NotificationVerdict, Party, PaymentRedirectInput, Redirect } from '../types.js';
+import type {
+  Connector,
+  ConnectionConfig,
+  Environment,
+  HttpReply,
+  InboundNotification,
+  NotificationResult,
+  NotificationVerdict,
+  Party,
+  PaymentRedirectInput,
+  Redirect,
+} from '../types.js';
 import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
 import { buildOrderXml, formatTimestamp, type V1Address } from './order-xml.js';
 import { parseIpnXml, type V1Ipn } from './ipn-xml.js';
 import { crcError, crcSuccess } from './crc-reply.js';
 import { V1XmlError } from './errors.js';
-import { NETOPIA_V1_CREDENTIALS, NETOPIA_V1_CURRENCIES, NETOPIA_V1_SETTINGS, netopiaV1PublicFields, parseNetopiaV1Credentials, parseNetopiaV1Settings, type NetopiaV1Credentials, type NetopiaV1Settings } from './config.js';
+import {
+  NETOPIA_V1_CREDENTIALS,
+  NETOPIA_V1_CURRENCIES,
+  NETOPIA_V1_SETTINGS,
+  netopiaV1PublicFields,
+  parseNetopiaV1Credentials,
+  parseNetopiaV1Settings,
+  type NetopiaV1Credentials,
+  type NetopiaV1Settings,
+} from './config.js';
 
 export type { NetopiaV1Credentials, NetopiaV1Settings } from './config.js';
 
@@ -91,7 +111,15 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
   // `amount` max 99999 units (seed 001); contact_info is optional in v1.
   // The payer's browser posts the sealed order to NETOPIA (`createRedirect`); refunds and captures of a
   // preauthorization are made in NETOPIA's back office and reach the hub as IPNs.
-  capabilities: { currencies: CURRENCIES, minAmountMinor: 1, maxAmountMinor: 9_999_900, requiredPayerFields: [], refunds: 'none', manualCapture: true, flows: ['redirect'] },
+  capabilities: {
+    currencies: CURRENCIES,
+    minAmountMinor: 1,
+    maxAmountMinor: 9_999_900,
+    requiredPayerFields: [],
+    refunds: 'none',
+    manualCapture: true,
+    flows: ['redirect'],
+  },
 
   schemas: { credentials: NETOPIA_V1_CREDENTIALS, settings: NETOPIA_V1_SETTINGS },
   parseCredentials: parseNetopiaV1Credentials,
@@ -136,7 +164,10 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
     if (!envKey || !data) return reject(V1_CONFIRM_ERRORS.invalidPostParameters, 'env_key and data are required');
     let ipn: V1Ipn;
     try {
-      const xml = openEnvelope({ env_key: envKey, data, cipher: form.get('cipher') ?? undefined, iv: form.get('iv') ?? undefined }, config.credentials.privateKey);
+      const xml = openEnvelope(
+        { env_key: envKey, data, cipher: form.get('cipher') ?? undefined, iv: form.get('iv') ?? undefined },
+        config.credentials.privateKey,
+      );
       ipn = parseIpnXml(xml.toString('utf8'));
     } catch (e) {
       if (e instanceof EnvelopeError) return reject(e.code, e.message);
@@ -156,7 +187,10 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
     // NETOPIA never processes more than the order was for: anything else is not a NETOPIA notification.
     const moved = 'amount' in outcome ? outcome.amount : 'totalRefunded' in outcome ? outcome.totalRefunded : 0;
     if (!Number.isSafeInteger(moved) || moved < 0 || moved > invoiceMinor) {
-      return reject(V1_CONFIRM_ERRORS.integrity, `processed_amount ${ipn.mobilpay.processed_amount} exceeds the order (original_amount ${ipn.mobilpay.original_amount})`);
+      return reject(
+        V1_CONFIRM_ERRORS.integrity,
+        `processed_amount ${ipn.mobilpay.processed_amount} exceeds the order (original_amount ${ipn.mobilpay.original_amount})`,
+      );
     }
     const m = ipn.mobilpay;
     return {

@@ -29,12 +29,19 @@ export function crcError(errorType: 1 | 2, errorCode: number, message: string): 
     throw new V1XmlError(`crc error_type must be 1 or 2, got ${String(errorType)}`);
   }
   if (!Number.isSafeInteger(errorCode)) throw new V1XmlError(`crc error_code must be an integer, got ${errorCode}`);
-  return XML_DECLARATION + serializeXml({
-    crc: { '@_error_type': String(errorType), '@_error_code': String(errorCode), '#text': xmlText(message, 'crc message') },
-  });
+  return (
+    XML_DECLARATION +
+    serializeXml({
+      crc: { '@_error_type': String(errorType), '@_error_code': String(errorCode), '#text': xmlText(message, 'crc message') },
+    })
+  );
 }
 
-const ERROR_TYPES: ReadonlyMap<string, CrcReply['errorType']> = new Map([['0', 0], ['1', 1], ['2', 2]]);
+const ERROR_TYPES: ReadonlyMap<string, CrcReply['errorType']> = new Map([
+  ['0', 0],
+  ['1', 1],
+  ['2', 2],
+]);
 
 /** A reply NETOPIA cannot understand is as good as none: it will try the IPN again. */
 function unusable(problem: string): CrcReply {

@@ -11,15 +11,7 @@
 // Integrity comes from parsing the XML and from the ledger checks on what it says, never from this layer.
 // Sans-IO: no storage, no network; keys are passed in as KeyObjects.
 
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  randomBytes,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { pkcs1v15Unwrap, pkcs1v15Wrap } from './pkcs1.js';
 import { rc4 } from './rc4.js';
 
@@ -129,11 +121,7 @@ function parseCipher(value: unknown): EnvelopeCipher {
 }
 
 /** Seals `plaintext` for `recipient` (an RSA public key, e.g. from loadPublicKey). */
-export function sealEnvelope(
-  plaintext: Buffer | string,
-  recipient: KeyObject,
-  cipher: EnvelopeCipher = 'aes-256-cbc',
-): EnvelopeFields {
+export function sealEnvelope(plaintext: Buffer | string, recipient: KeyObject, cipher: EnvelopeCipher = 'aes-256-cbc'): EnvelopeFields {
   const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
   switch (cipher) {
     case 'rc4': {
@@ -174,10 +162,7 @@ export function sealEnvelope(
  * Any problem with the fields throws EnvelopeError and nothing else; a TypeError is thrown only when
  * `privateKey` is not an RSA private key, which is a configuration bug rather than bad input.
  */
-export function openEnvelope(
-  fields: { env_key?: unknown; data?: unknown; cipher?: unknown; iv?: unknown },
-  privateKey: KeyObject,
-): Buffer {
+export function openEnvelope(fields: { env_key?: unknown; data?: unknown; cipher?: unknown; iv?: unknown }, privateKey: KeyObject): Buffer {
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa') {
     throw new TypeError('openEnvelope needs an RSA private key');
   }
@@ -248,9 +233,7 @@ export function loadPublicKey(pemOrCert: string): KeyObject {
   }
   let key: KeyObject;
   try {
-    key = isCertificate
-      ? new X509Certificate(pemOrCert).publicKey
-      : createPublicKey({ key: pemOrCert, format: 'pem' });
+    key = isCertificate ? new X509Certificate(pemOrCert).publicKey : createPublicKey({ key: pemOrCert, format: 'pem' });
   } catch (cause) {
     throw new Error('NETOPIA v1 public key PEM could not be parsed', { cause });
   }

@@ -5,7 +5,18 @@
  */
 import { V1XmlError } from './errors.js';
 import { addressTree, readAddress, readOrder, type V1Address, type V1Order } from './order-xml.js';
-import { childElement, compact, optionalChildText, optionalText, parseXmlDocument, serializeXml, textContent, xmlText, type XmlElement, type XmlTree } from './xml.js';
+import {
+  childElement,
+  compact,
+  optionalChildText,
+  optionalText,
+  parseXmlDocument,
+  serializeXml,
+  textContent,
+  xmlText,
+  type XmlElement,
+  type XmlTree,
+} from './xml.js';
 
 /**
  * What NETOPIA attempted — not the payment status: every action can succeed (`error@code` 0) or fail.

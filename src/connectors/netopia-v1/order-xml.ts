@@ -7,7 +7,22 @@
  * keeps diacritics and markup characters out of NETOPIA's parser; NETOPIA echoes them in the IPN as sent.
  */
 import { V1XmlError } from './errors.js';
-import { XML_DECLARATION, childElement, compact, encodedCdata, nonEmpty, optionalCdata, optionalChildText, optionalText, parseXmlDocument, serializeXml, textContent, xmlText, type XmlElement, type XmlTree } from './xml.js';
+import {
+  XML_DECLARATION,
+  childElement,
+  compact,
+  encodedCdata,
+  nonEmpty,
+  optionalCdata,
+  optionalChildText,
+  optionalText,
+  parseXmlDocument,
+  serializeXml,
+  textContent,
+  xmlText,
+  type XmlElement,
+  type XmlTree,
+} from './xml.js';
 
 export interface V1Address {
   type?: 'person' | 'company';
@@ -63,8 +78,6 @@ export interface V1Order {
   url: { return: string; confirm: string };
 }
 
-
-
 export function readAddress(element: XmlElement | undefined): V1Address | undefined {
   if (!element) return undefined;
   const type = element.attributes.get('type');
@@ -85,8 +98,19 @@ const MAX_ORDER_ID_LENGTH = 64;
 
 /** Address children in the order the PHP library emits them; the last eight are sent by some clients only. */
 export const V1_ADDRESS_FIELDS = [
-  'first_name', 'last_name', 'address', 'email', 'mobile_phone',
-  'fiscal_number', 'identity_number', 'country', 'county', 'city', 'zip_code', 'bank', 'iban',
+  'first_name',
+  'last_name',
+  'address',
+  'email',
+  'mobile_phone',
+  'fiscal_number',
+  'identity_number',
+  'country',
+  'county',
+  'city',
+  'zip_code',
+  'bank',
+  'iban',
 ] as const;
 
 const IPN_CIPHERS: ReadonlySet<string> = new Set(['aes-256-cbc', 'rc4']);
@@ -154,9 +178,7 @@ export function buildOrderXml(order: V1Order): string {
         items: invoice.items?.length ? { item: invoice.items.map(itemTree) } : undefined,
       },
       ipn_cipher: order.ipn_cipher,
-      params: order.params?.length
-        ? { param: order.params.map((p) => ({ name: xmlText(p.name, 'param name'), value: encodedCdata(p.value) })) }
-        : undefined,
+      params: order.params?.length ? { param: order.params.map((p) => ({ name: xmlText(p.name, 'param name'), value: encodedCdata(p.value) })) } : undefined,
       url: {
         return: optionalText(order.url.return, 'url/return'),
         confirm: xmlText(order.url.confirm, 'url/confirm'),
@@ -197,8 +219,12 @@ export function readOrder(root: XmlElement): V1Order {
   if (!invoiceElement) throw new V1XmlError('order has no invoice');
   const attr = (name: string): string | undefined => nonEmpty(invoiceElement.attributes.get(name));
   const contact = childElement(invoiceElement, 'contact_info');
-  const items = childElement(invoiceElement, 'items')?.children.filter((c) => c.name === 'item').map(readItem);
-  const params = childElement(root, 'params')?.children.filter((c) => c.name === 'param').map(readParam);
+  const items = childElement(invoiceElement, 'items')
+    ?.children.filter((c) => c.name === 'item')
+    .map(readItem);
+  const params = childElement(root, 'params')
+    ?.children.filter((c) => c.name === 'param')
+    .map(readParam);
   const url = childElement(root, 'url');
   const ipnCipher = optionalChildText(root, 'ipn_cipher');
   const order: V1Order = compact({

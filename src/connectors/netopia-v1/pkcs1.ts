@@ -42,15 +42,13 @@ const lessThan = (a: number, b: number): number => (a - b) >>> 31;
  * a padded block), plus its length picked from `lengths`. Always computes the same amount of HMAC output, so
  * the work does not depend on which length is picked.
  */
-function syntheticMessage(
-  privateKey: KeyObject,
-  ciphertext: Buffer,
-  lengths: number[],
-  k: number,
-): { block: Buffer; length: number } {
+function syntheticMessage(privateKey: KeyObject, ciphertext: Buffer, lengths: number[], k: number): { block: Buffer; length: number } {
   const kdk = createHmac('sha256', rejectionSecret(privateKey)).update(ciphertext).digest();
   const prf = (label: string, counter: number): Buffer =>
-    createHmac('sha256', kdk).update(label).update(Uint8Array.of(counter >>> 8, counter & 0xff)).digest();
+    createHmac('sha256', kdk)
+      .update(label)
+      .update(Uint8Array.of(counter >>> 8, counter & 0xff))
+      .digest();
 
   // Modulo bias is irrelevant: the choice only has to be deterministic and plausible, not uniform.
   const length = lengths[prf('length', 0).readUInt32BE(0) % lengths.length];
@@ -76,22 +74,14 @@ function syntheticMessage(
  * lengths that are not acceptable) and for ciphertexts that can be rejected on public information alone:
  * a length other than the modulus length, or a value not below the modulus.
  */
-export function pkcs1v15Unwrap(
-  privateKey: KeyObject,
-  ciphertext: Buffer,
-  acceptLength: (n: number) => boolean,
-  syntheticLengths: number[],
-): Buffer {
+export function pkcs1v15Unwrap(privateKey: KeyObject, ciphertext: Buffer, acceptLength: (n: number) => boolean, syntheticLengths: number[]): Buffer {
   const bits = privateKey.asymmetricKeyDetails?.modulusLength;
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa' || bits === undefined) {
     throw new TypeError('expected an RSA private key');
   }
   const k = Math.ceil(bits / 8);
   const maxMessage = k - MIN_PADDING;
-  if (
-    syntheticLengths.length === 0 ||
-    syntheticLengths.some((n) => !Number.isInteger(n) || n < 1 || n > maxMessage || !acceptLength(n))
-  ) {
+  if (syntheticLengths.length === 0 || syntheticLengths.some((n) => !Number.isInteger(n) || n < 1 || n > maxMessage || !acceptLength(n))) {
     throw new TypeError('synthetic lengths must be non-empty, acceptable and fit the RSA modulus');
   }
   if (ciphertext.length !== k) throw new RangeError('ciphertext length does not match the RSA modulus');

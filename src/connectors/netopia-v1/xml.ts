@@ -30,9 +30,7 @@ export function phpUrlEncode(value: string): string {
   } catch {
     throw new V1XmlError('value is not well-formed Unicode (lone surrogate)');
   }
-  return encoded
-    .replace(/%20/g, '+')
-    .replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encoded.replace(/%20/g, '+').replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 /**

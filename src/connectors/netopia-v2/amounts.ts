@@ -25,7 +25,8 @@ export function minorToMajor(amount: number, currency: string): number {
   if (!Number.isSafeInteger(amount) || amount < 0) throw new MoneyError(`amount must be a non-negative integer of minor units, got ${amount}`);
   const decimal = toDecimalString(amount, currency);
   const significant = decimal.replace('.', '').replace(/^0+/, '');
-  if (significant.length > MAX_SIGNIFICANT_DIGITS) throw new MoneyError(`${decimal} ${currency} has more significant digits than a JSON number carries exactly`);
+  if (significant.length > MAX_SIGNIFICANT_DIGITS)
+    throw new MoneyError(`${decimal} ${currency} has more significant digits than a JSON number carries exactly`);
   const major = Number(decimal);
   // Belt and braces: the number must read back as the very same amount.
   if (majorToMinor(major, currency) !== amount) throw new MoneyError(`${decimal} ${currency} does not survive the trip through a JSON number`);

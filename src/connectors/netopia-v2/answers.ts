@@ -4,7 +4,14 @@
  * (notes §2.2): both are understood. Nothing here throws.
  */
 import { MoneyError } from '../../core/money.js';
-import { failureOfHttpStatus, type ConnectionConfig, type InboundResponse, type OperationError, type OperationFailure, type OutboundRequest } from '../types.js';
+import {
+  failureOfHttpStatus,
+  type ConnectionConfig,
+  type InboundResponse,
+  type OperationError,
+  type OperationFailure,
+  type OutboundRequest,
+} from '../types.js';
 import { majorToMinor } from './amounts.js';
 import type { NetopiaV2Credentials, NetopiaV2Settings } from './config.js';
 import { asCode, asNtpId, asObject, asStatus, asString, parseJsonObject, type JsonObject } from './documents.js';
@@ -58,8 +65,14 @@ export function readAnswer(res: InboundResponse): Answer | OperationError {
   if (res.status === 401 || res.status === 403) {
     return operationError('refused', code ?? `http_${res.status}`, message || `NETOPIA refused the API key (HTTP ${res.status})`);
   }
-  if (res.status === 429 || res.status >= 500) return operationError(failureOfHttpStatus(res.status), `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
-  if (!doc) return operationError(res.status >= 200 && res.status <= 299 ? 'unknown' : failureOfHttpStatus(res.status), 'unparsable_answer', `NETOPIA answered HTTP ${res.status} with a body that is not a JSON object`);
+  if (res.status === 429 || res.status >= 500)
+    return operationError(failureOfHttpStatus(res.status), `http_${res.status}`, message || `NETOPIA answered HTTP ${res.status}`);
+  if (!doc)
+    return operationError(
+      res.status >= 200 && res.status <= 299 ? 'unknown' : failureOfHttpStatus(res.status),
+      'unparsable_answer',
+      `NETOPIA answered HTTP ${res.status} with a body that is not a JSON object`,
+    );
   const payment = asObject(doc.payment);
   if (!error && !payment && flatCode !== undefined) return operationError('refused', flatCode, message || 'NETOPIA refused the request');
   if ((res.status < 200 || res.status > 299) && !payment) {
@@ -78,9 +91,14 @@ export interface AnswerFacts {
  * when it is absent or in another currency (NETOPIA converts to RON for POSes without the invoice currency), the
  * hub's own amount stands in, except for refund totals, which only NETOPIA knows.
  */
-export function answerFacts(answer: Answer, payment: JsonObject, hub: { reference: string; amount: number; currency: string; processorReference?: string | null }): AnswerFacts | OperationError {
+export function answerFacts(
+  answer: Answer,
+  payment: JsonObject,
+  hub: { reference: string; amount: number; currency: string; processorReference?: string | null },
+): AnswerFacts | OperationError {
   const status = asStatus(payment.status);
-  if (status === undefined) return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment status');
+  if (status === undefined)
+    return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment status');
   const ntpID = asNtpId(payment.ntpID) ?? hub.processorReference ?? `order:${hub.reference}`;
   const currency = asString(payment.currency);
   const refundTotal = statusEntry(status).kind === 'refunded';

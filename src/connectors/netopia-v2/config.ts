@@ -100,19 +100,58 @@ function readNotifyKeys(raw: string | string[] | null): readonly KeyObject[] | u
 }
 
 export const NETOPIA_V2_CREDENTIALS = Type.Object({
-  api_key: SecretText({ title: 'API key', description: 'the NETOPIA API key (admin → Profile → Security)', pattern: API_KEY_RE.source, 'x-trim': true, 'x-error': 'must be the NETOPIA API key (8-512 printable characters, no spaces)' }),
-  pos_signature: Text({ title: 'POS signature', description: 'the POS signature, XXXX-XXXX-XXXX-XXXX-XXXX: `posSignature` of orders, `aud` of IPN tokens', pattern: SIGNATURE_RE.source, 'x-trim': true, 'x-case': 'upper', 'x-public': true, 'x-error': 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX' }),
+  api_key: SecretText({
+    title: 'API key',
+    description: 'the NETOPIA API key (admin → Profile → Security)',
+    pattern: API_KEY_RE.source,
+    'x-trim': true,
+    'x-error': 'must be the NETOPIA API key (8-512 printable characters, no spaces)',
+  }),
+  pos_signature: Text({
+    title: 'POS signature',
+    description: 'the POS signature, XXXX-XXXX-XXXX-XXXX-XXXX: `posSignature` of orders, `aud` of IPN tokens',
+    pattern: SIGNATURE_RE.source,
+    'x-trim': true,
+    'x-case': 'upper',
+    'x-public': true,
+    'x-error': 'must be the POS signature, e.g. XXXX-XXXX-XXXX-XXXX-XXXX',
+  }),
   notify_public_keys: Type.Optional(
-    Type.Transform(Type.Union([PemText, Type.Array(PemText, { minItems: 1, maxItems: MAX_KEYS }), Type.Null()], { title: 'IPN signing keys (PEM)', description: "the public keys or certificates that may sign IPN tokens; NETOPIA's platform key when left out", 'x-form': 'pem', 'x-error': NOTIFY_KEYS_ERROR }))
+    Type.Transform(
+      Type.Union([PemText, Type.Array(PemText, { minItems: 1, maxItems: MAX_KEYS }), Type.Null()], {
+        title: 'IPN signing keys (PEM)',
+        description: "the public keys or certificates that may sign IPN tokens; NETOPIA's platform key when left out",
+        'x-form': 'pem',
+        'x-error': NOTIFY_KEYS_ERROR,
+      }),
+    )
       .Decode(readNotifyKeys)
       .Encode(() => null),
   ),
 });
 
 export const NETOPIA_V2_SETTINGS = Type.Object({
-  default_currency: Choice(NETOPIA_V2_CURRENCIES, { title: 'Default currency', default: 'RON', 'x-error': `must be one of ${NETOPIA_V2_CURRENCIES.join(', ')}` }),
-  language: Text({ title: 'Payment page language', description: 'ISO 639-1, two letters', pattern: '^[a-z]{2}$', default: 'ro', 'x-case': 'lower', 'x-error': 'must be an ISO 639-1 language code of two letters, e.g. ro or en' }),
-  email_template: Text({ title: 'Email template', description: 'the name of a NETOPIA email template, or empty', maxLength: 100, pattern: printable(), default: '', 'x-error': 'must be the name of a NETOPIA email template (up to 100 characters), or empty' }),
+  default_currency: Choice(NETOPIA_V2_CURRENCIES, {
+    title: 'Default currency',
+    default: 'RON',
+    'x-error': `must be one of ${NETOPIA_V2_CURRENCIES.join(', ')}`,
+  }),
+  language: Text({
+    title: 'Payment page language',
+    description: 'ISO 639-1, two letters',
+    pattern: '^[a-z]{2}$',
+    default: 'ro',
+    'x-case': 'lower',
+    'x-error': 'must be an ISO 639-1 language code of two letters, e.g. ro or en',
+  }),
+  email_template: Text({
+    title: 'Email template',
+    description: 'the name of a NETOPIA email template, or empty',
+    maxLength: 100,
+    pattern: printable(),
+    default: '',
+    'x-error': 'must be the name of a NETOPIA email template (up to 100 characters), or empty',
+  }),
   endpoint: Endpoint(),
 });
 

@@ -1,5 +1,14 @@
 import type { Connector, Environment, NotificationVerdict } from '../types.js';
-import { NETOPIA_V2_CREDENTIALS, NETOPIA_V2_CURRENCIES, NETOPIA_V2_SETTINGS, parseCredentials, parseSettings, publicCredentialFields, type NetopiaV2Credentials, type NetopiaV2Settings } from './config.js';
+import {
+  NETOPIA_V2_CREDENTIALS,
+  NETOPIA_V2_CURRENCIES,
+  NETOPIA_V2_SETTINGS,
+  parseCredentials,
+  parseSettings,
+  publicCredentialFields,
+  type NetopiaV2Credentials,
+  type NetopiaV2Settings,
+} from './config.js';
 import { ipnReply, verifyIpn } from './ipn.js';
 import { NETOPIA_V2_MAX_AMOUNT_MINOR } from './amounts.js';
 import { creditRequest, creditResponse, statusRequest, statusResponse } from './operations.js';
@@ -21,7 +30,10 @@ export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings, Promi
     maxAmountMinor: NETOPIA_V2_MAX_AMOUNT_MINOR,
     requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
     minAmountMinor: 1,
-    refunds: 'partial', manualCapture: false, flows: ['api_start'] },
+    refunds: 'partial',
+    manualCapture: false,
+    flows: ['api_start'],
+  },
 
   schemas: { credentials: NETOPIA_V2_CREDENTIALS, settings: NETOPIA_V2_SETTINGS },
   parseCredentials,

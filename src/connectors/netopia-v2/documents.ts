@@ -136,5 +136,12 @@ export function reportOf(input: ReportInput): OperationReport {
 
 /** Reads status, amount and code of an answer's `payment` into a report (see `outcomeOfStatus`). */
 export function statusReport(ntpID: string, facts: StatusFacts, error: JsonObject | undefined, payment: JsonObject, extra?: JsonObject): OperationReport {
-  return reportOf({ ntpID, facts, verdict: outcomeOfStatus(facts), processorResponse: processorResponse(error, payment), panMasked: panMaskedOf(payment), extra });
+  return reportOf({
+    ntpID,
+    facts,
+    verdict: outcomeOfStatus(facts),
+    processorResponse: processorResponse(error, payment),
+    panMasked: panMaskedOf(payment),
+    extra,
+  });
 }

@@ -101,7 +101,6 @@ async function verifyIpnOrThrow(config: V2Config, n: InboundNotification, now: D
   return isStorableValue(verified) ? verified : format('holds a NUL character or malformed Unicode');
 }
 
-
 /**
  * NETOPIA's reply: HTTP 200, `{"errorType":0,"errorCode":null,"errorMessage":""}` when recorded (a declined card
  * is recorded fine); errorType 1 (temporary: NETOPIA sends again) or 2 (permanent) with the hub's code otherwise.

@@ -62,7 +62,8 @@ export async function verifyVerificationToken(input: TokenInput): Promise<TokenR
     return fail(VERIFICATION_ERRORS.general, 'the Verification-token header or claims are not JSON objects');
   }
   if (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT') return fail(VERIFICATION_ERRORS.general, 'the token type is not JWT');
-  if (header.alg !== 'RS512') return fail(VERIFICATION_ERRORS.signature, `algorithm ${JSON.stringify(String(header.alg)).slice(0, 40)} is not accepted (RS512 only)`);
+  if (header.alg !== 'RS512')
+    return fail(VERIFICATION_ERRORS.signature, `algorithm ${JSON.stringify(String(header.alg)).slice(0, 40)} is not accepted (RS512 only)`);
   // Extensions the verifier must understand (RFC 7515 §4.1.11): none are, so any is a refusal.
   if (header.crit !== undefined) return fail(VERIFICATION_ERRORS.general, 'the token names critical extensions');
 

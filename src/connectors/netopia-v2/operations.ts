@@ -10,14 +10,19 @@ import { isApprovalCode, statusEntry } from './statuses.js';
 
 /** `POST /operation/status {posID, ntpID, orderID}`: NETOPIA finds the order by either id. */
 export function statusRequest(config: V2Config, attempt: AttemptReference): OutboundRequest {
-  return apiRequest(config, '/operation/status', { posID: config.credentials.pos_signature, ntpID: attempt.processorReference ?? '', orderID: attempt.reference });
+  return apiRequest(config, '/operation/status', {
+    posID: config.credentials.pos_signature,
+    ntpID: attempt.processorReference ?? '',
+    orderID: attempt.reference,
+  });
 }
 
 /** Reads a status answer into a report keyed like the matching IPN. Never throws. */
 export function statusResponse(attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError {
   const answer = readAnswer(res);
   if (answer.kind === 'error') return answer;
-  if (!answer.payment) return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
+  if (!answer.payment)
+    return operationError(unreadOrRefused(answer), answer.code ?? 'unrecognized_answer', answer.message || 'NETOPIA answered without a payment');
   const read = answerFacts(answer, answer.payment, attempt);
   if ('kind' in read) return read;
   return statusReport(read.ntpID, read.facts, answer.error, answer.payment);

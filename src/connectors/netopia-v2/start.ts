@@ -129,14 +129,26 @@ export function readPaymentAnswer(answer: Answer, attempt: AttemptFacts): StartR
  * and words. Its dedupe key keeps the code apart from the status unless the status itself is a failure: a 56
  * "Order closed" comes with status 5 of the order that was already paid, and must not pass for that capture.
  */
-function refusalReport(ntpID: string, facts: StatusFacts, code: string, message: string | undefined, error: JsonObject | undefined, payment: JsonObject): OperationReport {
+function refusalReport(
+  ntpID: string,
+  facts: StatusFacts,
+  code: string,
+  message: string | undefined,
+  error: JsonObject | undefined,
+  payment: JsonObject,
+): OperationReport {
   const entry = statusEntry(facts.status);
   const text = message || facts.message || `NETOPIA refused the payment (${code})`;
   const failedStatus = entry.kind === 'failed';
   return reportOf({
     ntpID,
     facts: { ...facts, code, message: text },
-    verdict: { outcome: { kind: 'failed', code, message: text }, entry: failedStatus ? entry : { ...entry, action: 'refused' }, amountIsRefundTotal: false, failedByCode: !failedStatus },
+    verdict: {
+      outcome: { kind: 'failed', code, message: text },
+      entry: failedStatus ? entry : { ...entry, action: 'refused' },
+      amountIsRefundTotal: false,
+      failedByCode: !failedStatus,
+    },
     processorResponse: processorResponse(error, payment),
     panMasked: panMaskedOf(payment),
   });

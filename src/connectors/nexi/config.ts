@@ -8,14 +8,40 @@ import type { Accounting } from './esito.js';
 export const MAX_TIMEOUT_HOURS = 24 * 365;
 
 export const NEXI_CREDENTIALS = Type.Object({
-  alias: Text({ title: 'Terminal alias', description: 'the XPay terminal alias (`ALIAS_WEB_…`): `alias` on the hosted page, `apiKey` in back-office calls', pattern: '^[A-Za-z0-9_.\\-]{1,50}$', 'x-trim': true, 'x-public': true, 'x-error': 'must be the XPay terminal alias, e.g. ALIAS_WEB_00012345' }),
-  mac_key: SecretText({ title: 'MAC key', description: 'the MAC key ("chiave segreta per calcolo MAC") from the XPay back office', minLength: 1, maxLength: 200, 'x-trim': true, 'x-error': 'must be the MAC key ("chiave segreta per calcolo MAC") from the XPay back office' }),
+  alias: Text({
+    title: 'Terminal alias',
+    description: 'the XPay terminal alias (`ALIAS_WEB_…`): `alias` on the hosted page, `apiKey` in back-office calls',
+    pattern: '^[A-Za-z0-9_.\\-]{1,50}$',
+    'x-trim': true,
+    'x-public': true,
+    'x-error': 'must be the XPay terminal alias, e.g. ALIAS_WEB_00012345',
+  }),
+  mac_key: SecretText({
+    title: 'MAC key',
+    description: 'the MAC key ("chiave segreta per calcolo MAC") from the XPay back office',
+    minLength: 1,
+    maxLength: 200,
+    'x-trim': true,
+    'x-error': 'must be the MAC key ("chiave segreta per calcolo MAC") from the XPay back office',
+  }),
 });
 
 export const NEXI_SETTINGS = Type.Object({
   endpoint: Endpoint(),
-  accounting: Choice(['C', 'D'] as const, { title: 'Accounting (TCONTAB)', description: 'C: immediate capture; D: authorization only, captured later in XPay\'s back office', default: 'C', 'x-error': 'must be C (immediate capture) or D (deferred capture)' }),
-  default_timeout_hours: Type.Integer({ title: 'Link life (hours)', description: 'how long a payment link lives when the payment has no deadline', minimum: 1, maximum: MAX_TIMEOUT_HOURS, default: 24, 'x-error': `must be a whole number of hours from 1 to ${MAX_TIMEOUT_HOURS}` }),
+  accounting: Choice(['C', 'D'] as const, {
+    title: 'Accounting (TCONTAB)',
+    description: "C: immediate capture; D: authorization only, captured later in XPay's back office",
+    default: 'C',
+    'x-error': 'must be C (immediate capture) or D (deferred capture)',
+  }),
+  default_timeout_hours: Type.Integer({
+    title: 'Link life (hours)',
+    description: 'how long a payment link lives when the payment has no deadline',
+    minimum: 1,
+    maximum: MAX_TIMEOUT_HOURS,
+    default: 24,
+    'x-error': `must be a whole number of hours from 1 to ${MAX_TIMEOUT_HOURS}`,
+  }),
 });
 
 export interface NexiCredentials {

@@ -1,10 +1,29 @@
 import { ValidationError } from '../../core/validation.js';
-import type { Connector, ConnectionConfig, Environment, HttpReply, NotificationResult, NotificationVerdict, OutboundRequest, PaymentRedirectInput, StartResult } from '../types.js';
+import type {
+  Connector,
+  ConnectionConfig,
+  Environment,
+  HttpReply,
+  NotificationResult,
+  NotificationVerdict,
+  OutboundRequest,
+  PaymentRedirectInput,
+  StartResult,
+} from '../types.js';
 import { MAX_IMPORTO, NEXI_CURRENCY_CODES } from './currencies.js';
 import { verifyResultNotification } from './notification.js';
 import { ORDER_STATUS_PATH, orderStatusBody, readOrderStatus } from './order-status.js';
 import { COD_TRANS_RE, PAYMAIL_PATH, payMailBody, readBackOfficeAnswer, timeoutHours } from './paymail.js';
-import { MAX_TIMEOUT_HOURS, NEXI_CREDENTIALS, NEXI_SETTINGS, nexiPublicFields, parseNexiCredentials, parseNexiSettings, type NexiCredentials, type NexiSettings } from './config.js';
+import {
+  MAX_TIMEOUT_HOURS,
+  NEXI_CREDENTIALS,
+  NEXI_SETTINGS,
+  nexiPublicFields,
+  parseNexiCredentials,
+  parseNexiSettings,
+  type NexiCredentials,
+  type NexiSettings,
+} from './config.js';
 
 export type { NexiCredentials, NexiSettings } from './config.js';
 
@@ -17,7 +36,8 @@ export type { NexiCredentials, NexiSettings } from './config.js';
 function codTransFor(reference: string): string {
   // The hub's attempt ids (`att_` + 26 characters) are 30 characters: exactly XPay's limit, and the
   // notification's codTrans is the attempt id again with no table to keep.
-  if (!COD_TRANS_RE.test(reference)) throw new ValidationError([{ field: 'reference', message: 'must be 2-30 characters without #, \', " or spaces to be an XPay codTrans' }]);
+  if (!COD_TRANS_RE.test(reference))
+    throw new ValidationError([{ field: 'reference', message: 'must be 2-30 characters without #, \', " or spaces to be an XPay codTrans' }]);
   return reference;
 }
 
@@ -31,7 +51,15 @@ const json = (config: ConnectionConfig<NexiCredentials, NexiSettings>, path: str
 export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict> = {
   provider: 'nexi',
   displayName: 'Nexi XPay (legacy API: alias + MAC key, PayMail links)',
-  capabilities: { currencies: NEXI_CURRENCY_CODES, minAmountMinor: 1, maxAmountMinor: MAX_IMPORTO, requiredPayerFields: [], refunds: 'none', manualCapture: false, flows: ['api_start'] },
+  capabilities: {
+    currencies: NEXI_CURRENCY_CODES,
+    minAmountMinor: 1,
+    maxAmountMinor: MAX_IMPORTO,
+    requiredPayerFields: [],
+    refunds: 'none',
+    manualCapture: false,
+    flows: ['api_start'],
+  },
 
   schemas: { credentials: NEXI_CREDENTIALS, settings: NEXI_SETTINGS },
   parseCredentials: parseNexiCredentials,
@@ -46,26 +74,31 @@ export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict>
 
   start: {
     request(config, input: PaymentRedirectInput) {
-      return json(config, PAYMAIL_PATH, payMailBody({
-        alias: config.credentials.alias,
-        macKey: config.credentials.mac_key.reveal(),
-        codTrans: codTransFor(input.reference),
-        amount: input.amount,
-        currency: input.currency,
-        timeoutHours: Math.min(timeoutHours(input.expiresAt, input.now, config.settings.default_timeout_hours), MAX_TIMEOUT_HOURS),
-        urls: input.urls,
-        description: input.description,
-        billing: input.billing,
-        language: input.language,
-        accounting: config.settings.accounting,
-        now: input.now,
-      }));
+      return json(
+        config,
+        PAYMAIL_PATH,
+        payMailBody({
+          alias: config.credentials.alias,
+          macKey: config.credentials.mac_key.reveal(),
+          codTrans: codTransFor(input.reference),
+          amount: input.amount,
+          currency: input.currency,
+          timeoutHours: Math.min(timeoutHours(input.expiresAt, input.now, config.settings.default_timeout_hours), MAX_TIMEOUT_HOURS),
+          urls: input.urls,
+          description: input.description,
+          billing: input.billing,
+          language: input.language,
+          accounting: config.settings.accounting,
+          now: input.now,
+        }),
+      );
     },
     response(config, _input, res): StartResult {
       const answer = readBackOfficeAnswer(res, config.credentials.mac_key.reveal());
       if ('kind' in answer) return answer;
       const link = answer.json.payMailUrl;
-      if (typeof link !== 'string' || !/^https?:\/\/[^\s]+$/.test(link)) return { kind: 'error', failure: 'unknown', code: 'unreadable_answer', message: 'Nexi\'s OK has no usable payMailUrl' };
+      if (typeof link !== 'string' || !/^https?:\/\/[^\s]+$/.test(link))
+        return { kind: 'error', failure: 'unknown', code: 'unreadable_answer', message: "Nexi's OK has no usable payMailUrl" };
       return { kind: 'redirect', redirect: { method: 'GET', url: link, fields: {} }, processorReference: answer.idOperazione };
     },
   },

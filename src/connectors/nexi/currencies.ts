@@ -12,18 +12,42 @@ export interface NexiCurrency {
 }
 
 export const NEXI_CURRENCIES: Readonly<Record<string, NexiCurrency>> = Object.freeze({
-  EUR: { numeric: '978', exponent: 2 }, GBP: { numeric: '826', exponent: 2 }, USD: { numeric: '840', exponent: 2 },
-  VEF: { numeric: '937', exponent: 2 }, AUD: { numeric: '036', exponent: 2 }, BRL: { numeric: '986', exponent: 2 },
-  CHF: { numeric: '756', exponent: 2 }, CLP: { numeric: '152', exponent: 0 }, COP: { numeric: '170', exponent: 2 },
-  CZK: { numeric: '203', exponent: 2 }, DKK: { numeric: '208', exponent: 2 }, INR: { numeric: '356', exponent: 2 },
-  MXN: { numeric: '484', exponent: 2 }, PEN: { numeric: '604', exponent: 2 }, PLN: { numeric: '985', exponent: 2 },
-  RON: { numeric: '946', exponent: 2 }, SEK: { numeric: '752', exponent: 2 }, NOK: { numeric: '578', exponent: 2 },
-  CAD: { numeric: '124', exponent: 2 }, HRK: { numeric: '191', exponent: 2 }, HKD: { numeric: '344', exponent: 2 },
-  TWD: { numeric: '901', exponent: 2 }, KRW: { numeric: '410', exponent: 0 }, HUF: { numeric: '348', exponent: 2 },
-  PHP: { numeric: '608', exponent: 2 }, ZAR: { numeric: '710', exponent: 2 }, CNY: { numeric: '156', exponent: 2 },
-  JPY: { numeric: '392', exponent: 0 }, MYR: { numeric: '458', exponent: 2 }, AED: { numeric: '784', exponent: 2 },
-  ILS: { numeric: '376', exponent: 2 }, RUB: { numeric: '643', exponent: 2 }, SGD: { numeric: '702', exponent: 2 },
-  NZD: { numeric: '554', exponent: 2 }, TRY: { numeric: '949', exponent: 2 }, ISK: { numeric: '352', exponent: 0 },
+  EUR: { numeric: '978', exponent: 2 },
+  GBP: { numeric: '826', exponent: 2 },
+  USD: { numeric: '840', exponent: 2 },
+  VEF: { numeric: '937', exponent: 2 },
+  AUD: { numeric: '036', exponent: 2 },
+  BRL: { numeric: '986', exponent: 2 },
+  CHF: { numeric: '756', exponent: 2 },
+  CLP: { numeric: '152', exponent: 0 },
+  COP: { numeric: '170', exponent: 2 },
+  CZK: { numeric: '203', exponent: 2 },
+  DKK: { numeric: '208', exponent: 2 },
+  INR: { numeric: '356', exponent: 2 },
+  MXN: { numeric: '484', exponent: 2 },
+  PEN: { numeric: '604', exponent: 2 },
+  PLN: { numeric: '985', exponent: 2 },
+  RON: { numeric: '946', exponent: 2 },
+  SEK: { numeric: '752', exponent: 2 },
+  NOK: { numeric: '578', exponent: 2 },
+  CAD: { numeric: '124', exponent: 2 },
+  HRK: { numeric: '191', exponent: 2 },
+  HKD: { numeric: '344', exponent: 2 },
+  TWD: { numeric: '901', exponent: 2 },
+  KRW: { numeric: '410', exponent: 0 },
+  HUF: { numeric: '348', exponent: 2 },
+  PHP: { numeric: '608', exponent: 2 },
+  ZAR: { numeric: '710', exponent: 2 },
+  CNY: { numeric: '156', exponent: 2 },
+  JPY: { numeric: '392', exponent: 0 },
+  MYR: { numeric: '458', exponent: 2 },
+  AED: { numeric: '784', exponent: 2 },
+  ILS: { numeric: '376', exponent: 2 },
+  RUB: { numeric: '643', exponent: 2 },
+  SGD: { numeric: '702', exponent: 2 },
+  NZD: { numeric: '554', exponent: 2 },
+  TRY: { numeric: '949', exponent: 2 },
+  ISK: { numeric: '352', exponent: 0 },
   THB: { numeric: '764', exponent: 2 },
 });
 
@@ -44,7 +68,8 @@ export const MAX_IMPORTO = 99_999_999;
 
 /** Formats minor units as `importo`: digits only, no separator, no padding. */
 export function formatImporto(minor: number): string {
-  if (!Number.isSafeInteger(minor) || minor < 0 || minor > MAX_IMPORTO) throw new RangeError(`importo must be an integer from 0 to ${MAX_IMPORTO}, got ${minor}`);
+  if (!Number.isSafeInteger(minor) || minor < 0 || minor > MAX_IMPORTO)
+    throw new RangeError(`importo must be an integer from 0 to ${MAX_IMPORTO}, got ${minor}`);
   return String(minor);
 }
 

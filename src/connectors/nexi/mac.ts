@@ -15,7 +15,9 @@ export function macInput(pairs: MacPairs): string {
 }
 
 export function computeMac(pairs: MacPairs, macKey: string): string {
-  return createHash('sha1').update(macInput(pairs) + macKey, 'utf8').digest('hex');
+  return createHash('sha1')
+    .update(macInput(pairs) + macKey, 'utf8')
+    .digest('hex');
 }
 
 /** Compares a received MAC with the expected one in constant time (hex, case-insensitive). */
@@ -32,25 +34,58 @@ export function macMatches(received: string, expected: string): boolean {
 
 /** Hosted page start (codice base): `codTrans`, `divisa`, `importo`. */
 export function startMacPairs(f: { codTrans: string; divisa: string; importo: string | number }): MacPairs {
-  return [['codTrans', f.codTrans], ['divisa', f.divisa], ['importo', f.importo]];
+  return [
+    ['codTrans', f.codTrans],
+    ['divisa', f.divisa],
+    ['importo', f.importo],
+  ];
 }
 
 /** Result on `url` / `url_back` / `urlpost`: `codAut` takes part even when empty (a KO has none). */
-export function resultMacPairs(f: { codTrans: string; esito: string; importo: string | number; divisa: string; data: string; orario: string; codAut: string }): MacPairs {
-  return [['codTrans', f.codTrans], ['esito', f.esito], ['importo', f.importo], ['divisa', f.divisa], ['data', f.data], ['orario', f.orario], ['codAut', f.codAut]];
+export function resultMacPairs(f: {
+  codTrans: string;
+  esito: string;
+  importo: string | number;
+  divisa: string;
+  data: string;
+  orario: string;
+  codAut: string;
+}): MacPairs {
+  return [
+    ['codTrans', f.codTrans],
+    ['esito', f.esito],
+    ['importo', f.importo],
+    ['divisa', f.divisa],
+    ['data', f.data],
+    ['orario', f.orario],
+    ['codAut', f.codAut],
+  ];
 }
 
 /** Back-office `richiestaPayMail` request: `apiKey`, `codiceTransazione`, `importo`, `timeStamp`. */
 export function payMailMacPairs(f: { apiKey: string; codiceTransazione: string; importo: string | number; timeStamp: string | number }): MacPairs {
-  return [['apiKey', f.apiKey], ['codiceTransazione', f.codiceTransazione], ['importo', f.importo], ['timeStamp', f.timeStamp]];
+  return [
+    ['apiKey', f.apiKey],
+    ['codiceTransazione', f.codiceTransazione],
+    ['importo', f.importo],
+    ['timeStamp', f.timeStamp],
+  ];
 }
 
 /** Back-office `situazioneOrdine` request: `apiKey`, `codiceTransazione`, `timeStamp`. */
 export function orderStatusMacPairs(f: { apiKey: string; codiceTransazione: string; timeStamp: string | number }): MacPairs {
-  return [['apiKey', f.apiKey], ['codiceTransazione', f.codiceTransazione], ['timeStamp', f.timeStamp]];
+  return [
+    ['apiKey', f.apiKey],
+    ['codiceTransazione', f.codiceTransazione],
+    ['timeStamp', f.timeStamp],
+  ];
 }
 
 /** Every back-office response: `esito`, `idOperazione`, `timeStamp`. */
 export function backOfficeResponseMacPairs(f: { esito: string; idOperazione: string | number; timeStamp: string | number }): MacPairs {
-  return [['esito', f.esito], ['idOperazione', f.idOperazione], ['timeStamp', f.timeStamp]];
+  return [
+    ['esito', f.esito],
+    ['idOperazione', f.idOperazione],
+    ['timeStamp', f.timeStamp],
+  ];
 }

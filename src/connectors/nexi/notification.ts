@@ -26,7 +26,19 @@ export const NEXI_NOTIFICATION_ERRORS = {
 const MAC_FIELDS = ['codTrans', 'esito', 'importo', 'divisa', 'data', 'orario', 'mac'] as const;
 
 /** Fields that are shown back to the merchant when present (never the full PAN: XPay sends it masked). */
-const INFORMATIVE_FIELDS = ['codiceEsito', 'messaggio', 'brand', 'nazionalita', 'pan', 'scadenza_pan', 'tipoTransazione', 'tipoProdotto', 'regione', 'languageId', 'codiceConvenzione'] as const;
+const INFORMATIVE_FIELDS = [
+  'codiceEsito',
+  'messaggio',
+  'brand',
+  'nazionalita',
+  'pan',
+  'scadenza_pan',
+  'tipoTransazione',
+  'tipoProdotto',
+  'regione',
+  'languageId',
+  'codiceConvenzione',
+] as const;
 
 export interface ResultFields {
   [name: string]: string;
@@ -51,9 +63,17 @@ export function verifyResult(fields: ResultFields, credentials: { alias: string;
   const reject = (code: number, reason: string): NotificationVerdict => ({ ok: false, permanent: true, code, reason });
   const missing = MAC_FIELDS.filter((name) => fields[name] === undefined);
   if (missing.length) return reject(NEXI_NOTIFICATION_ERRORS.missingFields, `missing ${missing.join(', ')}`);
-  const f = { codTrans: fields.codTrans!, esito: fields.esito!, importo: fields.importo!, divisa: fields.divisa!, data: fields.data!, orario: fields.orario!, codAut: fields.codAut ?? '' };
+  const f = {
+    codTrans: fields.codTrans!,
+    esito: fields.esito!,
+    importo: fields.importo!,
+    divisa: fields.divisa!,
+    data: fields.data!,
+    orario: fields.orario!,
+    codAut: fields.codAut ?? '',
+  };
   if (!macMatches(fields.mac!, computeMac(resultMacPairs(f), credentials.macKey))) {
-    return reject(NEXI_NOTIFICATION_ERRORS.badMac, 'the MAC does not match this connection\'s MAC key');
+    return reject(NEXI_NOTIFICATION_ERRORS.badMac, "the MAC does not match this connection's MAC key");
   }
   // Signed by this key, but a result for another terminal of the same merchant is still not ours.
   if (fields.alias !== undefined && fields.alias !== credentials.alias) return reject(NEXI_NOTIFICATION_ERRORS.otherAlias, 'the result is for another alias');
@@ -94,10 +114,10 @@ export function verifyResultNotification(n: InboundNotification, credentials: { 
   try {
     const verdict = verifyResult(readResultFields(n), credentials, accounting);
     // MAC'd, but text the ledger cannot store (U+0000, a lone surrogate): no resend can ever record it.
-    if (!isStorableValue(verdict)) return { ok: false, permanent: true, code: NEXI_NOTIFICATION_ERRORS.unreadable, reason: 'the result holds a NUL character or malformed Unicode' };
+    if (!isStorableValue(verdict))
+      return { ok: false, permanent: true, code: NEXI_NOTIFICATION_ERRORS.unreadable, reason: 'the result holds a NUL character or malformed Unicode' };
     return verdict;
   } catch (e) {
     return { ok: false, permanent: true, code: NEXI_NOTIFICATION_ERRORS.unreadable, reason: `unreadable result: ${(e as Error).message}` };
   }
 }
-

@@ -41,7 +41,12 @@ export const STATO_MEANINGS: Readonly<Record<string, StatoMeaning>> = Object.fre
 
 export function orderStatusBody(alias: string, macKey: string, codTrans: string, now: Date): Record<string, unknown> {
   const timeStamp = now.getTime();
-  return { apiKey: alias, codiceTransazione: codTrans, timeStamp, mac: computeMac(orderStatusMacPairs({ apiKey: alias, codiceTransazione: codTrans, timeStamp }), macKey) };
+  return {
+    apiKey: alias,
+    codiceTransazione: codTrans,
+    timeStamp,
+    mac: computeMac(orderStatusMacPairs({ apiKey: alias, codiceTransazione: codTrans, timeStamp }), macKey),
+  };
 }
 
 type Json = Record<string, unknown>;
@@ -76,7 +81,9 @@ export function readOrderStatus(res: InboundResponse, macKey: string, attempt: A
   if ('kind' in answer) return answer;
   const codTrans = attempt.reference;
   const report = Array.isArray(answer.json.report) ? answer.json.report.map(obj).filter((r): r is Json => r !== undefined) : [];
-  const order = report.find((r) => str(r.codiceTransazione) === codTrans) ?? (report.length === 1 && str(report[0]!.codiceTransazione) === undefined ? report[0] : undefined);
+  const order =
+    report.find((r) => str(r.codiceTransazione) === codTrans) ??
+    (report.length === 1 && str(report[0]!.codiceTransazione) === undefined ? report[0] : undefined);
   if (!order) {
     // Nothing was paid on the link yet: Nexi knows no transaction by this code.
     return { outcome: { kind: 'informational' }, dedupeKey: `${codTrans}:status:none`, summary: { processor_status: 'none', action: 'none' } };
@@ -84,9 +91,16 @@ export function readOrderStatus(res: InboundResponse, macKey: string, attempt: A
   const stato = str(order.stato) ?? str(obj(Array.isArray(order.dettaglio) ? order.dettaglio[0] : undefined)?.stato) ?? '';
   const meaning = Object.prototype.hasOwnProperty.call(STATO_MEANINGS, stato) ? STATO_MEANINGS[stato] : undefined;
   const currency = currencyFromDivisa(str(order.divisa) ?? attempt.currency);
-  if (currency && currency !== attempt.currency) return { kind: 'error', failure: 'refused', code: 'currency_mismatch', message: `Nexi reports the order in ${currency}, the attempt is in ${attempt.currency}` };
+  if (currency && currency !== attempt.currency)
+    return {
+      kind: 'error',
+      failure: 'refused',
+      code: 'currency_mismatch',
+      message: `Nexi reports the order in ${currency}, the attempt is in ${attempt.currency}`,
+    };
   const amount = amountOf(order.importo) ?? attempt.amount;
-  if (amount > attempt.amount) return { kind: 'error', failure: 'refused', code: 'amount_mismatch', message: `Nexi reports ${amount}, more than the attempt's ${attempt.amount}` };
+  if (amount > attempt.amount)
+    return { kind: 'error', failure: 'refused', code: 'amount_mismatch', message: `Nexi reports ${amount}, more than the attempt's ${attempt.amount}` };
   const detail = obj(Array.isArray(order.dettaglio) ? order.dettaglio[0] : undefined) ?? {};
   const operations = Array.isArray(detail.operazioni) ? detail.operazioni.map(obj).filter((o): o is Json => o !== undefined) : [];
   const when = dataOrario(str(order.dataTransazione));

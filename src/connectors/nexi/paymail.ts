@@ -20,7 +20,16 @@ export const COD_TRANS_RE = /^[^#'"\s]{2,30}$/;
 
 /** XPay's `languageId` for the ISO 639-1 languages it shows its pages in. */
 export const LANGUAGE_IDS: Readonly<Record<string, string>> = Object.freeze({
-  it: 'ITA', en: 'ENG', es: 'SPA', fr: 'FRA', de: 'GER', ja: 'JPN', zh: 'CHI', ar: 'ARA', ru: 'RUS', pt: 'POR',
+  it: 'ITA',
+  en: 'ENG',
+  es: 'SPA',
+  fr: 'FRA',
+  de: 'GER',
+  ja: 'JPN',
+  zh: 'CHI',
+  ar: 'ARA',
+  ru: 'RUS',
+  pt: 'POR',
 });
 
 /** `descrizione` is at most 2000 characters; `mail` at most 150. */
@@ -95,14 +104,19 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
  */
 export function readBackOfficeAnswer(res: InboundResponse, macKey: string): BackOfficeAnswer | OperationError {
   const error = (failure: OperationFailure, code: string, message: string): OperationError => ({ kind: 'error', failure, code, message });
-  if (res.status === 408 || res.status === 429 || res.status >= 500) return error(failureOfHttpStatus(res.status), `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
+  if (res.status === 408 || res.status === 429 || res.status >= 500)
+    return error(failureOfHttpStatus(res.status), `http_${res.status}`, `Nexi answered HTTP ${res.status}`);
   let json: unknown;
   try {
     json = JSON.parse(res.body);
   } catch {
-    return error(res.status >= 400 ? 'unreachable' : 'unknown', res.status >= 400 ? `http_${res.status}` : 'unreadable_answer', `Nexi's answer (HTTP ${res.status}) is not JSON`);
+    return error(
+      res.status >= 400 ? 'unreachable' : 'unknown',
+      res.status >= 400 ? `http_${res.status}` : 'unreadable_answer',
+      `Nexi's answer (HTTP ${res.status}) is not JSON`,
+    );
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return error('unknown', 'unreadable_answer', 'Nexi\'s answer is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return error('unknown', 'unreadable_answer', "Nexi's answer is not a JSON object");
   const body = json as Record<string, unknown>;
   const esito = str(body.esito);
   if (esito !== 'OK') {
@@ -114,9 +128,9 @@ export function readBackOfficeAnswer(res: InboundResponse, macKey: string): Back
   const idOperazione = str(body.idOperazione);
   const timeStamp = str(body.timeStamp);
   const mac = str(body.mac);
-  if (!idOperazione || !timeStamp || !mac) return error('unknown', 'unreadable_answer', 'Nexi\'s OK lacks idOperazione, timeStamp or mac');
+  if (!idOperazione || !timeStamp || !mac) return error('unknown', 'unreadable_answer', "Nexi's OK lacks idOperazione, timeStamp or mac");
   if (!macMatches(mac, computeMac(backOfficeResponseMacPairs({ esito, idOperazione, timeStamp }), macKey))) {
-    return error('unknown', 'response_mac_mismatch', 'the MAC of Nexi\'s answer does not match this connection\'s MAC key');
+    return error('unknown', 'response_mac_mismatch', "the MAC of Nexi's answer does not match this connection's MAC key");
   }
   return { esito, idOperazione, timeStamp, json: body };
 }

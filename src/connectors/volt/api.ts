@@ -1,5 +1,16 @@
 import { currencyExponent, MoneyError } from '../../core/money.js';
-import type { AccessToken, AttemptReference, ConnectionConfig, InboundResponse, OperationError, OperationReport, OutboundRequest, PaymentRedirectInput, RefundRequest, StartResult } from '../types.js';
+import type {
+  AccessToken,
+  AttemptReference,
+  ConnectionConfig,
+  InboundResponse,
+  OperationError,
+  OperationReport,
+  OutboundRequest,
+  PaymentRedirectInput,
+  RefundRequest,
+  StartResult,
+} from '../types.js';
 import type { VoltCredentials, VoltSettings } from './config.js';
 import { isObject, parseJson, unusable, voltError, voltErrorMessage } from './errors.js';
 import { fitsMerchantInternalReference, refundExternalReference, refundIdempotencyKey, uniqueReferenceFor, uniqueReferenceMatches } from './references.js';
@@ -48,7 +59,13 @@ export function tokenRefreshAt(now: Date, expiresIn: unknown): Date {
 export const authenticate = {
   request(config: Config): OutboundRequest {
     const c = config.credentials;
-    const form = new URLSearchParams({ grant_type: 'password', client_id: c.client_id, client_secret: c.client_secret.reveal(), username: c.username, password: c.password.reveal() });
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      client_id: c.client_id,
+      client_secret: c.client_secret.reveal(),
+      username: c.username,
+      password: c.password.reveal(),
+    });
     return {
       method: 'POST',
       url: `${base(config)}/oauth`,
@@ -63,7 +80,8 @@ export const authenticate = {
       return error.failure !== 'refused' ? error : { ...error, code: error.code === 'unauthorized' ? 'invalid_credentials' : error.code };
     }
     const body = parseJson(res.body);
-    if (!isObject(body) || typeof body.access_token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(body.access_token)) return unusable('the token request', 'no access_token');
+    if (!isObject(body) || typeof body.access_token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(body.access_token))
+      return unusable('the token request', 'no access_token');
     return { token: body.access_token, refreshAt: tokenRefreshAt(now, body.expires_in) };
   },
 };
@@ -77,7 +95,12 @@ function shopper(input: PaymentRedirectInput) {
   // The shopper's reference at the merchant: the hub knows the payer by email (Volt uses it to recognise
   // a returning payer); a payment without one is its own payer.
   // A payment link made without the payer's details (OnPay's) has no email: Volt's is optional.
-  return { reference: (email.toLowerCase() || input.reference).slice(0, 100), ...(email ? { email } : {}), firstName: firstName.slice(0, 100), lastName: lastName.slice(0, 100) };
+  return {
+    reference: (email.toLowerCase() || input.reference).slice(0, 100),
+    ...(email ? { email } : {}),
+    firstName: firstName.slice(0, 100),
+    lastName: lastName.slice(0, 100),
+  };
 }
 
 export const start = {
@@ -157,11 +180,19 @@ export const statusCheck = {
     const parsed = parseJson(res.body);
     const wanted = uniqueReferenceFor(attempt.reference);
     const body = Array.isArray(parsed) ? parsed.filter(isObject).find((p) => p.uniqueReference === wanted) : parsed;
-    if (Array.isArray(parsed) && !body) return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
+    if (Array.isArray(parsed) && !body)
+      return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
     if (!isObject(body) || typeof body.id !== 'string' || typeof body.status !== 'string') return unusable('the status request', 'no id or status');
-    const mismatch = (detail: string): OperationError => ({ kind: 'error', failure: 'refused', code: 'mismatch', message: `Volt's payment ${body.id} is not this attempt: ${detail}` });
-    if (typeof body.uniqueReference === 'string' && !uniqueReferenceMatches(attempt.reference, body.uniqueReference)) return mismatch('another uniqueReference');
-    if (typeof body.merchantInternalReference === 'string' && body.merchantInternalReference !== attempt.reference) return mismatch('another merchantInternalReference');
+    const mismatch = (detail: string): OperationError => ({
+      kind: 'error',
+      failure: 'refused',
+      code: 'mismatch',
+      message: `Volt's payment ${body.id} is not this attempt: ${detail}`,
+    });
+    if (typeof body.uniqueReference === 'string' && !uniqueReferenceMatches(attempt.reference, body.uniqueReference))
+      return mismatch('another uniqueReference');
+    if (typeof body.merchantInternalReference === 'string' && body.merchantInternalReference !== attempt.reference)
+      return mismatch('another merchantInternalReference');
     if (attempt.processorReference && body.id !== attempt.processorReference) return mismatch('another id');
     const currency = currencyOf(body);
     if (currency !== undefined && currency !== attempt.currency) return mismatch(`currency ${currency}`);

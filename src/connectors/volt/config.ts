@@ -35,8 +35,24 @@ export const DEFAULT_NOTIFICATION_MAX_AGE_SECONDS = 3600;
 export const NOTIFICATION_MAX_SKEW_SECONDS = 300;
 
 const text = (title: string, max: number, extra: { 'x-trim'?: boolean; 'x-public'?: boolean } = {}) =>
-  Text({ title, minLength: 1, maxLength: max, pattern: printable(true), ...extra, 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
-const secret = (title: string, max: number) => SecretText({ title, minLength: 1, maxLength: max, pattern: printable(true), 'x-error-absent': 'is required', 'x-error': `must be at most ${max} printable characters` });
+  Text({
+    title,
+    minLength: 1,
+    maxLength: max,
+    pattern: printable(true),
+    ...extra,
+    'x-error-absent': 'is required',
+    'x-error': `must be at most ${max} printable characters`,
+  });
+const secret = (title: string, max: number) =>
+  SecretText({
+    title,
+    minLength: 1,
+    maxLength: max,
+    pattern: printable(true),
+    'x-error-absent': 'is required',
+    'x-error': `must be at most ${max} printable characters`,
+  });
 
 export const VOLT_CREDENTIALS = Type.Object({
   client_id: text("Application's client id", 200, { 'x-trim': true, 'x-public': true }),
@@ -47,8 +63,20 @@ export const VOLT_CREDENTIALS = Type.Object({
 });
 
 export const VOLT_SETTINGS = Type.Object({
-  payment_type: Choice(VOLT_PAYMENT_TYPES, { title: 'Payment type', description: "the payment's `type` in POST /v2/payments", default: 'OTHER', 'x-error': `must be one of ${VOLT_PAYMENT_TYPES.join(', ')}` }),
-  notification_max_age_seconds: Type.Integer({ title: 'Notification max age (s)', description: 'how old a notification\'s X-Volt-Timed may be', minimum: 60, maximum: 7 * 86_400, default: DEFAULT_NOTIFICATION_MAX_AGE_SECONDS, 'x-error': 'must be a whole number of seconds between 60 and 604800' }),
+  payment_type: Choice(VOLT_PAYMENT_TYPES, {
+    title: 'Payment type',
+    description: "the payment's `type` in POST /v2/payments",
+    default: 'OTHER',
+    'x-error': `must be one of ${VOLT_PAYMENT_TYPES.join(', ')}`,
+  }),
+  notification_max_age_seconds: Type.Integer({
+    title: 'Notification max age (s)',
+    description: "how old a notification's X-Volt-Timed may be",
+    minimum: 60,
+    maximum: 7 * 86_400,
+    default: DEFAULT_NOTIFICATION_MAX_AGE_SECONDS,
+    'x-error': 'must be a whole number of seconds between 60 and 604800',
+  }),
   endpoint: Endpoint(),
 });
 

@@ -1,6 +1,14 @@
 import type { Connector, Environment, NotificationVerdict } from '../types.js';
 import { authenticate, refund, start, statusCheck } from './api.js';
-import { VOLT_CREDENTIALS, VOLT_SETTINGS, parseVoltCredentials, parseVoltSettings, voltPublicFields, type VoltCredentials, type VoltSettings } from './config.js';
+import {
+  VOLT_CREDENTIALS,
+  VOLT_SETTINGS,
+  parseVoltCredentials,
+  parseVoltSettings,
+  voltPublicFields,
+  type VoltCredentials,
+  type VoltSettings,
+} from './config.js';
 import { replyToVoltNotification, verifyVoltNotification } from './notification.js';
 
 export type { VoltCredentials, VoltSettings } from './config.js';
@@ -18,7 +26,15 @@ export const volt: Connector<VoltCredentials, VoltSettings, NotificationVerdict>
   // EUR only, as the OnPay surface offers Volt (onpay.md, "Currencies per acquirer").
   // `amount` in hundredths, at most 9 999 999 999 (Volt's validation, as the emulator models it); the shopper's
   // names and email are optional (the connector fills what is missing).
-  capabilities: { currencies: ['EUR'], minAmountMinor: 1, maxAmountMinor: 9_999_999_999, requiredPayerFields: [], refunds: 'partial', manualCapture: false, flows: ['api_start'] },
+  capabilities: {
+    currencies: ['EUR'],
+    minAmountMinor: 1,
+    maxAmountMinor: 9_999_999_999,
+    requiredPayerFields: [],
+    refunds: 'partial',
+    manualCapture: false,
+    flows: ['api_start'],
+  },
 
   schemas: { credentials: VOLT_CREDENTIALS, settings: VOLT_SETTINGS },
   parseCredentials: parseVoltCredentials,

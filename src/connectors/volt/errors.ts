@@ -23,7 +23,6 @@ function clip(value: unknown, max = 300): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
 }
 
-
 /** The message of a Volt error body, whichever of its shapes it has. */
 export function voltErrorMessage(body: unknown): { code?: string; message?: string } {
   if (!isObject(body)) return {};

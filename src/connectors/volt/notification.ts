@@ -60,7 +60,8 @@ function hubReference(body: Record<string, unknown>): string | RejectedNotificat
   const internal = str(body.merchantInternalReference, 100);
   const unique = str(body.reference, 18);
   if (internal) {
-    if (unique && !uniqueReferenceMatches(internal, unique)) return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, `reference ${unique} is not the uniqueReference of ${internal}`);
+    if (unique && !uniqueReferenceMatches(internal, unique))
+      return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, `reference ${unique} is not the uniqueReference of ${internal}`);
     return internal;
   }
   if (unique && isVerbatimUniqueReference(unique)) return unique;
@@ -87,12 +88,18 @@ function verify(config: Config, n: InboundNotification, now: Date): Notification
     maxSkewSeconds: NOTIFICATION_MAX_SKEW_SECONDS,
   });
   if (!check.ok) {
-    const code = check.problem === 'headers' ? VOLT_NOTIFICATION_ERRORS.missingHeaders : check.problem === 'signature' ? VOLT_NOTIFICATION_ERRORS.badSignature : VOLT_NOTIFICATION_ERRORS.stale;
+    const code =
+      check.problem === 'headers'
+        ? VOLT_NOTIFICATION_ERRORS.missingHeaders
+        : check.problem === 'signature'
+          ? VOLT_NOTIFICATION_ERRORS.badSignature
+          : VOLT_NOTIFICATION_ERRORS.stale;
     return reject(code, check.reason);
   }
 
   const text = body.toString('utf8').trim();
-  if (text === '' || text === '{}') return reject(VOLT_NOTIFICATION_ERRORS.testNotification, 'Volt test notification (endpoint verification): signature valid, nothing to record');
+  if (text === '' || text === '{}')
+    return reject(VOLT_NOTIFICATION_ERRORS.testNotification, 'Volt test notification (endpoint verification): signature valid, nothing to record');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -163,7 +170,6 @@ function verify(config: Config, n: InboundNotification, now: Date): Notification
     },
   };
 }
-
 
 const EMPTY = { contentType: 'text/plain; charset=utf-8', body: '' };
 

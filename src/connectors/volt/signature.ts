@@ -18,7 +18,9 @@ export function voltCheckString(body: Buffer | string, timed: string, version: s
 
 /** `X-Volt-Signed` for a body, as Volt (and the emulator) computes it. */
 export function signVoltNotification(secret: string, body: Buffer | string, timed: string, version: string): string {
-  return createHmac('sha256', secret).update(voltCheckString(body, timed, version)).digest('hex');
+  return createHmac('sha256', secret)
+    .update(voltCheckString(body, timed, version))
+    .digest('hex');
 }
 
 /**
@@ -73,10 +75,14 @@ export function checkVoltSignature(secret: string, body: Buffer, headers: Record
   if (!timed) return { ok: false, problem: 'headers', reason: 'X-Volt-Timed is not a timestamp' };
   const given = signed.trim();
   if (!SIGNATURE_RE.test(given)) return { ok: false, problem: 'signature', reason: 'X-Volt-Signed is not an HMAC-SHA256 in hex' };
-  const expected = createHmac('sha256', secret).update(voltCheckString(body, timedText.trim(), version)).digest();
-  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return { ok: false, problem: 'signature', reason: 'X-Volt-Signed does not match the body under this notification secret' };
+  const expected = createHmac('sha256', secret)
+    .update(voltCheckString(body, timedText.trim(), version))
+    .digest();
+  if (!timingSafeEqual(expected, Buffer.from(given, 'hex')))
+    return { ok: false, problem: 'signature', reason: 'X-Volt-Signed does not match the body under this notification secret' };
   const ageSeconds = (freshness.now.getTime() - timed.getTime()) / 1000;
-  if (ageSeconds > freshness.maxAgeSeconds) return { ok: false, problem: 'stale', reason: `signed ${Math.round(ageSeconds)} s ago, more than the ${freshness.maxAgeSeconds} s accepted` };
+  if (ageSeconds > freshness.maxAgeSeconds)
+    return { ok: false, problem: 'stale', reason: `signed ${Math.round(ageSeconds)} s ago, more than the ${freshness.maxAgeSeconds} s accepted` };
   if (-ageSeconds > freshness.maxSkewSeconds) return { ok: false, problem: 'future', reason: `signed ${Math.round(-ageSeconds)} s in the future` };
   return { ok: true, timed, timedText: timedText.trim(), version };
 }

@@ -73,9 +73,7 @@ export function resolveStatus(status: string | undefined, detailedStatus?: strin
     if (detail !== undefined) return { word: detailedStatus!, kind: detail };
     return { word: detailedStatus ?? status ?? 'UNKNOWN', kind: 'informational' };
   }
-  const sameClass =
-    detail !== undefined &&
-    (detail === broad || (broad === 'pending_review' && detail === 'informational'));
+  const sameClass = detail !== undefined && (detail === broad || (broad === 'pending_review' && detail === 'informational'));
   return sameClass ? { word: detailedStatus!, kind: detail! } : { word: status!, kind: broad };
 }
 

@@ -12,18 +12,31 @@ export async function connectionRoutes(app: FastifyInstance, opts: { ctx: HubCon
   app.addHook('onRequest', requireMerchant(opts.auth));
   const tags = ['connections'];
 
-  app.post<{ Body: ConnectionInput }>('/v1/connections', { schema: { tags, summary: "Connect a processor account (credentials are encrypted at rest and never returned; environment 'emulator' provisions a sandbox account on the built-in emulator, and shows its sandbox back-office login as sandbox_back_office when the emulator has one)", body: CreateConnectionBody } }, async (request, reply) => {
-    const row = await createConnection(ctx, request.merchant!.id, request.body);
-    return reply.code(201).send(presentConnection(ctx, row));
-  });
+  app.post<{ Body: ConnectionInput }>(
+    '/v1/connections',
+    {
+      schema: {
+        tags,
+        summary:
+          "Connect a processor account (credentials are encrypted at rest and never returned; environment 'emulator' provisions a sandbox account on the built-in emulator, and shows its sandbox back-office login as sandbox_back_office when the emulator has one)",
+        body: CreateConnectionBody,
+      },
+    },
+    async (request, reply) => {
+      const row = await createConnection(ctx, request.merchant!.id, request.body);
+      return reply.code(201).send(presentConnection(ctx, row));
+    },
+  );
 
   app.get('/v1/connections', { schema: { tags, summary: 'List connections' } }, async (request) => ({
     object: 'list',
     data: (await listConnections(ctx, request.merchant!.id)).map((r) => presentConnection(ctx, r)),
   }));
 
-  app.get<{ Params: { id: string } }>('/v1/connections/:id', { schema: { tags, summary: 'Get a connection by id or code', params: IdParams } }, async (request) =>
-    presentConnection(ctx, await getConnection(ctx, request.merchant!.id, request.params.id)),
+  app.get<{ Params: { id: string } }>(
+    '/v1/connections/:id',
+    { schema: { tags, summary: 'Get a connection by id or code', params: IdParams } },
+    async (request) => presentConnection(ctx, await getConnection(ctx, request.merchant!.id, request.params.id)),
   );
 
   app.patch<{ Params: { id: string }; Body: { credentials?: unknown; settings?: unknown; status?: unknown } }>(
@@ -32,8 +45,10 @@ export async function connectionRoutes(app: FastifyInstance, opts: { ctx: HubCon
     async (request) => presentConnection(ctx, await updateConnection(ctx, request.merchant!.id, request.params.id, request.body)),
   );
 
-  app.post<{ Params: { id: string } }>('/v1/connections/:id/disable', { schema: { tags, summary: 'Disable a connection: no new payments; notifications are still recorded', params: IdParams } }, async (request) =>
-    presentConnection(ctx, await updateConnection(ctx, request.merchant!.id, request.params.id, { status: 'disabled' })),
+  app.post<{ Params: { id: string } }>(
+    '/v1/connections/:id/disable',
+    { schema: { tags, summary: 'Disable a connection: no new payments; notifications are still recorded', params: IdParams } },
+    async (request) => presentConnection(ctx, await updateConnection(ctx, request.merchant!.id, request.params.id, { status: 'disabled' })),
   );
 }
 
@@ -59,14 +74,21 @@ export function documentConnectionSchemas(document: { openapiObject: Json } | { 
   for (const connector of Object.values(CONNECTORS)) {
     const credentials = `${connector.provider}.credentials`;
     const settings = `${connector.provider}.settings`;
-    schemas[credentials] = documentedSchema(connector.schemas.credentials, `${connector.displayName}: credentials (encrypted at rest; secret fields are never returned; left out for environment 'emulator', which provisions them)`);
+    schemas[credentials] = documentedSchema(
+      connector.schemas.credentials,
+      `${connector.displayName}: credentials (encrypted at rest; secret fields are never returned; left out for environment 'emulator', which provisions them)`,
+    );
     schemas[settings] = documentedSchema(connector.schemas.settings, `${connector.displayName}: settings (defaults apply to fields left out)`);
     credentialsOf.push(ref(credentials));
     settingsOf.push(ref(settings));
     if (create?.schema) {
       const base = create.schema as Json;
       const name = `${connector.provider}.connection`;
-      schemas[name] = { ...base, title: connector.displayName, properties: { ...base.properties, provider: { type: 'string', const: connector.provider }, credentials: ref(credentials), settings: ref(settings) } };
+      schemas[name] = {
+        ...base,
+        title: connector.displayName,
+        properties: { ...base.properties, provider: { type: 'string', const: connector.provider }, credentials: ref(credentials), settings: ref(settings) },
+      };
       variants.push({ provider: connector.provider, ...ref(name) });
     }
   }

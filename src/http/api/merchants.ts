@@ -17,18 +17,31 @@ export async function merchantRoutes(app: FastifyInstance, opts: { ctx: HubConte
   // Authentication runs first (onRequest), so a stranger never learns anything from validation errors.
   const admin = { onRequest: requireAdmin(auth) };
 
-  app.post<{ Body: { name: string } }>('/v1/merchants', { ...admin, schema: { tags: ['operator'], summary: 'Create a merchant and its API key (shown once)', body: CreateMerchantBody } }, async (request, reply) => {
-    const { merchant, apiKey } = await createMerchant(ctx, request.body.name);
-    return reply.code(201).send({ ...present(merchant), api_key: apiKey });
-  });
+  app.post<{ Body: { name: string } }>(
+    '/v1/merchants',
+    { ...admin, schema: { tags: ['operator'], summary: 'Create a merchant and its API key (shown once)', body: CreateMerchantBody } },
+    async (request, reply) => {
+      const { merchant, apiKey } = await createMerchant(ctx, request.body.name);
+      return reply.code(201).send({ ...present(merchant), api_key: apiKey });
+    },
+  );
 
-  app.get('/v1/merchants', { ...admin, schema: { tags: ['operator'], summary: 'List merchants' } }, async () => ({ object: 'list', data: (await listMerchants(ctx)).map(present) }));
+  app.get('/v1/merchants', { ...admin, schema: { tags: ['operator'], summary: 'List merchants' } }, async () => ({
+    object: 'list',
+    data: (await listMerchants(ctx)).map(present),
+  }));
 
-  app.post<{ Params: { id: string } }>('/v1/merchants/:id/rotate-key', { ...admin, schema: { tags: ['operator'], summary: "Replace a merchant's API key", params: IdParams } }, async (request) => {
-    const key = await rotateMerchantKey(ctx, request.params.id);
-    if (!key) throw new NotFoundError(`no merchant ${JSON.stringify(request.params.id)}`);
-    return { id: request.params.id, api_key: key };
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/merchants/:id/rotate-key',
+    { ...admin, schema: { tags: ['operator'], summary: "Replace a merchant's API key", params: IdParams } },
+    async (request) => {
+      const key = await rotateMerchantKey(ctx, request.params.id);
+      if (!key) throw new NotFoundError(`no merchant ${JSON.stringify(request.params.id)}`);
+      return { id: request.params.id, api_key: key };
+    },
+  );
 
-  app.get('/v1/merchant', { onRequest: requireMerchant(auth), schema: { tags: ['merchant'], summary: 'The merchant the key belongs to' } }, async (request) => present(request.merchant!));
+  app.get('/v1/merchant', { onRequest: requireMerchant(auth), schema: { tags: ['merchant'], summary: 'The merchant the key belongs to' } }, async (request) =>
+    present(request.merchant!),
+  );
 }

@@ -16,7 +16,13 @@ export async function onpayPartnerRoutes(app: FastifyInstance, opts: { ctx: HubC
         tags: ['operator'],
         summary: 'Register an OnPay partner: a merchant, and a temporary key it trades once (get_onpay_key) for its production key',
         body: CreateMerchantBody,
-        response: { 201: Type.Object({ merchant_id: Type.String(), api_key: Type.String({ description: "the merchant's native API key (shown once)" }), activation_key: Type.String({ description: 'works once, with get_onpay_key' }) }) },
+        response: {
+          201: Type.Object({
+            merchant_id: Type.String(),
+            api_key: Type.String({ description: "the merchant's native API key (shown once)" }),
+            activation_key: Type.String({ description: 'works once, with get_onpay_key' }),
+          }),
+        },
       },
     },
     async (request, reply) => {

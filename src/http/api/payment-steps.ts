@@ -17,7 +17,7 @@ export async function paymentStepRoutes(app: FastifyInstance, opts: { ctx: HubCo
         tags,
         summary: "Run a conversation's payment step: validate the collected fields, answer Payment.Url",
         description:
-          'Fields use the chat flow\'s names (`Payment.Amount`, `Payment.Email`, …, optional `PaymentShipping.*`). Missing or invalid fields → 422 with one message per field in the end user\'s language, and nothing is created. The same conversation step asked again returns the same link while it is payable (200).',
+          "Fields use the chat flow's names (`Payment.Amount`, `Payment.Email`, …, optional `PaymentShipping.*`). Missing or invalid fields → 422 with one message per field in the end user's language, and nothing is created. The same conversation step asked again returns the same link while it is payable (200).",
         body: PaymentStepBody,
         response: { 200: PaymentStepSchema, 201: PaymentStepSchema, 409: Problem, 422: Problem },
       },
@@ -30,7 +30,15 @@ export async function paymentStepRoutes(app: FastifyInstance, opts: { ctx: HubCo
 
   app.get<{ Params: { conversation_id: string }; Querystring: { step?: string } }>(
     '/v1/payment-steps/:conversation_id',
-    { schema: { tags, summary: "A conversation's payment step: its link and, once resolved, Payment.Status", params: PaymentStepParams, querystring: PaymentStepQuery, response: { 200: PaymentStepSchema } } },
+    {
+      schema: {
+        tags,
+        summary: "A conversation's payment step: its link and, once resolved, Payment.Status",
+        params: PaymentStepParams,
+        querystring: PaymentStepQuery,
+        response: { 200: PaymentStepSchema },
+      },
+    },
     async (request) => getPaymentStep(ctx, request.merchant!.id, request.params.conversation_id, request.query.step),
   );
 }

@@ -14,7 +14,15 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
 
   app.post<{ Body: CreatePaymentBody; Headers: { 'idempotency-key'?: string } }>(
     '/v1/payments',
-    { schema: { tags, summary: 'Create a payment; the customer pays at payment_url', body: CreatePaymentBody, headers: IdempotencyHeaders, response: { 201: PaymentSchema, 422: Problem } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a payment; the customer pays at payment_url',
+        body: CreatePaymentBody,
+        headers: IdempotencyHeaders,
+        response: { 201: PaymentSchema, 422: Problem },
+      },
+    },
     async (request, reply) => {
       const merchantId = request.merchant!.id;
       const key = request.headers['idempotency-key'];
@@ -25,12 +33,18 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
     },
   );
 
-  app.get<{ Querystring: ListPaymentsQuery }>('/v1/payments', { schema: { tags, summary: 'List payments, newest first (cursor pagination)', querystring: ListPaymentsQuery } }, async (request) => {
-    const q = request.query;
-    return listPayments(ctx, request.merchant!.id, { ...q, limit: q.limit ? Number(q.limit) : undefined });
-  });
+  app.get<{ Querystring: ListPaymentsQuery }>(
+    '/v1/payments',
+    { schema: { tags, summary: 'List payments, newest first (cursor pagination)', querystring: ListPaymentsQuery } },
+    async (request) => {
+      const q = request.query;
+      return listPayments(ctx, request.merchant!.id, { ...q, limit: q.limit ? Number(q.limit) : undefined });
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/payments/:id', { schema: { tags, summary: 'A payment with every attempt and every notification received', params: IdParams, response: { 200: PaymentSchema } } }, async (request) =>
-    getPayment(ctx, request.merchant!.id, request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/v1/payments/:id',
+    { schema: { tags, summary: 'A payment with every attempt and every notification received', params: IdParams, response: { 200: PaymentSchema } } },
+    async (request) => getPayment(ctx, request.merchant!.id, request.params.id),
   );
 }

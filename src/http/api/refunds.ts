@@ -33,7 +33,14 @@ export async function refundRoutes(app: FastifyInstance, opts: { ctx: HubContext
 
   app.get<{ Params: { id: string } }>(
     '/v1/payments/:id/refunds',
-    { schema: { tags, summary: "A payment's refunds, oldest first", params: IdParams, response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(RefundSchema) }) } } },
+    {
+      schema: {
+        tags,
+        summary: "A payment's refunds, oldest first",
+        params: IdParams,
+        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(RefundSchema) }) },
+      },
+    },
     async (request) => ({ object: 'list' as const, data: (await listRefunds(ctx, request.merchant!.id, request.params.id)).map(presentRefund) }),
   );
 }

@@ -37,7 +37,11 @@ export const CreatePaymentBody = Type.Object(
     shipping: Type.Optional(Type.Ref(PartySchema)),
     return_url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })),
     expires_at: Type.Optional(Type.String({ format: 'date-time' })),
-    metadata: Type.Optional(Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), { maxProperties: 50 })),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+        maxProperties: 50,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -158,7 +162,9 @@ export const UpdateWebhookEndpointBody = Type.Object(
 );
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Stripe semantics: same key and body → the stored response; other body → 422' })),
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Stripe semantics: same key and body → the stored response; other body → 422' }),
+  ),
 });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -192,7 +198,8 @@ export const RefundSchema = Type.Object({
   currency: Type.String(),
   reason: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Literal('pending'), Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed')], {
-    description: 'pending: written, not sent yet; processing: sent, the answer is awaited (or is being checked with the processor); succeeded; failed (see error_*)',
+    description:
+      'pending: written, not sent yet; processing: sent, the answer is awaited (or is being checked with the processor); succeeded; failed (see error_*)',
   }),
   error_code: Type.Union([Type.String(), Type.Null()]),
   error_message: Type.Union([Type.String(), Type.Null()]),
@@ -209,9 +216,13 @@ export const PaymentStepBody = Type.Object(
     connection: Type.String({ minLength: 1, maxLength: 64, description: "the payment app's connection code (or id)" }),
     conversation_id: Type.String({ minLength: 1, maxLength: 128 }),
     step: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "the flow step's name; default 'payment'" })),
-    language: Type.Optional(Type.String({ minLength: 2, maxLength: 3, description: "ro or en (or an ISO 3166-1 numeric country code); default: the connection's language" })),
+    language: Type.Optional(
+      Type.String({ minLength: 2, maxLength: 3, description: "ro or en (or an ISO 3166-1 numeric country code); default: the connection's language" }),
+    ),
     description: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-    callback_url: Type.Optional(Type.String({ maxLength: 2048, description: 'receives payment_step.updated (Standard Webhooks, signed with callback_secret)' })),
+    callback_url: Type.Optional(
+      Type.String({ maxLength: 2048, description: 'receives payment_step.updated (Standard Webhooks, signed with callback_secret)' }),
+    ),
     Payment: StepFields,
     PaymentShipping: Type.Optional(StepFields),
   },

@@ -21,16 +21,46 @@ import { isGateway, type OnpaySide } from '../../services/onpay/users.js';
  */
 
 const FIELDS = [
-  'key', 'gateway', 'gatewayApiKey', 'gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey', 'extId',
-  'orderAmount', 'orderCurrency', 'orderDescription', 'expDate', 'completedUrl', 'canceledUrl', 'date', 'allnotifications', 'datefrom', 'dateto',
+  'key',
+  'gateway',
+  'gatewayApiKey',
+  'gatewaySecretKey',
+  'gatewayUsername',
+  'gatewayPassword',
+  'gatewayNotificationKey',
+  'extId',
+  'orderAmount',
+  'orderCurrency',
+  'orderDescription',
+  'expDate',
+  'completedUrl',
+  'canceledUrl',
+  'date',
+  'allnotifications',
+  'datefrom',
+  'dateto',
 ] as const;
 type Field = (typeof FIELDS)[number];
 const BY_LOWER = new Map<string, Field>(FIELDS.map((f) => [f.toLowerCase(), f]));
 
 /** Documented maximum lengths (varchar(n)). */
 const MAX: Partial<Record<Field, number>> = {
-  key: 200, gateway: 50, gatewayApiKey: 500, gatewaySecretKey: 500, gatewayUsername: 500, gatewayPassword: 500, gatewayNotificationKey: 500,
-  extId: 1000, orderCurrency: 3, orderDescription: 200, completedUrl: 1000, canceledUrl: 1000, expDate: 19, date: 19, datefrom: 19, dateto: 19,
+  key: 200,
+  gateway: 50,
+  gatewayApiKey: 500,
+  gatewaySecretKey: 500,
+  gatewayUsername: 500,
+  gatewayPassword: 500,
+  gatewayNotificationKey: 500,
+  extId: 1000,
+  orderCurrency: 3,
+  orderDescription: 200,
+  completedUrl: 1000,
+  canceledUrl: 1000,
+  expDate: 19,
+  date: 19,
+  datefrom: 19,
+  dateto: 19,
 };
 
 type Form = Partial<Record<Field, string>>;
@@ -161,10 +191,14 @@ export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext;
     return sendOnpayError(reply, onpayCallOf(request.url), `too many failed authentications from this address; retry in ${wait} s`, 429);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
   app.addContentTypeParser('multipart/form-data', { bodyLimit: 1024 * 1024 }, parseMultipart);
   // Clients that forget the Content-Type (curl -d sends one; some HTTP libraries do not) are read as a form.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
 
   app.setErrorHandler((error: FastifyError | OnpayError | ValidationError, request, reply) => {
     const call = onpayCallOf(request.url);
@@ -213,14 +247,27 @@ export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext;
       const merchantId = await onpayPartnerOf(ctx, text(form, 'key', true));
       const gateway = text(form, 'gateway').toLowerCase();
       if (gateway && !isGateway(gateway)) throw new OnpayError('gateway must be one of nexi, multisafepay, volt');
-      const userslist = await onpayUsers(ctx, merchantId, side, { gateway, gatewayApiKey: text(form, 'gatewayApiKey'), gatewaySecretKey: text(form, 'gatewaySecretKey'), datefrom: text(form, 'datefrom'), dateto: text(form, 'dateto') });
+      const userslist = await onpayUsers(ctx, merchantId, side, {
+        gateway,
+        gatewayApiKey: text(form, 'gatewayApiKey'),
+        gatewaySecretKey: text(form, 'gatewaySecretKey'),
+        datefrom: text(form, 'datefrom'),
+        dateto: text(form, 'dateto'),
+      });
       // The documentation names the flag `status`, its example `success`: both are sent.
       return { success: 'true', status: 'true', userslist };
     },
     async get_payment_method(_side, form) {
       await onpayPartnerOf(ctx, text(form, 'key', true));
       const list = await listPaymentMethods(ctx);
-      return { success: 'true', payment_method_list: list.map((m) => ({ code_number: String(m.code_number), code_description: m.code_description, code_number_merged: String(m.code_number_merged) })) };
+      return {
+        success: 'true',
+        payment_method_list: list.map((m) => ({
+          code_number: String(m.code_number),
+          code_description: m.code_description,
+          code_number_merged: String(m.code_number_merged),
+        })),
+      };
     },
     async get_onpay_key(_side, form) {
       const onpaykey = await activateOnpayKey(ctx, text(form, 'key', true));
@@ -228,10 +275,15 @@ export async function onpayRoutes(app: FastifyInstance, opts: { ctx: HubContext;
     },
   };
 
-  for (const [prefix, side] of [['/api', 'production'], ['/test/api', 'test']] as const) {
+  for (const [prefix, side] of [
+    ['/api', 'production'],
+    ['/test/api', 'test'],
+  ] as const) {
     for (const [name, handler] of Object.entries(calls)) {
       for (const path of [`${prefix}/${name}/`, `${prefix}/${name}`]) {
-        app.post(path, { schema: { hide: true } }, async (request, reply) => reply.type('application/json; charset=utf-8').send(await handler(side, readForm(request.body))));
+        app.post(path, { schema: { hide: true } }, async (request, reply) =>
+          reply.type('application/json; charset=utf-8').send(await handler(side, readForm(request.body))),
+        );
         app.get(path, { schema: { hide: true } }, async (_request, reply) => sendOnpayError(reply, name, 'use POST', 405));
       }
     }

@@ -23,14 +23,18 @@ function page(reply: FastifyReply, title: string, body: Html, options: { nonce?:
   const scriptSrc = options.nonce ? `'nonce-${options.nonce}'` : "'none'";
   reply
     .code(options.status ?? 200)
-    .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; form-action http: https:; frame-ancestors 'none'; base-uri 'none'`)
+    .header(
+      'content-security-policy',
+      `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; form-action http: https:; frame-ancestors 'none'; base-uri 'none'`,
+    )
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
     .header('x-content-type-options', 'nosniff')
     .type('text/html; charset=utf-8');
   const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
   return reply.send(
-    html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${new Html(STYLE)}</style></head><body><main>${body}</main></body></html>`.text,
+    html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${new Html(STYLE)}</style></head><body><main>${body}</main></body></html>`
+      .text,
   );
 }
 
@@ -86,8 +90,15 @@ function handOff(reply: FastifyReply, p: Payment, redirect: Redirect) {
 }
 
 const PAYER_FIELD_NAMES: Record<string, string> = {
-  first_name: 'first name', last_name: 'last name', email: 'e-mail address', phone: 'phone number', address: 'address', city: 'city', county: 'county',
-  zip_code: 'postal code', country: 'country',
+  first_name: 'first name',
+  last_name: 'last name',
+  email: 'e-mail address',
+  phone: 'phone number',
+  address: 'address',
+  city: 'city',
+  county: 'county',
+  zip_code: 'postal code',
+  country: 'country',
 };
 
 /** Why the processor could never open a payment, for the payer. */
@@ -145,7 +156,10 @@ function checkingPage(reply: FastifyReply, p: Payment) {
 /** The customer-facing pages: the hand-off to the processor, and the landing page the processor returns to. */
 export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) {
   const { ctx } = opts;
-  const notFound = (reply: FastifyReply) => page(reply, 'Payment not found', html`<h1>Payment not found</h1><p>This payment link is not valid. Please check the link you received.</p>`, { status: 404 });
+  const notFound = (reply: FastifyReply) =>
+    page(reply, 'Payment not found', html`<h1>Payment not found</h1><p>This payment link is not valid. Please check the link you received.</p>`, {
+      status: 404,
+    });
 
   // Anything that is not shaped like a payment id is not one of ours (and a NUL byte cannot even be looked up).
   const plausibleId = (id: string) => /^[A-Za-z0-9_]{1,64}$/.test(id);
@@ -212,7 +226,12 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
     if (finished?.kind === 'redirect') return handOff(reply, await findPayment(ctx, request.params.id), finished.redirect);
     if (finished?.kind === 'unavailable') {
       request.log.warn({ payment: request.params.id, reason: finished.message }, 'the processor could not finish 3-D Secure');
-      return page(reply, 'Payment temporarily unavailable', html`<h1>Payment</h1><div class="alert" role="alert">The card processor cannot be reached right now. Please try again in a moment.</div><p><a class="button" href="${`/pay/${request.params.id}`}">Try again</a></p>`, { status: 503 });
+      return page(
+        reply,
+        'Payment temporarily unavailable',
+        html`<h1>Payment</h1><div class="alert" role="alert">The card processor cannot be reached right now. Please try again in a moment.</div><p><a class="button" href="${`/pay/${request.params.id}`}">Try again</a></p>`,
+        { status: 503 },
+      );
     }
     return showReturn(reply, request.params.id, request.query.canceled !== undefined);
   });
@@ -246,11 +265,20 @@ export async function payPages(app: FastifyInstance, opts: { ctx: HubContext }) 
     }
     if (status === 'pending') {
       // The processor sends its notification before returning the customer, but it may still be in flight.
-      return page(reply, 'Confirming payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">Confirming your payment…</p>`, { refreshSeconds: 2 });
+      return page(
+        reply,
+        'Confirming payment',
+        html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><p role="status">Confirming your payment…</p>`,
+        { refreshSeconds: 2 },
+      );
     }
     const back = WENT_THROUGH.includes(status) ? merchantUrl(payment, status) : null;
     if (back) return reply.redirect(back, 303);
     const ok = status === 'paid' || status === 'authorized';
-    return page(reply, 'Payment', html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="${ok ? 'ok' : 'alert'}" role="status">${STATUS_TEXT[status]}</div>${backLink(payment, status)}`);
+    return page(
+      reply,
+      'Payment',
+      html`<h1>${payment.description}</h1><p class="amount">${amountOf(payment)}</p><div class="${ok ? 'ok' : 'alert'}" role="status">${STATUS_TEXT[status]}</div>${backLink(payment, status)}`,
+    );
   }
 }

@@ -54,8 +54,15 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   const knownShape = /^[A-Za-z0-9_-]{1,64}$/.test(connectionId);
   try {
     row = await inboxWritesOf(ctx.db).push({
-      id, provider, connection_id: knownShape ? connectionId : null, remote_addr: n.remoteAddr ?? null, content_type: storableHeader(n.contentType),
-      body: n.body, headers: storableHeaders(n.headers), small_headers: storableHeaders(n.headers, UNAUTHENTICATED_HEADERS_BYTES), query: n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null,
+      id,
+      provider,
+      connection_id: knownShape ? connectionId : null,
+      remote_addr: n.remoteAddr ?? null,
+      content_type: storableHeader(n.contentType),
+      body: n.body,
+      headers: storableHeaders(n.headers),
+      small_headers: storableHeaders(n.headers, UNAUTHENTICATED_HEADERS_BYTES),
+      query: n.query?.replace(/\u0000/g, '').slice(0, 8192) ?? null,
     });
   } catch (e) {
     ctx.logger.error({ err: e, provider }, 'could not store an inbound notification; asking the processor to retry');
@@ -67,17 +74,28 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
 
 /** Per database, the notifications arriving in the current event-loop turn (stored together, see TurnQueue). */
 const inboxWritesOf = perDatabase(
-  (db) => new TurnQueue<InboxRow, Connection | undefined>({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 }),
+  (db) =>
+    new TurnQueue<InboxRow, Connection | undefined>({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 }),
 );
 
 /** Verifies a stored notification, hands it to the ledger, and says what to answer the processor. */
-export async function processStored(ctx: HubContext, provider: string, id: string, connectionId: string, row: Connection | undefined, n: InboundNotification): Promise<HttpReply> {
+export async function processStored(
+  ctx: HubContext,
+  provider: string,
+  id: string,
+  connectionId: string,
+  row: Connection | undefined,
+  n: InboundNotification,
+): Promise<HttpReply> {
   const connector = connectorFor(provider)!;
   const count = (outcome: string) => notificationOutcomes.inc({ provider, outcome });
   const settle = async (status: string, fields: { error?: string; summary?: Record<string, unknown>; paymentId?: string; unauthenticated?: boolean }) => {
     // A request that failed verification is anybody's: only an excerpt of it is kept (see UNAUTHENTICATED_BODY_EXCERPT_BYTES).
     await settleInboxRow(ctx.db, id, {
-      status, error: fields.error === undefined ? null : toStorable(fields.error), summary: fields.summary ? toStorable(fields.summary) : null, paymentId: fields.paymentId ?? null,
+      status,
+      error: fields.error === undefined ? null : toStorable(fields.error),
+      summary: fields.summary ? toStorable(fields.summary) : null,
+      paymentId: fields.paymentId ?? null,
       unauthenticated: fields.unauthenticated ? { headers: storableHeaders(n.headers, UNAUTHENTICATED_HEADERS_BYTES) } : undefined,
     }).catch((e) => ctx.logger.error({ err: e, notification: id }, 'could not mark a notification as settled'));
   };

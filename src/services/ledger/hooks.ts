@@ -5,10 +5,7 @@ import type { Database, Payment } from '../../store/schema.js';
  * What moved a payment: a processor's statement (a notification, or the answer to one of the hub's calls) or a
  * hub event (expiry, cancel).
  */
-export type LedgerCause =
-  | { kind: 'outcome'; outcome: string; summary: Record<string, unknown> }
-  | { kind: 'expire' }
-  | { kind: 'cancel' };
+export type LedgerCause = { kind: 'outcome'; outcome: string; summary: Record<string, unknown> } | { kind: 'expire' } | { kind: 'cancel' };
 
 /**
  * A surface (payment steps, OnPay, and next invoices and terminals) told about ledger changes inside the ledger's

@@ -24,17 +24,31 @@ export type Refused = { status: 'rejected'; code: number; reason: string; paymen
 function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotification, row: LedgerRow | undefined): PlannedChange | Refused {
   if (!row) return { status: 'rejected', code: LEDGER_REFUSALS.unknownOrder, reason: `unknown order ${v.reference}` };
   const payment: Payment = row;
-  if (payment.connection_id !== connectionId) return { status: 'rejected', code: LEDGER_REFUSALS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
+  if (payment.connection_id !== connectionId)
+    return { status: 'rejected', code: LEDGER_REFUSALS.unknownOrder, reason: `order ${v.reference} does not belong to this connection`, paymentId: payment.id };
   if ((v.expected.amount !== undefined && v.expected.amount !== row.attempt_amount) || v.expected.currency !== row.attempt_currency) {
-    return { status: 'rejected', code: LEDGER_REFUSALS.integrity, reason: `amount mismatch: the notification is for ${v.expected.amount ?? '?'} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+    return {
+      status: 'rejected',
+      code: LEDGER_REFUSALS.integrity,
+      reason: `amount mismatch: the notification is for ${v.expected.amount ?? '?'} ${v.expected.currency}, the order is for ${row.attempt_amount} ${row.attempt_currency}`,
+      paymentId: payment.id,
+    };
   }
   if (v.outcome.kind === 'refunded' && v.outcome.totalRefunded > row.attempt_amount) {
-    return { status: 'rejected', code: LEDGER_REFUSALS.integrity, reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`, paymentId: payment.id };
+    return {
+      status: 'rejected',
+      code: LEDGER_REFUSALS.integrity,
+      reason: `refund total ${v.outcome.totalRefunded} exceeds the order's ${row.attempt_amount} ${row.attempt_currency}`,
+      paymentId: payment.id,
+    };
   }
   const now = new Date();
   const outcome = v.outcome;
   const change = transitionPayment({ ...payment, status: payment.status as PaymentStatus }, outcome);
-  const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, { total: change.state.amount_refunded, captured: change.state.amount_captured });
+  const attemptStatus = transitionAttempt(row.attempt_status as AttemptStatus, outcome, {
+    total: change.state.amount_refunded,
+    captured: change.state.amount_captured,
+  });
   const failure = outcome.kind === 'failed' || outcome.kind === 'operation_failed' ? outcome : null;
   const attemptMoved = attemptStatus !== null && attemptStatus !== row.attempt_status;
   const attempt = {
@@ -58,10 +72,24 @@ function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotif
   }
   if (outcome.kind === 'failed' && attemptStatus === 'failed' && attemptMoved) {
     const failedAttempt: PaymentAttempt = {
-      id: row.attempt_id, payment_id: payment.id, number: row.attempt_number, provider: row.attempt_provider, amount: row.attempt_amount, currency: row.attempt_currency,
-      redirect: null, created_at: row.attempt_created_at, updated_at: now, reconciled_at: null, ...attempt,
+      id: row.attempt_id,
+      payment_id: payment.id,
+      number: row.attempt_number,
+      provider: row.attempt_provider,
+      amount: row.attempt_amount,
+      currency: row.attempt_currency,
+      redirect: null,
+      created_at: row.attempt_created_at,
+      updated_at: now,
+      reconciled_at: null,
+      ...attempt,
     };
-    events.push({ merchantId: payment.merchant_id, type: 'payment.attempt_failed', paymentId: payment.id, data: { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) } });
+    events.push({
+      merchantId: payment.merchant_id,
+      type: 'payment.attempt_failed',
+      paymentId: payment.id,
+      data: { ...paymentSnapshot(ctx, updated), attempt: presentAttempt(failedAttempt) },
+    });
   }
   return { row, updated, changed: change.changed, ignored, ignoredReason: change.ignoredReason ?? null, attempt, events, now };
 }
@@ -70,7 +98,11 @@ function planApplication(ctx: HubContext, connectionId: string, v: VerifiedNotif
 function appliedStatement(connectionId: string, notificationId: string, v: VerifiedNotification): AppliedStatement {
   const method = typeof v.summary.payment_method === 'string' ? v.summary.payment_method.trim().slice(0, 100) : '';
   return {
-    connectionId, notificationId, dedupeKey: v.dedupeKey, outcomeKind: v.outcome.kind, summary: v.summary,
+    connectionId,
+    notificationId,
+    dedupeKey: v.dedupeKey,
+    outcomeKind: v.outcome.kind,
+    summary: v.summary,
     paymentMethod: method ? { name: method, family: paymentMethodFamily(method) } : undefined,
   };
 }
@@ -100,7 +132,10 @@ export async function applyVerified(ctx: HubContext, connectionId: string, notif
   const cause: LedgerCause = { kind: 'outcome', outcome: v.outcome.kind, summary: v.summary };
   const hooked = anyHookWants(ctx.ledgerHooks, cause);
   const statement = appliedStatement(connectionId, notificationId, v);
-  const result = (plan: PlannedChange, duplicateOf: string | null): Applied => ({ status: duplicateOf ? 'duplicate' : plan.ignored ? 'ignored' : 'applied', paymentId: plan.row.id });
+  const result = (plan: PlannedChange, duplicateOf: string | null): Applied => ({
+    status: duplicateOf ? 'duplicate' : plan.ignored ? 'ignored' : 'applied',
+    paymentId: plan.row.id,
+  });
   for (let i = 0; i < OPTIMISTIC_TRIES && !hooked; i++) {
     const plan = planApplication(ctx, connectionId, v, await ledgerReadsOf(ctx.db).load(v.reference));
     if ('status' in plan) return plan;

@@ -35,7 +35,8 @@ function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | 
     // What the connector declares it needs (currency, largest amount, payer fields): a payment it could never open
     // is refused here, naming the field, rather than failing when the payer opens it.
     const facts = { ...input, currency: isKnownCurrency(input.currency) ? input.currency : undefined };
-    for (const problem of checkPaymentAgainstConnector(loaded.connector.capabilities, facts)) errors.add(problem.field, problemMessage(problem, loaded.row.provider));
+    for (const problem of checkPaymentAgainstConnector(loaded.connector.capabilities, facts))
+      errors.add(problem.field, problemMessage(problem, loaded.row.provider));
   }
   if (input.expires_at !== undefined) {
     const t = Date.parse(input.expires_at);
@@ -56,9 +57,22 @@ export function newAttempt(ctx: HubContext, payment: Payment, loaded: LoadedConn
   const id = newId('att');
   const redirect = loaded.connector.createRedirect?.(loaded.config, redirectInput(ctx, payment, loaded, id, now));
   return {
-    id, payment_id: payment.id, number, provider: loaded.row.provider, status: 'created', amount: payment.amount, currency: payment.currency,
-    processor_reference: null, action: null, error_code: null, error_message: null, pan_masked: null,
-    redirect: (redirect ?? null) as unknown as Record<string, unknown> | null, created_at: now, updated_at: now, reconciled_at: null,
+    id,
+    payment_id: payment.id,
+    number,
+    provider: loaded.row.provider,
+    status: 'created',
+    amount: payment.amount,
+    currency: payment.currency,
+    processor_reference: null,
+    action: null,
+    error_code: null,
+    error_message: null,
+    pan_masked: null,
+    redirect: (redirect ?? null) as unknown as Record<string, unknown> | null,
+    created_at: now,
+    updated_at: now,
+    reconciled_at: null,
   };
 }
 
@@ -87,7 +101,13 @@ export interface PreparedPayment {
  * Reads the connection a payment request names, checks the request against it and builds the payment with its
  * first attempt (the sealed processor request). Writes nothing: `writePayment` does.
  */
-export async function preparePayment(ctx: HubContext, db: HubContext['db'], merchantId: string, input: CreatePaymentInput, fresh = false): Promise<PreparedPayment> {
+export async function preparePayment(
+  ctx: HubContext,
+  db: HubContext['db'],
+  merchantId: string,
+  input: CreatePaymentInput,
+  fresh = false,
+): Promise<PreparedPayment> {
   let loaded: LoadedConnection | undefined;
   const errors = new FieldErrors();
   const cacheKey = `${merchantId}\n${input.connection}`;
@@ -135,15 +155,22 @@ export async function preparePayment(ctx: HubContext, db: HubContext['db'], merc
   const attempt = newAttempt(ctx, payment, loaded!, 1, now);
   const snapshot = paymentSnapshot(ctx, payment);
   return {
-    payment, attempt, connectionVersion: new Date(loaded!.row.updated_at), cachedConnection: cached !== undefined,
-    snapshot, response: { ...snapshot, attempts: [presentAttempt(attempt)], notifications: [] },
+    payment,
+    attempt,
+    connectionVersion: new Date(loaded!.row.updated_at),
+    cachedConnection: cached !== undefined,
+    snapshot,
+    response: { ...snapshot, attempts: [presentAttempt(attempt)], notifications: [] },
   };
 }
 
 function paymentWrite(prepared: PreparedPayment, claim?: IdempotencyClaim): PaymentWrite {
   const { payment: p } = prepared;
   return {
-    payment: p, attempt: prepared.attempt, connectionVersion: prepared.connectionVersion, response: prepared.response,
+    payment: p,
+    attempt: prepared.attempt,
+    connectionVersion: prepared.connectionVersion,
+    response: prepared.response,
     event: { merchantId: p.merchant_id, type: 'payment.created', paymentId: p.id, data: prepared.snapshot },
     claim: claim ? { key: claim.key, hash: claim.hash } : undefined,
   };
@@ -164,7 +191,16 @@ export async function writePayment(ctx: HubContext, db: HubContext['db'], prepar
   if (!row.live) throw new ValidationError([{ field: 'connection', message: 'is disabled' }]);
   if (row.claimed) {
     noteOutboxWrite(ctx, db);
-    ctx.logger.debug({ payment: prepared.payment.id, attempt: prepared.attempt.id, merchant: prepared.payment.merchant_id, amount: prepared.payment.amount, currency: prepared.payment.currency }, 'payment created');
+    ctx.logger.debug(
+      {
+        payment: prepared.payment.id,
+        attempt: prepared.attempt.id,
+        merchant: prepared.payment.merchant_id,
+        amount: prepared.payment.amount,
+        currency: prepared.payment.currency,
+      },
+      'payment created',
+    );
   }
   return row;
 }
@@ -178,7 +214,8 @@ const paymentWritesOf = perDatabase(
     new TurnQueue<PaymentWrite, WriteOutcome>({
       batch: (writes) => {
         const claimed = writes.filter((w) => w.claim);
-        if (new Set(claimed.map((w) => `${w.payment.merchant_id}\n${w.claim!.key}`)).size !== claimed.length) throw new Error('one Idempotency-Key twice in a batch');
+        if (new Set(claimed.map((w) => `${w.payment.merchant_id}\n${w.claim!.key}`)).size !== claimed.length)
+          throw new Error('one Idempotency-Key twice in a batch');
         return insertPaymentBatch(db, writes);
       },
       single: (w) => insertPayment(db, w),

@@ -51,13 +51,16 @@ function validate(input: GetLinkInput): { amount: number; expiresAt: Date } {
   // What the gateway's connector requires of a payment (its largest amount; payer fields, which get_link does
   // not carry): refused now, in OnPay's words, rather than when the link is opened.
   for (const problem of checkPaymentAgainstConnector(capabilities, { amount, currency: input.orderCurrency, billing: LINK_BILLING })) {
-    if (problem.kind === 'amount_too_large') throw new OnpayError(`orderAmount must be at most ${minorToOnpayAmount(problem.max, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
+    if (problem.kind === 'amount_too_large')
+      throw new OnpayError(`orderAmount must be at most ${minorToOnpayAmount(problem.max, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
     if (problem.kind === 'missing') throw new OnpayError(`${input.gateway} requires the payer's ${problem.field}, which get_link does not carry`);
-    if (problem.kind === 'amount_too_small') throw new OnpayError(`orderAmount must be at least ${minorToOnpayAmount(problem.min, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
+    if (problem.kind === 'amount_too_small')
+      throw new OnpayError(`orderAmount must be at least ${minorToOnpayAmount(problem.min, input.orderCurrency)} for ${input.gateway} (the amount × 100)`);
     if (problem.kind === 'flow_not_supported') throw new OnpayError(`${input.gateway} does not take payments by link`);
   }
   if (input.orderDescription.length > 200) throw new OnpayError('orderDescription must be at most 200 characters');
-  if (!DESCRIPTION_RE.test(input.orderDescription)) throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');
+  if (!DESCRIPTION_RE.test(input.orderDescription))
+    throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');
   const expiresAt = parseOnpayDate(input.expDate, 'expDate', { endOfDay: true });
   if (expiresAt.getTime() <= Date.now()) throw new OnpayError('expDate must be in the future');
   checkUrl(input.completedUrl, 'completedUrl');
@@ -74,7 +77,13 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
   const { amount, expiresAt } = validate(input);
   const user = await onpayUserFor(ctx, merchantId, side, input.gateway, input);
   const payment = await inTransaction(ctx, async (trx) => {
-    const taken = await trx.selectFrom('onpay_links').select('payment_id').where('user_id', '=', user.id).where('ext_id', '=', input.extId).forUpdate().executeTakeFirst();
+    const taken = await trx
+      .selectFrom('onpay_links')
+      .select('payment_id')
+      .where('user_id', '=', user.id)
+      .where('ext_id', '=', input.extId)
+      .forUpdate()
+      .executeTakeFirst();
     if (taken) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
     const created = await createPayment(ctx, trx, merchantId, {
       connection: user.connection_id,
@@ -105,7 +114,12 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
   }
   // The acquirer refused or could not be reached: no link exists, so the extId stays free for a retry; the
   // payment stays in the ledger, canceled, with the attempt that says why.
-  const reason = page.kind === 'unavailable' ? page.message : page.kind === 'unpayable' ? `cannot open this payment (${page.problems.map((x) => x.field).join(', ')})` : (attempt?.error_message ?? 'the acquirer did not create the link');
+  const reason =
+    page.kind === 'unavailable'
+      ? page.message
+      : page.kind === 'unpayable'
+        ? `cannot open this payment (${page.problems.map((x) => x.field).join(', ')})`
+        : (attempt?.error_message ?? 'the acquirer did not create the link');
   await releaseFailedLink(ctx, user.id, input.extId, payment.id);
   throw new OnpayError(`${input.gateway}: ${reason}`);
 }

@@ -13,7 +13,10 @@ import { OnpayKeyError } from './errors.js';
 export async function createOnpayPartner(ctx: HubContext, name: string): Promise<{ merchantId: string; apiKey: string; activationKey: string }> {
   const { merchant, apiKey } = await createMerchant(ctx, name);
   const activationKey = `opa_${randomBytes(24).toString('base64url')}`;
-  await ctx.db.insertInto('onpay_partners').values({ merchant_id: merchant.id, activation_key_hash: hashApiKey(activationKey) }).execute();
+  await ctx.db
+    .insertInto('onpay_partners')
+    .values({ merchant_id: merchant.id, activation_key_hash: hashApiKey(activationKey) })
+    .execute();
   return { merchantId: merchant.id, apiKey, activationKey };
 }
 

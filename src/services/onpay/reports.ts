@@ -84,11 +84,15 @@ export async function onpayNotifications(ctx: HubContext, merchantId: string, si
       AND (${since ?? null}::timestamptz IS NULL OR n.received_at >= ${since ?? null})
       AND (${q.allnotifications} OR n.outcome = 'captured')
     ORDER BY n.received_at, n.id`.execute(ctx.db);
-  const methods = await paymentMethodCodes(ctx.db, [...new Set(rows.rows.map((r) => r.summary?.payment_method).filter((m): m is string => typeof m === 'string'))]);
+  const methods = await paymentMethodCodes(ctx.db, [
+    ...new Set(rows.rows.map((r) => r.summary?.payment_method).filter((m): m is string => typeof m === 'string')),
+  ]);
   return rows.rows.map((r) => {
     const summary = r.summary ?? {};
     const method = typeof summary.payment_method === 'string' ? methods.get(summary.payment_method.trim().slice(0, 100)) : undefined;
-    const happened = (typeof summary.processor_time === 'string' ? acquirerInstant(summary.processor_time, ACQUIRER_TIME_ZONES[q.gateway]) : undefined) ?? new Date(r.received_at);
+    const happened =
+      (typeof summary.processor_time === 'string' ? acquirerInstant(summary.processor_time, ACQUIRER_TIME_ZONES[q.gateway]) : undefined) ??
+      new Date(r.received_at);
     const acquirerStatus = typeof summary.processor_status === 'string' ? summary.processor_status : (r.outcome ?? 'unknown');
     return {
       extId: r.ext_id,

@@ -41,13 +41,20 @@ export function credentialsFor(gateway: OnpayGateway, f: GatewayFields): Record<
     case 'nexi':
       return { alias: f.gatewayApiKey, mac_key: f.gatewaySecretKey };
     case 'volt':
-      return { client_id: f.gatewayApiKey, client_secret: f.gatewaySecretKey, username: f.gatewayUsername, password: f.gatewayPassword, notification_secret: f.gatewayNotificationKey };
+      return {
+        client_id: f.gatewayApiKey,
+        client_secret: f.gatewaySecretKey,
+        username: f.gatewayUsername,
+        password: f.gatewayPassword,
+        notification_secret: f.gatewayNotificationKey,
+      };
   }
 }
 
 /** What OnPay requires per gateway, besides gatewayApiKey. */
 export function missingGatewayFields(gateway: OnpayGateway, f: GatewayFields): string[] {
-  const needed: Array<keyof GatewayFields> = gateway === 'nexi' ? ['gatewaySecretKey'] : gateway === 'volt' ? ['gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey'] : [];
+  const needed: Array<keyof GatewayFields> =
+    gateway === 'nexi' ? ['gatewaySecretKey'] : gateway === 'volt' ? ['gatewaySecretKey', 'gatewayUsername', 'gatewayPassword', 'gatewayNotificationKey'] : [];
   return needed.filter((k) => f[k] === '');
 }
 
@@ -55,7 +62,14 @@ function quadrupleHash(gateway: string, apiKey: string, secretKey: string): stri
   return createHash('sha256').update(`${gateway}\u0000${apiKey}\u0000${secretKey}`).digest('hex');
 }
 
-export async function findOnpayUser(ctx: HubContext, merchantId: string, side: OnpaySide, gateway: OnpayGateway, apiKey: string, secretKey: string): Promise<OnpayUser | undefined> {
+export async function findOnpayUser(
+  ctx: HubContext,
+  merchantId: string,
+  side: OnpaySide,
+  gateway: OnpayGateway,
+  apiKey: string,
+  secretKey: string,
+): Promise<OnpayUser | undefined> {
   return ctx.db
     .selectFrom('onpay_users')
     .selectAll()
@@ -86,12 +100,25 @@ export async function onpayUserFor(outer: HubContext, merchantId: string, side: 
   }
 }
 
-async function userInTransaction(ctx: HubContext, merchantId: string, side: OnpaySide, gateway: OnpayGateway, f: GatewayFields, credentials: Record<string, string>, hash: string): Promise<OnpayUser> {
+async function userInTransaction(
+  ctx: HubContext,
+  merchantId: string,
+  side: OnpaySide,
+  gateway: OnpayGateway,
+  f: GatewayFields,
+  credentials: Record<string, string>,
+  hash: string,
+): Promise<OnpayUser> {
   const existing = await findOnpayUser(ctx, merchantId, side, gateway, f.gatewayApiKey, f.gatewaySecretKey);
   {
     if (existing) {
-      const connection = await ctx.db.selectFrom('connections').select(['credentials_fingerprint']).where('id', '=', existing.connection_id).executeTakeFirstOrThrow();
-      if (connection.credentials_fingerprint !== fingerprint(JSON.stringify(credentials))) await updateConnection(ctx, merchantId, existing.connection_id, { credentials });
+      const connection = await ctx.db
+        .selectFrom('connections')
+        .select(['credentials_fingerprint'])
+        .where('id', '=', existing.connection_id)
+        .executeTakeFirstOrThrow();
+      if (connection.credentials_fingerprint !== fingerprint(JSON.stringify(credentials)))
+        await updateConnection(ctx, merchantId, existing.connection_id, { credentials });
       return existing;
     }
     const connector = connectorFor(gateway)!;

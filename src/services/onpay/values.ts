@@ -37,7 +37,8 @@ export function onpayAmountToMinor(orderAmount: number, currency: string): numbe
   const exp = currencyExponent(currency);
   if (exp >= 2) return orderAmount * 10 ** (exp - 2);
   const divisor = 10 ** (2 - exp);
-  if (orderAmount % divisor !== 0) throw new OnpayError(`orderAmount must end in ${'0'.repeat(2 - exp)} for ${currency}, which has ${exp === 0 ? 'no decimals' : `${exp} decimal`}`);
+  if (orderAmount % divisor !== 0)
+    throw new OnpayError(`orderAmount must end in ${'0'.repeat(2 - exp)} for ${currency}, which has ${exp === 0 ? 'no decimals' : `${exp} decimal`}`);
   return orderAmount / divisor;
 }
 

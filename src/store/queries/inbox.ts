@@ -66,7 +66,9 @@ export async function storeInboxBatch(db: Db, rows: InboxRow[]): Promise<Array<C
         CASE WHEN known THEN headers ELSE small_headers END, CASE WHEN known THEN query ELSE left(query, ${UNAUTHENTICATED_QUERY_CHARS}) END, NOT known, body_length
       FROM input ORDER BY n
     )
-    SELECT c.*, i.n, c.id IS NOT NULL AS found FROM input i LEFT JOIN connections c ON c.id = i.connection_id AND c.provider = i.provider ORDER BY i.n`.execute(db);
+    SELECT c.*, i.n, c.id IS NOT NULL AS found FROM input i LEFT JOIN connections c ON c.id = i.connection_id AND c.provider = i.provider ORDER BY i.n`.execute(
+    db,
+  );
   return result.rows.map(({ n: _n, found, ...connection }) => (found ? (connection as Connection) : undefined));
 }
 
@@ -82,11 +84,23 @@ export interface Settlement {
 /** Marks a notification as settled (the ledger did not take it, or it was never authenticated). */
 export async function settleInboxRow(db: Db, id: string, s: Settlement): Promise<void> {
   const excerpt = s.unauthenticated
-    ? { body: sql<Uint8Array>`substring(body from 1 for ${UNAUTHENTICATED_BODY_EXCERPT_BYTES})`, body_excerpt: true, headers: JSON.stringify(s.unauthenticated.headers), query: sql<string | null>`left(query, ${UNAUTHENTICATED_QUERY_CHARS})` }
+    ? {
+        body: sql<Uint8Array>`substring(body from 1 for ${UNAUTHENTICATED_BODY_EXCERPT_BYTES})`,
+        body_excerpt: true,
+        headers: JSON.stringify(s.unauthenticated.headers),
+        query: sql<string | null>`left(query, ${UNAUTHENTICATED_QUERY_CHARS})`,
+      }
     : {};
   await db
     .updateTable('notifications')
-    .set({ status: s.status, error: s.error, summary: s.summary ? JSON.stringify(s.summary) : null, payment_id: s.paymentId, processed_at: new Date(), ...excerpt })
+    .set({
+      status: s.status,
+      error: s.error,
+      summary: s.summary ? JSON.stringify(s.summary) : null,
+      payment_id: s.paymentId,
+      processed_at: new Date(),
+      ...excerpt,
+    })
     .where('id', '=', id)
     .execute();
 }
@@ -95,7 +109,15 @@ export async function settleInboxRow(db: Db, id: string, s: Settlement): Promise
 export async function insertOperationAnswer(db: Db, row: { id: string; provider: string; connectionId: string; body: Buffer; source: string }): Promise<void> {
   await db
     .insertInto('notifications')
-    .values({ id: row.id, provider: row.provider, connection_id: row.connectionId, content_type: 'application/json', body: row.body, status: 'received', source: row.source })
+    .values({
+      id: row.id,
+      provider: row.provider,
+      connection_id: row.connectionId,
+      content_type: 'application/json',
+      body: row.body,
+      status: 'received',
+      source: row.source,
+    })
     .execute();
 }
 

@@ -75,7 +75,12 @@ export interface AppliedStatement {
  * only if the ledger row still holds what the plan was worked out from (`unchangedCte`); under `locked` the caller's
  * transaction already holds the row.
  */
-export async function applyChange(db: Kysely<Database>, s: AppliedStatement, plan: PlannedChange, mode: 'compare-and-swap' | 'locked'): Promise<{ duplicate_of: string | null; applied: boolean }> {
+export async function applyChange(
+  db: Kysely<Database>,
+  s: AppliedStatement,
+  plan: PlannedChange,
+  mode: 'compare-and-swap' | 'locked',
+): Promise<{ duplicate_of: string | null; applied: boolean }> {
   const { row, attempt, updated: p, now } = plan;
   const cas = mode === 'compare-and-swap';
   const guard = cas ? sql`EXISTS (SELECT 1 FROM unchanged)` : sql`true`;

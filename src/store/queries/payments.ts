@@ -12,19 +12,47 @@ type SqlType = 'text' | 'bigint' | 'integer' | 'boolean' | 'jsonb' | 'timestampt
  * refuse a map that misses a column of `Payment`.
  */
 export const PAYMENT_COLUMNS = {
-  id: 'text', merchant_id: 'text', connection_id: 'text', order_id: 'text', amount: 'bigint', currency: 'text', description: 'text',
-  billing: 'jsonb', shipping: 'jsonb', return_url: 'text', expires_at: 'timestamptz', metadata: 'jsonb', status: 'text',
-  amount_authorized: 'bigint', amount_captured: 'bigint', amount_refunded: 'bigint', paid_late: 'boolean', created_at: 'timestamptz', updated_at: 'timestamptz',
+  id: 'text',
+  merchant_id: 'text',
+  connection_id: 'text',
+  order_id: 'text',
+  amount: 'bigint',
+  currency: 'text',
+  description: 'text',
+  billing: 'jsonb',
+  shipping: 'jsonb',
+  return_url: 'text',
+  expires_at: 'timestamptz',
+  metadata: 'jsonb',
+  status: 'text',
+  amount_authorized: 'bigint',
+  amount_captured: 'bigint',
+  amount_refunded: 'bigint',
+  paid_late: 'boolean',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
 } as const satisfies Record<keyof Payment, SqlType>;
 
 /** The columns a new attempt writes (the processor's answers, written later, start NULL). */
 export const ATTEMPT_COLUMNS = {
-  id: 'text', payment_id: 'text', number: 'integer', provider: 'text', status: 'text', amount: 'bigint', currency: 'text', redirect: 'jsonb', created_at: 'timestamptz', updated_at: 'timestamptz',
+  id: 'text',
+  payment_id: 'text',
+  number: 'integer',
+  provider: 'text',
+  status: 'text',
+  amount: 'bigint',
+  currency: 'text',
+  redirect: 'jsonb',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
 } as const satisfies Partial<Record<keyof PaymentAttempt, SqlType>>;
 
 type Columns = Readonly<Record<string, SqlType>>;
 
-const CASTS = Object.fromEntries((['text', 'bigint', 'integer', 'boolean', 'jsonb', 'timestamptz'] as const).map((t) => [t, sql.raw(t)])) as Record<SqlType, RawBuilder<unknown>>;
+const CASTS = Object.fromEntries((['text', 'bigint', 'integer', 'boolean', 'jsonb', 'timestamptz'] as const).map((t) => [t, sql.raw(t)])) as Record<
+  SqlType,
+  RawBuilder<unknown>
+>;
 
 /** A value as a statement parameter of its column's type (JSON travels as text). */
 function parameter(type: SqlType, value: unknown): RawBuilder<unknown> {
@@ -32,9 +60,20 @@ function parameter(type: SqlType, value: unknown): RawBuilder<unknown> {
   return sql`${v}::${CASTS[type]}`;
 }
 
-const names = (columns: Columns, prefix = '') => sql.raw(Object.keys(columns).map((c) => prefix + c).join(', '));
-const parameters = (columns: Columns, row: object) => sql.join(Object.entries(columns).map(([c, type]) => parameter(type, (row as Record<string, unknown>)[c])));
-const recordsetColumns = (columns: Columns, prefix = '') => sql.raw(Object.entries(columns).map(([c, type]) => `${prefix}${c} ${type}`).join(', '));
+const names = (columns: Columns, prefix = '') =>
+  sql.raw(
+    Object.keys(columns)
+      .map((c) => prefix + c)
+      .join(', '),
+  );
+const parameters = (columns: Columns, row: object) =>
+  sql.join(Object.entries(columns).map(([c, type]) => parameter(type, (row as Record<string, unknown>)[c])));
+const recordsetColumns = (columns: Columns, prefix = '') =>
+  sql.raw(
+    Object.entries(columns)
+      .map(([c, type]) => `${prefix}${c} ${type}`)
+      .join(', '),
+  );
 // The column lists of the statements, worked out once.
 const PAYMENT_NAMES = names(PAYMENT_COLUMNS);
 const ATTEMPT_NAMES = names(ATTEMPT_COLUMNS);
@@ -97,9 +136,17 @@ export async function insertPaymentBatch(db: Db, writes: PaymentWrite[]): Promis
   const rows = writes.map((w, n) => {
     const event = newEventRow(w.event);
     return {
-      n, connection_version: w.connectionVersion, claim_key: w.claim?.key ?? null, claim_hash: w.claim?.hash ?? null, response: w.response,
-      ...recordsetFields(PAYMENT_COLUMNS, w.payment), ...recordsetFields(ATTEMPT_COLUMNS, w.attempt, 'attempt_'),
-      event_id: event.id, event_type: w.event.type, event_payload: event.payload, event_created_at: event.created_at,
+      n,
+      connection_version: w.connectionVersion,
+      claim_key: w.claim?.key ?? null,
+      claim_hash: w.claim?.hash ?? null,
+      response: w.response,
+      ...recordsetFields(PAYMENT_COLUMNS, w.payment),
+      ...recordsetFields(ATTEMPT_COLUMNS, w.attempt, 'attempt_'),
+      event_id: event.id,
+      event_type: w.event.type,
+      event_payload: event.payload,
+      event_created_at: event.created_at,
     };
   });
   const result = await sql<WriteOutcome & { n: number }>`
@@ -167,7 +214,13 @@ export function selectAttempts(db: Db, paymentId: string): Promise<PaymentAttemp
 
 /** The notifications recorded for a payment, oldest first, as its detail shows them. */
 export function selectPaymentNotifications(db: Db, paymentId: string) {
-  return db.selectFrom('notifications').select(['id', 'provider', 'attempt_id', 'received_at', 'status', 'summary', 'error']).where('payment_id', '=', paymentId).orderBy('received_at').orderBy('id').execute();
+  return db
+    .selectFrom('notifications')
+    .select(['id', 'provider', 'attempt_id', 'received_at', 'status', 'summary', 'error'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('received_at')
+    .orderBy('id')
+    .execute();
 }
 
 export function selectConnection(db: Db, id: string): Promise<Connection | undefined> {
@@ -200,7 +253,16 @@ export function selectPaymentPage(db: Db, f: PaymentListQuery): Promise<Payment[
 
 /** Pending payments past their deadline, locked (skipping those another process holds). */
 export function lockDuePendingPayments(trx: Transaction<Database>, limit: number): Promise<Payment[]> {
-  return trx.selectFrom('payments').selectAll().where('status', '=', 'pending').where('expires_at', '<=', sql<Date>`now()`).orderBy('expires_at').limit(limit).forUpdate().skipLocked().execute();
+  return trx
+    .selectFrom('payments')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', sql<Date>`now()`)
+    .orderBy('expires_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
 }
 
 /** Sets a payment's status (a hub event: expiry, cancel); the caller holds its row. */
@@ -225,5 +287,9 @@ export async function storeFirstHandOff(db: Db, attemptId: string, redirect: unk
 
 /** Replaces an attempt's hand-off (the next step of a 3-D Secure challenge). */
 export async function replaceHandOff(db: Db, attemptId: string, redirect: unknown): Promise<void> {
-  await db.updateTable('payment_attempts').set({ redirect: JSON.stringify(redirect), updated_at: new Date() }).where('id', '=', attemptId).execute();
+  await db
+    .updateTable('payment_attempts')
+    .set({ redirect: JSON.stringify(redirect), updated_at: new Date() })
+    .where('id', '=', attemptId)
+    .execute();
 }

@@ -9,7 +9,8 @@ export const WEBHOOK_API_KEY = '8HHhGgRWrA3O7NswjmgwyH7buPPCGnR5AkwAQyqI';
 export const WEBHOOK_AUTH =
   'MTY0MTIxODg4NDowNmNiZjIyNmU3Yzg3M2VmZjk2OTIxZDdmZGUzOTk4ZWI2YmUwZGU3OTE1ZWUxYzFiNTE0OTUxMWZjYTgyZTI2YmIwYWIyZTZkMGUwYWQ5OTdjYmFiMTUxZTRiYTU2MTU0MThkOGUxMjUyODMwMTcyNjE0M2VkMTE0NjI4N2Y5Mw==';
 export const WEBHOOK_TIMESTAMP = 1641218884;
-export const WEBHOOK_SIGNATURE = '06cbf226e7c873eff96921d7fde3998eb6be0de7915ee1c1b5149511fca82e26bb0ab2e6d0e0ad997cbab151e4ba5615418d8e12528301726143ed1146287f93';
+export const WEBHOOK_SIGNATURE =
+  '06cbf226e7c873eff96921d7fde3998eb6be0de7915ee1c1b5149511fca82e26bb0ab2e6d0e0ad997cbab151e4ba5615418d8e12528301726143ed1146287f93';
 
 /** openapi/components/examples/requests/post-orders/payment-page.json */
 export const CREATE_ORDER_EXAMPLE = {
@@ -80,6 +81,14 @@ export const GET_ORDER_FAILED_3DS = `{"success": true, "data": {"amount": 1000, 
   "reason": "3DS Authentication Failed / Card authentication failed", "reason_code": "3001", "status": "declined", "transaction_id": 17123154123113}}`;
 
 /** openapi/components/examples/requests/refunds/refund.json */
-export const REFUND_REQUEST_EXAMPLE = { currency: 'EUR', amount: 500, description: '', refund_order_id: 'refund-order-id-1234', var1: 'test-string1', var2: 'test-string2', var3: 'test-string3' };
+export const REFUND_REQUEST_EXAMPLE = {
+  currency: 'EUR',
+  amount: 500,
+  description: '',
+  refund_order_id: 'refund-order-id-1234',
+  var1: 'test-string1',
+  var2: 'test-string2',
+  var3: 'test-string3',
+};
 /** openapi/components/examples/responses/refundOrder.json */
 export const REFUND_RESPONSE = '{\n  "success":true,\n  "data":{\n    "order_id":"case-20220404-06-0001",\n    "transaction_id":6303074\n  }\n}';

@@ -17,7 +17,11 @@ const config = (apiKey = WEBHOOK_API_KEY): ConnectionConfig<MultisafepayCredenti
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function notification(body: string | Buffer, auth: string | string[] | undefined, contentType = 'application/json'): InboundNotification {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), contentType, headers: { 'content-type': contentType, ...(auth === undefined ? {} : { auth }) } };
+  return {
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+    contentType,
+    headers: { 'content-type': contentType, ...(auth === undefined ? {} : { auth }) },
+  };
 }
 
 function rejected(verdict: NotificationVerdict): { code: number; reason: string } {
@@ -148,25 +152,42 @@ describe('MultiSafepay webhook: forged or damaged notifications are rejected and
   });
 
   it('a signed body that is not an order (no JSON, no order_id, a negative or fractional amount, refunds above the amount)', () => {
-    for (const body of ['OK', '{"status":"completed"}', '{"order_id":"a","status":"completed","currency":"EUR","amount":-1}', '{"order_id":"a","status":"completed","currency":"EUR","amount":10.5}', '{"order_id":"a","status":"refunded","currency":"EUR","amount":100,"amount_refunded":101}', '{"order_id":"a","status":"completed","currency":"XXX","amount":100}']) {
+    for (const body of [
+      'OK',
+      '{"status":"completed"}',
+      '{"order_id":"a","status":"completed","currency":"EUR","amount":-1}',
+      '{"order_id":"a","status":"completed","currency":"EUR","amount":10.5}',
+      '{"order_id":"a","status":"refunded","currency":"EUR","amount":100,"amount_refunded":101}',
+      '{"order_id":"a","status":"completed","currency":"XXX","amount":100}',
+    ]) {
       const verdict = multisafepay.verifyNotification(config(), notification(body, signNotification(WEBHOOK_API_KEY, body, nowSeconds())));
       assert.equal(rejected(verdict).code, MSP_NOTIFY_ERRORS.unreadable, body);
     }
   });
 
   it('two Auth headers, or one that is not base64 of "timestamp:hex"', () => {
-    for (const auth of [[signedNow(), signedNow()], 'not base64!', Buffer.from('1641218884').toString('base64'), Buffer.from(`abc:${WEBHOOK_SIGNATURE}`).toString('base64'), Buffer.from(`${nowSeconds()}:${WEBHOOK_SIGNATURE.slice(2)}`).toString('base64')]) {
+    for (const auth of [
+      [signedNow(), signedNow()],
+      'not base64!',
+      Buffer.from('1641218884').toString('base64'),
+      Buffer.from(`abc:${WEBHOOK_SIGNATURE}`).toString('base64'),
+      Buffer.from(`${nowSeconds()}:${WEBHOOK_SIGNATURE.slice(2)}`).toString('base64'),
+    ]) {
       assert.equal(rejected(multisafepay.verifyNotification(config(), notification(WEBHOOK_PAYLOAD, auth))).code, MSP_NOTIFY_ERRORS.badAuth);
     }
   });
 
   it('never throws, whatever the bytes and headers (fast-check)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.option(fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 300 }), fc.array(fc.string(), { maxLength: 3 }))), (bytes, auth) => {
-        const verdict = multisafepay.verifyNotification(config(), { body: Buffer.from(bytes), headers: auth === null ? {} : { auth } });
-        assert.equal(typeof verdict.ok, 'boolean');
-        assert.equal(verdict.ok, false);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.option(fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 300 }), fc.array(fc.string(), { maxLength: 3 }))),
+        (bytes, auth) => {
+          const verdict = multisafepay.verifyNotification(config(), { body: Buffer.from(bytes), headers: auth === null ? {} : { auth } });
+          assert.equal(typeof verdict.ok, 'boolean');
+          assert.equal(verdict.ok, false);
+        },
+      ),
       { numRuns: Number(process.env.INCASSO_FUZZ_RUNS ?? 2000) },
     );
   });
@@ -186,7 +207,10 @@ describe('MultiSafepay webhook: forged or damaged notifications are rejected and
 describe('MultiSafepay webhook: "Acknowledge the notification" (HTTP 200 with OK)', () => {
   it('recorded → 200 "OK"; errors → not 200 and no "OK" in the first 100 characters, so MultiSafepay resends', () => {
     assert.deepEqual(multisafepay.replyToNotification({ kind: 'recorded' }), { statusCode: 200, contentType: 'text/plain; charset=utf-8', body: 'OK' });
-    for (const result of [{ kind: 'temporary_error', code: 1, message: 'database is down: OK?' }, { kind: 'permanent_error', code: 2, message: 'OK unknown order' }] as const) {
+    for (const result of [
+      { kind: 'temporary_error', code: 1, message: 'database is down: OK?' },
+      { kind: 'permanent_error', code: 2, message: 'OK unknown order' },
+    ] as const) {
       const reply = multisafepay.replyToNotification(result);
       assert.notEqual(reply.statusCode, 200);
       assert.equal(reply.body.slice(0, 100).includes('OK'), false);

@@ -3,9 +3,24 @@ import assert from 'node:assert/strict';
 import { multisafepay, type MultisafepayCredentials, type MultisafepaySettings } from '../../../src/connectors/multisafepay/connector.js';
 import { localeFor, orderIdFor, referenceFor, secondsActive } from '../../../src/connectors/multisafepay/create-order.js';
 import { toMspAmount } from '../../../src/connectors/multisafepay/order.js';
-import type { AttemptReference, ConnectionConfig, InboundResponse, OperationReport, PaymentRedirectInput, RefundRequest } from '../../../src/connectors/types.js';
+import type {
+  AttemptReference,
+  ConnectionConfig,
+  InboundResponse,
+  OperationReport,
+  PaymentRedirectInput,
+  RefundRequest,
+} from '../../../src/connectors/types.js';
 import { ValidationError } from '../../../src/core/validation.js';
-import { CREATE_ORDER_EXAMPLE, CREATE_ORDER_RESPONSE, ERROR_1006, ERROR_1032, GET_ORDER_COMPLETED, REFUND_REQUEST_EXAMPLE, REFUND_RESPONSE } from './docs-examples.js';
+import {
+  CREATE_ORDER_EXAMPLE,
+  CREATE_ORDER_RESPONSE,
+  ERROR_1006,
+  ERROR_1032,
+  GET_ORDER_COMPLETED,
+  REFUND_REQUEST_EXAMPLE,
+  REFUND_RESPONSE,
+} from './docs-examples.js';
 import { Secret } from '../../../src/security/secret.js';
 
 const API_KEY = '8HHhGgRWrA3O7NswjmgwyH7buPPCGnR5AkwAQyqI';
@@ -22,9 +37,22 @@ const input = (over: Partial<PaymentRedirectInput> = {}): PaymentRedirectInput =
   amount: 37485,
   currency: 'EUR',
   description: 'Test Order Description',
-  billing: { first_name: 'Mario', last_name: 'Rossi', email: 'mario.rossi@example.it', phone: '+39 02 1234567', address: 'Via Roma 1', city: 'Milano', zip_code: '20121', country: 'it' },
+  billing: {
+    first_name: 'Mario',
+    last_name: 'Rossi',
+    email: 'mario.rossi@example.it',
+    phone: '+39 02 1234567',
+    address: 'Via Roma 1',
+    city: 'Milano',
+    zip_code: '20121',
+    country: 'it',
+  },
   metadata: {},
-  urls: { notify: 'https://hub.example.com/notify/multisafepay/con_1', return: 'https://hub.example.com/pay/pay_1/return', cancel: 'https://hub.example.com/pay/pay_1/cancel' },
+  urls: {
+    notify: 'https://hub.example.com/notify/multisafepay/con_1',
+    return: 'https://hub.example.com/pay/pay_1/return',
+    cancel: 'https://hub.example.com/pay/pay_1/cancel',
+  },
   expiresAt: new Date('2025-03-08T10:00:00Z'),
   language: 'it',
   now,
@@ -37,7 +65,10 @@ describe('MultiSafepay credentials and settings', () => {
   it('the website API key is required, and trimmed', () => {
     assert.equal(multisafepay.parseCredentials({ api_key: ` ${API_KEY}\n` }).api_key.reveal(), API_KEY);
     for (const raw of [{}, { api_key: '' }, { api_key: 'short' }, { api_key: 'has space inside the key 123' }, null]) {
-      assert.throws(() => multisafepay.parseCredentials(raw), (e: unknown) => e instanceof ValidationError && e.errors[0]!.field === 'credentials.api_key');
+      assert.throws(
+        () => multisafepay.parseCredentials(raw),
+        (e: unknown) => e instanceof ValidationError && e.errors[0]!.field === 'credentials.api_key',
+      );
     }
     assert.deepEqual(multisafepay.publicCredentialFields({ api_key: new Secret(API_KEY) }), {}, 'the API key is a secret: nothing of it is shown back');
   });
@@ -85,7 +116,17 @@ describe('MultiSafepay "Create order" (POST /orders, type paymentlink)', () => {
         cancel_url: 'https://hub.example.com/pay/pay_1/cancel',
         close_window: false,
       },
-      customer: { locale: 'it_IT', first_name: 'Mario', last_name: 'Rossi', email: 'mario.rossi@example.it', phone: '+39 02 1234567', address1: 'Via Roma 1', zip_code: '20121', city: 'Milano', country: 'IT' },
+      customer: {
+        locale: 'it_IT',
+        first_name: 'Mario',
+        last_name: 'Rossi',
+        email: 'mario.rossi@example.it',
+        phone: '+39 02 1234567',
+        address1: 'Via Roma 1',
+        zip_code: '20121',
+        city: 'Milano',
+        country: 'IT',
+      },
       seconds_active: 7 * 86_400,
     });
   });
@@ -111,7 +152,12 @@ describe('MultiSafepay "Create order" (POST /orders, type paymentlink)', () => {
   });
 
   it('description is cut to 200 characters; an email above 64 characters is left out', () => {
-    const body = JSON.parse(multisafepay.start!.request(config, input({ description: 'é'.repeat(250), billing: { first_name: 'A', last_name: 'B', email: `${'a'.repeat(60)}@example.com` } })).body!);
+    const body = JSON.parse(
+      multisafepay.start!.request(
+        config,
+        input({ description: 'é'.repeat(250), billing: { first_name: 'A', last_name: 'B', email: `${'a'.repeat(60)}@example.com` } }),
+      ).body!,
+    );
     assert.equal(Array.from(body.description).length, 200);
     assert.equal('email' in body.customer, false);
   });
@@ -147,8 +193,18 @@ describe('MultiSafepay "Create order" (POST /orders, type paymentlink)', () => {
   });
 
   it('error 1032 "Invalid API key" and 1006 are refusals; 429 was not processed; a 5xx or an unreadable 2xx may have been', () => {
-    assert.deepEqual(multisafepay.start!.response(config, input(), response(401, ERROR_1032)), { kind: 'error', failure: 'refused', code: 'multisafepay_1032', message: 'MultiSafepay error 1032: Invalid API key' });
-    assert.deepEqual(multisafepay.start!.response(config, input(), response(400, ERROR_1006)), { kind: 'error', failure: 'refused', code: 'multisafepay_1006', message: 'MultiSafepay error 1006: Invalid transaction ID' });
+    assert.deepEqual(multisafepay.start!.response(config, input(), response(401, ERROR_1032)), {
+      kind: 'error',
+      failure: 'refused',
+      code: 'multisafepay_1032',
+      message: 'MultiSafepay error 1032: Invalid API key',
+    });
+    assert.deepEqual(multisafepay.start!.response(config, input(), response(400, ERROR_1006)), {
+      kind: 'error',
+      failure: 'refused',
+      code: 'multisafepay_1006',
+      message: 'MultiSafepay error 1006: Invalid transaction ID',
+    });
     const outage = multisafepay.start!.response(config, input(), response(503, '<html>Service Unavailable</html>'));
     assert.deepEqual(outage.kind === 'error' && [outage.failure, outage.code], ['unknown', 'http_503']);
     const throttled = multisafepay.start!.response(config, input(), response(429, '{"success":false,"error_code":1000,"error_info":"Too many requests"}'));
@@ -163,7 +219,11 @@ describe('MultiSafepay "Get order" (GET /orders/{order_id}) as the status check'
 
   it('asks for the order by its id with the API key', () => {
     const request = multisafepay.statusCheck!.request(config, attempt);
-    assert.deepEqual(request, { method: 'GET', url: 'https://testapi.multisafepay.com/v1/json/orders/example_order_123456', headers: { accept: 'application/json', api_key: API_KEY } });
+    assert.deepEqual(request, {
+      method: 'GET',
+      url: 'https://testapi.multisafepay.com/v1/json/orders/example_order_123456',
+      headers: { accept: 'application/json', api_key: API_KEY },
+    });
   });
 
   it('the documented completed order is a capture; its PSP id beyond 2^53 is kept exactly', () => {
@@ -182,7 +242,16 @@ describe('MultiSafepay "Get order" (GET /orders/{order_id}) as the status check'
 });
 
 describe('MultiSafepay "Refund order" (POST /orders/{order_id}/refunds)', () => {
-  const refund: RefundRequest = { reference: 'att_1', processorReference: 'att_1', amount: 1000, currency: 'EUR', refundId: 'ref_01jnbqa', refundAmount: 500, refundedBefore: 0, now };
+  const refund: RefundRequest = {
+    reference: 'att_1',
+    processorReference: 'att_1',
+    amount: 1000,
+    currency: 'EUR',
+    refundId: 'ref_01jnbqa',
+    refundAmount: 500,
+    refundedBefore: 0,
+    now,
+  };
 
   it('sends currency, amount and description like the documented request, with our refund id as refund_order_id', () => {
     const request = multisafepay.refund!.request(config, refund);
@@ -208,7 +277,11 @@ describe('MultiSafepay "Refund order" (POST /orders/{order_id}/refunds)', () => 
   });
 
   it('a refusal (1034 "Cannot refund transaction") is an error', () => {
-    const result = multisafepay.refund!.response(config, refund, response(400, '{"success":false,"data":{},"error_code":1034,"error_info":"Cannot refund transaction"}'));
+    const result = multisafepay.refund!.response(
+      config,
+      refund,
+      response(400, '{"success":false,"data":{},"error_code":1034,"error_info":"Cannot refund transaction"}'),
+    );
     assert.equal('kind' in result && result.kind === 'error' && result.failure === 'refused' && result.code, 'multisafepay_1034');
   });
 });

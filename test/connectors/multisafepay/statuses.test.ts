@@ -6,11 +6,25 @@ import { dedupeKeyOf, ORDER_STATUS_OUTCOMES, ORDER_STATUSES, outcomeOf } from '.
 import { OUTCOME_KINDS } from '../../../src/core/transitions.js';
 import { GET_ORDER_FAILED_3DS, GET_ORDER_REFUNDED_VISA } from './docs-examples.js';
 
-const order = (status: string, extra: Record<string, unknown> = {}) => readOrder({ order_id: 'o-1', status, currency: 'EUR', amount: 2500, transaction_id: 42, ...extra });
+const order = (status: string, extra: Record<string, unknown> = {}) =>
+  readOrder({ order_id: 'o-1', status, currency: 'EUR', amount: 2500, transaction_id: 42, ...extra });
 
 describe('MultiSafepay order statuses → the ledger (every status of the table)', () => {
   it('the table covers the OpenAPI Status enum and the statuses page', () => {
-    for (const s of ['initialized', 'completed', 'declined', 'expired', 'cancelled', 'void', 'uncleared', 'reserved', 'shipped', 'refunded', 'chargeback', 'partial_refunded']) {
+    for (const s of [
+      'initialized',
+      'completed',
+      'declined',
+      'expired',
+      'cancelled',
+      'void',
+      'uncleared',
+      'reserved',
+      'shipped',
+      'refunded',
+      'chargeback',
+      'partial_refunded',
+    ]) {
       assert.ok(ORDER_STATUSES.includes(s), s);
     }
     for (const kind of Object.values(ORDER_STATUS_OUTCOMES)) assert.ok(OUTCOME_KINDS.includes(kind));
@@ -35,11 +49,19 @@ describe('MultiSafepay order statuses → the ledger (every status of the table)
 
   it('void follows the transaction: void/cancelled is a cancelled order, void/void (turned down after review) a failed attempt', () => {
     assert.deepEqual(outcomeOf(order('void', { financial_status: 'cancelled' })), { kind: 'canceled' });
-    assert.deepEqual(outcomeOf(order('void', { financial_status: 'void', reason: 'Declined after manual review' })), { kind: 'failed', code: 'void', message: 'Declined after manual review' });
+    assert.deepEqual(outcomeOf(order('void', { financial_status: 'void', reason: 'Declined after manual review' })), {
+      kind: 'failed',
+      code: 'void',
+      message: 'Declined after manual review',
+    });
   });
 
   it('declined carries the reason; expired says the link ran out', () => {
-    assert.deepEqual(outcomeOf(order('declined', { reason: 'Insufficient funds', payment_details: { response_code: '51' } })), { kind: 'failed', code: '51', message: 'Insufficient funds' });
+    assert.deepEqual(outcomeOf(order('declined', { reason: 'Insufficient funds', payment_details: { response_code: '51' } })), {
+      kind: 'failed',
+      code: '51',
+      message: 'Insufficient funds',
+    });
     assert.deepEqual(outcomeOf(order('expired')), { kind: 'failed', code: 'expired', message: 'The payment link expired before it was paid' });
   });
 

@@ -189,7 +189,10 @@ describe('The symmetric key is encrypted with RSAES-PKCS1-v1_5 (never OAEP)', ()
       const message = randomBytes(length);
       const wrapped = pkcs1v15Wrap(vaniloCert, message);
       assert.equal(wrapped.length, 256);
-      assert.deepEqual(pkcs1v15Unwrap(vaniloKey, wrapped, () => true, [16]), message);
+      assert.deepEqual(
+        pkcs1v15Unwrap(vaniloKey, wrapped, () => true, [16]),
+        message,
+      );
     }
   });
   it('checks the ciphertext length equals the modulus length', () => {
@@ -233,12 +236,18 @@ describe('Implicit rejection: bad padding continues with a synthetic key derived
   });
   it('accepts exactly 8 padding bytes', () => {
     const message = randomBytes(245);
-    assert.deepEqual(pkcs1v15Unwrap(vaniloKey, encryptRaw(pkcs1Block(message, { paddingLength: 8 })), () => true, [16]), message);
+    assert.deepEqual(
+      pkcs1v15Unwrap(vaniloKey, encryptRaw(pkcs1Block(message, { paddingLength: 8 })), () => true, [16]),
+      message,
+    );
   });
   it('gives different ciphertexts and different private keys different synthetic keys', () => {
     const a = encryptRaw(pkcs1Block(secret, { header: [0x00, 0x01] }));
     const b = encryptRaw(pkcs1Block(secret, { header: [0x00, 0x01] }));
-    assert.notDeepEqual(pkcs1v15Unwrap(vaniloKey, a, (n) => n === 32, [32]), pkcs1v15Unwrap(vaniloKey, b, (n) => n === 32, [32]));
+    assert.notDeepEqual(
+      pkcs1v15Unwrap(vaniloKey, a, (n) => n === 32, [32]),
+      pkcs1v15Unwrap(vaniloKey, b, (n) => n === 32, [32]),
+    );
     const forOther = publicEncrypt({ key: otherPublicKey, padding: constants.RSA_NO_PADDING }, pkcs1Block(secret, { header: [0, 1] }));
     const forVanilo = encryptRaw(pkcs1Block(secret, { header: [0, 1] }));
     assert.notDeepEqual(
@@ -450,8 +459,7 @@ describe('Random damage never escapes as anything but EnvelopeError', () => {
     );
   });
   it('300 arbitrary field values only ever throw EnvelopeError', () => {
-    const field = (valid: string | undefined) =>
-      fc.oneof(fc.anything(), fc.string(), fc.base64String(), fc.constant(valid), fc.constant(''));
+    const field = (valid: string | undefined) => fc.oneof(fc.anything(), fc.string(), fc.base64String(), fc.constant(valid), fc.constant(''));
     fc.assert(
       fc.property(
         fc.record({
@@ -501,9 +509,7 @@ describe('Keys: a certificate or public key PEM for sealing, a PKCS#8 or PKCS#1 
     assert.throws(() => loadPrivateKey(vaniloCertPem), /PEM private key/);
   });
   it('refuses encrypted private keys and unparsable PEM with a clear error', () => {
-    const encrypted = vaniloKey
-      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' })
-      .toString();
+    const encrypted = vaniloKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
     assert.throws(() => loadPrivateKey(encrypted), /unencrypted PEM private key/);
     assert.throws(() => loadPublicKey('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), /could not be parsed/);
     assert.throws(() => loadPrivateKey('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), /could not be parsed/);

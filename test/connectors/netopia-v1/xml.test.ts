@@ -7,8 +7,7 @@ import { phpUrlDecode, phpUrlEncode, V1_XML_LIMITS } from '../../../src/connecto
 import { buildIpnXml, parseIpnXml, type V1Mobilpay } from '../../../src/connectors/netopia-v1/ipn-xml.js';
 import { CRC_ERROR_TYPE, crcError, crcSuccess, parseCrcReply } from '../../../src/connectors/netopia-v1/crc-reply.js';
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../../fixtures/netopia-v1/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/netopia-v1/${name}`, import.meta.url), 'utf8');
 
 const NASTY = `&<>"' +1 100% a+b%20c`;
 
@@ -43,7 +42,14 @@ const fullOrder: V1Order = {
       bank: 'Banca Transilvania',
       iban: 'RO49AAAA1B31007593840000',
     },
-    shipping: { type: 'company', first_name: 'Depozit', last_name: 'Nord SRL', address: 'Bd. Independenței 12', email: 'x%y@example.ro', mobile_phone: '0232 000 111' },
+    shipping: {
+      type: 'company',
+      first_name: 'Depozit',
+      last_name: 'Nord SRL',
+      address: 'Bd. Independenței 12',
+      email: 'x%y@example.ro',
+      mobile_phone: '0232 000 111',
+    },
     items: [
       { code: 'SKU-1', name: 'Cană „ceramică" & farfurie', measurment: 'buc', quantity: '2', price: '12.50', vat: '0.19' },
       { code: 'SKU+2', name: 'Livrare', quantity: '1', price: '15.00' },
@@ -105,8 +111,36 @@ describe('NETOPIA v1 order XML', () => {
 
   it('emits elements in the PHP library order, free text url-encoded in CDATA, attributes escaped', () => {
     const xml = buildOrderXml(fullOrder);
-    assertTagOrder(xml, ['<signature>', '<invoice ', '<details>', '<contact_info>', '<billing ', '<shipping ', '<items>', '</invoice>', '<ipn_cipher>', '<params>', '<url>', '<return>', '<confirm>']);
-    assertTagOrder(xml, ['<first_name>', '<last_name>', '<address>', '<email>', '<mobile_phone>', '<fiscal_number>', '<identity_number>', '<country>', '<county>', '<city>', '<zip_code>', '<bank>', '<iban>']);
+    assertTagOrder(xml, [
+      '<signature>',
+      '<invoice ',
+      '<details>',
+      '<contact_info>',
+      '<billing ',
+      '<shipping ',
+      '<items>',
+      '</invoice>',
+      '<ipn_cipher>',
+      '<params>',
+      '<url>',
+      '<return>',
+      '<confirm>',
+    ]);
+    assertTagOrder(xml, [
+      '<first_name>',
+      '<last_name>',
+      '<address>',
+      '<email>',
+      '<mobile_phone>',
+      '<fiscal_number>',
+      '<identity_number>',
+      '<country>',
+      '<county>',
+      '<city>',
+      '<zip_code>',
+      '<bank>',
+      '<iban>',
+    ]);
     assert.ok(xml.includes('id="INC-42/&quot;&amp;&lt;&gt;&apos;"'));
     assert.ok(xml.includes('<first_name><![CDATA[%C8%98tefan]]></first_name><last_name><![CDATA[%C8%9A%C4%83ran]]></last_name>'));
     assert.ok(xml.includes('<email><![CDATA[stefan%2Bshop%40example.ro]]></email>'));
@@ -177,7 +211,12 @@ describe('NETOPIA v1 order XML', () => {
       [xml.replace('</details>', '</details><items><item><code>a</code></item></items>'), /item without name/],
       ['<?xml version="1.0" encoding="utf-8"?>\n<crc>x</crc>', /expected <order>/],
     ];
-    for (const [input, message] of cases) assert.throws(() => parseOrderXml(input), (e: unknown) => e instanceof V1XmlError && message.test(e.message), String(message));
+    for (const [input, message] of cases)
+      assert.throws(
+        () => parseOrderXml(input),
+        (e: unknown) => e instanceof V1XmlError && message.test(e.message),
+        String(message),
+      );
   });
 
   it("parses the v1.x documentation's request example (plain text, no CDATA)", () => {
@@ -231,9 +270,29 @@ describe('NETOPIA v1 IPN XML', () => {
     const request = buildOrderXml(fullOrder) + '\n';
     const ipn = buildIpnXml(request, mobilpayAll);
     const at = request.lastIndexOf('</order>');
-    assert.ok(ipn.startsWith(request.slice(0, at) + '<mobilpay timestamp="20240312094733" crc="7c1e0a4fb2d94c5e8a61d0f3b9e2a7c4"><action>confirmed</action><customer type="person">'));
+    assert.ok(
+      ipn.startsWith(
+        request.slice(0, at) + '<mobilpay timestamp="20240312094733" crc="7c1e0a4fb2d94c5e8a61d0f3b9e2a7c4"><action>confirmed</action><customer type="person">',
+      ),
+    );
     assert.ok(ipn.endsWith('</mobilpay></order>\n'));
-    assertTagOrder(ipn, ['<action>', '<customer ', '<purchase>', '<original_amount>', '<processed_amount>', '<promotion_amount>', '<current_payment_count>', '<pan_masked>9', '<rrn>', '<payment_instrument_id>', '<token_id>M', '<token_expiration_date>', '<issuer>', '<installments>', '<error ']);
+    assertTagOrder(ipn, [
+      '<action>',
+      '<customer ',
+      '<purchase>',
+      '<original_amount>',
+      '<processed_amount>',
+      '<promotion_amount>',
+      '<current_payment_count>',
+      '<pan_masked>9',
+      '<rrn>',
+      '<payment_instrument_id>',
+      '<token_id>M',
+      '<token_expiration_date>',
+      '<issuer>',
+      '<installments>',
+      '<error ',
+    ]);
     assert.ok(ipn.includes('<error code="0"><![CDATA[Tranzacția aprobată <ok> & ]]]]><![CDATA[> done]]></error>'));
     assert.deepEqual(parseIpnXml(ipn), { order: fullOrder, mobilpay: mobilpayAll });
   });
@@ -273,7 +332,14 @@ describe('NETOPIA v1 IPN XML', () => {
       timestamp: '20240425020304',
       crc: 'XXXXX',
       action: 'paid',
-      customer: { type: 'person', first_name: 'John', last_name: 'Doe', address: '123 Main St, Bucharest', email: 'john.doe@example.com', mobile_phone: '+40712345678' },
+      customer: {
+        type: 'person',
+        first_name: 'John',
+        last_name: 'Doe',
+        address: '123 Main St, Bucharest',
+        email: 'john.doe@example.com',
+        mobile_phone: '+40712345678',
+      },
       purchase: 'mobilPay_purchase_no',
       original_amount: '10.00',
       processed_amount: '10.00',
@@ -290,7 +356,14 @@ describe('NETOPIA v1 IPN XML', () => {
     assert.equal(order.id, 'INC-2024-000173');
     assert.equal(order.invoice.details, 'Comanda INC-2024-000173 – 3 produse');
     assert.equal(order.invoice.customer_id, 'cust-5521');
-    assert.deepEqual(order.invoice.billing, { type: 'person', first_name: 'Ștefan', last_name: 'Țăran', address: 'Str. Lalelelor nr. 7, Iași', email: 'stefan.taran+shop@example.ro', mobile_phone: '0740123456' });
+    assert.deepEqual(order.invoice.billing, {
+      type: 'person',
+      first_name: 'Ștefan',
+      last_name: 'Țăran',
+      address: 'Str. Lalelelor nr. 7, Iași',
+      email: 'stefan.taran+shop@example.ro',
+      mobile_phone: '0740123456',
+    });
     assert.equal(order.invoice.shipping?.type, 'company');
     assert.equal(order.invoice.shipping?.address, 'Bd. Independenței 12, Iași');
     assert.equal(order.ipn_cipher, 'aes-256-cbc');
@@ -299,7 +372,14 @@ describe('NETOPIA v1 IPN XML', () => {
       timestamp: '20240312094733',
       crc: '7c1e0a4fb2d94c5e8a61d0f3b9e2a7c4',
       action: 'confirmed',
-      customer: { type: 'person', first_name: 'Ștefan', last_name: 'Țăran', address: 'Str. Lalelelor nr. 7, Iași', email: 'stefan.taran+shop@example.ro', mobile_phone: '0740123456' },
+      customer: {
+        type: 'person',
+        first_name: 'Ștefan',
+        last_name: 'Țăran',
+        address: 'Str. Lalelelor nr. 7, Iași',
+        email: 'stefan.taran+shop@example.ro',
+        mobile_phone: '0740123456',
+      },
       purchase: '48213907',
       original_amount: '249.90',
       processed_amount: '249.90',
@@ -363,7 +443,11 @@ describe('NETOPIA v1 XML parsing of hostile input', () => {
   const nested = (levels: number): string => '<n>'.repeat(levels) + '</n>'.repeat(levels);
   const hostile: Array<[string, unknown, RegExp]> = [
     ['DOCTYPE', valid.replace('<order', '<!DOCTYPE order [<!ELEMENT order ANY>]>\n<order'), /<!DOCTYPE/],
-    ['billion laughs', `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><order type="card">&lol2;</order>`, /<!DOCTYPE/],
+    [
+      'billion laughs',
+      `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><order type="card">&lol2;</order>`,
+      /<!DOCTYPE/,
+    ],
     ['external entity', `<?xml version="1.0"?><!DOCTYPE order [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><order type="card">&xxe;</order>`, /<!DOCTYPE/],
     ['ENTITY without DOCTYPE', withService('<!ENTITY x "y">'), /<!ENTITY/],
     ['undefined entity', withService('&nbsp;'), /undefined entity/],
@@ -439,8 +523,14 @@ describe('NETOPIA v1 merchant crc reply', () => {
   it('builds success and error replies exactly', () => {
     assert.equal(crcSuccess('7c1e0a4fb2d94c5e8a61d0f3b9e2a7c4'), '<?xml version="1.0" encoding="utf-8"?>\n<crc>7c1e0a4fb2d94c5e8a61d0f3b9e2a7c4</crc>');
     assert.equal(crcSuccess('a<b & "c"'), '<?xml version="1.0" encoding="utf-8"?>\n<crc>a&lt;b &amp; &quot;c&quot;</crc>');
-    assert.equal(crcError(1, 812, 'database unavailable'), '<?xml version="1.0" encoding="utf-8"?>\n<crc error_type="1" error_code="812">database unavailable</crc>');
-    assert.equal(crcError(2, 0x300000f6, 'invalid action <x>'), '<?xml version="1.0" encoding="utf-8"?>\n<crc error_type="2" error_code="805306614">invalid action &lt;x&gt;</crc>');
+    assert.equal(
+      crcError(1, 812, 'database unavailable'),
+      '<?xml version="1.0" encoding="utf-8"?>\n<crc error_type="1" error_code="812">database unavailable</crc>',
+    );
+    assert.equal(
+      crcError(2, 0x300000f6, 'invalid action <x>'),
+      '<?xml version="1.0" encoding="utf-8"?>\n<crc error_type="2" error_code="805306614">invalid action &lt;x&gt;</crc>',
+    );
     assert.throws(() => crcError(3 as 1, 1, 'x'), V1XmlError);
     assert.throws(() => crcError(1, 1.5, 'x'), V1XmlError);
   });
@@ -452,7 +542,11 @@ describe('NETOPIA v1 merchant crc reply', () => {
   });
 
   it('reads replies written by other libraries', () => {
-    assert.deepEqual(parseCrcReply('<?xml version="1.0" encoding="utf-8"?><crc><![CDATA[d4d2527836cf]]></crc>'), { errorType: 0, errorCode: 0, message: 'd4d2527836cf' });
+    assert.deepEqual(parseCrcReply('<?xml version="1.0" encoding="utf-8"?><crc><![CDATA[d4d2527836cf]]></crc>'), {
+      errorType: 0,
+      errorCode: 0,
+      message: 'd4d2527836cf',
+    });
     assert.deepEqual(parseCrcReply('<crc error_type="0" error_code="0">ok</crc>'), { errorType: 0, errorCode: 0, message: 'ok' });
     // error_code without error_type (netopia-card v1 on declines) is a success by the protocol's rules
     assert.deepEqual(parseCrcReply('<crc error_code="35">declined</crc>'), { errorType: 0, errorCode: 35, message: 'declined' });

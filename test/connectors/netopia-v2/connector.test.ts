@@ -31,8 +31,14 @@ describe('credentials: api_key, pos_signature, notify_public_keys', () => {
 
   it('accepts one PEM text, several keys in one text, or an array; certificates too', () => {
     assert.equal(netopiaV2.parseCredentials({ ...good, notify_public_keys: NETOPIA_TEST_KEY.publicPem }).notifyKeys.length, 1);
-    assert.equal(netopiaV2.parseCredentials({ ...good, notify_public_keys: NETOPIA_TEST_KEY.publicPem + '\n' + vectorPem('pysdk_test_pub.pem') }).notifyKeys.length, 2);
-    assert.equal(netopiaV2.parseCredentials({ ...good, notify_public_keys: [NETOPIA_TEST_KEY.publicPem, vectorPem('vanilo_server.crt')] }).notifyKeys.length, 2);
+    assert.equal(
+      netopiaV2.parseCredentials({ ...good, notify_public_keys: NETOPIA_TEST_KEY.publicPem + '\n' + vectorPem('pysdk_test_pub.pem') }).notifyKeys.length,
+      2,
+    );
+    assert.equal(
+      netopiaV2.parseCredentials({ ...good, notify_public_keys: [NETOPIA_TEST_KEY.publicPem, vectorPem('vanilo_server.crt')] }).notifyKeys.length,
+      2,
+    );
     assert.equal(netopiaV2.parseCredentials({ ...good, notify_public_keys: newKey(1024).publicPem }).notifyKeys.length, 1);
   });
 
@@ -52,32 +58,74 @@ describe('credentials: api_key, pos_signature, notify_public_keys', () => {
   });
 
   it('names every wrong field as credentials.<field>', () => {
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({})), ['credentials.api_key', 'credentials.pos_signature']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials(null)), ['credentials.api_key', 'credentials.pos_signature']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, api_key: 'key with\nnewline' })), ['credentials.api_key']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, pos_signature: 'NOT-A-SIGNATURE' })), ['credentials.pos_signature']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: 'not a pem' })), ['credentials.notify_public_keys']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: [] })), ['credentials.notify_public_keys']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: [NETOPIA_TEST_KEY.publicPem, 42] })), ['credentials.notify_public_keys[1]']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: vectorPem('vanilo_server.key') })), ['credentials.notify_public_keys']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: '-----BEGIN PUBLIC KEY-----\nAAAA' })), ['credentials.notify_public_keys']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' })), ['credentials.notify_public_keys']);
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({})),
+      ['credentials.api_key', 'credentials.pos_signature'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials(null)),
+      ['credentials.api_key', 'credentials.pos_signature'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, api_key: 'key with\nnewline' })),
+      ['credentials.api_key'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, pos_signature: 'NOT-A-SIGNATURE' })),
+      ['credentials.pos_signature'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: 'not a pem' })),
+      ['credentials.notify_public_keys'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: [] })),
+      ['credentials.notify_public_keys'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: [NETOPIA_TEST_KEY.publicPem, 42] })),
+      ['credentials.notify_public_keys[1]'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: vectorPem('vanilo_server.key') })),
+      ['credentials.notify_public_keys'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: '-----BEGIN PUBLIC KEY-----\nAAAA' })),
+      ['credentials.notify_public_keys'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' })),
+      ['credentials.notify_public_keys'],
+    );
   });
 
   it('refuses keys that cannot verify RS512 (EC, RSA under 1024 bits)', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: ec })), ['credentials.notify_public_keys']);
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: newKey(512).publicPem })), ['credentials.notify_public_keys']);
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: ec })),
+      ['credentials.notify_public_keys'],
+    );
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseCredentials({ ...good, notify_public_keys: newKey(512).publicPem })),
+      ['credentials.notify_public_keys'],
+    );
   });
 });
 
 describe('settings: default_currency, language, email_template, endpoint', () => {
   it('defaults to RON, ro and no email template', () => {
     assert.deepEqual(netopiaV2.parseSettings(undefined), { default_currency: 'RON', language: 'ro', email_template: '' });
-    assert.deepEqual(netopiaV2.parseSettings({ default_currency: 'EUR', language: 'EN', email_template: 'confirm', endpoint: 'https://secure-sandbox.netopia-payments.com/' }), {
-      default_currency: 'EUR', language: 'en', email_template: 'confirm', endpoint: 'https://secure-sandbox.netopia-payments.com',
-    });
+    assert.deepEqual(
+      netopiaV2.parseSettings({ default_currency: 'EUR', language: 'EN', email_template: 'confirm', endpoint: 'https://secure-sandbox.netopia-payments.com/' }),
+      {
+        default_currency: 'EUR',
+        language: 'en',
+        email_template: 'confirm',
+        endpoint: 'https://secure-sandbox.netopia-payments.com',
+      },
+    );
   });
 
   it('re-reads what it produced (settings are stored parsed)', () => {
@@ -86,9 +134,16 @@ describe('settings: default_currency, language, email_template, endpoint', () =>
   });
 
   it('names every wrong field as settings.<field>', () => {
-    assert.deepEqual(fieldsOf(() => netopiaV2.parseSettings({ default_currency: 'JPY', language: 'rom', email_template: 5, endpoint: 'ftp://x' })), ['settings.default_currency', 'settings.language', 'settings.email_template', 'settings.endpoint']);
+    assert.deepEqual(
+      fieldsOf(() => netopiaV2.parseSettings({ default_currency: 'JPY', language: 'rom', email_template: 5, endpoint: 'ftp://x' })),
+      ['settings.default_currency', 'settings.language', 'settings.email_template', 'settings.endpoint'],
+    );
     for (const endpoint of ['secure.mobilpay.ro/pay', 'https://user:pw@x.example', 'https://x.example/?a=1', 'https://x .example', '']) {
-      assert.deepEqual(fieldsOf(() => netopiaV2.parseSettings({ endpoint })), ['settings.endpoint'], endpoint);
+      assert.deepEqual(
+        fieldsOf(() => netopiaV2.parseSettings({ endpoint })),
+        ['settings.endpoint'],
+        endpoint,
+      );
     }
   });
 });
@@ -101,7 +156,9 @@ describe('connector declarations', () => {
       minAmountMinor: 1,
       maxAmountMinor: 9_999_999_999,
       requiredPayerFields: ['billing.first_name', 'billing.last_name', 'billing.email', 'billing.city'],
-      refunds: 'partial', manualCapture: false, flows: ['api_start'],
+      refunds: 'partial',
+      manualCapture: false,
+      flows: ['api_start'],
     });
     assert.equal(netopiaV2.createRedirect, undefined);
     assert.ok(netopiaV2.start && netopiaV2.statusCheck && netopiaV2.refund);
@@ -115,7 +172,12 @@ describe('connector declarations', () => {
 
   it('an emulator account becomes credentials the connector accepts', () => {
     assert.equal(netopiaV2.emulator?.accountPath, '/sandbox/netopia/v2/accounts');
-    const creds = netopiaV2.emulator!.credentialsFrom({ api_key: 'emu_key_0123456789', pos_signature: 'EMU1-2345-6789-ABCD-EF01', notify_public_key_pem: NETOPIA_TEST_KEY.publicPem, name: 'x' });
+    const creds = netopiaV2.emulator!.credentialsFrom({
+      api_key: 'emu_key_0123456789',
+      pos_signature: 'EMU1-2345-6789-ABCD-EF01',
+      notify_public_key_pem: NETOPIA_TEST_KEY.publicPem,
+      name: 'x',
+    });
     assert.deepEqual(creds, { api_key: 'emu_key_0123456789', pos_signature: 'EMU1-2345-6789-ABCD-EF01', notify_public_keys: NETOPIA_TEST_KEY.publicPem });
     assert.equal(netopiaV2.parseCredentials(creds).notifyKeys.length, 1);
   });

@@ -22,7 +22,12 @@ describe('IPN body: order.orderID is the reference, payment.status says what hap
     const body = JSON.stringify({
       order: { orderID: 'att_9', data: { cart: '17' } },
       payment: {
-        amount: 200, currency: 'RON', ntpID: '1309088', status: 3, code: '00', message: 'Approved',
+        amount: 200,
+        currency: 'RON',
+        ntpID: '1309088',
+        status: 3,
+        code: '00',
+        message: 'Approved',
         token: 'MjMyMjqqdx3XTbYC78Ooid',
         data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-', EXTRA: 'x' },
         binding: { token: 'secret-binding', expireMonth: 12, expireYear: 2030 },
@@ -39,7 +44,14 @@ describe('IPN body: order.orderID is the reference, payment.status says what hap
       JSON.stringify(v.summary.processor_response),
       JSON.stringify({
         error: { code: '00', message: 'Approved' },
-        payment: { amount: 200, currency: 'RON', data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-' }, ntpID: '1309088', status: 3, token: 'MjMyMjqqdx3XTbYC78Ooid' },
+        payment: {
+          amount: 200,
+          currency: 'RON',
+          data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-' },
+          ntpID: '1309088',
+          status: 3,
+          token: 'MjMyMjqqdx3XTbYC78Ooid',
+        },
       }),
     );
     assert.equal(v.summary.status, 3);
@@ -137,7 +149,10 @@ describe('the merchant reply: HTTP 200 JSON {errorType, errorCode, errorMessage}
   });
 
   it('errorType 1 (temporary) and 2 (permanent) with a numeric errorCode', () => {
-    assert.equal(netopiaV2.replyToNotification({ kind: 'temporary_error', code: 0x300000f9, message: 'retry' }).body, `{"errorType":1,"errorCode":${0x300000f9},"errorMessage":"retry"}`);
+    assert.equal(
+      netopiaV2.replyToNotification({ kind: 'temporary_error', code: 0x300000f9, message: 'retry' }).body,
+      `{"errorType":1,"errorCode":${0x300000f9},"errorMessage":"retry"}`,
+    );
     const permanent = JSON.parse(netopiaV2.replyToNotification({ kind: 'permanent_error', code: VERIFICATION_ERRORS.signature, message: 'bad "sig"' }).body);
     assert.deepEqual(permanent, { errorType: 2, errorCode: 0x10000102, errorMessage: 'bad "sig"' });
   });

@@ -22,15 +22,30 @@ describe('POST /operation/status {posID, ntpID, orderID}', () => {
     assert.equal(req.url, 'https://secure.sandbox.netopia-payments.com/operation/status');
     assert.equal(req.headers.authorization, 'ntp-test-api-key-0001');
     assert.deepEqual(JSON.parse(req.body!), { posID: POS, ntpID: '1309088', orderID: 'att_77' });
-    assert.deepEqual(JSON.parse(netopiaV2.statusCheck!.request(config, { ...attempt, processorReference: null }).body!), { posID: POS, ntpID: '', orderID: 'att_77' });
+    assert.deepEqual(JSON.parse(netopiaV2.statusCheck!.request(config, { ...attempt, processorReference: null }).body!), {
+      posID: POS,
+      ntpID: '',
+      orderID: 'att_77',
+    });
   });
 
   it('reads payment.status into a report keyed like the IPN saying the same', () => {
-    const r = asReport(status(json(200, { error: { code: '00', message: 'Approved' }, order: { orderID: 'att_77' }, payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 3, data: { RRN: 'abc' }, instrument: { panMasked: '9****5098' } } })));
+    const r = asReport(
+      status(
+        json(200, {
+          error: { code: '00', message: 'Approved' },
+          order: { orderID: 'att_77' },
+          payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 3, data: { RRN: 'abc' }, instrument: { panMasked: '9****5098' } },
+        }),
+      ),
+    );
     assert.deepEqual(r.outcome, { kind: 'captured', amount: 15990 });
     assert.equal(r.dedupeKey, '1309088:3');
     assert.equal(r.processorReference, '1309088');
-    assert.deepEqual(r.summary.processor_response, { error: { code: '00', message: 'Approved' }, payment: { amount: 159.9, currency: 'RON', data: { RRN: 'abc' }, ntpID: '1309088', status: 3 } });
+    assert.deepEqual(r.summary.processor_response, {
+      error: { code: '00', message: 'Approved' },
+      payment: { amount: 159.9, currency: 'RON', data: { RRN: 'abc' }, ntpID: '1309088', status: 3 },
+    });
     assert.equal(r.summary.pan_masked, '9****5098');
   });
 
@@ -47,7 +62,9 @@ describe('POST /operation/status {posID, ntpID, orderID}', () => {
   });
 
   it('a declined order: failed with its code', () => {
-    const r = asReport(status(json(200, { error: { code: '20', message: 'Insufficient funds' }, payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 12 } })));
+    const r = asReport(
+      status(json(200, { error: { code: '20', message: 'Insufficient funds' }, payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 12 } })),
+    );
     assert.deepEqual(r.outcome, { kind: 'failed', code: '20', message: 'Insufficient funds' });
     assert.equal(r.dedupeKey, '1309088:12');
   });
@@ -73,12 +90,17 @@ describe('POST /operation/credit {ntpID, amount}', () => {
   });
 
   it('accepted: refunded, the total being what was refunded before plus this refund', () => {
-    const r = asReport(credit(json(200, { error: { code: '00', message: 'Approved' }, payment: { amount: 60.5, currency: 'RON', ntpID: '1309088', status: 8 } })));
+    const r = asReport(
+      credit(json(200, { error: { code: '00', message: 'Approved' }, payment: { amount: 60.5, currency: 'RON', ntpID: '1309088', status: 8 } })),
+    );
     assert.deepEqual(r.outcome, { kind: 'refunded', totalRefunded: 6050 });
     assert.equal(r.dedupeKey, '1309088:8:6050');
     assert.equal(r.summary.action, 'credit');
     assert.equal(r.summary.refund_id, 'ref_1');
-    assert.deepEqual(r.summary.processor_response, { error: { code: '00', message: 'Approved' }, payment: { amount: 60.5, currency: 'RON', ntpID: '1309088', status: 8 } });
+    assert.deepEqual(r.summary.processor_response, {
+      error: { code: '00', message: 'Approved' },
+      payment: { amount: 60.5, currency: 'RON', ntpID: '1309088', status: 8 },
+    });
     // A status-8 payment without an error object is an acceptance too.
     assert.deepEqual(asReport(credit(json(200, { payment: { ntpID: '1309088', status: 8 } }))).outcome, { kind: 'refunded', totalRefunded: 6050 });
   });

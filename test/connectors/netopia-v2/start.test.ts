@@ -11,7 +11,17 @@ const input: PaymentRedirectInput = {
   amount: 15990,
   currency: 'RON',
   description: 'Cafea boabe 1kg',
-  billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro', phone: '0722000000', city: 'Cluj-Napoca', county: 'Cluj', zip_code: '400001', address: 'Str. Memorandumului 1', country: 'RO' },
+  billing: {
+    first_name: 'Ana',
+    last_name: 'Pop',
+    email: 'ana@example.ro',
+    phone: '0722000000',
+    city: 'Cluj-Napoca',
+    county: 'Cluj',
+    zip_code: '400001',
+    address: 'Str. Memorandumului 1',
+    country: 'RO',
+  },
   metadata: { cart: '17', count: 3, gift: true, note: 'fragil' },
   urls: { notify: 'https://hub.example/notify/netopia-v2/con_1', return: 'https://hub.example/pay/pay_1/return', cancel: 'https://hub.example/pay/pay_1' },
   now: new Date('2024-05-01T09:30:15.123Z'),
@@ -22,9 +32,11 @@ const startAnswer = (res: ReturnType<typeof json>, i: PaymentRedirectInput = inp
 const SEED_SUCCESS = {
   error: { code: '00', message: 'Approved' },
   payment: {
-    amount: 200, currency: 'RON',
+    amount: 200,
+    currency: 'RON',
     data: { AuthCode: '24od', BIN: '990000', ISSUER: 'Netopia GB', ISSUER_COUNTRY: '642', RRN: 'hYnY8zpdcNo-' },
-    ntpID: '1309088', status: 3,
+    ntpID: '1309088',
+    status: 3,
     token: 'MjMyMjqqdx3XTbYC78OoidTk6DTtEvHcrqcz91Pr4PQqXf/u33xoDkdgIlkq226avk1ik8fvLElkbLopnvNbIs8+Ve6L',
   },
 };
@@ -38,7 +50,11 @@ const SEED_3DS = {
   error: { code: '100', message: 'Approved' },
   payment: { amount: 200, currency: 'RON', ntpID: '1310396', status: 15 },
 };
-const SEED_ERROR = { customerAction: {}, error: { code: '56', message: 'Order closed' }, payment: { amount: 200, currency: 'RON', ntpID: '1309088', status: 5 } };
+const SEED_ERROR = {
+  customerAction: {},
+  error: { code: '56', message: 'Order closed' },
+  payment: { amount: 200, currency: 'RON', ntpID: '1309088', status: 5 },
+};
 const seedInput = { ...input, amount: 20000 };
 
 describe('POST /payment/card/start: the StartRequest of §2.4 in hosted-page mode', () => {
@@ -58,8 +74,17 @@ describe('POST /payment/card/start: the StartRequest of §2.4 in hosted-page mod
   });
 
   it('fills config from the attempt and the settings', () => {
-    assert.deepEqual(body.config, { emailTemplate: 'confirm', emailSubject: '', cancelUrl: input.urls.cancel, notifyUrl: input.urls.notify, redirectUrl: input.urls.return, language: 'ro' });
-    const other = JSON.parse(netopiaV2.start!.request(config, { ...input, language: 'EN', urls: { notify: 'https://n.example', return: 'https://r.example' } }).body!);
+    assert.deepEqual(body.config, {
+      emailTemplate: 'confirm',
+      emailSubject: '',
+      cancelUrl: input.urls.cancel,
+      notifyUrl: input.urls.notify,
+      redirectUrl: input.urls.return,
+      language: 'ro',
+    });
+    const other = JSON.parse(
+      netopiaV2.start!.request(config, { ...input, language: 'EN', urls: { notify: 'https://n.example', return: 'https://r.example' } }).body!,
+    );
     assert.equal(other.config.language, 'en');
     assert.equal(other.config.cancelUrl, 'https://r.example');
   });
@@ -77,8 +102,16 @@ describe('POST /payment/card/start: the StartRequest of §2.4 in hosted-page mod
 
   it('billing with numeric country and its name; shipping copies billing when absent', () => {
     assert.deepEqual(body.order.billing, {
-      email: 'ana@example.ro', phone: '0722000000', firstName: 'Ana', lastName: 'Pop', city: 'Cluj-Napoca',
-      country: 642, countryName: 'Romania', state: 'Cluj', postalCode: '400001', details: 'Str. Memorandumului 1',
+      email: 'ana@example.ro',
+      phone: '0722000000',
+      firstName: 'Ana',
+      lastName: 'Pop',
+      city: 'Cluj-Napoca',
+      country: 642,
+      countryName: 'Romania',
+      state: 'Cluj',
+      postalCode: '400001',
+      details: 'Str. Memorandumului 1',
     });
     assert.deepEqual(body.order.shipping, body.order.billing);
   });
@@ -101,8 +134,17 @@ describe('POST /payment/card/start: the StartRequest of §2.4 in hosted-page mod
 
 describe('the start answer (§2.5, seed 000)', () => {
   it('"101" + paymentURL: redirect the customer there (GET); not an error', () => {
-    const r = startAnswer(json(200, { error: { code: '101', message: 'Redirect user to payment page' }, payment: { ntpID: '1400001', status: 1, amount: 159.9, currency: 'RON', paymentURL: 'https://secure.sandbox.netopia-payments.com/ui/card?p=ABC' } }));
-    assert.deepEqual(r, { kind: 'redirect', redirect: { method: 'GET', url: 'https://secure.sandbox.netopia-payments.com/ui/card?p=ABC', fields: {} }, processorReference: '1400001' });
+    const r = startAnswer(
+      json(200, {
+        error: { code: '101', message: 'Redirect user to payment page' },
+        payment: { ntpID: '1400001', status: 1, amount: 159.9, currency: 'RON', paymentURL: 'https://secure.sandbox.netopia-payments.com/ui/card?p=ABC' },
+      }),
+    );
+    assert.deepEqual(r, {
+      kind: 'redirect',
+      redirect: { method: 'GET', url: 'https://secure.sandbox.netopia-payments.com/ui/card?p=ABC', fields: {} },
+      processorReference: '1400001',
+    });
   });
 
   it('"101" without a usable paymentURL: the order was opened but the payer cannot be sent to it, unknown', () => {
@@ -128,7 +170,11 @@ describe('the start answer (§2.5, seed 000)', () => {
     const r = startAnswer(json(200, SEED_3DS), seedInput);
     assert.equal(r.kind, 'redirect');
     if (r.kind !== 'redirect') return;
-    assert.deepEqual(r.redirect, { method: 'POST', url: 'https://secure.sandbox.netopia-payments.com/sandbox/authorize', fields: { backUrl: 'http://yourdomain.com/example/backUrl.php', paReq: 'AT5ewtLVDsEgB5lcRjeEoSMF...' } });
+    assert.deepEqual(r.redirect, {
+      method: 'POST',
+      url: 'https://secure.sandbox.netopia-payments.com/sandbox/authorize',
+      fields: { backUrl: 'http://yourdomain.com/example/backUrl.php', paReq: 'AT5ewtLVDsEgB5lcRjeEoSMF...' },
+    });
     assert.equal(r.processorReference, '1310396');
     assert.deepEqual(r.report?.outcome, { kind: 'informational' });
     assert.equal(r.report?.dedupeKey, '1310396:15');
@@ -148,9 +194,25 @@ describe('the start answer (§2.5, seed 000)', () => {
   });
 
   it('"99" (same orderID, other price) and card declines are failed attempts with their code', () => {
-    const other = startAnswer(json(200, { error: { code: '99', message: 'Another order with the same ID and a different price' }, payment: { ntpID: '5', status: 1, amount: 1, currency: 'RON' } }));
-    assert.deepEqual((other as { report: OperationReport }).report.outcome, { kind: 'failed', code: '99', message: 'Another order with the same ID and a different price' });
-    for (const [code, status] of [['19', 1], ['20', 12], ['21', 12], ['22', 12], ['34', 12], ['17', 12]] as const) {
+    const other = startAnswer(
+      json(200, {
+        error: { code: '99', message: 'Another order with the same ID and a different price' },
+        payment: { ntpID: '5', status: 1, amount: 1, currency: 'RON' },
+      }),
+    );
+    assert.deepEqual((other as { report: OperationReport }).report.outcome, {
+      kind: 'failed',
+      code: '99',
+      message: 'Another order with the same ID and a different price',
+    });
+    for (const [code, status] of [
+      ['19', 1],
+      ['20', 12],
+      ['21', 12],
+      ['22', 12],
+      ['34', 12],
+      ['17', 12],
+    ] as const) {
       const r = startAnswer(json(200, { error: { code, message: `decline ${code}` }, payment: { ntpID: '9', status, amount: 159.9, currency: 'RON' } }));
       assert.equal(r.kind, 'resolved', code);
       const report = (r as { report: OperationReport }).report;
@@ -160,7 +222,12 @@ describe('the start answer (§2.5, seed 000)', () => {
   });
 
   it('HTTP 401/403 and a flat {code, message} are refusals', () => {
-    for (const res of [json(401, { code: '401', message: 'Unauthorized' }), json(403, ''), json(200, { code: '11', message: 'Invalid API key' }), json(400, { error: { code: '12', message: 'invalid posSignature' } })]) {
+    for (const res of [
+      json(401, { code: '401', message: 'Unauthorized' }),
+      json(403, ''),
+      json(200, { code: '11', message: 'Invalid API key' }),
+      json(400, { error: { code: '12', message: 'invalid posSignature' } }),
+    ]) {
       const r = startAnswer(res);
       assert.equal(r.kind, 'error');
       if (r.kind === 'error') assert.equal(r.failure, 'refused', res.body);
@@ -170,7 +237,14 @@ describe('the start answer (§2.5, seed 000)', () => {
   });
 
   it('5xx and bodies that are not JSON may have been carried out: unknown; 429 was turned away: unreachable', () => {
-    for (const res of [json(500, { error: { code: '99', message: 'x' } }), json(502, '<html>Bad gateway</html>'), json(503, ''), json(200, 'not json'), json(200, '[1,2]'), json(200, 'null')]) {
+    for (const res of [
+      json(500, { error: { code: '99', message: 'x' } }),
+      json(502, '<html>Bad gateway</html>'),
+      json(503, ''),
+      json(200, 'not json'),
+      json(200, '[1,2]'),
+      json(200, 'null'),
+    ]) {
       const r = startAnswer(res);
       assert.equal(r.kind, 'error');
       if (r.kind === 'error') assert.equal(r.failure, 'unknown', `${res.status} ${res.body}`);
@@ -203,7 +277,10 @@ describe('POST /payment/card/verify-auth after 3-D Secure', () => {
     const paid = verifyAuthResponse(json(200, { ...SEED_SUCCESS, payment: { ...SEED_SUCCESS.payment, ntpID: '1310396' } }), seedInput);
     assert.deepEqual((paid as { report: OperationReport }).report.outcome, { kind: 'captured', amount: 20000 });
     assert.equal((paid as { report: OperationReport }).report.dedupeKey, '1310396:3');
-    const declined = verifyAuthResponse(json(200, { error: { code: '21', message: 'Invalid CVV' }, payment: { ntpID: '1310396', status: 12, amount: 200, currency: 'RON' } }), seedInput);
+    const declined = verifyAuthResponse(
+      json(200, { error: { code: '21', message: 'Invalid CVV' }, payment: { ntpID: '1310396', status: 12, amount: 200, currency: 'RON' } }),
+      seedInput,
+    );
     assert.deepEqual((declined as { report: OperationReport }).report.outcome, { kind: 'failed', code: '21', message: 'Invalid CVV' });
   });
 });

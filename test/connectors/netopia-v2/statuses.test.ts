@@ -32,7 +32,10 @@ const EXPECTED: Record<number, [string, StatusKind]> = {
 
 describe('payment.status 1-23 (§2.6) onto the ledger', () => {
   it('the table has exactly the 23 SDK statuses, each with its constant name', () => {
-    assert.deepEqual(Object.keys(NETOPIA_V2_STATUSES).map(Number), Array.from({ length: 23 }, (_, i) => i + 1));
+    assert.deepEqual(
+      Object.keys(NETOPIA_V2_STATUSES).map(Number),
+      Array.from({ length: 23 }, (_, i) => i + 1),
+    );
     for (const [n, [name, kind]] of Object.entries(EXPECTED)) {
       assert.equal(NETOPIA_V2_STATUSES[Number(n)]!.name, name, `status ${n}`);
       assert.equal(NETOPIA_V2_STATUSES[Number(n)]!.kind, kind, `status ${n} ${name}`);
@@ -49,8 +52,12 @@ describe('payment.status 1-23 (§2.6) onto the ledger', () => {
     }
   });
 
-  it('12 DECLINED is a decline (the order stays payable), with NETOPIA\'s code and message', () => {
-    assert.deepEqual(outcomeOfStatus({ status: 12, amountMinor: 100, code: '20', message: 'Insufficient funds' }).outcome, { kind: 'failed', code: '20', message: 'Insufficient funds' });
+  it("12 DECLINED is a decline (the order stays payable), with NETOPIA's code and message", () => {
+    assert.deepEqual(outcomeOfStatus({ status: 12, amountMinor: 100, code: '20', message: 'Insufficient funds' }).outcome, {
+      kind: 'failed',
+      code: '20',
+      message: 'Insufficient funds',
+    });
     // Without a code the status names the failure.
     assert.deepEqual(outcomeOfStatus({ status: 23, amountMinor: 100 }).outcome, { kind: 'failed', code: 'status_23', message: 'EXPIRED' });
     assert.deepEqual(outcomeOfStatus({ status: 11, amountMinor: 100, code: '99' }).outcome, { kind: 'failed', code: '99', message: 'Generic error' });

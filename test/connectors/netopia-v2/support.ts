@@ -22,9 +22,17 @@ export function newKey(bits = 2048): TestKey {
 /** One key per test process: generating RSA keys is slow. */
 export const NETOPIA_TEST_KEY = newKey();
 
-export function configWith(credentials: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): ConnectionConfig<NetopiaV2Credentials, NetopiaV2Settings> {
+export function configWith(
+  credentials: Record<string, unknown> = {},
+  settings: Record<string, unknown> = {},
+): ConnectionConfig<NetopiaV2Credentials, NetopiaV2Settings> {
   return {
-    credentials: netopiaV2.parseCredentials({ api_key: 'ntp-test-api-key-0001', pos_signature: POS, notify_public_keys: NETOPIA_TEST_KEY.publicPem, ...credentials }),
+    credentials: netopiaV2.parseCredentials({
+      api_key: 'ntp-test-api-key-0001',
+      pos_signature: POS,
+      notify_public_keys: NETOPIA_TEST_KEY.publicPem,
+      ...credentials,
+    }),
     settings: netopiaV2.parseSettings(settings),
     environment: 'sandbox',
     endpoint: 'https://secure.sandbox.netopia-payments.com',
@@ -34,7 +42,12 @@ export function configWith(credentials: Record<string, unknown> = {}, settings: 
 export const sha512b64 = (body: string | Buffer) => createHash('sha512').update(body).digest('base64');
 
 /** A token as NETOPIA issues it (RS512, iss/aud/iat/sub), with claim overrides; `undefined` removes a claim. */
-export async function netopiaToken(body: string | Buffer, claims: Record<string, unknown> = {}, key: KeyObject = NETOPIA_TEST_KEY.privateKey, alg = 'RS512'): Promise<string> {
+export async function netopiaToken(
+  body: string | Buffer,
+  claims: Record<string, unknown> = {},
+  key: KeyObject = NETOPIA_TEST_KEY.privateKey,
+  alg = 'RS512',
+): Promise<string> {
   const payload: Record<string, unknown> = { iss: 'NETOPIA Payments', aud: POS, iat: Math.floor(Date.now() / 1000), sub: sha512b64(body), ...claims };
   for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
   return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
@@ -69,7 +82,10 @@ export const vectorPem = (name: string) => readFileSync(vectorPath(name), 'utf8'
 
 /** An IPN body as NETOPIA sends it (compact JSON, no Content-Type). */
 export function ipnBody(payment: Record<string, unknown>, orderID = 'att_123'): string {
-  return JSON.stringify({ order: { orderID, data: {} }, payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 3, code: '00', message: 'Approved', ...payment } });
+  return JSON.stringify({
+    order: { orderID, data: {} },
+    payment: { amount: 159.9, currency: 'RON', ntpID: '1309088', status: 3, code: '00', message: 'Approved', ...payment },
+  });
 }
 
 export function json(status: number, body: unknown): InboundResponse {

@@ -6,7 +6,19 @@ import { netopiaV2 } from '../../../src/connectors/netopia-v2/connector.js';
 import { VERIFICATION_ERRORS } from '../../../src/connectors/netopia-v2/jwt.js';
 import { verifyIpn } from '../../../src/connectors/netopia-v2/ipn.js';
 import type { InboundNotification, NotificationVerdict } from '../../../src/connectors/types.js';
-import { NETOPIA_TEST_KEY, POS, configWith, ipnBody, netopiaToken, newKey, rawRs512Token, sharedVector, standardClaims, unsignedToken, vectorPem } from './support.js';
+import {
+  NETOPIA_TEST_KEY,
+  POS,
+  configWith,
+  ipnBody,
+  netopiaToken,
+  newKey,
+  rawRs512Token,
+  sharedVector,
+  standardClaims,
+  unsignedToken,
+  vectorPem,
+} from './support.js';
 
 const config = configWith();
 const notify = (body: string | Buffer, token: string | undefined, headerName = 'verification-token'): InboundNotification => ({
@@ -26,7 +38,11 @@ function assertRejected(v: NotificationVerdict, code: number) {
 describe('the shared vector (python-sdk test key, RS512, claims aud/iat/iss/sub)', () => {
   const v = sharedVector();
   it('verifies with pysdk_test_pub.pem', async () => {
-    const verdict = await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: vectorPem('pysdk_test_pub.pem') }));
+    const verdict = await verdictOf(
+      v.body_raw,
+      v.verification_token,
+      configWith({ pos_signature: v.pos_signature, notify_public_keys: vectorPem('pysdk_test_pub.pem') }),
+    );
     assert.equal(verdict.ok, true);
     if (!verdict.ok) return;
     assert.equal(verdict.reference, 'TEST-ORDER-1');
@@ -37,9 +53,22 @@ describe('the shared vector (python-sdk test key, RS512, claims aud/iat/iss/sub)
   });
 
   it('does not verify with NETOPIA platform key (the default), nor with a fresh key', async () => {
-    assertRejected(await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: undefined })), VERIFICATION_ERRORS.signature);
-    assertRejected(await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: vectorPem('netopia_ipn_jwt_pubkey.pem') })), VERIFICATION_ERRORS.signature);
-    assertRejected(await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: newKey().publicPem })), VERIFICATION_ERRORS.signature);
+    assertRejected(
+      await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: undefined })),
+      VERIFICATION_ERRORS.signature,
+    );
+    assertRejected(
+      await verdictOf(
+        v.body_raw,
+        v.verification_token,
+        configWith({ pos_signature: v.pos_signature, notify_public_keys: vectorPem('netopia_ipn_jwt_pubkey.pem') }),
+      ),
+      VERIFICATION_ERRORS.signature,
+    );
+    assertRejected(
+      await verdictOf(v.body_raw, v.verification_token, configWith({ pos_signature: v.pos_signature, notify_public_keys: newKey().publicPem })),
+      VERIFICATION_ERRORS.signature,
+    );
   });
 
   it('verifies when its key is one of several configured (array, or several PEM blocks in one text)', async () => {
@@ -154,7 +183,10 @@ describe('the algorithm is pinned to RS512', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     assertRejected(await verdictOf(body, await netopiaToken(body, {}, NETOPIA_TEST_KEY.privateKey, 'RS384')), VERIFICATION_ERRORS.signature);
     assertRejected(await verdictOf(body, await netopiaToken(body, {}, NETOPIA_TEST_KEY.privateKey, 'PS256')), VERIFICATION_ERRORS.signature);
-    assertRejected(await verdictOf(body, await netopiaToken(body, {}, generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey, 'ES512')), VERIFICATION_ERRORS.signature);
+    assertRejected(
+      await verdictOf(body, await netopiaToken(body, {}, generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey, 'ES512')),
+      VERIFICATION_ERRORS.signature,
+    );
     assertRejected(await verdictOf(body, await netopiaToken(body, {}, generateKeyPairSync('ed25519').privateKey, 'EdDSA')), VERIFICATION_ERRORS.signature);
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const claims = Buffer.from(JSON.stringify(standardClaims(body))).toString('base64url');
@@ -166,14 +198,22 @@ describe('the algorithm is pinned to RS512', () => {
     const legacy = newKey(1024);
     const cfg = configWith({ notify_public_keys: legacy.publicPem });
     assert.equal((await verdictOf(body, rawRs512Token({ alg: 'RS512', typ: 'JWT' }, standardClaims(body), legacy.privateKey), cfg)).ok, true);
-    assertRejected(await verdictOf(body, rawRs512Token({ alg: 'RS512', typ: 'JWT' }, standardClaims(body), newKey(1024).privateKey), cfg), VERIFICATION_ERRORS.signature);
-    assertRejected(await verdictOf(body + ' ', rawRs512Token({ alg: 'RS512', typ: 'JWT' }, standardClaims(body), legacy.privateKey), cfg), VERIFICATION_ERRORS.taintedPayload);
+    assertRejected(
+      await verdictOf(body, rawRs512Token({ alg: 'RS512', typ: 'JWT' }, standardClaims(body), newKey(1024).privateKey), cfg),
+      VERIFICATION_ERRORS.signature,
+    );
+    assertRejected(
+      await verdictOf(body + ' ', rawRs512Token({ alg: 'RS512', typ: 'JWT' }, standardClaims(body), legacy.privateKey), cfg),
+      VERIFICATION_ERRORS.taintedPayload,
+    );
   });
 
   it('never takes a key from the token (embedded jwk, jku, kid)', async () => {
     const attacker = newKey();
     const jwk = await exportJWK((await import('node:crypto')).createPublicKey(attacker.publicPem));
-    const token = await new SignJWT(standardClaims(body)).setProtectedHeader({ alg: 'RS512', typ: 'JWT', jwk, jku: 'https://attacker.example/jwks', kid: 'x' }).sign(attacker.privateKey);
+    const token = await new SignJWT(standardClaims(body))
+      .setProtectedHeader({ alg: 'RS512', typ: 'JWT', jwk, jku: 'https://attacker.example/jwks', kid: 'x' })
+      .sign(attacker.privateKey);
     assertRejected(await verdictOf(body, token), VERIFICATION_ERRORS.signature);
   });
 
@@ -206,12 +246,28 @@ describe('the Verification-token header', () => {
 
   it('refuses two different tokens', async () => {
     const token = await netopiaToken(body);
-    assertRejected(await netopiaV2.verifyNotification(config, { body: Buffer.from(body), headers: { 'verification-token': [token, token + 'x'] } }), VERIFICATION_ERRORS.general);
+    assertRejected(
+      await netopiaV2.verifyNotification(config, { body: Buffer.from(body), headers: { 'verification-token': [token, token + 'x'] } }),
+      VERIFICATION_ERRORS.general,
+    );
   });
 
   it('refuses garbage', async () => {
     const token = await netopiaToken(body);
-    for (const garbage of ['abc', 'a.b', 'a.b.c.d', '..', '...', `Bearer ${token}`, token.replace('.', '.\n'), `${token}.`, 'e30.e30.e30', 'eyJ.eyJ.eyJ', '\u0000', 'x'.repeat(20000)]) {
+    for (const garbage of [
+      'abc',
+      'a.b',
+      'a.b.c.d',
+      '..',
+      '...',
+      `Bearer ${token}`,
+      token.replace('.', '.\n'),
+      `${token}.`,
+      'e30.e30.e30',
+      'eyJ.eyJ.eyJ',
+      '\u0000',
+      'x'.repeat(20000),
+    ]) {
       const v = await verdictOf(body, garbage);
       assert.equal(v.ok, false, JSON.stringify(garbage).slice(0, 60));
       if (!v.ok) assert.equal(v.permanent, true);

@@ -3,7 +3,16 @@
 // values of Nexi's own samples (github.com/NexiPayments/XPay): they check the field order and the encoding.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backOfficeResponseMacPairs, computeMac, macInput, macMatches, orderStatusMacPairs, payMailMacPairs, resultMacPairs, startMacPairs } from '../../../src/connectors/nexi/mac.js';
+import {
+  backOfficeResponseMacPairs,
+  computeMac,
+  macInput,
+  macMatches,
+  orderStatusMacPairs,
+  payMailMacPairs,
+  resultMacPairs,
+  startMacPairs,
+} from '../../../src/connectors/nexi/mac.js';
 
 const KEY = 'JW7O76VCXA01QF1GUIUBNNSTI2IZSK2S';
 
@@ -15,7 +24,10 @@ describe('Nexi XPay MAC: sha1 over name=value pairs in the documented order, the
   });
 
   it('back-office response: esito, idOperazione, timeStamp', () => {
-    assert.equal(computeMac(backOfficeResponseMacPairs({ esito: 'OK', idOperazione: '1234567', timeStamp: '1705311000123' }), KEY), 'b3f22bddd6e6b8f9e18efff5ceb4e6de0c83d90e');
+    assert.equal(
+      computeMac(backOfficeResponseMacPairs({ esito: 'OK', idOperazione: '1234567', timeStamp: '1705311000123' }), KEY),
+      'b3f22bddd6e6b8f9e18efff5ceb4e6de0c83d90e',
+    );
   });
 
   it('payment result: codTrans, esito, importo, divisa, data, orario, codAut', () => {
@@ -30,11 +42,17 @@ describe('Nexi XPay MAC: sha1 over name=value pairs in the documented order, the
   });
 
   it('situazioneOrdine: apiKey, codiceTransazione, timeStamp', () => {
-    assert.equal(computeMac(orderStatusMacPairs({ apiKey: 'ALIAS_WEB_00012345', codiceTransazione: 'APIBO_20240115103000', timeStamp: 1705311000000 }), KEY), 'ece67bd6710bad86a2ec279d63e216b6c0ecc7af');
+    assert.equal(
+      computeMac(orderStatusMacPairs({ apiKey: 'ALIAS_WEB_00012345', codiceTransazione: 'APIBO_20240115103000', timeStamp: 1705311000000 }), KEY),
+      'ece67bd6710bad86a2ec279d63e216b6c0ecc7af',
+    );
   });
 
   it('codice base start: codTrans, divisa, importo', () => {
-    assert.equal(computeMac(startMacPairs({ codTrans: 'TESTPS_20240115103000', divisa: 'EUR', importo: 5000 }), KEY), 'fcfd6496ccb07dfbe5fdd5771385a750399bd7e5');
+    assert.equal(
+      computeMac(startMacPairs({ codTrans: 'TESTPS_20240115103000', divisa: 'EUR', importo: 5000 }), KEY),
+      'fcfd6496ccb07dfbe5fdd5771385a750399bd7e5',
+    );
   });
 });
 

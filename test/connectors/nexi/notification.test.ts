@@ -46,11 +46,12 @@ describe('urlpost result: "codTrans, esito, importo, divisa, data, orario, codAu
     assert.equal(v.summary.pan, '453997******0006');
   });
 
-  it('payment_method is XPay\'s own brand word: MasterCard, Maestro, Amex', () => {
-    for (const brand of ['MasterCard', 'Maestro', 'Amex']) assert.equal(verified(nexi.verifyNotification(config(), posted(result({ brand })))).summary.payment_method, brand);
+  it("payment_method is XPay's own brand word: MasterCard, Maestro, Amex", () => {
+    for (const brand of ['MasterCard', 'Maestro', 'Amex'])
+      assert.equal(verified(nexi.verifyNotification(config(), posted(result({ brand })))).summary.payment_method, brand);
   });
 
-  it('a KO (empty codAut, still in the MAC) is a failed try with XPay\'s codiceEsito and messaggio', () => {
+  it("a KO (empty codAut, still in the MAC) is a failed try with XPay's codiceEsito and messaggio", () => {
     const v = verified(nexi.verifyNotification(config(), posted(result({ esito: 'KO', codAut: '', codiceEsito: '116', messaggio: 'Auth. Denied' }))));
     assert.deepEqual(v.outcome, { kind: 'failed', code: 'KO:116', message: 'Auth. Denied' });
     assert.equal(v.dedupeKey, `${REFERENCE}:KO:20240115103512`);
@@ -70,7 +71,7 @@ describe('urlpost result: "codTrans, esito, importo, divisa, data, orario, codAu
     verified(nexi.verifyNotification(config(), posted(fields)));
   });
 
-  it('reads the same fields from the return URL\'s query string (GET on url) when there is no body', () => {
+  it("reads the same fields from the return URL's query string (GET on url) when there is no body", () => {
     const v = nexi.verifyNotification(config(), { body: Buffer.alloc(0), headers: {}, query: new URLSearchParams(result()).toString() });
     assert.equal(verified(v).reference, REFERENCE);
   });
@@ -91,7 +92,7 @@ describe('forged results are refused', () => {
     rejected(nexi.verifyNotification(config(), posted(result({ mac: '0'.repeat(40) }))), NEXI_NOTIFICATION_ERRORS.badMac);
   });
 
-  it('a result signed with another account\'s MAC key', () => {
+  it("a result signed with another account's MAC key", () => {
     rejected(nexi.verifyNotification(config(), posted(result({}, OTHER_MAC_KEY))), NEXI_NOTIFICATION_ERRORS.badMac);
   });
 
@@ -160,7 +161,7 @@ describe('data + orario are Italian local time (Europe/Rome)', () => {
     assert.equal(romeToIso('20240231', '120000'), undefined);
     assert.equal(romeToIso('2024011', '120000'), undefined);
   });
-  it('round-trips with the emulator\'s side', () => {
+  it("round-trips with the emulator's side", () => {
     const t = new Date('2024-03-31T00:59:59.000Z');
     const { data, orario } = romeDataOrario(t);
     assert.deepEqual([data, orario], ['20240331', '015959']);

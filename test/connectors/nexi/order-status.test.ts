@@ -14,7 +14,17 @@ function answer(report: unknown[], key = MAC_KEY) {
 }
 
 function order(stato: string, extra: Record<string, unknown> = {}) {
-  return { codiceTransazione: REFERENCE, importo: 5000, divisa: 'EUR', stato, brand: 'MasterCard', dataTransazione: '2024-01-15 10:35:12', pan: '525500******0001', dettaglio: [{ stato, operazioni: [] }], ...extra };
+  return {
+    codiceTransazione: REFERENCE,
+    importo: 5000,
+    divisa: 'EUR',
+    stato,
+    brand: 'MasterCard',
+    dataTransazione: '2024-01-15 10:35:12',
+    pan: '525500******0001',
+    dettaglio: [{ stato, operazioni: [] }],
+    ...extra,
+  };
 }
 
 function report(res: ReturnType<typeof answer>): OperationReport {
@@ -49,11 +59,22 @@ describe('situazioneOrdine report: stato of report[0]', () => {
   });
 
   it('Rimborsato Parz. is the refunded total of the STORNO operations', () => {
-    const r = report(answer([order('Rimborsato Parz.', { dettaglio: [{ stato: 'Rimborsato Parz.', operazioni: [
-      { tipoOperazione: 'CONTAB.', importo: 5000, stato: 'Contabilizzato', dataOperazione: '2024-01-15 10:35:12.0' },
-      { tipoOperazione: 'STORNO', importo: 1200, stato: 'Rimborsato', dataOperazione: '2024-01-16 09:00:00.0' },
-      { tipoOperazione: 'STORNO', importo: 300, stato: 'Rimborsato', dataOperazione: '2024-01-17 09:00:00.0' },
-    ] }] })]));
+    const r = report(
+      answer([
+        order('Rimborsato Parz.', {
+          dettaglio: [
+            {
+              stato: 'Rimborsato Parz.',
+              operazioni: [
+                { tipoOperazione: 'CONTAB.', importo: 5000, stato: 'Contabilizzato', dataOperazione: '2024-01-15 10:35:12.0' },
+                { tipoOperazione: 'STORNO', importo: 1200, stato: 'Rimborsato', dataOperazione: '2024-01-16 09:00:00.0' },
+                { tipoOperazione: 'STORNO', importo: 300, stato: 'Rimborsato', dataOperazione: '2024-01-17 09:00:00.0' },
+              ],
+            },
+          ],
+        }),
+      ]),
+    );
     assert.deepEqual(r.outcome, { kind: 'refunded', totalRefunded: 1500 });
   });
 
@@ -85,8 +106,12 @@ describe('situazioneOrdine report: stato of report[0]', () => {
     assert.equal('kind' in more && more.code, 'amount_mismatch');
   });
 
-  it('esito KO is Nexi\'s refusal', () => {
-    const r = nexi.statusCheck!.response(config(), attempt, { status: 200, headers: {}, body: JSON.stringify({ esito: 'KO', errore: { codice: 5, messaggio: 'MAC errato' } }) });
+  it("esito KO is Nexi's refusal", () => {
+    const r = nexi.statusCheck!.response(config(), attempt, {
+      status: 200,
+      headers: {},
+      body: JSON.stringify({ esito: 'KO', errore: { codice: 5, messaggio: 'MAC errato' } }),
+    });
     assert.deepEqual(r, { kind: 'error', failure: 'refused', code: 'nexi_5', message: 'MAC errato' });
   });
 });

@@ -35,7 +35,12 @@ function answer(payload: Record<string, unknown>, status = 200) {
 
 function signedOk(extra: Record<string, unknown> = {}, key = MAC_KEY) {
   const base = { esito: 'OK', idOperazione: '7654321', timeStamp: 1705311000123 };
-  return { ...base, mac: computeMac(backOfficeResponseMacPairs(base), key), payMailUrl: 'https://int-ecommerce.nexi.it/ecomm/ecomm/PayMail?token=abc', ...extra };
+  return {
+    ...base,
+    mac: computeMac(backOfficeResponseMacPairs(base), key),
+    payMailUrl: 'https://int-ecommerce.nexi.it/ecomm/ecomm/PayMail?token=abc',
+    ...extra,
+  };
 }
 
 describe('richiestaPayMail request (POST ecomm/api/bo/richiestaPayMail, JSON)', () => {
@@ -81,7 +86,7 @@ describe('richiestaPayMail request (POST ecomm/api/bo/richiestaPayMail, JSON)', 
     assert.equal(body(input({ currency: 'GBP', amount: 1 })).json.importo, 1);
   });
 
-  it('refuses an amount over XPay\'s eight digits', () => {
+  it("refuses an amount over XPay's eight digits", () => {
     assert.throws(() => body(input({ amount: 100_000_000 })), RangeError);
   });
 
@@ -97,7 +102,10 @@ describe('richiestaPayMail request (POST ecomm/api/bo/richiestaPayMail, JSON)', 
   });
 
   it('falls back to the return URL for url_back when the hub has no cancel URL', () => {
-    assert.equal(body(input({ urls: { notify: 'https://hub.example/n', return: 'https://hub.example/r' } })).json.parametriAggiuntivi.url_back, 'https://hub.example/r');
+    assert.equal(
+      body(input({ urls: { notify: 'https://hub.example/n', return: 'https://hub.example/r' } })).json.parametriAggiuntivi.url_back,
+      'https://hub.example/r',
+    );
   });
 
   it('refuses a reference that cannot be a codTrans (over 30 characters, or with #)', () => {
@@ -116,7 +124,11 @@ describe('richiestaPayMail response', () => {
   });
 
   it('esito KO with errore {codice, messaggio} → a refusal', () => {
-    const r = nexi.start!.response(config(), input(), answer({ esito: 'KO', idOperazione: '1', timeStamp: 1, mac: 'x', errore: { codice: 3, messaggio: 'Parametri errati o mancanti' } }));
+    const r = nexi.start!.response(
+      config(),
+      input(),
+      answer({ esito: 'KO', idOperazione: '1', timeStamp: 1, mac: 'x', errore: { codice: 3, messaggio: 'Parametri errati o mancanti' } }),
+    );
     assert.deepEqual(r, { kind: 'error', failure: 'refused', code: 'nexi_3', message: 'Parametri errati o mancanti' });
   });
 
@@ -149,7 +161,10 @@ describe('richiestaPayMail response', () => {
 
 describe('credentials and settings', () => {
   it('needs alias and mac_key, and never shows the MAC key', () => {
-    assert.throws(() => nexi.parseCredentials({}), (e: unknown) => e instanceof ValidationError && e.errors.map((x) => x.field).join() === 'credentials.alias,credentials.mac_key');
+    assert.throws(
+      () => nexi.parseCredentials({}),
+      (e: unknown) => e instanceof ValidationError && e.errors.map((x) => x.field).join() === 'credentials.alias,credentials.mac_key',
+    );
     const c = nexi.parseCredentials({ alias: ` ${ALIAS} `, mac_key: MAC_KEY });
     assert.equal(c.alias, ALIAS);
     assert.deepEqual(nexi.publicCredentialFields(c), { alias: ALIAS });
@@ -163,7 +178,7 @@ describe('credentials and settings', () => {
     assert.throws(() => nexi.parseSettings({ endpoint: 'ftp://x' }), ValidationError);
   });
 
-  it('defaults to Nexi\'s production and test hosts, and to the emulator under /sandbox/nexi', () => {
+  it("defaults to Nexi's production and test hosts, and to the emulator under /sandbox/nexi", () => {
     assert.equal(nexi.defaultEndpoint('live', 'http://h'), 'https://ecommerce.nexi.it');
     assert.equal(nexi.defaultEndpoint('sandbox', 'http://h'), 'https://int-ecommerce.nexi.it');
     assert.equal(nexi.defaultEndpoint('emulator', 'http://127.0.0.1:8080'), 'http://127.0.0.1:8080/sandbox/nexi');

@@ -37,10 +37,27 @@ export function result(overrides: Record<string, string> = {}, key = MAC_KEY): R
     languageId: 'ITA',
     ...overrides,
   };
-  fields.mac = overrides.mac ?? computeMac(resultMacPairs({ codTrans: fields.codTrans!, esito: fields.esito!, importo: fields.importo!, divisa: fields.divisa!, data: fields.data!, orario: fields.orario!, codAut: fields.codAut ?? '' }), key);
+  fields.mac =
+    overrides.mac ??
+    computeMac(
+      resultMacPairs({
+        codTrans: fields.codTrans!,
+        esito: fields.esito!,
+        importo: fields.importo!,
+        divisa: fields.divisa!,
+        data: fields.data!,
+        orario: fields.orario!,
+        codAut: fields.codAut ?? '',
+      }),
+      key,
+    );
   return fields;
 }
 
 export function posted(fields: Record<string, string>): InboundNotification {
-  return { body: Buffer.from(new URLSearchParams(fields).toString()), contentType: 'application/x-www-form-urlencoded', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  return {
+    body: Buffer.from(new URLSearchParams(fields).toString()),
+    contentType: 'application/x-www-form-urlencoded',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  };
 }

@@ -9,7 +9,11 @@ import type { AttemptReference, InboundResponse, OperationError, PaymentRedirect
 import { config } from './fixtures.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
-const json = (status: number, body: unknown): InboundResponse => ({ status, headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const json = (status: number, body: unknown): InboundResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
 
 const input: PaymentRedirectInput = {
   reference: 'att_01jd8w6f0q7c2mbm3x4y5z6a7b',
@@ -38,7 +42,11 @@ describe('Volt authentication: OAuth2 password grant, POST /oauth form-urlencode
   });
 
   it('{access_token, token_type: bearer, expires_in: 3600} → refresh 300 s before expiry', () => {
-    const token = volt.authenticate!.response(config(), json(200, { access_token: 'abc.def', token_type: 'bearer', expires_in: 3600, refresh_token: 'r' }), NOW);
+    const token = volt.authenticate!.response(
+      config(),
+      json(200, { access_token: 'abc.def', token_type: 'bearer', expires_in: 3600, refresh_token: 'r' }),
+      NOW,
+    );
     assert.deepEqual(token, { token: 'abc.def', refreshAt: new Date('2024-05-01T10:55:00Z') });
   });
 
@@ -56,7 +64,12 @@ describe('Volt authentication: OAuth2 password grant, POST /oauth form-urlencode
 
   it('auth errors {code, message} are refusals, not retried', () => {
     const e = volt.authenticate!.response(config(), json(401, { code: 401, message: 'Invalid username and password combination' }), NOW);
-    assert.deepEqual(e, { kind: 'error', failure: 'refused', code: 'invalid_credentials', message: 'Volt refused the API user credentials (HTTP 401): Invalid username and password combination' });
+    assert.deepEqual(e, {
+      kind: 'error',
+      failure: 'refused',
+      code: 'invalid_credentials',
+      message: 'Volt refused the API user credentials (HTTP 401): Invalid username and password combination',
+    });
     const bad = volt.authenticate!.response(config(), json(400, { code: 400, message: 'Invalid grant_type parameter or parameter missing' }), NOW);
     assert.equal('kind' in bad && bad.failure, 'refused');
     assert.equal('kind' in bad && bad.code, 'volt_400');
@@ -98,8 +111,12 @@ describe('Volt start: POST /v2/payments with the bearer token', () => {
     assert.equal(JSON.parse(volt.start!.request(config({ settings: { payment_type: 'GOODS' } }), input, 't').body!).type, 'GOODS');
   });
 
-  it('201 {id, checkoutUrl} → the payer is sent to checkoutUrl; Volt\'s id is the processor reference', () => {
-    const result = volt.start!.response(config(), input, json(201, { id: '93b85f3c-76eb-4316-b1ae-f3370ddc59bc', checkoutUrl: 'https://checkout.volt.io/93b85f3c-76eb-4316-b1ae-f3370ddc59bc?auth=eyJ0eXAi' }));
+  it("201 {id, checkoutUrl} → the payer is sent to checkoutUrl; Volt's id is the processor reference", () => {
+    const result = volt.start!.response(
+      config(),
+      input,
+      json(201, { id: '93b85f3c-76eb-4316-b1ae-f3370ddc59bc', checkoutUrl: 'https://checkout.volt.io/93b85f3c-76eb-4316-b1ae-f3370ddc59bc?auth=eyJ0eXAi' }),
+    );
     assert.deepEqual(result, {
       kind: 'redirect',
       redirect: { method: 'GET', url: 'https://checkout.volt.io/93b85f3c-76eb-4316-b1ae-f3370ddc59bc?auth=eyJ0eXAi', fields: {} },
@@ -108,16 +125,40 @@ describe('Volt start: POST /v2/payments with the bearer token', () => {
   });
 
   it('{exception: {code, message, errorList}} is a refusal with every property named', () => {
-    const result = volt.start!.response(config(), input, json(400, { exception: { code: 400, message: 'Validation exception', errorList: [{ property: 'shopper.email', message: 'This value is not a valid email address.' }, { property: 'amount', message: 'Too large' }] } }));
-    assert.deepEqual(result, { kind: 'error', failure: 'refused', code: 'volt_400', message: 'Volt refused the payment (HTTP 400): Validation exception: shopper.email: This value is not a valid email address.; amount: Too large' });
+    const result = volt.start!.response(
+      config(),
+      input,
+      json(400, {
+        exception: {
+          code: 400,
+          message: 'Validation exception',
+          errorList: [
+            { property: 'shopper.email', message: 'This value is not a valid email address.' },
+            { property: 'amount', message: 'Too large' },
+          ],
+        },
+      }),
+    );
+    assert.deepEqual(result, {
+      kind: 'error',
+      failure: 'refused',
+      code: 'volt_400',
+      message: 'Volt refused the payment (HTTP 400): Validation exception: shopper.email: This value is not a valid email address.; amount: Too large',
+    });
   });
 
   it('a 5xx may have been carried out (unknown), a 429 was not (unreachable); a 201 without checkoutUrl is not usable (unknown)', () => {
     assert.equal((volt.start!.response(config(), input, json(503, '')) as OperationError).failure, 'unknown');
     assert.equal((volt.start!.response(config(), input, json(429, '')) as OperationError).failure, 'unreachable');
     assert.equal((volt.start!.response(config(), input, json(401, { exception: { code: 401, message: 'expired' } })) as { code: string }).code, 'unauthorized');
-    assert.deepEqual([(volt.start!.response(config(), input, json(201, { id: 'x' })) as OperationError)].map((e) => [e.failure, e.code]), [['unknown', 'invalid_response']]);
-    assert.equal((volt.start!.response(config(), input, json(201, { id: 'x', checkoutUrl: 'javascript:alert(1)' })) as { code: string }).code, 'invalid_response');
+    assert.deepEqual(
+      [volt.start!.response(config(), input, json(201, { id: 'x' })) as OperationError].map((e) => [e.failure, e.code]),
+      [['unknown', 'invalid_response']],
+    );
+    assert.equal(
+      (volt.start!.response(config(), input, json(201, { id: 'x', checkoutUrl: 'javascript:alert(1)' })) as { code: string }).code,
+      'invalid_response',
+    );
   });
 });
 
@@ -148,28 +189,48 @@ describe('Volt status check: GET /payments/{id}', () => {
     amount: 12345,
     type: 'OTHER',
     uniqueReference: uniqueReferenceFor(input.reference),
-    bank: { id: '662384a0-9734-4556-a8bd-3f1e774e2a3c', name: 'Barclays Bank', country: { id: 'GB', name: 'United Kingdom' }, officialName: 'Barclays Bank Plc' },
+    bank: {
+      id: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
+      name: 'Barclays Bank',
+      country: { id: 'GB', name: 'United Kingdom' },
+      officialName: 'Barclays Bank Plc',
+    },
     status: 'COMPLETED',
-    statusUpdates: [{ createdAt: '2023-02-16T09:42:37+00:00', newStatus: 'NEW_PAYMENT' }, { createdAt: '2023-02-16T09:44:01+00:00', newStatus: 'COMPLETED' }],
+    statusUpdates: [
+      { createdAt: '2023-02-16T09:42:37+00:00', newStatus: 'NEW_PAYMENT' },
+      { createdAt: '2023-02-16T09:44:01+00:00', newStatus: 'COMPLETED' },
+    ],
   };
 
   it('the request', () => {
-    assert.deepEqual(volt.statusCheck!.request(config(), attempt, 'tok'), { method: 'GET', url: 'https://api.sandbox.volt.io/payments/662384a0-9734-4556-a8bd-3f1e774e2a3c', headers: { accept: 'application/json', authorization: 'Bearer tok' } });
+    assert.deepEqual(volt.statusCheck!.request(config(), attempt, 'tok'), {
+      method: 'GET',
+      url: 'https://api.sandbox.volt.io/payments/662384a0-9734-4556-a8bd-3f1e774e2a3c',
+      headers: { accept: 'application/json', authorization: 'Bearer tok' },
+    });
     const lost = volt.statusCheck!.request(config(), { ...attempt, processorReference: null }, 'tok');
     assert.equal(lost.url, `https://api.sandbox.volt.io/payments?uniqueReference=${uniqueReferenceFor(input.reference)}`);
   });
 
-  it('the documented answer: COMPLETED, paid by Barclays Bank, shares the notification\'s dedupe key', () => {
+  it("the documented answer: COMPLETED, paid by Barclays Bank, shares the notification's dedupe key", () => {
     assert.deepEqual(volt.statusCheck!.response(config(), attempt, json(200, documented)), {
       outcome: { kind: 'captured', amount: 12345 },
       dedupeKey: '662384a0-9734-4556-a8bd-3f1e774e2a3c:COMPLETED',
       processorReference: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
-      summary: { action: 'completed', processor_status: 'COMPLETED', payment_method: 'Barclays Bank', processor_time: '2023-02-16T09:44:01.000Z', volt_payment_id: '662384a0-9734-4556-a8bd-3f1e774e2a3c', amount: 12345 },
+      summary: {
+        action: 'completed',
+        processor_status: 'COMPLETED',
+        payment_method: 'Barclays Bank',
+        processor_time: '2023-02-16T09:44:01.000Z',
+        volt_payment_id: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
+        amount: 12345,
+      },
     });
   });
 
   it('the flat failure statuses fail the attempt; NEW_PAYMENT says nothing yet', () => {
-    const at = (status: string) => (volt.statusCheck!.response(config(), attempt, json(200, { ...documented, status, bank: null })) as { outcome: unknown }).outcome;
+    const at = (status: string) =>
+      (volt.statusCheck!.response(config(), attempt, json(200, { ...documented, status, bank: null })) as { outcome: unknown }).outcome;
     assert.deepEqual(at('REFUSED_BY_BANK'), { kind: 'failed', code: 'REFUSED_BY_BANK', message: "The payment was refused by the shopper's bank" });
     assert.deepEqual(at('NEW_PAYMENT'), { kind: 'informational' });
     assert.deepEqual(at('DELAYED_AT_BANK'), { kind: 'pending_review' });
@@ -187,14 +248,26 @@ describe('Volt status check: GET /payments/{id}', () => {
     assert.equal(code({ ...documented, currency: { id: 'GBP' } }), 'mismatch');
     assert.equal(code({ ...documented, uniqueReference: 'OTHER' }), 'mismatch');
     assert.equal(code({ ...documented, id: 'another-id' }), 'mismatch');
-    assert.equal((volt.statusCheck!.response(config(), attempt, json(404, { exception: { code: 404, message: 'Payment not found' } })) as { code: string }).code, 'not_found');
+    assert.equal(
+      (volt.statusCheck!.response(config(), attempt, json(404, { exception: { code: 404, message: 'Payment not found' } })) as { code: string }).code,
+      'not_found',
+    );
   });
 });
 
 describe('Volt refund: POST /payments/{id}/request-refund {amount, externalReference}', () => {
-  const refund: RefundRequest = { reference: input.reference, processorReference: '662384a0-9734-4556-a8bd-3f1e774e2a3c', amount: 12345, currency: 'EUR', refundId: 'rfd_01', refundAmount: 2345, refundedBefore: 1000, now: NOW };
+  const refund: RefundRequest = {
+    reference: input.reference,
+    processorReference: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
+    amount: 12345,
+    currency: 'EUR',
+    refundId: 'rfd_01',
+    refundAmount: 2345,
+    refundedBefore: 1000,
+    now: NOW,
+  };
 
-  it('the request: this refund\'s amount, the total after it in externalReference, an idempotency key', () => {
+  it("the request: this refund's amount, the total after it in externalReference, an idempotency key", () => {
     const req = volt.refund!.request(config(), refund, 'tok');
     assert.equal(req.url, 'https://api.sandbox.volt.io/payments/662384a0-9734-4556-a8bd-3f1e774e2a3c/request-refund');
     assert.match(req.headers['idempotency-key']!, /^[0-9a-f-]{36}$/);
@@ -207,26 +280,46 @@ describe('Volt refund: POST /payments/{id}/request-refund {amount, externalRefer
     const report = volt.refund!.response(config(), refund, json(201, { id: '026cefa0-a174-4ca3-a1e6-533a129d9c32' }));
     assert.deepEqual((report as { outcome: unknown }).outcome, { kind: 'informational' });
     assert.equal((report as { summary: Record<string, unknown> }).summary.volt_refund_id, '026cefa0-a174-4ca3-a1e6-533a129d9c32');
-    const repeat = volt.refund!.response(config(), refund, json(403, { exception: { code: 403, message: 'A resource has already been created with this idempotency key.' } }));
+    const repeat = volt.refund!.response(
+      config(),
+      refund,
+      json(403, { exception: { code: 403, message: 'A resource has already been created with this idempotency key.' } }),
+    );
     assert.equal((repeat as { dedupeKey: string }).dedupeKey, (report as { dedupeKey: string }).dedupeKey);
   });
 
   it('refusals ("Payouts are not enabled", 422) are not retried', () => {
     const e = volt.refund!.response(config(), refund, json(403, { exception: { code: 403, message: 'Payouts are not enabled for your account' } }));
-    assert.deepEqual(e, { kind: 'error', failure: 'refused', code: 'volt_403', message: 'Volt refused the refund (HTTP 403): Payouts are not enabled for your account' });
+    assert.deepEqual(e, {
+      kind: 'error',
+      failure: 'refused',
+      code: 'volt_403',
+      message: 'Volt refused the refund (HTTP 403): Payouts are not enabled for your account',
+    });
   });
 });
 
 describe('Volt connection: credentials and settings', () => {
   it('all five credentials are required; secrets are redacted', () => {
-    assert.throws(() => volt.parseCredentials({ client_id: 'a' }), (e: unknown) => e instanceof ValidationError && e.errors.map((f) => f.field).join() === 'credentials.client_secret,credentials.username,credentials.password,credentials.notification_secret');
+    assert.throws(
+      () => volt.parseCredentials({ client_id: 'a' }),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.errors.map((f) => f.field).join() === 'credentials.client_secret,credentials.username,credentials.password,credentials.notification_secret',
+    );
     const c = config().credentials;
     assert.equal(JSON.stringify(c).includes('secretpassword'), false);
-    assert.deepEqual(volt.publicCredentialFields(c), { client_id: '6b288347-5d6f-4596-b620-72dc7a88de86', username: 'd0d6a7bd-780a-498a-95e4-402ec1b89c44@volt.io' });
+    assert.deepEqual(volt.publicCredentialFields(c), {
+      client_id: '6b288347-5d6f-4596-b620-72dc7a88de86',
+      username: 'd0d6a7bd-780a-498a-95e4-402ec1b89c44@volt.io',
+    });
   });
   it('settings: defaults, and field errors', () => {
     assert.deepEqual(volt.parseSettings(undefined), { payment_type: 'OTHER', notification_max_age_seconds: 3600 });
-    assert.throws(() => volt.parseSettings({ payment_type: 'CARD', notification_max_age_seconds: 5, endpoint: 'ftp://x' }), (e: unknown) => e instanceof ValidationError && e.errors.length === 3);
+    assert.throws(
+      () => volt.parseSettings({ payment_type: 'CARD', notification_max_age_seconds: 5, endpoint: 'ftp://x' }),
+      (e: unknown) => e instanceof ValidationError && e.errors.length === 3,
+    );
   });
   it('endpoints: live, sandbox, the emulator', () => {
     assert.equal(volt.defaultEndpoint('live', ''), 'https://api.volt.io');

@@ -27,7 +27,10 @@ export function config(overrides: { secret?: string; settings?: Record<string, u
 }
 
 /** A notification signed as Volt signs it: HMAC-SHA256(secret, body|timed|version), hex. */
-export function signed(body: string | Buffer, options: { secret?: string; timed?: string; version?: string; headers?: Record<string, string> } = {}): InboundNotification {
+export function signed(
+  body: string | Buffer,
+  options: { secret?: string; timed?: string; version?: string; headers?: Record<string, string> } = {},
+): InboundNotification {
   const timed = options.timed ?? DOCS_TIMED;
   const version = options.version ?? '2.0';
   return {

@@ -21,7 +21,15 @@ function ok(verdict: NotificationVerdict): VerifiedNotification {
 
 /** A payment notification as Volt sends it for a payment the hub opened. */
 function paymentBody(status: string, detailedStatus: string | undefined, extra: Record<string, unknown> = {}) {
-  return { payment: PAYMENT, reference: uniqueReferenceFor(ATTEMPT), merchantInternalReference: ATTEMPT, amount: 1000, status, ...(detailedStatus ? { detailedStatus } : {}), ...extra };
+  return {
+    payment: PAYMENT,
+    reference: uniqueReferenceFor(ATTEMPT),
+    merchantInternalReference: ATTEMPT,
+    amount: 1000,
+    status,
+    ...(detailedStatus ? { detailedStatus } : {}),
+    ...extra,
+  };
 }
 
 describe('Volt payment notifications: "payment is Volt\'s id, reference is the uniqueReference you specified"', () => {
@@ -70,8 +78,15 @@ describe('Volt payment notifications: "payment is Volt\'s id, reference is the u
     assert.equal(!v.ok && v.code, VOLT_NOTIFICATION_ERRORS.unknownReference);
   });
 
-  it("Volt's own example (merchantInternalReference \"Order for a trip to Greece…\", reference Invoice-12345) is not a hub payment", () => {
-    const v = verify({ payment: PAYMENT, reference: 'Invoice-12345', merchantInternalReference: 'Order for a trip to Greece 20-27.08.2023', amount: 1000, status: 'COMPLETED', detailedStatus: 'COMPLETED' });
+  it('Volt\'s own example (merchantInternalReference "Order for a trip to Greece…", reference Invoice-12345) is not a hub payment', () => {
+    const v = verify({
+      payment: PAYMENT,
+      reference: 'Invoice-12345',
+      merchantInternalReference: 'Order for a trip to Greece 20-27.08.2023',
+      amount: 1000,
+      status: 'COMPLETED',
+      detailedStatus: 'COMPLETED',
+    });
     assert.equal(v.ok, false);
   });
 
@@ -118,7 +133,7 @@ describe('Volt refund notifications: "refund, payment, status REFUND_CONFIRMED |
     assert.deepEqual(ok(verify(refundBody('REFUND_CONFIRMED', { externalReference: null }))).outcome, { kind: 'informational' });
   });
 
-  it('REFUND_FAILED is a failed operation, with Volt\'s error', () => {
+  it("REFUND_FAILED is a failed operation, with Volt's error", () => {
     const v = ok(verify(refundBody('REFUND_FAILED', { error: 'Insufficient funds' })));
     assert.deepEqual(v.outcome, { kind: 'operation_failed', code: 'REFUND_FAILED', message: 'Insufficient funds' });
   });
@@ -126,11 +141,18 @@ describe('Volt refund notifications: "refund, payment, status REFUND_CONFIRMED |
 
 describe('Volt test notification: "body {} (empty as in a test notification)"', () => {
   it('the documented test notification (User-Agent Volt/1.0) is verified and answered with an empty 200, recording nothing', () => {
-    const n = { body: Buffer.from('{}'), headers: { 'user-agent': 'Volt/1.0', 'x-volt-timed': DOCS_TIMED, 'x-volt-signed': 'ed22494369277d25cf8c2293d142e5fddb9cecbea1f54e28ac16db0bee3b8009' } };
+    const n = {
+      body: Buffer.from('{}'),
+      headers: { 'user-agent': 'Volt/1.0', 'x-volt-timed': DOCS_TIMED, 'x-volt-signed': 'ed22494369277d25cf8c2293d142e5fddb9cecbea1f54e28ac16db0bee3b8009' },
+    };
     const v = verifyVoltNotification(config(), n, DOCS_NOW);
     assert.equal(v.ok, false);
     assert.equal(!v.ok && v.code, VOLT_NOTIFICATION_ERRORS.testNotification);
-    assert.deepEqual(volt.replyToNotification({ kind: 'permanent_error', code: VOLT_NOTIFICATION_ERRORS.testNotification, message: 'test' }), { statusCode: 200, contentType: 'text/plain; charset=utf-8', body: '' });
+    assert.deepEqual(volt.replyToNotification({ kind: 'permanent_error', code: VOLT_NOTIFICATION_ERRORS.testNotification, message: 'test' }), {
+      statusCode: 200,
+      contentType: 'text/plain; charset=utf-8',
+      body: '',
+    });
   });
   it('an empty body counts as a test too, but only with a valid signature', () => {
     assert.equal((verify('') as { code?: number }).code, VOLT_NOTIFICATION_ERRORS.testNotification);
@@ -143,7 +165,8 @@ describe('Volt forged notifications are refused (and answered with an empty 400)
   const body = JSON.stringify(paymentBody('COMPLETED', 'COMPLETED'));
   const code = (v: NotificationVerdict) => (v.ok ? 'ok' : v.code);
 
-  it("another application's notification secret", () => assert.equal(code(verify(body, { secret: 'f1c0a3b2-other-account' })), VOLT_NOTIFICATION_ERRORS.badSignature));
+  it("another application's notification secret", () =>
+    assert.equal(code(verify(body, { secret: 'f1c0a3b2-other-account' })), VOLT_NOTIFICATION_ERRORS.badSignature));
   it('an old X-Volt-Timed', () => assert.equal(code(verify(body, {}, new Date(DOCS_NOW.getTime() + 2 * 3600_000))), VOLT_NOTIFICATION_ERRORS.stale));
   it('the window is the connection setting', () => {
     const strict = config({ settings: { notification_max_age_seconds: 60 } });
@@ -151,30 +174,46 @@ describe('Volt forged notifications are refused (and answered with an empty 400)
   });
   it('the body changed', () => {
     const n = signed(body);
-    assert.equal(code(verifyVoltNotification(config(), { ...n, body: Buffer.from(body.replace('COMPLETED', 'COMPLETEX')) }, DOCS_NOW)), VOLT_NOTIFICATION_ERRORS.badSignature);
+    assert.equal(
+      code(verifyVoltNotification(config(), { ...n, body: Buffer.from(body.replace('COMPLETED', 'COMPLETEX')) }, DOCS_NOW)),
+      VOLT_NOTIFICATION_ERRORS.badSignature,
+    );
   });
   it('the version changed', () => {
     const n = signed(body, { version: '2.0' });
-    assert.equal(code(verifyVoltNotification(config(), { ...n, headers: { ...n.headers, 'user-agent': 'Volt/2.1' } }, DOCS_NOW)), VOLT_NOTIFICATION_ERRORS.badSignature);
+    assert.equal(
+      code(verifyVoltNotification(config(), { ...n, headers: { ...n.headers, 'user-agent': 'Volt/2.1' } }, DOCS_NOW)),
+      VOLT_NOTIFICATION_ERRORS.badSignature,
+    );
   });
-  it('no signature headers at all', () => assert.equal(code(verifyVoltNotification(config(), { body: Buffer.from(body), headers: {} }, DOCS_NOW)), VOLT_NOTIFICATION_ERRORS.missingHeaders));
+  it('no signature headers at all', () =>
+    assert.equal(code(verifyVoltNotification(config(), { body: Buffer.from(body), headers: {} }, DOCS_NOW)), VOLT_NOTIFICATION_ERRORS.missingHeaders));
   it('replies: recorded → 200, refused → 400, temporary trouble → 503 (Volt retries)', () => {
     assert.equal(volt.replyToNotification({ kind: 'recorded' }).statusCode, 200);
     assert.equal(volt.replyToNotification({ kind: 'permanent_error', code: VOLT_NOTIFICATION_ERRORS.badSignature, message: 'x' }).statusCode, 400);
     assert.equal(volt.replyToNotification({ kind: 'temporary_error', code: 1, message: 'x' }).statusCode, 503);
-    for (const kind of ['recorded', 'temporary_error', 'permanent_error'] as const) assert.equal(volt.replyToNotification(kind === 'recorded' ? { kind } : { kind, code: 1, message: 'm' }).body, '');
+    for (const kind of ['recorded', 'temporary_error', 'permanent_error'] as const)
+      assert.equal(volt.replyToNotification(kind === 'recorded' ? { kind } : { kind, code: 1, message: 'm' }).body, '');
   });
 });
 
 describe('Volt verifyNotification never throws', () => {
   it('random bodies and headers, signed or not', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 512 }), fc.dictionary(fc.constantFrom('user-agent', 'x-volt-timed', 'x-volt-signed', 'content-type'), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }))), fc.boolean(), (bytes, headers, sign) => {
-        const body = Buffer.from(bytes);
-        const n = sign ? { ...signed(body), headers: { ...signed(body).headers, ...headers } } : { body, headers };
-        const v = volt.verifyNotification(config(), n);
-        assert.equal(typeof v.ok, 'boolean');
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.dictionary(
+          fc.constantFrom('user-agent', 'x-volt-timed', 'x-volt-signed', 'content-type'),
+          fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })),
+        ),
+        fc.boolean(),
+        (bytes, headers, sign) => {
+          const body = Buffer.from(bytes);
+          const n = sign ? { ...signed(body), headers: { ...signed(body).headers, ...headers } } : { body, headers };
+          const v = volt.verifyNotification(config(), n);
+          assert.equal(typeof v.ok, 'boolean');
+        },
+      ),
       { numRuns: 400 },
     );
   });

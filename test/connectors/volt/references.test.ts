@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { refundExternalReference, refundIdempotencyKey, refundTotalFrom, uniqueReferenceFor, uniqueReferenceMatches } from '../../../src/connectors/volt/references.js';
+import {
+  refundExternalReference,
+  refundIdempotencyKey,
+  refundTotalFrom,
+  uniqueReferenceFor,
+  uniqueReferenceMatches,
+} from '../../../src/connectors/volt/references.js';
 
 describe('Volt uniqueReference: "≤18 alphanumeric characters", derived from the hub reference', () => {
   it("the hub's attempt ids (30 characters, with an underscore) become 18 alphanumerics, the same every time", () => {

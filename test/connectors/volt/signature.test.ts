@@ -13,12 +13,18 @@ describe('Volt signature: "Testing notifications" (docs.volt.io) example values'
 
   it('notification containing real data, one continuous unformatted string → 9e09fdc9…1019', () => {
     // The body exactly as the page prints it (its payment id has a letter "l" where a UUID has a digit).
-    const body = '{"payment":"4a96elcb-8ae0-426c-a95e-d34f18fe32ad","reference":"EXAMPLE123","amount":8888,"status":"PENDING","detailedStatus":"BANK_REDIRECT"}';
+    const body =
+      '{"payment":"4a96elcb-8ae0-426c-a95e-d34f18fe32ad","reference":"EXAMPLE123","amount":8888,"status":"PENDING","detailedStatus":"BANK_REDIRECT"}';
     assert.equal(signVoltNotification(DOCS_SECRET, body, DOCS_TIMED, '1.0'), '9e09fdc90e8121e9d11f560c226271940b6b1f936ffc7a3f2551956c716b1019');
   });
 
   it('the documented headers verify: User-Agent Volt/1.0, X-Volt-Timed, X-Volt-Signed', () => {
-    const check = checkVoltSignature(DOCS_SECRET, Buffer.from('{}'), { 'user-agent': 'Volt/1.0', 'x-volt-timed': DOCS_TIMED, 'x-volt-signed': 'ed22494369277d25cf8c2293d142e5fddb9cecbea1f54e28ac16db0bee3b8009' }, fresh);
+    const check = checkVoltSignature(
+      DOCS_SECRET,
+      Buffer.from('{}'),
+      { 'user-agent': 'Volt/1.0', 'x-volt-timed': DOCS_TIMED, 'x-volt-signed': 'ed22494369277d25cf8c2293d142e5fddb9cecbea1f54e28ac16db0bee3b8009' },
+      fresh,
+    );
     assert.deepEqual(check, { ok: true, timed: DOCS_NOW, timedText: DOCS_TIMED, version: '1.0' });
   });
 
@@ -53,7 +59,8 @@ describe('Volt signature: forged or replayed notifications are refused', () => {
   };
 
   it('a genuine one passes', () => assert.equal(problem(signed(body)), 'ok'));
-  it('a made-up signature', () => assert.equal(problem({ ...signed(body), headers: { ...signed(body).headers, 'x-volt-signed': 'ab'.repeat(32) } }), 'signature'));
+  it('a made-up signature', () =>
+    assert.equal(problem({ ...signed(body), headers: { ...signed(body).headers, 'x-volt-signed': 'ab'.repeat(32) } }), 'signature'));
   it("signed with another application's notification secret", () => assert.equal(problem(signed(body, { secret: 'another-secret' })), 'signature'));
   it('the body changed after signing (amount 1000 → 100000)', () => {
     const n = signed(body);
@@ -88,9 +95,11 @@ describe('Volt signature: forged or replayed notifications are refused', () => {
 
 describe('Volt signature: X-Volt-Timed formats', () => {
   it('Unix seconds (the signature test page)', () => assert.equal(parseVoltTimed('1631525064')?.toISOString(), '2021-09-13T09:24:24.000Z'));
-  it('YYYYMMDDhhmmss (the refund notification examples), read as UTC', () => assert.equal(parseVoltTimed('20200131123456')?.toISOString(), '2020-01-31T12:34:56.000Z'));
+  it('YYYYMMDDhhmmss (the refund notification examples), read as UTC', () =>
+    assert.equal(parseVoltTimed('20200131123456')?.toISOString(), '2020-01-31T12:34:56.000Z'));
   it('milliseconds', () => assert.equal(parseVoltTimed('1631525064123')?.toISOString(), '2021-09-13T09:24:24.123Z'));
   it('anything else is not a timestamp', () => {
-    for (const text of ['', 'yesterday', '20200231123456', '20200131246000', '-1631525064', '1631525064.5', '16315250']) assert.equal(parseVoltTimed(text), undefined, text);
+    for (const text of ['', 'yesterday', '20200231123456', '20200131246000', '-1631525064', '1631525064.5', '16315250'])
+      assert.equal(parseVoltTimed(text), undefined, text);
   });
 });

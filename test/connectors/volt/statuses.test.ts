@@ -5,10 +5,27 @@ import { outcomeFor, resolveStatus, VOLT_STATUS_OUTCOMES } from '../../../src/co
 describe('Volt status words → ledger outcomes (the exported table)', () => {
   it('every word of the notification, detailed and GET /payments/{id} enums is in the table', () => {
     const documented = [
-      'COMPLETED', 'FAILED', 'PENDING', 'RECEIVED', 'NOT_RECEIVED',
-      'REFUSED_BY_RISK', 'REFUSED_BY_BANK', 'ERROR_AT_BANK', 'CANCELLED_BY_USER', 'ABANDONED_BY_USER', 'BANK_REDIRECT', 'DELAYED_AT_BANK', 'AWAITING_CHECKOUT_AUTHORISATION',
-      'NEW_PAYMENT', 'SETTLED', 'AUTHORISED_BY_USER', 'APPROVED_BY_RISK', 'ADDITIONAL_AUTHORIZATION_REQUIRED', 'PROVIDER_COMMUNICATION_ERROR',
-      'REFUND_CONFIRMED', 'REFUND_FAILED',
+      'COMPLETED',
+      'FAILED',
+      'PENDING',
+      'RECEIVED',
+      'NOT_RECEIVED',
+      'REFUSED_BY_RISK',
+      'REFUSED_BY_BANK',
+      'ERROR_AT_BANK',
+      'CANCELLED_BY_USER',
+      'ABANDONED_BY_USER',
+      'BANK_REDIRECT',
+      'DELAYED_AT_BANK',
+      'AWAITING_CHECKOUT_AUTHORISATION',
+      'NEW_PAYMENT',
+      'SETTLED',
+      'AUTHORISED_BY_USER',
+      'APPROVED_BY_RISK',
+      'ADDITIONAL_AUTHORIZATION_REQUIRED',
+      'PROVIDER_COMMUNICATION_ERROR',
+      'REFUND_CONFIRMED',
+      'REFUND_FAILED',
     ];
     for (const word of documented) assert.ok(word in VOLT_STATUS_OUTCOMES, word);
   });
@@ -27,8 +44,16 @@ describe('Volt status words → ledger outcomes (the exported table)', () => {
   });
 
   it('a shopper who cancels or abandons fails the attempt; the payment stays payable (never `canceled`)', () => {
-    assert.deepEqual(outcomeFor(resolveStatus('FAILED', 'CANCELLED_BY_USER'), 500), { kind: 'failed', code: 'CANCELLED_BY_USER', message: 'The shopper cancelled the payment' });
-    assert.deepEqual(outcomeFor(resolveStatus('FAILED', 'ABANDONED_BY_USER'), 500), { kind: 'failed', code: 'ABANDONED_BY_USER', message: 'The shopper abandoned the payment' });
+    assert.deepEqual(outcomeFor(resolveStatus('FAILED', 'CANCELLED_BY_USER'), 500), {
+      kind: 'failed',
+      code: 'CANCELLED_BY_USER',
+      message: 'The shopper cancelled the payment',
+    });
+    assert.deepEqual(outcomeFor(resolveStatus('FAILED', 'ABANDONED_BY_USER'), 500), {
+      kind: 'failed',
+      code: 'ABANDONED_BY_USER',
+      message: 'The shopper abandoned the payment',
+    });
   });
 });
 

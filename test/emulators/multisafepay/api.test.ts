@@ -40,7 +40,11 @@ describe('MultiSafepay emulator: test accounts', () => {
 
   it('the connector opens emulator accounts at its accountPath and reads the API key from them', async () => {
     assert.equal(multisafepay.emulator!.accountPath, '/sandbox/multisafepay/accounts');
-    const response = await fetch(emulator.base.replace(/\/sandbox\/multisafepay$/, '') + multisafepay.emulator!.accountPath, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"via connector"}' });
+    const response = await fetch(emulator.base.replace(/\/sandbox\/multisafepay$/, '') + multisafepay.emulator!.accountPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"via connector"}',
+    });
     assert.equal(response.status, 201);
     const credentials = multisafepay.emulator!.credentialsFrom(await response.json());
     assert.deepEqual(Object.keys(credentials), ['api_key']);
@@ -51,7 +55,11 @@ describe('MultiSafepay emulator: test accounts', () => {
 describe('MultiSafepay emulator: authentication with the website API key (header or query parameter)', () => {
   it('the api_key header and the ?api_key= query parameter both work', async () => {
     assert.equal((await createOrder(emulator, apiKey, orderBody(merchant))).payment_url.startsWith(`${emulator.base}/connect/`), true);
-    const response = await fetch(`${emulator.api}/orders?api_key=${apiKey}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody(merchant)) });
+    const response = await fetch(`${emulator.api}/orders?api_key=${apiKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(orderBody(merchant)),
+    });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { success: boolean }).success, true);
   });
@@ -68,14 +76,19 @@ describe('MultiSafepay emulator: authentication with the website API key (header
 });
 
 describe('MultiSafepay emulator: "Create order" (POST /orders)', () => {
-  it("accepts the documented payment page example verbatim and answers {order_id, payment_url, session_id}", async () => {
+  it('accepts the documented payment page example verbatim and answers {order_id, payment_url, session_id}', async () => {
     const body = {
       type: 'redirect',
       order_id: newOrderId('my-order-id'),
       currency: 'EUR',
       amount: 37485,
       description: 'Test Order Description',
-      payment_options: { notification_method: 'POST', notification_url: 'https://www.example.com/webhooks/payment', redirect_url: 'https://www.example.com/order/success', cancel_url: 'https://www.example.com/order/failed' },
+      payment_options: {
+        notification_method: 'POST',
+        notification_url: 'https://www.example.com/webhooks/payment',
+        redirect_url: 'https://www.example.com/order/success',
+        cancel_url: 'https://www.example.com/order/failed',
+      },
     };
     const answer = await api(emulator, 'POST', '/orders', apiKey, body);
     assert.equal(answer.status, 200);
@@ -158,7 +171,10 @@ describe('MultiSafepay emulator: "Get order" (GET /orders/{order_id})', () => {
   it("an unknown order, or another website's order, is 1006 with HTTP 404", async () => {
     const body = orderBody(merchant);
     await createOrder(emulator, apiKey, body);
-    for (const [key, id] of [[apiKey, 'no-such-order'], [otherKey, body.order_id]] as const) {
+    for (const [key, id] of [
+      [apiKey, 'no-such-order'],
+      [otherKey, body.order_id],
+    ] as const) {
       const answer = await api(emulator, 'GET', `/orders/${id}`, key);
       assert.deepEqual([answer.status, answer.json], [404, { success: false, data: {}, error_code: 1006, error_info: 'Invalid transaction ID' }]);
     }

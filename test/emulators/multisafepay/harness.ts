@@ -22,12 +22,18 @@ export interface Emulator extends ServedEmulator {
 }
 
 export async function startEmulator(store: Store, options: Partial<Omit<MultisafepayEmulatorOptions, 'db' | 'publicUrl'>> = {}): Promise<Emulator> {
-  const served = await serveEmulator((app, publicUrl) => registerMultisafepayEmulator(app, { db: store.db, publicUrl, notificationRetry: FAST_RETRY, reviewDelayMs: 300, ...options }));
+  const served = await serveEmulator((app, publicUrl) =>
+    registerMultisafepayEmulator(app, { db: store.db, publicUrl, notificationRetry: FAST_RETRY, reviewDelayMs: 300, ...options }),
+  );
   return { ...served, base: served.origin + PREFIX, api: served.origin + PREFIX + '/v1/json' };
 }
 
 export async function createAccount(emulator: Emulator, name = 'Test webshop'): Promise<{ api_key: string; name: string }> {
-  const response = await fetch(`${emulator.base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const response = await fetch(`${emulator.base}/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   if (response.status !== 201) throw new Error(`account creation answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { api_key: string; name: string };
 }
@@ -41,7 +47,11 @@ export async function api(emulator: Emulator, method: string, path: string, apiK
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey !== undefined) headers.api_key = apiKey;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(emulator.api + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(emulator.api + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as ApiAnswer['json'] };
 }
 
@@ -88,7 +98,11 @@ export class Merchant extends MerchantServer<Received> {
 
   /** Resolves once `count` notifications of `orderId` have arrived (with a deadline). */
   async waitFor(orderId: string, count: number, timeoutMs = 10_000): Promise<Received[]> {
-    await this.until(() => this.for(orderId).length >= count, timeoutMs, () => `expected ${count} notifications for ${orderId}, got ${this.for(orderId).length}`);
+    await this.until(
+      () => this.for(orderId).length >= count,
+      timeoutMs,
+      () => `expected ${count} notifications for ${orderId}, got ${this.for(orderId).length}`,
+    );
     return this.for(orderId);
   }
 
@@ -114,7 +128,15 @@ export class Merchant extends MerchantServer<Received> {
     const orderId = url.searchParams.get('transactionid') ?? '';
     const reply = this.scripts.get(orderId)?.shift() ?? 'ok';
     const auth = typeof request.headers.auth === 'string' ? request.headers.auth : undefined;
-    this.record({ method: request.method ?? '', query: url.searchParams, auth, body: body.toString('utf8'), verdict: request.method === 'POST' ? this.verify(body, request.headers) : undefined, reply, at: Date.now() });
+    this.record({
+      method: request.method ?? '',
+      query: url.searchParams,
+      auth,
+      body: body.toString('utf8'),
+      verdict: request.method === 'POST' ? this.verify(body, request.headers) : undefined,
+      reply,
+      at: Date.now(),
+    });
     const text = (status: number, t: string) => response.writeHead(status, { 'content-type': 'text/plain' }).end(t);
     switch (reply) {
       case 'ok':
@@ -151,7 +173,11 @@ export function orderBody(merchant: Merchant, overrides: Record<string, unknown>
   };
 }
 
-export async function createOrder(emulator: Emulator, apiKey: string, body: Record<string, unknown>): Promise<{ order_id: string; payment_url: string; session_id: string }> {
+export async function createOrder(
+  emulator: Emulator,
+  apiKey: string,
+  body: Record<string, unknown>,
+): Promise<{ order_id: string; payment_url: string; session_id: string }> {
   const answer = await api(emulator, 'POST', '/orders', apiKey, body);
   if (answer.status !== 200 || !answer.json.success) throw new Error(`create order answered ${answer.status}: ${JSON.stringify(answer.json)}`);
   return answer.json.data as { order_id: string; payment_url: string; session_id: string };
@@ -160,5 +186,12 @@ export async function createOrder(emulator: Emulator, apiKey: string, body: Reco
 /** Pays on the hosted page without a browser: the card form as a browser posts it. */
 export async function pay(paymentUrl: string, brand: string, pan: string, extra: Record<string, string> = {}): Promise<Response> {
   const pageUrl = paymentUrl.replace(/\?.*$/, '');
-  return postForm(`${pageUrl}pay`, { brand, card_number: pan, holder: 'Mario Rossi', expiry: futureExpiry(), cvv: brand === 'AMEX' ? '1234' : '123', ...extra });
+  return postForm(`${pageUrl}pay`, {
+    brand,
+    card_number: pan,
+    holder: 'Mario Rossi',
+    expiry: futureExpiry(),
+    cvv: brand === 'AMEX' ? '1234' : '123',
+    ...extra,
+  });
 }

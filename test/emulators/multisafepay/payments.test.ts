@@ -58,7 +58,10 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     assert.equal(verdict.summary.payment_method, 'MASTERCARD');
     assert.equal(verdict.summary.pan_masked, '****0004');
     const order = (await api(emulator, 'GET', `/orders/${orderId}`, apiKey)).json.data;
-    assert.deepEqual([order.status, order.financial_status, order.payment_details.type, order.payment_details.last4], ['completed', 'completed', 'MASTERCARD', '0004']);
+    assert.deepEqual(
+      [order.status, order.financial_status, order.payment_details.type, order.payment_details.last4],
+      ['completed', 'completed', 'MASTERCARD', '0004'],
+    );
     assert.match(order.completed, /^\d{4}-/);
     assert.equal((await fetch(paymentUrl)).status, 200, 'the paid link shows that it is paid');
     assert.equal((await pay(paymentUrl, 'MASTERCARD', '5500000000000004')).status, 200, 'and takes no second payment');
@@ -111,8 +114,14 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     assert.equal((await pay(bad.paymentUrl, 'VISA', '4917300000000008')).status, 303);
     await merchant.waitFor(good.orderId, 2);
     await merchant.waitFor(bad.orderId, 2);
-    assert.deepEqual(merchant.verified(good.orderId).map((v) => v.outcome), [{ kind: 'pending_review' }, { kind: 'captured', amount: 2500 }]);
-    assert.deepEqual(merchant.verified(bad.orderId).map((v) => v.outcome), [{ kind: 'pending_review' }, { kind: 'failed', code: 'void', message: 'Declined after manual review' }]);
+    assert.deepEqual(
+      merchant.verified(good.orderId).map((v) => v.outcome),
+      [{ kind: 'pending_review' }, { kind: 'captured', amount: 2500 }],
+    );
+    assert.deepEqual(
+      merchant.verified(bad.orderId).map((v) => v.outcome),
+      [{ kind: 'pending_review' }, { kind: 'failed', code: 'void', message: 'Declined after manual review' }],
+    );
     assert.deepEqual(lastVerified(bad.orderId).summary.financial_status, 'void');
   });
 
@@ -187,7 +196,12 @@ describe('MultiSafepay emulator: refunds (POST /orders/{order_id}/refunds)', () 
   it('a partial then the remaining refund: partial_refunded then refunded, each notified with amount_refunded', async () => {
     const { orderId, paymentUrl } = await newLink({ amount: 10_000 });
     await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
-    const first = await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 2500, description: 'one item back', refund_order_id: `${orderId}-r1` });
+    const first = await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, {
+      currency: 'EUR',
+      amount: 2500,
+      description: 'one item back',
+      refund_order_id: `${orderId}-r1`,
+    });
     assert.equal(first.status, 200);
     assert.equal(typeof first.json.data.transaction_id, 'number');
     assert.equal(typeof first.json.data.refund_id, 'number');
@@ -210,8 +224,14 @@ describe('MultiSafepay emulator: refunds (POST /orders/{order_id}/refunds)', () 
     assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 2501 })).json.error_code, 1034);
     assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'GBP', amount: 100 })).json.error_code, 1002);
     assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 1.5 })).json.error_code, 1001);
-    assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 100, refund_order_id: `${orderId}-x` })).status, 200);
-    assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 100, refund_order_id: `${orderId}-x` })).json.error_code, 1006);
+    assert.equal(
+      (await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 100, refund_order_id: `${orderId}-x` })).status,
+      200,
+    );
+    assert.equal(
+      (await api(emulator, 'POST', `/orders/${orderId}/refunds`, apiKey, { currency: 'EUR', amount: 100, refund_order_id: `${orderId}-x` })).json.error_code,
+      1006,
+    );
     const unknown = await api(emulator, 'POST', '/orders/none/refunds', apiKey, { currency: 'EUR', amount: 100 });
     assert.deepEqual([unknown.status, unknown.json.error_code], [404, 1006]);
   });
@@ -223,8 +243,14 @@ describe('MultiSafepay emulator: notification delivery and retries', () => {
     merchant.script(orderId, ['http500', 'not_ok', 'ok']);
     await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
     const received = await merchant.waitFor(orderId, 3);
-    assert.deepEqual(received.map((r) => r.reply), ['http500', 'not_ok', 'ok']);
-    assert.ok(received.every((r) => r.verdict?.ok), 'every attempt verifies');
+    assert.deepEqual(
+      received.map((r) => r.reply),
+      ['http500', 'not_ok', 'ok'],
+    );
+    assert.ok(
+      received.every((r) => r.verdict?.ok),
+      'every attempt verifies',
+    );
     assert.equal(new Set(received.map((r) => r.body)).size, 1, 'the same order object each time');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(merchant.for(orderId).length, 3, 'nothing after OK');
@@ -253,7 +279,7 @@ describe('MultiSafepay emulator: notification delivery and retries', () => {
     const started = Date.now();
     await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
     await merchant.waitFor(orderId, 2, 15_000);
-    assert.ok(Date.now() - started >= 1900, 'the redirect waited for the first attempt\'s deadline');
+    assert.ok(Date.now() - started >= 1900, "the redirect waited for the first attempt's deadline");
   });
 
   it('notification_method GET: a GET to {url}?transactionid=&timestamp= without a body or Auth header', async () => {
@@ -284,15 +310,22 @@ describe('MultiSafepay emulator: notification delivery and retries', () => {
   });
 });
 
-describe('MultiSafepay emulator: refunds act only for the website that holds the order\'s API key', () => {
-  it('no key, a wrong key or another website\'s key cannot refund a paid order (401/404); nothing is notified', async () => {
+describe("MultiSafepay emulator: refunds act only for the website that holds the order's API key", () => {
+  it("no key, a wrong key or another website's key cannot refund a paid order (401/404); nothing is notified", async () => {
     const { orderId, paymentUrl } = await newLink({ amount: 3000 });
     await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
     await merchant.waitFor(orderId, 1);
     const otherKey = (await createAccount(emulator, 'Another shop')).api_key;
-    const anonymous = await fetch(`${emulator.api}/orders/${orderId}/refunds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"currency":"EUR","amount":3000}' });
+    const anonymous = await fetch(`${emulator.api}/orders/${orderId}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"currency":"EUR","amount":3000}',
+    });
     assert.equal(anonymous.status, 401);
-    assert.equal((await api(emulator, 'POST', `/orders/${orderId}/refunds`, 'wrong-key-000000000000000000000000000000', { currency: 'EUR', amount: 3000 })).status, 401);
+    assert.equal(
+      (await api(emulator, 'POST', `/orders/${orderId}/refunds`, 'wrong-key-000000000000000000000000000000', { currency: 'EUR', amount: 3000 })).status,
+      401,
+    );
     const foreign = await api(emulator, 'POST', `/orders/${orderId}/refunds`, otherKey, { currency: 'EUR', amount: 3000 });
     assert.equal(foreign.status, 404);
     assert.equal((await api(emulator, 'GET', `/orders/${orderId}`, otherKey)).status, 404);

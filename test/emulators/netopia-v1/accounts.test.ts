@@ -17,7 +17,7 @@ describe('NETOPIA v1 emulator: seller accounts, as the admin console hands them 
     await store.close();
   });
 
-  it('creates an account with a signature, NETOPIA\'s certificate and a new private key for IPNs', async () => {
+  it("creates an account with a signature, NETOPIA's certificate and a new private key for IPNs", async () => {
     const account = await createAccount(emulator, { name: 'Ceainăria Test' });
     assert.match(account.signature, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/);
     assert.equal(account.name, 'Ceainăria Test');

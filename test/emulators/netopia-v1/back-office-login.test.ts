@@ -61,8 +61,14 @@ async function assertUntouched(purchase: string, orderId: string) {
   const view = await orderView(emulator, purchase, victim);
   assert.equal(view.order.status, 'confirmed');
   assert.equal(view.order.credited_ron, '0.00');
-  assert.deepEqual(view.deliveries.map((d) => d.action), ['confirmed']);
-  assert.deepEqual(merchant.ipnsFor(orderId).map((r) => r.ipn.mobilpay.action), ['confirmed']);
+  assert.deepEqual(
+    view.deliveries.map((d) => d.action),
+    ['confirmed'],
+  );
+  assert.deepEqual(
+    merchant.ipnsFor(orderId).map((r) => r.ipn.mobilpay.action),
+    ['confirmed'],
+  );
 }
 
 describe('NETOPIA v1 back office: strangers and other accounts are refused', () => {
@@ -77,7 +83,11 @@ describe('NETOPIA v1 back office: strangers and other accounts are refused', () 
   it('an anonymous credit of a paid order is refused (401) and changes nothing; so are capture, cancel and resend', async () => {
     const { purchase, orderId } = await paidOrder(victim);
     for (const operation of ['credit', 'capture', 'cancel', 'resend']) {
-      const asScript = await fetch(`${emulator.base}/orders/${purchase}/${operation}`, { method: 'POST', headers: { ...json, 'content-type': 'application/json' }, body: '{"amount":"100.00"}' });
+      const asScript = await fetch(`${emulator.base}/orders/${purchase}/${operation}`, {
+        method: 'POST',
+        headers: { ...json, 'content-type': 'application/json' },
+        body: '{"amount":"100.00"}',
+      });
       assert.equal(asScript.status, 401, operation);
       assert.equal((await asScript.json()).ok, false);
       const asForm = await postForm(`${emulator.base}/orders/${purchase}/${operation}`, { amount: '100.00' });
@@ -119,9 +129,17 @@ describe('NETOPIA v1 back office: strangers and other accounts are refused', () 
     const own = await paidOrder(attacker);
     const authorization = backOfficeAuth(attacker);
     const list = await (await fetch(`${emulator.base}/orders`, { headers: { ...json, authorization } })).json();
-    assert.deepEqual(list.orders.map((o: { purchase: string }) => o.purchase), [own.purchase], 'only its own order');
+    assert.deepEqual(
+      list.orders.map((o: { purchase: string }) => o.purchase),
+      [own.purchase],
+      'only its own order',
+    );
     assert.equal((await fetch(`${emulator.base}/orders/${purchase}`, { headers: { ...json, authorization } })).status, 404);
-    const credit = await fetch(`${emulator.base}/orders/${purchase}/credit`, { method: 'POST', headers: { ...json, 'content-type': 'application/json', authorization }, body: '{"amount":"100.00"}' });
+    const credit = await fetch(`${emulator.base}/orders/${purchase}/credit`, {
+      method: 'POST',
+      headers: { ...json, 'content-type': 'application/json', authorization },
+      body: '{"amount":"100.00"}',
+    });
     assert.equal(credit.status, 404);
     // In a browser session too.
     const office = await logIn(emulator, attacker);
@@ -139,7 +157,11 @@ describe('NETOPIA v1 back office: the browser session and its CSRF token', () =>
     const formCookie = setCookie(form, 'sandbox_netopia_v1_login')!;
     assert.match(formCookie, /; Path=\/sandbox\/netopia\/v1; HttpOnly; SameSite=Lax/);
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const answer = await postForm(`${emulator.base}/login`, { _csrf: token, login: victim.signature.toLowerCase(), password: victim.back_office.password }, { cookie: formCookie.split(';')[0]! });
+    const answer = await postForm(
+      `${emulator.base}/login`,
+      { _csrf: token, login: victim.signature.toLowerCase(), password: victim.back_office.password },
+      { cookie: formCookie.split(';')[0]! },
+    );
     assert.equal(answer.status, 303);
     assert.equal(answer.headers.get('location'), `${PREFIX}/orders`);
     const session = setCookie(answer, 'sandbox_netopia_v1_session')!;
@@ -153,7 +175,11 @@ describe('NETOPIA v1 back office: the browser session and its CSRF token', () =>
     const form = await fetch(`${emulator.base}/login`);
     const formCookie = setCookie(form, 'sandbox_netopia_v1_login')!.split(';')[0]!;
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const wrong = await postForm(`${emulator.base}/login`, { _csrf: token, login: victim.signature, password: attacker.back_office.password }, { cookie: formCookie });
+    const wrong = await postForm(
+      `${emulator.base}/login`,
+      { _csrf: token, login: victim.signature, password: attacker.back_office.password },
+      { cookie: formCookie },
+    );
     assert.equal(wrong.status, 401);
     assert.equal(setCookie(wrong, 'sandbox_netopia_v1_session'), undefined);
     assert.match(await wrong.text(), /Wrong login or password/);
@@ -174,12 +200,16 @@ describe('NETOPIA v1 back office: the browser session and its CSRF token', () =>
       const form = await fetch(`${emulator.base}/login`);
       const formCookie = setCookie(form, 'sandbox_netopia_v1_login')!.split(';')[0]!;
       const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-      const answer = await postForm(`${emulator.base}/login`, { _csrf: token, login: victim.signature, password: victim.back_office.password, next: next! }, { cookie: formCookie });
+      const answer = await postForm(
+        `${emulator.base}/login`,
+        { _csrf: token, login: victim.signature, password: victim.back_office.password, next: next! },
+        { cookie: formCookie },
+      );
       assert.equal(answer.headers.get('location'), expected, next);
     }
   });
 
-  it('a form posted with the session but without its CSRF token, or with another session\'s, is refused (403) and changes nothing', async () => {
+  it("a form posted with the session but without its CSRF token, or with another session's, is refused (403) and changes nothing", async () => {
     const { purchase, orderId } = await paidOrder(victim);
     const office = await logIn(emulator, victim);
     const other = await logIn(emulator, attacker);
@@ -187,7 +217,11 @@ describe('NETOPIA v1 back office: the browser session and its CSRF token', () =>
       const answer = await postForm(`${emulator.base}/orders/${purchase}/credit`, { amount: '100.00', ...fields }, { cookie: office.cookie });
       assert.equal(answer.status, 403, JSON.stringify(fields));
     }
-    const asJson = await fetch(`${emulator.base}/orders/${purchase}/credit`, { method: 'POST', headers: { ...json, 'content-type': 'application/json', cookie: office.cookie }, body: '{"amount":"100.00"}' });
+    const asJson = await fetch(`${emulator.base}/orders/${purchase}/credit`, {
+      method: 'POST',
+      headers: { ...json, 'content-type': 'application/json', cookie: office.cookie },
+      body: '{"amount":"100.00"}',
+    });
     assert.equal(asJson.status, 403);
     await assertUntouched(purchase, orderId);
     // The same form with the token is the legitimate flow.

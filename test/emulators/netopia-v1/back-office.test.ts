@@ -2,7 +2,21 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
-import { createAccount, logIn, Merchant, operate, order, orderView, payOverHttp, postForm, PREFIX, sealOrder, startEmulator, type Account, type Emulator } from './harness.js';
+import {
+  createAccount,
+  logIn,
+  Merchant,
+  operate,
+  order,
+  orderView,
+  payOverHttp,
+  postForm,
+  PREFIX,
+  sealOrder,
+  startEmulator,
+  type Account,
+  type Emulator,
+} from './harness.js';
 
 const APPROVED = '9900004810225098';
 
@@ -40,7 +54,7 @@ function lastIpn(orderId: string) {
   return received[received.length - 1]!.ipn.mobilpay;
 }
 
-describe('NETOPIA v1 emulator back office: capture, cancel and credit with NETOPIA\'s IPNs', () => {
+describe("NETOPIA v1 emulator back office: capture, cancel and credit with NETOPIA's IPNs", () => {
   it('captures a preauthorised order in part: IPN confirmed with processed_amount = captured amount', async () => {
     const { purchase, orderId } = await paidOrder(preauth);
     assert.equal(lastIpn(orderId).action, 'paid');
@@ -103,7 +117,7 @@ describe('NETOPIA v1 emulator back office: capture, cancel and credit with NETOP
   });
 });
 
-describe('NETOPIA v1 emulator back office: refused operations use NETOPIA\'s codes 51–55', () => {
+describe("NETOPIA v1 emulator back office: refused operations use NETOPIA's codes 51–55", () => {
   const refusal = async (purchase: string, operation: string, body: Record<string, unknown> = {}) => {
     const { status, json } = await operate(emulator, purchase, operation, body);
     assert.equal(json.ok, false);
@@ -156,7 +170,7 @@ describe('NETOPIA v1 emulator back office: refused operations use NETOPIA\'s cod
 });
 
 describe('NETOPIA v1 emulator back office: HTML pages for the tester', () => {
-  it('lists the account\'s orders newest first with links, and shows an order with its IPN delivery log', async () => {
+  it("lists the account's orders newest first with links, and shows an order with its IPN delivery log", async () => {
     const older = await paidOrder(preauth);
     const newer = await paidOrder(preauth);
     const elsewhere = await paidOrder(direct);

@@ -29,7 +29,9 @@ export async function startEmulator(store: Store, ipnRetry: NetopiaV1EmulatorOpt
   const served = await serveEmulator((app, publicUrl) => registerNetopiaV1Emulator(app, { db: store.db, publicUrl, ipnRetry }));
   const ownerOf = async (purchase: string) =>
     /^\d{1,15}$/.test(purchase)
-      ? ((await (store.db as any).selectFrom('emu_netopia_v1_orders').select('signature').where('purchase', '=', purchase).executeTakeFirst())?.signature as string | undefined)
+      ? ((await (store.db as any).selectFrom('emu_netopia_v1_orders').select('signature').where('purchase', '=', purchase).executeTakeFirst())?.signature as
+          | string
+          | undefined)
       : undefined;
   return { ...served, base: served.origin + PREFIX, ownerOf };
 }
@@ -112,13 +114,25 @@ export class Merchant extends MerchantServer<ReceivedIpn> {
 
   /** Resolves once `count` IPNs in total have arrived (event-driven, with a deadline). */
   async waitForIpns(count: number, timeoutMs = 10_000): Promise<void> {
-    await this.until(() => this.received.length >= count, timeoutMs, () => `expected ${count} IPNs, got ${this.received.length} within ${timeoutMs} ms`);
+    await this.until(
+      () => this.received.length >= count,
+      timeoutMs,
+      () => `expected ${count} IPNs, got ${this.received.length} within ${timeoutMs} ms`,
+    );
   }
 
   private open(fields: URLSearchParams): V1Ipn | undefined {
     for (const key of this.keys) {
       try {
-        const xml = openEnvelope({ env_key: fields.get('env_key') ?? undefined, data: fields.get('data') ?? undefined, cipher: fields.get('cipher') ?? undefined, iv: fields.get('iv') ?? undefined }, key);
+        const xml = openEnvelope(
+          {
+            env_key: fields.get('env_key') ?? undefined,
+            data: fields.get('data') ?? undefined,
+            cipher: fields.get('cipher') ?? undefined,
+            iv: fields.get('iv') ?? undefined,
+          },
+          key,
+        );
         return parseIpnXml(xml.toString('utf8'));
       } catch {
         // Another account's key; try the next one.
@@ -193,7 +207,12 @@ export function sealXml(account: Account, xml: string, cipher: EnvelopeCipher = 
  * Pays an order the way a browser would, without one: post the sealed form, then the card form. Returns the
  * final redirect (the return URL) and the purchase id.
  */
-export async function payOverHttp(emulator: Emulator, fields: Record<string, string>, pan: string, cvv = '111'): Promise<{ purchase: string; location: string; status: number }> {
+export async function payOverHttp(
+  emulator: Emulator,
+  fields: Record<string, string>,
+  pan: string,
+  cvv = '111',
+): Promise<{ purchase: string; location: string; status: number }> {
   const start = await postForm(emulator.base + '/', fields);
   if (start.status !== 303) throw new Error(`payment request answered ${start.status}: ${await start.text()}`);
   const cardUrl = start.headers.get('location')!;
@@ -204,7 +223,16 @@ export async function payOverHttp(emulator: Emulator, fields: Record<string, str
 }
 
 export interface OrderView {
-  order: { purchase: string; status: string; order_id: string; amount_ron: string; captured_ron: string; credited_ron: string; error_code: number | null; pan_masked: string | null };
+  order: {
+    purchase: string;
+    status: string;
+    order_id: string;
+    amount_ron: string;
+    captured_ron: string;
+    credited_ron: string;
+    error_code: number | null;
+    pan_masked: string | null;
+  };
   deliveries: Array<{
     id: string;
     action: string;
@@ -214,7 +242,15 @@ export interface OrderView {
     attempts: number;
     next_attempt_at: string | null;
     mobilpay: V1Ipn['mobilpay'];
-    log: Array<{ attempt: number; http_status: number | null; reply: string | null; outcome: string; error: string | null; next_retry_at: string | null; started_at: string }>;
+    log: Array<{
+      attempt: number;
+      http_status: number | null;
+      reply: string | null;
+      outcome: string;
+      error: string | null;
+      next_retry_at: string | null;
+      started_at: string;
+    }>;
   }>;
 }
 
@@ -240,7 +276,11 @@ export async function logIn(emulator: Emulator, account: Account): Promise<BackO
   const formCookie = setCookie(form, 'sandbox_netopia_v1_login')?.split(';')[0];
   const formToken = hiddenCsrf(await form.text());
   if (!formCookie || !formToken) throw new Error('the login page has no form token');
-  const answer = await postForm(`${emulator.base}/login`, { _csrf: formToken, login: account.back_office.login, password: account.back_office.password, next: `${PREFIX}/orders` }, { cookie: formCookie });
+  const answer = await postForm(
+    `${emulator.base}/login`,
+    { _csrf: formToken, login: account.back_office.login, password: account.back_office.password, next: `${PREFIX}/orders` },
+    { cookie: formCookie },
+  );
   const cookie = setCookie(answer, 'sandbox_netopia_v1_session')?.split(';')[0];
   if (answer.status !== 303 || !cookie) throw new Error(`login answered ${answer.status}`);
   const csrf = hiddenCsrf(await (await fetch(`${emulator.base}/orders`, { headers: { cookie } })).text());

@@ -39,7 +39,7 @@ async function expectErrorPage(response: Response, heading: string | RegExp): Pr
 const pay = (fields: Record<string, string>) => postForm(emulator.base + '/', fields);
 const xmlOf = (overrides: Parameters<typeof order>[2] = {}) => buildOrderXml(order(account, merchant, overrides));
 
-describe('NETOPIA v1 emulator: hostile payment requests get NETOPIA\'s 400 error page, never a 500', () => {
+describe("NETOPIA v1 emulator: hostile payment requests get NETOPIA's 400 error page, never a 500", () => {
   it('missing fields and bad base64 → "Failed decrypting data"', async () => {
     const sealed = sealOrder(account, order(account, merchant));
     await expectErrorPage(await pay({}), 'Failed decrypting data');
@@ -114,7 +114,11 @@ describe('NETOPIA v1 emulator: hostile payment requests get NETOPIA\'s 400 error
 
   it('a body over 1 MiB, a JSON body and a multipart body are refused with the error page', async () => {
     await expectErrorPage(await pay({ env_key: 'A'.repeat(1024 * 1024 + 10), data: 'x' }), 'invalid request (48)');
-    const json = await fetch(emulator.base + '/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sealOrder(account, order(account, merchant))) });
+    const json = await fetch(emulator.base + '/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sealOrder(account, order(account, merchant))),
+    });
     const jsonBody = await json.text();
     assert.equal(json.status, 400);
     assert.match(jsonBody, /form post/);

@@ -50,10 +50,14 @@ async function payWithReplies(target: Emulator, replies: ScriptedReply[]): Promi
 }
 
 async function settledDelivery(target: Emulator, purchase: string): Promise<OrderView['deliveries'][number]> {
-  return eventually(async () => {
-    const [delivery] = (await orderView(target, purchase)).deliveries;
-    return delivery && delivery.status !== 'pending' ? delivery : undefined;
-  }, 10_000, `the IPN of purchase ${purchase} to settle`);
+  return eventually(
+    async () => {
+      const [delivery] = (await orderView(target, purchase)).deliveries;
+      return delivery && delivery.status !== 'pending' ? delivery : undefined;
+    },
+    10_000,
+    `the IPN of purchase ${purchase} to settle`,
+  );
 }
 
 describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protocols/netopia.md §1.6)', () => {
@@ -73,7 +77,10 @@ describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protoco
     const { purchase, orderId } = await payWithReplies(emulator, ['temporary', 'temporary', 'ok']);
     const delivery = await settledDelivery(emulator, purchase);
     assert.equal(delivery.status, 'delivered');
-    assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'retry', 'delivered']);
+    assert.deepEqual(
+      delivery.log.map((a) => a.outcome),
+      ['retry', 'retry', 'delivered'],
+    );
     assert.match(delivery.log[0]!.error ?? '', /error_type 1/);
     assert.match(delivery.log[0]!.reply ?? '', /database busy/);
     const received = merchant.ipnsFor(orderId);
@@ -89,7 +96,10 @@ describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protoco
     const delivery = (await orderView(emulator, purchase)).deliveries[0]!;
     assert.equal(delivery.status, 'failed');
     assert.equal(delivery.next_attempt_at, null);
-    assert.deepEqual(delivery.log.map((a) => a.outcome), ['failed']);
+    assert.deepEqual(
+      delivery.log.map((a) => a.outcome),
+      ['failed'],
+    );
     assert.match(delivery.log[0]!.error ?? '', /error_type 2, error_code 43/);
     assert.equal(merchant.ipnsFor(orderId).length, 1);
   });
@@ -115,7 +125,10 @@ describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protoco
     const { purchase, orderId } = await payWithReplies(emulator, ['temporary', 'temporary', 'temporary', 'temporary']);
     const delivery = await settledDelivery(emulator, purchase);
     assert.equal(delivery.status, 'failed');
-    assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'retry', 'retry', 'gave_up']);
+    assert.deepEqual(
+      delivery.log.map((a) => a.outcome),
+      ['retry', 'retry', 'retry', 'gave_up'],
+    );
     assert.equal(merchant.ipnsFor(orderId).length, 4);
   });
 
@@ -124,7 +137,10 @@ describe('NETOPIA v1 emulator: IPN delivery and retries (merchant reply, protoco
     const { purchase } = await payOverHttp(emulator, sealOrder(account, v1Order), APPROVED);
     const delivery = await settledDelivery(emulator, purchase);
     assert.equal(delivery.status, 'failed');
-    assert.ok(delivery.log.every((a) => a.http_status === null && a.error === 'ECONNREFUSED'), JSON.stringify(delivery.log));
+    assert.ok(
+      delivery.log.every((a) => a.http_status === null && a.error === 'ECONNREFUSED'),
+      JSON.stringify(delivery.log),
+    );
   });
 });
 
@@ -153,7 +169,10 @@ describe('NETOPIA v1 emulator: the retry queue is durable', () => {
         assert.equal(pending.attempts, 1);
         const delivery = await settledDelivery(second, purchase);
         assert.equal(delivery.status, 'delivered');
-        assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'delivered']);
+        assert.deepEqual(
+          delivery.log.map((a) => a.outcome),
+          ['retry', 'delivered'],
+        );
         assert.equal(merchant.ipnsFor(orderId).length, 2);
       } finally {
         await second.stop();
@@ -179,7 +198,10 @@ describe('NETOPIA v1 emulator: the retry queue is durable', () => {
       for (const purchase of purchases) {
         const delivery = await settledDelivery(b, purchase);
         assert.equal(delivery.status, 'delivered');
-        assert.deepEqual(delivery.log.map((x) => x.outcome), ['retry', 'delivered']);
+        assert.deepEqual(
+          delivery.log.map((x) => x.outcome),
+          ['retry', 'delivered'],
+        );
       }
       for (const sent of orders) assert.equal(merchant.ipnsFor(sent.id).length, 2, sent.id);
     } finally {

@@ -40,7 +40,9 @@ const escapeAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;
  * Resolves with NETOPIA's answer to the POST.
  */
 async function postFromBrowser(page: Page, action: string, fields: Record<string, string>): Promise<PlaywrightResponse> {
-  const inputs = Object.entries(fields).map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeAttr(value)}">`).join('');
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeAttr(value)}">`)
+    .join('');
   await page.setContent(`<!doctype html><form method="post" action="${escapeAttr(action)}">${inputs}</form>`);
   const response = page.waitForResponse((r) => r.url() === action && r.request().method() === 'POST');
   await page.evaluate(() => document.forms[0]!.submit());

@@ -115,7 +115,10 @@ describe('NETOPIA v2 emulator: direct card data, non-3DS sandbox cards (CVV 111,
     assert.deepEqual(answer.json.payment.instrument, { panMasked: '9****5098' });
     const unknown = await call('/payment/card/start', startBody(account, merchant, { token: 'not-a-token-of-ours' }));
     assert.equal(unknown.status, 400);
-    assert.deepEqual(unknown.json.error.details.map((d: { field: string }) => d.field), ['payment.instrument.token']);
+    assert.deepEqual(
+      unknown.json.error.details.map((d: { field: string }) => d.field),
+      ['payment.instrument.token'],
+    );
   });
 });
 
@@ -158,7 +161,11 @@ describe('NETOPIA v2 emulator: 3-D Secure card 9900009184214768 — "100", statu
 
   it('"Authorize" → paRes to backUrl → verify-auth {authenticationToken, ntpID, formData:{paRes}} → "00", status 3, then the IPN', async () => {
     const { orderId, start, paRes } = await threeDs('Authorize');
-    const verify = await call('/payment/card/verify-auth', { authenticationToken: start.customerAction.authenticationToken, ntpID: start.payment.ntpID, formData: { paRes } });
+    const verify = await call('/payment/card/verify-auth', {
+      authenticationToken: start.customerAction.authenticationToken,
+      ntpID: start.payment.ntpID,
+      formData: { paRes },
+    });
     assert.equal(verify.status, 200, verify.text);
     assert.deepEqual(verify.json.error, { code: '00', message: 'Approved' });
     assert.equal(verify.json.payment.status, 3);
@@ -166,7 +173,11 @@ describe('NETOPIA v2 emulator: 3-D Secure card 9900009184214768 — "100", statu
     const [ipn] = await merchant.waitForIpns(orderId, 1);
     assert.equal(ipn!.body.payment.status, 3);
     // verify-auth again: the order is closed, with its state.
-    const again = await call('/payment/card/verify-auth', { authenticationToken: start.customerAction.authenticationToken, ntpID: start.payment.ntpID, formData: { paRes } });
+    const again = await call('/payment/card/verify-auth', {
+      authenticationToken: start.customerAction.authenticationToken,
+      ntpID: start.payment.ntpID,
+      formData: { paRes },
+    });
     assert.equal(again.status, 400);
     assert.equal(again.json.error.code, '56');
     assert.equal(again.json.payment.status, 3);
@@ -174,7 +185,11 @@ describe('NETOPIA v2 emulator: 3-D Secure card 9900009184214768 — "100", statu
 
   it('"Fail authentication" → verify-auth declines: status 12, code 38', async () => {
     const { orderId, start, paRes } = await threeDs('Fail authentication');
-    const verify = await call('/payment/card/verify-auth', { authenticationToken: start.customerAction.authenticationToken, ntpID: start.payment.ntpID, formData: { paRes } });
+    const verify = await call('/payment/card/verify-auth', {
+      authenticationToken: start.customerAction.authenticationToken,
+      ntpID: start.payment.ntpID,
+      formData: { paRes },
+    });
     assert.equal(verify.json.error.code, '38', verify.text);
     assert.equal(verify.json.payment.status, 12);
     const [ipn] = await merchant.waitForIpns(orderId, 1);

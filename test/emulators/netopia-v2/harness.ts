@@ -103,7 +103,11 @@ export class Merchant extends MerchantServer<ReceivedIpn> {
 
   /** Resolves once `orderId` has `count` IPNs (event-driven, with a deadline). */
   async waitForIpns(orderId: string, count: number, timeoutMs = 10_000): Promise<ReceivedIpn[]> {
-    await this.until(() => this.ipnsFor(orderId).length >= count, timeoutMs, () => `expected ${count} IPNs for ${orderId}, got ${this.ipnsFor(orderId).length} within ${timeoutMs} ms`);
+    await this.until(
+      () => this.ipnsFor(orderId).length >= count,
+      timeoutMs,
+      () => `expected ${count} IPNs for ${orderId}, got ${this.ipnsFor(orderId).length} within ${timeoutMs} ms`,
+    );
     return this.ipnsFor(orderId);
   }
 
@@ -123,7 +127,9 @@ export class Merchant extends MerchantServer<ReceivedIpn> {
   protected async receive(request: http.IncomingMessage, raw: Buffer, response: http.ServerResponse): Promise<void> {
     if (request.url?.startsWith('/back')) {
       this.backPosts.push(Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Authenticated</title><h1>Back at the shop after 3-D Secure</h1>');
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<!doctype html><title>Authenticated</title><h1>Back at the shop after 3-D Secure</h1>');
       return;
     }
     const body = jsonOrUndefined(raw.toString('utf8'));
@@ -165,7 +171,14 @@ export interface StartOptions {
 export function startBody(account: Account, merchant: Merchant, options: StartOptions = {}): Record<string, any> {
   const instrument = options.card ? { type: 'card', ...options.card } : options.token ? { type: 'card', token: options.token } : { type: 'card' };
   return {
-    config: { emailTemplate: '', emailSubject: '', cancelUrl: '', notifyUrl: merchant.notifyUrl, redirectUrl: `${merchant.url}/return?shop=1`, language: options.language ?? 'ro' },
+    config: {
+      emailTemplate: '',
+      emailSubject: '',
+      cancelUrl: '',
+      notifyUrl: merchant.notifyUrl,
+      redirectUrl: `${merchant.url}/return?shop=1`,
+      language: options.language ?? 'ro',
+    },
     payment: { options: { installments: 0, bonus: 0 }, instrument, data: { BROWSER_USER_AGENT: 'test', IP_ADDRESS: '127.0.0.1' } },
     order: {
       ntpID: '',
@@ -175,7 +188,18 @@ export function startBody(account: Account, merchant: Merchant, options: StartOp
       orderID: options.orderId ?? newOrderId(),
       amount: options.amount ?? 25,
       currency: options.currency ?? 'RON',
-      billing: { email: 'ana+test@example.ro', phone: '0722000000', firstName: 'Ana', lastName: 'Pop', city: 'Cluj-Napoca', country: 642, countryName: 'Romania', state: 'Cluj', postalCode: '400001', details: 'Str. Lungă 1' },
+      billing: {
+        email: 'ana+test@example.ro',
+        phone: '0722000000',
+        firstName: 'Ana',
+        lastName: 'Pop',
+        city: 'Cluj-Napoca',
+        country: 642,
+        countryName: 'Romania',
+        state: 'Cluj',
+        postalCode: '400001',
+        details: 'Str. Lungă 1',
+      },
       products: [{ name: 'Ceai', code: 'C1', category: 'bauturi', price: 25, vat: 19 }],
       installments: { selected: 0, available: [0] },
       data: options.data ?? { shop: 'ceainaria' },
@@ -195,7 +219,13 @@ export function card(account: string, secretCode = '111', expiry = futureExpiry(
 
 /** The hidden fields of each form on a page, with the form's action (enough for the emulator's own pages). */
 export function formsOf(page: string): Array<{ action: string; fields: Record<string, string>; button: string }> {
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescape = (s: string) =>
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   return [...page.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)].map((m) => ({
     action: unescape(m[1]!),
     fields: Object.fromEntries([...m[2]!.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((f) => [unescape(f[1]!), unescape(f[2]!)])),
@@ -210,7 +240,15 @@ export interface DeliveryView {
   body: string;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
-  log: Array<{ attempt: number; http_status: number | null; reply: string | null; outcome: string; error: string | null; next_retry_at: string | null; started_at: string }>;
+  log: Array<{
+    attempt: number;
+    http_status: number | null;
+    reply: string | null;
+    outcome: string;
+    error: string | null;
+    next_retry_at: string | null;
+    started_at: string;
+  }>;
 }
 
 /** The order's delivery log, read with the API key of the account that owns the order. */

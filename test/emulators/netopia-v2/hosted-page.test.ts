@@ -29,7 +29,9 @@ after(async () => {
 });
 
 /** Starts a hosted payment the way the merchant's server does; returns the paymentURL. */
-async function hostedOrder(options: { orderId?: string; cancelUrl?: string; language?: string } = {}): Promise<{ orderId: string; paymentURL: string; ntpID: string }> {
+async function hostedOrder(
+  options: { orderId?: string; cancelUrl?: string; language?: string } = {},
+): Promise<{ orderId: string; paymentURL: string; ntpID: string }> {
   const orderId = options.orderId ?? newOrderId('page');
   const body = startBody(account, merchant, { orderId, amount: 49.9, language: options.language });
   if (options.cancelUrl) body.config.cancelUrl = options.cancelUrl;
@@ -122,7 +124,10 @@ describe('NETOPIA v2 emulator: the hosted card page over HTTP (form posts, as a 
     assert.equal(merchant.ipnsFor(orderId).length, 0);
   });
 
-  for (const [button, status, code] of [['Authorize', 3, '00'], ['Fail authentication', 12, '38']] as const) {
+  for (const [button, status, code] of [
+    ['Authorize', 3, '00'],
+    ['Fail authentication', 12, '38'],
+  ] as const) {
     it(`3-D Secure card 9900009184214768 → the authentication page; "${button}" → IPN status ${status}, then the redirectUrl`, async () => {
       const { orderId, paymentURL } = await hostedOrder();
       const paid = await postForm(paymentURL, { card_number: '9900009184214768', expiry: futureExpiry().text, cvv: '111' });

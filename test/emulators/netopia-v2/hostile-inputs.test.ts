@@ -46,10 +46,26 @@ function mutate(base: Record<string, any>, path: string[], value: unknown, remov
 }
 
 const startPaths = [
-  ['order'], ['order', 'amount'], ['order', 'currency'], ['order', 'orderID'], ['order', 'posSignature'], ['order', 'billing'],
-  ['order', 'billing', 'country'], ['order', 'billing', 'email'], ['order', 'data'], ['order', 'dateTime'], ['config'],
-  ['config', 'notifyUrl'], ['config', 'redirectUrl'], ['config', 'language'], ['config', 'cancelUrl'], ['payment'],
-  ['payment', 'instrument'], ['payment', 'instrument', 'account'], ['payment', 'instrument', 'expYear'], ['payment', 'instrument', 'token'],
+  ['order'],
+  ['order', 'amount'],
+  ['order', 'currency'],
+  ['order', 'orderID'],
+  ['order', 'posSignature'],
+  ['order', 'billing'],
+  ['order', 'billing', 'country'],
+  ['order', 'billing', 'email'],
+  ['order', 'data'],
+  ['order', 'dateTime'],
+  ['config'],
+  ['config', 'notifyUrl'],
+  ['config', 'redirectUrl'],
+  ['config', 'language'],
+  ['config', 'cancelUrl'],
+  ['payment'],
+  ['payment', 'instrument'],
+  ['payment', 'instrument', 'account'],
+  ['payment', 'instrument', 'expYear'],
+  ['payment', 'instrument', 'token'],
 ];
 
 function expectApiShape(status: number, json: any, text: string): void {
@@ -58,15 +74,21 @@ function expectApiShape(status: number, json: any, text: string): void {
   if (status >= 400 && status !== 401) assert.equal(typeof json.error?.code, 'string', text);
 }
 
-describe('NETOPIA v2 emulator: hostile API input gets NETOPIA\'s error body (4xx), never a 500', () => {
+describe("NETOPIA v2 emulator: hostile API input gets NETOPIA's error body (4xx), never a 500", () => {
   it(`start requests with one field replaced by anything (${RUNS} cases)`, async () => {
     await fc.assert(
       // 'binary' strings include NUL and lone surrogates, which JSON carries and no database stores.
-      fc.asyncProperty(fc.constantFrom(...startPaths), fc.jsonValue({ stringUnit: 'binary' }), fc.boolean(), fc.boolean(), async (path, value, remove, withCard) => {
-        const base = startBody(account, merchant, withCard ? { card: card('9900004810225098') } : {});
-        const answer = await api(emulator, '/payment/card/start', mutate(base, path, value, remove), account.api_key);
-        expectApiShape(answer.status, answer.json, answer.text);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...startPaths),
+        fc.jsonValue({ stringUnit: 'binary' }),
+        fc.boolean(),
+        fc.boolean(),
+        async (path, value, remove, withCard) => {
+          const base = startBody(account, merchant, withCard ? { card: card('9900004810225098') } : {});
+          const answer = await api(emulator, '/payment/card/start', mutate(base, path, value, remove), account.api_key);
+          expectApiShape(answer.status, answer.json, answer.text);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -98,10 +120,21 @@ describe('NETOPIA v2 emulator: hostile API input gets NETOPIA\'s error body (4xx
 
   it('raw bodies of any content type, and odd methods, on every API path', async () => {
     const paths = ['/payment/card/start', '/payment/card/verify-auth', '/operation/status', '/operation/credit', '/accounts'];
-    const bodies: Array<[string | undefined, string]> = [[undefined, '{"a":1}'], ['text/plain', 'hello'], ['application/json', ''], ['application/json', '{"order":{"amount":1e999}}'], ['application/xml', '<a/>'], ['application/json; charset=latin1', '\u00ff']];
+    const bodies: Array<[string | undefined, string]> = [
+      [undefined, '{"a":1}'],
+      ['text/plain', 'hello'],
+      ['application/json', ''],
+      ['application/json', '{"order":{"amount":1e999}}'],
+      ['application/xml', '<a/>'],
+      ['application/json; charset=latin1', '\u00ff'],
+    ];
     for (const path of paths) {
       for (const [type, body] of bodies) {
-        const response = await fetch(emulator.base + path, { method: 'POST', headers: { authorization: account.api_key, ...(type ? { 'content-type': type } : {}) }, body });
+        const response = await fetch(emulator.base + path, {
+          method: 'POST',
+          headers: { authorization: account.api_key, ...(type ? { 'content-type': type } : {}) },
+          body,
+        });
         const text = await response.text();
         assert.ok(response.status < 500, `${path} ${type}: ${response.status} ${text}`);
         assert.doesNotThrow(() => JSON.parse(text), `${path} answers JSON`);
@@ -118,12 +151,21 @@ describe('NETOPIA v2 emulator: hostile API input gets NETOPIA\'s error body (4xx
 describe('NETOPIA v2 emulator: hostile page input gets an HTML error page, never a 500', () => {
   it(`card forms and authorize forms with arbitrary fields (${RUNS} cases)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.constantFrom('card_number', 'expiry', 'cvv', 'paReq', 'backUrl', 'result', 'x'), fc.string({ unit: 'binary' })), fc.constantFrom('card', 'authorize'), async (fields, target) => {
-        const url = target === 'card' ? paymentURL : `${emulator.base}/sandbox/authorize`;
-        const response = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-        assert.ok(response.status < 500, `${response.status} for ${JSON.stringify(fields)}`);
-        if (response.status >= 400) assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
-      }),
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom('card_number', 'expiry', 'cvv', 'paReq', 'backUrl', 'result', 'x'), fc.string({ unit: 'binary' })),
+        fc.constantFrom('card', 'authorize'),
+        async (fields, target) => {
+          const url = target === 'card' ? paymentURL : `${emulator.base}/sandbox/authorize`;
+          const response = await fetch(url, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(fields).toString(),
+          });
+          assert.ok(response.status < 500, `${response.status} for ${JSON.stringify(fields)}`);
+          if (response.status >= 400) assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -50,16 +50,20 @@ async function pay(target: Emulator, replies: ScriptedReply[], pan = '9900004810
 }
 
 async function settledDelivery(target: Emulator, ntpID: string): Promise<DeliveryView> {
-  return eventually(async () => {
-    const [delivery] = (await orderView(target, ntpID, account.api_key)).deliveries;
-    return delivery && delivery.status !== 'pending' ? delivery : undefined;
-  }, 10_000, `the IPN of ntpID ${ntpID} to settle`);
+  return eventually(
+    async () => {
+      const [delivery] = (await orderView(target, ntpID, account.api_key)).deliveries;
+      return delivery && delivery.status !== 'pending' ? delivery : undefined;
+    },
+    10_000,
+    `the IPN of ntpID ${ntpID} to settle`,
+  );
 }
 
 const b64url = (s: string) => Buffer.from(s, 'base64url');
 
 describe('NETOPIA v2 emulator: the IPN on the wire (protocols/netopia.md §2.7)', () => {
-  it('raw JSON body in NETOPIA\'s key order, User-Agent Zend_Http_Client, NO Content-Type, a Verification-token', async () => {
+  it("raw JSON body in NETOPIA's key order, User-Agent Zend_Http_Client, NO Content-Type, a Verification-token", async () => {
     const { orderId, ntpID } = await pay(emulator, []);
     const [ipn] = await merchant.waitForIpns(orderId, 1);
     assert.equal(ipn!.headers['content-type'], undefined);
@@ -108,14 +112,14 @@ describe('NETOPIA v2 emulator: the IPN on the wire (protocols/netopia.md §2.7)'
   });
 });
 
-describe('NETOPIA v2 emulator: the merchant\'s reply {errorType, errorCode, errorMessage} and retries', () => {
+describe("NETOPIA v2 emulator: the merchant's reply {errorType, errorCode, errorMessage} and retries", () => {
   it('errorType 0 with HTTP 200 is delivered at the first attempt', async () => {
     const { ntpID } = await pay(emulator, []);
     const delivery = await settledDelivery(emulator, ntpID);
     assert.deepEqual([delivery.status, delivery.attempts, delivery.log[0]?.http_status, delivery.log[0]?.outcome], ['delivered', 1, 200, 'delivered']);
   });
 
-  it('no errorType but errorCode 0 (netopia-card\'s README reply) also counts as delivered', async () => {
+  it("no errorType but errorCode 0 (netopia-card's README reply) also counts as delivered", async () => {
     const { ntpID } = await pay(emulator, ['legacy-ok']);
     const delivery = await settledDelivery(emulator, ntpID);
     assert.deepEqual([delivery.status, delivery.attempts], ['delivered', 1]);
@@ -132,7 +136,10 @@ describe('NETOPIA v2 emulator: the merchant\'s reply {errorType, errorCode, erro
       const { orderId, ntpID } = await pay(emulator, [reply, reply, 'ok']);
       const delivery = await settledDelivery(emulator, ntpID);
       assert.equal(delivery.status, 'delivered');
-      assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'retry', 'delivered']);
+      assert.deepEqual(
+        delivery.log.map((a) => a.outcome),
+        ['retry', 'retry', 'delivered'],
+      );
       assert.match(delivery.log[0]!.error ?? '', error);
       assert.ok(delivery.log[0]!.next_retry_at, 'a retry time is logged');
       const received = merchant.ipnsFor(orderId);
@@ -158,7 +165,10 @@ describe('NETOPIA v2 emulator: the merchant\'s reply {errorType, errorCode, erro
     const { ntpID } = await pay(emulator, ['temporary', 'temporary', 'temporary', 'temporary', 'ok']);
     const delivery = await settledDelivery(emulator, ntpID);
     assert.equal(delivery.status, 'failed');
-    assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'retry', 'retry', 'gave_up']);
+    assert.deepEqual(
+      delivery.log.map((a) => a.outcome),
+      ['retry', 'retry', 'retry', 'gave_up'],
+    );
   });
 });
 
@@ -167,12 +177,19 @@ describe('NETOPIA v2 emulator: the IPN queue is durable and shared', () => {
     // The first instance polls too rarely to retry: only its successor can deliver.
     const first = await startEmulator(store, { baseDelayMs: 200, pollMs: 600_000, timeoutMs: 1000, maxAttempts: 5 });
     const { orderId, ntpID } = await pay(first, ['temporary']);
-    await eventually(async () => ((await orderView(first, ntpID, account.api_key)).deliveries[0]?.attempts === 1 ? true : undefined), 10_000, 'the first attempt');
+    await eventually(
+      async () => ((await orderView(first, ntpID, account.api_key)).deliveries[0]?.attempts === 1 ? true : undefined),
+      10_000,
+      'the first attempt',
+    );
     await first.stop();
     const second = await startEmulator(store, FAST_RETRY);
     try {
       const delivery = await settledDelivery(second, ntpID);
-      assert.deepEqual(delivery.log.map((a) => a.outcome), ['retry', 'delivered']);
+      assert.deepEqual(
+        delivery.log.map((a) => a.outcome),
+        ['retry', 'delivered'],
+      );
       assert.equal(merchant.ipnsFor(orderId).length, 2);
     } finally {
       await second.stop();
@@ -185,7 +202,10 @@ describe('NETOPIA v2 emulator: the IPN queue is durable and shared', () => {
       const paid = await Promise.all(Array.from({ length: 8 }, (_, i) => pay(i % 2 ? peer : emulator, ['temporary'])));
       for (const { orderId, ntpID } of paid) {
         const delivery = await settledDelivery(emulator, ntpID);
-        assert.deepEqual(delivery.log.map((a) => a.attempt), [1, 2]);
+        assert.deepEqual(
+          delivery.log.map((a) => a.attempt),
+          [1, 2],
+        );
         assert.equal(merchant.ipnsFor(orderId).length, 2);
       }
     } finally {

@@ -68,7 +68,7 @@ describe('NETOPIA v2 emulator: POST /operation/status {posID, ntpID, orderID} â€
     assert.deepEqual(answer.json.customerAction, start.json.customerAction);
   });
 
-  it('unknown orders, another POS\'s orders and a wrong posID get NETOPIA errors, not data', async () => {
+  it("unknown orders, another POS's orders and a wrong posID get NETOPIA errors, not data", async () => {
     const { orderId, ntpID } = await paidOrder();
     const unknown = await call('/operation/status', { posID: account.pos_signature, ntpID: '999999999', orderID: 'nope' });
     assert.equal(unknown.status, 404, unknown.text);
@@ -99,7 +99,11 @@ describe('NETOPIA v2 emulator: POST /operation/credit {ntpID, amount} â€” full o
     // Sent as each call returns, the two credit IPNs may arrive in either order: each carries its running total.
     const ipns = await merchant.waitForIpns(orderId, 3);
     const seen = ipns.map((i) => [i.body.payment.status, i.body.payment.amount] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    assert.deepEqual(seen, [[3, 25], [8, 10], [8, 25]]);
+    assert.deepEqual(seen, [
+      [3, 25],
+      [8, 10],
+      [8, 25],
+    ]);
     const status = await call('/operation/status', { posID: account.pos_signature, ntpID });
     assert.deepEqual([status.json.payment.status, status.json.payment.amount], [8, 25]);
     // Nothing is left: even a cent more is refused.

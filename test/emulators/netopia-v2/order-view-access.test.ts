@@ -41,10 +41,12 @@ async function paidOrder(): Promise<{ orderId: string; ntpID: string; token: str
   return { orderId, ntpID: answer.json.payment.ntpID, token };
 }
 
-describe('NETOPIA v2 emulator: the order view is the account\'s own and shows no card token', () => {
+describe("NETOPIA v2 emulator: the order view is the account's own and shows no card token", () => {
   it('anonymous requests and wrong keys are 401, without the order', async () => {
     const { ntpID, orderId } = await paidOrder();
-    for (const headers of [{}, { authorization: 'not-a-key-0000000000000000' }, { authorization: `Bearer ${account.api_key}` }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { authorization: 'not-a-key-0000000000000000' }, { authorization: `Bearer ${account.api_key}` }] as Array<
+      Record<string, string>
+    >) {
       const response = await fetch(`${emulator.base}/orders/${ntpID}`, { headers });
       assert.equal(response.status, 401, JSON.stringify(headers));
       assert.equal((await response.text()).includes(orderId), false);

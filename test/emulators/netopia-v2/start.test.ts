@@ -80,7 +80,10 @@ describe('NETOPIA v2 emulator: "Authorization: <API key>" — the raw key, no Be
     const answer = await start(startBody(other, merchant));
     assert.equal(answer.status, 400, answer.text);
     assert.equal(answer.json.error.code, '48');
-    assert.deepEqual(answer.json.error.details.map((d: { field: string }) => d.field), ['order.posSignature']);
+    assert.deepEqual(
+      answer.json.error.details.map((d: { field: string }) => d.field),
+      ['order.posSignature'],
+    );
   });
 });
 
@@ -159,7 +162,10 @@ describe('NETOPIA v2 emulator: validation — every wrong field in {error:{code,
     it(`order.amount ${name} → 400 on order.amount`, async () => {
       const answer = await start(startBody(account, merchant, { amount }));
       assert.equal(answer.status, 400, answer.text);
-      assert.deepEqual(answer.json.error.details.map((d: { field: string }) => d.field), ['order.amount']);
+      assert.deepEqual(
+        answer.json.error.details.map((d: { field: string }) => d.field),
+        ['order.amount'],
+      );
     });
   }
 
@@ -176,7 +182,11 @@ describe('NETOPIA v2 emulator: validation — every wrong field in {error:{code,
     delete body.payment.instrument.secretCode;
     const answer = await start(body);
     assert.equal(answer.status, 400, answer.text);
-    assert.deepEqual(answer.json.error.details.map((d: { field: string }) => d.field).sort(), ['payment.instrument.account', 'payment.instrument.expMonth', 'payment.instrument.secretCode']);
+    assert.deepEqual(answer.json.error.details.map((d: { field: string }) => d.field).sort(), [
+      'payment.instrument.account',
+      'payment.instrument.expMonth',
+      'payment.instrument.secretCode',
+    ]);
   });
 
   it('bodies that are not a start request at all', async () => {
@@ -185,24 +195,36 @@ describe('NETOPIA v2 emulator: validation — every wrong field in {error:{code,
       assert.equal(answer.status, 400, `${body}: ${answer.text}`);
       assert.equal(answer.json.error.code, '48');
     }
-    const form = await fetch(`${emulator.base}/payment/card/start`, { method: 'POST', headers: { authorization: account.api_key, 'content-type': 'application/x-www-form-urlencoded' }, body: 'order=1' });
+    const form = await fetch(`${emulator.base}/payment/card/start`, {
+      method: 'POST',
+      headers: { authorization: account.api_key, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'order=1',
+    });
     assert.equal(form.status, 400);
     assert.equal(((await form.json()) as any).error.code, '48');
   });
 
   it('text JSON can carry but no database can store (NUL, half a surrogate pair) is a field error, not a crash', async () => {
-    for (const patch of [(b: any) => (b.order.orderID = 'a\u0000b'), (b: any) => (b.order.billing.city = '\ud800'), (b: any) => (b.order.data = { 'k\u0000': 'v' })]) {
+    for (const patch of [
+      (b: any) => (b.order.orderID = 'a\u0000b'),
+      (b: any) => (b.order.billing.city = '\ud800'),
+      (b: any) => (b.order.data = { 'k\u0000': 'v' }),
+    ]) {
       const body = startBody(account, merchant);
       patch(body);
       const answer = await start(body);
       assert.equal(answer.status, 400, answer.text);
       assert.equal(answer.json.error.code, '48');
     }
-    const account2 = await fetch(`${emulator.base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a\u0000' }) });
+    const account2 = await fetch(`${emulator.base}/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'a\u0000' }),
+    });
     assert.equal(account2.status, 400);
   });
 
-  it('a body over 1 MiB → 413 in NETOPIA\'s shape; an unknown API path → 404 in NETOPIA\'s shape', async () => {
+  it("a body over 1 MiB → 413 in NETOPIA's shape; an unknown API path → 404 in NETOPIA's shape", async () => {
     const big = await start(JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }));
     assert.equal(big.status, 413);
     assert.equal(big.json.error.code, '48');

@@ -30,7 +30,13 @@ after(async () => {
 });
 
 function client() {
-  const netopia = new netopiaCard.Netopia({ apiKey: account.api_key, posSignature: account.pos_signature, notifyUrl: merchant.notifyUrl, redirectUrl: `${merchant.url}/return`, sandbox: true });
+  const netopia = new netopiaCard.Netopia({
+    apiKey: account.api_key,
+    posSignature: account.pos_signature,
+    notifyUrl: merchant.notifyUrl,
+    redirectUrl: `${merchant.url}/return`,
+    sandbox: true,
+  });
   (netopia as unknown as { baseUrl: string }).baseUrl = emulator.base;
   return netopia;
 }
@@ -38,7 +44,7 @@ function client() {
 const billing = { email: 'ion@example.ro', firstName: 'Ion', lastName: 'Popescu', phone: '0722000111', city: 'Iași', details: 'Str. Lăpușneanu 12' };
 
 describe('netopia-card (npm) against the emulator', () => {
-  it('hosted page: startPayment answers 101 with the paymentURL, as the library\'s own sandbox test expects', async () => {
+  it("hosted page: startPayment answers 101 with the paymentURL, as the library's own sandbox test expects", async () => {
     const netopia = client();
     netopia.setOrderData({ amount: 159.9, billing, orderID: newOrderId('npm-hosted'), description: 'Carte' });
     const answer = await netopia.startPayment();
@@ -52,7 +58,18 @@ describe('netopia-card (npm) against the emulator', () => {
     const orderID = newOrderId('npm-card');
     netopia.setOrderData({ amount: 25.5, billing, orderID });
     netopia.setPaymentData({ account: '9900004810225098', expMonth: 12, expYear: new Date().getFullYear() + 2, secretCode: '111' });
-    netopia.setBrowserData({ BROWSER_COLOR_DEPTH: '24', BROWSER_LANGUAGE: 'ro-RO', BROWSER_SCREEN_HEIGHT: '1080', BROWSER_SCREEN_WIDTH: '1920', BROWSER_TZ: 'Europe/Bucharest', BROWSER_USER_AGENT: 'Mozilla/5.0', MOBILE: 'false' }, '10.0.0.7');
+    netopia.setBrowserData(
+      {
+        BROWSER_COLOR_DEPTH: '24',
+        BROWSER_LANGUAGE: 'ro-RO',
+        BROWSER_SCREEN_HEIGHT: '1080',
+        BROWSER_SCREEN_WIDTH: '1920',
+        BROWSER_TZ: 'Europe/Bucharest',
+        BROWSER_USER_AGENT: 'Mozilla/5.0',
+        MOBILE: 'false',
+      },
+      '10.0.0.7',
+    );
     const answer = await netopia.startPayment();
     assert.deepEqual([answer.error.code, answer.payment.status], ['00', 3]);
     assert.equal(netopiaCard.isPaymentError(answer.error.code), false);

@@ -40,11 +40,17 @@ async function paidLink(): Promise<string> {
   return body.codiceTransazione as string;
 }
 
-describe('Nexi emulator: the link inspection is the terminal\'s own', () => {
-  it('anonymous, another terminal\'s key, or the alias with a wrong key: 401 without the link', async () => {
+describe("Nexi emulator: the link inspection is the terminal's own", () => {
+  it("anonymous, another terminal's key, or the alias with a wrong key: 401 without the link", async () => {
     const codTrans = await paidLink();
     const url = `${emulator.base}/back-office/links/${account.alias}/${codTrans}`;
-    for (const authorization of [undefined, basic(other.alias, other.mac_key), basic(account.alias, other.mac_key), basic(account.alias, ''), `Bearer ${account.mac_key}`]) {
+    for (const authorization of [
+      undefined,
+      basic(other.alias, other.mac_key),
+      basic(account.alias, other.mac_key),
+      basic(account.alias, ''),
+      `Bearer ${account.mac_key}`,
+    ]) {
       const response = await fetch(url, { headers: authorization ? { authorization } : {} });
       assert.equal(response.status, 401, String(authorization));
       const text = await response.text();
@@ -53,7 +59,7 @@ describe('Nexi emulator: the link inspection is the terminal\'s own', () => {
     }
   });
 
-  it('the terminal\'s alias and MAC key read it', async () => {
+  it("the terminal's alias and MAC key read it", async () => {
     const codTrans = await paidLink();
     const view = await linkView(emulator, account, codTrans);
     assert.equal(view.link.status, 'paid');

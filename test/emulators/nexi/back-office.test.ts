@@ -36,11 +36,16 @@ function signedBy(json: Record<string, any>, key: string): boolean {
 }
 
 function connection(a: Account): ConnectionConfig<any, any> {
-  return { credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(a)), settings: nexi.parseSettings({}), environment: 'emulator', endpoint: nexi.defaultEndpoint('emulator', emulator.origin) };
+  return {
+    credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(a)),
+    settings: nexi.parseSettings({}),
+    environment: 'emulator',
+    endpoint: nexi.defaultEndpoint('emulator', emulator.origin),
+  };
 }
 
 describe('test terminals: POST /accounts', () => {
-  it('hands out an alias and a MAC key, in the connector\'s credential names', async () => {
+  it("hands out an alias and a MAC key, in the connector's credential names", async () => {
     assert.match(account.alias, /^ALIAS_WEB_\d{8}$/);
     assert.match(account.mac_key, /^[A-Z0-9]{32}$/);
     assert.notEqual(account.alias, other.alias);
@@ -57,7 +62,7 @@ describe('test terminals: POST /accounts', () => {
 });
 
 describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
-  it('Nexi\'s sample request gets esito OK, idOperazione, timeStamp, a MAC over them and the payMailUrl', async () => {
+  it("Nexi's sample request gets esito OK, idOperazione, timeStamp, a MAC over them and the payMailUrl", async () => {
     const { status, json } = await postJson(payMailUrl(), payMailRequest(account, merchant));
     assert.equal(status, 200);
     assert.equal(json.esito, 'OK');
@@ -71,14 +76,18 @@ describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
     assert.match(text, /50\.00 EUR/);
   });
 
-  it('the connector\'s own request, sent to the emulator, comes back as a redirect to the link', async () => {
+  it("the connector's own request, sent to the emulator, comes back as a redirect to the link", async () => {
     const config = connection(account);
     const input = {
       reference: `att_${newCodTrans('c').padEnd(26, '0').slice(0, 26)}`,
-      amount: 1999, currency: 'GBP', description: 'Tè verde', metadata: {},
+      amount: 1999,
+      currency: 'GBP',
+      description: 'Tè verde',
+      metadata: {},
       billing: { first_name: 'Anna', last_name: 'Bianchi', email: 'anna@example.it' },
       urls: { notify: `${merchant.url}/notify`, return: `${merchant.url}/return`, cancel: `${merchant.url}/cancel` },
-      expiresAt: new Date(Date.now() + 2 * 3600_000), now: new Date(),
+      expiresAt: new Date(Date.now() + 2 * 3600_000),
+      now: new Date(),
     };
     const request = nexi.start!.request(config, input);
     const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
@@ -91,7 +100,7 @@ describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
     assert.match(page, /Tè verde/);
   });
 
-  it('a wrong MAC is refused with Nexi\'s KO envelope, signed with the terminal\'s key', async () => {
+  it("a wrong MAC is refused with Nexi's KO envelope, signed with the terminal's key", async () => {
     const body = payMailRequest(account, merchant, { mac: '0'.repeat(40) });
     const { status, json } = await postJson(payMailUrl(), body);
     assert.equal(status, 200);
@@ -102,7 +111,7 @@ describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
     assert.deepEqual(seen, { kind: 'error', failure: 'refused', code: `nexi_${NEXI_BO_ERRORS.wrongMac.codice}`, message: NEXI_BO_ERRORS.wrongMac.messaggio });
   });
 
-  it('a request signed with another terminal\'s MAC key is a wrong MAC', async () => {
+  it("a request signed with another terminal's MAC key is a wrong MAC", async () => {
     const body = payMailRequest({ ...account, mac_key: other.mac_key }, merchant);
     const { json } = await postJson(payMailUrl(), body);
     assert.deepEqual(json.errore, NEXI_BO_ERRORS.wrongMac);
@@ -141,7 +150,10 @@ describe('richiestaPayMail (POST /ecomm/api/bo/richiestaPayMail)', () => {
       const { status, json } = await postJson(payMailUrl(), body);
       assert.equal(status, 200, what);
       assert.equal(json.esito, 'KO', what);
-      assert.ok([NEXI_BO_ERRORS.invalidParameters.codice, NEXI_BO_ERRORS.wrongMac.codice].includes(json.errore.codice), `${what}: ${JSON.stringify(json.errore)}`);
+      assert.ok(
+        [NEXI_BO_ERRORS.invalidParameters.codice, NEXI_BO_ERRORS.wrongMac.codice].includes(json.errore.codice),
+        `${what}: ${JSON.stringify(json.errore)}`,
+      );
     }
   });
 
@@ -160,7 +172,12 @@ describe('situazioneOrdine (POST /ecomm/api/bo/situazioneOrdine)', () => {
     const codiceTransazione = newCodTrans();
     await postJson(payMailUrl(), payMailRequest(account, merchant, { codiceTransazione }));
     const timeStamp = Date.now();
-    const { json } = await postJson(statusUrl(), { apiKey: account.alias, codiceTransazione, timeStamp, mac: computeMac(orderStatusMacPairs({ apiKey: account.alias, codiceTransazione, timeStamp }), account.mac_key) });
+    const { json } = await postJson(statusUrl(), {
+      apiKey: account.alias,
+      codiceTransazione,
+      timeStamp,
+      mac: computeMac(orderStatusMacPairs({ apiKey: account.alias, codiceTransazione, timeStamp }), account.mac_key),
+    });
     assert.equal(json.esito, 'OK');
     assert.ok(signedBy(json, account.mac_key));
     assert.deepEqual(json.report, []);

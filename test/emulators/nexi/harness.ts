@@ -18,7 +18,9 @@ export interface Emulator extends ServedEmulator {
 }
 
 export async function startEmulator(store: Store, notifyRetry: NexiEmulatorOptions['notifyRetry'] = FAST_RETRY, lateAnswerMs?: number): Promise<Emulator> {
-  const served = await serveEmulator((app, publicUrl) => registerNexiEmulator(app, { db: store.db, publicUrl, notifyRetry, ...(lateAnswerMs !== undefined ? { lateAnswerMs } : {}) }));
+  const served = await serveEmulator((app, publicUrl) =>
+    registerNexiEmulator(app, { db: store.db, publicUrl, notifyRetry, ...(lateAnswerMs !== undefined ? { lateAnswerMs } : {}) }),
+  );
   return { ...served, base: served.origin + PREFIX };
 }
 
@@ -29,7 +31,11 @@ export interface Account {
 }
 
 export async function createAccount(emulator: Emulator, name = 'Bottega Test'): Promise<Account> {
-  const response = await fetch(`${emulator.base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const response = await fetch(`${emulator.base}/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   if (response.status !== 201) throw new Error(`account creation answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Account;
 }
@@ -76,7 +82,12 @@ export function newCodTrans(label = 'T'): string {
 }
 
 /** A richiestaPayMail body as Nexi's PHP sample builds it, plus parametriAggiuntivi. */
-export function payMailRequest(account: Account, merchant: Merchant, overrides: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function payMailRequest(
+  account: Account,
+  merchant: Merchant,
+  overrides: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const codiceTransazione = (overrides.codiceTransazione as string) ?? newCodTrans();
   const importo = (overrides.importo as number) ?? 5000;
   const timeStamp = (overrides.timeStamp as number) ?? Date.now();
@@ -88,20 +99,36 @@ export function payMailRequest(account: Account, merchant: Merchant, overrides: 
     url: `${merchant.url}/esito?shop=1`,
     timeStamp,
     mac: computeMac(payMailMacPairs({ apiKey: (overrides.apiKey as string) ?? account.alias, codiceTransazione, importo, timeStamp }), account.mac_key),
-    parametriAggiuntivi: { urlpost: `${merchant.url}/notify`, url_back: `${merchant.url}/annullo`, mail: 'mario.rossi@example.it', descrizione: 'Ordine di prova', ...extra },
+    parametriAggiuntivi: {
+      urlpost: `${merchant.url}/notify`,
+      url_back: `${merchant.url}/annullo`,
+      mail: 'mario.rossi@example.it',
+      descrizione: 'Ordine di prova',
+      ...extra,
+    },
     ...overrides,
   };
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, any> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
 export interface LinkView {
   link: { cod_trans: string; status: string; tries: number; importo: number; divisa: string };
   payments: Array<{ esito: string; codice_esito: string; brand: string | null; pan: string | null }>;
-  notifications: Array<{ id: number; status: string; attempts: number; fields: Record<string, string>; log: Array<{ attempt: number; http_status: number | null; outcome: string; error: string | null }> }>;
+  notifications: Array<{
+    id: number;
+    status: string;
+    attempts: number;
+    fields: Record<string, string>;
+    log: Array<{ attempt: number; http_status: number | null; outcome: string; error: string | null }>;
+  }>;
 }
 
 /** The back office's view of a link, read with the terminal's alias and MAC key. */

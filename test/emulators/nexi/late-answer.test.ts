@@ -50,7 +50,14 @@ describe('Nexi emulator: a PayMail for an amount ending in 408', () => {
 
   it('a client that gives up before the answer: the link was made all the same', async () => {
     const body = payMailRequest(account, merchant, { importo: 408 });
-    await assert.rejects(fetch(`${emulator.base}/ecomm/api/bo/richiestaPayMail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(100) }));
+    await assert.rejects(
+      fetch(`${emulator.base}/ecomm/api/bo/richiestaPayMail`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(100),
+      }),
+    );
     const view = await linkView(emulator, account, body.codiceTransazione as string);
     assert.equal(view.link.status, 'open', 'the link was made all the same');
   });

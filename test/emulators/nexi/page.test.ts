@@ -21,7 +21,12 @@ before(async () => {
   merchant = await Merchant.start();
   browser = await launchBrowser();
   account = await createAccount(emulator, 'Libreria Verdi');
-  config = { credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(account)), settings: nexi.parseSettings({}), environment: 'emulator', endpoint: nexi.defaultEndpoint('emulator', emulator.origin) };
+  config = {
+    credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(account)),
+    settings: nexi.parseSettings({}),
+    environment: 'emulator',
+    endpoint: nexi.defaultEndpoint('emulator', emulator.origin),
+  };
 });
 
 after(async () => {
@@ -36,10 +41,16 @@ let n = 0;
 async function openLink(amount = 2450): Promise<{ reference: string; url: string }> {
   const reference = `att_page${Date.now().toString(36)}${++n}`.padEnd(30, 'x').slice(0, 30);
   const input: PaymentRedirectInput = {
-    reference, amount, currency: 'EUR', description: 'Il nome della rosa', metadata: {},
+    reference,
+    amount,
+    currency: 'EUR',
+    description: 'Il nome della rosa',
+    metadata: {},
     billing: { first_name: 'Lucia', last_name: 'Verdi', email: 'lucia@example.it' },
     urls: { notify: `${merchant.url}/notify`, return: `${merchant.url}/return`, cancel: `${merchant.url}/cancel` },
-    expiresAt: new Date(Date.now() + 3600_000), language: 'en', now: new Date(),
+    expiresAt: new Date(Date.now() + 3600_000),
+    language: 'en',
+    now: new Date(),
   };
   const request = nexi.start!.request(config, input);
   const response = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
@@ -53,12 +64,15 @@ describe('the PayMail page in a browser', () => {
     const { reference, url } = await openLink();
     const page = await browser.newPage();
     await page.goto(url);
-    assert.match(await page.textContent('main') ?? '', /24\.50 EUR/);
+    assert.match((await page.textContent('main')) ?? '', /24\.50 EUR/);
     await page.getByRole('radio', { name: 'MasterCard' }).check();
     await page.getByLabel('Card number', { exact: true }).fill('5255 0000 0000 0001');
     await page.getByLabel('Expiry date', { exact: true }).fill(futureExpiry());
     await page.getByLabel('CVV', { exact: true }).fill('123');
-    await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${merchant.url}/return`)), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+    await Promise.all([
+      page.waitForURL((u) => u.toString().startsWith(`${merchant.url}/return`)),
+      page.getByRole('button', { name: 'Pay', exact: true }).click(),
+    ]);
     const landed = new URL(page.url());
     assert.equal(landed.searchParams.get('esito'), 'OK');
     const verdict = nexi.verifyNotification(config, { body: Buffer.alloc(0), headers: {}, query: landed.search.slice(1) });
@@ -84,8 +98,11 @@ describe('the PayMail page in a browser', () => {
     await page.getByLabel('CVV', { exact: true }).fill('123');
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').textContent() ?? '', /card number of the chosen brand/);
-    await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${merchant.url}/cancel`)), page.getByRole('button', { name: 'Cancel', exact: true }).click()]);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /card number of the chosen brand/);
+    await Promise.all([
+      page.waitForURL((u) => u.toString().startsWith(`${merchant.url}/cancel`)),
+      page.getByRole('button', { name: 'Cancel', exact: true }).click(),
+    ]);
     assert.equal(new URL(page.url()).searchParams.get('esito'), 'ANNULLO');
     assert.equal(merchant.resultsFor(reference)[0]?.fields.esito, 'ANNULLO');
     await page.close();

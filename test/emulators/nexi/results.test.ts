@@ -5,7 +5,20 @@ import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
 import { nexi } from '../../../src/connectors/nexi/connector.js';
 import type { ConnectionConfig, InboundNotification, VerifiedNotification } from '../../../src/connectors/types.js';
-import { createAccount, eventually, futureExpiry, linkView, Merchant, newCodTrans, payMailRequest, postForm, postJson, startEmulator, type Account, type Emulator } from './harness.js';
+import {
+  createAccount,
+  eventually,
+  futureExpiry,
+  linkView,
+  Merchant,
+  newCodTrans,
+  payMailRequest,
+  postForm,
+  postJson,
+  startEmulator,
+  type Account,
+  type Emulator,
+} from './harness.js';
 
 let store: Store;
 let emulator: Emulator;
@@ -26,7 +39,12 @@ after(async () => {
 });
 
 function connection(settings: Record<string, unknown> = {}): ConnectionConfig<any, any> {
-  return { credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(account)), settings: nexi.parseSettings(settings), environment: 'emulator', endpoint: emulator.base };
+  return {
+    credentials: nexi.parseCredentials(nexi.emulator!.credentialsFrom(account)),
+    settings: nexi.parseSettings(settings),
+    environment: 'emulator',
+    endpoint: emulator.base,
+  };
 }
 
 async function newLink(overrides: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<{ codTrans: string; url: string }> {
@@ -155,12 +173,22 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     merchant.script(codTrans, [500, 404, 'hang', 200]);
     const { url } = await newLink({ codiceTransazione: codTrans });
     await pay(url, 'VISA', '4539970000000006');
-    const view = await eventually(async () => {
-      const v = await linkView(emulator, account, codTrans);
-      return v.notifications[0]?.status === 'delivered' ? v : undefined;
-    }, 15_000, 'delivery');
-    assert.deepEqual(view.notifications[0]!.log.map((l) => l.outcome), ['retry', 'retry', 'retry', 'delivered']);
-    assert.deepEqual(view.notifications[0]!.log.map((l) => l.http_status), [500, 404, null, 200]);
+    const view = await eventually(
+      async () => {
+        const v = await linkView(emulator, account, codTrans);
+        return v.notifications[0]?.status === 'delivered' ? v : undefined;
+      },
+      15_000,
+      'delivery',
+    );
+    assert.deepEqual(
+      view.notifications[0]!.log.map((l) => l.outcome),
+      ['retry', 'retry', 'retry', 'delivered'],
+    );
+    assert.deepEqual(
+      view.notifications[0]!.log.map((l) => l.http_status),
+      [500, 404, null, 200],
+    );
     const bodies = merchant.resultsFor(codTrans).map((r) => r.body);
     assert.equal(new Set(bodies).size, 1, 'every attempt posts the same signed result');
   });
@@ -170,10 +198,14 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     merchant.script(codTrans, [500, 500, 500, 500, 500, 500]);
     const { url } = await newLink({ codiceTransazione: codTrans });
     await pay(url, 'VISA', '4539970000000006');
-    const view = await eventually(async () => {
-      const v = await linkView(emulator, account, codTrans);
-      return v.notifications[0]?.status === 'failed' ? v : undefined;
-    }, 15_000, 'giving up');
+    const view = await eventually(
+      async () => {
+        const v = await linkView(emulator, account, codTrans);
+        return v.notifications[0]?.status === 'failed' ? v : undefined;
+      },
+      15_000,
+      'giving up',
+    );
     assert.equal(view.notifications[0]!.attempts, 5);
     assert.equal(view.notifications[0]!.log.at(-1)!.outcome, 'gave_up');
   });
@@ -189,10 +221,14 @@ describe('urlpost is retried until the merchant answers HTTP 200', () => {
     // The next process finds it due (its retry time moved up, as if a minute had passed).
     await sql`UPDATE emu_nexi_notifications SET next_attempt_at = now() WHERE status = 'pending' AND fields->>'codTrans' = ${codTrans}`.execute(store.db);
     await merchant.waitFor(() => merchant.resultsFor(codTrans).length === 2);
-    const view = await eventually(async () => {
-      const v = await linkView(emulator, account, codTrans);
-      return v.notifications[0]?.status === 'delivered' ? v : undefined;
-    }, 10_000, 'delivery after restart');
+    const view = await eventually(
+      async () => {
+        const v = await linkView(emulator, account, codTrans);
+        return v.notifications[0]?.status === 'delivered' ? v : undefined;
+      },
+      10_000,
+      'delivery after restart',
+    );
     assert.equal(view.notifications[0]!.attempts, 2);
   });
 });
@@ -219,7 +255,10 @@ describe('situazioneOrdine answers from the same state', () => {
     await pay(declined.url, 'MasterCard', '5255000000000019');
     const canceled = await newLink();
     await postForm(`${canceled.url}/cancel`, {});
-    for (const [link, kind] of [[declined, 'failed'], [canceled, 'informational']] as const) {
+    for (const [link, kind] of [
+      [declined, 'failed'],
+      [canceled, 'informational'],
+    ] as const) {
       const attempt = { reference: link.codTrans, processorReference: null, amount: 5000, currency: 'EUR' };
       const request = nexi.statusCheck!.request(connection(), attempt);
       const response = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });

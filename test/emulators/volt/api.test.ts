@@ -5,7 +5,19 @@ import { uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
 import { SANDBOX_BANKS } from '../../../emulators/volt/banks.js';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
-import { accessToken, api, connection, createAccount, Merchant, newReference, openPayment, payOverHttp, startEmulator, type Account, type Emulator } from './harness.js';
+import {
+  accessToken,
+  api,
+  connection,
+  createAccount,
+  Merchant,
+  newReference,
+  openPayment,
+  payOverHttp,
+  startEmulator,
+  type Account,
+  type Emulator,
+} from './harness.js';
 
 let store: Store;
 let emulator: Emulator;
@@ -34,9 +46,15 @@ describe('Volt emulator: sandbox accounts (POST /accounts)', () => {
     for (const field of ['client_secret', 'username', 'password', 'notification_secret'] as const) assert.ok(account[field].length >= 16, field);
     assert.notEqual(account.notification_secret, account.client_secret);
     assert.equal(account.api_url, emulator.base);
-    assert.deepEqual(Object.keys(volt.emulator!.credentialsFrom(account)).sort(), ['client_id', 'client_secret', 'notification_secret', 'password', 'username']);
+    assert.deepEqual(Object.keys(volt.emulator!.credentialsFrom(account)).sort(), [
+      'client_id',
+      'client_secret',
+      'notification_secret',
+      'password',
+      'username',
+    ]);
   });
-  it('refuses a bad name in Volt\'s error shape', async () => {
+  it("refuses a bad name in Volt's error shape", async () => {
     const res = await api(emulator, 'POST', '/accounts', { body: { name: '' } });
     assert.equal(res.status, 400);
     assert.equal(res.json.exception.code, 400);
@@ -44,10 +62,21 @@ describe('Volt emulator: sandbox accounts (POST /accounts)', () => {
 });
 
 describe('Volt emulator: POST /oauth (password grant)', () => {
-  const grant = (overrides: Record<string, string> = {}) => ({ grant_type: 'password', client_id: account.client_id, client_secret: account.client_secret, username: account.username, password: account.password, ...overrides });
+  const grant = (overrides: Record<string, string> = {}) => ({
+    grant_type: 'password',
+    client_id: account.client_id,
+    client_secret: account.client_secret,
+    username: account.username,
+    password: account.password,
+    ...overrides,
+  });
 
   it('form-urlencoded, as the Payments API documents it: access_token, token_type bearer, expires_in 3600, refresh_token', async () => {
-    const res = await fetch(`${emulator.base}/oauth`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }, body: new URLSearchParams(grant()).toString() });
+    const res = await fetch(`${emulator.base}/oauth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+      body: new URLSearchParams(grant()).toString(),
+    });
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'token_type']);
@@ -58,15 +87,21 @@ describe('Volt emulator: POST /oauth (password grant)', () => {
   it('JSON too, as the newer guides send it; the refresh token works once', async () => {
     const first = await api(emulator, 'POST', '/oauth', { body: grant() });
     assert.equal(first.status, 200);
-    const refreshed = await api(emulator, 'POST', '/oauth', { body: { grant_type: 'refresh_token', client_id: account.client_id, client_secret: account.client_secret, refresh_token: first.json.refresh_token } });
+    const refreshed = await api(emulator, 'POST', '/oauth', {
+      body: { grant_type: 'refresh_token', client_id: account.client_id, client_secret: account.client_secret, refresh_token: first.json.refresh_token },
+    });
     assert.equal(refreshed.status, 200);
     assert.notEqual(refreshed.json.access_token, first.json.access_token);
-    const again = await api(emulator, 'POST', '/oauth', { body: { grant_type: 'refresh_token', client_id: account.client_id, client_secret: account.client_secret, refresh_token: first.json.refresh_token } });
+    const again = await api(emulator, 'POST', '/oauth', {
+      body: { grant_type: 'refresh_token', client_id: account.client_id, client_secret: account.client_secret, refresh_token: first.json.refresh_token },
+    });
     assert.equal(again.status, 400);
   });
 
-  it('wrong credentials answer Volt\'s {code, message} 401, which the connector reads as a refusal', async () => {
-    for (const wrong of [{ password: 'nope' }, { username: 'someone@else' }, { client_secret: 'nope' }, { client_id: 'nope' }] as Array<Record<string, string>>) {
+  it("wrong credentials answer Volt's {code, message} 401, which the connector reads as a refusal", async () => {
+    for (const wrong of [{ password: 'nope' }, { username: 'someone@else' }, { client_secret: 'nope' }, { client_id: 'nope' }] as Array<
+      Record<string, string>
+    >) {
       const res = await api(emulator, 'POST', '/oauth', { body: grant(wrong) });
       assert.equal(res.status, 401, JSON.stringify(wrong));
       assert.deepEqual(Object.keys(res.json).sort(), ['code', 'message']);
@@ -122,12 +157,27 @@ describe('Volt emulator: POST /v2/payments', () => {
   it('validation errors come back as {exception: {code, message, errorList: [{property, message}]}}', async () => {
     const res = await api(emulator, 'POST', '/v2/payments', {
       token,
-      body: { currencyCode: 'XYZ', amount: 12.5, type: 'CARD', uniqueReference: 'has spaces!', shopper: { email: 'not-an-email' }, paymentSuccessUrl: 'javascript:alert(1)' },
+      body: {
+        currencyCode: 'XYZ',
+        amount: 12.5,
+        type: 'CARD',
+        uniqueReference: 'has spaces!',
+        shopper: { email: 'not-an-email' },
+        paymentSuccessUrl: 'javascript:alert(1)',
+      },
     });
     assert.equal(res.status, 400);
     assert.equal(res.json.exception.code, 400);
     assert.equal(res.json.exception.message, 'Validation exception');
-    assert.deepEqual(res.json.exception.errorList.map((e: { property: string }) => e.property).sort(), ['amount', 'currencyCode', 'paymentSuccessUrl', 'shopper.email', 'shopper.reference', 'type', 'uniqueReference']);
+    assert.deepEqual(res.json.exception.errorList.map((e: { property: string }) => e.property).sort(), [
+      'amount',
+      'currencyCode',
+      'paymentSuccessUrl',
+      'shopper.email',
+      'shopper.reference',
+      'type',
+      'uniqueReference',
+    ]);
     const read = volt.start!.response(connection(emulator, account), {} as never, { status: res.status, headers: {}, body: res.text });
     assert.equal(read.kind, 'error');
     assert.match((read as { message: string }).message, /shopper\.email: This value is not a valid email address/);
@@ -139,13 +189,17 @@ describe('Volt emulator: POST /v2/payments', () => {
     await assert.rejects(openPayment(emulator, account, merchant, token, { reference }), /uniqueReference/);
   });
 
-  it('bodies that are not JSON objects, wrong content types, unknown paths: Volt\'s error shape, never a 500', async () => {
+  it("bodies that are not JSON objects, wrong content types, unknown paths: Volt's error shape, never a 500", async () => {
     for (const body of ['[]', 'null', '{"amount":', '"text"']) {
       const res = await api(emulator, 'POST', '/v2/payments', { token, body });
       assert.equal(res.status, 400, body);
       assert.equal(res.json.exception.code, 400, body);
     }
-    const xml = await fetch(`${emulator.base}/v2/payments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' }, body: '<a/>' });
+    const xml = await fetch(`${emulator.base}/v2/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
+      body: '<a/>',
+    });
     assert.equal(xml.status, 400);
     assert.equal(((await xml.json()) as { exception: { code: number } }).exception.code, 400);
     assert.equal((await api(emulator, 'GET', '/nowhere')).json.exception.code, 404);
@@ -166,7 +220,10 @@ describe('Volt emulator: GET /payments/{id} answers from the same state as the c
     const after = await api(emulator, 'GET', `/payments/${created.id}`, { token });
     assert.equal(after.json.status, 'COMPLETED');
     assert.equal(after.json.bank.name, 'Sandbox Sparkasse');
-    assert.deepEqual(after.json.statusUpdates.map((u: { newStatus: string }) => u.newStatus), ['NEW_PAYMENT', 'BANK_REDIRECT', 'COMPLETED']);
+    assert.deepEqual(
+      after.json.statusUpdates.map((u: { newStatus: string }) => u.newStatus),
+      ['NEW_PAYMENT', 'BANK_REDIRECT', 'COMPLETED'],
+    );
 
     const attempt = { reference: created.reference, processorReference: created.id, amount: 4321, currency: 'EUR' };
     const report = volt.statusCheck!.response(connection(emulator, account), attempt, { status: after.status, headers: {}, body: after.text });
@@ -188,13 +245,20 @@ describe('Volt emulator: GET /payments/{id} answers from the same state as the c
 });
 
 describe('Volt emulator: POST /payments/{id}/request-refund', () => {
-  it('no token or another account\'s token cannot refund a completed payment (401/404)', async () => {
+  it("no token or another account's token cannot refund a completed payment (401/404)", async () => {
     const created = await openPayment(emulator, account, merchant, token, { amount: 500 });
     await payOverHttp(created.checkoutUrl, SANDBOX_BANKS[0]!.id, 'authorise');
-    const anonymous = await fetch(`${emulator.base}/payments/${created.id}/request-refund`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":500}' });
+    const anonymous = await fetch(`${emulator.base}/payments/${created.id}/request-refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"amount":500}',
+    });
     assert.equal(anonymous.status, 401);
     const other = await createAccount(emulator);
-    assert.equal((await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token: await accessToken(emulator, other), body: { amount: 500 } })).status, 404);
+    assert.equal(
+      (await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token: await accessToken(emulator, other), body: { amount: 500 } })).status,
+      404,
+    );
     const after = await api(emulator, 'GET', `/payments/${created.id}`, { token });
     assert.notEqual(after.json.status, 'REFUND_CONFIRMED');
     assert.equal((await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token, body: { amount: 500 } })).status, 201, 'the owner still can');
@@ -207,7 +271,16 @@ describe('Volt emulator: POST /payments/{id}/request-refund', () => {
     await payOverHttp(created.checkoutUrl, SANDBOX_BANKS[0]!.id, 'authorise');
 
     const config = connection(emulator, account);
-    const refund = { reference: created.reference, processorReference: created.id, amount: 1000, currency: 'EUR', refundId: `rfd_${created.reference}`, refundAmount: 400, refundedBefore: 0, now: new Date() };
+    const refund = {
+      reference: created.reference,
+      processorReference: created.id,
+      amount: 1000,
+      currency: 'EUR',
+      refundId: `rfd_${created.reference}`,
+      refundAmount: 400,
+      refundedBefore: 0,
+      now: new Date(),
+    };
     const request = volt.refund!.request(config, refund, token);
     const first = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
     assert.equal(first.status, 201);
@@ -228,10 +301,17 @@ describe('Volt emulator: POST /payments/{id}/request-refund', () => {
     assert.equal((await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token, body: {} })).status, 422, 'fully refunded');
   });
 
-  it('bad refund input in Volt\'s shape', async () => {
+  it("bad refund input in Volt's shape", async () => {
     const created = await openPayment(emulator, account, merchant, token);
-    const res = await api(emulator, 'POST', `/payments/${created.id}/request-refund`, { token, body: { amount: -5, externalReference: 'has spaces' }, headers: { 'idempotency-key': 'nope' } });
+    const res = await api(emulator, 'POST', `/payments/${created.id}/request-refund`, {
+      token,
+      body: { amount: -5, externalReference: 'has spaces' },
+      headers: { 'idempotency-key': 'nope' },
+    });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.json.exception.errorList.map((e: { property: string }) => e.property), ['amount', 'externalReference', 'idempotency-key']);
+    assert.deepEqual(
+      res.json.exception.errorList.map((e: { property: string }) => e.property),
+      ['amount', 'externalReference', 'idempotency-key'],
+    );
   });
 });

@@ -56,7 +56,11 @@ describe('Volt emulator checkout in a browser: choose your bank, authorise at th
       await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Authorise payment' }).click()]);
       const landed = new URL(page.url());
       assert.equal(landed.pathname, '/return');
-      assert.deepEqual(JSON.parse(Buffer.from(landed.searchParams.get('volt')!, 'base64').toString()), { id: created.id, uniqueReference: uniqueReferenceFor(created.reference), status: 'COMPLETED' });
+      assert.deepEqual(JSON.parse(Buffer.from(landed.searchParams.get('volt')!, 'base64').toString()), {
+        id: created.id,
+        uniqueReference: uniqueReferenceFor(created.reference),
+        status: 'COMPLETED',
+      });
       await page.getByRole('heading', { name: 'Back at the shop' }).waitFor();
 
       const completed = merchant.about(created.id).find((n) => n.body.includes('"detailedStatus":"COMPLETED"'));

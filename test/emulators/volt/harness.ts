@@ -59,7 +59,12 @@ export async function accessToken(emulator: Emulator, account: Account): Promise
   return token.token;
 }
 
-export async function api(emulator: Emulator, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any; text: string }> {
+export async function api(
+  emulator: Emulator,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; json: any; text: string }> {
   const response = await fetch(`${emulator.base}${path}`, {
     method,
     headers: {
@@ -136,7 +141,11 @@ export class Merchant extends MerchantServer<ReceivedNotification> {
     const clientId = /^\/notify\/([^/?]+)/.exec(request.url ?? '')?.[1] ?? '';
     const config = this.configs.get(clientId);
     const verdict: NotificationVerdict = config
-      ? volt.verifyNotification(config, { body, headers: request.headers as Record<string, string | string[] | undefined>, contentType: request.headers['content-type'] })
+      ? volt.verifyNotification(config, {
+          body,
+          headers: request.headers as Record<string, string | string[] | undefined>,
+          contentType: request.headers['content-type'],
+        })
       : { ok: false, permanent: true, code: 0, reason: 'unknown account' };
     const text = body.toString('utf8');
     const script = this.scripts.find((s) => s.replies.length > 0 && s.match(text))?.replies.shift() ?? 'connector';
@@ -148,14 +157,22 @@ export class Merchant extends MerchantServer<ReceivedNotification> {
       response.writeHead(500, { 'content-type': 'text/plain' }).end('busy');
       return;
     }
-    const reply = volt.replyToNotification(verdict.ok ? { kind: 'recorded', verdict } : { kind: 'permanent_error', code: verdict.code, message: verdict.reason });
+    const reply = volt.replyToNotification(
+      verdict.ok ? { kind: 'recorded', verdict } : { kind: 'permanent_error', code: verdict.code, message: verdict.reason },
+    );
     entry.replied = reply.statusCode;
     response.writeHead(reply.statusCode, { 'content-type': reply.contentType }).end(reply.body);
   }
 }
 
 /** A payment as the connector opens it, for `reference`, with the merchant's URLs. */
-export async function openPayment(emulator: Emulator, account: Account, merchant: Merchant, token: string, overrides: { reference?: string; amount?: number } = {}) {
+export async function openPayment(
+  emulator: Emulator,
+  account: Account,
+  merchant: Merchant,
+  token: string,
+  overrides: { reference?: string; amount?: number } = {},
+) {
   const reference = overrides.reference ?? newReference();
   const request = volt.start!.request(
     connection(emulator, account),
@@ -166,7 +183,11 @@ export async function openPayment(emulator: Emulator, account: Account, merchant
       description: 'Order',
       billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.com' },
       metadata: {},
-      urls: { notify: merchant.notifyUrl(account), return: `${merchant.url}/return?order=${reference}`, cancel: `${merchant.url}/cancelled?order=${reference}` },
+      urls: {
+        notify: merchant.notifyUrl(account),
+        return: `${merchant.url}/return?order=${reference}`,
+        cancel: `${merchant.url}/cancelled?order=${reference}`,
+      },
       now: new Date(),
     },
     token,
@@ -179,7 +200,11 @@ export async function openPayment(emulator: Emulator, account: Account, merchant
 }
 
 /** The payer's journey without a browser: choose a bank on the checkout, then decide at the bank. */
-export async function payOverHttp(checkoutUrl: string, bankId: string, decision: 'authorise' | 'refuse' | 'cancel' | 'abandon'): Promise<{ status: number; location: string }> {
+export async function payOverHttp(
+  checkoutUrl: string,
+  bankId: string,
+  decision: 'authorise' | 'refuse' | 'cancel' | 'abandon',
+): Promise<{ status: number; location: string }> {
   const url = new URL(checkoutUrl);
   const auth = url.searchParams.get('auth') ?? '';
   const chosen = await postForm(`${url.origin}${url.pathname}`, { auth, bank: bankId });

@@ -8,9 +8,27 @@ import { SANDBOX_BANKS } from '../../../emulators/volt/banks.js';
 import { openTestStore } from '../../support/store.js';
 import { eventually } from '../../support/eventually.js';
 import type { Store } from '../../../src/store/store.js';
-import { accessToken, api, connection, createAccount, FAST_RETRY, Merchant, openPayment, payOverHttp, startEmulator, type Account, type Emulator, type ReceivedNotification } from './harness.js';
+import {
+  accessToken,
+  api,
+  connection,
+  createAccount,
+  FAST_RETRY,
+  Merchant,
+  openPayment,
+  payOverHttp,
+  startEmulator,
+  type Account,
+  type Emulator,
+  type ReceivedNotification,
+} from './harness.js';
 
-const [FRENCH, GERMAN, ITALIAN, DUTCH] = SANDBOX_BANKS as [typeof SANDBOX_BANKS[0], typeof SANDBOX_BANKS[0], typeof SANDBOX_BANKS[0], typeof SANDBOX_BANKS[0]];
+const [FRENCH, GERMAN, ITALIAN, DUTCH] = SANDBOX_BANKS as [
+  (typeof SANDBOX_BANKS)[0],
+  (typeof SANDBOX_BANKS)[0],
+  (typeof SANDBOX_BANKS)[0],
+  (typeof SANDBOX_BANKS)[0],
+];
 
 let store: Store;
 let emulator: Emulator;
@@ -44,7 +62,12 @@ function arrival(paymentId: string, status: string): Promise<ReceivedNotificatio
 }
 
 async function log(paymentId: string) {
-  return (await api(emulator, 'GET', `/notifications?payment=${paymentId}`, { token })).json as Array<{ status: string; attempts: number; body: string; log: Array<{ attempt: number; httpStatus: number | null; outcome: string; timed: string }> }>;
+  return (await api(emulator, 'GET', `/notifications?payment=${paymentId}`, { token })).json as Array<{
+    status: string;
+    attempts: number;
+    body: string;
+    log: Array<{ attempt: number; httpStatus: number | null; outcome: string; timed: string }>;
+  }>;
 }
 
 describe('Volt emulator notifications: signed as Volt signs them, verified by the connector', () => {
@@ -78,7 +101,11 @@ describe('Volt emulator notifications: signed as Volt signs them, verified by th
     const back = new URL(paid.location);
     assert.equal(`${back.origin}${back.pathname}`, `${merchant.url}/return`);
     assert.equal(back.searchParams.get('order'), created.reference);
-    assert.deepEqual(JSON.parse(Buffer.from(back.searchParams.get('volt')!, 'base64').toString('utf8')), { id: created.id, uniqueReference: uniqueReferenceFor(created.reference), status: 'COMPLETED' });
+    assert.deepEqual(JSON.parse(Buffer.from(back.searchParams.get('volt')!, 'base64').toString('utf8')), {
+      id: created.id,
+      uniqueReference: uniqueReferenceFor(created.reference),
+      status: 'COMPLETED',
+    });
 
     const pending = verified(await arrival(created.id, 'BANK_REDIRECT'));
     assert.deepEqual(pending.outcome, { kind: 'informational' });
@@ -105,11 +132,20 @@ describe('Volt emulator notifications: signed as Volt signs them, verified by th
     const atBank = await openPayment(emulator, account, merchant, token);
     const paid = await payOverHttp(atBank.checkoutUrl, DUTCH.id, 'cancel');
     assert.ok(paid.location.startsWith(`${merchant.url}/cancelled?`));
-    assert.deepEqual(verified(await arrival(atBank.id, 'CANCELLED_BY_USER')).outcome, { kind: 'failed', code: 'CANCELLED_BY_USER', message: 'The shopper cancelled the payment' });
+    assert.deepEqual(verified(await arrival(atBank.id, 'CANCELLED_BY_USER')).outcome, {
+      kind: 'failed',
+      code: 'CANCELLED_BY_USER',
+      message: 'The shopper cancelled the payment',
+    });
 
     const onCheckout = await openPayment(emulator, account, merchant, token);
     const url = new URL(onCheckout.checkoutUrl);
-    const res = await fetch(`${url.origin}${url.pathname}/cancel`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `auth=${url.searchParams.get('auth')}` });
+    const res = await fetch(`${url.origin}${url.pathname}/cancel`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `auth=${url.searchParams.get('auth')}`,
+    });
     assert.equal(res.status, 303);
     await arrival(onCheckout.id, 'CANCELLED_BY_USER');
   });
@@ -117,7 +153,11 @@ describe('Volt emulator notifications: signed as Volt signs them, verified by th
   it('left at the bank, or never finished before the checkout expires: ABANDONED_BY_USER', async () => {
     const left = await openPayment(emulator, account, merchant, token);
     await payOverHttp(left.checkoutUrl, GERMAN.id, 'abandon');
-    assert.deepEqual(verified(await arrival(left.id, 'ABANDONED_BY_USER')).outcome, { kind: 'failed', code: 'ABANDONED_BY_USER', message: 'The shopper abandoned the payment' });
+    assert.deepEqual(verified(await arrival(left.id, 'ABANDONED_BY_USER')).outcome, {
+      kind: 'failed',
+      code: 'ABANDONED_BY_USER',
+      message: 'The shopper abandoned the payment',
+    });
 
     const quick = await startEmulator(store, { checkoutTtlMs: 150 });
     try {
@@ -136,7 +176,16 @@ describe('Volt emulator notifications: signed as Volt signs them, verified by th
     const created = await openPayment(emulator, account, merchant, token, { amount: 1000 });
     await payOverHttp(created.checkoutUrl, GERMAN.id, 'authorise');
     const config = connection(emulator, account);
-    const refund = { reference: created.reference, processorReference: created.id, amount: 1000, currency: 'EUR', refundId: `rfd_${created.reference}`, refundAmount: 250, refundedBefore: 100, now: new Date() };
+    const refund = {
+      reference: created.reference,
+      processorReference: created.id,
+      amount: 1000,
+      currency: 'EUR',
+      refundId: `rfd_${created.reference}`,
+      refundAmount: 250,
+      refundedBefore: 100,
+      now: new Date(),
+    };
     const request = volt.refund!.request(config, refund, token);
     assert.equal((await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body })).status, 201);
     const n = await merchant.waitFor(() => merchant.about(created.id).find((r) => r.body.includes('REFUND_CONFIRMED')), 'the refund notification');
@@ -147,7 +196,7 @@ describe('Volt emulator notifications: signed as Volt signs them, verified by th
     assert.equal(v.reference, created.reference);
   });
 
-  it('Fuzebox\'s test notification ({}) is verified by the connector and answered 200', async () => {
+  it("Fuzebox's test notification ({}) is verified by the connector and answered 200", async () => {
     const res = await api(emulator, 'POST', '/notifications/test', { token, body: { url: merchant.notifyUrl(account) } });
     assert.equal(res.status, 200);
     assert.equal(res.json.delivered, true);
@@ -166,17 +215,33 @@ describe('Volt emulator notifications: retried until a 2xx (5 s, 30 s, 3, 10, 15
       const replies = merchant.about(created.id).filter((n) => n.body.includes('REFUSED_BY_BANK'));
       return replies.some((n) => n.replied === 200) ? replies : undefined;
     }, 'the third attempt');
-    assert.deepEqual(delivered.map((n) => n.replied), [500, 500, 200]);
+    assert.deepEqual(
+      delivered.map((n) => n.replied),
+      [500, 500, 200],
+    );
     for (const n of delivered) verified(n);
     // The merchant records the third attempt before its 200 reaches the emulator, which then stores the outcome.
-    const refused = await eventually(async () => {
-      const entry = (await log(created.id)).find((n) => n.body.includes('REFUSED_BY_BANK'));
-      return entry?.status === 'delivered' ? entry : undefined;
-    }, 10_000, 'the third attempt stored as delivered');
-    assert.deepEqual(refused.log.map((a) => a.outcome), ['retry', 'retry', 'delivered']);
-    assert.deepEqual(refused.log.map((a) => a.httpStatus), [500, 500, 200]);
+    const refused = await eventually(
+      async () => {
+        const entry = (await log(created.id)).find((n) => n.body.includes('REFUSED_BY_BANK'));
+        return entry?.status === 'delivered' ? entry : undefined;
+      },
+      10_000,
+      'the third attempt stored as delivered',
+    );
+    assert.deepEqual(
+      refused.log.map((a) => a.outcome),
+      ['retry', 'retry', 'delivered'],
+    );
+    assert.deepEqual(
+      refused.log.map((a) => a.httpStatus),
+      [500, 500, 200],
+    );
     // Each attempt carries its own X-Volt-Timed, and the signature that goes with it.
-    assert.deepEqual(delivered.map((n) => n.headers['x-volt-timed']), refused.log.map((a) => a.timed));
+    assert.deepEqual(
+      delivered.map((n) => n.headers['x-volt-timed']),
+      refused.log.map((a) => a.timed),
+    );
   });
 
   it('a merchant that never answers 2xx is given up after six attempts', async () => {
@@ -208,7 +273,10 @@ describe('Volt emulator notifications: retried until a 2xx (5 s, 30 s, 3, 10, 15
     await first.stop();
     const second = await startEmulator(store);
     try {
-      const ok = await merchant.waitFor(() => merchant.about(created.id).find((n) => n.body.includes('"detailedStatus":"COMPLETED"') && n.replied === 200), 'the retry from the second process');
+      const ok = await merchant.waitFor(
+        () => merchant.about(created.id).find((n) => n.body.includes('"detailedStatus":"COMPLETED"') && n.replied === 200),
+        'the retry from the second process',
+      );
       verified(ok);
     } finally {
       await second.stop();

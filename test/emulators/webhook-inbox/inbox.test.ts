@@ -32,20 +32,34 @@ after(async () => {
 describe('the webhook inbox is bound to its secret', () => {
   it('without the secret an inbox is unreadable (401); with another secret it is empty; with its own it shows the signed events only', async () => {
     const payment = await api('POST', '/v1/payments', {
-      connection: 'netopia', order_id: 'INBOX-1', amount: 4990, currency: 'RON', description: 'Cafea',
+      connection: 'netopia',
+      order_id: 'INBOX-1',
+      amount: 4990,
+      currency: 'RON',
+      description: 'Cafea',
       billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' },
     });
     assert.equal(payment.status, 201, JSON.stringify(payment.body));
     const id = payment.body.id as string;
     // Anyone may post to an inbox (it plays a receiver); an unsigned post must not show up as an event.
-    assert.equal((await fetch(inbox(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"payment.refunded","forged":true}' })).status, 200);
-    const items = await eventually(async () => {
-      const r = await fetch(`${inbox()}?secret=${encodeURIComponent(secret)}`, { headers: { accept: 'application/json' } });
-      assert.equal(r.status, 200);
-      const data = (await r.json()).data as Array<{ type: string; body: string; signature_valid: boolean }>;
-      return data.some((i) => i.body.includes(id)) && data;
-    }, 10_000, 'the payment.created event in the inbox');
-    assert.ok(items.every((i) => i.signature_valid && !i.body.includes('forged')), 'only what the secret signed');
+    assert.equal(
+      (await fetch(inbox(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"payment.refunded","forged":true}' })).status,
+      200,
+    );
+    const items = await eventually(
+      async () => {
+        const r = await fetch(`${inbox()}?secret=${encodeURIComponent(secret)}`, { headers: { accept: 'application/json' } });
+        assert.equal(r.status, 200);
+        const data = (await r.json()).data as Array<{ type: string; body: string; signature_valid: boolean }>;
+        return data.some((i) => i.body.includes(id)) && data;
+      },
+      10_000,
+      'the payment.created event in the inbox',
+    );
+    assert.ok(
+      items.every((i) => i.signature_valid && !i.body.includes('forged')),
+      'only what the secret signed',
+    );
 
     for (const url of [inbox(), `${inbox()}?secret=`, `${inbox()}?secret=whsec_`, `${inbox()}?secret=whsec_AAAA`]) {
       const page = await fetch(url);
@@ -84,20 +98,42 @@ describe("the hub shows an emulator connection's sandbox back-office login", () 
 describe('a NUL in an emulator URL is a clean 4xx, never a 500', () => {
   it('every emulator and the inbox', async () => {
     const paths = [
-      '/sandbox/nexi/accounts/%00', '/sandbox/nexi/back-office/links/%00/x', '/sandbox/nexi/ecomm/ecomm/paymail/%00',
-      '/sandbox/netopia/v1/accounts/%00', '/sandbox/netopia/v1/orders/%00', '/sandbox/netopia/v1/card/%00', '/sandbox/netopia/v1/login?next=%00',
-      '/sandbox/netopia/v2/orders/%00', '/sandbox/netopia/v2/ui/card/%00',
-      '/sandbox/multisafepay/connect/%00', '/sandbox/multisafepay/v1/json/orders/%00', '/sandbox/multisafepay/v1/json/orders/x?api_key=%00',
-      '/sandbox/volt/checkout/%00', '/sandbox/volt/payments/%00', '/sandbox/volt/bank/%00',
-      '/sandbox/inbox/%00', '/sandbox/inbox/demo?secret=%00',
+      '/sandbox/nexi/accounts/%00',
+      '/sandbox/nexi/back-office/links/%00/x',
+      '/sandbox/nexi/ecomm/ecomm/paymail/%00',
+      '/sandbox/netopia/v1/accounts/%00',
+      '/sandbox/netopia/v1/orders/%00',
+      '/sandbox/netopia/v1/card/%00',
+      '/sandbox/netopia/v1/login?next=%00',
+      '/sandbox/netopia/v2/orders/%00',
+      '/sandbox/netopia/v2/ui/card/%00',
+      '/sandbox/multisafepay/connect/%00',
+      '/sandbox/multisafepay/v1/json/orders/%00',
+      '/sandbox/multisafepay/v1/json/orders/x?api_key=%00',
+      '/sandbox/volt/checkout/%00',
+      '/sandbox/volt/payments/%00',
+      '/sandbox/volt/bank/%00',
+      '/sandbox/inbox/%00',
+      '/sandbox/inbox/demo?secret=%00',
     ];
     for (const path of paths) {
       const r = await fetch(hub.url + path);
       assert.ok(r.status >= 400 && r.status < 500, `GET ${path}: ${r.status}`);
       await r.text();
     }
-    for (const path of ['/sandbox/netopia/v1/orders/%00/credit', '/sandbox/netopia/v1/login', '/sandbox/nexi/ecomm/api/bo/%00', '/sandbox/volt/checkout/%00', '/sandbox/multisafepay/connect/%00/pay', '/sandbox/inbox/%00']) {
-      const r = await fetch(hub.url + path + (path.endsWith('login') ? '?x=%00' : ''), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=%00' });
+    for (const path of [
+      '/sandbox/netopia/v1/orders/%00/credit',
+      '/sandbox/netopia/v1/login',
+      '/sandbox/nexi/ecomm/api/bo/%00',
+      '/sandbox/volt/checkout/%00',
+      '/sandbox/multisafepay/connect/%00/pay',
+      '/sandbox/inbox/%00',
+    ]) {
+      const r = await fetch(hub.url + path + (path.endsWith('login') ? '?x=%00' : ''), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=%00',
+      });
       assert.ok(r.status >= 400 && r.status < 500, `POST ${path}: ${r.status}`);
       await r.text();
     }
