@@ -10,6 +10,7 @@ import { Vault } from './security/vault.js';
 import type { HubContext } from './services/context.js';
 import { startWorker, type Worker } from './services/worker.js';
 import type { LedgerHook } from './services/ledger/index.js';
+import { HubCaches } from './services/hub-caches.js';
 import { paymentStepHook } from './services/payment-steps.js';
 import { VerifyPool } from './services/verify-pool.js';
 import { openStore, type Store } from './store/store.js';
@@ -86,6 +87,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     emulators: config.emulators,
     outbound,
     ledgerHooks,
+    caches: new HubCaches(store.db),
   };
   // The surfaces that keep their own state beside a payment hear of its changes in the ledger's transaction.
   ledgerHooks.push(paymentStepHook(ctx));

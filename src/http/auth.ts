@@ -22,7 +22,7 @@ function bearer(request: FastifyRequest): string | undefined {
 
 export interface AuthConfig {
   /** The hub whose merchants the keys are looked up in. */
-  ctx: Pick<HubContext, 'db'>;
+  ctx: Pick<HubContext, 'db' | 'caches'>;
   adminKey: string;
   /** Failed authentications per source address; past its budget an address is refused before any lookup. */
   failures?: FailedAuthBudget;

@@ -1,6 +1,7 @@
 import type { AttemptReference, OperationError, OperationReport, Redirect } from '../connectors/types.js';
 import type { Payment, PaymentAttempt } from '../store/schema.js';
 import type { HubContext } from './context.js';
+import { cacheSlot } from './hub-caches.js';
 import { loadPaymentConnection, type LoadedConnection } from './connections.js';
 import { recordOperationReport, storeHandOff, storeNextChallenge } from './ledger/index.js';
 import { redirectInput } from './attempt-input.js';
@@ -22,6 +23,7 @@ export type StartOutcome =
  */
 export function startAttempt(ctx: HubContext, payment: Payment, attempt: PaymentAttempt, loaded: LoadedConnection): Promise<StartOutcome> {
   // Two tabs of one customer in this process share one call; across processes the stored answer decides.
+  const inflight = ctx.caches.of(startsInFlight);
   const running = inflight.get(attempt.id);
   if (running) return running;
   const call = callStart(ctx, payment, attempt, loaded).finally(() => inflight.delete(attempt.id));
@@ -29,7 +31,7 @@ export function startAttempt(ctx: HubContext, payment: Payment, attempt: Payment
   return call;
 }
 
-const inflight = new Map<string, Promise<StartOutcome>>();
+const startsInFlight = cacheSlot('processor starts in flight', () => new Map<string, Promise<StartOutcome>>());
 
 /** The hand-off another request stored for this attempt meanwhile, if any. */
 async function storedRedirect(ctx: HubContext, attemptId: string): Promise<Redirect | null> {

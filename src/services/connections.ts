@@ -10,6 +10,7 @@ import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
 import type { VerifyTarget } from './verify-pool.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
+import { cacheSlot } from './hub-caches.js';
 import { notificationUrl } from './hub-urls.js';
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -206,10 +207,12 @@ export async function updateConnection(
   return ctx.db.updateTable('connections').set(patch).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
 }
 
-const loaded = new Map<string, { stamp: number; value: LoadedConnection }>();
+/** Loaded connections by id, each valid for one version of its row. */
+const loadedConnections = cacheSlot('loaded connections', () => new Map<string, { stamp: number; value: LoadedConnection }>());
 
 /** Decrypts and parses a connection's credentials (cached per version of the row: keys are parsed once). */
 export function loadConnection(ctx: HubContext, row: Connection): LoadedConnection {
+  const loaded = ctx.caches.of(loadedConnections);
   const stamp = new Date(row.updated_at).getTime();
   const hit = loaded.get(row.id);
   if (hit && hit.stamp === stamp) return hit.value;

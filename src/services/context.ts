@@ -5,6 +5,7 @@ import type { Outbound } from '../security/outbound.js';
 import type { ProcessorOperation } from '../connectors/types.js';
 import type { NotificationVerifier } from './verify-pool.js';
 import type { LedgerHook } from './ledger/hooks.js';
+import type { HubCaches } from './hub-caches.js';
 
 /** What every use case needs: the database, the vault, where the hub is reachable, and a logger. */
 export interface HubContext {
@@ -17,6 +18,8 @@ export interface HubContext {
   onOutboxWrite?: () => void;
   /** The surfaces told about ledger changes inside the ledger's transaction (registered where the hub is built). */
   ledgerHooks: readonly LedgerHook[];
+  /** What this hub remembers between requests (caches, turn batches), built at start-up: see hub-caches.ts. */
+  caches: HubCaches;
   /** Verification threads for notifications; without it, verification runs on the calling thread. */
   verifier?: NotificationVerifier;
   /** Outbound HTTP for processor calls made by the hub (emulator provisioning, later status checks). */

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { generateApiKey, hashApiKey } from '../security/api-keys.js';
 import type { HubContext } from './context.js';
-import { perDatabase, TurnBatch } from '../store/turn-batch.js';
+import { TurnBatch } from '../store/turn-batch.js';
+import { cacheSlot } from './hub-caches.js';
 import type { Merchant } from '../store/schema.js';
 
 /** Creates a merchant and its API key; the key is returned once and only its hash is stored. */
@@ -28,8 +29,9 @@ export async function rotateMerchantKey(ctx: Pick<HubContext, 'db'>, merchantId:
   return row ? key : null;
 }
 
-/** Per database, the API-key lookups of the current event-loop turn (one query answers them all). */
-const keyLookupsOf = perDatabase(
+/** The API-key lookups of the current event-loop turn (one query answers them all). */
+const keyLookups = cacheSlot(
+  'API-key lookups of this turn',
   (db) =>
     new TurnBatch<string, Merchant>(async (hashes) => {
       // One statement text whatever the number of keys (so it is prepared once).
@@ -39,8 +41,8 @@ const keyLookupsOf = perDatabase(
 );
 
 /** The merchant whose API key this is (looked up by its hash, together with the other lookups of this turn). */
-export async function findMerchantByApiKey(ctx: Pick<HubContext, 'db'>, apiKey: string): Promise<Merchant | undefined> {
-  return keyLookupsOf(ctx.db).load(hashApiKey(apiKey));
+export async function findMerchantByApiKey(ctx: Pick<HubContext, 'caches'>, apiKey: string): Promise<Merchant | undefined> {
+  return ctx.caches.of(keyLookups).load(hashApiKey(apiKey));
 }
 
 export async function listMerchants(ctx: Pick<HubContext, 'db'>): Promise<Merchant[]> {

@@ -10,6 +10,7 @@ import {
 import { processorCalls } from '../observability/metrics.js';
 import { OutboundRefusedError, outboundOf } from '../security/outbound.js';
 import type { HubContext } from './context.js';
+import { cacheSlot } from './hub-caches.js';
 import { endpointKind, type LoadedConnection } from './connections.js';
 
 /** Bodies larger than this are not processor answers the hub can use. */
@@ -19,7 +20,7 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
  * Access tokens per connection (and per credentials version), kept in memory: a cache, not state — a process
  * that restarts, or another process, fetches its own.
  */
-const tokens = new Map<string, AccessToken>();
+const accessTokens = cacheSlot('processor access tokens', () => new Map<string, AccessToken>());
 
 function tokenKey(loaded: LoadedConnection): string {
   return `${loaded.row.id}:${loaded.row.credentials_fingerprint}`;
@@ -115,6 +116,7 @@ async function accessToken(ctx: HubContext, loaded: LoadedConnection, fresh: boo
   const auth = loaded.connector.authenticate;
   if (!auth) return undefined;
   const key = tokenKey(loaded);
+  const tokens = ctx.caches.of(accessTokens);
   const cached = tokens.get(key);
   if (!fresh && cached && cached.refreshAt.getTime() > Date.now()) return cached.token;
   const res = await sendChecked(ctx, loaded, 'authenticate', auth.request(loaded.config));

@@ -1,5 +1,3 @@
-import type { Db } from './store.js';
-
 /**
  * Database work asked for during one turn of the event loop, sent together at the end of that turn: a request
  * never joins work that was already sent, so what it reads or writes is as fresh as a statement of its own sent
@@ -70,20 +68,4 @@ export class TurnBatch<K, V> {
   load(key: K): Promise<V | undefined> {
     return this.queue.push(key);
   }
-}
-
-/**
- * One batcher per database, made on first use: the work of one turn is batched per database (a process may hold
- * several, e.g. tests or the emulators), never across them.
- */
-export function perDatabase<B>(make: (db: Db) => B): (db: Db) => B {
-  const made = new WeakMap<Db, B>();
-  return (db) => {
-    let batcher = made.get(db);
-    if (!batcher) {
-      batcher = make(db);
-      made.set(db, batcher);
-    }
-    return batcher;
-  };
 }

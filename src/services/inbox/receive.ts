@@ -4,7 +4,8 @@ import { connectorFor } from '../../connectors/registry.js';
 import type { HttpReply, InboundNotification } from '../../connectors/types.js';
 import type { Connection } from '../../store/schema.js';
 import { settleInboxRow, storeInboxBatch, storeInboxRow, UNAUTHENTICATED_HEADERS_BYTES, type InboxRow } from '../../store/queries/inbox.js';
-import { perDatabase, TurnQueue } from '../../store/turn-batch.js';
+import { TurnQueue } from '../../store/turn-batch.js';
+import { cacheSlot } from '../hub-caches.js';
 import { notificationOutcomes } from '../../observability/metrics.js';
 import type { HubContext } from '../context.js';
 import { loadConnection } from '../connections.js';
@@ -53,7 +54,7 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   // An id that cannot be one of ours (a NUL byte, say) is an unknown connection, not a storage failure.
   const knownShape = /^[A-Za-z0-9_-]{1,64}$/.test(connectionId);
   try {
-    row = await inboxWritesOf(ctx.db).push({
+    row = await ctx.caches.of(inboxWrites).push({
       id,
       provider,
       connection_id: knownShape ? connectionId : null,
@@ -72,8 +73,9 @@ export async function receiveNotification(ctx: HubContext, provider: string, con
   return processStored(ctx, provider, id, connectionId, row, n);
 }
 
-/** Per database, the notifications arriving in the current event-loop turn (stored together, see TurnQueue). */
-const inboxWritesOf = perDatabase(
+/** The notifications arriving in the current event-loop turn (stored together, see TurnQueue). */
+const inboxWrites = cacheSlot(
+  'notifications stored in this turn',
   (db) =>
     new TurnQueue<InboxRow, Connection | undefined>({ batch: (rows) => storeInboxBatch(db, rows), single: (row) => storeInboxRow(db, row), maxBatch: 64 }),
 );

@@ -6,7 +6,8 @@ import type { Payment, PaymentAttempt } from '../../store/schema.js';
 import type { NewEvent } from '../../store/queries/events.js';
 import { insertOperationAnswer, settleInboxRow } from '../../store/queries/inbox.js';
 import { applyChange, readLedgerRows, readLockedLedgerRow, type AppliedStatement, type LedgerRow, type PlannedChange } from '../../store/queries/ledger.js';
-import { perDatabase, TurnBatch } from '../../store/turn-batch.js';
+import { TurnBatch } from '../../store/turn-batch.js';
+import { cacheSlot } from '../hub-caches.js';
 import { notificationOutcomes } from '../../observability/metrics.js';
 import type { HubContext } from '../context.js';
 import { paymentMethodFamily } from '../payment-methods.js';
@@ -108,7 +109,7 @@ function appliedStatement(connectionId: string, notificationId: string, v: Verif
 }
 
 /** Per database, the ledger rows that notifications of the current event-loop turn read (one query for the turn). */
-const ledgerReadsOf = perDatabase((db) => new TurnBatch<string, LedgerRow>((references) => readLedgerRows(db, references)));
+const ledgerReads = cacheSlot('ledger rows read in this turn', (db) => new TurnBatch<string, LedgerRow>((references) => readLedgerRows(db, references)));
 
 /** How many times the optimistic path re-reads a row that changed under it before taking the locking path. */
 const OPTIMISTIC_TRIES = 3;
@@ -137,7 +138,7 @@ export async function applyVerified(ctx: HubContext, connectionId: string, notif
     paymentId: plan.row.id,
   });
   for (let i = 0; i < OPTIMISTIC_TRIES && !hooked; i++) {
-    const plan = planApplication(ctx, connectionId, v, await ledgerReadsOf(ctx.db).load(v.reference));
+    const plan = planApplication(ctx, connectionId, v, await ctx.caches.of(ledgerReads).load(v.reference));
     if ('status' in plan) return plan;
     const applied = await applyChange(ctx.db, statement, plan, 'compare-and-swap');
     if (!applied.applied) continue;

@@ -5,9 +5,10 @@ import { FieldErrors, isHttpUrl, ValidationError } from '../../core/validation.j
 import type { Party } from '../../connectors/types.js';
 import type { Connection, Database, Payment, PaymentAttempt } from '../../store/schema.js';
 import { insertPayment, insertPaymentBatch, type PaymentWrite, type WriteOutcome } from '../../store/queries/payments.js';
-import { perDatabase, TurnQueue } from '../../store/turn-batch.js';
+import { TurnQueue } from '../../store/turn-batch.js';
 import type { Db } from '../../store/store.js';
 import { NotFoundError, type HubContext } from '../context.js';
+import { cacheSlot } from '../hub-caches.js';
 import { getConnection, loadConnection, type LoadedConnection } from '../connections.js';
 import { replayStored, type IdempotencyClaim, type StoredResponse } from '../idempotency.js';
 import { checkPaymentAgainstConnector, problemMessage } from '../payment-requirements.js';
@@ -81,7 +82,7 @@ export function newAttempt(ctx: HubContext, payment: Payment, loaded: LoadedConn
  * read; the write then checks that the row is still active and unchanged (its `updated_at`, which every change
  * moves), so a connection disabled, re-keyed or renamed meanwhile, by this process or another, is read again.
  */
-const activeConnections = new Map<string, Connection>();
+const activeConnectionsSlot = cacheSlot('active connections named by payment requests', () => new Map<string, Connection>());
 
 /** A payment built and checked from a request and its connection, ready to be written in one statement. */
 export interface PreparedPayment {
@@ -111,6 +112,7 @@ export async function preparePayment(
   let loaded: LoadedConnection | undefined;
   const errors = new FieldErrors();
   const cacheKey = `${merchantId}\n${input.connection}`;
+  const activeConnections = ctx.caches.of(activeConnectionsSlot);
   const cached = fresh ? undefined : activeConnections.get(cacheKey);
   if (cached) loaded = loadConnection(ctx, cached);
   else {
@@ -187,7 +189,7 @@ function paymentWrite(prepared: PreparedPayment, claim?: IdempotencyClaim): Paym
  */
 export async function writePayment(ctx: HubContext, db: HubContext['db'], prepared: PreparedPayment, claim?: IdempotencyClaim): Promise<WriteOutcome> {
   const write = paymentWrite(prepared, claim);
-  const row = db === ctx.db ? await paymentWritesOf(db).push(write) : await insertPayment(db, write);
+  const row = db === ctx.db ? await ctx.caches.of(paymentWrites).push(write) : await insertPayment(db, write);
   if (!row.live) throw new ValidationError([{ field: 'connection', message: 'is disabled' }]);
   if (row.claimed) {
     noteOutboxWrite(ctx, db);
@@ -209,7 +211,8 @@ export async function writePayment(ctx: HubContext, db: HubContext['db'], prepar
  * Per database, the payment writes of the current event-loop turn. Two payments of one batch with the same key
  * are refused by the batch, and then written one by one (the queue's fallback), which settles who claimed it first.
  */
-const paymentWritesOf = perDatabase(
+const paymentWrites = cacheSlot(
+  'payments written in this turn',
   (db) =>
     new TurnQueue<PaymentWrite, WriteOutcome>({
       batch: (writes) => {
