@@ -6,6 +6,8 @@ import { Outbound, parseOutboundAllow } from '../../src/security/outbound.js';
 import { callProcessor, send } from '../../src/services/processor-calls.js';
 import type { LoadedConnection } from '../../src/services/connections.js';
 import type { HubContext } from '../../src/services/context.js';
+import { HubCaches } from '../../src/services/hub-caches.js';
+import type { Db } from '../../src/store/store.js';
 import type { InboundResponse, OperationError } from '../../src/connectors/types.js';
 
 /**
@@ -13,7 +15,12 @@ import type { InboundResponse, OperationError } from '../../src/connectors/types
  * processor is `unreachable` (safe to send again); one that was sent and got no whole answer is `unknown`.
  */
 
-const ctx = { logger: pino({ level: 'silent' }), outbound: new Outbound({ allow: parseOutboundAllow('127.0.0.1') }) } as unknown as HubContext;
+// Processor calls keep access tokens in the hub's memory; these calls use no database.
+const ctx = {
+  logger: pino({ level: 'silent' }),
+  outbound: new Outbound({ allow: parseOutboundAllow('127.0.0.1') }),
+  caches: new HubCaches(undefined as unknown as Db),
+} as unknown as HubContext;
 const sockets = new Set<net.Socket>();
 let server: net.Server;
 let port: number;
