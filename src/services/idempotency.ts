@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
-import { claimCte } from '../store/queries/idempotency.js';
+import type { Transaction } from 'kysely';
+import { claimKey, deleteKeysBefore, selectStoredKey } from '../store/queries/idempotency.js';
 import type { Database } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import { UnprocessableError } from './context.js';
@@ -76,8 +76,7 @@ export async function runIdempotent(
   try {
     const result = await db.transaction().execute(async (trx) => {
       const out = await effect(trx);
-      const claimed = await sql<{ key: string }>`WITH ${claimCte(merchantId, { key, ...request }, out, sql`true`)} SELECT key FROM claimed`.execute(trx);
-      if (!claimed.rows.length) throw new AlreadyClaimed();
+      if (!(await claimKey(trx, merchantId, { key, ...request }, out))) throw new AlreadyClaimed();
       return out;
     });
     return { ...result, replayed: false };
@@ -94,15 +93,11 @@ export interface IdempotencyClaim extends RequestHashes {
 
 /** The response stored under a key that another request claimed first: replayed if it was the same request. */
 export async function replayStored(db: Db, merchantId: string, claim: IdempotencyClaim): Promise<StoredResponse> {
-  const row = await db.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', claim.key).executeTakeFirstOrThrow();
+  const row = await selectStoredKey(db, merchantId, claim.key);
   if (!isSameRequest(row.request_hash, claim)) throw new UnprocessableError('this Idempotency-Key was already used with a different request');
   return { status: row.response_status, body: row.response_body, replayed: true };
 }
 
 export async function purgeExpiredIdempotencyKeys(db: Db, now = Date.now()): Promise<number> {
-  const r = await db
-    .deleteFrom('idempotency_keys')
-    .where('created_at', '<', new Date(now - IDEMPOTENCY_TTL_MS))
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return deleteKeysBefore(db, new Date(now - IDEMPOTENCY_TTL_MS));
 }

@@ -1,9 +1,27 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { toDecimalString } from '../core/money.js';
 import { FieldErrors } from '../core/validation.js';
 import type { RefundRequest } from '../connectors/types.js';
 import type { Database, Refund } from '../store/schema.js';
+import { lockPayment } from '../store/queries/payments.js';
+import {
+  claimPendingRefund,
+  insertRefund,
+  leaseStaleRefunds,
+  recordRefundError,
+  selectAmountRefunded,
+  selectAttemptOrThrow,
+  selectConnectionOrThrow,
+  selectLastCapturedAttempt,
+  selectMerchantRefund,
+  selectOpenRefund,
+  selectPaymentOrThrow,
+  selectPaymentRefunds,
+  selectRefundOrThrow,
+  selectUnsentRefunds,
+  settleRefundRow,
+} from '../store/queries/refunds.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 import { loadConnection, loadPaymentConnection } from './connections.js';
 import { paymentSnapshot, recordOperationReport } from './ledger/index.js';
@@ -58,9 +76,9 @@ export async function createRefund(
   paymentId: string,
   input: CreateRefundInput,
 ): Promise<Refund> {
-  const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('merchant_id', '=', merchantId).forUpdate().executeTakeFirst();
+  const payment = await lockPayment(trx, paymentId, merchantId);
   if (!payment) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
-  const connection = await trx.selectFrom('connections').selectAll().where('id', '=', payment.connection_id).executeTakeFirstOrThrow();
+  const connection = await selectConnectionOrThrow(trx, payment.connection_id);
   const loaded = loadConnection(ctx, connection);
   if (!loaded.connector.refund) {
     throw new UnprocessableError(`${connection.provider} refunds are made in the processor's own back office; the hub records them from its notifications`);
@@ -68,21 +86,9 @@ export async function createRefund(
   if (payment.status !== 'paid' && payment.status !== 'partially_refunded') {
     throw new UnprocessableError(`only a paid payment can be refunded; this one is ${payment.status}`);
   }
-  const open = await trx
-    .selectFrom('refunds')
-    .select('id')
-    .where('payment_id', '=', paymentId)
-    .where('status', 'in', ['pending', 'processing'])
-    .executeTakeFirst();
+  const open = await selectOpenRefund(trx, paymentId);
   if (open) throw new ConflictError(`refund ${open.id} of this payment is still in progress; try again when it has settled`);
-  const attempt = await trx
-    .selectFrom('payment_attempts')
-    .selectAll()
-    .where('payment_id', '=', paymentId)
-    .where('status', 'in', ['captured', 'partially_refunded'])
-    .orderBy('number', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const attempt = await selectLastCapturedAttempt(trx, paymentId);
   if (!attempt) throw new UnprocessableError('this payment has no captured attempt to refund');
   const available = payment.amount_captured - payment.amount_refunded;
   const amount = input.amount ?? available;
@@ -101,23 +107,19 @@ export async function createRefund(
   else if (refusal) throw new UnprocessableError(refusal.message);
   errors.throwIfAny();
   const now = new Date();
-  return trx
-    .insertInto('refunds')
-    .values({
-      id: newId('ref'),
-      merchant_id: merchantId,
-      payment_id: paymentId,
-      attempt_id: attempt.id,
-      amount,
-      currency: payment.currency,
-      refunded_before: payment.amount_refunded,
-      reason: input.reason ?? null,
-      status: 'pending',
-      created_at: now,
-      updated_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertRefund(trx, {
+    id: newId('ref'),
+    merchant_id: merchantId,
+    payment_id: paymentId,
+    attempt_id: attempt.id,
+    amount,
+    currency: payment.currency,
+    refunded_before: payment.amount_refunded,
+    reason: input.reason ?? null,
+    status: 'pending',
+    created_at: now,
+    updated_at: now,
+  });
 }
 
 /**
@@ -143,16 +145,10 @@ export async function createRefundOnce(
 
 async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'failed', error?: { code: string; message: string }): Promise<Refund> {
   return inTransaction(ctx, async (trx) => {
-    const updated = await trx
-      .updateTable('refunds')
-      .set({ status, error_code: error?.code ?? null, error_message: error?.message ?? null, locked_until: null, updated_at: new Date() })
-      .where('id', '=', refund.id)
-      .where('status', 'in', ['pending', 'processing'])
-      .returningAll()
-      .executeTakeFirst();
-    if (!updated) return trx.selectFrom('refunds').selectAll().where('id', '=', refund.id).executeTakeFirstOrThrow();
+    const updated = await settleRefundRow(trx, refund.id, status, error);
+    if (!updated) return selectRefundOrThrow(trx, refund.id);
     if (status === 'failed') {
-      const payment = await trx.selectFrom('payments').selectAll().where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
+      const payment = await selectPaymentOrThrow(trx, refund.payment_id);
       await emitEvent(trx, refund.merchant_id, 'payment.refund_failed', refund.payment_id, {
         ...paymentSnapshot(ctx, payment),
         refund: presentRefund(updated),
@@ -168,15 +164,9 @@ async function settle(ctx: HubContext, refund: Refund, status: 'succeeded' | 'fa
  * network) leaves it `processing`: the janitor asks the processor later rather than sending it twice.
  */
 export async function sendRefund(ctx: HubContext, refundId: string): Promise<Refund> {
-  const claimed = await ctx.db
-    .updateTable('refunds')
-    .set({ status: 'processing', locked_until: sql<Date>`now() + ${SEND_LEASE}::interval`, updated_at: new Date() })
-    .where('id', '=', refundId)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .executeTakeFirst();
-  if (!claimed) return ctx.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
-  const attempt = await ctx.db.selectFrom('payment_attempts').selectAll().where('id', '=', claimed.attempt_id).executeTakeFirstOrThrow();
+  const claimed = await claimPendingRefund(ctx.db, refundId, SEND_LEASE);
+  if (!claimed) return selectRefundOrThrow(ctx.db, refundId);
+  const attempt = await selectAttemptOrThrow(ctx.db, claimed.attempt_id);
   const loaded = await loadPaymentConnection(ctx, claimed.payment_id);
   const request: RefundRequest = {
     reference: attempt.id,
@@ -191,21 +181,13 @@ export async function sendRefund(ctx: HubContext, refundId: string): Promise<Ref
   const res = await callProcessor(ctx, loaded, 'refund', (token) => loaded.connector.refund!.request(loaded.config, request, token));
   if (isOperationError(res)) {
     ctx.logger.warn({ refund: claimed.id, code: res.code }, 'refund sent, answer unknown; the janitor will ask the processor');
-    await ctx.db
-      .updateTable('refunds')
-      .set({ error_code: res.code, error_message: res.message, updated_at: new Date() })
-      .where('id', '=', claimed.id)
-      .execute();
+    await recordRefundError(ctx.db, claimed.id, res.code, res.message);
     return { ...claimed, error_code: res.code, error_message: res.message };
   }
   const answer = loaded.connector.refund!.response(loaded.config, request, res);
   if (isOperationError(answer)) {
     if (answer.failure !== 'refused') {
-      await ctx.db
-        .updateTable('refunds')
-        .set({ error_code: answer.code, error_message: answer.message, updated_at: new Date() })
-        .where('id', '=', claimed.id)
-        .execute();
+      await recordRefundError(ctx.db, claimed.id, answer.code, answer.message);
       return { ...claimed, error_code: answer.code, error_message: answer.message };
     }
     return settle(ctx, claimed, 'failed', answer);
@@ -227,42 +209,26 @@ export async function sendRefund(ctx: HubContext, refundId: string): Promise<Ref
  * whose answer never came (lease expired), settling them by what the ledger then holds.
  */
 export async function settleStaleRefunds(ctx: HubContext, limit = 10): Promise<number> {
-  const unsent = await ctx.db
-    .selectFrom('refunds')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('updated_at', '<', sql<Date>`now() - ${UNSENT_AFTER}::interval`)
-    .limit(limit)
-    .execute();
+  const unsent = await selectUnsentRefunds(ctx.db, UNSENT_AFTER, limit);
   for (const r of unsent) await sendRefund(ctx, r.id);
-  const stale = await sql<Refund>`
-    UPDATE refunds SET locked_until = now() + ${SEND_LEASE}::interval
-    WHERE id IN (SELECT id FROM refunds WHERE status = 'processing' AND locked_until < now() ORDER BY locked_until LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING *`.execute(ctx.db);
-  for (const refund of stale.rows) {
+  const stale = await leaseStaleRefunds(ctx.db, SEND_LEASE, limit);
+  for (const refund of stale) {
     const checked = await reconcileAttempt(ctx, refund.attempt_id);
     if (!checked) continue; // the processor is still unreachable: the lease was renewed, ask again later
-    const payment = await ctx.db.selectFrom('payments').select('amount_refunded').where('id', '=', refund.payment_id).executeTakeFirstOrThrow();
+    const payment = await selectAmountRefunded(ctx.db, refund.payment_id);
     if (payment.amount_refunded >= Number(refund.refunded_before) + Number(refund.amount)) await settle(ctx, refund, 'succeeded');
     else await settle(ctx, refund, 'failed', { code: 'not_confirmed', message: 'the processor did not confirm this refund; it shows no refund for it' });
   }
-  return unsent.length + stale.rows.length;
+  return unsent.length + stale.length;
 }
 
 export async function listRefunds(ctx: HubContext, merchantId: string, paymentId: string): Promise<Refund[]> {
   await getPaymentRow(ctx.db, merchantId, paymentId);
-  return ctx.db
-    .selectFrom('refunds')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('payment_id', '=', paymentId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  return selectPaymentRefunds(ctx.db, merchantId, paymentId);
 }
 
 export async function getRefund(ctx: HubContext, merchantId: string, id: string): Promise<Refund> {
-  const row = await ctx.db.selectFrom('refunds').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  const row = await selectMerchantRefund(ctx.db, merchantId, id);
   if (!row) throw new NotFoundError(`no refund ${JSON.stringify(id)}`);
   return row;
 }

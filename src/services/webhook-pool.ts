@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { claimDueDeliveries } from '../store/queries/webhooks.js';
 import type { Db } from '../store/store.js';
 import type { HubContext } from './context.js';
 import { deliverOne, LEASE_MS, type DueDelivery, type WebhookOptions } from './webhooks.js';
@@ -45,55 +45,14 @@ export async function claimDueFairly(
 ): Promise<DueDelivery[]> {
   if (limit <= 0) return [];
   const window = caps.perMerchant * 4;
-  const result = await sql<DueDelivery>`
-    WITH busy AS (
-      SELECT merchant_id, endpoint_id FROM webhook_deliveries
-      WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until > now() + ${`${LEASE_MS - IN_FLIGHT_WINDOW_MS} milliseconds`}::interval
-    ), busy_merchants AS (
-      SELECT merchant_id, count(*)::int AS n FROM busy GROUP BY merchant_id
-    ), busy_endpoints AS (
-      SELECT endpoint_id, count(*)::int AS n FROM busy GROUP BY endpoint_id
-    ), candidates AS (
-      SELECT d.id, d.merchant_id, d.endpoint_id, d.next_attempt_at, e.status AS endpoint_status
-      FROM merchants m
-      LEFT JOIN busy_merchants bm ON bm.merchant_id = m.id
-      CROSS JOIN LATERAL (
-        SELECT w.id, w.merchant_id, w.endpoint_id, w.next_attempt_at FROM webhook_deliveries w
-        WHERE w.merchant_id = m.id AND w.status = 'pending' AND w.next_attempt_at <= now() AND (w.locked_until IS NULL OR w.locked_until < now())
-        ORDER BY w.next_attempt_at, w.id
-        LIMIT ${window}
-      ) d
-      JOIN webhook_endpoints e ON e.id = d.endpoint_id
-      WHERE coalesce(bm.n, 0) < ${caps.perMerchant}
-    ), canceled AS (
-      UPDATE webhook_deliveries SET status = 'canceled', last_error = 'endpoint disabled', locked_until = NULL
-      WHERE id IN (SELECT id FROM candidates WHERE endpoint_status <> 'active') AND status = 'pending'
-        AND (locked_until IS NULL OR locked_until < now())
-    ), endpoint_slots AS (
-      SELECT c.*, coalesce(be.n, 0) + row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS endpoint_slot
-      FROM candidates c LEFT JOIN busy_endpoints be ON be.endpoint_id = c.endpoint_id
-      WHERE c.endpoint_status = 'active'
-    ), merchant_slots AS (
-      SELECT s.id, s.next_attempt_at, coalesce(bm.n, 0) + row_number() OVER (PARTITION BY s.merchant_id ORDER BY s.next_attempt_at, s.id) AS merchant_slot
-      FROM endpoint_slots s LEFT JOIN busy_merchants bm ON bm.merchant_id = s.merchant_id
-      WHERE s.endpoint_slot <= ${caps.perEndpoint}
-    ), picked AS (
-      SELECT id FROM merchant_slots WHERE merchant_slot <= ${caps.perMerchant}
-      ORDER BY merchant_slot, next_attempt_at, id
-      LIMIT ${limit}
-    ), claimed AS (
-      UPDATE webhook_deliveries SET locked_until = now() + ${`${LEASE_MS} milliseconds`}::interval
-      WHERE id IN (
-        SELECT w.id FROM webhook_deliveries w
-        WHERE w.id IN (SELECT id FROM picked)
-          AND w.status = 'pending' AND w.next_attempt_at <= now() AND (w.locked_until IS NULL OR w.locked_until < now())
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING *
-    )
-    SELECT claimed.*, e.url, e.secret_encrypted, ev.payload, ev.created_at AS event_created_at
-    FROM claimed JOIN webhook_endpoints e ON e.id = claimed.endpoint_id JOIN events ev ON ev.id = claimed.event_id`.execute(db);
-  return result.rows;
+  return claimDueDeliveries(db, {
+    limit,
+    window,
+    perEndpoint: caps.perEndpoint,
+    perMerchant: caps.perMerchant,
+    leaseMs: LEASE_MS,
+    inFlightWindowMs: IN_FLIGHT_WINDOW_MS,
+  });
 }
 
 export interface DeliveryPoolOptions extends WebhookOptions {

@@ -1,9 +1,25 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { EVENT_TYPES, type EventType } from '../core/transitions.js';
 import { FieldErrors, isHttpUrl } from '../core/validation.js';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../store/schema.js';
+import {
+  cancelPendingDeliveries,
+  countActiveEndpoints,
+  type DueDelivery,
+  insertWebhookEndpoint,
+  lockMerchant,
+  lockWebhookEndpoint,
+  recordDeliveryAttempt,
+  requeueDelivery,
+  selectDeliveries,
+  selectDelivery,
+  selectDeliveryAttempts,
+  selectWebhookEndpoint,
+  selectWebhookEndpoints,
+  updateWebhookEndpointRow,
+} from '../store/queries/webhooks.js';
 import { insertEvent, recentEvents } from '../store/queries/events.js';
 import { checkOutboundUrl, outboundOf, type Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
@@ -57,14 +73,8 @@ export const MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT = 50;
 
 /** Refuses (409) another active endpoint beyond the cap; the caller's transaction holds the merchant's row. */
 async function checkEndpointCap(trx: Transaction<Database>, merchantId: string): Promise<void> {
-  await trx.selectFrom('merchants').select('id').where('id', '=', merchantId).forNoKeyUpdate().execute();
-  const { n } = await trx
-    .selectFrom('webhook_endpoints')
-    .select(sql<number>`count(*)::int`.as('n'))
-    .where('merchant_id', '=', merchantId)
-    .where('status', '=', 'active')
-    .where('payment_id', 'is', null)
-    .executeTakeFirstOrThrow();
+  await lockMerchant(trx, merchantId);
+  const n = await countActiveEndpoints(trx, merchantId);
   if (n >= MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT) {
     throw new ConflictError(
       `a merchant may have at most ${MAX_WEBHOOK_ENDPOINTS_PER_MERCHANT} active webhook endpoints; disable one first (an endpoint may subscribe to several events)`,
@@ -82,29 +92,25 @@ export async function createWebhookEndpoint(
   const secret = 'whsec_' + randomBytes(32).toString('base64');
   const endpoint = await ctx.db.transaction().execute(async (trx) => {
     await checkEndpointCap(trx, merchantId);
-    return trx
-      .insertInto('webhook_endpoints')
-      .values({
-        id,
-        merchant_id: merchantId,
-        url: input.url as string,
-        events: JSON.stringify(input.events ?? ['*']),
-        secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return insertWebhookEndpoint(trx, {
+      id,
+      merchant_id: merchantId,
+      url: input.url as string,
+      events: JSON.stringify(input.events ?? ['*']),
+      secret_encrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`),
+    });
   });
   return { endpoint, secret };
 }
 
 export async function getWebhookEndpoint(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string): Promise<WebhookEndpoint> {
-  const row = await ctx.db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  const row = await selectWebhookEndpoint(ctx.db, merchantId, id);
   if (!row) throw new NotFoundError(`no webhook endpoint ${JSON.stringify(id)}`);
   return row;
 }
 
 export async function listWebhookEndpoints(ctx: Pick<HubContext, 'db'>, merchantId: string): Promise<WebhookEndpoint[]> {
-  return ctx.db.selectFrom('webhook_endpoints').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
+  return selectWebhookEndpoints(ctx.db, merchantId);
 }
 
 export async function updateWebhookEndpoint(
@@ -123,19 +129,14 @@ export async function updateWebhookEndpoint(
   if (input.events !== undefined) patch.events = JSON.stringify(input.events);
   if (input.status !== undefined) patch.status = input.status;
   return ctx.db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom('webhook_endpoints').select(['status', 'payment_id']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+    const current = await lockWebhookEndpoint(trx, id);
     if (input.status === 'active' && current.status !== 'active' && current.payment_id === null) await checkEndpointCap(trx, merchantId);
-    const updated = await trx.updateTable('webhook_endpoints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    const updated = await updateWebhookEndpointRow(trx, id, patch);
     if (updated.status !== 'active') {
       // A disabled endpoint gets nothing more: its queued deliveries and retries are canceled (visible in its
       // log, and redeliverable by hand once it is active again). One in flight now finishes; if it would be
       // retried, the worker cancels the retry when it falls due.
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({ status: 'canceled', last_error: 'endpoint disabled' })
-        .where('endpoint_id', '=', id)
-        .where('status', '=', 'pending')
-        .execute();
+      await cancelPendingDeliveries(trx, id);
     }
     return updated;
   });
@@ -160,12 +161,7 @@ export function listRecentEvents(ctx: Pick<HubContext, 'db'>, merchantId: string
   return recentEvents(ctx.db, merchantId, limit);
 }
 
-export interface DueDelivery extends WebhookDelivery {
-  url: string;
-  secret_encrypted: string;
-  payload: string;
-  event_created_at: Date;
-}
+export type { DueDelivery } from '../store/queries/webhooks.js';
 
 export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: WebhookOptions): Promise<void> {
   const secret = ctx.vault.decrypt(delivery.secret_encrypted, `webhook_endpoint:${delivery.endpoint_id}`);
@@ -205,14 +201,18 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
   if (!ok && error === null) error = `HTTP ${statusCode}`;
   const status = ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
   // The attempt log and the delivery's new state in one statement (atomic on its own).
-  await sql`
-    WITH logged AS (
-      INSERT INTO webhook_delivery_attempts (delivery_id, status_code, duration_ms, error, response_body)
-      VALUES (${delivery.id}, ${statusCode}, ${Date.now() - started}, ${error}, ${responseBody})
-    )
-    UPDATE webhook_deliveries SET attempts = ${attempts}, status = ${status}, next_attempt_at = ${new Date(Date.now() + (delay ?? 0))},
-      locked_until = NULL, last_status_code = ${statusCode}, last_error = ${ok ? null : error}, delivered_at = ${ok ? new Date() : null}
-    WHERE id = ${delivery.id}`.execute(ctx.db);
+  await recordDeliveryAttempt(ctx.db, {
+    deliveryId: delivery.id,
+    statusCode,
+    durationMs: Date.now() - started,
+    error,
+    responseBody,
+    attempts,
+    status,
+    nextAttemptAt: new Date(Date.now() + (delay ?? 0)),
+    lastError: ok ? null : error,
+    deliveredAt: ok ? new Date() : null,
+  });
   webhookDeliveries.inc({ result: ok ? 'succeeded' : 'failed' });
   ctx.logger.debug(
     { delivery: delivery.id, event: delivery.event_id, attempt: attempts, status: statusCode, error, next: status },
@@ -222,20 +222,13 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
 }
 
 export async function listDeliveries(ctx: Pick<HubContext, 'db'>, merchantId: string, filter: { endpointId?: string; eventId?: string; limit?: number }) {
-  let q = ctx.db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId);
-  if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
-  if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
-  return q
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit ?? 100)
-    .execute();
+  return selectDeliveries(ctx.db, merchantId, filter);
 }
 
 export async function getDelivery(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string) {
-  const delivery = await ctx.db.selectFrom('webhook_deliveries').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+  const delivery = await selectDelivery(ctx.db, merchantId, id);
   if (!delivery) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id)}`);
-  const attempts = await ctx.db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id).orderBy('id').execute();
+  const attempts = await selectDeliveryAttempts(ctx.db, id);
   return { delivery, attempts };
 }
 
@@ -244,12 +237,7 @@ export async function redeliver(ctx: HubContext, merchantId: string, id: string)
   const { delivery } = await getDelivery(ctx, merchantId, id);
   const endpoint = await getWebhookEndpoint(ctx, merchantId, delivery.endpoint_id);
   if (endpoint.status !== 'active') throw new ConflictError(`webhook endpoint ${endpoint.id} is disabled; enable it before redelivering`);
-  const row = await ctx.db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'pending', next_attempt_at: new Date(), locked_until: null })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await requeueDelivery(ctx.db, id);
   ctx.onOutboxWrite?.();
   return row;
 }

@@ -65,6 +65,17 @@ describe('ledger boundaries', () => {
     );
   });
 
+  it('refunds, webhooks, the webhook pool, idempotency and health hold no SQL: their statements live in store/queries', () => {
+    const files = [
+      'src/services/refunds.ts',
+      'src/services/webhooks.ts',
+      'src/services/webhook-pool.ts',
+      'src/services/idempotency.ts',
+      'src/services/health.ts',
+    ];
+    assert.deepEqual(offenders(files, /selectFrom\(|updateTable\(|insertInto\(|deleteFrom\(|\bsql\b|import \{[^}]*\b(sql|Kysely)\b[^}]*\} from 'kysely'/), []);
+  });
+
   it("the hub's own URLs (/pay/…, /notify/…) are built in services/hub-urls.ts only", () => {
     const built = /publicUrl\}\/(pay|notify)\//;
     assert.deepEqual(
