@@ -7,7 +7,13 @@ import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party } from '../connectors/types.js';
 import { checkOutboundUrl, outboundOf } from '../security/outbound.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
-import { findPaymentStep, insertStepCallbackEndpoint, lockPaymentStep, updateStepProcessorResponse, upsertPaymentStep } from '../store/queries/payment-steps.js';
+import {
+  findPaymentStep,
+  insertStepCallbackEndpoint,
+  lockPaymentStep,
+  updateStepProcessorResponse,
+  upsertPaymentStep,
+} from '../store/queries/payment-steps.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
 import { hashRequest, isSameRequest } from './idempotency.js';

@@ -122,7 +122,14 @@ async function userInTransaction(
       credentials,
       settings,
     });
-    const user = await insertOnpayUser(ctx.db, { id: newId('opu'), merchant_id: merchantId, side, gateway, quadruple_hash: hash, connection_id: connection.id });
+    const user = await insertOnpayUser(ctx.db, {
+      id: newId('opu'),
+      merchant_id: merchantId,
+      side,
+      gateway,
+      quadruple_hash: hash,
+      connection_id: connection.id,
+    });
     return user ?? (await findOnpayUser(ctx, merchantId, side, gateway, f.gatewayApiKey, f.gatewaySecretKey))!;
   }
 }

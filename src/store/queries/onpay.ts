@@ -83,13 +83,7 @@ export interface OnpayNotificationRow {
 }
 
 /** The applied notifications of an end user's links, oldest first: of one extId, since an instant, or captures only unless `all`. */
-export async function onpayLinkNotifications(
-  db: Db,
-  userId: string,
-  extId: string | null,
-  since: Date | null,
-  all: boolean,
-): Promise<OnpayNotificationRow[]> {
+export async function onpayLinkNotifications(db: Db, userId: string, extId: string | null, since: Date | null, all: boolean): Promise<OnpayNotificationRow[]> {
   const rows = await sql<OnpayNotificationRow>`
     SELECT l.ext_id, n.outcome, n.summary, n.received_at, n.processed_at, p.amount, p.currency
     FROM onpay_links l
