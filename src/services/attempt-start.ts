@@ -1,5 +1,6 @@
 import type { AttemptReference, OperationError, OperationReport, Redirect } from '../connectors/types.js';
 import type { Payment, PaymentAttempt } from '../store/schema.js';
+import { attemptRedirect, latestAttempt, latestStartSummary } from '../store/queries/attempt-start.js';
 import type { HubContext } from './context.js';
 import { cacheSlot } from './hub-caches.js';
 import { loadPaymentConnection, type LoadedConnection } from './connections.js';
@@ -35,7 +36,7 @@ const startsInFlight = cacheSlot('processor starts in flight', () => new Map<str
 
 /** The hand-off another request stored for this attempt meanwhile, if any. */
 async function storedRedirect(ctx: HubContext, attemptId: string): Promise<Redirect | null> {
-  const row = await ctx.db.selectFrom('payment_attempts').select('redirect').where('id', '=', attemptId).executeTakeFirst();
+  const row = await attemptRedirect(ctx.db, attemptId);
   return (row?.redirect ?? null) as unknown as Redirect | null;
 }
 
@@ -134,26 +135,13 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
  * finish. Returns null when there is nothing to finish (no such attempt, already settled, not a 3-D Secure start).
  */
 export async function completeAuthentication(ctx: HubContext, paymentId: string, form: Record<string, string>): Promise<StartOutcome | null> {
-  const attempt = await ctx.db
-    .selectFrom('payment_attempts')
-    .selectAll()
-    .where('payment_id', '=', paymentId)
-    .orderBy('number', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const attempt = await latestAttempt(ctx.db, paymentId);
   if (!attempt || attempt.status !== 'created') return null;
   const loaded = await loadPaymentConnection(ctx, paymentId);
   const complete = loaded.connector.completeAuthentication;
   if (!complete) return null;
   // What the start's answer said (the authentication token), as its report kept it in the inbox.
-  const started = await ctx.db
-    .selectFrom('notifications')
-    .select('summary')
-    .where('attempt_id', '=', attempt.id)
-    .where('source', '=', 'start')
-    .orderBy('received_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const started = await latestStartSummary(ctx.db, attempt.id);
   if (!started?.summary) return null;
   const reference: AttemptReference = {
     reference: attempt.id,

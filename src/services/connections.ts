@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { sql } from 'kysely';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
@@ -8,6 +7,7 @@ import { ENVIRONMENTS, type Connector, type ConnectionConfig, type Environment }
 import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
+import { findConnection, insertConnection, listMerchantConnections, paymentConnection, updateConnectionRow } from '../store/queries/connections.js';
 import type { VerifyTarget } from './verify-pool.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 import { cacheSlot } from './hub-caches.js';
@@ -139,20 +139,16 @@ export async function createConnection(ctx: HubContext, merchantId: string, inpu
   }
   const secretJson = JSON.stringify(rawCredentials);
   try {
-    return await ctx.db
-      .insertInto('connections')
-      .values({
-        id,
-        merchant_id: merchantId,
-        code: input.code as string,
-        provider: connector!.provider,
-        environment: environment as string,
-        credentials_encrypted: ctx.vault.encrypt(secretJson, `connection:${id}`),
-        credentials_fingerprint: fingerprint(secretJson),
-        settings: JSON.stringify(settings),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return await insertConnection(ctx.db, {
+      id,
+      merchant_id: merchantId,
+      code: input.code as string,
+      provider: connector!.provider,
+      environment: environment as string,
+      credentials_encrypted: ctx.vault.encrypt(secretJson, `connection:${id}`),
+      credentials_fingerprint: fingerprint(secretJson),
+      settings: JSON.stringify(settings),
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ConflictError(`a connection with code ${JSON.stringify(input.code)} already exists`);
     throw e;
@@ -160,17 +156,12 @@ export async function createConnection(ctx: HubContext, merchantId: string, inpu
 }
 
 export async function listConnections(ctx: HubContext, merchantId: string): Promise<Connection[]> {
-  return ctx.db.selectFrom('connections').selectAll().where('merchant_id', '=', merchantId).orderBy('id', 'desc').execute();
+  return listMerchantConnections(ctx.db, merchantId);
 }
 
 /** Finds a merchant's connection by id or by code. */
 export async function getConnection(ctx: HubContext, merchantId: string, idOrCode: string): Promise<Connection> {
-  const row = await ctx.db
-    .selectFrom('connections')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where((eb) => eb.or([eb('id', '=', idOrCode), eb('code', '=', idOrCode)]))
-    .executeTakeFirst();
+  const row = await findConnection(ctx.db, merchantId, idOrCode);
   if (!row) throw new NotFoundError(`no connection ${JSON.stringify(idOrCode)}`);
   return row;
 }
@@ -183,11 +174,8 @@ export async function updateConnection(
 ): Promise<Connection> {
   const row = await getConnection(ctx, merchantId, idOrCode);
   const connector = connectorFor(row.provider)!;
-  // `updated_at` is the version of the row that caches are keyed on (read at JavaScript's millisecond precision):
-  // every change moves it forward by at least a millisecond, even two changes within the same one.
-  const patch: Record<string, unknown> = {
-    updated_at: sql`greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')`,
-  };
+  // The statement also moves `updated_at`, the version of the row that caches are keyed on.
+  const patch: Record<string, unknown> = {};
   if (input.settings !== undefined) {
     const settings = connector.parseSettings({ ...row.settings, ...(input.settings as object) });
     checkEndpointOverride(ctx, connector, settings);
@@ -204,7 +192,7 @@ export async function updateConnection(
     if (input.status !== 'active' && input.status !== 'disabled') throw new ValidationError([{ field: 'status', message: 'must be active or disabled' }]);
     patch.status = input.status;
   }
-  return ctx.db.updateTable('connections').set(patch).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+  return updateConnectionRow(ctx.db, row.id, patch);
 }
 
 /** Loaded connections by id, each valid for one version of its row. */
@@ -232,13 +220,7 @@ export function loadConnection(ctx: HubContext, row: Connection): LoadedConnecti
 
 /** The connection a payment goes through, loaded (one query: the payment's row joined to its connection). */
 export async function loadPaymentConnection(ctx: HubContext, paymentId: string): Promise<LoadedConnection> {
-  const row = await ctx.db
-    .selectFrom('payments as p')
-    .innerJoin('connections as c', 'c.id', 'p.connection_id')
-    .selectAll('c')
-    .where('p.id', '=', paymentId)
-    .executeTakeFirstOrThrow();
-  return loadConnection(ctx, row);
+  return loadConnection(ctx, await paymentConnection(ctx.db, paymentId));
 }
 
 /** The connection as the API shows it: credentials never leave, only their fingerprint and public parts. */

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/store.js';
 import type { HubContext } from './context.js';
+import { paymentMethodRows, paymentMethodsNamed } from '../store/queries/payment-methods.js';
 
 /**
  * The registry of payment methods as acquirers name them ("VISA", "VISA CREDIT CARD", "MasterCard", "IDEAL"),
@@ -70,23 +70,16 @@ export interface PaymentMethod {
 
 /** Every method seen, in the order first seen, with its family's merged code. */
 export async function listPaymentMethods(ctx: Pick<HubContext, 'db'>): Promise<PaymentMethod[]> {
-  const rows = await sql<PaymentMethod>`
-    SELECT m.code_number, m.code_description, (SELECT min(f.code_number) FROM onpay_payment_methods f WHERE f.family = m.family) AS code_number_merged
-    FROM onpay_payment_methods m ORDER BY m.code_number`.execute(ctx.db);
-  return rows.rows.map((r) => ({ ...r, code_number: Number(r.code_number), code_number_merged: Number(r.code_number_merged) }));
+  const rows = await paymentMethodRows(ctx.db);
+  return rows.map((r) => ({ ...r, code_number: Number(r.code_number), code_number_merged: Number(r.code_number_merged) }));
 }
 
 /** The code of one method name, if it was seen. */
 export async function paymentMethodCodes(db: Db, names: string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('onpay_payment_methods')
-    .select(['code_number', 'code_description'])
-    .where(
-      'code_description',
-      'in',
-      names.map((n) => n.trim().slice(0, 100)),
-    )
-    .execute();
+  const rows = await paymentMethodsNamed(
+    db,
+    names.map((n) => n.trim().slice(0, 100)),
+  );
   return new Map(rows.map((r) => [r.code_description, Number(r.code_number)]));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { countryByNumeric } from '../core/countries.js';
 import { currencyExponent, isKnownCurrency, MoneyError, parseDecimalString, toDecimalString } from '../core/money.js';
 import { effectiveStatus, type PaymentStatus } from '../core/transitions.js';
@@ -7,6 +7,13 @@ import { FieldErrors, isHttpUrl, ValidationError } from '../core/validation.js';
 import type { Party } from '../connectors/types.js';
 import { checkOutboundUrl, outboundOf } from '../security/outbound.js';
 import type { Database, Payment, PaymentStep } from '../store/schema.js';
+import {
+  findPaymentStep,
+  insertStepCallbackEndpoint,
+  lockPaymentStep,
+  updateStepProcessorResponse,
+  upsertPaymentStep,
+} from '../store/queries/payment-steps.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 import { getConnection, loadConnection } from './connections.js';
 import { hashRequest, isSameRequest } from './idempotency.js';
@@ -246,14 +253,8 @@ export async function runPaymentStep(
   const request = hashRequest('POST', '/v1/payment-steps', { ...input, step: stepId, language: input.language ?? null });
   const hash = request.hash;
   // Serializes concurrent calls for one conversation step (a row lock cannot: the row may not exist yet).
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`payment_step:${merchantId}:${input.conversation_id}:${stepId}`}, 0))`.execute(trx);
-  const existing = await trx
-    .selectFrom('payment_steps')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('conversation_id', '=', input.conversation_id)
-    .where('step', '=', stepId)
-    .executeTakeFirst();
+  await lockPaymentStep(trx, merchantId, input.conversation_id, stepId);
+  const existing = await findPaymentStep(trx, merchantId, input.conversation_id, stepId);
   if (existing) {
     if (!isSameRequest(existing.request_hash, request))
       throw new ConflictError(
@@ -321,17 +322,14 @@ export async function runPaymentStep(
   if (callbackUrl) {
     callbackEndpointId = `we_${created.id.slice(4)}`;
     callbackSecret = 'whsec_' + randomBytes(32).toString('base64');
-    await trx
-      .insertInto('webhook_endpoints')
-      .values({
-        id: callbackEndpointId,
-        merchant_id: merchantId,
-        url: callbackUrl,
-        events: JSON.stringify(['payment_step.updated']),
-        secret_encrypted: ctx.vault.encrypt(callbackSecret, `webhook_endpoint:${callbackEndpointId}`),
-        payment_id: created.id,
-      })
-      .execute();
+    await insertStepCallbackEndpoint(trx, {
+      id: callbackEndpointId,
+      merchant_id: merchantId,
+      url: callbackUrl,
+      events: JSON.stringify(['payment_step.updated']),
+      secret_encrypted: ctx.vault.encrypt(callbackSecret, `webhook_endpoint:${callbackEndpointId}`),
+      payment_id: created.id,
+    });
   }
   const now = new Date();
   const values = {
@@ -343,24 +341,13 @@ export async function runPaymentStep(
     processor_response: null,
     updated_at: now,
   };
-  const step = await trx
-    .insertInto('payment_steps')
-    .values({ merchant_id: merchantId, conversation_id: input.conversation_id, step: stepId, ...values, created_at: now })
-    .onConflict((oc) => oc.columns(['merchant_id', 'conversation_id', 'step']).doUpdateSet(values))
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const step = await upsertPaymentStep(trx, merchantId, input.conversation_id, stepId, values, now);
   const paymentRow = await getPaymentRow(trx, merchantId, created.id);
   return { created: true, body: { ...presentStep(ctx, step, paymentRow), ...(callbackSecret ? { callback_secret: callbackSecret } : {}) } };
 }
 
 export async function getPaymentStep(ctx: HubContext, merchantId: string, conversationId: string, step = 'payment') {
-  const row = await ctx.db
-    .selectFrom('payment_steps')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('conversation_id', '=', conversationId)
-    .where('step', '=', step)
-    .executeTakeFirst();
+  const row = await findPaymentStep(ctx.db, merchantId, conversationId, step);
   if (!row) throw new NotFoundError(`no payment step ${JSON.stringify(step)} in conversation ${JSON.stringify(conversationId)}`);
   return presentStep(ctx, row, await getPaymentRow(ctx.db, merchantId, row.payment_id));
 }
@@ -375,12 +362,7 @@ export function runPaymentStepOnce(ctx: HubContext, merchantId: string, input: P
  * (`payment_step.updated`, to its callback and to subscribed endpoints). Runs inside the ledger transaction.
  */
 async function recordProcessorResponse(ctx: HubContext, trx: Transaction<Database>, payment: Payment, response: Record<string, unknown>): Promise<void> {
-  const steps = await trx
-    .updateTable('payment_steps')
-    .set({ processor_response: JSON.stringify(response), updated_at: new Date() })
-    .where('payment_id', '=', payment.id)
-    .returningAll()
-    .execute();
+  const steps = await updateStepProcessorResponse(trx, payment.id, response, new Date());
   for (const step of steps) {
     await emitEvent(trx, payment.merchant_id, 'payment_step.updated', payment.id, presentStep(ctx, step, payment));
   }

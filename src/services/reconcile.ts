@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
 import type { AttemptReference } from '../connectors/types.js';
 import { CONNECTORS } from '../connectors/registry.js';
-import type { PaymentAttempt } from '../store/schema.js';
+import { attemptToCheck, claimOpenAttemptsDue, claimUnknownAttemptsDue } from '../store/queries/reconcile.js';
 import type { HubContext } from './context.js';
 import { loadConnection } from './connections.js';
 import { recordOperationReport } from './ledger/index.js';
@@ -19,14 +18,7 @@ const GIVE_UP = '14 days';
 
 /** Asks the processor about one attempt and records the answer; false when the processor could not answer. */
 export async function reconcileAttempt(ctx: HubContext, attemptId: string): Promise<boolean> {
-  const row = await ctx.db
-    .selectFrom('payment_attempts as a')
-    .innerJoin('payments as p', 'p.id', 'a.payment_id')
-    .innerJoin('connections as c', 'c.id', 'p.connection_id')
-    .selectAll('c')
-    .select(['a.id as attempt_id', 'a.processor_reference', 'a.amount as attempt_amount', 'a.currency as attempt_currency'])
-    .where('a.id', '=', attemptId)
-    .executeTakeFirst();
+  const row = await attemptToCheck(ctx.db, attemptId);
   if (!row) return false;
   const loaded = loadConnection(ctx, row);
   const check = loaded.connector.statusCheck;
@@ -65,29 +57,15 @@ export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promis
     .filter((c) => c.statusCheck)
     .map((c) => c.provider);
   if (providers.length === 0) return 0;
-  const due = await sql<Pick<PaymentAttempt, 'id'>>`
-    UPDATE payment_attempts SET reconciled_at = now()
-    WHERE id IN (
-      SELECT id FROM payment_attempts
-      WHERE status IN ('created', 'processing', 'authorized')
-        AND provider IN (${sql.join(providers)})
-        AND processor_reference IS NOT NULL
-        AND created_at > now() - ${GIVE_UP}::interval
-        AND created_at < now() - ${`${FIRST_CHECK_MS} milliseconds`}::interval
-        AND (reconciled_at IS NULL OR reconciled_at < now() - (reconciled_at - created_at))
-      ORDER BY created_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id`.execute(ctx.db);
-  for (const a of due.rows) {
+  const due = await claimOpenAttemptsDue(ctx.db, providers, GIVE_UP, FIRST_CHECK_MS, limit);
+  for (const id of due) {
     try {
-      await reconcileAttempt(ctx, a.id);
+      await reconcileAttempt(ctx, id);
     } catch (e) {
-      ctx.logger.error({ err: e, attempt: a.id }, 'reconciliation of an attempt failed; it is checked again later');
+      ctx.logger.error({ err: e, attempt: id }, 'reconciliation of an attempt failed; it is checked again later');
     }
   }
-  return due.rows.length;
+  return due.length;
 }
 
 /**
@@ -108,32 +86,14 @@ export async function checkUnknownAttempts(ctx: HubContext, limit = 10): Promise
   if (providers.length === 0) return 0;
   // `updated_at` is when the attempt became unknown (the ledger's last write to it); a check that says nothing
   // new writes nothing, so it stays the origin of the schedule.
-  const waited = sql`(reconciled_at - updated_at)`;
-  const due = await sql<Pick<PaymentAttempt, 'id'>>`
-    UPDATE payment_attempts SET reconciled_at = now()
-    WHERE id IN (
-      SELECT id FROM payment_attempts
-      WHERE status = 'unknown'
-        AND provider IN (${sql.join(providers)})
-        AND updated_at > now() - ${GIVE_UP}::interval
-        AND updated_at < now() - ${`${PROMPT_FIRST_CHECK_MS} milliseconds`}::interval
-        AND (reconciled_at IS NULL OR reconciled_at < updated_at
-          OR reconciled_at < now() - CASE
-            WHEN reconciled_at < updated_at + ${`${PROMPT_PHASE_MS} milliseconds`}::interval
-              THEN LEAST(GREATEST(${waited}, ${`${PROMPT_FIRST_CHECK_MS} milliseconds`}::interval), ${`${PROMPT_MAX_INTERVAL_MS} milliseconds`}::interval)
-            ELSE ${waited}
-          END)
-      ORDER BY updated_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id`.execute(ctx.db);
-  for (const a of due.rows) {
+  const schedule = { giveUp: GIVE_UP, firstCheckMs: PROMPT_FIRST_CHECK_MS, maxIntervalMs: PROMPT_MAX_INTERVAL_MS, phaseMs: PROMPT_PHASE_MS };
+  const due = await claimUnknownAttemptsDue(ctx.db, providers, schedule, limit);
+  for (const id of due) {
     try {
-      await reconcileAttempt(ctx, a.id);
+      await reconcileAttempt(ctx, id);
     } catch (e) {
-      ctx.logger.error({ err: e, attempt: a.id }, 'the status check of an unknown attempt failed; it is checked again later');
+      ctx.logger.error({ err: e, attempt: id }, 'the status check of an unknown attempt failed; it is checked again later');
     }
   }
-  return due.rows.length;
+  return due.length;
 }

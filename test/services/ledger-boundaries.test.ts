@@ -58,6 +58,19 @@ describe('ledger boundaries', () => {
     }
   });
 
+  it('these services hold no statement: theirs live in store/queries/', () => {
+    const moved = [
+      'src/services/payment-steps.ts',
+      ...sources('src/services/onpay'),
+      'src/services/connections.ts',
+      'src/services/merchants.ts',
+      'src/services/reconcile.ts',
+      'src/services/attempt-start.ts',
+      'src/services/payment-methods.ts',
+    ];
+    assert.deepEqual(offenders(moved, /selectFrom\(|updateTable\(|insertInto\(|deleteFrom\(|\bsql`|\bsql</), []);
+  });
+
   it('http/ never touches the database: no ctx.db, no transaction, no query builder or SQL', () => {
     assert.deepEqual(
       offenders(sources('src/http'), /ctx\.db\b|\.transaction\(\)|selectFrom\(|updateTable\(|insertInto\(|deleteFrom\(|\bsql`|from 'kysely'/),

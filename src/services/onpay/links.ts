@@ -6,6 +6,7 @@ import { lastAttemptOf, openPaymentPage } from '../payments.js';
 import { cancelPayment, createPayment } from '../ledger/index.js';
 import { paymentPageUrl } from '../hub-urls.js';
 import { inTransaction } from '../unit-of-work.js';
+import { deleteOnpayLink, insertOnpayLink, lockOnpayLink } from '../../store/queries/onpay.js';
 import { OnpayError } from './errors.js';
 import { missingGatewayFields, onpayUserFor, type GatewayFields, type OnpayGateway, type OnpaySide } from './users.js';
 import { minorToOnpayAmount, onpayAmountToMinor, parseOnpayDate } from './values.js';
@@ -77,13 +78,7 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
   const { amount, expiresAt } = validate(input);
   const user = await onpayUserFor(ctx, merchantId, side, input.gateway, input);
   const payment = await inTransaction(ctx, async (trx) => {
-    const taken = await trx
-      .selectFrom('onpay_links')
-      .select('payment_id')
-      .where('user_id', '=', user.id)
-      .where('ext_id', '=', input.extId)
-      .forUpdate()
-      .executeTakeFirst();
+    const taken = await lockOnpayLink(trx, user.id, input.extId);
     if (taken) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
     const created = await createPayment(ctx, trx, merchantId, {
       connection: user.connection_id,
@@ -97,12 +92,7 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
       metadata: { onpay_ext_id: input.extId.slice(0, 500), ...(input.canceledUrl ? { canceled_url: input.canceledUrl } : {}) },
     });
     // A concurrent duplicate waits on the primary key here and then fails: one link per extId.
-    const inserted = await trx
-      .insertInto('onpay_links')
-      .values({ user_id: user.id, ext_id: input.extId, payment_id: created.id })
-      .onConflict((oc) => oc.columns(['user_id', 'ext_id']).doNothing())
-      .returning('payment_id')
-      .executeTakeFirst();
+    const inserted = await insertOnpayLink(trx, user.id, input.extId, created.id);
     if (!inserted) throw new OnpayError(`extId ${input.extId} was already used for a link of this user`);
     return created;
   });
@@ -126,7 +116,7 @@ export async function getOnpayLink(ctx: HubContext, merchantId: string, side: On
 
 async function releaseFailedLink(ctx: HubContext, userId: string, extId: string, paymentId: string) {
   await inTransaction(ctx, async (trx) => {
-    await trx.deleteFrom('onpay_links').where('user_id', '=', userId).where('ext_id', '=', extId).execute();
+    await deleteOnpayLink(trx, userId, extId);
     await cancelPayment(ctx, trx, paymentId);
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../../security/api-keys.js';
+import { activateOnpayPartner, findOnpayPartnerByKeyHash, insertOnpayPartner } from '../../store/queries/onpay.js';
 import type { HubContext } from '../context.js';
 import { createMerchant } from '../merchants.js';
 import { OnpayKeyError } from './errors.js';
@@ -13,30 +14,21 @@ import { OnpayKeyError } from './errors.js';
 export async function createOnpayPartner(ctx: HubContext, name: string): Promise<{ merchantId: string; apiKey: string; activationKey: string }> {
   const { merchant, apiKey } = await createMerchant(ctx, name);
   const activationKey = `opa_${randomBytes(24).toString('base64url')}`;
-  await ctx.db
-    .insertInto('onpay_partners')
-    .values({ merchant_id: merchant.id, activation_key_hash: hashApiKey(activationKey) })
-    .execute();
+  await insertOnpayPartner(ctx.db, merchant.id, hashApiKey(activationKey));
   return { merchantId: merchant.id, apiKey, activationKey };
 }
 
 /** Trades a temporary activation key for the production key; an activation key works once. */
 export async function activateOnpayKey(ctx: HubContext, activationKey: string): Promise<string> {
   const productionKey = `opk_${randomBytes(32).toString('base64url')}`;
-  const row = await ctx.db
-    .updateTable('onpay_partners')
-    .set({ activated_at: new Date(), key_hash: hashApiKey(productionKey), key_prefix: productionKey.slice(0, 10) })
-    .where('activation_key_hash', '=', hashApiKey(activationKey))
-    .where('activated_at', 'is', null)
-    .returning('merchant_id')
-    .executeTakeFirst();
+  const row = await activateOnpayPartner(ctx.db, hashApiKey(activationKey), hashApiKey(productionKey), productionKey.slice(0, 10), new Date());
   if (!row) throw new OnpayKeyError('the activation key is not valid or was already used');
   return productionKey;
 }
 
 /** The partner (merchant id) a production key belongs to. */
 export async function onpayPartnerOf(ctx: HubContext, key: string): Promise<string> {
-  const row = key ? await ctx.db.selectFrom('onpay_partners').select('merchant_id').where('key_hash', '=', hashApiKey(key)).executeTakeFirst() : undefined;
+  const row = key ? await findOnpayPartnerByKeyHash(ctx.db, hashApiKey(key)) : undefined;
   if (!row) throw new OnpayKeyError('invalid key');
   return row.merchant_id;
 }

@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import type { HubContext } from '../context.js';
 import { paymentMethodCodes } from '../payment-methods.js';
 import { OnpayError } from './errors.js';
 import { findOnpayUser, type OnpayGateway, type OnpaySide } from './users.js';
 import { instantOfWallClock } from '../../core/wall-clock.js';
 import { formatOnpayDate, minorToOnpayAmount, parseOnpayDate } from './values.js';
+import { onpayLinkNotifications, onpayUserReport } from '../../store/queries/onpay.js';
 
 /**
  * `get_notifications` and `get_users`, read from the ledger. Notifications are the acquirer statements the hub
@@ -33,16 +33,6 @@ export interface OnpayNotification {
   notification_date: string;
   validation_date: string;
   payment_type: string;
-}
-
-interface NotificationRow {
-  ext_id: string;
-  outcome: string | null;
-  summary: Record<string, unknown> | null;
-  received_at: Date;
-  processed_at: Date | null;
-  amount: number;
-  currency: string;
 }
 
 /**
@@ -74,20 +64,9 @@ export async function onpayNotifications(ctx: HubContext, merchantId: string, si
   const since = q.date ? parseOnpayDate(q.date, 'date') : undefined;
   const user = await findOnpayUser(ctx, merchantId, side, q.gateway, q.gatewayApiKey, q.gatewaySecretKey);
   if (!user) return [];
-  const rows = await sql<NotificationRow>`
-    SELECT l.ext_id, n.outcome, n.summary, n.received_at, n.processed_at, p.amount, p.currency
-    FROM onpay_links l
-    JOIN payments p ON p.id = l.payment_id
-    JOIN notifications n ON n.payment_id = l.payment_id AND n.status = 'applied'
-    WHERE l.user_id = ${user.id}
-      AND (${q.extId || null}::text IS NULL OR l.ext_id = ${q.extId || null})
-      AND (${since ?? null}::timestamptz IS NULL OR n.received_at >= ${since ?? null})
-      AND (${q.allnotifications} OR n.outcome = 'captured')
-    ORDER BY n.received_at, n.id`.execute(ctx.db);
-  const methods = await paymentMethodCodes(ctx.db, [
-    ...new Set(rows.rows.map((r) => r.summary?.payment_method).filter((m): m is string => typeof m === 'string')),
-  ]);
-  return rows.rows.map((r) => {
+  const rows = await onpayLinkNotifications(ctx.db, user.id, q.extId || null, since ?? null, q.allnotifications);
+  const methods = await paymentMethodCodes(ctx.db, [...new Set(rows.map((r) => r.summary?.payment_method).filter((m): m is string => typeof m === 'string'))]);
+  return rows.map((r) => {
     const summary = r.summary ?? {};
     const method = typeof summary.payment_method === 'string' ? methods.get(summary.payment_method.trim().slice(0, 100)) : undefined;
     const happened =
@@ -115,17 +94,6 @@ export interface UsersQuery {
   dateto: string;
 }
 
-interface UserRow {
-  connection_id: string;
-  gateway: string;
-  credentials_encrypted: string;
-  nrlink: number;
-  first_link: Date;
-  last_link: Date;
-  nrlink_paid: number;
-  amount_paid: Array<{ amount: number; currency: string }> | null;
-}
-
 /** A secret shown back to the partner: only enough to tell keys apart (see docs/onpay.md). */
 export function maskSecret(secret: string): string {
   if (!secret) return '';
@@ -144,20 +112,8 @@ export async function onpayUsers(ctx: HubContext, merchantId: string, side: Onpa
     if (!user) return [];
     only = user.id;
   }
-  const rows = await sql<UserRow>`
-    SELECT u.connection_id, u.gateway, c.credentials_encrypted, count(*)::int AS nrlink, min(l.created_at) AS first_link, max(l.created_at) AS last_link,
-      count(*) FILTER (WHERE p.amount_captured > 0)::int AS nrlink_paid,
-      json_agg(json_build_object('amount', p.amount_captured, 'currency', p.currency)) FILTER (WHERE p.amount_captured > 0) AS amount_paid
-    FROM onpay_users u
-    JOIN connections c ON c.id = u.connection_id
-    JOIN onpay_links l ON l.user_id = u.id AND l.created_at >= ${from} AND l.created_at <= ${to}
-    JOIN payments p ON p.id = l.payment_id
-    WHERE u.merchant_id = ${merchantId} AND u.side = ${side}
-      AND (${q.gateway || null}::text IS NULL OR u.gateway = ${q.gateway || null})
-      AND (${only ?? null}::text IS NULL OR u.id = ${only ?? null})
-    GROUP BY u.id, u.connection_id, u.gateway, c.credentials_encrypted
-    ORDER BY min(l.created_at)`.execute(ctx.db);
-  return rows.rows.map((r) => {
+  const rows = await onpayUserReport(ctx.db, merchantId, side, from, to, q.gateway || null, only ?? null);
+  return rows.map((r) => {
     const c = JSON.parse(ctx.vault.decrypt(r.credentials_encrypted, `connection:${r.connection_id}`)) as Record<string, string>;
     const apiKey = c.api_key ?? c.alias ?? c.client_id ?? '';
     const secretKey = c.mac_key ?? c.client_secret ?? '';

@@ -4,9 +4,11 @@ import { ValidationError } from '../../core/validation.js';
 import { connectorFor } from '../../connectors/registry.js';
 import { fingerprint } from '../../security/vault.js';
 import type { OnpayUsersTable } from '../../store/schema.js';
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { HubContext } from '../context.js';
 import { createConnection, updateConnection } from '../connections.js';
+import { connectionFingerprint } from '../../store/queries/connections.js';
+import { findOnpayUserRow, insertOnpayUser, lockOnpayUser } from '../../store/queries/onpay.js';
 import { OnpayError } from './errors.js';
 
 /**
@@ -70,14 +72,7 @@ export async function findOnpayUser(
   apiKey: string,
   secretKey: string,
 ): Promise<OnpayUser | undefined> {
-  return ctx.db
-    .selectFrom('onpay_users')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('side', '=', side)
-    .where('gateway', '=', gateway)
-    .where('quadruple_hash', '=', quadrupleHash(gateway, apiKey, secretKey))
-    .executeTakeFirst();
+  return findOnpayUserRow(ctx.db, merchantId, side, gateway, quadrupleHash(gateway, apiKey, secretKey));
 }
 
 /**
@@ -91,7 +86,7 @@ export async function onpayUserFor(outer: HubContext, merchantId: string, side: 
     return await outer.db.transaction().execute(async (trx) => {
       const ctx = { ...outer, db: trx };
       // Two first links of one quadruple at once make one user.
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`onpay_user:${merchantId}:${side}:${hash}`}, 0))`.execute(trx);
+      await lockOnpayUser(trx, merchantId, side, hash);
       return userInTransaction(ctx, merchantId, side, gateway, f, credentials, hash);
     });
   } catch (e) {
@@ -112,11 +107,7 @@ async function userInTransaction(
   const existing = await findOnpayUser(ctx, merchantId, side, gateway, f.gatewayApiKey, f.gatewaySecretKey);
   {
     if (existing) {
-      const connection = await ctx.db
-        .selectFrom('connections')
-        .select(['credentials_fingerprint'])
-        .where('id', '=', existing.connection_id)
-        .executeTakeFirstOrThrow();
+      const connection = await connectionFingerprint(ctx.db, existing.connection_id);
       if (connection.credentials_fingerprint !== fingerprint(JSON.stringify(credentials)))
         await updateConnection(ctx, merchantId, existing.connection_id, { credentials });
       return existing;
@@ -131,12 +122,14 @@ async function userInTransaction(
       credentials,
       settings,
     });
-    const user = await ctx.db
-      .insertInto('onpay_users')
-      .values({ id: newId('opu'), merchant_id: merchantId, side, gateway, quadruple_hash: hash, connection_id: connection.id })
-      .onConflict((oc) => oc.columns(['merchant_id', 'side', 'gateway', 'quadruple_hash']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const user = await insertOnpayUser(ctx.db, {
+      id: newId('opu'),
+      merchant_id: merchantId,
+      side,
+      gateway,
+      quadruple_hash: hash,
+      connection_id: connection.id,
+    });
     return user ?? (await findOnpayUser(ctx, merchantId, side, gateway, f.gatewayApiKey, f.gatewaySecretKey))!;
   }
 }

@@ -1,4 +1,5 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
 
 /**
  * A common table expression, named `payment_method`, that adds a method (already trimmed to its stored length,
@@ -12,4 +13,24 @@ export function registerPaymentMethodCte(name: string, family: string, guard: Ra
       WHERE ${guard} AND NOT EXISTS (SELECT 1 FROM onpay_payment_methods WHERE code_description = ${name})
       ON CONFLICT (code_description) DO NOTHING
     )`;
+}
+
+/** A payment method as the registry lists it (its merged code is the smallest of its family). */
+export interface PaymentMethodRow {
+  code_number: number;
+  code_description: string;
+  code_number_merged: number;
+}
+
+/** Every method seen, in the order first seen, with its family's merged code (as the database returns the numbers). */
+export async function paymentMethodRows(db: Kysely<Database>): Promise<PaymentMethodRow[]> {
+  const rows = await sql<PaymentMethodRow>`
+    SELECT m.code_number, m.code_description, (SELECT min(f.code_number) FROM onpay_payment_methods f WHERE f.family = m.family) AS code_number_merged
+    FROM onpay_payment_methods m ORDER BY m.code_number`.execute(db);
+  return rows.rows;
+}
+
+/** The methods of these stored names (already trimmed to their stored length). */
+export function paymentMethodsNamed(db: Kysely<Database>, names: string[]) {
+  return db.selectFrom('onpay_payment_methods').select(['code_number', 'code_description']).where('code_description', 'in', names).execute();
 }
