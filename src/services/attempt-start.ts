@@ -63,19 +63,11 @@ async function recordUnknown(
   error: OperationError,
   rawAnswer: string,
 ): Promise<StartOutcome> {
-  const connection = { id: loaded.row.id, provider: loaded.row.provider };
   ctx.logger.warn(
     { attempt: attempt.id, provider: loaded.row.provider, call, code: error.code },
     'the processor may have carried out the call; the attempt is unknown until its status says',
   );
-  await recordOperationReport(
-    ctx,
-    connection,
-    attempt,
-    call === 'start' ? 'start' : 'authentication',
-    rawAnswer,
-    unknownReport(call, attempt.id, error, loaded.connector.statusCheck !== undefined),
-  );
+  await recordOperationReport(ctx, loaded.row, attempt, call, rawAnswer, unknownReport(call, attempt.id, error, loaded.connector.statusCheck !== undefined));
   return { kind: 'unknown' };
 }
 
@@ -101,11 +93,10 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
     return recordUnknown(ctx, loaded, target, 'start', res, '');
   }
   const result = start.response(loaded.config, input, res);
-  const connection = { id: loaded.row.id, provider: loaded.row.provider };
   switch (result.kind) {
     case 'redirect': {
       const stored = await storeHandOff(ctx, attempt.id, result.redirect, result.processorReference ?? null);
-      if (result.report) await recordOperationReport(ctx, connection, target, 'start', res.body, result.report);
+      if (result.report) await recordOperationReport(ctx, loaded.row, target, 'start', res.body, result.report);
       if (stored) return { kind: 'redirect', redirect: result.redirect };
       return { kind: 'redirect', redirect: (await storedRedirect(ctx, attempt.id)) ?? result.redirect };
     }
@@ -113,7 +104,7 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
       // A refusal because another process already opened this order ("duplicate order id") is not a decline.
       const winner = result.report.outcome.kind === 'failed' ? await storedRedirect(ctx, attempt.id) : null;
       if (winner) return { kind: 'redirect', redirect: winner };
-      await recordOperationReport(ctx, connection, target, 'start', res.body, result.report);
+      await recordOperationReport(ctx, loaded.row, target, 'start', res.body, result.report);
       return { kind: 'resolved' };
     }
     case 'error': {
@@ -123,7 +114,7 @@ async function callStart(ctx: HubContext, payment: Payment, attempt: PaymentAtte
       if (result.failure === 'unknown') return recordUnknown(ctx, loaded, target, 'start', result, res.body);
       // A refusal (bad credentials, a field the processor rejects) fails this attempt with its reason; the
       // payment stays payable, and the merchant sees why.
-      await recordOperationReport(ctx, connection, target, 'start', res.body, refusalReport('start', attempt.id, result));
+      await recordOperationReport(ctx, loaded.row, target, 'start', res.body, refusalReport('start', attempt.id, result));
       return { kind: 'resolved' };
     }
   }
@@ -154,20 +145,19 @@ export async function completeAuthentication(ctx: HubContext, paymentId: string,
   if (isOperationError(res))
     return res.failure === 'unknown' ? recordUnknown(ctx, loaded, target, 'authentication', res, '') : { kind: 'unavailable', message: res.message };
   const result = complete.response(loaded.config, reference, res);
-  const connection = { id: loaded.row.id, provider: loaded.row.provider };
   switch (result.kind) {
     case 'redirect':
       // Another challenge: the customer goes on to it.
-      if (result.report) await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
+      if (result.report) await recordOperationReport(ctx, loaded.row, target, 'authentication', res.body, result.report);
       await storeNextChallenge(ctx, attempt.id, result.redirect);
       return { kind: 'redirect', redirect: result.redirect };
     case 'resolved':
-      await recordOperationReport(ctx, connection, target, 'authentication', res.body, result.report);
+      await recordOperationReport(ctx, loaded.row, target, 'authentication', res.body, result.report);
       return { kind: 'resolved' };
     case 'error':
       if (result.failure === 'unreachable') return { kind: 'unavailable', message: result.message };
       if (result.failure === 'unknown') return recordUnknown(ctx, loaded, target, 'authentication', result, res.body);
-      await recordOperationReport(ctx, connection, target, 'authentication', res.body, refusalReport('authentication', attempt.id, result));
+      await recordOperationReport(ctx, loaded.row, target, 'authentication', res.body, refusalReport('authentication', attempt.id, result));
       return { kind: 'resolved' };
   }
 }

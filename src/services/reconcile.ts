@@ -39,33 +39,33 @@ export async function reconcileAttempt(ctx: HubContext, attemptId: string): Prom
   }
   // "Nothing new" is not worth an inbox row on every check.
   if (report.outcome.kind !== 'informational') {
-    await recordOperationReport(
-      ctx,
-      { id: loaded.row.id, provider: loaded.row.provider },
-      { id: attempt.reference, currency: attempt.currency },
-      'status_check',
-      res.body,
-      report,
-    );
+    await recordOperationReport(ctx, loaded.row, { id: attempt.reference, currency: attempt.currency }, 'status_check', res.body, report);
   }
   return true;
 }
 
-/** Checks the attempts that are due (claimed with SKIP LOCKED, so processes share the work); returns how many. */
-export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promise<number> {
-  const providers = Object.values(CONNECTORS)
-    .filter((c) => c.statusCheck)
-    .map((c) => c.provider);
-  if (providers.length === 0) return 0;
-  const due = await claimOpenAttemptsDue(ctx.db, providers, GIVE_UP, FIRST_CHECK_MS, limit);
-  for (const id of due) {
+/** The processors the hub can ask for an attempt's status (the connectors with a status check). */
+const STATUS_CHECK_PROVIDERS = Object.values(CONNECTORS)
+  .filter((c) => c.statusCheck)
+  .map((c) => c.provider);
+
+/** Checks each claimed attempt on its own: one that fails is logged and checked again later, the others go on. */
+async function checkEach(ctx: HubContext, attemptIds: readonly string[], failure: string): Promise<number> {
+  for (const id of attemptIds) {
     try {
       await reconcileAttempt(ctx, id);
     } catch (e) {
-      ctx.logger.error({ err: e, attempt: id }, 'reconciliation of an attempt failed; it is checked again later');
+      ctx.logger.error({ err: e, attempt: id }, failure);
     }
   }
-  return due.length;
+  return attemptIds.length;
+}
+
+/** Checks the attempts that are due (claimed with SKIP LOCKED, so processes share the work); returns how many. */
+export async function reconcileOpenAttempts(ctx: HubContext, limit = 10): Promise<number> {
+  if (STATUS_CHECK_PROVIDERS.length === 0) return 0;
+  const due = await claimOpenAttemptsDue(ctx.db, STATUS_CHECK_PROVIDERS, GIVE_UP, FIRST_CHECK_MS, limit);
+  return checkEach(ctx, due, 'reconciliation of an attempt failed; it is checked again later');
 }
 
 /**
@@ -80,20 +80,10 @@ export const PROMPT_MAX_INTERVAL_MS = 60_000;
 export const PROMPT_PHASE_MS = 10 * 60_000;
 
 export async function checkUnknownAttempts(ctx: HubContext, limit = 10): Promise<number> {
-  const providers = Object.values(CONNECTORS)
-    .filter((c) => c.statusCheck)
-    .map((c) => c.provider);
-  if (providers.length === 0) return 0;
+  if (STATUS_CHECK_PROVIDERS.length === 0) return 0;
   // `updated_at` is when the attempt became unknown (the ledger's last write to it); a check that says nothing
   // new writes nothing, so it stays the origin of the schedule.
   const schedule = { giveUp: GIVE_UP, firstCheckMs: PROMPT_FIRST_CHECK_MS, maxIntervalMs: PROMPT_MAX_INTERVAL_MS, phaseMs: PROMPT_PHASE_MS };
-  const due = await claimUnknownAttemptsDue(ctx.db, providers, schedule, limit);
-  for (const id of due) {
-    try {
-      await reconcileAttempt(ctx, id);
-    } catch (e) {
-      ctx.logger.error({ err: e, attempt: id }, 'the status check of an unknown attempt failed; it is checked again later');
-    }
-  }
-  return due.length;
+  const due = await claimUnknownAttemptsDue(ctx.db, STATUS_CHECK_PROVIDERS, schedule, limit);
+  return checkEach(ctx, due, 'the status check of an unknown attempt failed; it is checked again later');
 }

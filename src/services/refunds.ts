@@ -192,14 +192,7 @@ export async function sendRefund(ctx: HubContext, refundId: string): Promise<Ref
     }
     return settle(ctx, claimed, 'failed', answer);
   }
-  const recorded = await recordOperationReport(
-    ctx,
-    { id: loaded.row.id, provider: loaded.row.provider },
-    { id: attempt.id, currency: attempt.currency },
-    'refund',
-    res.body,
-    answer,
-  );
+  const recorded = await recordOperationReport(ctx, loaded.row, { id: attempt.id, currency: attempt.currency }, 'refund', res.body, answer);
   if (recorded.status === 'rejected') return settle(ctx, claimed, 'failed', { code: 'ledger_refused', message: recorded.reason });
   return settle(ctx, claimed, 'succeeded');
 }
