@@ -80,11 +80,13 @@ const ATTEMPT_NAMES = names(ATTEMPT_COLUMNS);
 const ATTEMPT_INPUT_NAMES = names(ATTEMPT_COLUMNS, 'attempt_');
 const PAYMENT_INPUT_COLUMNS = recordsetColumns(PAYMENT_COLUMNS);
 const ATTEMPT_INPUT_COLUMNS = recordsetColumns(ATTEMPT_COLUMNS, 'attempt_');
-/** A row's fields for a JSON recordset of `columns` (JSON columns stay objects: the recordset reads them as jsonb). */
-function recordsetFields(columns: Columns, row: object, prefix = ''): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const c of Object.keys(columns)) out[prefix + c] = (row as Record<string, unknown>)[c] ?? null;
-  return out;
+/** The JSON recordset's field names of a column map, worked out once: [field, column] pairs. */
+const recordsetNames = (columns: Columns, prefix = '') => Object.keys(columns).map((c) => [prefix + c, c] as const);
+const PAYMENT_FIELDS = recordsetNames(PAYMENT_COLUMNS);
+const ATTEMPT_FIELDS = recordsetNames(ATTEMPT_COLUMNS, 'attempt_');
+/** Copies a row's fields into a JSON recordset row (JSON columns stay objects: the recordset reads them as jsonb). */
+function copyFields(into: Record<string, unknown>, fields: readonly (readonly [string, string])[], row: object) {
+  for (const [field, column] of fields) into[field] = (row as Record<string, unknown>)[column] ?? null;
 }
 
 /** A payment to write with its first attempt and its `payment.created` event. */
@@ -135,19 +137,20 @@ export async function insertPayment(db: Db, w: PaymentWrite): Promise<WriteOutco
 export async function insertPaymentBatch(db: Db, writes: PaymentWrite[]): Promise<WriteOutcome[]> {
   const rows = writes.map((w, n) => {
     const event = newEventRow(w.event);
-    return {
+    const row: Record<string, unknown> = {
       n,
       connection_version: w.connectionVersion,
       claim_key: w.claim?.key ?? null,
       claim_hash: w.claim?.hash ?? null,
       response: w.response,
-      ...recordsetFields(PAYMENT_COLUMNS, w.payment),
-      ...recordsetFields(ATTEMPT_COLUMNS, w.attempt, 'attempt_'),
       event_id: event.id,
       event_type: w.event.type,
       event_payload: event.payload,
       event_created_at: event.created_at,
     };
+    copyFields(row, PAYMENT_FIELDS, w.payment);
+    copyFields(row, ATTEMPT_FIELDS, w.attempt);
+    return row;
   });
   const result = await sql<WriteOutcome & { n: number }>`
     WITH input AS (
