@@ -197,6 +197,25 @@ describe('payments', () => {
     assert.match(badMeta.stderr, /--metadata takes a JSON object or key=value/);
   });
 
+  it('colors the table only on a terminal, and not with NO_COLOR', async () => {
+    // `script` (util-linux) runs the command on a pseudo-terminal, as a person's shell does.
+    const onTerminal = (extra: Record<string, string>) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          'script',
+          ['-qec', `"${process.execPath}" "${BIN}" payments list --order-id A-1`, '/dev/null'],
+          { env: { ...baseEnv(), ...env, ...extra } },
+          (e, stdout) => (e ? reject(e) : resolve(stdout)),
+        ),
+      );
+    const colored = await onTerminal({});
+    assert.match(colored, /\x1b\[1mID\x1b\[0m/);
+    assert.match(colored, /\x1b\[33mpending\x1b\[0m/);
+    const plain = await onTerminal({ NO_COLOR: '1' });
+    assert.match(plain, /A-1\s+pending/);
+    assert.doesNotMatch(plain, /\x1b\[[0-9;]*m/);
+  });
+
   it('a closed pipe ends the command quietly with exit 0, no EPIPE stack', async () => {
     const child = spawn(process.execPath, [BIN, 'payments', 'list', '--all'], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
