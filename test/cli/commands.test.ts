@@ -216,6 +216,26 @@ describe('payments', () => {
     assert.doesNotMatch(plain, /\x1b\[[0-9;]*m/);
   });
 
+  it('shows progress on stderr while it waits, on a terminal only', async () => {
+    // A slow hub: the answer comes after 600 ms.
+    const slow = createServer((_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[],"has_more":false}'), 600);
+    });
+    servers.push(slow);
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowEnv = { ...env, INCASSO_URL: `http://127.0.0.1:${(slow.address() as { port: number }).port}` };
+    const onTerminal = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qec', `"${process.execPath}" "${BIN}" payments list`, '/dev/null'], { env: { ...baseEnv(), ...slowEnv } }, (e, stdout) =>
+        e ? reject(e) : resolve(stdout),
+      ),
+    );
+    assert.match(onTerminal, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] GET \/v1\/payments/);
+    assert.match(onTerminal, /\(none\)/);
+    const piped = await cli(['payments', 'list'], slowEnv);
+    assert.equal(piped.code, 0);
+    assert.equal(piped.stderr, '');
+  });
+
   it('a closed pipe ends the command quietly with exit 0, no EPIPE stack', async () => {
     const child = spawn(process.execPath, [BIN, 'payments', 'list', '--all'], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
