@@ -1,123 +1,490 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { readConfig } from '../config.js';
-import { printTable } from './table.js';
+import { EVENT_TYPES, PAYMENT_STATUSES } from '../core/transitions.js';
+import { adminKey, call, CliError, type GlobalOptions, merchantKey } from './client.js';
+import { completionScript } from './completion.js';
+import { listen } from './listen.js';
+import { endQuietlyOnClosedPipe, output } from './output.js';
 
-const HELP = `incasso — self-hosted payment collection hub
+/**
+ * The `incasso` command, on commander: help per command and subcommand, unknown options refused with a
+ * suggestion, every missing required option named at once (commander names only the first, so the required
+ * options are checked here, before the action), and shell completion generated from the same tree.
+ * Usage mistakes exit 2, refusals by the hub and other errors exit 1.
+ */
 
-Usage: incasso <command> [options]
+const PROVIDERS = ['netopia-v1', 'netopia-v2', 'multisafepay', 'nexi', 'volt'];
+const ENVIRONMENTS = ['emulator', 'sandbox', 'live'];
 
-Server
-  serve                         start the hub (configured by environment variables, see README)
-  migrate                       apply database migrations and exit
+/** The required options of each command, checked together before its action runs. */
+const requiredOptions = new WeakMap<Command, Option[]>();
 
-Operator (uses INCASSO_ADMIN_KEY or <data dir>/admin.key)
-  merchants create --name NAME  create a merchant; prints its API key once
-  merchants list
-  onpay-partners create --name NAME
-                                register an OnPay partner: a merchant, and a temporary activation key it
-                                trades once (POST /api/get_onpay_key/) for its production key
-
-Merchant (uses INCASSO_API_KEY, or --key)
-  connections create --code CODE --provider netopia-v1|netopia-v2|multisafepay|nexi|volt
-                     --environment emulator|sandbox|live
-                     [--credentials FILE.json] [--settings JSON]
-  connections list | get ID | disable ID
-  payments create --connection CODE --order-id ID --amount MINOR --currency RON --description TEXT
-                  --first-name NAME --last-name NAME --email EMAIL [--city CITY] [--country RO]
-                  [--phone P] [--return-url URL] [--idempotency-key KEY]
-                  (netopia-v2 requires --city; a payment its processor cannot open is refused
-                  with the field named)
-  payments list [--status S] | get ID
-  refunds create PAYMENT_ID [--amount MINOR] [--idempotency-key KEY]   (default: all that remains)
-  refunds list PAYMENT_ID
-  webhooks create --url URL [--events payment.paid,payment.refunded]
-  webhooks list | deliveries ENDPOINT_ID | redeliver DELIVERY_ID
-
-Options
-  --hub URL     the hub (default INCASSO_URL, else http://127.0.0.1:8080)
-  --key KEY     API key to send
-  --json        print the JSON response (for scripts)
-  -h, --help`;
-
-const OPTIONS = {
-  hub: { type: 'string' },
-  url: { type: 'string' },
-  key: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  name: { type: 'string' },
-  code: { type: 'string' },
-  provider: { type: 'string' },
-  environment: { type: 'string' },
-  credentials: { type: 'string' },
-  settings: { type: 'string' },
-  connection: { type: 'string' },
-  'order-id': { type: 'string' },
-  amount: { type: 'string' },
-  currency: { type: 'string' },
-  description: { type: 'string' },
-  'first-name': { type: 'string' },
-  'last-name': { type: 'string' },
-  email: { type: 'string' },
-  phone: { type: 'string' },
-  city: { type: 'string' },
-  country: { type: 'string' },
-  'return-url': { type: 'string' },
-  'idempotency-key': { type: 'string' },
-  status: { type: 'string' },
-  events: { type: 'string' },
-} as const;
-
-class CliError extends Error {}
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-function need(values: Values, name: keyof Values): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new CliError(`--${String(name)} is required`);
-  return v;
+/** Adds a required option (an Option, or flags and a description); `(required)` is said in its help. */
+function required(cmd: Command, flags: string | Option, description = ''): Command {
+  const option = typeof flags === 'string' ? new Option(flags, `${description} (required)`) : flags;
+  cmd.addOption(option);
+  requiredOptions.set(cmd, [...(requiredOptions.get(cmd) ?? []), option]);
+  return cmd;
 }
 
-function adminKey(values: Values): string {
-  if (values.key) return values.key;
-  if (process.env.INCASSO_ADMIN_KEY) return process.env.INCASSO_ADMIN_KEY;
-  const file = join(readConfig().dataDir, 'admin.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new CliError('no operator key: set INCASSO_ADMIN_KEY or pass --key');
+function checkRequired(cmd: Command): void {
+  const values = cmd.opts();
+  const missing = (requiredOptions.get(cmd) ?? []).filter((o) => {
+    const v = values[o.attributeName()];
+    return v === undefined || v === '';
+  });
+  if (missing.length === 0) return;
+  const names = missing.map((o) => o.long!);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  throw new CliError(`${list} ${names.length === 1 ? 'is' : 'are'} required (see incasso ${commandPath(cmd)} --help)`, 2);
 }
 
-function merchantKey(values: Values): string {
-  const key = values.key ?? process.env.INCASSO_API_KEY;
-  if (!key) throw new CliError('no API key: set INCASSO_API_KEY or pass --key');
-  return key;
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
-async function call(values: Values, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
-  const base = (values.hub ?? process.env.INCASSO_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  let response: Response;
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+function minorUnits(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new CliError(`${flag} is an integer number of minor units (1050 = 10.50)`, 2);
+    return n;
+  };
+}
+
+function integerIn(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^[0-9]+$/.test(value) || n < min || n > max) throw new CliError(`${flag} must be an integer from ${min} to ${max}`, 2);
+    return n;
+  };
+}
+
+function jsonObject(flag: string, text: string): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    response = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`cannot reach the hub at ${base} (${(e as Error).cause ?? (e as Error).message}); is it running (incasso serve)?`);
+    throw new CliError(`${flag}: not valid JSON (${(e as Error).message})`, 2);
   }
-  const text = await response.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!response.ok) {
-    const details = Array.isArray(json?.errors)
-      ? '\n' + json.errors.map((e: { field: string; message: string }) => `  ${e.field}: ${e.message}`).join('\n')
-      : '';
-    throw new CliError(`${response.status} ${json?.title ?? ''}${json?.detail ? `: ${json.detail}` : ''}${details}`);
-  }
-  return json;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError(`${flag} must be a JSON object`, 2);
+  return parsed as Record<string, unknown>;
 }
 
-async function serve(): Promise<number> {
+/** `--metadata '{"a":1}'` or `--metadata key=value`, repeatable; later keys win. */
+function collectMetadata(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value.trim().startsWith('{')) return { ...previous, ...jsonObject('--metadata', value) };
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new CliError(`--metadata takes a JSON object or key=value (got ${JSON.stringify(value)})`, 2);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** A date (`2026-01-31`, the whole day in UTC) or a date-time (`2026-01-31T12:00:00Z`) for the created range. */
+function dateBound(flag: string, end: 'start' | 'end') {
+  return (value: string): string => {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T${end === 'start' ? '00:00:00.000' : '23:59:59.999'}Z`;
+    if (Number.isNaN(Date.parse(value))) throw new CliError(`${flag} must be a date (2026-01-31) or an ISO 8601 date-time`, 2);
+    return value;
+  };
+}
+
+function idempotencyHeaders(options: { idempotencyKey?: string }): Record<string, string> {
+  return options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+}
+
+const PARTY_FIELDS = [
+  ['first-name', 'first_name', 'first name'],
+  ['last-name', 'last_name', 'last name'],
+  ['email', 'email', 'email address'],
+  ['phone', 'phone', 'phone: digits, optionally with a leading +'],
+  ['address', 'address', 'street address'],
+  ['city', 'city', 'city (netopia-v2 requires it for billing)'],
+  ['county', 'county', 'county or region'],
+  ['zip-code', 'zip_code', 'postal code'],
+  ['country', 'country', 'ISO 3166-1 alpha-2 country (ro → RO)'],
+  ['company', 'company', 'company name'],
+  ['fiscal-number', 'fiscal_number', 'fiscal number (CUI, VAT id)'],
+] as const;
+
+/** A party (billing or shipping) from the flags `--<prefix>first-name` …; undefined when none was given. */
+function party(values: Record<string, unknown>, prefix: string): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  for (const [flag, field] of PARTY_FIELDS) {
+    const v = values[camel(prefix + flag)];
+    if (typeof v === 'string' && v !== '') out[field] = field === 'country' ? v.toUpperCase() : v;
+  }
+  const type = values[camel(`${prefix}type`)];
+  if (typeof type === 'string') out.type = type;
+  return Object.keys(out).length ? out : undefined;
+}
+
+const PAYMENT_COLUMNS = ['id', 'order_id', 'status', 'amount', 'currency', 'created_at'];
+
+function buildProgram(): Command {
+  const program = new Command('incasso')
+    .description('incasso — self-hosted payment collection hub')
+    .usage('<command> [options]')
+    .option('--hub <url>', 'the hub (default INCASSO_URL, else http://127.0.0.1:8080)')
+    .option('--key <key>', 'API key to send (default INCASSO_API_KEY; operator commands: INCASSO_ADMIN_KEY or <data dir>/admin.key)')
+    .option('--json', "print the API's JSON (for scripts) instead of a table")
+    .helpOption('-h, --help', 'show help for a command')
+    .helpCommand('help [command]', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error: ') ? `incasso: ${text.slice(7)}` : text) });
+  program.hook('preAction', (_root, action) => checkRequired(action));
+
+  program
+    .command('serve')
+    .description('start the hub (configured by environment variables, see README)')
+    .action(async () => {
+      await serve();
+    });
+  program
+    .command('migrate')
+    .description('apply database migrations and exit')
+    .action(async () => {
+      await migrateCommand();
+    });
+
+  // Operator commands
+  const merchants = program.command('merchants').description('merchants (operator key)');
+  required(merchants.command('create').description('create a merchant; prints its API key once'), '--name <name>', "the merchant's name").action(
+    async (o, cmd: Command) => {
+      output(await call(globals(cmd), adminKey(globals(cmd)), 'POST', '/v1/merchants', { name: o.name }), globals(cmd), ['id', 'name', 'api_key']);
+    },
+  );
+  merchants
+    .command('list')
+    .description('list merchants')
+    .action(async (_o, cmd: Command) => {
+      output(await call(globals(cmd), adminKey(globals(cmd)), 'GET', '/v1/merchants'), globals(cmd), ['id', 'name', 'api_key_prefix', 'created_at']);
+    });
+
+  const partners = program.command('onpay-partners').description('OnPay partners (operator key)');
+  required(
+    partners
+      .command('create')
+      .description('register an OnPay partner: a merchant, and a temporary activation key it trades once (POST /api/get_onpay_key/) for its production key'),
+    '--name <name>',
+    "the partner's name",
+  ).action(async (o, cmd: Command) => {
+    output(await call(globals(cmd), adminKey(globals(cmd)), 'POST', '/v1/onpay/partners', { name: o.name }), globals(cmd), [
+      'merchant_id',
+      'api_key',
+      'activation_key',
+    ]);
+  });
+
+  // Merchant commands
+  const connections = program.command('connections').description("the merchant's processor accounts");
+  const connCreate = connections.command('create').description('connect a processor account');
+  required(connCreate, '--code <code>', 'your name for the connection (used as --connection)');
+  required(connCreate, new Option('--provider <provider>', 'the processor (required)').choices(PROVIDERS));
+  required(connCreate, new Option('--environment <env>', 'emulator: an account on the built-in emulator (required)').choices(ENVIRONMENTS));
+  connCreate
+    .option('--credentials <file>', 'a JSON file with the processor credentials')
+    .option('--settings <json>', 'settings as a JSON object')
+    .action(async (o, cmd: Command) => {
+      const body: Record<string, unknown> = { code: o.code, provider: o.provider, environment: o.environment };
+      if (o.credentials) {
+        let text: string;
+        try {
+          text = readFileSync(o.credentials, 'utf8');
+        } catch (e) {
+          throw new CliError(`--credentials: cannot read ${o.credentials} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
+        }
+        body.credentials = jsonObject('--credentials', text);
+      }
+      if (o.settings) body.settings = jsonObject('--settings', o.settings);
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', '/v1/connections', body), globals(cmd), [
+        'id',
+        'code',
+        'provider',
+        'environment',
+        'status',
+      ]);
+    });
+  connections
+    .command('list')
+    .description('list connections')
+    .action(async (_o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', '/v1/connections'), globals(cmd), ['id', 'code', 'provider', 'environment', 'status']);
+    });
+  connections
+    .command('get')
+    .description('a connection (with the sandbox back office login of an emulator account)')
+    .argument('<id>', 'connection id or code')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/connections/${encodeURIComponent(id)}`), globals(cmd));
+    });
+  connections
+    .command('disable')
+    .description('disable a connection')
+    .argument('<id>', 'connection id or code')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', `/v1/connections/${encodeURIComponent(id)}/disable`), globals(cmd), [
+        'id',
+        'code',
+        'status',
+      ]);
+    });
+
+  const payments = program.command('payments').description('payments');
+  const create = payments.command('create').description('ask for a payment; the payer pays at the payment_url it prints (POST /v1/payments)');
+  required(create, '--connection <code>', 'connection code or id');
+  required(create, '--order-id <id>', "your order's reference");
+  required(create, new Option('--amount <minor>', 'amount in minor units: 4990 = 49.90 (required)').argParser(minorUnits('--amount')));
+  create.option('--currency <code>', 'ISO 4217 currency', 'RON');
+  required(create, '--description <text>', 'what is paid for');
+  create.addOption(new Option('--payer-type <type>', 'the billing party').choices(['person', 'company']));
+  for (const [flag, , description] of PARTY_FIELDS) {
+    if (flag === 'first-name' || flag === 'last-name' || flag === 'email') required(create, `--${flag} <value>`, `billing: ${description}`);
+    else create.option(`--${flag} <value>`, `billing: ${description}`);
+  }
+  create.addOption(new Option('--shipping-type <type>', 'shipping: the party').choices(['person', 'company']));
+  for (const [flag, , description] of PARTY_FIELDS)
+    create.option(`--shipping-${flag} <value>`, `shipping: ${description} (a shipping party needs first and last name and email)`);
+  create
+    .option('--return-url <url>', 'where the payer returns after paying (http or https)')
+    .option('--expires-at <date-time>', 'when the payment expires (ISO 8601, e.g. 2026-12-31T23:59:00Z)')
+    .option('--metadata <json|key=value>', 'metadata: a JSON object, or key=value (repeatable)', collectMetadata)
+    .option('--idempotency-key <key>', 'the same key and body return the stored answer (safe retries)')
+    .addHelpText(
+      'after',
+      "\nThe API has no cancel URL or language per payment: the language is the connection's setting.\nA payment its processor cannot open is refused with the field named (netopia-v2 requires --city).",
+    )
+    .action(async (o, cmd: Command) => {
+      const billing = party({ ...o, type: o.payerType }, '');
+      const shipping = party(o, 'shipping-');
+      const body: Record<string, unknown> = {
+        connection: o.connection,
+        order_id: o.orderId,
+        amount: o.amount,
+        currency: String(o.currency).toUpperCase(),
+        description: o.description,
+        billing,
+        ...(shipping ? { shipping } : {}),
+        ...(o.returnUrl ? { return_url: o.returnUrl } : {}),
+        ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
+        ...(o.metadata ? { metadata: o.metadata } : {}),
+      };
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', '/v1/payments', body, idempotencyHeaders(o)), globals(cmd), [
+        'id',
+        'status',
+        'amount',
+        'currency',
+        'payment_url',
+      ]);
+    });
+  payments
+    .command('list')
+    .description('list payments, newest first (GET /v1/payments)')
+    .addOption(new Option('--status <status>', 'only payments in this status').choices(PAYMENT_STATUSES))
+    .option('--order-id <id>', 'only payments for this order reference')
+    .option('--connection <code>', 'only payments of this connection (code or id)')
+    .option('--created-gte <date>', 'created at or after (2026-01-31 or an ISO date-time)', dateBound('--created-gte', 'start'))
+    .option('--created-lte <date>', 'created at or before (2026-01-31 = to the end of that day)', dateBound('--created-lte', 'end'))
+    .option('--limit <n>', 'payments per page, 1 to 100 (default 20; with --all, 100)', integerIn('--limit', 1, 100))
+    .option('--starting-after <id>', 'cursor: the page after this payment (the next_cursor of the previous page)')
+    .option('--all', 'walk every page (following next_cursor) and print them all')
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      const key = merchantKey(g);
+      const query = (cursor: string | undefined) => {
+        const q = new URLSearchParams();
+        if (o.status) q.set('status', o.status);
+        if (o.orderId) q.set('order_id', o.orderId);
+        if (o.connection) q.set('connection', o.connection);
+        if (o.createdGte) q.set('created_gte', o.createdGte);
+        if (o.createdLte) q.set('created_lte', o.createdLte);
+        if (cursor) q.set('starting_after', cursor);
+        const limit = o.limit ?? (o.all ? 100 : undefined);
+        if (limit !== undefined) q.set('limit', String(limit));
+        const s = q.toString();
+        return `/v1/payments${s ? `?${s}` : ''}`;
+      };
+      if (!o.all) {
+        output(await call(g, key, 'GET', query(o.startingAfter)), g, PAYMENT_COLUMNS);
+        return;
+      }
+      const data: unknown[] = [];
+      let cursor: string | undefined = o.startingAfter;
+      for (;;) {
+        const page = await call(g, key, 'GET', query(cursor));
+        data.push(...page.data);
+        if (!page.has_more || !page.next_cursor) break;
+        cursor = page.next_cursor;
+      }
+      output({ object: 'list', data, has_more: false, next_cursor: null }, g, PAYMENT_COLUMNS);
+    });
+  payments
+    .command('get')
+    .description('a payment with every attempt and notification')
+    .argument('<id>', 'payment id')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/payments/${encodeURIComponent(id)}`), globals(cmd));
+    });
+
+  const refunds = program.command('refunds').description('refunds');
+  refunds
+    .command('create')
+    .description('refund a paid payment, in full (default: all that remains) or in part')
+    .argument('<payment-id>', 'the payment')
+    .option('--amount <minor>', 'minor units (default: all that remains)', minorUnits('--amount'))
+    .option('--reason <text>', 'why (kept with the refund)')
+    .option('--idempotency-key <key>', 'the same key and body return the stored answer')
+    .action(async (paymentId: string, o, cmd: Command) => {
+      const body: Record<string, unknown> = {};
+      if (o.amount !== undefined) body.amount = o.amount;
+      if (o.reason) body.reason = o.reason;
+      output(
+        await call(globals(cmd), merchantKey(globals(cmd)), 'POST', `/v1/payments/${encodeURIComponent(paymentId)}/refunds`, body, idempotencyHeaders(o)),
+        globals(cmd),
+        ['id', 'status', 'amount', 'currency', 'error_message'],
+      );
+    });
+  refunds
+    .command('list')
+    .description("a payment's refunds")
+    .argument('<payment-id>', 'the payment')
+    .action(async (paymentId: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/payments/${encodeURIComponent(paymentId)}/refunds`), globals(cmd), [
+        'id',
+        'status',
+        'amount',
+        'currency',
+        'created_at',
+      ]);
+    });
+
+  const webhooks = program.command('webhooks').description('webhook endpoints and their deliveries');
+  required(webhooks.command('create').description('subscribe a URL to events; prints the signing secret once'), '--url <url>', 'the receiver (http or https)')
+    .option('--events <types>', `comma-separated: * or ${EVENT_TYPES.join(', ')} (default *)`)
+    .action(async (o, cmd: Command) => {
+      const body = {
+        url: o.url,
+        ...(o.events
+          ? {
+              events: String(o.events)
+                .split(',')
+                .map((e) => e.trim()),
+            }
+          : {}),
+      };
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', '/v1/webhook-endpoints', body), globals(cmd), ['id', 'url', 'secret']);
+    });
+  webhooks
+    .command('list')
+    .description('list webhook endpoints')
+    .action(async (_o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', '/v1/webhook-endpoints'), globals(cmd), ['id', 'url', 'status', 'events']);
+    });
+  webhooks
+    .command('disable')
+    .description('disable an endpoint (its queued deliveries are canceled); the API has no delete')
+    .argument('<endpoint-id>', 'the endpoint')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(
+        await call(globals(cmd), merchantKey(globals(cmd)), 'PATCH', `/v1/webhook-endpoints/${encodeURIComponent(id)}`, { status: 'disabled' }),
+        globals(cmd),
+        ['id', 'url', 'status'],
+      );
+    });
+  webhooks
+    .command('deliveries')
+    .description("an endpoint's delivery log, newest first")
+    .argument('<endpoint-id>', 'the endpoint')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}/deliveries`), globals(cmd), [
+        'id',
+        'event_id',
+        'status',
+        'attempts',
+        'last_status_code',
+        'delivered_at',
+      ]);
+    });
+  webhooks
+    .command('redeliver')
+    .description('deliver again now (same webhook-id)')
+    .argument('<delivery-id>', 'the delivery')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', `/v1/webhook-deliveries/${encodeURIComponent(id)}/redeliver`), globals(cmd), [
+        'id',
+        'status',
+        'next_attempt_at',
+      ]);
+    });
+
+  const events = program.command('events').description("the merchant's events (what webhooks carry)");
+  events
+    .command('list')
+    .description("the merchant's latest events, newest first (GET /v1/events: the hub returns the latest 100; the filters apply to those)")
+    .addOption(new Option('--type <type>', 'only events of this type').choices(EVENT_TYPES))
+    .option('--payment <id>', 'only events about this payment')
+    .option('--limit <n>', 'at most this many (1 to 100)', integerIn('--limit', 1, 100))
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      const answer = await call(g, merchantKey(g), 'GET', '/v1/events');
+      let data = (answer.data as Array<Record<string, any>>).filter((e) => (!o.type || e.type === o.type) && (!o.payment || eventPayment(e) === o.payment));
+      if (o.limit) data = data.slice(0, o.limit);
+      output(g.json ? { ...answer, data } : { data: data.map((e) => ({ ...e, payment: eventPayment(e) })) }, g, ['id', 'type', 'timestamp', 'payment']);
+    });
+
+  program
+    .command('listen')
+    .description("print the merchant's webhook events as they arrive, signature checked; --forward-to sends each on to a local receiver")
+    .addOption(new Option('--via <how>', 'how events reach this command (see below)').choices(['inbox', 'direct']).default('inbox'))
+    .option('--forward-to <url>', 'forward each verified event (same body and webhook-* headers) to this URL and print its status')
+    .option('--events <types>', 'comma-separated event types (default *)')
+    .option('--port <port>', '--via direct: the local port to listen on (default: any free port)', integerIn('--port', 0, 65535))
+    .option('--host <address>', '--via direct: the address the hub reaches this machine at', '127.0.0.1')
+    .option('--interval <ms>', '--via inbox: how often to read the inbox', integerIn('--interval', 100, 60_000), 1000)
+    .addHelpText(
+      'after',
+      `
+How events reach the command:
+  --via inbox (default)  registers a webhook endpoint on the hub's own sandbox inbox (<hub>/sandbox/inbox/<name>)
+                         and reads it with the endpoint's secret. The hub's outbound guard trusts its sandbox,
+                         so this works on a default local hub (npm start) with no setting; it needs the
+                         emulators on (INCASSO_EMULATORS, the default) and --hub equal to the hub's
+                         INCASSO_PUBLIC_URL.
+  --via direct           starts an HTTP listener here and registers it as the endpoint. The hub refuses
+                         internal addresses unless the operator allows them: start it with
+                         INCASSO_OUTBOUND_ALLOW=127.0.0.1 (or the --host you give).
+Either way the command verifies each delivery's Standard Webhooks signature with the endpoint's secret, prints
+the secret once (for your receiver), and disables the endpoint it created when you press Ctrl-C (the API has
+no delete; disabled endpoints stay in \`webhooks list\`).`,
+    )
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      await listen(g, merchantKey(g), o);
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(incasso completion bash)", or add it to ~/.bashrc / ~/.zshrc')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => {
+      process.stdout.write(completionScript(program, shell));
+    });
+
+  return program;
+}
+
+function eventPayment(e: Record<string, any>): string | null {
+  const d = e.data ?? {};
+  return d.payment_id ?? (d.object === 'payment' ? d.id : null) ?? d.payment?.id ?? null;
+}
+
+async function serve(): Promise<void> {
   const { startHub } = await import('../server.js');
   const { StartupError } = await import('../store/data-dir.js');
   const config = readConfig();
@@ -146,10 +513,10 @@ async function serve(): Promise<number> {
   process.off('SIGTERM', abortStart);
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  return new Promise<number>(() => {});
+  await new Promise<never>(() => {});
 }
 
-async function migrateCommand(): Promise<number> {
+async function migrateCommand(): Promise<void> {
   const config = readConfig();
   try {
     const r = await fetch(`http://127.0.0.1:${config.port}/healthz`, { signal: AbortSignal.timeout(1000) });
@@ -157,7 +524,7 @@ async function migrateCommand(): Promise<number> {
       process.stdout.write(
         'A hub is running on this data directory and applied the migrations when it started; PGlite allows one process, so nothing else to do.\n',
       );
-      return 0;
+      return;
     }
   } catch {
     // no server running: open the store ourselves
@@ -175,161 +542,31 @@ async function migrateCommand(): Promise<number> {
   const applied = await migrate(store.db);
   await store.close();
   process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
-  return 0;
 }
 
-function output(values: Values, json: any, columns?: string[]) {
-  if (values.json || !columns) {
-    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-    return;
-  }
-  printTable(Array.isArray(json?.data) ? json.data : [json], columns);
-}
-
+/** Runs the command line; resolves with the exit code (0 ok, 1 the hub refused or failed, 2 a usage mistake). */
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+  endQuietlyOnClosedPipe();
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
     return 2;
   }
-  const { values, positionals } = parsed;
-  const [group, action, arg] = positionals;
-  if (values.help || !group) {
-    process.stdout.write(HELP + '\n');
-    return group || values.help ? 0 : 2;
-  }
+  // `incasso help payments list` is `incasso payments list --help` (commander's help command goes one level deep).
+  const args = argv[0] === 'help' && argv.length > 1 ? [...argv.slice(1), '--help'] : argv;
   try {
-    switch (`${group} ${action ?? ''}`.trim()) {
-      case 'serve':
-        return await serve();
-      case 'migrate':
-        return await migrateCommand();
-      case 'merchants create':
-        output(values, await call(values, adminKey(values), 'POST', '/v1/merchants', { name: need(values, 'name') }), ['id', 'name', 'api_key']);
-        return 0;
-      case 'merchants list':
-        output(values, await call(values, adminKey(values), 'GET', '/v1/merchants'), ['id', 'name', 'api_key_prefix', 'created_at']);
-        return 0;
-      case 'onpay-partners create':
-        output(values, await call(values, adminKey(values), 'POST', '/v1/onpay/partners', { name: need(values, 'name') }), [
-          'merchant_id',
-          'api_key',
-          'activation_key',
-        ]);
-        return 0;
-      case 'refunds create': {
-        const body: Record<string, unknown> = {};
-        if (values.amount !== undefined) {
-          const amount = Number(values.amount);
-          if (!Number.isSafeInteger(amount)) throw new CliError('--amount is an integer number of minor units (1050 = 10.50)');
-          body.amount = amount;
-        }
-        const headers: Record<string, string> = values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {};
-        output(values, await call(values, merchantKey(values), 'POST', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`, body, headers), [
-          'id',
-          'status',
-          'amount',
-          'currency',
-          'error_message',
-        ]);
-        return 0;
-      }
-      case 'refunds list':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}/refunds`), [
-          'id',
-          'status',
-          'amount',
-          'currency',
-          'created_at',
-        ]);
-        return 0;
-      case 'connections create': {
-        const body: Record<string, unknown> = { code: need(values, 'code'), provider: need(values, 'provider'), environment: need(values, 'environment') };
-        if (values.credentials) body.credentials = JSON.parse(readFileSync(values.credentials, 'utf8'));
-        if (values.settings) body.settings = JSON.parse(values.settings);
-        output(values, await call(values, merchantKey(values), 'POST', '/v1/connections', body), ['id', 'code', 'provider', 'environment', 'status']);
-        return 0;
-      }
-      case 'connections list':
-        output(values, await call(values, merchantKey(values), 'GET', '/v1/connections'), ['id', 'code', 'provider', 'environment', 'status']);
-        return 0;
-      case 'connections get':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/connections/${encodeURIComponent(arg ?? '')}`));
-        return 0;
-      case 'connections disable':
-        output(values, await call(values, merchantKey(values), 'POST', `/v1/connections/${encodeURIComponent(arg ?? '')}/disable`), ['id', 'code', 'status']);
-        return 0;
-      case 'payments create': {
-        const amount = Number(need(values, 'amount'));
-        if (!Number.isSafeInteger(amount)) throw new CliError('--amount is an integer number of minor units (1050 = 10.50)');
-        const body = {
-          connection: need(values, 'connection'),
-          order_id: need(values, 'order-id'),
-          amount,
-          currency: values.currency ?? 'RON',
-          description: need(values, 'description'),
-          billing: {
-            first_name: need(values, 'first-name'),
-            last_name: need(values, 'last-name'),
-            email: need(values, 'email'),
-            ...(values.phone ? { phone: values.phone } : {}),
-            ...(values.city ? { city: values.city } : {}),
-            ...(values.country ? { country: values.country.toUpperCase() } : {}),
-          },
-          ...(values['return-url'] ? { return_url: values['return-url'] } : {}),
-        };
-        const headers: Record<string, string> = values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {};
-        output(values, await call(values, merchantKey(values), 'POST', '/v1/payments', body, headers), ['id', 'status', 'amount', 'currency', 'payment_url']);
-        return 0;
-      }
-      case 'payments list':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`), [
-          'id',
-          'order_id',
-          'status',
-          'amount',
-          'currency',
-          'created_at',
-        ]);
-        return 0;
-      case 'payments get':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/payments/${encodeURIComponent(arg ?? '')}`));
-        return 0;
-      case 'webhooks create': {
-        const body = { url: need(values, 'url'), ...(values.events ? { events: values.events.split(',') } : {}) };
-        output(values, await call(values, merchantKey(values), 'POST', '/v1/webhook-endpoints', body), ['id', 'url', 'secret']);
-        return 0;
-      }
-      case 'webhooks list':
-        output(values, await call(values, merchantKey(values), 'GET', '/v1/webhook-endpoints'), ['id', 'url', 'status', 'events']);
-        return 0;
-      case 'webhooks deliveries':
-        output(values, await call(values, merchantKey(values), 'GET', `/v1/webhook-endpoints/${encodeURIComponent(arg ?? '')}/deliveries`), [
-          'id',
-          'event_id',
-          'status',
-          'attempts',
-          'last_status_code',
-          'delivered_at',
-        ]);
-        return 0;
-      case 'webhooks redeliver':
-        output(values, await call(values, merchantKey(values), 'POST', `/v1/webhook-deliveries/${encodeURIComponent(arg ?? '')}/redeliver`), [
-          'id',
-          'status',
-          'next_attempt_at',
-        ]);
-        return 0;
-      default:
-        process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${HELP}\n`);
-        return 2;
-    }
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
   } catch (e) {
-    if (e instanceof CliError || e instanceof SyntaxError) {
+    if (e instanceof CommanderError) {
+      // Help asked for: 0. Help shown because a command was incomplete, or an unknown option, command or
+      // argument (already printed, with a suggestion where one is close): a usage mistake.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      return 2;
+    }
+    if (e instanceof CliError) {
       process.stderr.write(`incasso: ${e.message}\n`);
-      return 1;
+      return e.exitCode;
     }
     throw e;
   }
