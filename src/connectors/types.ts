@@ -157,6 +157,12 @@ export interface ConnectorCapabilities {
   manualCapture: boolean;
   /** The ways a payment can be opened with this processor (`createRedirect` for `redirect`, `start` for `api_start`). */
   flows: readonly PaymentFlow[];
+  /**
+   * The longest a payment link opened with this processor lives, in hours, when the connector can ask for no
+   * longer (Nexi's PayMail `timeout`); undefined when a link lives as long as the payment. OnPay's get_link refuses
+   * an `expDate` past it rather than make a link that closes early.
+   */
+  maxLinkLifetimeHours?: number;
 }
 
 /** The outbound operations a connector may declare, each with its own deadline. */

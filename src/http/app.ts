@@ -22,6 +22,7 @@ import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/o
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
 import { securityHeaders } from './security-headers.js';
+import { HubLogController } from './request-log.js';
 
 export interface AppOptions {
   ctx: HubContext;
@@ -66,6 +67,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    // One line per request at info, written when the answer is sent, not Fastify's two.
+    logController: new HubLogController(),
     bodyLimit: 1024 * 1024,
     trustProxy: (options.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },

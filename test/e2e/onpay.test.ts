@@ -38,6 +38,7 @@ async function form(path: string, fields: Record<string, string>): Promise<any> 
 }
 
 const tomorrow = () => formatOnpayDate(new Date(Date.now() + 86_400_000)).slice(0, 10);
+const inDays = (days: number) => formatOnpayDate(new Date(Date.now() + days * 86_400_000)).slice(0, 10);
 
 async function account(gateway: string): Promise<Record<string, string>> {
   const r = await fetch(`${hub.url}/sandbox/${gateway}/accounts`, {
@@ -356,7 +357,16 @@ describe('refusals are JSON with the message, never an error page', () => {
     ['Nexi without its secret key', { gateway: 'nexi' }, /gatewaySecretKey is required for nexi/],
     ['an expiry in the past', { expDate: '2021-10-25' }, /expDate must be in the future/],
     ['an expiry that is not a date', { expDate: '30/09/2022' }, /expDate must be a date/],
-    ['special characters in the description', { orderDescription: 'caffè <b>' }, /orderDescription/],
+    ['special characters in the description', { orderDescription: 'caffè <b>' }, /orderDescription .*refused: "<" \(U\+003C\), ">" \(U\+003E\)$/],
+    ['"°" in the description, named', { orderDescription: 'Fattura n° 12' }, /orderDescription .*refused: "°" \(U\+00B0\)$/],
+    ['an invisible character, named by its code point', { orderDescription: 'Fattura\u200b12' }, /refused: U\+200B$/],
+    [
+      'a Nexi link meant to live past what Nexi is asked for (a year)',
+      { gateway: 'nexi', gatewaySecretKey: 'k', expDate: inDays(400) },
+      /expDate must be at most 365 days ahead for nexi \(a nexi link lives at most 8760 hours: the latest expDate now is \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)/,
+    ],
+    // Within the year the checks pass and the link is asked of Nexi (whose emulator refuses the unknown alias).
+    ['a Nexi link within the year reaches Nexi', { gateway: 'nexi', gatewaySecretKey: 'k', expDate: inDays(300) }, /^nexi: /],
     ['a description longer than 200', { orderDescription: 'a'.repeat(201) }, /at most 200/],
     ['an amount above what MultiSafepay takes', { orderAmount: '100000000000' }, /orderAmount must be at most 99999999999 for multisafepay/],
     [

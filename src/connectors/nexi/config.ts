@@ -5,6 +5,11 @@ import { Endpoint } from '../settings.js';
 import type { Secret } from '../../security/secret.js';
 import type { Accounting } from './esito.js';
 
+/**
+ * The longest PayMail `timeout` (a link's life in hours) the connector asks for: a year. Nexi's published PayMail
+ * and Pay-by-Link references give no maximum; the emulator refuses more, and OnPay's get_link refuses an `expDate`
+ * past it (the connector's `maxLinkLifetimeHours`) instead of making a link that closes before it.
+ */
 export const MAX_TIMEOUT_HOURS = 24 * 365;
 
 export const NEXI_CREDENTIALS = Type.Object({

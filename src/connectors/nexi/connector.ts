@@ -59,6 +59,7 @@ export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict>
     refunds: 'none',
     manualCapture: false,
     flows: ['api_start'],
+    maxLinkLifetimeHours: MAX_TIMEOUT_HOURS,
   },
 
   schemas: { credentials: NEXI_CREDENTIALS, settings: NEXI_SETTINGS },

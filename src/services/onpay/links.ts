@@ -9,7 +9,7 @@ import { inTransaction } from '../unit-of-work.js';
 import { deleteOnpayLink, insertOnpayLink, lockOnpayLink } from '../../store/queries/onpay.js';
 import { OnpayError } from './errors.js';
 import { missingGatewayFields, onpayUserFor, type GatewayFields, type OnpayGateway, type OnpaySide } from './users.js';
-import { minorToOnpayAmount, onpayAmountToMinor, parseOnpayDate } from './values.js';
+import { formatOnpayDate, minorToOnpayAmount, onpayAmountToMinor, parseOnpayDate } from './values.js';
 import { checkPaymentAgainstConnector } from '../payment-requirements.js';
 
 /**
@@ -33,6 +33,29 @@ export interface GetLinkInput extends GatewayFields {
 const LINK_BILLING = { first_name: '', last_name: '', email: '' };
 
 const DESCRIPTION_RE = /^[\p{L}\p{N} .,;:'()/_#+-]*$/u;
+const DESCRIPTION_CHAR_RE = /^[\p{L}\p{N} .,;:'()/_#+-]$/u;
+
+/** The characters of a description that are refused, each once, in order, as `"°" (U+00B0)`; at most five. */
+function refusedCharacters(text: string): string[] {
+  const refused = [...new Set([...text].filter((c) => !DESCRIPTION_CHAR_RE.test(c)))];
+  const named = refused.slice(0, 5).map((c) => {
+    const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    // Invisible and control characters are named by their code point only.
+    return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `${JSON.stringify(c)} (${code})` : code;
+  });
+  return refused.length > 5 ? [...named, `and ${refused.length - 5} more`] : named;
+}
+
+/** How long a link may live at this acquirer, when its connector declares a limit: past it the link would close early. */
+function checkLinkLife(gateway: OnpayGateway, expiresAt: Date) {
+  const maxHours = connectorFor(gateway)!.capabilities.maxLinkLifetimeHours;
+  if (maxHours === undefined) return;
+  const latest = new Date(Date.now() + maxHours * 3600_000);
+  if (expiresAt.getTime() > latest.getTime())
+    throw new OnpayError(
+      `expDate must be at most ${maxHours / 24} days ahead for ${gateway} (a ${gateway} link lives at most ${maxHours} hours: the latest expDate now is ${formatOnpayDate(latest)})`,
+    );
+}
 
 /** Lengths are checked with the other varchar limits, at the HTTP edge. */
 function checkUrl(value: string, field: string) {
@@ -61,9 +84,12 @@ function validate(input: GetLinkInput): { amount: number; expiresAt: Date } {
   }
   if (input.orderDescription.length > 200) throw new OnpayError('orderDescription must be at most 200 characters');
   if (!DESCRIPTION_RE.test(input.orderDescription))
-    throw new OnpayError('orderDescription must be letters, digits, spaces and simple punctuation only (no special characters)');
+    throw new OnpayError(
+      `orderDescription must be letters, digits, spaces and simple punctuation (. , ; : ' ( ) / _ # + -) only; refused: ${refusedCharacters(input.orderDescription).join(', ')}`,
+    );
   const expiresAt = parseOnpayDate(input.expDate, 'expDate', { endOfDay: true });
   if (expiresAt.getTime() <= Date.now()) throw new OnpayError('expDate must be in the future');
+  checkLinkLife(input.gateway, expiresAt);
   checkUrl(input.completedUrl, 'completedUrl');
   checkUrl(input.canceledUrl, 'canceledUrl');
   return { amount, expiresAt };
