@@ -1,23 +1,24 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findAccount } from './accounts.js';
 import { cardOutcome, maskPan, THREE_DS_FAILED_CODE, validateCardForm } from './card-outcomes.js';
 import type { EmulatorContext } from './context.js';
 import { findOrderByParam, isPayable, returnUrlFor, startThreeDs, type Order } from './orders.js';
-import { continueUrl } from './payment-endpoint.js';
+import { continueUrl, hasPayerPageToken, payerPageUrl } from './payment-endpoint.js';
 import { cardPage, threeDsPage, type CardPageInput } from './payment-pages.js';
 import { paymentInstrumentId, settleCard, type CardResult } from './payments.js';
 import { problemPage, sendHtml } from './replies.js';
 
 /**
  * The hosted card page (`/card/:purchase`) and the 3-D Secure step (`/3ds/:purchase`). The full PAN and the
- * CVV are used for the issuer decision and dropped; only the masked PAN is stored.
+ * CVV are used for the issuer decision and dropped; only the masked PAN is stored. Each is reached only with
+ * the order's link token (`?t=`, see `payerPageToken`); without it an order is not found.
  *
  * "Cancel payment" is the customer abandoning the page: NETOPIA cancels only preauthorised orders, so
  * nothing is sent and the order stays open (the merchant may send the customer back); the customer just
  * returns to the merchant's return URL.
  */
 
-type Params = { Params: { purchase: string } };
+type Params = { Params: { purchase: string }; Querystring: { t?: string } };
 type Form = Record<string, string | undefined>;
 
 function formOf(body: unknown): Form {
@@ -31,6 +32,11 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
       backUrl: returnUrlFor(order),
       lang: order.lang,
     });
+  /** The order of a payer page, when the request carries the order's link token. */
+  const payerOrder = async (request: FastifyRequest<Params>): Promise<Order | undefined> => {
+    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    return order && hasPayerPageToken(ctx, String(order.purchase), request.query?.t) ? order : undefined;
+  };
   const merchantName = async (order: Order) => (await findAccount(ctx.db, order.signature))?.name ?? order.signature;
 
   /** Sends the result to the merchant, then the customer back (NETOPIA's first IPN is synchronous). */
@@ -48,14 +54,14 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
       cardPage({
         order,
         merchant: await merchantName(order),
-        formAction: `${ctx.baseUrl}/card/${order.purchase}`,
-        cancelAction: `${ctx.baseUrl}/card/${order.purchase}/cancel`,
+        formAction: payerPageUrl(ctx, order, 'card'),
+        cancelAction: payerPageUrl(ctx, order, 'card/cancel'),
         ...extra,
       }),
     );
 
   app.get<Params>('/card/:purchase', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await payerOrder(request);
     if (!order) return notFound(reply);
     if (!isPayable(order)) return finished(reply, order);
     if (order.status === 'three_ds') return reply.redirect(continueUrl(ctx, order), 303);
@@ -63,7 +69,7 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
   });
 
   app.post<Params>('/card/:purchase', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await payerOrder(request);
     if (!order) return notFound(reply);
     if (!isPayable(order)) return finished(reply, order);
     if (order.status === 'three_ds') return reply.redirect(continueUrl(ctx, order), 303);
@@ -76,28 +82,28 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
     const outcome = cardOutcome(checked.card.pan, checked.card.cvv);
     if (outcome.kind === 'three_ds') {
       if (!(await startThreeDs(ctx.db, order.purchase, card))) return finished(reply, order);
-      return reply.redirect(`${ctx.baseUrl}/3ds/${order.purchase}`, 303);
+      return reply.redirect(payerPageUrl(ctx, order, '3ds'), 303);
     }
     return settle(reply, order, card, outcome.kind === 'approved' ? { approved: true } : { approved: false, code: outcome.code });
   });
 
   app.post<Params>('/card/:purchase/cancel', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await payerOrder(request);
     if (!order) return notFound(reply);
     if (!isPayable(order)) return finished(reply, order);
     return reply.redirect(returnUrlFor(order), 303);
   });
 
   app.get<Params>('/3ds/:purchase', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await payerOrder(request);
     if (!order) return notFound(reply);
     if (!isPayable(order)) return finished(reply, order);
     if (order.status !== 'three_ds') return reply.redirect(continueUrl(ctx, order), 303);
-    return sendHtml(reply, 200, threeDsPage({ order, merchant: await merchantName(order), formAction: `${ctx.baseUrl}/3ds/${order.purchase}` }));
+    return sendHtml(reply, 200, threeDsPage({ order, merchant: await merchantName(order), formAction: payerPageUrl(ctx, order, '3ds') }));
   });
 
   app.post<Params>('/3ds/:purchase', async (request, reply) => {
-    const order = await findOrderByParam(ctx.db, request.params.purchase);
+    const order = await payerOrder(request);
     if (!order) return notFound(reply);
     if (!isPayable(order)) return finished(reply, order);
     if (order.status !== 'three_ds') return reply.redirect(continueUrl(ctx, order), 303);

@@ -1,3 +1,4 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findAccount } from './accounts.js';
 import type { EmulatorContext } from './context.js';
@@ -18,9 +19,42 @@ import { problemPage } from './replies.js';
 /** Languages with their own wording; any other two-letter code gets English. */
 const PAGE_LANGUAGES = new Set(['ro', 'en']);
 
+/**
+ * The payer pages' link token of an order. Purchase ids are sequential, so a page found by its purchase id alone
+ * would let anyone see, decline or pay another merchant's open order: the card form and the 3-D Secure step are
+ * reached only with `?t=<token>`, an HMAC of the purchase id under a key derived from the emulator's platform
+ * private key (kept in the database, so the link survives a restart and works on every process).
+ */
+const pageKeys = new WeakMap<object, Buffer>();
+export function payerPageToken(ctx: EmulatorContext, purchase: string): string {
+  let key = pageKeys.get(ctx.platform.privateKey);
+  if (!key) {
+    key = createHash('sha256')
+      .update('netopia-v1 payer pages\0')
+      .update(ctx.platform.privateKey.export({ type: 'pkcs8', format: 'der' }))
+      .digest();
+    pageKeys.set(ctx.platform.privateKey, key);
+  }
+  return createHmac('sha256', key).update(purchase).digest('base64url');
+}
+
+/** Whether a request's `t` is the order's payer-page token (compared in constant time). */
+export function hasPayerPageToken(ctx: EmulatorContext, purchase: string, given: unknown): boolean {
+  if (typeof given !== 'string' || given.length > 100) return false;
+  const expected = Buffer.from(payerPageToken(ctx, purchase));
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** A payer page of an order (`card`, `card/cancel` or `3ds`), with its token. */
+export function payerPageUrl(ctx: EmulatorContext, order: Pick<Order, 'purchase'>, page: 'card' | 'card/cancel' | '3ds'): string {
+  const [first, rest] = page.split('/');
+  return `${ctx.baseUrl}/${first}/${order.purchase}${rest ? `/${rest}` : ''}?t=${payerPageToken(ctx, String(order.purchase))}`;
+}
+
 /** Where an order waiting for the customer continues: the card form, or the 3-D Secure step. */
 export function continueUrl(ctx: EmulatorContext, order: Order): string {
-  return `${ctx.baseUrl}/${order.status === 'three_ds' ? '3ds' : 'card'}/${order.purchase}`;
+  return payerPageUrl(ctx, order, order.status === 'three_ds' ? '3ds' : 'card');
 }
 
 export function registerPaymentEndpoint(app: FastifyInstance, ctx: EmulatorContext): void {

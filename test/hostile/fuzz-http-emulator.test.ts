@@ -196,7 +196,7 @@ describe("POST /sandbox/netopia/v1/: NETOPIA's HTML error page (4xx) or a 303 to
       check: (c, r) => {
         if (r.error) return `no HTTP response (${r.error})`;
         if (r.status === 303)
-          return /\/sandbox\/netopia\/v1\/(card|3ds)\/\d+$/.test(String(r.headers.location ?? '')) ? undefined : `303 to ${r.headers.location}`;
+          return /\/sandbox\/netopia\/v1\/(card|3ds)\/\d+\?t=[\w-]{43}$/.test(String(r.headers.location ?? '')) ? undefined : `303 to ${r.headers.location}`;
         if (r.status >= 500) return `HTTP ${r.status}`;
         if (r.status < 400) return `unexpected HTTP ${r.status}`;
         const type = String(r.headers['content-type'] ?? '');

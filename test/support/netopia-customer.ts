@@ -106,7 +106,7 @@ export async function payAtProcessor(
     throw new Error(`card form: ${paid.status} ${paid.text.slice(0, 500)}`);
   }
   let location = new URL(paid.location, cardUrl).toString();
-  if (/\/3ds\/\d+$/.test(location)) {
+  if (/\/3ds\/\d+(\?|$)/.test(location)) {
     const challenge = await get(location);
     const threeDsAction = formActionWith(challenge.text, 'result');
     if (challenge.status !== 200 || !threeDsAction) throw new Error(`3-D Secure page: ${challenge.status} ${challenge.text.slice(0, 500)}`);

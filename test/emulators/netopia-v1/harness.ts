@@ -216,7 +216,7 @@ export async function payOverHttp(
   const start = await postForm(emulator.base + '/', fields);
   if (start.status !== 303) throw new Error(`payment request answered ${start.status}: ${await start.text()}`);
   const cardUrl = start.headers.get('location')!;
-  const purchase = /\/card\/(\d+)$/.exec(cardUrl)?.[1];
+  const purchase = /\/card\/(\d+)(\?|$)/.exec(cardUrl)?.[1];
   if (!purchase) throw new Error(`unexpected redirect ${cardUrl}`);
   const paid = await postForm(cardUrl, { card_number: pan, expiry: futureExpiry(), cvv });
   return { purchase, location: paid.headers.get('location') ?? '', status: paid.status };

@@ -59,7 +59,7 @@ async function fillCard(page: Page, pan: string, cvv = '111', expiry = futureExp
 async function checkout(v1Order: V1Order, options: { cipher?: EnvelopeCipher; path?: string; seller?: Account } = {}): Promise<Page> {
   const page = await browser.newPage();
   await postFromBrowser(page, emulator.base + (options.path ?? '/'), sealOrder(options.seller ?? account, v1Order, options.cipher));
-  await page.waitForURL(/\/card\/\d+$/);
+  await page.waitForURL(/\/card\/\d+\?t=[\w-]+$/);
   return page;
 }
 
@@ -125,7 +125,7 @@ describe('NETOPIA v1 emulator: sandbox test cards on the hosted card page (CVV 1
     const page = await checkout(v1Order);
     try {
       await fillCard(page, '9900009184214768');
-      await Promise.all([page.waitForURL(/\/3ds\/\d+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
       await page.getByText('9****4768').waitFor();
       await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Authorize' }).click()]);
       assert.equal(new URL(page.url()).searchParams.get('orderId'), v1Order.id);
@@ -143,7 +143,7 @@ describe('NETOPIA v1 emulator: sandbox test cards on the hosted card page (CVV 1
     const page = await checkout(v1Order, { cipher: 'rc4' });
     try {
       await fillCard(page, '9900009184214768');
-      await Promise.all([page.waitForURL(/\/3ds\/\d+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
       await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Fail authentication' }).click()]);
     } finally {
       await page.close();
@@ -234,7 +234,7 @@ describe('NETOPIA v1 emulator: the hosted card page', () => {
     const page = await checkout(v1Order);
     let purchase: string;
     try {
-      purchase = /\/card\/(\d+)$/.exec(page.url())![1]!;
+      purchase = /\/card\/(\d+)\?/.exec(page.url())![1]!;
       await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Cancel payment' }).click()]);
       assert.equal(new URL(page.url()).searchParams.get('orderId'), v1Order.id);
     } finally {
