@@ -33,7 +33,7 @@ export const SANDBOX_PREFIXES = {
 export interface TestInstrument {
   /** A card number (digits only) or, for a bank payment, the bank's name. */
   value: string;
-  /** The card's brand or the bank's country. */
+  /** The card's brand ('—' where the processor's table names none) or the bank's country. */
   kind: string;
   outcome: string;
 }
@@ -81,7 +81,7 @@ export function describeSandbox(publicUrl: string): { emulators: SandboxEmulator
       baseUrl: base(SANDBOX_PREFIXES.netopiaV1),
       instrumentKind: 'card',
       instrumentsNote: `CVV ${NETOPIA_V1_CVV}, any expiry in the future. Any other card number: 17 (${V1_ERROR_CODES[17]}); a test card with another CVV: 21 (${V1_ERROR_CODES[21]}).`,
-      instruments: [...NETOPIA_V1_CARDS].map(([pan, outcome]) => ({ value: pan, kind: 'card', outcome: v1Outcome(outcome) })),
+      instruments: [...NETOPIA_V1_CARDS].map(([pan, outcome]) => ({ value: pan, kind: '—', outcome: v1Outcome(outcome) })),
       account: {
         route: `POST ${SANDBOX_PREFIXES.netopiaV1}/accounts`,
         body: '{"name":"My shop","capture":"manual"}',
@@ -106,7 +106,7 @@ export function describeSandbox(publicUrl: string): { emulators: SandboxEmulator
       baseUrl: base(SANDBOX_PREFIXES.netopiaV2),
       instrumentKind: 'card',
       instrumentsNote: `CVV ${NETOPIA_V2_CVV}, any expiry in the future (a past one is 19). Any other card number: 17.`,
-      instruments: NETOPIA_V2_CARDS.map((c) => ({ value: c.pan, kind: 'card', outcome: c.outcome })),
+      instruments: NETOPIA_V2_CARDS.map((c) => ({ value: c.pan, kind: '—', outcome: c.outcome })),
       account: {
         route: `POST ${SANDBOX_PREFIXES.netopiaV2}/accounts`,
         body: '{"name":"My shop"}',
