@@ -11,15 +11,47 @@ import type { AttemptOutcome } from './schema.js';
 const time = (d: Date | string | null) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '');
 const invoiceAmount = (o: Order) => `${toDecimalString(o.amount_minor, o.currency)} ${o.currency}`;
 
-export function orderListPage(orders: Order[], orderUrl: (o: Order) => string, logout: Html): string {
+/** The operations an order's state allows, as the list offers them (each for the whole amount still available). */
+function listActions(o: Order): Array<{ operation: 'capture' | 'cancel' | 'credit'; label: string }> {
+  if (o.status === 'preauthorized')
+    return [
+      { operation: 'capture', label: 'Capture' },
+      { operation: 'cancel', label: 'Cancel' },
+    ];
+  if (o.status === 'confirmed' && o.captured_ron > o.credited_ron) return [{ operation: 'credit', label: 'Credit' }];
+  return [];
+}
+
+/**
+ * NETOPIA's "Orders > Card" list. Each row carries its actions as buttons: View (the order and its IPN log),
+ * and the operations the order's state allows (Capture and Cancel a preauthorised order, Credit a confirmed
+ * one, for all that is still available; partial amounts are typed on the order's page). Each operation is a
+ * form with the session's CSRF token that comes back to this list with a flash message.
+ */
+export function orderListPage(input: {
+  orders: Order[];
+  orderUrl: (o: Order) => string;
+  actionUrl: (o: Order, operation: string) => string;
+  csrfInput: Html;
+  flash?: { ok: boolean; text: string };
+  logout: Html;
+}): string {
+  const { orders, orderUrl, actionUrl, csrfInput } = input;
   const rows = orders.map(
     (o) => html`<tr><td><a href="${orderUrl(o)}">${o.purchase}</a></td><td>${o.order_id}</td><td>${o.signature}</td>
-<td>${invoiceAmount(o)}</td><td>${o.status}</td><td>${time(o.created_at)}</td></tr>`,
+<td>${invoiceAmount(o)}</td><td>${o.status}</td><td>${time(o.created_at)}</td>
+<td class="actions"><form method="get" action="${orderUrl(o)}" class="inline"><button type="submit" class="secondary" aria-label="View order ${o.order_id}">View</button></form>${listActions(
+      o,
+    ).map(
+      (a) =>
+        html`<form method="post" action="${actionUrl(o, a.operation)}" class="inline">${csrfInput}<input type="hidden" name="from" value="list"><button type="submit" aria-label="${a.label} order ${o.order_id}">${a.label}</button></form>`,
+    )}</td></tr>`,
   );
-  const body = html`${logout}<h1>Orders</h1>${
+  const flash = input.flash && (input.flash.ok ? html`<p class="notice" role="status">${input.flash.text}</p>` : html`<p role="alert">${input.flash.text}</p>`);
+  const body = html`${input.logout}<h1>Orders</h1>${flash}${
     orders.length === 0
       ? html`<p>No orders yet.</p>`
-      : html`<table><thead><tr><th>Purchase</th><th>Order id</th><th>Account</th><th>Amount</th><th>Status</th><th>Created</th></tr></thead>
+      : html`<table><thead><tr><th>Purchase</th><th>Order id</th><th>Account</th><th>Amount</th><th>Status</th><th>Created</th><th>Actions</th></tr></thead>
 <tbody>${rows}</tbody></table>`
   }`;
   return layout({ title: 'Orders', body });
@@ -33,16 +65,18 @@ const IPN_OUTCOME_TEXT: Readonly<Record<AttemptOutcome, string>> = {
 };
 
 /** Flash messages come from fixed wording chosen by query keys, so a crafted link cannot inject text. */
-export function flashMessage(query: { done?: string; ipn?: string; refused?: string }): { ok: boolean; text: string } | undefined {
+export function flashMessage(query: { done?: string; ipn?: string; refused?: string; order?: string }): { ok: boolean; text: string } | undefined {
+  // On the list, the order the message is about (only a purchase number, shown as a number).
+  const about = query.order !== undefined && /^\d{1,15}$/.test(query.order) ? `Purchase ${query.order}: ` : '';
   if (query.refused !== undefined) {
     const code = Number(query.refused);
     const message = V1_ERROR_CODES[code];
-    return message ? { ok: false, text: `Refused: ${message} (${code})` } : undefined;
+    return message ? { ok: false, text: `${about}Refused: ${message} (${code})` } : undefined;
   }
   const operation = { capture: 'Capture', cancel: 'Cancel', credit: 'Credit', resend: 'Resend IPN' }[query.done ?? ''];
   if (!operation) return undefined;
   const ipn = IPN_OUTCOME_TEXT[query.ipn as AttemptOutcome];
-  return { ok: true, text: `${operation} done${ipn ? `; ${ipn}` : ''}.` };
+  return { ok: true, text: `${about}${operation} done${ipn ? `; ${ipn}` : ''}.` };
 }
 
 function attemptRows(log: Attempt[]) {

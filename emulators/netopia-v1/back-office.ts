@@ -51,7 +51,7 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
       : problemPage(reply, { title: 'Not found', detail: 'there is no such order' }, 404);
 
   // Every page and operation acts for the logged-in account only: another account's order is "no such order".
-  app.get('/orders', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/orders', async (request, reply) => {
     const session = await ctx.backOffice.require(request, reply);
     if (!session) return reply;
     const orders = await listOrders(ctx.db, session.login, LIST_LIMIT);
@@ -59,7 +59,14 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
     return sendHtml(
       reply,
       200,
-      orderListPage(orders, (o) => orderUrl(o.purchase), ctx.backOffice.logoutForm(session)),
+      orderListPage({
+        orders,
+        orderUrl: (o) => orderUrl(o.purchase),
+        actionUrl: (o, operation) => `${orderUrl(o.purchase)}/${operation}`,
+        csrfInput: ctx.backOffice.csrfInput(session),
+        flash: flashMessage(request.query ?? {}),
+        logout: ctx.backOffice.logoutForm(session),
+      }),
     );
   });
 
@@ -111,13 +118,15 @@ export function registerBackOffice(app: FastifyInstance, ctx: EmulatorContext): 
     const amount = typeof body.amount === 'string' ? body.amount : typeof body.amount === 'number' ? String(body.amount) : undefined;
     const result = await runOperation(ctx.db, order.purchase, operation, amount, ctx.sender.leaseMs);
     if (!result) return notFound(request, reply);
+    // A form posted from the orders list goes back to the list, its message naming the order; others to the order.
+    const back = body.from === 'list' ? `${ctx.baseUrl}/orders?order=${order.purchase}&` : `${orderUrl(order.purchase)}?`;
     if (!result.ok) {
       if (wantsJson(request))
         return reply.code(result.code === 48 || result.code === 32 ? 400 : 409).send({ ok: false, error: { code: result.code, message: result.message } });
-      return reply.redirect(`${orderUrl(order.purchase)}?refused=${result.code}`, 303);
+      return reply.redirect(`${back}refused=${result.code}`, 303);
     }
     const ipn = await ctx.sender.deliverNow(result.deliveryId);
     if (wantsJson(request)) return { ok: true, delivery_id: String(result.deliveryId), ipn: ipn ?? null };
-    return reply.redirect(`${orderUrl(order.purchase)}?done=${operation}${ipn ? `&ipn=${ipn}` : ''}`, 303);
+    return reply.redirect(`${back}done=${operation}${ipn ? `&ipn=${ipn}` : ''}`, 303);
   });
 }

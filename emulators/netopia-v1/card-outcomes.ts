@@ -9,7 +9,7 @@ export const TEST_CVV = '111';
 
 export type CardOutcome = { kind: 'approved' } | { kind: 'three_ds' } | { kind: 'declined'; code: number };
 
-const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, CardOutcome>([
+export const TEST_CARDS: ReadonlyMap<string, CardOutcome> = new Map<string, CardOutcome>([
   ['9900004810225098', { kind: 'approved' }],
   ['9900009184214768', { kind: 'three_ds' }],
   ['9900541631437790', { kind: 'declined', code: 19 }], // expired card

@@ -12,6 +12,7 @@ input{font:inherit;padding:.45rem .55rem;border:1px solid #9aa7b4;border-radius:
 button{font:inherit;padding:.5rem 1rem;border-radius:4px;border:1px solid #0b3c5d;background:#0b3c5d;color:#fff;cursor:pointer;margin:.8rem .5rem 0 0}
 button.secondary{background:#fff;color:#0b3c5d}form.inline{display:inline-block;margin-right:1rem;vertical-align:bottom}
 form.inline input{width:8rem}
+td.actions{white-space:nowrap}td.actions form.inline{margin-right:.3rem}td.actions button{margin:.1rem 0;padding:.3rem .7rem}
 [role=alert]{background:#fdecea;border:1px solid #e0a39b;padding:.6rem .8rem;border-radius:4px}
 .notice{background:#e8f4ea;border:1px solid #9cc9a4;padding:.6rem .8rem;border-radius:4px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dde3e8;vertical-align:top}

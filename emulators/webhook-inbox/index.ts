@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
-import { html } from '../../src/html/template.js';
+import { html, Html } from '../../src/html/template.js';
 import { verifyStandardWebhookSignature } from './verify.js';
 
 /**
@@ -16,6 +16,27 @@ const MAX_KEPT = 200;
 /** A secret worth checking against: the hub's are whsec_ + 24 bytes or more of base64. */
 function isUsableSecret(secret: string | undefined): secret is string {
   return typeof secret === 'string' && secret.length <= 200 && Buffer.from(secret.replace(/^whsec_/, ''), 'base64').length >= 16;
+}
+
+/**
+ * The page fits its window whatever was received: the table's columns are fixed, and a body is shown indented
+ * when it is JSON and broken anywhere when a line is still too long (a long token, a URL, a minified body).
+ */
+const INBOX_STYLE = new Html(
+  'body{font-family:system-ui,sans-serif;margin:1.5rem;color:#17212b}' +
+    'table{border-collapse:collapse;width:100%;table-layout:fixed}col.when{width:11rem}col.event{width:10rem}col.id{width:12rem}col.sig{width:5rem}' +
+    'td,th{border-bottom:1px solid #dde;padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}' +
+    'pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;font-size:.8rem}' +
+    '@media (max-width:50rem){table,thead,tbody,tr,td,th{display:block}colgroup,thead{display:none}td{border:0;padding:.2rem 0}tr{border-bottom:1px solid #dde;padding:.4rem 0}}',
+);
+
+/** A received body as the page shows it: JSON indented (two spaces), anything else as it came. */
+function readableBody(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }
 
 export async function registerWebhookInbox(app: FastifyInstance, options: { db: Kysely<any> }): Promise<void> {
@@ -104,10 +125,10 @@ export async function registerWebhookInbox(app: FastifyInstance, options: { db: 
         });
       if (wantsJson) return { object: 'list', data: items };
       const body = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Webhook inbox ${request.params.name}</title>
-<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#17212b}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.4rem;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap;font-size:.8rem;max-width:60rem}</style></head>
+<style>${INBOX_STYLE}</style></head>
 <body><h1>Webhook inbox “${request.params.name}”</h1><p>Sandbox receiver. POST here; this page refreshes every 5 s and shows what was signed with this secret.</p>
-<table><thead><tr><th>Received</th><th>Event</th><th>webhook-id</th><th>Signature</th><th>Body</th></tr></thead><tbody>
-${items.map((i) => html`<tr><td>${i.received_at}</td><td>${i.type}</td><td>${i.webhook_id ?? ''}</td><td>valid</td><td><pre>${i.body}</pre></td></tr>`)}
+<table><colgroup><col class="when"><col class="event"><col class="id"><col class="sig"><col></colgroup><thead><tr><th>Received</th><th>Event</th><th>webhook-id</th><th>Signature</th><th>Body</th></tr></thead><tbody>
+${items.map((i) => html`<tr><td>${i.received_at}</td><td>${i.type}</td><td>${i.webhook_id ?? ''}</td><td>valid</td><td><pre>${readableBody(i.body)}</pre></td></tr>`)}
 </tbody></table>${items.length === 0 ? html`<p>Nothing received yet.</p>` : ''}</body></html>`;
       return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(body.text);
     });

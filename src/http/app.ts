@@ -21,6 +21,8 @@ import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
+import { homeRoutes } from './pages/home.js';
+import { API_TAGS, docsUiOptions, isSandboxPath } from './api/docs.js';
 import { securityHeaders } from './security-headers.js';
 import { HubLogController } from './request-log.js';
 
@@ -98,17 +100,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.1.0',
       info: {
-        title: 'incasso',
+        title: 'incasso merchant API',
         version: VERSION,
-        description: 'Self-hosted payment collection hub. Amounts are integers in minor units; errors are RFC 9457 problem documents.',
+        description:
+          "The native API of incasso, a self-hosted payment collection hub: a merchant creates payments, sends the payer to `payment_url`, and learns the outcome from signed webhooks or by reading the payment. Authenticate with `Authorization: Bearer <API key>` (the operator key for the operator calls). Amounts are integers in minor units (4990 is 49.90 RON); errors are RFC 9457 problem documents. The processor emulators of the sandbox (`/sandbox/`) speak each processor's own API and are not part of this document.",
       },
+      tags: API_TAGS,
       servers: [{ url: ctx.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: "a merchant's API key, or the operator key" } } },
       security: [{ bearer: [] }],
     },
     transformObject: documentConnectionSchemas,
+    // The merchant API only: a route without a tag is not part of it, and nothing under /sandbox/ (the
+    // emulators speak the processors' APIs, documented by the processors) is, whatever its schema says.
+    hideUntagged: true,
+    // Shared schemas keep their names (Party, Problem) in components, rather than def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url }) => ({ schema: isSandboxPath(url) ? { ...schema, hide: true } : schema, url }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, docsUiOptions());
   const limits = options.rateLimits ?? { api: 100, notify: 500 };
   // Counters live in each process's memory: with several processes the limit is per process, which is
   // fine for its purpose (keeping one client from starving the others), and nothing is lost with them.
@@ -178,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  homeRoutes(app, { version: VERSION, sandbox: options.mountEmulators !== undefined });
 
   if (options.mountEmulators) await options.mountEmulators(app);
   return app;

@@ -6,20 +6,20 @@ import { EVENT_TYPES, PAYMENT_STATUSES } from '../../core/transitions.js';
  * turns the same objects into the OpenAPI 3.1 document, so the documentation cannot drift from the checks.
  */
 
-const Email = Type.String({ format: 'email', maxLength: 254 });
+const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ana@example.ro'] });
 
 export const PartySchema = Type.Object(
   {
     type: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('company')])),
-    first_name: Type.String({ minLength: 1, maxLength: 100 }),
-    last_name: Type.String({ minLength: 1, maxLength: 100 }),
+    first_name: Type.String({ minLength: 1, maxLength: 100, examples: ['Ana'] }),
+    last_name: Type.String({ minLength: 1, maxLength: 100, examples: ['Pop'] }),
     email: Email,
-    phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()-]{6,20}$', description: 'digits, optionally with a leading +' })),
-    address: Type.Optional(Type.String({ maxLength: 500 })),
-    city: Type.Optional(Type.String({ maxLength: 100 })),
-    county: Type.Optional(Type.String({ maxLength: 100 })),
-    zip_code: Type.Optional(Type.String({ maxLength: 20 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
+    phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()-]{6,20}$', description: 'digits, optionally with a leading +', examples: ['+40712345678'] })),
+    address: Type.Optional(Type.String({ maxLength: 500, examples: ['Str. Lăpușneanu 12, ap. 3'] })),
+    city: Type.Optional(Type.String({ maxLength: 100, examples: ['Iași'] })),
+    county: Type.Optional(Type.String({ maxLength: 100, examples: ['Iași'] })),
+    zip_code: Type.Optional(Type.String({ maxLength: 20, examples: ['700057'] })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2', examples: ['RO'] })),
     company: Type.Optional(Type.String({ maxLength: 200 })),
     fiscal_number: Type.Optional(Type.String({ maxLength: 50 })),
   },
@@ -28,18 +28,19 @@ export const PartySchema = Type.Object(
 
 export const CreatePaymentBody = Type.Object(
   {
-    connection: Type.String({ minLength: 1, maxLength: 64, description: 'connection id or code' }),
-    order_id: Type.String({ minLength: 1, maxLength: 64, description: "the merchant's order reference" }),
-    amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units (bani, cents)' }),
-    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' }),
-    description: Type.String({ minLength: 1, maxLength: 500 }),
+    connection: Type.String({ minLength: 1, maxLength: 64, description: 'connection id or code', examples: ['netopia'] }),
+    order_id: Type.String({ minLength: 1, maxLength: 64, description: "the merchant's order reference", examples: ['ORDER-1'] }),
+    amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units (bani, cents): 4990 is 49.90 RON', examples: [4990] }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217', examples: ['RON'] }),
+    description: Type.String({ minLength: 1, maxLength: 500, examples: ['Cafea boabe 1kg'] }),
     billing: Type.Ref(PartySchema),
     shipping: Type.Optional(Type.Ref(PartySchema)),
-    return_url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })),
-    expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+    return_url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, examples: ['https://shop.example.ro/comanda/ORDER-1'] })),
+    expires_at: Type.Optional(Type.String({ format: 'date-time', examples: ['2026-12-31T21:59:59Z'] })),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), {
         maxProperties: 50,
+        examples: [{ cart_id: 'C-1042' }],
       }),
     ),
   },
@@ -120,13 +121,16 @@ export const ListPaymentsQuery = Type.Object(
 );
 export type ListPaymentsQuery = Static<typeof ListPaymentsQuery>;
 
-export const CreateMerchantBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const CreateMerchantBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200, examples: ['Cafeaua Bună SRL'] }) },
+  { additionalProperties: false },
+);
 
 export const CreateConnectionBody = Type.Object(
   {
-    code: Type.String({ minLength: 1, maxLength: 64 }),
-    provider: Type.String({ description: 'netopia-v1, netopia-v2, multisafepay, nexi or volt' }),
-    environment: Type.Union([Type.Literal('live'), Type.Literal('sandbox'), Type.Literal('emulator')]),
+    code: Type.String({ minLength: 1, maxLength: 64, examples: ['netopia'] }),
+    provider: Type.String({ description: 'netopia-v1, netopia-v2, multisafepay, nexi or volt', examples: ['netopia-v1'] }),
+    environment: Type.Union([Type.Literal('live'), Type.Literal('sandbox'), Type.Literal('emulator')], { examples: ['emulator'] }),
     credentials: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'provider-specific; encrypted at rest and never returned' })),
     settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
@@ -146,8 +150,8 @@ export const EventTypeSchema = Type.Union([Type.Literal('*'), ...EVENT_TYPES.map
 
 export const CreateWebhookEndpointBody = Type.Object(
   {
-    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
-    events: Type.Optional(Type.Array(EventTypeSchema, { minItems: 1, uniqueItems: true })),
+    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048, examples: ['https://shop.example.ro/webhooks/incasso'] }),
+    events: Type.Optional(Type.Array(EventTypeSchema, { minItems: 1, uniqueItems: true, examples: [['payment.paid', 'payment.refunded']] })),
   },
   { additionalProperties: false },
 );
@@ -182,8 +186,10 @@ export const Problem = Type.Object(
 
 export const CreateRefundBody = Type.Object(
   {
-    amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units; default: all that remains' })),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    amount: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units; default: all that remains', examples: [1500] }),
+    ),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500, examples: ['one item returned'] })),
   },
   { additionalProperties: false },
 );
