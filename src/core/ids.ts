@@ -22,9 +22,7 @@ function tenRandomBytes(): number {
 
 /** Five base32 characters (25 bits) of `n`, most significant first. */
 function base32Of25Bits(n: number): string {
-  return (
-    CROCKFORD[(n >>> 20) & 31] + CROCKFORD[(n >>> 15) & 31] + CROCKFORD[(n >>> 10) & 31] + CROCKFORD[(n >>> 5) & 31] + CROCKFORD[n & 31]
-  );
+  return CROCKFORD[(n >>> 20) & 31] + CROCKFORD[(n >>> 15) & 31] + CROCKFORD[(n >>> 10) & 31] + CROCKFORD[(n >>> 5) & 31] + CROCKFORD[n & 31];
 }
 
 /**
