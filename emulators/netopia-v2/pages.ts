@@ -23,10 +23,19 @@ function langOf(order: Order): NetopiaLanguage {
   return pageLang(order.language);
 }
 
+/**
+ * The order as the payer knows it: the merchant's reference when `order.data.order_reference` names one (the hub
+ * sends it there, its orderID being one per attempt), else the orderID.
+ */
+function orderReference(order: Order): string {
+  const reference = order.order_data?.order_reference;
+  return typeof reference === 'string' && reference.trim() !== '' ? reference : order.order_id;
+}
+
 function summary(order: Order, merchant: string, t: Words) {
   return html`<dl>
 <dt>${t.merchant}</dt><dd>${merchant}</dd>
-<dt>${t.order}</dt><dd>${order.order_id}</dd>
+<dt>${t.order}</dt><dd>${orderReference(order)}</dd>
 ${order.description !== '' && html`<dt>${t.description}</dt><dd>${order.description}</dd>`}
 <dt>${t.amount}</dt><dd>${toDecimalString(order.amount_minor, order.currency)} ${order.currency}</dd>
 </dl>`;

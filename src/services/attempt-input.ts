@@ -17,6 +17,7 @@ export function redirectInput(hub: HubBase, payment: Payment, loaded: LoadedConn
     billing: payment.billing as unknown as Party,
     shipping: (payment.shipping ?? undefined) as Party | undefined,
     metadata: payment.metadata,
+    merchantOrderId: payment.order_id,
     // The payer's language, when the payment names one (a payment step's; the merchant's `metadata.language`).
     language: typeof payment.metadata.language === 'string' ? payment.metadata.language.toLowerCase() : undefined,
     urls: {

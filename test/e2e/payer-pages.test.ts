@@ -51,7 +51,7 @@ async function createPayment(provider: string, language: string, currency: strin
     order_id: order,
     amount: 4550,
     currency,
-    description: `Bottega ${order}`,
+    description: 'Bottega \u00b7 tea set',
     billing: { first_name: 'Ioana', last_name: 'Rossi', email: 'ioana@example.com', phone: '0722000111', address: 'Via Roma 5', city: 'Brașov', country: 'RO' },
     return_url: 'https://shop.example/thanks',
     metadata: { language },
@@ -139,6 +139,10 @@ describe('NETOPIA card and 3-D Secure pages', () => {
           await check(page, NETOPIA_TEXT, language, `${provider} card page (${language})`);
           const text = await page.locator('main').innerText();
           assert.ok(text.includes(SHOP), `the card page names the shop:\n${text}`);
+          if (provider === 'netopia-v2') {
+            assert.match(text, new RegExp(`\\bSHOP-${language}-\\d+\\b`), 'the merchant’s order id');
+            assert.doesNotMatch(text, /\batt_/, 'the hub’s attempt id');
+          }
           await page.getByLabel(t.cardNumberLabel, { exact: true }).fill('9900009184214768');
           await page.getByLabel(t.expiryLabel, { exact: true }).fill(futureExpiry());
           await page.getByLabel(t.cvvLabel, { exact: true }).fill('111');
