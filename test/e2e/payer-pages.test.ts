@@ -117,6 +117,20 @@ describe("the hub's payment and return pages", () => {
     });
   });
 
+  it('a payment whose metadata.language is not a language code is refused with the field named', async () => {
+    const r = await api('POST', '/v1/payments', {
+      connection: 'netopia-v1',
+      order_id: 'SHOP-bad-language',
+      amount: 100,
+      currency: 'RON',
+      description: 'x',
+      billing: { first_name: 'Ioana', last_name: 'Rossi', email: 'ioana@example.com' },
+      metadata: { language: 'romanian' },
+    });
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match(JSON.stringify(r.body), /metadata\.language/);
+  });
+
   it('a link that is not a payment answers in the browser’s language', async () => {
     await withPage('it', async (page) => {
       const response = await page.goto(`${hub.url}/pay/pay_doesnotexist`);
