@@ -8,7 +8,8 @@ import {
   THREE_DS_FAILED_CODE as NETOPIA_V1_3DS_FAILED,
   type CardOutcome,
 } from './netopia-v1/card-outcomes.js';
-import { TEST_CARD_LIST as NETOPIA_V2_CARDS, TEST_CVV as NETOPIA_V2_CVV } from './netopia-v2/card-outcomes.js';
+import { TEST_CVV as NETOPIA_V2_CVV } from './netopia-v2/card-outcomes.js';
+import { NETOPIA_TEXT, TEST_CARD_OUTCOMES as NETOPIA_V2_CARDS } from './netopia-v1/page-text.js';
 import { TEST_CARDS as NEXI_CARDS } from './nexi/test-cards.js';
 import { CONTENT_SECURITY_POLICY, pageLayout, sendHtml } from './shared/page-layout.js';
 import { SANDBOX_BANKS } from './volt/banks.js';
@@ -106,7 +107,7 @@ export function describeSandbox(publicUrl: string): { emulators: SandboxEmulator
       baseUrl: base(SANDBOX_PREFIXES.netopiaV2),
       instrumentKind: 'card',
       instrumentsNote: `CVV ${NETOPIA_V2_CVV}, any expiry in the future (a past one is 19). Any other card number: 17.`,
-      instruments: NETOPIA_V2_CARDS.map((c) => ({ value: c.pan, kind: '—', outcome: c.outcome })),
+      instruments: NETOPIA_V2_CARDS.map((c) => ({ value: c.pan, kind: '—', outcome: NETOPIA_TEXT.en[c.outcome] })),
       account: {
         route: `POST ${SANDBOX_PREFIXES.netopiaV2}/accounts`,
         body: '{"name":"My shop"}',

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { html } from '../../src/html/template.js';
 import { pageLayout, sendHtml } from '../shared/page-layout.js';
+import { MSP_TEXT, type MspLanguage } from './page-text.js';
 
 export { html, Html } from '../../src/html/template.js';
 export { sendHtml } from '../shared/page-layout.js';
@@ -33,9 +34,12 @@ export const layout = pageLayout({
 export function messagePage(
   reply: FastifyReply,
   status: number,
-  options: { title: string; detail: string; backUrl?: string | null; role?: 'alert' | 'status' },
+  options: { title: string; detail: string; backUrl?: string | null; role?: 'alert' | 'status'; lang?: MspLanguage },
 ): FastifyReply {
-  const back = options.backUrl && html`<p><a href="${options.backUrl}">Return to the shop</a></p>`;
+  // `title` and `detail` are in `lang` (English when not given); the rest of the page follows it.
+  const lang = options.lang ?? 'en';
+  const t = MSP_TEXT[lang];
+  const back = options.backUrl && html`<p><a href="${options.backUrl}">${t.backToShop}</a></p>`;
   const body = html`<h1>${options.title}</h1><p role="${options.role ?? 'alert'}">${options.detail}</p>${back}`;
-  return sendHtml(reply, status, layout({ title: options.title, body }));
+  return sendHtml(reply, status, layout({ title: options.title, lang, tagline: t.tagline, body }));
 }

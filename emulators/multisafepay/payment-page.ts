@@ -6,7 +6,9 @@ import type { EmulatorContext } from './context.js';
 import { messagePage, sendHtml } from './html.js';
 import type { OrderRow } from './order-view.js';
 import { changeOrder, findBySession, isPayable, MAX_TRIES, PAYABLE_STATUSES } from './orders.js';
-import { offeredBrands, paymentPage, threeDsPage, type PaymentPageInput } from './pages.js';
+import { offeredBrands, pageLanguage, paymentPage, threeDsPage, type PaymentPageInput } from './pages.js';
+import { chooseLanguage, fill } from '../../src/html/language.js';
+import { MSP_LANGUAGES, MSP_TEXT } from './page-text.js';
 
 /**
  * The hosted payment page of an order (`/connect/<session_id>/`, as testpayv2.multisafepay.com's), the 3-D
@@ -74,7 +76,16 @@ function newTry(row: OrderRow): Record<string, unknown> {
 export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext): void {
   const pageUrl = (order: OrderRow, action = '') => `${ctx.baseUrl}/connect/${order.session_id}/${action}`;
   const merchantName = async (order: OrderRow) => (await findAccount(ctx.db, order.api_key))?.name ?? 'Test website';
-  const notFound = (reply: FastifyReply) => messagePage(reply, 404, { title: 'Payment not found', detail: 'There is no payment at this address.' });
+  /** The page's language (the order's locale, else the browser's) and its words. */
+  const wordsFor = (reply: FastifyReply, order?: OrderRow) => {
+    const accept = reply.request.headers['accept-language'];
+    const lang = order ? pageLanguage(order, accept) : chooseLanguage(MSP_LANGUAGES, [], accept);
+    return { lang, t: MSP_TEXT[lang] };
+  };
+  const notFound = (reply: FastifyReply) => {
+    const { lang, t } = wordsFor(reply);
+    return messagePage(reply, 404, { title: t.notFoundTitle, detail: t.notFound, lang });
+  };
 
   const renderForm = async (reply: FastifyReply, order: OrderRow, status: number, extra: Pick<PaymentPageInput, 'errors' | 'values' | 'declined'> = {}) =>
     sendHtml(
@@ -82,6 +93,7 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
       status,
       paymentPage({
         order,
+        lang: wordsFor(reply, order).lang,
         merchant: await merchantName(order),
         brands: offeredBrands(order.gateway),
         actions: { pay: pageUrl(order, 'pay'), cancel: pageUrl(order, 'cancel'), expire: pageUrl(order, 'expire') },
@@ -94,15 +106,17 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
   const afterChange = async (reply: FastifyReply, changed: { row: OrderRow; notificationId?: number }) => {
     if (changed.notificationId !== undefined) await ctx.notifier.deliverNow(changed.notificationId);
     const row = changed.row;
+    const { lang, t } = wordsFor(reply, row);
     if (row.status === 'declined') return renderForm(reply, row, 200);
     if (row.status === 'expired')
       return messagePage(reply, 200, {
-        title: 'This payment link has expired',
-        detail: `Order ${row.order_id} can no longer be paid.`,
+        title: t.expiredTitle,
+        detail: fill(t.noLongerPayable, { order: row.order_id }),
         backUrl: row.cancel_url && withTransactionId(row.cancel_url, row.order_id),
+        lang,
       });
     if (row.redirect_url) return reply.redirect(withTransactionId(row.redirect_url, row.order_id), 303);
-    return messagePage(reply, 200, { title: 'Thank you for your payment', detail: `Order ${row.order_id} is ${row.status}.`, role: 'status' });
+    return messagePage(reply, 200, { title: t.thanksTitle, detail: fill(t.orderStatus, { order: row.order_id, status: row.status }), role: 'status', lang });
   };
 
   /** The page for an order that no longer takes a payment (lazily expiring a link whose time ran out). */
@@ -119,22 +133,23 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
       order = changed?.row ?? order;
     }
     if (isPayable(order)) return undefined;
+    const { lang, t } = wordsFor(reply, order);
     const back = order.cancel_url && withTransactionId(order.cancel_url, order.order_id);
+    const gone = fill(t.noLongerPayable, { order: order.order_id });
+    const state = fill(t.orderStatus, { order: order.order_id, status: order.status });
     if (PAID.includes(order.status)) {
       return messagePage(reply, 200, {
-        title: 'This order has been paid',
-        detail: `Order ${order.order_id} is ${order.status}.`,
+        title: t.paidTitle,
+        detail: state,
         backUrl: order.redirect_url && withTransactionId(order.redirect_url, order.order_id),
         role: 'status',
+        lang,
       });
     }
-    if (order.status === 'expired')
-      return messagePage(reply, 410, { title: 'This payment link has expired', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
-    if (order.status === 'void')
-      return messagePage(reply, 410, { title: 'This payment link was cancelled', detail: `Order ${order.order_id} can no longer be paid.`, backUrl: back });
-    if (order.tries >= MAX_TRIES)
-      return messagePage(reply, 410, { title: 'This payment link is disabled', detail: `The link was used for ${MAX_TRIES} payment attempts.`, backUrl: back });
-    return messagePage(reply, 410, { title: 'This payment link is closed', detail: `Order ${order.order_id} is ${order.status}.`, backUrl: back });
+    if (order.status === 'expired') return messagePage(reply, 410, { title: t.expiredTitle, detail: gone, backUrl: back, lang });
+    if (order.status === 'void') return messagePage(reply, 410, { title: t.voidTitle, detail: gone, backUrl: back, lang });
+    if (order.tries >= MAX_TRIES) return messagePage(reply, 410, { title: t.disabledTitle, detail: fill(t.disabled, { max: MAX_TRIES }), backUrl: back, lang });
+    return messagePage(reply, 410, { title: t.closedTitle, detail: state, backUrl: back, lang });
   };
 
   const load = async (session: string, reply: FastifyReply): Promise<OrderRow | undefined> => {
@@ -198,7 +213,14 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     return sendHtml(
       reply,
       200,
-      threeDsPage({ order, merchant: await merchantName(order), action: pageUrl(order, '3ds'), brand: String(card.payment_type), last4: String(card.last4) }),
+      threeDsPage({
+        order,
+        lang: wordsFor(reply, order).lang,
+        merchant: await merchantName(order),
+        action: pageUrl(order, '3ds'),
+        brand: String(card.payment_type),
+        last4: String(card.last4),
+      }),
     );
   });
 
@@ -207,8 +229,10 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (!order) return reply;
     if (!order.pending_card) return reply.redirect(pageUrl(order), 303);
     const result = formOf(request.body).authentication;
-    if (result !== 'Y' && result !== 'N')
-      return messagePage(reply, 400, { title: 'Invalid request', detail: 'Choose an authentication result.', backUrl: pageUrl(order, '3ds') });
+    if (result !== 'Y' && result !== 'N') {
+      const { lang, t } = wordsFor(reply, order);
+      return messagePage(reply, 400, { title: t.invalidTitle, detail: t.chooseAuthentication, backUrl: pageUrl(order, '3ds'), lang });
+    }
     const changed = await changeOrder(
       ctx.db,
       Number(order.id),
@@ -231,7 +255,8 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (!order) return reply;
     if (order.pending_card) await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, () => ({ pending_card: null }), false);
     if (order.cancel_url) return reply.redirect(withTransactionId(order.cancel_url, order.order_id), 303);
-    return messagePage(reply, 200, { title: 'Payment cancelled', detail: `You cancelled the payment of order ${order.order_id}.`, role: 'status' });
+    const { lang, t } = wordsFor(reply, order);
+    return messagePage(reply, 200, { title: t.cancelledTitle, detail: fill(t.cancelled, { order: order.order_id }), role: 'status', lang });
   });
 
   // Tester tool: the link's lifetime ends now, as it would when seconds_active/days_active pass.

@@ -4,7 +4,7 @@ import { cardOutcome, maskPan, THREE_DS_FAILED_CODE, validateCardForm } from './
 import type { EmulatorContext } from './context.js';
 import { findOrderByParam, isPayable, returnUrlFor, startThreeDs, type Order } from './orders.js';
 import { continueUrl, hasPayerPageToken, payerPageUrl } from './payment-endpoint.js';
-import { cardPage, threeDsPage, type CardPageInput } from './payment-pages.js';
+import { cardPage, orderErrorPage, threeDsPage, type CardPageInput } from './payment-pages.js';
 import { paymentInstrumentId, settleCard, type CardResult } from './payments.js';
 import { problemPage, sendHtml } from './replies.js';
 
@@ -28,10 +28,7 @@ function formOf(body: unknown): Form {
 export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): void {
   const notFound = (reply: FastifyReply) => problemPage(reply, { title: 'Not found', detail: 'there is no such payment' }, 404);
   const finished = (reply: FastifyReply, order: Order) =>
-    problemPage(reply, { title: 'duplicate request (56)', detail: `order ${order.order_id} has already been processed` }, 400, {
-      backUrl: returnUrlFor(order),
-      lang: order.lang,
-    });
+    sendHtml(reply, 400, orderErrorPage(order.lang, 'duplicateTitle', 'processed', { order: order.order_id }, returnUrlFor(order)));
   /** The order of a payer page, when the request carries the order's link token. */
   const payerOrder = async (request: FastifyRequest<Params>): Promise<Order | undefined> => {
     const order = await findOrderByParam(ctx.db, request.params.purchase);
@@ -109,7 +106,7 @@ export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): vo
     if (order.status !== 'three_ds') return reply.redirect(continueUrl(ctx, order), 303);
     const result = formOf(request.body).result;
     if (result !== 'authorize' && result !== 'fail') {
-      return problemPage(reply, { title: 'invalid request (48)', detail: 'choose Authorize or Fail authentication' }, 400, { lang: order.lang });
+      return sendHtml(reply, 400, orderErrorPage(order.lang, 'invalidTitle', 'chooseOutcome', {}, `${ctx.baseUrl}/3ds/${order.purchase}`));
     }
     // startThreeDs stored both; a three_ds order always has them.
     const card = { panMasked: order.pan_masked ?? '', instrumentId: order.payment_instrument_id ?? '' };

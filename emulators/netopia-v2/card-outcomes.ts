@@ -49,15 +49,3 @@ export function decideCard(card: CardData, now: Date): CardDecision {
   if (card.cvv !== TEST_CVV) return { kind: 'declined', code: '21' };
   return outcome;
 }
-
-/** The sandbox cards as the hosted page lists them for testers. */
-export const TEST_CARD_LIST: ReadonlyArray<{ pan: string; outcome: string }> = [
-  { pan: '9900004810225098', outcome: 'approved' },
-  { pan: '9900009184214768', outcome: '3-D Secure' },
-  { pan: '9900541631437790', outcome: 'expired card (19)' },
-  { pan: '9900518572831942', outcome: 'insufficient funds (20)' },
-  { pan: '9900827979991500', outcome: 'incorrect CVV (21)' },
-  { pan: '9900576270414197', outcome: 'transaction not permitted (34)' },
-  { pan: '9900334791085173', outcome: 'high risk / stolen card (16)' },
-  { pan: '9900130597497640', outcome: 'issuer unavailable (22)' },
-];

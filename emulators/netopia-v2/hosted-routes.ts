@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { errorPage } from '../netopia-v1/payment-pages.js';
+import { errorPage, orderErrorPage } from '../netopia-v1/payment-pages.js';
 import { cardNumberOf, isCardNumber } from '../shared/card-form.js';
 import { sendHtml } from '../shared/page-layout.js';
 import { decideCard, THREE_DS_FAILED_CODE, type CardData } from './card-outcomes.js';
@@ -46,16 +46,7 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     (await ctx.db.selectFrom('emu_netopia_v2_accounts').select('name').where('signature', '=', order.signature).executeTakeFirst())?.name ?? order.signature;
   const notFound = (reply: FastifyReply) => sendHtml(reply, 404, errorPage({ title: 'Not found', detail: 'there is no such payment' }));
   const closed = (reply: FastifyReply, order: Order) =>
-    sendHtml(
-      reply,
-      400,
-      errorPage({
-        title: 'Order closed (56)',
-        detail: `order ${order.order_id} has already been processed`,
-        backUrl: order.redirect_url,
-        lang: order.language,
-      }),
-    );
+    sendHtml(reply, 400, orderErrorPage(order.language, 'processedTitle', 'processed', { order: order.order_id }, order.redirect_url));
   const waitsForCard = (order: Order) => order.status === 1;
   const waitsFor3ds = (order: Order) => order.status === 15 && order.mode === 'hosted';
 
@@ -127,11 +118,7 @@ export function registerHostedRoutes(app: FastifyInstance, ctx: EmulatorV2Contex
     if (!waitsFor3ds(order)) return closed(reply, order);
     const result = formOf(request.body).result;
     if (result !== 'authorize' && result !== 'fail') {
-      return sendHtml(
-        reply,
-        400,
-        errorPage({ title: 'Invalid request (48)', detail: 'choose Authorize or Fail authentication', backUrl: threeDsUrl(order), lang: order.language }),
-      );
+      return sendHtml(reply, 400, orderErrorPage(order.language, 'invalidTitle', 'chooseOutcome', {}, threeDsUrl(order)));
     }
     // beginThreeDs stored the card's facts; a status 15 order always has them.
     const card = { panMasked: order.pan_masked ?? '', bin: order.bin ?? '', expMonth: order.exp_month ?? 0, expYear: order.exp_year ?? 0 };

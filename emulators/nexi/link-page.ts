@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NexiContext } from './context.js';
 import { expireNow, findAccount, findLinkByToken, settle, withResult, type Link, type TryResult } from './links.js';
-import { checkoutPage, noticePage } from './pages.js';
+import { checkoutPage, linkNotice, pageLanguage } from './pages.js';
 import { cardOutcome, maskPan, validateCard } from './test-cards.js';
 import { sendHtml } from '../shared/page-layout.js';
 
@@ -20,15 +20,15 @@ const formOf = (body: unknown): Form => (typeof body === 'object' && body !== nu
 
 export function registerLinkPage(app: FastifyInstance, ctx: NexiContext): void {
   const base = (link: Link) => `${ctx.baseUrl}/ecomm/ecomm/paymail/${link.token}`;
+  const langOf = (reply: FastifyReply, link: Link | undefined) => pageLanguage(link, reply.request.headers['accept-language']);
 
   /** The link if it takes payments; otherwise the page that says why has been sent. */
   const openLink = async (reply: FastifyReply, token: string): Promise<Link | undefined> => {
     const link = await findLinkByToken(ctx.db, token);
-    if (!link) return void sendHtml(reply, 404, noticePage('Link not valid', 'This payment link does not exist.'));
-    if (link.status === 'expired')
-      return void sendHtml(reply, 410, noticePage('Link expired', 'This payment link has expired. Ask the merchant for a new one.'));
-    if (link.status !== 'open')
-      return void sendHtml(reply, 409, noticePage('Link already used', `This payment link can no longer be used (${link.status}).`, link.url));
+    const lang = langOf(reply, link);
+    if (!link) return void sendHtml(reply, 404, linkNotice(lang, 'invalidTitle', 'noSuchLink'));
+    if (link.status === 'expired') return void sendHtml(reply, 410, linkNotice(lang, 'expiredTitle', 'expired'));
+    if (link.status !== 'open') return void sendHtml(reply, 409, linkNotice(lang, 'usedTitle', 'used', link.url));
     return link;
   };
 
@@ -45,6 +45,7 @@ export function registerLinkPage(app: FastifyInstance, ctx: NexiContext): void {
       status,
       checkoutPage({
         link,
+        lang: langOf(reply, link),
         merchant: await merchant(link),
         payAction: base(link),
         cancelAction: `${base(link)}/cancel`,
@@ -56,9 +57,9 @@ export function registerLinkPage(app: FastifyInstance, ctx: NexiContext): void {
   /** Records the outcome, notifies urlpost once, then sends the browser where XPay sends it. */
   const finish = async (reply: FastifyReply, link: Link, result: TryResult) => {
     const account = await findAccount(ctx.db, link.alias);
-    if (!account) return sendHtml(reply, 404, noticePage('Link not valid', 'The terminal of this link no longer exists.'));
+    if (!account) return sendHtml(reply, 404, linkNotice(langOf(reply, link), 'invalidTitle', 'noTerminal'));
     const settled = await settle(ctx.db, Number(link.id), account.mac_key, result, ctx.notifier.leaseMs);
-    if (!settled) return sendHtml(reply, 409, noticePage('Link already used', 'This payment link can no longer be used.', link.url));
+    if (!settled) return sendHtml(reply, 409, linkNotice(langOf(reply, link), 'usedTitle', 'used', link.url));
     if (settled.notificationId !== undefined) await ctx.notifier.deliverNow(settled.notificationId);
     return reply.redirect(withResult(result.esito === 'ANNULLO' ? settled.link.url_back : settled.link.url, settled.fields), 303);
   };

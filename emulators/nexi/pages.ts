@@ -4,11 +4,13 @@ import { NEXI_CURRENCIES } from '../../src/connectors/nexi/currencies.js';
 import { BRANDS, TEST_CARDS, type CardField } from './test-cards.js';
 import type { Link } from './links.js';
 import { pageLayout } from '../shared/page-layout.js';
+import { chooseLanguage } from '../../src/html/language.js';
+import { LABEL_KEYS, LANGUAGE_OF_ID, NEXI_LANGUAGES, NEXI_TEXT, type NexiLanguage, type NexiWordKey } from './page-text.js';
 
 /**
  * The customer's pages: XPay's checkout for a PayMail link (card brand, card data, Pay / Cancel, and the
  * sandbox's "let the link expire"), and its notices. Plain server-rendered HTML, no scripts, no external
- * assets; every control has an English accessible name.
+ * assets; each page in one language (page-text.ts), `<html lang>` included.
  */
 
 const STYLE = `
@@ -44,15 +46,17 @@ function amountText(link: Link): string {
   }
 }
 
-const MESSAGES: Record<CardField, string> = {
-  brand: 'Choose the card brand.',
-  card_number: 'Enter a valid card number of the chosen brand.',
-  expiry: 'Enter an expiry date in the future, as MM/YY.',
-  cvv: 'Enter the CVV: 3 digits (4 for American Express).',
-};
+type Words = (typeof NEXI_TEXT)[NexiLanguage];
+
+/** The page's language: the link's `languageId` (ITA, ENG), else the browser's Accept-Language, else English. */
+export function pageLanguage(link: Pick<Link, 'language_id'> | undefined, acceptLanguage: unknown): NexiLanguage {
+  const asked = link?.language_id ? LANGUAGE_OF_ID[link.language_id.toUpperCase()] : undefined;
+  return chooseLanguage(NEXI_LANGUAGES, [asked], acceptLanguage);
+}
 
 export interface CheckoutInput {
   link: Link;
+  lang: NexiLanguage;
   merchant: string;
   payAction: string;
   cancelAction: string;
@@ -62,34 +66,49 @@ export interface CheckoutInput {
 }
 
 export function checkoutPage(input: CheckoutInput): string {
-  const { link } = input;
+  const { link, lang } = input;
+  const t: Words = NEXI_TEXT[lang];
   const errors = input.errors ?? [];
   const invalid = (f: CardField) => (errors.includes(f) ? html` aria-invalid="true"` : '');
-  const body = html`<h1>Card payment</h1>
-<dl><dt>Merchant</dt><dd>${input.merchant}</dd><dt>Order</dt><dd>${link.cod_trans}</dd>
-${link.descrizione && html`<dt>Description</dt><dd>${link.descrizione}</dd>`}<dt>Amount</dt><dd>${amountText(link)}</dd>
-<dt>Link valid until</dt><dd>${new Date(link.expires_at).toISOString()}</dd></dl>
-${errors.length > 0 && html`<div role="alert"><p>Please check the card details:</p><ul>${errors.map((f) => html`<li>${MESSAGES[f]}</li>`)}</ul></div>`}
+  const label = (text: string) => (LABEL_KEYS[text] ? t[LABEL_KEYS[text]] : text);
+  const body = html`<h1>${t.title}</h1>
+<dl><dt>${t.merchant}</dt><dd>${input.merchant}</dd><dt>${t.order}</dt><dd>${link.cod_trans}</dd>
+${link.descrizione && html`<dt>${t.description}</dt><dd>${link.descrizione}</dd>`}<dt>${t.amount}</dt><dd>${amountText(link)}</dd>
+<dt>${t.validUntil}</dt><dd>${new Date(link.expires_at).toISOString()}</dd></dl>
+${errors.length > 0 && html`<div role="alert"><p>${t.check}</p><ul>${errors.map((f) => html`<li>${t[f]}</li>`)}</ul></div>`}
 <form method="post" action="${input.payAction}" novalidate>
-<fieldset${invalid('brand')}><legend>Card brand</legend>
+<fieldset${invalid('brand')}><legend>${t.cardBrand}</legend>
 ${BRANDS.map((b) => html`<label><input type="radio" name="brand" value="${b}"${input.values?.brand === b ? html` checked` : ''}> ${b}</label>`)}
 </fieldset>
-<label for="card_number">Card number</label>
+<label for="card_number">${t.cardNumber}</label>
 <input type="text" id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" value="${input.values?.card_number ?? ''}"${invalid('card_number')}>
-<label for="expiry">Expiry date</label>
-<input type="text" id="expiry" name="expiry" placeholder="MM/YY" autocomplete="cc-exp" value="${input.values?.expiry ?? ''}"${invalid('expiry')}>
-<label for="cvv">CVV</label>
+<label for="expiry">${t.expiryDate}</label>
+<input type="text" id="expiry" name="expiry" placeholder="${t.expiryFormat}" autocomplete="cc-exp" value="${input.values?.expiry ?? ''}"${invalid('expiry')}>
+<label for="cvv">${t.cvvLabel}</label>
 <input type="text" id="cvv" name="cvv" inputmode="numeric" autocomplete="cc-csc"${invalid('cvv')}>
-<div><button type="submit">Pay</button></div>
+<div><button type="submit">${t.pay}</button></div>
 </form>
-<form method="post" action="${input.cancelAction}" class="inline"><button type="submit" class="secondary">Cancel</button></form>
-<form method="post" action="${input.expireAction}" class="inline"><button type="submit" class="secondary">Let the link expire</button></form>
-<details><summary>Test cards (any future expiry, any CVV)</summary><table>
-${TEST_CARDS.map((c) => html`<tr><td>${c.brand}</td><td>${c.pan}</td><td>${c.label}</td><td>${c.source}</td></tr>`)}
+<form method="post" action="${input.cancelAction}" class="inline"><button type="submit" class="secondary">${t.cancel}</button></form>
+<form method="post" action="${input.expireAction}" class="inline"><button type="submit" class="secondary">${t.letExpire}</button></form>
+<details><summary>${t.testCards}</summary><table>
+<tr><th scope="col">${t.brandColumn}</th><th scope="col">${t.cardNumber}</th><th scope="col">${t.resultColumn}</th><th scope="col">${t.sourceColumn}</th></tr>
+${TEST_CARDS.map((c) => html`<tr><td>${c.brand}</td><td>${c.pan}</td><td>${label(c.label)}</td><td>${c.source === 'emulator' ? t.source_emulator : t.source_nexi}</td></tr>`)}
 </table></details>`;
-  return layout({ title: 'Card payment', body });
+  return layout({ title: t.title, lang, tagline: t.tagline, body });
 }
 
-export function noticePage(title: string, detail: string, back?: string): string {
-  return layout({ title, body: html`<h1>${title}</h1><p role="alert">${detail}</p>${back && html`<p><a href="${back}">Return to the merchant</a></p>`}` });
+/** A notice about a link, in `lang`: `title` and `detail` are catalogue keys. */
+export function linkNotice(lang: NexiLanguage, title: NexiWordKey, detail: NexiWordKey, back?: string): string {
+  const t = NEXI_TEXT[lang];
+  return layout({
+    title: t[title],
+    lang,
+    tagline: t.tagline,
+    body: html`<h1>${t[title]}</h1><p role="alert">${t[detail]}</p>${back && html`<p><a href="${back}">${t.backToMerchant}</a></p>`}`,
+  });
+}
+
+/** A notice outside any link (a malformed request, an unknown page), in English. */
+export function noticePage(title: string, detail: string): string {
+  return layout({ title, body: html`<h1>${title}</h1><p role="alert">${detail}</p>` });
 }

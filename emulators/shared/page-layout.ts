@@ -18,6 +18,8 @@ export interface PageContent {
   title: string;
   /** The page's language (the payer's, on localised pages); English by default. */
   lang?: string;
+  /** The header's tagline in the page's language (a payer's page is in one language); the look's by default. */
+  tagline?: string;
   body: Html;
 }
 
@@ -29,7 +31,7 @@ export function pageLayout(look: PageLook): (content: PageContent) => string {
       html`<html lang="${content.lang ?? 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${content.title} · ${look.titleSuffix}</title><style>${style}</style></head>
-<body><header><strong>${look.brand}</strong><span>${look.tagline}</span></header>
+<body><header><strong>${look.brand}</strong><span>${content.tagline ?? look.tagline}</span></header>
 <main>${content.body}</main></body></html>`.text
     }`;
 }

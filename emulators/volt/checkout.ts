@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findAccount } from './accounts.js';
 import { bankById } from './banks.js';
 import type { VoltEmulatorContext } from './context.js';
-import { bankPage, checkoutPage, messagePage } from './pages.js';
+import { bankPage, checkoutPage, messagePage, pageLanguage } from './pages.js';
+import { fill } from '../../src/html/language.js';
+import { VOLT_TEXT } from './page-text.js';
 import { broadStatus, findPayment, OPEN_STATUSES, transition, type PaymentRow } from './payments.js';
 import type { PaymentStatus } from './schema.js';
 import { sendHtml } from '../shared/page-layout.js';
@@ -55,7 +57,15 @@ export function returnUrlFor(p: PaymentRow): string | undefined {
 }
 
 export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext): void {
-  const notFound = (reply: FastifyReply) => sendHtml(reply, 404, messagePage({ title: 'Payment not found', detail: 'This checkout link is not valid.' }));
+  /** The page's language (the browser's) and its words. */
+  const wordsFor = (reply: FastifyReply) => {
+    const lang = pageLanguage(reply.request.headers['accept-language']);
+    return { lang, t: VOLT_TEXT[lang] };
+  };
+  const notFound = (reply: FastifyReply) => {
+    const { lang, t } = wordsFor(reply);
+    return sendHtml(reply, 404, messagePage({ lang, title: t.notFoundTitle, detail: t.notFound }));
+  };
   const merchantName = async (p: PaymentRow) => (await findAccount(ctx.db, p.client_id))?.name ?? 'Merchant';
   const checkoutUrl = (p: PaymentRow) => `${ctx.baseUrl}/checkout/${p.id}?auth=${encodeURIComponent(p.checkout_token)}`;
   const bankUrl = (p: PaymentRow) => `${ctx.baseUrl}/bank/${p.id}?auth=${encodeURIComponent(p.checkout_token)}`;
@@ -64,11 +74,13 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
   const leave = (reply: FastifyReply, p: PaymentRow) => {
     const url = returnUrlFor(p);
     if (url) return reply.redirect(url, 303);
-    return sendHtml(reply, 200, messagePage({ title: `Payment ${p.status.toLowerCase().replace(/_/g, ' ')}`, detail: 'You can close this window.' }));
+    const { lang, t } = wordsFor(reply);
+    return sendHtml(reply, 200, messagePage({ lang, title: fill(t.finishedTitle, { status: p.status }), detail: t.closeWindow }));
   };
   const finished = (reply: FastifyReply, p: PaymentRow) => {
     const url = returnUrlFor(p);
-    return sendHtml(reply, 409, messagePage({ title: 'Payment already processed', detail: `This payment is ${p.status}.`, backUrl: url }));
+    const { lang, t } = wordsFor(reply);
+    return sendHtml(reply, 409, messagePage({ lang, title: t.processedTitle, detail: fill(t.processed, { status: p.status }), backUrl: url }));
   };
 
   /** Records the payer's decision, notifies the merchant, then sends the payer back. */
@@ -91,6 +103,7 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
       reply,
       200,
       checkoutPage({
+        lang: wordsFor(reply).lang,
         payment,
         merchant: await merchantName(payment),
         action: `${ctx.baseUrl}/checkout/${payment.id}`,
@@ -112,6 +125,7 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
         reply,
         400,
         checkoutPage({
+          lang: wordsFor(reply).lang,
           payment,
           merchant: await merchantName(payment),
           action: `${ctx.baseUrl}/checkout/${payment.id}`,
@@ -144,7 +158,14 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     return sendHtml(
       reply,
       200,
-      bankPage({ payment, merchant: await merchantName(payment), bank, action: `${ctx.baseUrl}/bank/${payment.id}`, auth: payment.checkout_token }),
+      bankPage({
+        lang: wordsFor(reply).lang,
+        payment,
+        merchant: await merchantName(payment),
+        bank,
+        action: `${ctx.baseUrl}/bank/${payment.id}`,
+        auth: payment.checkout_token,
+      }),
     );
   });
 
@@ -155,12 +176,10 @@ export function registerCheckout(app: FastifyInstance, ctx: VoltEmulatorContext)
     if (payment.status === 'NEW_PAYMENT') return reply.redirect(checkoutUrl(payment), 303);
     if (payment.status !== 'BANK_REDIRECT') return finished(reply, payment);
     const to = typeof form.decision === 'string' && Object.prototype.hasOwnProperty.call(DECISIONS, form.decision) ? DECISIONS[form.decision] : undefined;
-    if (!to)
-      return sendHtml(
-        reply,
-        400,
-        messagePage({ title: 'Choose an action', detail: 'Authorise, refuse, cancel or leave the payment.', backUrl: bankUrl(payment) }),
-      );
+    if (!to) {
+      const { lang, t } = wordsFor(reply);
+      return sendHtml(reply, 400, messagePage({ lang, title: t.chooseActionTitle, detail: t.chooseAction, backUrl: bankUrl(payment) }));
+    }
     return decide(reply, payment, to);
   });
 }

@@ -51,6 +51,8 @@ export interface PaymentRedirectInput {
   urls: { notify: string; return: string; cancel?: string };
   /** The payment's deadline, for processors whose links expire (seconds or hours of validity). */
   expiresAt?: Date;
+  /** The merchant's own order reference (the payment's `order_id`), for processors that show it to the payer. */
+  merchantOrderId?: string;
   /** The customer's language (ISO 639-1), when known; else the connection's setting. */
   language?: string;
   now: Date;

@@ -17,6 +17,9 @@ export function redirectInput(hub: HubBase, payment: Payment, loaded: LoadedConn
     billing: payment.billing as unknown as Party,
     shipping: (payment.shipping ?? undefined) as Party | undefined,
     metadata: payment.metadata,
+    merchantOrderId: payment.order_id,
+    // The payer's language, when the payment names one (a payment step's; the merchant's `metadata.language`).
+    language: typeof payment.metadata.language === 'string' ? payment.metadata.language.toLowerCase() : undefined,
     urls: {
       notify: notificationUrl(hub, loaded.row.provider, loaded.row.id),
       return: paymentReturnUrl(hub, payment.id),

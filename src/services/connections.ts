@@ -8,6 +8,7 @@ import { Secret } from '../security/secret.js';
 import { fingerprint } from '../security/vault.js';
 import type { Connection } from '../store/schema.js';
 import { findConnection, insertConnection, listMerchantConnections, paymentConnection, updateConnectionRow } from '../store/queries/connections.js';
+import { findMerchant } from '../store/queries/merchants.js';
 import type { VerifyTarget } from './verify-pool.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
 import { cacheSlot } from './hub-caches.js';
@@ -35,6 +36,12 @@ export interface LoadedConnection {
 
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}
+
+/** The merchant's name as an emulator account's name (at most 100 characters); the merchant's id if it has none. */
+async function shopName(ctx: HubContext, merchantId: string): Promise<string> {
+  const name = (await findMerchant(ctx.db, merchantId))?.name.trim() ?? '';
+  return (name === '' ? merchantId : name).slice(0, 100);
 }
 
 /** Asks the built-in emulator for a sandbox account, over HTTP, exactly as a person would in NETOPIA's console. */
@@ -132,7 +139,8 @@ export async function createConnection(ctx: HubContext, merchantId: string, inpu
   const id = newId('con');
   let rawCredentials: Record<string, string>;
   if (environment === 'emulator') {
-    rawCredentials = await provisionEmulatorAccount(ctx, connector!, `${merchantId}/${input.code}`);
+    // The sandbox account is named after the shop: the emulator's pages show it to the payer as the merchant.
+    rawCredentials = await provisionEmulatorAccount(ctx, connector!, await shopName(ctx, merchantId));
   } else {
     connector!.parseCredentials(input.credentials);
     rawCredentials = input.credentials as Record<string, string>;

@@ -315,7 +315,7 @@ export async function runPaymentStep(
     description: input.description ?? (lang === 'ro' ? 'Plată' : 'Payment'),
     billing: billing.party,
     shipping,
-    metadata: { conversation_id: input.conversation_id, step: stepId },
+    metadata: { conversation_id: input.conversation_id, step: stepId, language: lang },
   });
   let callbackEndpointId: string | null = null;
   let callbackSecret: string | undefined;

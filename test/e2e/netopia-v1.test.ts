@@ -54,10 +54,10 @@ async function createPayment(order: string, amount = 4990) {
 }
 
 async function payWithCard(page: Page, pan: string, cvv = '111') {
-  await page.getByLabel('Card number').fill(pan);
-  await page.getByLabel('Expiry date').fill('12/30');
+  await page.getByLabel(/^(Card number|Număr card)$/).fill(pan);
+  await page.getByLabel(/^(Expiry date|Data expirării)$/).fill('12/30');
   await page.getByLabel('CVV').fill(cvv);
-  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+  await page.getByRole('button', { name: /^(Pay|Plătește)$/ }).click();
 }
 
 const eventsOf = (paymentId: string) => listener.received.filter((w) => w.event.data.id === paymentId);
@@ -75,7 +75,7 @@ describe('paying with the sandbox success card', () => {
     const page = await browser.newPage();
     try {
       await page.goto(p.payment_url);
-      await page.getByLabel('Card number').waitFor();
+      await page.getByLabel(/^(Card number|Număr card)$/).waitFor();
       assert.match(page.url(), /\/sandbox\/netopia\/v1\/card\//, 'the hub handed the browser to NETOPIA with the sealed form');
       await payWithCard(page, '9900004810225098');
       await page.waitForURL(/\/shop\/thanks\?/);
@@ -173,7 +173,7 @@ describe('3-D Secure', () => {
     try {
       await page.goto(p.payment_url);
       await payWithCard(page, '9900009184214768');
-      await page.getByRole('button', { name: 'Authorize' }).click();
+      await page.getByRole('button', { name: /^(Authorize|Autorizează)$/ }).click();
       await page.waitForURL(/\/shop\/thanks\?/);
     } finally {
       await page.close();
@@ -187,7 +187,7 @@ describe('3-D Secure', () => {
     try {
       await page.goto(p.payment_url);
       await payWithCard(page, '9900009184214768');
-      await page.getByRole('button', { name: 'Fail authentication' }).click();
+      await page.getByRole('button', { name: /^(Fail authentication|Autentificare eșuată)$/ }).click();
       await page.getByRole('alert').waitFor();
     } finally {
       await page.close();

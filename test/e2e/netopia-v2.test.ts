@@ -61,11 +61,14 @@ async function createPayment(order: string, amount = 12550, connectionCode = 'pa
   return r.body as { id: string; payment_url: string };
 }
 
+/** NETOPIA's 3-D Secure buttons, in the page's language (the connection's, Romanian, or the payment's). */
+const THREE_DS_BUTTONS = { Authorize: /^(Authorize|Autorizează)$/, 'Fail authentication': /^(Fail authentication|Autentificare eșuată)$/ };
+
 async function payWithCard(page: Page, pan: string, options: { cvv?: string; expiry?: string } = {}) {
-  await page.getByLabel('Card number').fill(pan);
-  await page.getByLabel('Expiry date').fill(options.expiry ?? '12/30');
+  await page.getByLabel(/^(Card number|Număr card)$/).fill(pan);
+  await page.getByLabel(/^(Expiry date|Data expirării)$/).fill(options.expiry ?? '12/30');
   await page.getByLabel('CVV').fill(options.cvv ?? '111');
-  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+  await page.getByRole('button', { name: /^(Pay|Plătește)$/ }).click();
 }
 
 /** Opens the payment link, pays, and waits for the hub's return page or the shop. */
@@ -73,10 +76,10 @@ async function pay(url: string, pan: string, options: { cvv?: string; expiry?: s
   const page = await browser.newPage();
   try {
     await page.goto(url);
-    await page.getByLabel('Card number').waitFor();
+    await page.getByLabel(/^(Card number|Număr card)$/).waitFor();
     assert.match(page.url(), /\/sandbox\/netopia\/v2\//, 'the hub sent the browser to the paymentURL NETOPIA answered');
     await payWithCard(page, pan, options);
-    if (options.threeDs) await page.getByRole('button', { name: options.threeDs, exact: true }).click();
+    if (options.threeDs) await page.getByRole('button', { name: THREE_DS_BUTTONS[options.threeDs] }).click();
     await page.waitForURL((u) => u.pathname.endsWith('/return') || u.pathname.startsWith('/shop/'));
     if (page.url().includes('/return')) await page.getByRole('alert').or(page.getByRole('status')).first().waitFor();
     return { url: page.url(), text: await page.locator('body').innerText() };

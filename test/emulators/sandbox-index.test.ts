@@ -5,7 +5,7 @@ import { launchBrowser } from '../support/browser.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { TEST_CARDS as MULTISAFEPAY_CARDS } from '../../emulators/multisafepay/cards.js';
 import { TEST_CARDS as NETOPIA_V1_CARDS } from '../../emulators/netopia-v1/card-outcomes.js';
-import { TEST_CARD_LIST as NETOPIA_V2_CARDS } from '../../emulators/netopia-v2/card-outcomes.js';
+import { TEST_CARD_OUTCOMES as NETOPIA_V2_CARDS } from '../../emulators/netopia-v1/page-text.js';
 import { TEST_CARDS as NEXI_CARDS } from '../../emulators/nexi/test-cards.js';
 import { SANDBOX_BANKS } from '../../emulators/volt/banks.js';
 

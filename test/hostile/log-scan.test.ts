@@ -31,10 +31,10 @@ const secrets = new SecretList();
 let linesAfterFlows = 0;
 
 async function payWithCard(page: Page, pan: string) {
-  await page.getByLabel('Card number').fill(pan);
-  await page.getByLabel('Expiry date').fill('12/30');
+  await page.getByLabel(/^(Card number|Număr card)$/).fill(pan);
+  await page.getByLabel(/^(Expiry date|Data expirării)$/).fill('12/30');
   await page.getByLabel('CVV').fill(CVV);
-  await page.getByRole('button', { name: 'Pay', exact: true }).click();
+  await page.getByRole('button', { name: /^(Pay|Plătește)$/ }).click();
 }
 
 before(async () => {

@@ -20,6 +20,7 @@ import { V1XmlError } from './errors.js';
 import {
   NETOPIA_V1_CREDENTIALS,
   NETOPIA_V1_CURRENCIES,
+  NETOPIA_V1_LANGUAGES,
   NETOPIA_V1_SETTINGS,
   netopiaV1PublicFields,
   parseNetopiaV1Credentials,
@@ -152,7 +153,10 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
     const fields: Record<string, string> = { env_key: sealed.env_key, data: sealed.data, cipher: sealed.cipher };
     if (sealed.iv) fields.iv = sealed.iv;
     const base = config.endpoint.replace(/\/+$/, '');
-    const url = config.settings.language === 'ro' ? `${base}/` : `${base}/${config.settings.language}`;
+    // The page's language is the URL's last segment (none for Romanian): the payer's, if NETOPIA has it, else the setting's.
+    const asked = input.language?.toLowerCase();
+    const language = asked && (NETOPIA_V1_LANGUAGES as readonly string[]).includes(asked) ? asked : config.settings.language;
+    const url = language === 'ro' ? `${base}/` : `${base}/${language}`;
     return { method: 'POST', url, fields };
   },
 

@@ -39,6 +39,8 @@ export function rfc3339(date: Date): string {
 export function startBody(config: V2Config, input: PaymentRedirectInput): JsonObject {
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.metadata)) if (typeof v === 'string') data[k] = v;
+  // orderID is the attempt's (NETOPIA wants a new one per try): the merchant's own reference travels beside it.
+  if (input.merchantOrderId && data.order_reference === undefined) data.order_reference = input.merchantOrderId;
   const billing = toNetopiaAddress(input.billing);
   return {
     config: {

@@ -47,6 +47,9 @@ function checkCreateInput(input: CreatePaymentInput, loaded: LoadedConnection | 
   if (input.metadata !== undefined && JSON.stringify(input.metadata).length > 8192) errors.add('metadata', 'must serialize to at most 8 KiB');
   // The payment page links to it (for a payment that did not go through): only a web address, never `javascript:`.
   if (input.metadata?.canceled_url != null && !isHttpUrl(input.metadata.canceled_url)) errors.add('metadata.canceled_url', 'must be an absolute http(s) URL');
+  // The payer's language (ISO 639-1): the payment pages speak it, and the processor is asked to.
+  if (input.metadata?.language != null && (typeof input.metadata.language !== 'string' || !/^[a-zA-Z]{2}$/.test(input.metadata.language)))
+    errors.add('metadata.language', 'must be an ISO 639-1 language code of two letters, e.g. ro, en or it');
   errors.throwIfAny();
 }
 

@@ -1,5 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { MSP_TEXT } from '../../../emulators/multisafepay/page-text.js';
+// The harness's orders carry customer.locale it_IT: the pages speak Italian.
+const IT = MSP_TEXT.it;
 import type { Browser } from 'playwright-core';
 import type { Store } from '../../../src/store/store.js';
 import { launchBrowser } from '../../support/browser.js';
@@ -35,27 +38,27 @@ describe('MultiSafepay emulator: the hosted payment page in a browser (headless 
     const page = await browser.newPage();
     try {
       await page.goto(payment_url);
-      assert.equal(await page.getByRole('heading', { name: 'Pay by card' }).isVisible(), true);
+      assert.equal(await page.getByRole('heading', { name: IT.title }).isVisible(), true);
       assert.ok((await page.locator('main').textContent())?.includes('49.90 EUR'));
-      const brands = page.getByRole('group', { name: 'Card brand' });
+      const brands = page.getByRole('group', { name: IT.cardBrand });
       for (const name of ['Visa', 'Mastercard', 'Maestro', 'American Express']) assert.equal(await brands.getByRole('radio', { name }).count(), 1, name);
 
       // A Visa number under the Mastercard brand is refused on the page.
       await brands.getByRole('radio', { name: 'Mastercard' }).check();
-      await page.getByLabel('Card number', { exact: true }).fill('4111 1111 1111 1111');
-      await page.getByLabel('Expiry date', { exact: true }).fill(futureExpiry());
-      await page.getByLabel('CVV', { exact: true }).fill('123');
-      await page.getByRole('button', { name: 'Pay', exact: true }).click();
+      await page.getByLabel(IT.cardNumber, { exact: true }).fill('4111 1111 1111 1111');
+      await page.getByLabel(IT.expiryDate, { exact: true }).fill(futureExpiry());
+      await page.getByLabel(IT.cvvLabel, { exact: true }).fill('123');
+      await page.getByRole('button', { name: IT.pay, exact: true }).click();
       await page.getByRole('alert').waitFor();
-      assert.match((await page.getByRole('alert').textContent()) ?? '', /card number of the chosen brand/);
-      assert.equal(await page.getByLabel('Card number', { exact: true }).getAttribute('aria-invalid'), 'true');
+      assert.match((await page.getByRole('alert').textContent()) ?? '', new RegExp(IT.card_number));
+      assert.equal(await page.getByLabel(IT.cardNumber, { exact: true }).getAttribute('aria-invalid'), 'true');
 
-      await page.getByRole('group', { name: 'Card brand' }).getByRole('radio', { name: 'Visa' }).check();
-      await page.getByLabel('CVV', { exact: true }).fill('123');
-      await page.getByRole('button', { name: 'Pay', exact: true }).click();
+      await page.getByRole('group', { name: IT.cardBrand }).getByRole('radio', { name: 'Visa' }).check();
+      await page.getByLabel(IT.cvvLabel, { exact: true }).fill('123');
+      await page.getByRole('button', { name: IT.pay, exact: true }).click();
       await page.waitForURL(/\/3ds$/);
-      await page.getByLabel('Authentication result').selectOption({ label: 'Authenticated (Y)' });
-      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Confirm' }).click()]);
+      await page.getByLabel(IT.authResult).selectOption({ label: IT.authenticated });
+      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: IT.confirm }).click()]);
       const landed = new URL(page.url());
       assert.equal(landed.pathname, '/return');
       assert.equal(landed.searchParams.get('transactionid'), body.order_id);
@@ -74,9 +77,9 @@ describe('MultiSafepay emulator: the hosted payment page in a browser (headless 
     const page = await browser.newPage();
     try {
       await page.goto(payment_url);
-      await page.getByRole('button', { name: 'Let the link expire' }).click();
-      await page.getByRole('heading', { name: 'This payment link has expired' }).waitFor();
-      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('link', { name: 'Return to the shop' }).click()]);
+      await page.getByRole('button', { name: IT.letExpire }).click();
+      await page.getByRole('heading', { name: IT.expiredTitle }).waitFor();
+      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('link', { name: IT.backToShop }).click()]);
       assert.equal(new URL(page.url()).pathname, '/cancel');
     } finally {
       await page.close();

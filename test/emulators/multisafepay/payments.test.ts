@@ -1,5 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { MSP_TEXT } from '../../../emulators/multisafepay/page-text.js';
+// The harness's orders carry customer.locale it_IT: the pages speak Italian.
+const IT = MSP_TEXT.it;
 import { sql } from 'kysely';
 import type { VerifiedNotification } from '../../../src/connectors/types.js';
 import type { Store } from '../../../src/store/store.js';
@@ -43,7 +46,7 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     const page = await fetch(paymentUrl);
     assert.equal(page.status, 200);
     const html = await page.text();
-    for (const label of ['Card brand', 'Card number', 'Expiry date', 'CVV', 'Let the link expire']) assert.ok(html.includes(label), label);
+    for (const label of [IT.cardBrand, IT.cardNumber, IT.expiryDate, IT.cvvLabel, IT.letExpire]) assert.ok(html.includes(label), label);
     const paid = await pay(paymentUrl, 'MASTERCARD', '5500000000000004');
     assert.equal(paid.status, 303);
     assert.equal(paid.headers.get('location'), `${merchant.url}/return?transactionid=${orderId}`);
@@ -72,7 +75,7 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     const { orderId, paymentUrl } = await newLink();
     const declined = await pay(paymentUrl, 'AMEX', '374200000000004');
     assert.equal(declined.status, 200);
-    assert.match(await declined.text(), /role="alert"><p>Your payment was declined: Do not honor/);
+    assert.match(await declined.text(), /role="alert"><p>Il suo pagamento è stato rifiutato: Do not honor/);
     const failed = lastVerified(orderId);
     assert.deepEqual(failed.outcome, { kind: 'failed', code: '05', message: 'Do not honor' });
     assert.equal(failed.summary.payment_method, 'AMEX');
@@ -89,7 +92,7 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     const { orderId, paymentUrl, page } = await newLink();
     const first = await pay(paymentUrl, 'VISA', '4111111111111111');
     assert.deepEqual([first.status, first.headers.get('location')], [303, `${page}3ds`]);
-    assert.match(await (await fetch(`${page}3ds`)).text(), /Authentication result/);
+    assert.match(await (await fetch(`${page}3ds`)).text(), new RegExp(IT.authResult.replace("'", '&#39;')));
     assert.equal(merchant.for(orderId).length, 0, 'nothing is decided before the authentication');
     const refused = await postForm(`${page}3ds`, { authentication: 'N' });
     assert.equal(refused.status, 200);
@@ -129,7 +132,7 @@ describe('MultiSafepay emulator: paying on the hosted page (test cards)', () => 
     const { orderId, paymentUrl } = await newLink();
     const wrongBrand = await pay(paymentUrl, 'MASTERCARD', '4012001038443335');
     assert.equal(wrongBrand.status, 400);
-    assert.match(await wrongBrand.text(), /Enter a valid card number of the chosen brand/);
+    assert.match(await wrongBrand.text(), new RegExp(IT.card_number));
     assert.equal((await pay(paymentUrl, 'VISA', '4012001038443335', { expiry: '01/20' })).status, 400);
     assert.equal((await pay(paymentUrl, 'VISA', '4012001038443335', { cvv: '12' })).status, 400);
     assert.equal((await pay(paymentUrl, 'DINERS', '4012001038443335')).status, 400);
@@ -162,7 +165,7 @@ describe('MultiSafepay emulator: link expiry', () => {
     const { orderId, page, paymentUrl } = await newLink();
     const expired = await postForm(`${page}expire`, {});
     assert.equal(expired.status, 200);
-    assert.match(await expired.text(), /This payment link has expired/);
+    assert.match(await expired.text(), new RegExp(IT.expiredTitle));
     const verdict = lastVerified(orderId);
     assert.deepEqual(verdict.outcome, { kind: 'failed', code: 'expired', message: 'The payment link expired before it was paid' });
     assert.equal(verdict.summary.processor_status, 'expired');

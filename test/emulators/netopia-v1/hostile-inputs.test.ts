@@ -148,9 +148,10 @@ describe("NETOPIA v1 emulator: hostile payment requests get NETOPIA's 400 error 
     merchant.addKey(account.private_key);
     const paid = await postForm(cardUrl, { card_number: '9900004810225098', expiry: '12/40', cvv: '111' });
     assert.equal(paid.status, 303);
+    // The order's pages speak its language: Romanian, posted on the default path.
     const again = await postForm(cardUrl, { card_number: '9900541631437790', expiry: '12/40', cvv: '111' });
-    await expectErrorPage(again, 'duplicate request (56)');
+    await expectErrorPage(again, 'cerere duplicată (56)');
     const threeDs = await postForm(cardUrl.replace('/card/', '/3ds/'), { result: 'fail' });
-    await expectErrorPage(threeDs, 'duplicate request (56)');
+    await expectErrorPage(threeDs, 'cerere duplicată (56)');
   });
 });

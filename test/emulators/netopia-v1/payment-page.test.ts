@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page, Response as PlaywrightResponse } from 'playwright-core';
 import { launchBrowser } from '../../support/browser.js';
+import { NETOPIA_TEXT } from '../../../emulators/netopia-v1/page-text.js';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
 import type { EnvelopeCipher } from '../../../src/connectors/netopia-v1/envelope.js';
@@ -49,10 +50,17 @@ async function postFromBrowser(page: Page, action: string, fields: Record<string
   return response;
 }
 
+/** The words of the page's language (the card page speaks the order's: ro on `/`, en on `/en`). */
+async function wordsOf(page: Page) {
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  return NETOPIA_TEXT[lang === 'ro' ? 'ro' : 'en'];
+}
+
 async function fillCard(page: Page, pan: string, cvv = '111', expiry = futureExpiry()): Promise<void> {
-  await page.getByLabel('Card number', { exact: true }).fill(pan);
-  await page.getByLabel('Expiry date', { exact: true }).fill(expiry);
-  await page.getByLabel('CVV', { exact: true }).fill(cvv);
+  const t = await wordsOf(page);
+  await page.getByLabel(t.cardNumberLabel, { exact: true }).fill(pan);
+  await page.getByLabel(t.expiryLabel, { exact: true }).fill(expiry);
+  await page.getByLabel(t.cvvLabel, { exact: true }).fill(cvv);
 }
 
 /** Checks out `v1Order` in a fresh browser page and leaves the page on NETOPIA's card form. */
@@ -65,7 +73,8 @@ async function checkout(v1Order: V1Order, options: { cipher?: EnvelopeCipher; pa
 
 async function payAndReturn(page: Page, v1Order: V1Order, pan: string, cvv = '111'): Promise<URL> {
   await fillCard(page, pan, cvv);
-  await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+  const t = await wordsOf(page);
+  await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: t.pay, exact: true }).click()]);
   const landed = new URL(page.url());
   assert.equal(landed.pathname, '/return');
   assert.equal(landed.searchParams.get('shop'), '1', 'the return URL keeps its own query string');
@@ -125,9 +134,12 @@ describe('NETOPIA v1 emulator: sandbox test cards on the hosted card page (CVV 1
     const page = await checkout(v1Order);
     try {
       await fillCard(page, '9900009184214768');
-      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: (await wordsOf(page)).pay, exact: true }).click()]);
       await page.getByText('9****4768').waitFor();
-      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Authorize' }).click()]);
+      await Promise.all([
+        page.waitForURL((url) => url.toString().startsWith(merchant.url)),
+        page.getByRole('button', { name: (await wordsOf(page)).authorize }).click(),
+      ]);
       assert.equal(new URL(page.url()).searchParams.get('orderId'), v1Order.id);
     } finally {
       await page.close();
@@ -143,8 +155,11 @@ describe('NETOPIA v1 emulator: sandbox test cards on the hosted card page (CVV 1
     const page = await checkout(v1Order, { cipher: 'rc4' });
     try {
       await fillCard(page, '9900009184214768');
-      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
-      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Fail authentication' }).click()]);
+      await Promise.all([page.waitForURL(/\/3ds\/\d+\?t=[\w-]+$/), page.getByRole('button', { name: (await wordsOf(page)).pay, exact: true }).click()]);
+      await Promise.all([
+        page.waitForURL((url) => url.toString().startsWith(merchant.url)),
+        page.getByRole('button', { name: (await wordsOf(page)).failAuthentication }).click(),
+      ]);
     } finally {
       await page.close();
     }
@@ -176,17 +191,18 @@ describe('NETOPIA v1 emulator: the hosted card page', () => {
       await page.getByText(v1Order.id).waitFor();
       await page.getByText('Ceai verde <b>bio</b>').waitFor(); // shown as text, not markup
       await page.getByText('25.00 RON').waitFor();
-      assert.equal(await page.getByLabel('Expiry date', { exact: true }).getAttribute('placeholder'), 'MM/YY');
+      const t = await wordsOf(page);
+      assert.equal(await page.getByLabel(t.expiryLabel, { exact: true }).getAttribute('placeholder'), t.expiryFormat);
 
       await fillCard(page, '9900 0048 1022 509x', '11', '01/20');
-      await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Pay', exact: true }).click()]);
+      await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: (await wordsOf(page)).pay, exact: true }).click()]);
       const alert = page.getByRole('alert');
       await alert.waitFor();
       const text = await alert.innerText();
       assert.match(text, /card number/);
       assert.match(text, /expiry date in the future/);
       assert.match(text, /CVV/);
-      assert.equal(await page.getByLabel('Card number', { exact: true }).getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByLabel(t.cardNumberLabel, { exact: true }).getAttribute('aria-invalid'), 'true');
       assert.equal(merchant.ipnsFor(v1Order.id).length, 0);
 
       await payAndReturn(page, v1Order, '9900 0048 1022 5098');
@@ -196,12 +212,13 @@ describe('NETOPIA v1 emulator: the hosted card page', () => {
     assert.equal(merchant.ipnsFor(v1Order.id)[0]?.ipn.mobilpay.error.code, 0);
   });
 
-  it('speaks Romanian on the default path and English on /en, with the same accessible names', async () => {
+  it('speaks Romanian on the default path and English on /en, one language per page', async () => {
     const ro = await checkout(order(account, merchant));
     try {
       await ro.getByRole('heading', { name: 'Plată cu cardul' }).waitFor();
-      await ro.getByText('Număr card').waitFor();
-      await ro.getByLabel('Card number', { exact: true }).waitFor();
+      await ro.getByLabel('Număr card', { exact: true }).waitFor();
+      await ro.getByRole('button', { name: 'Plătește', exact: true }).waitFor();
+      assert.equal(await ro.getByText('Card number').count(), 0);
     } finally {
       await ro.close();
     }
@@ -235,7 +252,10 @@ describe('NETOPIA v1 emulator: the hosted card page', () => {
     let purchase: string;
     try {
       purchase = /\/card\/(\d+)\?/.exec(page.url())![1]!;
-      await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Cancel payment' }).click()]);
+      await Promise.all([
+        page.waitForURL((url) => url.toString().startsWith(merchant.url)),
+        page.getByRole('button', { name: (await wordsOf(page)).cancelPayment }).click(),
+      ]);
       assert.equal(new URL(page.url()).searchParams.get('orderId'), v1Order.id);
     } finally {
       await page.close();

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { NETOPIA_TEXT } from '../../../emulators/netopia-v1/page-text.js';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
 import { api, card, createAccount, formsOf, Merchant, newOrderId, postForm, startBody, startEmulator, type Account, type Emulator } from './harness.js';
@@ -131,7 +132,9 @@ async function threeDs(button: 'Authorize' | 'Fail authentication'): Promise<{ o
   assert.equal(start.status, 200, start.text);
   const page = await postForm(start.json.customerAction.url, start.json.customerAction.formData);
   assert.equal(page.status, 200);
-  const form = formsOf(await page.text()).find((f) => f.button === button);
+  // The order speaks Romanian (the harness's default): the buttons carry the catalogue's Romanian words.
+  const label = button === 'Authorize' ? NETOPIA_TEXT.ro.authorize : NETOPIA_TEXT.ro.failAuthentication;
+  const form = formsOf(await page.text()).find((f) => f.button === label);
   assert.ok(form, `the authentication page offers "${button}"`);
   assert.equal(form.action, `${merchant.url}/back`, 'the ACS posts back to backUrl');
   const back = await postForm(form.action, form.fields);

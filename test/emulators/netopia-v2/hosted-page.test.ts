@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { NETOPIA_TEXT } from '../../../emulators/netopia-v1/page-text.js';
+const RO = NETOPIA_TEXT.ro; // the orders here speak the harness's default language, Romanian
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../support/browser.js';
 import { openTestStore } from '../../support/store.js';
@@ -74,9 +76,10 @@ describe('NETOPIA v2 emulator: the hosted card page over HTTP (form posts, as a 
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
     const html = await response.text();
-    for (const label of ['Card number', 'Expiry date', 'CVV']) assert.match(html, new RegExp(`<label for="[a-z_]+">${label}</label>`));
-    assert.match(html, /<button type="submit">Pay<\/button>/);
-    assert.match(html, new RegExp(`<a href="${merchant.url}/cancelled">Cancel</a>`));
+    for (const label of [RO.cardNumberLabel, RO.expiryLabel, RO.cvvLabel]) assert.match(html, new RegExp(`<label for="[a-z_]+">${label}</label>`));
+    assert.match(html, new RegExp(`<button type="submit">${RO.pay}</button>`));
+    assert.match(html, new RegExp(`<a href="${merchant.url}/cancelled">${RO.cancelPayment}</a>`));
+    assert.match(html, /<html lang="ro">/);
     assert.match(html, /Ceainăria Test/);
     assert.match(html, /49\.90 RON/);
   });
@@ -84,7 +87,7 @@ describe('NETOPIA v2 emulator: the hosted card page over HTTP (form posts, as a 
   it('without a cancelUrl, "Cancel" leads to the redirectUrl; the order stays payable and nothing is sent', async () => {
     const { orderId, paymentURL } = await hostedOrder();
     const html = await (await fetch(paymentURL)).text();
-    assert.match(html, new RegExp(`<a href="${merchant.url}/return\\?shop=1">Cancel</a>`));
+    assert.match(html, new RegExp(`<a href="${merchant.url}/return\\?shop=1">${RO.cancelPayment}</a>`));
     assert.equal((await fetch(paymentURL)).status, 200);
     assert.equal(merchant.ipnsFor(orderId).length, 0);
   });
@@ -107,7 +110,7 @@ describe('NETOPIA v2 emulator: the hosted card page over HTTP (form posts, as a 
       assert.deepEqual([ipn?.body.payment.status, ipn?.body.payment.code], [12, code]);
       const again = await fetch(paymentURL);
       assert.equal(again.status, 400);
-      assert.match(await again.text(), /Order closed \(56\)/);
+      assert.match(await again.text(), /Comandă închisă \(56\)/);
       const retry = await postForm(paymentURL, { card_number: '9900004810225098', expiry: futureExpiry().text, cvv: '111' });
       assert.equal(retry.status, 400);
       assert.equal(merchant.ipnsFor(orderId).length, 1);
@@ -125,8 +128,8 @@ describe('NETOPIA v2 emulator: the hosted card page over HTTP (form posts, as a 
   });
 
   for (const [button, status, code] of [
-    ['Authorize', 3, '00'],
-    ['Fail authentication', 12, '38'],
+    [RO.authorize, 3, '00'],
+    [RO.failAuthentication, 12, '38'],
   ] as const) {
     it(`3-D Secure card 9900009184214768 → the authentication page; "${button}" → IPN status ${status}, then the redirectUrl`, async () => {
       const { orderId, paymentURL } = await hostedOrder();

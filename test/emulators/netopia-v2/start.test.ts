@@ -103,7 +103,7 @@ describe('NETOPIA v2 emulator: hosted payment page (no card data) → error.code
     const page = await fetch(answer.json.payment.paymentURL);
     assert.equal(page.status, 200);
     const html = await page.text();
-    assert.match(html, /<label for="card_number">Card number<\/label>/);
+    assert.match(html, /<label for="card_number">Număr card<\/label>/);
     assert.match(html, /159\.90 RON/);
     assert.match(html, /Ceainăria Test/);
   });

@@ -1,0 +1,121 @@
+import type { Catalogue, KeysOf, Words } from '../../src/html/language.js';
+
+/**
+ * The words of NETOPIA's payer pages (the v1 and v2 emulators' card page, 3-D Secure page and error page), one
+ * object per language with the same keys. NETOPIA's hosted pages speak Romanian and English; `{name}` marks a
+ * value filled in by the page.
+ */
+
+const EN = {
+  tagline: 'sandbox · not a real payment processor',
+  title: 'Card payment',
+  merchant: 'Merchant',
+  order: 'Order',
+  details: 'Details',
+  description: 'Description',
+  amount: 'Amount',
+  check: 'Please check the card details:',
+  card_number: 'Enter the card number (12 to 19 digits).',
+  expiry: 'Enter an expiry date in the future, as MM/YY.',
+  expiryAny: 'Enter the expiry date as MM/YY.',
+  cvv: 'Enter the 3-digit CVV code from the back of the card.',
+  cvv34: 'Enter the 3- or 4-digit CVV code.',
+  cardNumberLabel: 'Card number',
+  expiryLabel: 'Expiry date',
+  expiryFormat: 'MM/YY',
+  cvvLabel: 'CVV',
+  pay: 'Pay',
+  cancelPayment: 'Cancel payment',
+  threeDsTitle: '3-D Secure authentication',
+  threeDsIntro: 'Your bank asks you to confirm this payment.',
+  choose: 'Choose the outcome of the authentication.',
+  card: 'Card',
+  authorize: 'Authorize',
+  failAuthentication: 'Fail authentication',
+  testCards: 'Sandbox test cards (CVV 111, any future expiry)',
+  testCardsPastExpiry: 'Sandbox test cards (CVV 111, any future expiry; any past expiry is an expired card)',
+  cardNumberColumn: 'Card number',
+  outcomeColumn: 'Outcome',
+  approved: 'approved',
+  threeDs: '3-D Secure',
+  expired: 'expired card (19)',
+  insufficientFunds: 'insufficient funds (20)',
+  incorrectCvv: 'incorrect CVV (21)',
+  notPermitted: 'transaction not permitted (34)',
+  stolen: 'high risk / stolen card (16)',
+  issuerUnavailable: 'issuer unavailable (22)',
+  back: 'Return to the merchant',
+  notFoundTitle: 'Payment not found',
+  notFound: 'There is no such payment.',
+  duplicateTitle: 'duplicate request (56)',
+  processedTitle: 'Order closed (56)',
+  processed: 'Order {order} has already been processed.',
+  invalidTitle: 'Invalid request (48)',
+  chooseOutcome: 'Choose Authorize or Fail authentication.',
+} as const;
+
+const RO: Words<KeysOf<typeof EN>> = {
+  tagline: 'mediu de test · nu este un procesator de plăți real',
+  title: 'Plată cu cardul',
+  merchant: 'Comerciant',
+  order: 'Comanda',
+  details: 'Detalii',
+  description: 'Descriere',
+  amount: 'Suma',
+  check: 'Verificați datele cardului:',
+  card_number: 'Introduceți numărul cardului (între 12 și 19 cifre).',
+  expiry: 'Introduceți o dată de expirare viitoare, în formatul LL/AA.',
+  expiryAny: 'Introduceți data expirării în formatul LL/AA.',
+  cvv: 'Introduceți codul CVV de 3 cifre de pe spatele cardului.',
+  cvv34: 'Introduceți codul CVV de 3 sau 4 cifre.',
+  cardNumberLabel: 'Număr card',
+  expiryLabel: 'Data expirării',
+  expiryFormat: 'LL/AA',
+  cvvLabel: 'CVV',
+  pay: 'Plătește',
+  cancelPayment: 'Anulează plata',
+  threeDsTitle: 'Autentificare 3-D Secure',
+  threeDsIntro: 'Banca dumneavoastră vă cere să confirmați această plată.',
+  choose: 'Alegeți rezultatul autentificării.',
+  card: 'Card',
+  authorize: 'Autorizează',
+  failAuthentication: 'Autentificare eșuată',
+  testCards: 'Carduri de test (CVV 111, orice dată de expirare viitoare)',
+  testCardsPastExpiry: 'Carduri de test (CVV 111, orice dată de expirare viitoare; o dată trecută înseamnă card expirat)',
+  cardNumberColumn: 'Număr card',
+  outcomeColumn: 'Rezultat',
+  approved: 'aprobată',
+  threeDs: '3-D Secure',
+  expired: 'card expirat (19)',
+  insufficientFunds: 'fonduri insuficiente (20)',
+  incorrectCvv: 'CVV incorect (21)',
+  notPermitted: 'tranzacție nepermisă (34)',
+  stolen: 'risc ridicat / card furat (16)',
+  issuerUnavailable: 'banca emitentă nu răspunde (22)',
+  back: 'Înapoi la comerciant',
+  notFoundTitle: 'Plata nu a fost găsită',
+  notFound: 'Nu există o astfel de plată.',
+  duplicateTitle: 'cerere duplicată (56)',
+  processedTitle: 'Comandă închisă (56)',
+  processed: 'Comanda {order} a fost deja procesată.',
+  invalidTitle: 'Cerere invalidă (48)',
+  chooseOutcome: 'Alegeți Autorizează sau Autentificare eșuată.',
+};
+
+export const NETOPIA_LANGUAGES = ['ro', 'en'] as const;
+export type NetopiaLanguage = (typeof NETOPIA_LANGUAGES)[number];
+export type NetopiaWordKey = KeysOf<typeof EN>;
+
+export const NETOPIA_TEXT: Catalogue<NetopiaLanguage, NetopiaWordKey> = { en: EN, ro: RO };
+
+/** The key of a sandbox test card's outcome, by PAN (both emulators share NETOPIA's sandbox card list). */
+export const TEST_CARD_OUTCOMES: ReadonlyArray<{ pan: string; outcome: NetopiaWordKey }> = [
+  { pan: '9900004810225098', outcome: 'approved' },
+  { pan: '9900009184214768', outcome: 'threeDs' },
+  { pan: '9900541631437790', outcome: 'expired' },
+  { pan: '9900518572831942', outcome: 'insufficientFunds' },
+  { pan: '9900827979991500', outcome: 'incorrectCvv' },
+  { pan: '9900576270414197', outcome: 'notPermitted' },
+  { pan: '9900334791085173', outcome: 'stolen' },
+  { pan: '9900130597497640', outcome: 'issuerUnavailable' },
+];

@@ -1,0 +1,146 @@
+import type { Catalogue, KeysOf, Words } from '../../src/html/language.js';
+
+/**
+ * The words of XPay's payer pages (the PayMail checkout and its notices), one object per language with the same
+ * keys. `{name}` marks a value the page fills in.
+ */
+
+const EN = {
+  tagline: 'test environment · not a real payment gateway',
+  title: 'Card payment',
+  merchant: 'Merchant',
+  order: 'Order',
+  description: 'Description',
+  amount: 'Amount',
+  validUntil: 'Link valid until',
+  check: 'Please check the card details:',
+  brand: 'Choose the card brand.',
+  card_number: 'Enter a valid card number of the chosen brand.',
+  expiry: 'Enter an expiry date in the future, as MM/YY.',
+  cvv: 'Enter the CVV: 3 digits (4 for American Express).',
+  cardBrand: 'Card brand',
+  cardNumber: 'Card number',
+  expiryDate: 'Expiry date',
+  expiryFormat: 'MM/YY',
+  cvvLabel: 'CVV',
+  pay: 'Pay',
+  cancel: 'Cancel',
+  letExpire: 'Let the link expire',
+  testCards: 'Test cards (any future expiry, any CVV)',
+  brandColumn: 'Brand',
+  resultColumn: 'Result',
+  sourceColumn: 'Source',
+  source_nexi: 'Nexi test area',
+  source_emulator: 'emulator',
+  approved: 'approved',
+  declined100: 'declined (100)',
+  insufficientFunds: 'insufficient funds (116)',
+  expiredCard: 'expired card (101)',
+  backToMerchant: 'Return to the merchant',
+  invalidTitle: 'Link not valid',
+  noSuchLink: 'This payment link does not exist.',
+  noTerminal: 'The terminal of this link no longer exists.',
+  expiredTitle: 'Link expired',
+  expired: 'This payment link has expired. Ask the merchant for a new one.',
+  usedTitle: 'Link already used',
+  used: 'This payment link can no longer be used.',
+} as const;
+
+const RO: Words<KeysOf<typeof EN>> = {
+  tagline: 'mediu de test · nu este un gateway de plată real',
+  title: 'Plată cu cardul',
+  merchant: 'Comerciant',
+  order: 'Comanda',
+  description: 'Descriere',
+  amount: 'Suma',
+  validUntil: 'Link valabil până la',
+  check: 'Verificați datele cardului:',
+  brand: 'Alegeți tipul cardului.',
+  card_number: 'Introduceți un număr de card valid pentru tipul ales.',
+  expiry: 'Introduceți o dată de expirare viitoare, în formatul LL/AA.',
+  cvv: 'Introduceți codul CVV: 3 cifre (4 pentru American Express).',
+  cardBrand: 'Tipul cardului',
+  cardNumber: 'Număr card',
+  expiryDate: 'Data expirării',
+  expiryFormat: 'LL/AA',
+  cvvLabel: 'CVV',
+  pay: 'Plătește',
+  cancel: 'Renunță',
+  letExpire: 'Lasă linkul să expire',
+  testCards: 'Carduri de test (orice dată de expirare viitoare, orice CVV)',
+  brandColumn: 'Tip',
+  resultColumn: 'Rezultat',
+  sourceColumn: 'Sursa',
+  source_nexi: 'zona de test Nexi',
+  source_emulator: 'emulator',
+  approved: 'aprobată',
+  declined100: 'refuzată (100)',
+  insufficientFunds: 'fonduri insuficiente (116)',
+  expiredCard: 'card expirat (101)',
+  backToMerchant: 'Înapoi la comerciant',
+  invalidTitle: 'Link invalid',
+  noSuchLink: 'Acest link de plată nu există.',
+  noTerminal: 'Terminalul acestui link nu mai există.',
+  expiredTitle: 'Link expirat',
+  expired: 'Acest link de plată a expirat. Cereți comerciantului unul nou.',
+  usedTitle: 'Link deja folosit',
+  used: 'Acest link de plată nu mai poate fi folosit.',
+};
+
+const IT: Words<KeysOf<typeof EN>> = {
+  tagline: 'ambiente di test · non è un vero gateway di pagamento',
+  title: 'Pagamento con carta',
+  merchant: 'Esercente',
+  order: 'Ordine',
+  description: 'Descrizione',
+  amount: 'Importo',
+  validUntil: 'Link valido fino al',
+  check: 'Controlli i dati della carta:',
+  brand: 'Scelga il circuito della carta.',
+  card_number: 'Inserisca un numero di carta valido del circuito scelto.',
+  expiry: 'Inserisca una data di scadenza futura, nel formato MM/AA.',
+  cvv: 'Inserisca il CVV: 3 cifre (4 per American Express).',
+  cardBrand: 'Circuito della carta',
+  cardNumber: 'Numero della carta',
+  expiryDate: 'Data di scadenza',
+  expiryFormat: 'MM/AA',
+  cvvLabel: 'CVV',
+  pay: 'Paga',
+  cancel: 'Annulla',
+  letExpire: 'Fai scadere il link',
+  testCards: 'Carte di test (qualsiasi scadenza futura, qualsiasi CVV)',
+  brandColumn: 'Circuito',
+  resultColumn: 'Esito',
+  sourceColumn: 'Fonte',
+  source_nexi: 'area test Nexi',
+  source_emulator: 'emulatore',
+  approved: 'autorizzato',
+  declined100: 'rifiutato (100)',
+  insufficientFunds: 'fondi insufficienti (116)',
+  expiredCard: 'carta scaduta (101)',
+  backToMerchant: "Torna all'esercente",
+  invalidTitle: 'Link non valido',
+  noSuchLink: 'Questo link di pagamento non esiste.',
+  noTerminal: 'Il terminale di questo link non esiste più.',
+  expiredTitle: 'Link scaduto',
+  expired: "Questo link di pagamento è scaduto. Ne chieda uno nuovo all'esercente.",
+  usedTitle: 'Link già utilizzato',
+  used: 'Questo link di pagamento non può più essere utilizzato.',
+};
+
+export const NEXI_LANGUAGES = ['it', 'en', 'ro'] as const;
+export type NexiLanguage = (typeof NEXI_LANGUAGES)[number];
+export type NexiWordKey = KeysOf<typeof EN>;
+
+export const NEXI_TEXT: Catalogue<NexiLanguage, NexiWordKey> = { en: EN, ro: RO, it: IT };
+
+/** A test card's label (test-cards.ts) as a catalogue key. */
+export const LABEL_KEYS: Readonly<Record<string, NexiWordKey>> = {
+  approved: 'approved',
+  'declined (100)': 'declined100',
+  'insufficient funds (116)': 'insufficientFunds',
+  'expired card (101)': 'expiredCard',
+};
+
+/** XPay's `languageId` (ITA, ENG, …) as an ISO 639-1 code, for the languages these pages speak. */
+export const LANGUAGE_OF_ID: Readonly<Record<string, NexiLanguage>> = { ITA: 'it', ENG: 'en' };
