@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfig } from '../config.js';
 import { printTable } from './table.js';
+// --- console users hook (issue 16): the command lives in ./users.ts; re-wire it when the CLI moves to commander.
+import { USERS_HELP, usersCommand } from './users.js';
 
 const HELP = `incasso — self-hosted payment collection hub
 
@@ -34,6 +36,8 @@ Merchant (uses INCASSO_API_KEY, or --key)
   refunds list PAYMENT_ID
   webhooks create --url URL [--events payment.paid,payment.refunded]
   webhooks list | deliveries ENDPOINT_ID | redeliver DELIVERY_ID
+
+${USERS_HELP}
 
 Options
   --hub URL     the hub (default INCASSO_URL, else http://127.0.0.1:8080)
@@ -187,6 +191,8 @@ function output(values: Values, json: any, columns?: string[]) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // --- console users hook (issue 16): `incasso users …` parses its own options (see ./users.ts).
+  if (argv[0] === 'users') return usersCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -202,7 +202,7 @@ export async function paymentTimeline(ctx: HubContext, merchantId: string | null
     notifications: notifications.map(({ body, ...n }) => ({ ...n, body: redactBody(n.content_type, body) })),
     events: events.map((e) => ({
       ...e,
-      deliveries: deliveries.filter((d) => d.event_id === e.id).map((d) => ({ ...d, attempts: deliveryAttempts.filter((a) => a.delivery_id === d.id) })),
+      deliveries: deliveries.filter((d) => d.event_id === e.id).map((d) => ({ ...d, attempt_log: deliveryAttempts.filter((a) => a.delivery_id === d.id) })),
     })),
   };
 }

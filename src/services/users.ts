@@ -17,6 +17,7 @@ import {
   selectLiveSession,
   selectUsablePasswordToken,
   selectUserByEmail,
+  selectUsersOf,
   touchSession,
   updatePasswordHash,
   updateUserLanguage,
@@ -199,3 +200,10 @@ export async function setUserLanguage(ctx: Pick<HubContext, 'db'>, userId: strin
 export function purgeExpiredSessions(ctx: Pick<HubContext, 'db'>): Promise<number> {
   return deleteExpiredSessions(ctx.db, DEFAULT_SESSION_LIFETIME.absoluteMs);
 }
+
+/** A merchant's console users, or (null) the operator's. */
+export function listUsers(ctx: Pick<HubContext, 'db'>, merchantId: string | null): Promise<User[]> {
+  return selectUsersOf(ctx.db, merchantId);
+}
+
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../security/passwords.js';
