@@ -59,7 +59,9 @@ function redactMarkup(text: string): string {
       .replace(/([\w.-]+)(\s*=\s*)(["'])([^"']*)\3/g, (whole, key: string, eq: string, q: string) =>
         SECRET_NAME.test(key) ? `${key}${eq}${q}${REDACTED}${q}` : whole,
       )
-      .replace(/(^|[&\s;,])([\w.-]+)=([^&\s;,]*)/g, (whole, lead: string, key: string) => (SECRET_NAME.test(key) ? `${lead}${key}=${REDACTED}` : whole))
+      .replace(/(^|[&\s;,?])([\w.-]+)=(?!["'])([^&\s;,<>"']*)/g, (whole, lead: string, key: string) =>
+        SECRET_NAME.test(key) ? `${lead}${key}=${REDACTED}` : whole,
+      )
   );
 }
 
