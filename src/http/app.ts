@@ -24,6 +24,7 @@ import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
 import { consoleRoutes } from './console/index.js';
 import type { SessionLifetime } from '../services/users.js';
+import type { ConsoleSection } from './console/registry.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppOptions {
@@ -42,7 +43,7 @@ export interface AppOptions {
    */
   rateLimits?: { api: number; notify: number; authFailures?: number };
   /** The console's session lifetimes and failed logins per address (tests shorten them). */
-  console?: { lifetime?: SessionLifetime; loginFailuresPerAddress?: number };
+  console?: { lifetime?: SessionLifetime; loginFailuresPerAddress?: number; sections?: readonly ConsoleSection[] };
   /** The longest a client may take to send a whole request (INCASSO_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
 }

@@ -22,6 +22,7 @@ header{background:#0f3b30;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:w
 header a{color:#fff}header .brand{font-weight:700;color:#fff;text-decoration:none}
 header nav ul{list-style:none;margin:0;padding:0;display:flex;gap:1rem}header nav a[aria-current="page"]{text-decoration:underline;font-weight:700}
 header .who{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;font-size:.9rem}header form{margin:0;display:inline-flex;gap:.25rem;align-items:center}
+header label.lang{color:#fff;font-weight:400;margin:0}
 header button,header select{font:inherit;font-size:.85rem;padding:.2rem .5rem}
 main{max-width:72rem;margin:1.5rem auto;background:#fff;padding:1.25rem 1.5rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
 main.narrow{max-width:28rem}h1{font-size:1.4rem;margin-top:0}h2{font-size:1.1rem}
@@ -88,7 +89,7 @@ export function page(request: FastifyRequest, reply: FastifyReply, options: Page
         (n) => html`<li><a href="${n.href}"${options.section === n.name ? new Html(' aria-current="page"') : ''}>${n.label}</a></li>`,
       )}</ul></nav>
 <div class="who"><span>${t('signed_in_as', { email: session.email, role: t(`role_${session.role}`) })}</span>
-<form method="post" action="/console/language"><input type="hidden" name="_csrf" value="${session.csrfToken}"><label class="muted" for="language-choice">${t('language')}</label><select id="language-choice" name="language">${(
+<form method="post" action="/console/language"><input type="hidden" name="_csrf" value="${session.csrfToken}"><label class="lang" for="language-choice">${t('language')}</label><select id="language-choice" name="language">${(
         ['ro', 'en', 'it'] as const
       ).map(
         (l) => html`<option value="${l}"${l === c.language ? new Html(' selected') : ''}>${{ ro: 'Română', en: 'English', it: 'Italiano' }[l]}</option>`,

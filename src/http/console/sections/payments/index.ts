@@ -229,7 +229,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
       order: 1,
       item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3><time datetime="${new Date(n.received_at).toISOString()}">${when(n.received_at)}</time>
 <dl class="facts">${fact(t('source'), source)}${n.outcome ? fact(t('verdict'), n.outcome) : ''}${n.error ? fact(t('error'), n.error) : ''}</dl>
-<details><summary>${t('raw_body')}</summary>${n.body_excerpt ? html`<p class="muted">${t('excerpt', { bytes: n.body.length })}</p>` : ''}<pre>${n.body}</pre></details></li>`,
+<details><summary>${t('raw_body')}</summary>${n.body_excerpt ? html`<p class="muted">${t('excerpt', { bytes: n.body.length })}</p>` : ''}<pre tabindex="0">${n.body}</pre></details></li>`,
     });
   }
   for (const e of view.events) {
