@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword, needsRehash, verifyPassword } from '../../src/security/passwords.js';
 import { maskCardNumbers, redactBody } from '../../src/services/redact.js';
-import { createUser, login, sessionOf, setPasswordWithLink } from '../../src/services/users.js';
+import { createUser, login, purgeExpiredSessions, sessionOf, setPasswordWithLink } from '../../src/services/users.js';
 import { createMerchant } from '../../src/services/merchants.js';
 import { ConflictError } from '../../src/services/context.js';
 import { ValidationError } from '../../src/core/validation.js';
@@ -101,6 +101,30 @@ describe('users and sessions', () => {
     const blocked = await login(ctx(), 'ops@hub.ro', 'a long enough secret', lifetime);
     assert.equal(blocked.kind, 'blocked', 'the right password waits too');
     assert.ok((blocked as { retryAfterS: number }).retryAfterS > 20 && (blocked as { retryAfterS: number }).retryAfterS <= 30);
+  });
+});
+
+describe('the session janitor', () => {
+  it('deletes sessions past their absolute expiry and keeps live ones', async () => {
+    const store = await openTestStore();
+    try {
+      const ctx = { db: store.db, publicUrl: 'https://hub.example' };
+      const made = await createUser(ctx, { kind: 'operator' }, { email: 'janitor@hub.ro', role: 'operator' });
+      await setPasswordWithLink(ctx, new URL(made.setPasswordUrl).searchParams.get('token')!, 'a long enough secret');
+      const expired = await login(ctx, 'janitor@hub.ro', 'a long enough secret', { idleMs: 60_000, absoluteMs: 1 });
+      const live = await login(ctx, 'janitor@hub.ro', 'a long enough secret', { idleMs: 60_000, absoluteMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await purgeExpiredSessions(ctx), 1);
+      const count = await store.db
+        .selectFrom('user_sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 1);
+      assert.ok(expired.kind === 'ok' && live.kind === 'ok');
+      assert.ok(await sessionOf(ctx, live.token, { idleMs: 60_000, absoluteMs: 60_000 }));
+    } finally {
+      await store.close();
+    }
   });
 });
 
