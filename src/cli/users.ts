@@ -38,8 +38,14 @@ const defaultIo: UsersIo = { out: (t) => process.stdout.write(t), err: (t) => pr
 function keyOf(values: { key?: string }, env: NodeJS.ProcessEnv): string | undefined {
   if (values.key) return values.key;
   if (env.INCASSO_ADMIN_KEY) return env.INCASSO_ADMIN_KEY;
-  const file = join(readConfig(env).dataDir, 'admin.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  let dataDir: string | undefined;
+  try {
+    dataDir = readConfig(env).dataDir;
+  } catch {
+    // a setting the hub would refuse: no data directory to read the key from
+  }
+  const file = dataDir ? join(dataDir, 'admin.key') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
   return env.INCASSO_API_KEY;
 }
 

@@ -197,3 +197,20 @@ describe('several hubs on one database', () => {
     }
   });
 });
+
+describe('the logs', () => {
+  it('never hold a password, a session token or a one-time link token', async () => {
+    const r = await apiClient(hub.url, hub.adminKey)('POST', '/v1/users', { email: 'logs@magazin.ro', role: 'viewer', merchant_id: merchant.id });
+    const linkToken = new URL(r.body.set_password_url).searchParams.get('token')!;
+    await fetch(r.body.set_password_url);
+    await setPasswordByLink(r.body.set_password_url);
+    const cookie = await loginCookie(hub.url, 'logs@magazin.ro');
+    await postForm(`${hub.url}/console/login`, { email: 'logs@magazin.ro', password: 'a wrong password typed' });
+    const text = hub.rawLogs.join('\n');
+    assert.ok(
+      hub.rawLogs.some((l) => l.includes('/console/set-password')),
+      'the requests were logged',
+    );
+    for (const secret of [PASSWORD, 'a wrong password typed', linkToken, cookie.split('=')[1]!]) assert.ok(!text.includes(secret), `a secret in the logs`);
+  });
+});

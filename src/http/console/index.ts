@@ -133,8 +133,11 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
     }
     if (!session && !isPublic) {
       if (token) setSessionCookie(request, reply, '', 0);
-      const next = request.method === 'GET' ? `&next=${encodeURIComponent(request.url)}` : '';
-      return seeOther(request, reply, `/console/login?expired=${token ? 1 : 0}${next}`);
+      const query = new URLSearchParams();
+      if (token) query.set('expired', '1');
+      if (request.method === 'GET') query.set('next', request.url);
+      const text = query.toString();
+      return seeOther(request, reply, `/console/login${text ? `?${text}` : ''}`);
     }
   });
 
