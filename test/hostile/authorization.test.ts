@@ -188,8 +188,7 @@ const MATRIX: Endpoint[] = [
       return {
         path: '/v1/users',
         body: { email, role: 'operator' },
-        unchanged: async () =>
-          assert.equal((await admin('POST', '/v1/users', { email, role: 'operator' })).status, 201, 'a refused call created the user'),
+        unchanged: async () => assert.equal((await admin('POST', '/v1/users', { email, role: 'operator' })).status, 201, 'a refused call created the user'),
       };
     },
   },
@@ -210,7 +209,14 @@ const MATRIX: Endpoint[] = [
       };
     },
   },
-  { method: 'GET', route: '/v1/merchant/users', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/merchant/users' }), listed: () => [owned.user] },
+  {
+    method: 'GET',
+    route: '/v1/merchant/users',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/merchant/users' }),
+    listed: () => [owned.user],
+  },
   // ---- the caller's own merchant
   {
     method: 'GET',
