@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadOrCreateKeyFile, newAdminKey, newMasterKey, type HubConfig } from './config.js';
-import { buildApp } from './http/app.js';
+import { buildApp, type AppOptions } from './http/app.js';
 import { createLogger } from './observability/logger.js';
 import { registry } from './observability/metrics.js';
 import { Outbound } from './security/outbound.js';
@@ -34,6 +34,8 @@ export interface StartOptions {
   store?: Store;
   /** Say where a generated operator key was saved (first start of `incasso serve`); the key itself is not shown. */
   announce?: (line: string) => void;
+  /** The console's session lifetimes and login throttle (tests shorten them). */
+  console?: AppOptions['console'];
 }
 
 /**
@@ -117,6 +119,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       requestTimeoutMs: config.requestTimeoutMs,
       rateLimits: { api: config.rateLimit, notify: config.notifyRateLimit, authFailures: config.authFailureLimit },
       trustProxy: config.trustProxy,
+      console: options.console,
       mountEmulators: config.emulators
         ? async (instance) => {
             // Loaded only when enabled, so a production deployment (INCASSO_EMULATORS=0) never loads emulator code.

@@ -6,6 +6,7 @@ import { adminKey, call, CliError, type GlobalOptions, merchantKey } from './cli
 import { completionScript } from './completion.js';
 import { listen } from './listen.js';
 import { endQuietlyOnClosedPipe, output } from './output.js';
+import { registerUsersCommand } from './users.js';
 
 /**
  * The `incasso` command, on commander: help per command and subcommand, unknown options refused with a
@@ -422,6 +423,8 @@ function buildProgram(): Command {
         'next_attempt_at',
       ]);
     });
+
+  registerUsersCommand(program, { globals, required });
 
   const events = program.command('events').description("the merchant's events (what webhooks carry)");
   events

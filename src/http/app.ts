@@ -13,6 +13,7 @@ import { merchantRoutes } from './api/merchants.js';
 import { connectionRoutes, documentConnectionSchemas } from './api/connections.js';
 import { paymentRoutes } from './api/payments.js';
 import { webhookRoutes } from './api/webhooks.js';
+import { userRoutes } from './api/users.js';
 import { refundRoutes } from './api/refunds.js';
 import { paymentStepRoutes } from './api/payment-steps.js';
 import { onpayPartnerRoutes } from './api/onpay-partners.js';
@@ -23,6 +24,9 @@ import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
 import { homeRoutes } from './pages/home.js';
 import { API_TAGS, docsUiOptions, isSandboxPath } from './api/docs.js';
+import { consoleRoutes } from './console/index.js';
+import type { SessionLifetime } from '../services/users.js';
+import type { ConsoleSection } from './console/registry.js';
 import { securityHeaders } from './security-headers.js';
 import { HubLogController } from './request-log.js';
 
@@ -41,6 +45,8 @@ export interface AppOptions {
    * `authFailures`: failed authentications per source address per 10 s before it is refused (default 20; 0 = off).
    */
   rateLimits?: { api: number; notify: number; authFailures?: number };
+  /** The console's session lifetimes and failed logins per address (tests shorten them). */
+  console?: { lifetime?: SessionLifetime; loginFailuresPerAddress?: number; sections?: readonly ConsoleSection[] };
   /** The longest a client may take to send a whole request (INCASSO_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
 }
@@ -56,6 +62,7 @@ function rateLimitBucket(url: string, authorization: string | undefined, ip: str
   }
   if (url.startsWith('/notify/')) return { key: `notify:${ip}`, kind: 'notify' };
   if (url.startsWith('/pay/')) return { key: `page:${ip}`, kind: 'api' };
+  if (url.startsWith('/console/')) return { key: `console:${ip}`, kind: 'api' };
   // OnPay's key travels in the body, unread at this point: its calls count per address.
   if (isOnpayUrl(url)) return { key: `onpay:${ip}`, kind: 'api' };
   return null;
@@ -170,9 +177,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(paymentStepRoutes, { ctx, auth });
   await app.register(onpayPartnerRoutes, { ctx, auth });
   await app.register(webhookRoutes, { ctx, auth });
+  await app.register(userRoutes, { ctx, auth });
   await app.register(notifyRoutes, { ctx });
   await app.register(onpayRoutes, { ctx, failures: auth.failures });
   await app.register(payPages, { ctx });
+  await app.register(consoleRoutes, { ctx, ...options.console, prefix: '/console' });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: the database answers' } }, async (_request, reply) => {

@@ -27,3 +27,8 @@ export function notificationPath(provider: string, connectionId: string): string
 export function notificationUrl(hub: HubBase, provider: string, connectionId: string): string {
   return `${hub.publicUrl}${notificationPath(provider, connectionId)}`;
 }
+
+/** The console's one-time link to set a password (`/console/set-password?token=…`). */
+export function setPasswordUrl(hub: HubBase, token: string): string {
+  return `${hub.publicUrl}/console/set-password?token=${encodeURIComponent(token)}`;
+}

@@ -8,6 +8,14 @@ import { getConnection, loadConnection } from './connections.js';
 import { startAttempt } from './attempt-start.js';
 import { openAttempt, paymentSnapshot, presentAttempt } from './ledger/index.js';
 import type { PaymentProblem } from './payment-requirements.js';
+import {
+  selectAttemptsOfDeliveries,
+  selectConnectionChoices,
+  selectDeliveriesOfEvents,
+  selectPaymentEvents,
+  selectPaymentNotificationBodies,
+} from '../store/queries/payment-timeline.js';
+import { redactBody } from './redact.js';
 
 /**
  * Payments as merchants and payers read them, and the payment page's hand-off. Every write is the ledger's
@@ -131,4 +139,70 @@ export async function openPaymentPage(ctx: HubContext, paymentId: string): Promi
   const last = await selectAttempt(ctx.db, attempt.id);
   if (!last) throw new Error(`attempt ${attempt.id} vanished`);
   return { kind: 'status', payment: now, status: effectiveStatus(now.status as PaymentStatus, now.expires_at), lastAttempt: last };
+}
+
+/** The console's list: like `listPayments`, of one merchant or (null) of all, with the rows themselves. */
+export interface PaymentSearch {
+  status?: string;
+  connectionId?: string;
+  createdGte?: Date;
+  createdLte?: Date;
+  /** A payment id, order id, payer e-mail or processor reference. */
+  search?: string;
+  startingAfter?: string;
+  limit?: number;
+}
+
+export async function searchPayments(ctx: HubContext, merchantId: string | null, filter: PaymentSearch) {
+  const limit = Math.min(Math.max(filter.limit ?? 25, 1), 500);
+  const rows = await selectPaymentPage(ctx.db, {
+    merchantId,
+    status: filter.status,
+    connectionId: filter.connectionId,
+    createdGte: filter.createdGte,
+    createdLte: filter.createdLte,
+    search: filter.search?.trim() || undefined,
+    startingAfter: filter.startingAfter,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  return { rows: page, hasMore, nextCursor: hasMore ? page[page.length - 1]!.id : null };
+}
+
+/** The connections a merchant's (or, null, every) payment list may be filtered by. */
+export function paymentConnectionChoices(ctx: HubContext, merchantId: string | null) {
+  return selectConnectionChoices(ctx.db, merchantId);
+}
+
+/**
+ * A payment's whole story for the console: the payment, its attempts, the notifications and processor answers
+ * received (their raw bodies redacted of secrets and card data), its events and their webhook deliveries with
+ * each delivery's attempts. Of one merchant, or (null) any: another merchant's payment is not found.
+ */
+export async function paymentTimeline(ctx: HubContext, merchantId: string | null, id: string) {
+  const payment = await getPaymentRow(ctx.db, merchantId, id);
+  const [attempts, notifications, events] = await Promise.all([
+    selectAttempts(ctx.db, id),
+    selectPaymentNotificationBodies(ctx.db, id),
+    selectPaymentEvents(ctx.db, id),
+  ]);
+  const deliveries = await selectDeliveriesOfEvents(
+    ctx.db,
+    events.map((e) => e.id),
+  );
+  const deliveryAttempts = await selectAttemptsOfDeliveries(
+    ctx.db,
+    deliveries.map((d) => d.id),
+  );
+  return {
+    payment,
+    status: effectiveStatus(payment.status as PaymentStatus, payment.expires_at),
+    attempts,
+    notifications: notifications.map(({ body, ...n }) => ({ ...n, body: redactBody(n.content_type, body) })),
+    events: events.map((e) => ({
+      ...e,
+      deliveries: deliveries.filter((d) => d.event_id === e.id).map((d) => ({ ...d, attempt_log: deliveryAttempts.filter((a) => a.delivery_id === d.id) })),
+    })),
+  };
 }

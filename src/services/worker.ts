@@ -5,6 +5,7 @@ import { purgeExpiredIdempotencyKeys } from './idempotency.js';
 import { purgeRejectedNotifications, reprocessStaleNotifications } from './inbox/index.js';
 import { checkUnknownAttempts, reconcileOpenAttempts } from './reconcile.js';
 import { settleStaleRefunds } from './refunds.js';
+import { purgeExpiredSessions } from './users.js';
 
 export interface WorkerOptions extends DeliveryPoolOptions {
   /** How often the queues are polled when nothing wakes the worker (default 1000 ms). */
@@ -70,6 +71,7 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
   const everyHour: Janitor[] = [
     { name: 'purge expired idempotency keys', run: () => purgeExpiredIdempotencyKeys(ctx.db) },
     { name: 'purge rejected notifications', run: () => purgeRejectedNotifications(ctx, options.rejectedNotificationRetentionDays ?? 30) },
+    { name: 'purge expired console sessions', run: () => purgeExpiredSessions(ctx) },
   ];
 
   const pass = async () => {

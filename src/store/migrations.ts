@@ -285,6 +285,49 @@ WHERE status = 'rejected' AND source = 'notification' AND summary IS NULL;
 CREATE INDEX payment_attempts_unknown_idx ON payment_attempts (updated_at) WHERE status = 'unknown';
 `,
   },
+  {
+    id: '006_console_users',
+    sql: `
+-- The web console's people: the operator (no merchant) and a merchant's admins and viewers. A password is set
+-- through a one-time link; until then password_hash is NULL and the user cannot log in. E-mails are stored
+-- lower-cased. Failed logins in a row and the time the account may try again throttle guessing across every
+-- hub process on the database.
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  role text NOT NULL CHECK (role IN ('operator', 'admin', 'viewer')),
+  merchant_id text REFERENCES merchants(id),
+  password_hash text,
+  language text NOT NULL DEFAULT 'en' CHECK (language IN ('ro', 'en', 'it')),
+  failed_logins integer NOT NULL DEFAULT 0,
+  login_blocked_until timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  disabled_at timestamptz,
+  CHECK ((role = 'operator') = (merchant_id IS NULL))
+);
+CREATE INDEX users_merchant_idx ON users (merchant_id);
+
+-- Console sessions, shared by every hub process: only the SHA-256 of the cookie's token is stored.
+CREATE TABLE user_sessions (
+  token_hash text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX user_sessions_user_idx ON user_sessions (user_id);
+CREATE INDEX user_sessions_expiry_idx ON user_sessions (expires_at);
+
+-- One-time links to set a password (hashed like sessions), each used at most once.
+CREATE TABLE user_password_tokens (
+  token_hash text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users(id),
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

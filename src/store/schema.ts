@@ -217,6 +217,38 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface UsersTable {
+  id: string;
+  /** Lower-cased. */
+  email: string;
+  role: 'operator' | 'admin' | 'viewer';
+  /** NULL for the operator. */
+  merchant_id: string | null;
+  /** `scrypt$N$r$p$salt$hash` (base64url), NULL until the user sets a password. */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  language: ColumnType<'ro' | 'en' | 'it', 'ro' | 'en' | 'it' | undefined, 'ro' | 'en' | 'it'>;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  login_blocked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface UserSessionsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface UserPasswordTokensTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   connections: ConnectionsTable;
@@ -234,6 +266,9 @@ export interface Database {
   onpay_payment_methods: OnpayPaymentMethodsTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
+  user_password_tokens: UserPasswordTokensTable;
 }
 
 export type Merchant = Selectable<MerchantsTable>;
@@ -248,3 +283,5 @@ export type NewPayment = Insertable<PaymentsTable>;
 export type PaymentUpdate = Updateable<PaymentsTable>;
 export type Refund = Selectable<RefundsTable>;
 export type PaymentStep = Selectable<PaymentStepsTable>;
+export type User = Selectable<UsersTable>;
+export type UserSession = Selectable<UserSessionsTable>;

@@ -65,7 +65,7 @@ const B = { id: '', key: '' };
 let asA: ReturnType<typeof apiClient>;
 let asB: ReturnType<typeof apiClient>;
 /** A's resources. */
-const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '' };
+const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '', user: '' };
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
 const unique = () => randomBytes(4).toString('hex');
@@ -176,6 +176,46 @@ const MATRIX: Endpoint[] = [
           assert.equal((await apiClient(hub.url, target.body.api_key)('GET', '/v1/merchant')).status, 200, 'a refused call rotated the key'),
       };
     },
+  },
+  // ---- console users
+  {
+    method: 'POST',
+    route: '/v1/users',
+    kind: 'operator',
+    ok: 201,
+    make: async (who) => {
+      const email = `authz-${who.toLowerCase()}-${unique()}@ops.example`;
+      return {
+        path: '/v1/users',
+        body: { email, role: 'operator' },
+        unchanged: async () => assert.equal((await admin('POST', '/v1/users', { email, role: 'operator' })).status, 201, 'a refused call created the user'),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/merchant/users',
+    kind: 'collection-create',
+    ok: 201,
+    make: async (who) => {
+      const email = `authz-${who.toLowerCase()}-${unique()}@merchant.example`;
+      const listedFor = async (api: ReturnType<typeof apiClient>) =>
+        (await api('GET', '/v1/merchant/users')).body.data.some((u: { email: string }) => u.email === email);
+      return {
+        path: '/v1/merchant/users',
+        body: { email, role: 'viewer' },
+        unchanged: async () => assert.ok(!(await listedFor(asA)) && !(await listedFor(asB)), 'a refused call created a user'),
+        actedFor: async (m) => assert.deepEqual([await listedFor(asA), await listedFor(asB)], m === 'A' ? [true, false] : [false, true]),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/merchant/users',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/merchant/users' }),
+    listed: () => [owned.user],
   },
   // ---- the caller's own merchant
   {
@@ -477,6 +517,9 @@ before(async () => {
     if (api === asA) Object.assign(owned, { connection: c.body.id, endpoint: e.body.id, payment: p.body.id });
   }
   owned.conversation = `conv_${unique()}`;
+  const user = await asA('POST', '/v1/merchant/users', { email: `owner-${unique()}@a.example`, role: 'viewer' });
+  assert.equal(user.status, 201, JSON.stringify(user.body));
+  owned.user = user.body.id;
   const step = await asA('POST', '/v1/payment-steps', { connection: owned.connectionCode, conversation_id: owned.conversation, Payment: STEP_FIELDS });
   assert.equal(step.status, 201, JSON.stringify(step.body));
   const delivery = await eventually(
@@ -495,7 +538,7 @@ after(async () => {
 });
 
 /** A's ids, which B must never see. */
-const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation];
+const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation, owned.user];
 
 /** The same answer with ids masked, for "looks like it does not exist". */
 const masked = (r: ApiResponse, ids: string[]) => {

@@ -47,6 +47,10 @@ export async function startTestHub(
     /** Failed authentications per address per 10 s (off unless given). */
     authFailureLimit?: number;
     trustProxy?: false | number | string[];
+    /** The console's session lifetimes and failed logins per address. */
+    console?: import('../../src/http/app.js').AppOptions['console'];
+    /** Use this store (another hub's database, e.g. two hubs on one database); the caller closes it. */
+    store?: Store;
     /** Lets a test see the hub's database (e.g. count its statements): the hub uses what this returns. */
     wrapDb?: (db: Store['db']) => Store['db'];
   } = {},
@@ -68,7 +72,7 @@ export async function startTestHub(
       done();
     },
   });
-  const opened = await openTestStore();
+  const opened = options.store ?? (await openTestStore());
   const store: Store = options.wrapDb ? Object.create(opened, { db: { value: options.wrapDb(opened.db) } }) : opened;
   const hub = await startHub(
     {
@@ -94,7 +98,7 @@ export async function startTestHub(
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.metricsListener ? { metricsPort: 0 } : {}),
     },
-    { store, logger: createLogger(options.logLevel ?? 'info', sink) },
+    { store, logger: createLogger(options.logLevel ?? 'info', sink), console: options.console },
   );
   const close = hub.close.bind(hub);
   return Object.assign(hub, {
@@ -102,7 +106,7 @@ export async function startTestHub(
     rawLogs,
     async close() {
       await close();
-      await store.close();
+      if (!options.store) await store.close();
     },
   });
 }

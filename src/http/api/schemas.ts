@@ -171,6 +171,27 @@ export const IdempotencyHeaders = Type.Object({
   ),
 });
 
+const Language = Type.Union([Type.Literal('ro'), Type.Literal('en'), Type.Literal('it')], { description: "the console's language for this user" });
+
+/** The operator creates any console user: the operator's own, or a merchant's admin or viewer. */
+export const CreateUserBody = Type.Object(
+  {
+    email: Email,
+    role: Type.Union([Type.Literal('operator'), Type.Literal('admin'), Type.Literal('viewer')]),
+    merchant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'required for admin and viewer, absent for operator' })),
+    language: Type.Optional(Language),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+
+/** A merchant creates admins and viewers of its own. */
+export const CreateMerchantUserBody = Type.Object(
+  { email: Email, role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]), language: Type.Optional(Language) },
+  { additionalProperties: false },
+);
+export type CreateMerchantUserBody = Static<typeof CreateMerchantUserBody>;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const Problem = Type.Object(

@@ -231,25 +231,46 @@ export function selectConnection(db: Db, id: string): Promise<Connection | undef
 }
 
 export interface PaymentListQuery {
-  merchantId: string;
+  /** Null: every merchant's (the operator's console). */
+  merchantId: string | null;
   status?: string;
   orderId?: string;
   connectionId?: string;
   createdGte?: Date;
   createdLte?: Date;
+  /** One text matched exactly against the payment's id, its order id, its payer's e-mail (any case) or an attempt's processor reference. */
+  search?: string;
   startingAfter?: string;
   /** Rows to read (one more than the page, to say whether there is another). */
   limit: number;
 }
 
-/** A merchant's payments, newest first, by id (ids are time-ordered). */
+/** A merchant's payments (or everyone's), newest first, by id (ids are time-ordered). */
 export function selectPaymentPage(db: Db, f: PaymentListQuery): Promise<Payment[]> {
-  let q = db.selectFrom('payments').selectAll().where('merchant_id', '=', f.merchantId);
+  let q = db.selectFrom('payments').selectAll();
+  if (f.merchantId !== null) q = q.where('merchant_id', '=', f.merchantId);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.orderId) q = q.where('order_id', '=', f.orderId);
   if (f.connectionId) q = q.where('connection_id', '=', f.connectionId);
   if (f.createdGte) q = q.where('created_at', '>=', f.createdGte);
   if (f.createdLte) q = q.where('created_at', '<=', f.createdLte);
+  if (f.search) {
+    const text = f.search;
+    q = q.where((eb) =>
+      eb.or([
+        eb('id', '=', text),
+        eb('order_id', '=', text),
+        eb(sql<string>`lower(billing->>'email')`, '=', text.toLowerCase()),
+        eb.exists(
+          eb
+            .selectFrom('payment_attempts')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('payment_attempts.payment_id', '=', 'payments.id')
+            .where('payment_attempts.processor_reference', '=', text),
+        ),
+      ]),
+    );
+  }
   if (f.startingAfter) q = q.where('id', '<', f.startingAfter);
   return q.orderBy('id', 'desc').limit(f.limit).execute();
 }

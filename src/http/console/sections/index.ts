@@ -1,0 +1,5 @@
+import type { ConsoleSection } from '../registry.js';
+import { paymentsSection } from './payments/index.js';
+
+/** The console's sections, one folder each (see registry.ts); a new section is one more line here. */
+export const SECTIONS: readonly ConsoleSection[] = [paymentsSection];

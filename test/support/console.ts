@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { apiClient } from './hub.js';
+
+/** Console helpers for tests: users made through the API, passwords set through their one-time link, logins. */
+
+export const PASSWORD = 'a long console password';
+
+/** A form POST as the console's own page would send it (same Origin), with a session cookie when given. */
+export function postForm(
+  url: string,
+  fields: Record<string, string>,
+  options: { cookie?: string; origin?: string | null; headers?: Record<string, string> } = {},
+) {
+  const origin = options.origin === undefined ? new URL(url).origin : options.origin;
+  return fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(origin ? { origin } : {}),
+      ...(options.cookie ? { cookie: options.cookie } : {}),
+      ...options.headers,
+    },
+    body: new URLSearchParams(fields),
+  });
+}
+
+/** Sets a password through a one-time link (the set-password form, over HTTP). */
+export async function setPasswordByLink(link: string, password = PASSWORD): Promise<void> {
+  const token = new URL(link).searchParams.get('token')!;
+  const r = await postForm(`${new URL(link).origin}/console/set-password`, { token, password, repeat: password });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** A console user with a password: the operator (`merchantId` null) or a merchant's admin or viewer. */
+export async function makeUser(
+  hubUrl: string,
+  adminKey: string,
+  email: string,
+  role: 'operator' | 'admin' | 'viewer',
+  merchantId: string | null,
+  language?: string,
+) {
+  const r = await apiClient(hubUrl, adminKey)('POST', '/v1/users', {
+    email,
+    role,
+    ...(merchantId ? { merchant_id: merchantId } : {}),
+    ...(language ? { language } : {}),
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await setPasswordByLink(r.body.set_password_url);
+  return { email, password: PASSWORD, id: r.body.id as string };
+}
+
+/** Logs in over HTTP; answers the cookie to send (`incasso_console=…`). */
+export async function loginCookie(hubUrl: string, email: string, password = PASSWORD): Promise<string> {
+  const r = await postForm(`${hubUrl}/console/login`, { email, password });
+  assert.equal(r.status, 303, `login of ${email}: ${r.status}`);
+  const cookie = r.headers.get('set-cookie');
+  assert.ok(cookie, 'a session cookie');
+  return cookie.split(';')[0]!;
+}
