@@ -70,6 +70,17 @@ function rateLimitBucket(url: string, authorization: string | undefined, ip: str
 
 const VERSION = '0.1.0';
 
+/**
+ * INCASSO_TRUST_PROXY as Fastify takes it. A hop count becomes a function that trusts the nearest `hops` addresses
+ * of the chain (the connection's peer first): Fastify 5 turns a bare number into "trust nobody" (a hop count cannot
+ * tell a proxy from a client that reaches the port directly), which would silently make every per-address limit
+ * global behind a proxy. docs/production.md says when hops are safe (only the proxy can reach the port).
+ */
+export function fastifyTrustProxy(trust: false | number | string[]): FastifyServerOptions['trustProxy'] {
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return trust;
+}
+
 /** The hub's HTTP surface: native API, processor notification endpoints, payment pages, operations endpoints. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { ctx } = options;
@@ -79,7 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One line per request at info, written when the answer is sent, not Fastify's two.
     logController: new HubLogController(),
     bodyLimit: 1024 * 1024,
-    trustProxy: (options.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     // Errors Fastify raises before routing (an undecodable URL, a bad Content-Type header) are problems too,
     // except on notification endpoints, which always answer in the processor's protocol.

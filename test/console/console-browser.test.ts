@@ -7,7 +7,7 @@ import { page as consolePage } from '../../src/http/console/layout.js';
 import { defineSection } from '../../src/http/console/registry.js';
 import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/console-axe.js';
+import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
@@ -103,6 +103,8 @@ before(async () => {
       description: `Comanda ${order}`,
       billing: billing(email),
       return_url: listener.shopUrl,
+      // The card page below is filled by its English labels: the payment asks for English pages.
+      metadata: { language: 'en' },
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body as { id: string; payment_url: string };

@@ -170,6 +170,21 @@ describe('per-address limits behind a reverse proxy (INCASSO_TRUST_PROXY)', () =
     );
   });
 
+  it('a hop count (INCASSO_TRUST_PROXY=1) also gives each client behind the proxy its own budget', async () => {
+    const hops = await startTestHub({ emulators: false, rateLimit: 1, authFailureLimit: 5, trustProxy: 1 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await send(`${hops.url}/pay/pay_none`, viaProxy('203.0.113.30'))).status);
+      assert.equal(statuses.at(-1), 429, statuses.join(','));
+      assert.equal((await send(`${hops.url}/pay/pay_none`, viaProxy('203.0.113.31'))).status, 404, 'the other client still has its budget');
+      // Only the nearest hop is trusted: a client's own X-Forwarded-For entries further left change nothing.
+      const spoofed = await send(`${hops.url}/pay/pay_none`, { from: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.30' } });
+      assert.equal(spoofed.status, 429);
+    } finally {
+      await hops.close();
+    }
+  });
+
   it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
