@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { html, Html } from '../../src/html/template.js';
-import { verifyStandardWebhookSignature } from './verify.js';
+import { verifyStandardWebhookSignature } from '../../src/core/webhook-signature.js';
 
 /**
  * A webhook catcher for trying the hub offline (like `stripe listen`): point a webhook endpoint at

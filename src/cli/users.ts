@@ -16,9 +16,18 @@ export function registerUsersCommand(
   const users = program.command('users').description('console users (operator key, or a merchant admin’s API key)');
   const create = users
     .command('create')
-    .description("create a console user; prints a one-time link to set its password (operator key: any user; a merchant's API key: its own admins and viewers)");
+    .description(
+      "create a console user; prints a one-time link to set its password (operator key: any user; a merchant's API key: its own admins and viewers)",
+    );
   helpers.required(create, '--email <email>', "the user's e-mail (their login)");
-  helpers.required(create, new Option('--role <role>', 'operator: the whole hub; admin: one merchant; viewer: one merchant, read only (required)').choices(['operator', 'admin', 'viewer']));
+  helpers.required(
+    create,
+    new Option('--role <role>', 'operator: the whole hub; admin: one merchant; viewer: one merchant, read only (required)').choices([
+      'operator',
+      'admin',
+      'viewer',
+    ]),
+  );
   create
     .option('--merchant <id>', 'the merchant of an admin or viewer (operator key only)')
     .addOption(new Option('--language <lang>', "the console's language for this user (default: the browser's)").choices(['ro', 'en', 'it']))
@@ -63,7 +72,14 @@ export function userRequest(o: { email: string; role: string; merchant?: string;
   return { path: '/v1/users', body };
 }
 
-function describeCreatedUser(user: { role: string; email: string; id: string; merchant_id?: string | null; set_password_expires_at: string; set_password_url: string }) {
+function describeCreatedUser(user: {
+  role: string;
+  email: string;
+  id: string;
+  merchant_id?: string | null;
+  set_password_expires_at: string;
+  set_password_url: string;
+}) {
   return (
     `Created ${user.role} ${user.email} (${user.id}${user.merchant_id ? `, merchant ${user.merchant_id}` : ''}).\n` +
     `Send this one-time link to set the password (valid until ${user.set_password_expires_at}; it is not shown again):\n` +

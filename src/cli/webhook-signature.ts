@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verifyStandardWebhookSignature } from '../core/webhook-signature.js';
 
 /** How far a delivery's `webhook-timestamp` may be from this machine's clock (Standard Webhooks suggests 5 min). */
 export const TIMESTAMP_TOLERANCE_S = 300;
@@ -18,14 +18,6 @@ export function webhookSignatureProblem(
   if (!id || !timestamp || !signature) return 'webhook-id, webhook-timestamp or webhook-signature missing';
   if (!/^\d{1,12}$/.test(timestamp)) return 'webhook-timestamp is not a Unix time';
   if (Math.abs(nowS - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) return `webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_S} s away from now`;
-  const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64'))
-    .update(`${id}.${timestamp}.${body}`)
-    .digest();
-  const ok = signature.split(' ').some((entry) => {
-    const [version, value] = entry.split(',');
-    if (version !== 'v1' || !value) return false;
-    const given = Buffer.from(value, 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
+  const ok = verifyStandardWebhookSignature(secret, id, timestamp, body, signature);
   return ok ? null : 'the signature does not match the endpoint secret';
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { EVENT_TYPES, type EventType } from '../core/transitions.js';
@@ -21,6 +21,7 @@ import {
   updateWebhookEndpointRow,
 } from '../store/queries/webhooks.js';
 import { insertEvent, recentEvents } from '../store/queries/events.js';
+import { signStandardWebhook } from '../core/webhook-signature.js';
 import { checkOutboundUrl, outboundOf, type Outbound, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
@@ -51,10 +52,8 @@ export function retryDelayMs(attemptsSoFar: number, scale = 1): number | null {
 }
 
 /** Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over `id.timestamp.body` with the decoded secret. */
-export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-}
+/** Signs a delivery as Standard Webhooks does (`webhook-signature`); the receivers check it with the same code. */
+export const signWebhook = signStandardWebhook;
 
 function validateEndpointInput(input: { url?: unknown; events?: unknown }, partial: boolean, outbound: Outbound) {
   const errors = new FieldErrors();

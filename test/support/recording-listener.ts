@@ -1,7 +1,7 @@
 // A merchant's webhook receiver that records EVERY delivery attempt it sees (not only the ones it accepts),
 // can answer slowly or with errors, and checks the Standard Webhooks signature with the receiver-side code.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { verifyStandardWebhookSignature } from '../../emulators/webhook-inbox/verify.js';
+import { verifyStandardWebhookSignature } from '../../src/core/webhook-signature.js';
 
 export interface RecordedDelivery {
   /** webhook-id header. */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { verifyStandardWebhookSignature } from '../../emulators/webhook-inbox/verify.js';
+import { verifyStandardWebhookSignature } from '../../src/core/webhook-signature.js';
 
 export interface ReceivedWebhook {
   id: string;
