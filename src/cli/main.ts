@@ -237,7 +237,7 @@ function buildProgram(): Command {
       ]);
     });
 
-  const payments = program.command('payments').description('payments');
+  const payments = program.command('payments').description('ask for payments, list them, look at one');
   const create = payments.command('create').description('ask for a payment; the payer pays at the payment_url it prints (POST /v1/payments)');
   required(create, '--connection <code>', 'connection code or id');
   required(create, '--order-id <id>', "your order's reference");
@@ -256,10 +256,12 @@ function buildProgram(): Command {
     .option('--return-url <url>', 'where the payer returns after paying (http or https)')
     .option('--expires-at <date-time>', 'when the payment expires (ISO 8601, e.g. 2026-12-31T23:59:00Z)')
     .option('--metadata <json|key=value>', 'metadata: a JSON object, or key=value (repeatable)', collectMetadata)
+    .option('--language <code>', "the payer's language (ro, en, it …): the payment pages speak it and the processor is asked to (metadata.language)")
+    .option('--cancel-url <url>', 'where the payer may go back to the shop from a payment that did not go through (metadata.canceled_url)')
     .option('--idempotency-key <key>', 'the same key and body return the stored answer (safe retries)')
     .addHelpText(
       'after',
-      "\nThe API has no cancel URL or language per payment: the language is the connection's setting.\nA payment its processor cannot open is refused with the field named (netopia-v2 requires --city).",
+      "\nWithout --language the pages speak the payer's browser language.\nA payment its processor cannot open is refused with the field named (netopia-v2 requires --city).",
     )
     .action(async (o, cmd: Command) => {
       const billing = party({ ...o, type: o.payerType }, '');
@@ -274,8 +276,13 @@ function buildProgram(): Command {
         ...(shipping ? { shipping } : {}),
         ...(o.returnUrl ? { return_url: o.returnUrl } : {}),
         ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
-        ...(o.metadata ? { metadata: o.metadata } : {}),
       };
+      const metadata = {
+        ...(o.metadata ?? {}),
+        ...(o.language ? { language: o.language } : {}),
+        ...(o.cancelUrl ? { canceled_url: o.cancelUrl } : {}),
+      };
+      if (Object.keys(metadata).length) body.metadata = metadata;
       output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', '/v1/payments', body, idempotencyHeaders(o)), globals(cmd), [
         'id',
         'status',
@@ -333,7 +340,7 @@ function buildProgram(): Command {
       output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/payments/${encodeURIComponent(id)}`), globals(cmd));
     });
 
-  const refunds = program.command('refunds').description('refunds');
+  const refunds = program.command('refunds').description('refund a paid payment, in full or in part, and list its refunds');
   refunds
     .command('create')
     .description('refund a paid payment, in full (default: all that remains) or in part')

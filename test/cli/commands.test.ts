@@ -73,7 +73,18 @@ describe('help, unknown options, missing options', () => {
     assert.equal(create.code, 0);
     assert.match(create.stdout, /Usage: incasso payments create/);
     assert.match(create.stdout, /--order-id <id>\s+your order's reference \(required\)/);
-    for (const flag of ['--city', '--country', '--phone', '--expires-at', '--metadata', '--return-url', '--shipping-city', '--idempotency-key'])
+    for (const flag of [
+      '--city',
+      '--country',
+      '--phone',
+      '--expires-at',
+      '--metadata',
+      '--language',
+      '--cancel-url',
+      '--return-url',
+      '--shipping-city',
+      '--idempotency-key',
+    ])
       assert.match(create.stdout, new RegExp(`${flag} <`));
     assert.doesNotMatch(create.stdout, /--forward-to|webhooks/);
     const list = await cli(['help', 'payments', 'list']);
@@ -182,6 +193,10 @@ describe('payments', () => {
         '{"cart":7,"gift":true}',
         '--metadata',
         'channel=web',
+        '--language',
+        'ro',
+        '--cancel-url',
+        'https://shop.example/cart',
         '--json',
       ],
       env,
@@ -190,7 +205,7 @@ describe('payments', () => {
     const created = JSON.parse(r.stdout);
     assert.equal(created.return_url, 'https://shop.example/return');
     assert.equal(created.expires_at, '2099-01-01T00:00:00.000Z');
-    assert.deepEqual(created.metadata, { cart: 7, gift: true, channel: 'web' });
+    assert.deepEqual(created.metadata, { cart: 7, gift: true, channel: 'web', language: 'ro', canceled_url: 'https://shop.example/cart' });
     assert.equal(created.currency, 'RON');
     const badMeta = await cli(['payments', 'create', '--metadata', 'nokey', '--connection', 'shop'], env);
     assert.equal(badMeta.code, 2);
