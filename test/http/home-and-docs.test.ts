@@ -41,7 +41,7 @@ describe('/ names the documentation', () => {
       assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'/);
       await page.getByRole('heading', { name: 'incasso', level: 1 }).waitFor();
       const links = await page.getByRole('link').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
-      for (const href of ['/docs', '/openapi.json', '/sandbox/', '/healthz', '/readyz']) assert.ok(links.includes(href), `a link to ${href}`);
+      for (const href of ['/console/', '/docs', '/openapi.json', '/sandbox/', '/healthz', '/readyz']) assert.ok(links.includes(href), `a link to ${href}`);
       assert.match((await page.textContent('main')) ?? '', /README\.md.*A five-minute walkthrough/s);
       // Each link leads somewhere: the docs render, the sandbox index is there, health answers.
       await Promise.all([page.waitForURL(/\/docs\/?$/), page.getByRole('link', { name: 'API reference' }).click()]);
@@ -64,7 +64,7 @@ describe('/ names the documentation', () => {
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
       const body = await response.json();
       assert.equal(body.name, 'incasso');
-      assert.deepEqual(body.links, { docs: '/docs', openapi: '/openapi.json', sandbox: '/sandbox/', healthz: '/healthz', readyz: '/readyz' });
+      assert.deepEqual(body.links, { console: '/console/', docs: '/docs', openapi: '/openapi.json', sandbox: '/sandbox/', healthz: '/healthz', readyz: '/readyz' });
     }
   });
 });

@@ -35,6 +35,7 @@ export function homeDocument(options: HomeOptions) {
     description: 'Self-hosted payment collection hub',
     version: options.version,
     links: {
+      console: '/console/',
       docs: '/docs',
       openapi: '/openapi.json',
       ...(options.sandbox ? { sandbox: '/sandbox/' } : {}),
@@ -49,6 +50,8 @@ function homePage(options: HomeOptions): string {
   const body = html`<h1>incasso</h1>
 <p>A self-hosted payment collection hub (version ${options.version}). This address serves the merchant API under
 <code>/v1/</code>, the payers' pages under <code>/pay/</code> and the processors' notifications under <code>/notify/</code>.</p>
+<h2>Console</h2>
+<p><a href="/console/">Log in to the console</a> (<code>/console/</code>): payments, their attempts, notifications and webhooks. Users get a one-time link to set their password from <code>incasso users create</code> (README, “Console”).</p>
 <h2>Documentation</h2>
 <ul>
 <li><a href="/docs">API reference</a> (<code>/docs</code>): every merchant and operator call, with its fields and examples; try them from the page.</li>
