@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findAccount } from './accounts.js';
 import { cardOutcome, maskPan, THREE_DS_FAILED_CODE, validateCardForm } from './card-outcomes.js';
 import type { EmulatorContext } from './context.js';
-import { findOrderByParam, isPayable, returnUrlFor, startThreeDs, type Order } from './orders.js';
+import { findOrderByParam, isPayable, payerOrderReference, returnUrlFor, startThreeDs, type Order } from './orders.js';
 import { continueUrl, hasPayerPageToken, payerPageUrl } from './payment-endpoint.js';
 import { cardPage, orderErrorPage, threeDsPage, type CardPageInput } from './payment-pages.js';
 import { paymentInstrumentId, settleCard, type CardResult } from './payments.js';
@@ -28,7 +28,7 @@ function formOf(body: unknown): Form {
 export function registerCardPage(app: FastifyInstance, ctx: EmulatorContext): void {
   const notFound = (reply: FastifyReply) => problemPage(reply, { title: 'Not found', detail: 'there is no such payment' }, 404);
   const finished = (reply: FastifyReply, order: Order) =>
-    sendHtml(reply, 400, orderErrorPage(order.lang, 'duplicateTitle', 'processed', { order: order.order_id }, returnUrlFor(order)));
+    sendHtml(reply, 400, orderErrorPage(order.lang, 'duplicateTitle', 'processed', { order: payerOrderReference(order) }, returnUrlFor(order)));
   /** The order of a payer page, when the request carries the order's link token. */
   const payerOrder = async (request: FastifyRequest<Params>): Promise<Order | undefined> => {
     const order = await findOrderByParam(ctx.db, request.params.purchase);

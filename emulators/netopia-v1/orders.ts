@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { ORDER_REFERENCE_PARAM, parseOrderXml } from '../../src/connectors/netopia-v1/order-xml.js';
 import type { EmuDb, EmuTables, OrderStatus } from './schema.js';
 
 /** An order as NETOPIA keeps it: one per (signature, merchant order id), identified by its purchase id. */
@@ -87,6 +88,18 @@ export async function startThreeDs(db: EmuDb, purchase: number, card: { panMaske
     .where('status', '=', 'open')
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/**
+ * The reference the payer knows the order by: the merchant's own (the `order_reference` parameter the hub sends,
+ * NETOPIA keeps a request's `<params>` with its order) when the request has one, else the request's order id.
+ */
+export function payerOrderReference(order: Order): string {
+  try {
+    return parseOrderXml(order.request_xml).params?.find((p) => p.name === ORDER_REFERENCE_PARAM)?.value || order.order_id;
+  } catch {
+    return order.order_id;
+  }
 }
 
 /**

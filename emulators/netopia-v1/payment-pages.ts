@@ -3,7 +3,7 @@ import { ronText } from './amounts.js';
 import { toDecimalString } from '../../src/core/money.js';
 import { fill } from '../../src/html/language.js';
 import type { CardField } from './card-outcomes.js';
-import type { Order } from './orders.js';
+import { payerOrderReference, type Order } from './orders.js';
 import { NETOPIA_TEXT, TEST_CARD_OUTCOMES, type NetopiaLanguage } from './page-text.js';
 
 /**
@@ -26,7 +26,7 @@ function summary(order: Order, merchant: string, t: Words) {
   const converted = order.currency === 'RON' ? '' : ` (${ronText(order.amount_ron)} RON)`;
   return html`<dl>
 <dt>${t.merchant}</dt><dd>${merchant}</dd>
-<dt>${t.order}</dt><dd>${order.order_id}</dd>
+<dt>${t.order}</dt><dd>${payerOrderReference(order)}</dd>
 <dt>${t.details}</dt><dd>${order.details}</dd>
 <dt>${t.amount}</dt><dd>${amount}${converted}</dd>
 </dl>`;

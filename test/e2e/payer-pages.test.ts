@@ -153,10 +153,8 @@ describe('NETOPIA card and 3-D Secure pages', () => {
           await check(page, NETOPIA_TEXT, language, `${provider} card page (${language})`);
           const text = await page.locator('main').innerText();
           assert.ok(text.includes(SHOP), `the card page names the shop:\n${text}`);
-          if (provider === 'netopia-v2') {
-            assert.match(text, new RegExp(`\\bSHOP-${language}-\\d+\\b`), 'the merchant’s order id');
-            assert.doesNotMatch(text, /\batt_/, 'the hub’s attempt id');
-          }
+          assert.match(text, new RegExp(`\\bSHOP-${language}-\\d+\\b`), 'the merchant’s order id');
+          assert.doesNotMatch(text, /\batt_/, 'the hub’s attempt id');
           await page.getByLabel(t.cardNumberLabel, { exact: true }).fill('9900009184214768');
           await page.getByLabel(t.expiryLabel, { exact: true }).fill(futureExpiry());
           await page.getByLabel(t.cvvLabel, { exact: true }).fill('111');

@@ -64,7 +64,14 @@ describe('/ names the documentation', () => {
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
       const body = await response.json();
       assert.equal(body.name, 'incasso');
-      assert.deepEqual(body.links, { console: '/console/', docs: '/docs', openapi: '/openapi.json', sandbox: '/sandbox/', healthz: '/healthz', readyz: '/readyz' });
+      assert.deepEqual(body.links, {
+        console: '/console/',
+        docs: '/docs',
+        openapi: '/openapi.json',
+        sandbox: '/sandbox/',
+        healthz: '/healthz',
+        readyz: '/readyz',
+      });
     }
   });
 });

@@ -13,7 +13,7 @@ import type {
   Redirect,
 } from '../types.js';
 import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
-import { buildOrderXml, formatTimestamp, type V1Address } from './order-xml.js';
+import { buildOrderXml, formatTimestamp, ORDER_REFERENCE_PARAM, type V1Address } from './order-xml.js';
 import { parseIpnXml, type V1Ipn } from './ipn-xml.js';
 import { crcError, crcSuccess } from './crc-reply.js';
 import { V1XmlError } from './errors.js';
@@ -148,6 +148,9 @@ export const netopiaV1: Connector<NetopiaV1Credentials, NetopiaV1Settings, Notif
       // Without <ipn_cipher> NETOPIA seals IPNs with RC4; ask for the cipher the requests use.
       ipn_cipher: config.settings.cipher === 'aes-256-cbc' ? 'aes-256-cbc' : undefined,
       url: { return: input.urls.return, confirm: input.urls.notify },
+      // NETOPIA's order id is the attempt (unique per try); the merchant's own reference travels as a parameter,
+      // which NETOPIA keeps with the order and sends back in the IPN.
+      params: input.merchantOrderId ? [{ name: ORDER_REFERENCE_PARAM, value: input.merchantOrderId }] : undefined,
     });
     const sealed = sealEnvelope(xml, config.credentials.publicKey, config.settings.cipher);
     const fields: Record<string, string> = { env_key: sealed.env_key, data: sealed.data, cipher: sealed.cipher };

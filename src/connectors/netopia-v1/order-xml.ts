@@ -24,6 +24,8 @@ import {
   type XmlTree,
 } from './xml.js';
 
+/** The `<params>` entry that carries the merchant's own order reference (the order id is the hub's attempt id). */
+export const ORDER_REFERENCE_PARAM = 'order_reference';
 export interface V1Address {
   type?: 'person' | 'company';
   first_name?: string;
