@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
 import { freePort } from '../support/hub.js';
+import { NETOPIA_TEXT } from '../../emulators/netopia-v1/page-text.js';
 import { TEST_STORE } from '../support/store.js';
 
 /**
@@ -200,10 +201,14 @@ describe(`the README walkthrough, literally, on another port (${TEST_STORE})`, (
         const page = await browser.newPage();
         try {
           await page.goto(seen.paymentUrl);
-          await page.getByLabel('Card number').fill(card.pan);
-          await page.getByLabel('Expiry date').fill(card.expiry);
-          await page.getByLabel('CVV').fill(card.cvv);
-          await page.getByRole('button', { name: 'Pay', exact: true }).click();
+          // NETOPIA's card page speaks the payment's language (Romanian unless asked otherwise): its own labels.
+          await page.waitForURL(/\/card\//);
+          const lang = (await page.locator('html').getAttribute('lang')) === 'en' ? 'en' : 'ro';
+          const t = NETOPIA_TEXT[lang];
+          await page.getByLabel(t.cardNumberLabel, { exact: true }).fill(card.pan);
+          await page.getByLabel(t.expiryLabel, { exact: true }).fill(card.expiry);
+          await page.getByLabel(t.cvvLabel, { exact: true }).fill(card.cvv);
+          await page.getByRole('button', { name: t.pay, exact: true }).click();
           await page.waitForURL((u) => u.pathname.endsWith('/return'), { timeout: 30_000 });
           paid.push(seen.paymentId);
         } finally {

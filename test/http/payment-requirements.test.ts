@@ -126,7 +126,7 @@ describe('a payment made before the check', () => {
     const id = await legacyPayment({ billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' } });
     const page = await fetch(`${hub.url}/pay/${id}`, { redirect: 'manual' });
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /needs the payer&#39;s billing city|needs the payer's billing city/);
+    assert.match(await page.text(), /needs the payer(&#39;|')s city \(billing details\)/);
     const p = (await api('GET', `/v1/payments/${id}`)).body;
     assert.deepEqual(
       p.attempts.map((a: { status: string; processor_reference: string | null }) => [a.status, a.processor_reference]),
