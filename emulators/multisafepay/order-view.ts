@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { EmuTables } from './schema.js';
 import { wallClockAt, wallClockParts } from '../../src/core/wall-clock.js';
+import { ORDER_REFERENCE_VAR } from '../../src/connectors/multisafepay/create-order.js';
 
 /**
  * An order as MultiSafepay shows it (OpenAPI `OrderDetails`: GET /orders/{order_id} and the body of POST
@@ -21,6 +22,14 @@ export function mspTime(date: Date | string | null): string | null {
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/**
+ * The reference the payer knows the order by: the merchant's own (the hub sends it in a free variable,
+ * `ORDER_REFERENCE_VAR`, which MultiSafepay keeps with the order) when the order has one, else its order id.
+ */
+export function payerOrderReference(row: OrderRow): string {
+  return row[ORDER_REFERENCE_VAR] || row.order_id;
 }
 
 export function orderView(row: OrderRow): Record<string, unknown> {

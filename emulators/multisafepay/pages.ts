@@ -1,7 +1,7 @@
 import { toDecimalString } from '../../src/core/money.js';
 import { BRANDS, TEST_CARDS, type Brand, type CardField } from './cards.js';
 import { html, layout } from './html.js';
-import { BRAND_NAMES, type OrderRow } from './order-view.js';
+import { BRAND_NAMES, payerOrderReference, type OrderRow } from './order-view.js';
 import { chooseLanguage, fill } from '../../src/html/language.js';
 import { MSP_LANGUAGES, MSP_TEXT, NOTE_KEYS, type MspLanguage } from './page-text.js';
 
@@ -21,7 +21,7 @@ export function pageLanguage(order: OrderRow, acceptLanguage: unknown): MspLangu
 function summary(order: OrderRow, merchant: string, t: Words) {
   return html`<dl>
 <dt>${t.merchant}</dt><dd>${merchant}</dd>
-<dt>${t.order}</dt><dd>${order.order_id}</dd>
+<dt>${t.order}</dt><dd>${payerOrderReference(order)}</dd>
 <dt>${t.description}</dt><dd>${order.description}</dd>
 <dt>${t.amount}</dt><dd>${toDecimalString(Number(order.amount), order.currency)} ${order.currency}</dd>
 </dl>`;

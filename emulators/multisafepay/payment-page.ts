@@ -4,7 +4,7 @@ import { findAccount } from './accounts.js';
 import { issuerAnswer, THREE_DS_FAILED, validateCardForm, type CardInput, type IssuerAnswer } from './cards.js';
 import type { EmulatorContext } from './context.js';
 import { messagePage, sendHtml } from './html.js';
-import type { OrderRow } from './order-view.js';
+import { payerOrderReference, type OrderRow } from './order-view.js';
 import { changeOrder, findBySession, isPayable, MAX_TRIES, PAYABLE_STATUSES } from './orders.js';
 import { offeredBrands, pageLanguage, paymentPage, threeDsPage, type PaymentPageInput } from './pages.js';
 import { chooseLanguage, fill } from '../../src/html/language.js';
@@ -111,12 +111,17 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (row.status === 'expired')
       return messagePage(reply, 200, {
         title: t.expiredTitle,
-        detail: fill(t.noLongerPayable, { order: row.order_id }),
+        detail: fill(t.noLongerPayable, { order: payerOrderReference(row) }),
         backUrl: row.cancel_url && withTransactionId(row.cancel_url, row.order_id),
         lang,
       });
     if (row.redirect_url) return reply.redirect(withTransactionId(row.redirect_url, row.order_id), 303);
-    return messagePage(reply, 200, { title: t.thanksTitle, detail: fill(t.orderStatus, { order: row.order_id, status: row.status }), role: 'status', lang });
+    return messagePage(reply, 200, {
+      title: t.thanksTitle,
+      detail: fill(t.orderStatus, { order: payerOrderReference(row), status: row.status }),
+      role: 'status',
+      lang,
+    });
   };
 
   /** The page for an order that no longer takes a payment (lazily expiring a link whose time ran out). */
@@ -135,8 +140,8 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (isPayable(order)) return undefined;
     const { lang, t } = wordsFor(reply, order);
     const back = order.cancel_url && withTransactionId(order.cancel_url, order.order_id);
-    const gone = fill(t.noLongerPayable, { order: order.order_id });
-    const state = fill(t.orderStatus, { order: order.order_id, status: order.status });
+    const gone = fill(t.noLongerPayable, { order: payerOrderReference(order) });
+    const state = fill(t.orderStatus, { order: payerOrderReference(order), status: order.status });
     if (PAID.includes(order.status)) {
       return messagePage(reply, 200, {
         title: t.paidTitle,
@@ -256,7 +261,7 @@ export function registerPaymentPage(app: FastifyInstance, ctx: EmulatorContext):
     if (order.pending_card) await changeOrder(ctx.db, Number(order.id), PAYABLE_STATUSES, () => ({ pending_card: null }), false);
     if (order.cancel_url) return reply.redirect(withTransactionId(order.cancel_url, order.order_id), 303);
     const { lang, t } = wordsFor(reply, order);
-    return messagePage(reply, 200, { title: t.cancelledTitle, detail: fill(t.cancelled, { order: order.order_id }), role: 'status', lang });
+    return messagePage(reply, 200, { title: t.cancelledTitle, detail: fill(t.cancelled, { order: payerOrderReference(order) }), role: 'status', lang });
   });
 
   // Tester tool: the link's lifetime ends now, as it would when seconds_active/days_active pass.

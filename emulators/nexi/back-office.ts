@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currencyFromDivisa, MAX_IMPORTO } from '../../src/connectors/nexi/currencies.js';
 import { backOfficeResponseMacPairs, computeMac, macMatches, orderStatusMacPairs, payMailMacPairs, type MacPairs } from '../../src/connectors/nexi/mac.js';
-import { COD_TRANS_RE } from '../../src/connectors/nexi/paymail.js';
+import { COD_TRANS_RE, MAX_ORDER_REFERENCE, ORDER_REFERENCE_PARAM } from '../../src/connectors/nexi/paymail.js';
 import type { NexiContext } from './context.js';
 import { findAccount, newLinkToken, type Account } from './links.js';
 import { orderReport } from './order-report.js';
@@ -152,6 +152,7 @@ export function registerBackOffice(app: FastifyInstance, ctx: NexiContext): void
     if (accounting !== 'C' && accounting !== 'D') problems.push('TCONTAB must be C or D');
     const texts = {
       descrizione: optionalText(p.descrizione, 2000),
+      [ORDER_REFERENCE_PARAM]: optionalText(p[ORDER_REFERENCE_PARAM], MAX_ORDER_REFERENCE),
       mail: optionalText(p.mail, 150),
       nome: optionalText(p.nome, 150),
       cognome: optionalText(p.cognome, 150),
@@ -175,6 +176,7 @@ export function registerBackOffice(app: FastifyInstance, ctx: NexiContext): void
         url_back: urlBack as string,
         url_post: urlPost as string | null,
         descrizione: texts.descrizione || null,
+        order_reference: texts[ORDER_REFERENCE_PARAM] || null,
         mail: texts.mail || null,
         nome: texts.nome || null,
         cognome: texts.cognome || null,

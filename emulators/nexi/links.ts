@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import { computeMac, resultMacPairs } from '../../src/connectors/nexi/mac.js';
+import { ORDER_REFERENCE_PARAM } from '../../src/connectors/nexi/paymail.js';
 import { romeDataOrario } from '../../src/connectors/nexi/rome-time.js';
 import type { EmuNexiDb, EmuNexiTables } from './schema.js';
 
@@ -78,6 +79,8 @@ export function resultFields(link: Link, macKey: string, r: TryResult & { codAut
   if (link.nome) fields.nome = link.nome;
   if (link.cognome) fields.cognome = link.cognome;
   if (link.descrizione) fields.descrizione = link.descrizione;
+  // XPay returns the merchant's custom parameters with the result.
+  if (link.order_reference) fields[ORDER_REFERENCE_PARAM] = link.order_reference;
   fields.mac = computeMac(resultMacPairs(core), macKey);
   return fields;
 }

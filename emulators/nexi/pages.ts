@@ -72,7 +72,7 @@ export function checkoutPage(input: CheckoutInput): string {
   const invalid = (f: CardField) => (errors.includes(f) ? html` aria-invalid="true"` : '');
   const label = (text: string) => (LABEL_KEYS[text] ? t[LABEL_KEYS[text]] : text);
   const body = html`<h1>${t.title}</h1>
-<dl><dt>${t.merchant}</dt><dd>${input.merchant}</dd><dt>${t.order}</dt><dd>${link.cod_trans}</dd>
+<dl><dt>${t.merchant}</dt><dd>${input.merchant}</dd><dt>${t.order}</dt><dd>${link.order_reference || link.cod_trans}</dd>
 ${link.descrizione && html`<dt>${t.description}</dt><dd>${link.descrizione}</dd>`}<dt>${t.amount}</dt><dd>${amountText(link)}</dd>
 <dt>${t.validUntil}</dt><dd>${new Date(link.expires_at).toISOString()}</dd></dl>
 ${errors.length > 0 && html`<div role="alert"><p>${t.check}</p><ul>${errors.map((f) => html`<li>${t[f]}</li>`)}</ul></div>`}

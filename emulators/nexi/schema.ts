@@ -36,6 +36,8 @@ export interface EmuNexiTables {
     url_back: string;
     url_post: string | null;
     descrizione: string | null;
+    /** The merchant's custom parameter `order_reference` (the order as the payer knows it), when sent. */
+    order_reference: string | null;
     mail: string | null;
     nome: string | null;
     cognome: string | null;
@@ -104,6 +106,7 @@ const DDL: readonly string[] = [
     url_back text NOT NULL,
     url_post text,
     descrizione text,
+    order_reference text,
     mail text,
     nome text,
     cognome text,
@@ -116,6 +119,8 @@ const DDL: readonly string[] = [
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (alias, cod_trans)
   )`,
+  // Databases made before the column existed.
+  `ALTER TABLE emu_nexi_links ADD COLUMN IF NOT EXISTS order_reference text`,
   `CREATE TABLE IF NOT EXISTS emu_nexi_payments (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     link_id bigint NOT NULL REFERENCES emu_nexi_links (id),

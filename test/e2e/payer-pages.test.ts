@@ -78,6 +78,13 @@ async function check(page: Page, catalogue: Parameters<typeof expectOneLanguage>
   assert.ok(!text.includes(merchantId), `${what} shows the merchant's id`);
 }
 
+/** The page's main content names the merchant's own order (`SHOP-<language>-<n>`), never the hub's attempt id. */
+async function expectMerchantOrder(page: Page, language: string, what: string) {
+  const text = await page.locator('main').innerText();
+  assert.match(text, new RegExp(`\\bSHOP-${language}-\\d+\\b`), `${what} names the merchant's order id:\n${text}`);
+  assert.doesNotMatch(text, /\batt_/, `${what} shows the hub's attempt id:\n${text}`);
+}
+
 const futureExpiry = () => `12/${String((new Date().getUTCFullYear() + 2) % 100).padStart(2, '0')}`;
 
 describe("the hub's payment and return pages", () => {
@@ -177,6 +184,7 @@ describe('MultiSafepay card and 3-D Secure pages', () => {
         await page.getByRole('heading', { name: t.title }).waitFor();
         await check(page, MSP_TEXT, language, `MultiSafepay card page (${language})`);
         assert.ok((await page.locator('main').innerText()).includes(SHOP));
+        await expectMerchantOrder(page, language, `MultiSafepay card page (${language})`);
         await page.getByRole('group', { name: t.cardBrand }).getByRole('radio', { name: 'Visa' }).check();
         await page.getByLabel(t.cardNumber, { exact: true }).fill('4111 1111 1111 1111');
         await page.getByLabel(t.expiryDate, { exact: true }).fill(futureExpiry());
@@ -184,6 +192,7 @@ describe('MultiSafepay card and 3-D Secure pages', () => {
         await Promise.all([page.waitForURL(/\/3ds$/), page.getByRole('button', { name: t.pay, exact: true }).click()]);
         await page.getByLabel(t.authResult).waitFor();
         await check(page, MSP_TEXT, language, `MultiSafepay 3-D Secure page (${language})`);
+        await expectMerchantOrder(page, language, `MultiSafepay 3-D Secure page (${language})`);
       });
     });
   }
@@ -199,6 +208,7 @@ describe('Nexi checkout page', () => {
         await page.getByRole('heading', { name: t.title }).waitFor();
         await check(page, NEXI_TEXT, language, `Nexi checkout (${language})`);
         assert.ok((await page.locator('main').innerText()).includes(SHOP));
+        await expectMerchantOrder(page, language, `Nexi checkout (${language})`);
         // A card that fails the page's checks: the problems are listed in the same language.
         await page.getByLabel(t.cardNumber, { exact: true }).fill('1234');
         await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: t.pay, exact: true }).click()]);

@@ -17,6 +17,13 @@ const EMAIL_MAX = 64;
 export const SECONDS_ACTIVE_MAX = 31_536_000;
 /** `var1`…`var3` hold at most 100 characters. */
 const VAR_MAX = 100;
+/**
+ * The free variable that carries the merchant's own order reference (the payment's `order_id`), since the
+ * `order_id` MultiSafepay knows is the hub's attempt id (unique per attempt). MultiSafepay keeps `var1`…`var3`
+ * with the order and echoes them in every order lookup and notification (OpenAPI `OrderDetails`); `var1`
+ * carries the hub's reference when the order id had to be derived from it.
+ */
+export const ORDER_REFERENCE_VAR = 'var2';
 
 const DERIVED_PREFIX = 'h-';
 
@@ -84,6 +91,17 @@ function clip(text: string, max: number): string {
   return chars.length <= max ? text : chars.slice(0, max).join('');
 }
 
+/** A free variable's text cut to 100 characters, counted the strictest way (UTF-16 units), never mid-character. */
+function fitVar(text: string): string {
+  if (text.length <= VAR_MAX) return text;
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > VAR_MAX) break;
+    out += ch;
+  }
+  return out;
+}
+
 function customerOf(p: Party, locale: string): Record<string, unknown> {
   const c: Record<string, unknown> = { locale, first_name: p.first_name, last_name: p.last_name };
   if (p.email && p.email.length <= EMAIL_MAX) c.email = p.email;
@@ -99,7 +117,8 @@ function customerOf(p: Party, locale: string): Record<string, unknown> {
 
 export function createOrderBody(input: PaymentRedirectInput, locale: string): Record<string, unknown> {
   const orderId = orderIdFor(input.reference);
-  const description = clip(input.description.trim() || `Order ${orderId}`, DESCRIPTION_MAX);
+  // The description is on the payer's page: without one, it names the merchant's order, not the hub's attempt.
+  const description = clip(input.description.trim() || `Order ${input.merchantOrderId?.trim() || orderId}`, DESCRIPTION_MAX);
   const body: Record<string, unknown> = {
     type: 'paymentlink',
     order_id: orderId,
@@ -118,5 +137,7 @@ export function createOrderBody(input: PaymentRedirectInput, locale: string): Re
   const seconds = secondsActive(input.expiresAt, input.now);
   if (seconds !== undefined) body.seconds_active = seconds;
   if (orderId !== input.reference && input.reference.length <= VAR_MAX) body.var1 = input.reference;
+  const merchantOrderId = input.merchantOrderId?.trim();
+  if (merchantOrderId) body[ORDER_REFERENCE_VAR] = fitVar(merchantOrderId);
   return body;
 }

@@ -87,6 +87,7 @@ export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict>
           timeoutHours: Math.min(timeoutHours(input.expiresAt, input.now, config.settings.default_timeout_hours), MAX_TIMEOUT_HOURS),
           urls: input.urls,
           description: input.description,
+          orderReference: input.merchantOrderId,
           billing: input.billing,
           language: input.language,
           accounting: config.settings.accounting,

@@ -32,6 +32,15 @@ export const LANGUAGE_IDS: Readonly<Record<string, string>> = Object.freeze({
   pt: 'POR',
 });
 
+/**
+ * The custom parameter (XPay takes the merchant's own names beside its reserved ones in `parametriAggiuntivi`,
+ * keeps them with the order and returns them with the result) that carries the merchant's order reference: the
+ * codTrans is the hub's attempt id, unique per attempt, which the payer has never seen.
+ */
+export const ORDER_REFERENCE_PARAM = 'order_reference';
+/** The longest order reference the hub sends (a custom parameter's value; longer ones are left out, not cut). */
+export const MAX_ORDER_REFERENCE = 255;
+
 /** `descrizione` is at most 2000 characters; `mail` at most 150. */
 const MAX_DESCRIZIONE = 2000;
 const MAX_MAIL = 150;
@@ -45,6 +54,8 @@ export interface PayMailInput {
   timeoutHours: number;
   urls: { return: string; cancel?: string; notify: string };
   description: string;
+  /** The merchant's own order reference, shown to the payer instead of the codTrans. */
+  orderReference?: string;
   billing?: Party;
   language?: string;
   accounting: Accounting;
@@ -68,6 +79,8 @@ export function payMailBody(input: PayMailInput): Record<string, unknown> {
   };
   if (input.currency !== 'EUR') extra.divisa = input.currency;
   if (input.description) extra.descrizione = input.description.slice(0, MAX_DESCRIZIONE);
+  const orderReference = input.orderReference?.trim();
+  if (orderReference && orderReference.length <= MAX_ORDER_REFERENCE) extra[ORDER_REFERENCE_PARAM] = orderReference;
   const email = input.billing?.email;
   if (email && email.length <= MAX_MAIL) extra.mail = email;
   if (input.billing?.first_name) extra.nome = input.billing.first_name;

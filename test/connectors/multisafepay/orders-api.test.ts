@@ -183,6 +183,17 @@ describe('MultiSafepay "Create order" (POST /orders, type paymentlink)', () => {
     assert.equal(referenceFor(id, 'someone else'), id, 'var1 counts only when it hashes to the order id');
   });
 
+  it("the merchant's own order reference travels in var2 (the order_id stays the attempt id), cut to 100 characters", () => {
+    const body = JSON.parse(multisafepay.start!.request(config, input({ merchantOrderId: ' SHOP-1042 ' })).body!);
+    assert.equal(body.var2, 'SHOP-1042');
+    assert.notEqual(body.order_id, 'SHOP-1042');
+    assert.equal(JSON.parse(multisafepay.start!.request(config, input()).body!).var2, undefined);
+    const long = JSON.parse(multisafepay.start!.request(config, input({ merchantOrderId: '\u{1F600}'.repeat(60) })).body!);
+    assert.equal(long.var2, '\u{1F600}'.repeat(50));
+    const blank = JSON.parse(multisafepay.start!.request(config, input({ merchantOrderId: 'SHOP-7', description: ' ' })).body!);
+    assert.equal(blank.description, 'Order SHOP-7');
+  });
+
   it('the documented response sends the customer to payment_url', () => {
     const result = multisafepay.start!.response(config, input(), response(200, CREATE_ORDER_RESPONSE));
     assert.deepEqual(result, {

@@ -75,6 +75,13 @@ describe('richiestaPayMail request (POST ecomm/api/bo/richiestaPayMail, JSON)', 
     });
   });
 
+  it("sends the merchant's own order reference as the custom parameter order_reference (codTrans stays the attempt id)", () => {
+    const { json } = body(input({ merchantOrderId: ' SHOP-1042 ' }));
+    assert.equal(json.parametriAggiuntivi.order_reference, 'SHOP-1042');
+    assert.equal(json.codiceTransazione, REFERENCE);
+    assert.equal(body(input({ merchantOrderId: 'x'.repeat(256) })).json.parametriAggiuntivi.order_reference, undefined, 'too long: left out, never cut');
+  });
+
   it('sends no divisa for EUR (PayMail implies it) and the alphabetic code otherwise', () => {
     assert.equal(body().json.parametriAggiuntivi.divisa, undefined);
     assert.equal(body(input({ currency: 'GBP', amount: 1999 })).json.parametriAggiuntivi.divisa, 'GBP');
