@@ -24,12 +24,17 @@ export function hubUrl(options: GlobalOptions): string {
   return (options.hub ?? process.env.INCASSO_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
 }
 
-export function adminKey(options: GlobalOptions): string {
-  if (options.key) return options.key;
+/** The operator key this machine holds: INCASSO_ADMIN_KEY, else the one the hub saved in `<data dir>/admin.key`. */
+export function savedOperatorKey(): string | undefined {
   if (process.env.INCASSO_ADMIN_KEY) return process.env.INCASSO_ADMIN_KEY;
   const file = join(readConfig().dataDir, 'admin.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new CliError('no operator key: set INCASSO_ADMIN_KEY or pass --key');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+export function adminKey(options: GlobalOptions): string {
+  const key = options.key || savedOperatorKey();
+  if (!key) throw new CliError('no operator key: set INCASSO_ADMIN_KEY or pass --key');
+  return key;
 }
 
 export function merchantKey(options: GlobalOptions): string {

@@ -1,8 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { readConfig } from '../config.js';
-import { call, CliError, type GlobalOptions } from './client.js';
+import { call, CliError, type GlobalOptions, savedOperatorKey } from './client.js';
 
 /**
  * `incasso users create`: a console user, created through the hub's API, with the one-time link to set its
@@ -44,17 +41,15 @@ export function registerUsersCommand(
 /** The key that creates console users: the one given, else the operator's, else the merchant's. */
 function consoleUserKey(options: GlobalOptions): string {
   if (options.key) return options.key;
-  if (process.env.INCASSO_ADMIN_KEY) return process.env.INCASSO_ADMIN_KEY;
-  let dataDir: string | undefined;
+  let operatorKey: string | undefined;
   try {
-    dataDir = readConfig().dataDir;
+    operatorKey = savedOperatorKey();
   } catch {
     // a setting the hub would refuse: no data directory to read the key from
   }
-  const file = dataDir ? join(dataDir, 'admin.key') : undefined;
-  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
-  if (process.env.INCASSO_API_KEY) return process.env.INCASSO_API_KEY;
-  throw new CliError('no key: set INCASSO_ADMIN_KEY (any user) or INCASSO_API_KEY (a merchant: its own users), or pass --key');
+  const key = operatorKey ?? process.env.INCASSO_API_KEY;
+  if (!key) throw new CliError('no key: set INCASSO_ADMIN_KEY (any user) or INCASSO_API_KEY (a merchant: its own users), or pass --key');
+  return key;
 }
 
 /** Which route creates the user, and with what: a merchant's key makes users of its own merchant only. */
