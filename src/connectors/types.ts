@@ -262,6 +262,8 @@ export interface AttemptReference {
   processorReference: string | null;
   amount: number;
   currency: string;
+  /** The merchant's order reference (the payment's `order_id`), for processors whose reference is made from it. */
+  merchantOrderId?: string;
 }
 
 export interface RefundRequest extends AttemptReference {

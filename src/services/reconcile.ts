@@ -28,6 +28,7 @@ export async function reconcileAttempt(ctx: HubContext, attemptId: string): Prom
     processorReference: row.processor_reference,
     amount: row.attempt_amount,
     currency: row.attempt_currency,
+    merchantOrderId: row.order_id,
   };
   const res = await callProcessor(ctx, loaded, 'status_check', (token) => check.request(loaded.config, attempt, token));
   if (isOperationError(res)) return false;

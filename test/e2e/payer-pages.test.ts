@@ -57,7 +57,7 @@ async function createPayment(provider: string, language: string, currency: strin
     metadata: { language },
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body as { id: string; payment_url: string };
+  return { ...(r.body as { id: string; payment_url: string }), order };
 }
 
 async function withPage<T>(language: string, run: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
@@ -78,10 +78,14 @@ async function check(page: Page, catalogue: Parameters<typeof expectOneLanguage>
   assert.ok(!text.includes(merchantId), `${what} shows the merchant's id`);
 }
 
-/** The page's main content names the merchant's own order (`SHOP-<language>-<n>`), never the hub's attempt id. */
-async function expectMerchantOrder(page: Page, language: string, what: string) {
+/**
+ * The page's main content names the merchant's own order (`SHOP-<language>-<n>`), never the hub's attempt id.
+ * `shown` is the order id as the processor's reference can carry it, when that differs (Volt's uniqueReference is
+ * letters and digits only: `SHOPen7` followed by the attempt's 8-character code).
+ */
+async function expectMerchantOrder(page: Page, language: string, what: string, shown?: RegExp) {
   const text = await page.locator('main').innerText();
-  assert.match(text, new RegExp(`\\bSHOP-${language}-\\d+\\b`), `${what} names the merchant's order id:\n${text}`);
+  assert.match(text, shown ?? new RegExp(`\\bSHOP-${language}-\\d+\\b`), `${what} names the merchant's order id:\n${text}`);
   assert.doesNotMatch(text, /\batt_/, `${what} shows the hub's attempt id:\n${text}`);
 }
 
@@ -225,14 +229,18 @@ describe('Volt checkout and bank pages', () => {
       const t = VOLT_TEXT[language];
       await withPage(language, async (page) => {
         const p = await createPayment('volt', language, 'EUR');
+        // Volt's reference (uniqueReference) is at most 18 letters and digits: the order id without its dashes.
+        const shown = new RegExp(`\\b${p.order.replace(/[^A-Za-z0-9]/g, '')}[A-Z2-7]{8}\\b`);
         await page.goto(p.payment_url);
         await page.getByRole('heading', { name: t.title }).waitFor();
         await check(page, VOLT_TEXT, language, `Volt checkout (${language})`);
         assert.ok((await page.locator('main').innerText()).includes(SHOP));
+        await expectMerchantOrder(page, language, `Volt checkout (${language})`, shown);
         await page.getByLabel('Testbank Nederland', { exact: true }).check();
         await Promise.all([page.waitForURL(/\/bank\//), page.getByRole('button', { name: t.continue }).click()]);
         await page.getByRole('button', { name: t.authorise }).waitFor();
         await check(page, VOLT_TEXT, language, `Volt bank page (${language})`);
+        await expectMerchantOrder(page, language, `Volt bank page (${language})`, shown);
       });
     });
   }

@@ -110,7 +110,8 @@ export const start = {
       currencyCode: input.currency,
       amount: voltAmount(input.amount, input.currency),
       type: config.settings.payment_type,
-      uniqueReference: uniqueReferenceFor(input.reference),
+      // What the payer sees (the merchant's order id and the attempt's code), and the attempt id Volt echoes.
+      uniqueReference: uniqueReferenceFor(input.reference, input.merchantOrderId),
       merchantInternalReference: input.reference,
       shopper: shopper(input),
       notificationUrl: input.urls.notify,
@@ -168,18 +169,22 @@ function lastUpdate(body: Record<string, unknown>): string | undefined {
 
 export const statusCheck = {
   request(config: Config, attempt: AttemptReference, token?: string): OutboundRequest {
-    // Without Volt's id (the answer to the start was lost), the list endpoint finds it by uniqueReference.
+    // Without Volt's id (the answer to the start was lost), the list endpoint finds it by uniqueReference, made
+    // again from the attempt id and the payment's order id.
     const url = attempt.processorReference
       ? `${base(config)}/payments/${encodeURIComponent(attempt.processorReference)}`
-      : `${base(config)}/payments?${new URLSearchParams({ uniqueReference: uniqueReferenceFor(attempt.reference) })}`;
+      : `${base(config)}/payments?${new URLSearchParams({ uniqueReference: uniqueReferenceFor(attempt.reference, attempt.merchantOrderId) })}`;
     return { method: 'GET', url, headers: { accept: 'application/json', ...bearer(token) } };
   },
   response(_config: Config, attempt: AttemptReference, res: InboundResponse): OperationReport | OperationError {
     if (res.status === 404) return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
     if (res.status !== 200) return voltError(res, 'the status request');
     const parsed = parseJson(res.body);
-    const wanted = uniqueReferenceFor(attempt.reference);
-    const body = Array.isArray(parsed) ? parsed.filter(isObject).find((p) => p.uniqueReference === wanted) : parsed;
+    // Of a list, the payment of this attempt: its code at the end of the uniqueReference, its id echoed whole.
+    const ours = (p: Record<string, unknown>) =>
+      uniqueReferenceMatches(attempt.reference, p.uniqueReference) &&
+      (typeof p.merchantInternalReference !== 'string' || p.merchantInternalReference === attempt.reference);
+    const body = Array.isArray(parsed) ? parsed.filter(isObject).find(ours) : parsed;
     if (Array.isArray(parsed) && !body)
       return { kind: 'error', failure: 'refused', code: 'not_found', message: `Volt has no payment for ${attempt.reference}` };
     if (!isObject(body) || typeof body.id !== 'string' || typeof body.status !== 'string') return unusable('the status request', 'no id or status');

@@ -2,7 +2,7 @@ import type { ConnectionConfig, HttpReply, InboundNotification, NotificationResu
 import { OPEN_BANKING, paymentMethodOf } from './api.js';
 import { NOTIFICATION_MAX_SKEW_SECONDS, type VoltCredentials, type VoltSettings } from './config.js';
 import { isObject } from './errors.js';
-import { isVerbatimUniqueReference, refundTotalFrom, uniqueReferenceMatches } from './references.js';
+import { refundTotalFrom, uniqueReferenceMatches } from './references.js';
 import { checkVoltSignature } from './signature.js';
 import { outcomeFor, resolveStatus } from './statuses.js';
 import { isStorableValue } from '../../core/storable-text.js';
@@ -55,17 +55,18 @@ function isoTime(value: unknown): string | undefined {
   return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
 }
 
-/** The hub's reference a notification is about: `merchantInternalReference`, checked against `reference`. */
+/**
+ * The attempt a notification is about: `merchantInternalReference` (the attempt id), checked against `reference`
+ * (the uniqueReference, which must end with that attempt's code). The uniqueReference alone cannot name an
+ * attempt (its code is a digest), so a notification without merchantInternalReference is not the hub's.
+ */
 function hubReference(body: Record<string, unknown>): string | RejectedNotification {
   const internal = str(body.merchantInternalReference, 100);
-  const unique = str(body.reference, 18);
-  if (internal) {
-    if (unique && !uniqueReferenceMatches(internal, unique))
-      return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, `reference ${unique} is not the uniqueReference of ${internal}`);
-    return internal;
-  }
-  if (unique && isVerbatimUniqueReference(unique)) return unique;
-  return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, 'the notification names no merchantInternalReference this hub can match');
+  if (!internal) return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, 'the notification names no merchantInternalReference this hub can match');
+  const unique = body.reference;
+  if (unique !== undefined && unique !== null && !uniqueReferenceMatches(internal, unique))
+    return reject(VOLT_NOTIFICATION_ERRORS.unknownReference, `reference ${String(unique).slice(0, 40)} is not a uniqueReference of ${internal}`);
+  return internal;
 }
 
 /** Verifies and reads one notification, as of `now`. Never throws. */

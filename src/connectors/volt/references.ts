@@ -3,12 +3,17 @@ import { createHash } from 'node:crypto';
 /**
  * How the hub's identifiers fit Volt's fields, and how they come back.
  *
- * - `uniqueReference` is at most 18 alphanumeric characters, and the hub's attempt ids (`att_…`, 30
- *   characters with an underscore) do not fit. A reference that already fits is sent as it is; any other is
- *   replaced by the first 18 characters of the base32 SHA-256 of it (90 bits: no collision in practice). The
- *   full reference travels in `merchantInternalReference` (up to 100 characters), which Volt echoes in its
- *   notifications; the connector reads the hub's reference from there and checks that the echoed
- *   `reference` (the uniqueReference) is the one derived from it.
+ * - `uniqueReference` is at most 18 alphanumeric characters (Volt's limit) and is the reference the payer sees
+ *   on Volt's checkout and at their bank. It is the merchant's order id reduced to its letters and digits
+ *   (accents dropped, at most 10 characters) followed by an 8-character code of the attempt (the base32
+ *   SHA-256 of the attempt id): the payer recognises the shop's order, and each attempt of a payment has its
+ *   own reference (Volt refuses a uniqueReference it has seen). The code is always the last 8 characters, so an
+ *   order id made of the code's own characters, or one with no letters or digits at all (then the reference is
+ *   the code alone), is read back the same way.
+ * - The attempt id travels whole in `merchantInternalReference` (up to 100 characters), which Volt echoes in
+ *   its answers and notifications; the connector reads the attempt from there and checks that the echoed
+ *   uniqueReference ends with that attempt's code. Attempts opened before the order id was shown carry the
+ *   earlier uniqueReference (the 18-character digest of the attempt id), which is still recognised.
  * - A refund's `externalReference` (alphanumeric) carries the refunded total after this refund:
  *   `T<total>R<fingerprint>`. Volt's refund notification states only this refund's amount, and the ledger
  *   needs the cumulative total (so that replays and reordering are harmless); the hub knows it when it asks.
@@ -17,7 +22,11 @@ import { createHash } from 'node:crypto';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export const UNIQUE_REFERENCE_MAX = 18;
 export const MERCHANT_INTERNAL_REFERENCE_MAX = 100;
-const VERBATIM_RE = /^[A-Za-z0-9]{1,18}$/;
+/** The attempt's code at the end of every uniqueReference the hub makes. */
+export const ATTEMPT_CODE_LENGTH = 8;
+/** What is left of uniqueReference for the merchant's order id. */
+export const ORDER_PART_MAX = UNIQUE_REFERENCE_MAX - ATTEMPT_CODE_LENGTH;
+const UNIQUE_REFERENCE_RE = /^[A-Za-z0-9]{1,18}$/;
 
 function base32(bytes: Buffer, length: number): string {
   let out = '';
@@ -40,24 +49,44 @@ function digest(label: string, value: string): Buffer {
   return createHash('sha256').update(`${label}:${value}`, 'utf8').digest();
 }
 
-/** The uniqueReference for a hub reference: the reference itself when it fits, else its 18-character digest. */
-export function uniqueReferenceFor(reference: string): string {
-  return VERBATIM_RE.test(reference) ? reference : base32(digest('volt-unique-reference', reference), UNIQUE_REFERENCE_MAX);
+/** The attempt's 8-character code (A-Z, 2-7), the same for the same attempt id every time. */
+export function attemptCode(attemptId: string): string {
+  return base32(digest('volt-attempt-code', attemptId), ATTEMPT_CODE_LENGTH);
 }
 
-/** Whether a uniqueReference Volt echoes belongs to the hub reference it came with. */
-export function uniqueReferenceMatches(reference: string, uniqueReference: string): boolean {
-  return uniqueReferenceFor(reference) === uniqueReference;
+/** The merchant's order id as uniqueReference can carry it: its letters and digits, accents dropped, at most 10. */
+export function orderPart(merchantOrderId: string | undefined): string {
+  return (merchantOrderId ?? '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, ORDER_PART_MAX);
+}
+
+/** The uniqueReference of an attempt: the merchant's order id (as much as fits) and the attempt's code. */
+export function uniqueReferenceFor(attemptId: string, merchantOrderId?: string): string {
+  return `${orderPart(merchantOrderId)}${attemptCode(attemptId)}`;
+}
+
+/** The uniqueReference an attempt opened before the order id was shown carries (the 18-character digest). */
+export function legacyUniqueReferenceFor(reference: string): string {
+  return UNIQUE_REFERENCE_RE.test(reference) ? reference : base32(digest('volt-unique-reference', reference), UNIQUE_REFERENCE_MAX);
+}
+
+/** The attempt code a uniqueReference ends with; undefined for what the hub cannot have made. */
+export function attemptCodeOf(uniqueReference: unknown): string | undefined {
+  if (typeof uniqueReference !== 'string' || !UNIQUE_REFERENCE_RE.test(uniqueReference) || uniqueReference.length < ATTEMPT_CODE_LENGTH) return undefined;
+  return uniqueReference.slice(-ATTEMPT_CODE_LENGTH);
+}
+
+/** Whether a uniqueReference Volt echoes belongs to this attempt: it ends with its code (or is its earlier digest). */
+export function uniqueReferenceMatches(attemptId: string, uniqueReference: unknown): boolean {
+  if (typeof uniqueReference !== 'string') return false;
+  return attemptCodeOf(uniqueReference) === attemptCode(attemptId) || uniqueReference === legacyUniqueReferenceFor(attemptId);
 }
 
 /** A hub reference Volt can echo back whole in `merchantInternalReference`. */
 export function fitsMerchantInternalReference(reference: string): boolean {
   return reference.length > 0 && reference.length <= MERCHANT_INTERNAL_REFERENCE_MAX;
-}
-
-/** A hub reference that was sent verbatim as the uniqueReference (so the echo alone identifies it). */
-export function isVerbatimUniqueReference(reference: string): boolean {
-  return VERBATIM_RE.test(reference);
 }
 
 const REFUND_REFERENCE_RE = /^T(\d{1,15})R([A-Z2-7]{16})$/;

@@ -9,6 +9,8 @@ export interface AttemptToCheck extends Connection {
   processor_reference: string | null;
   attempt_amount: number;
   attempt_currency: string;
+  /** The payment's order id (the merchant's reference), for processors whose reference is made from it. */
+  order_id: string;
 }
 
 /** An attempt with its payment's connection, for a status check. */
@@ -18,7 +20,7 @@ export function attemptToCheck(db: Db, attemptId: string): Promise<AttemptToChec
     .innerJoin('payments as p', 'p.id', 'a.payment_id')
     .innerJoin('connections as c', 'c.id', 'p.connection_id')
     .selectAll('c')
-    .select(['a.id as attempt_id', 'a.processor_reference', 'a.amount as attempt_amount', 'a.currency as attempt_currency'])
+    .select(['a.id as attempt_id', 'a.processor_reference', 'a.amount as attempt_amount', 'a.currency as attempt_currency', 'p.order_id'])
     .where('a.id', '=', attemptId)
     .executeTakeFirst();
 }

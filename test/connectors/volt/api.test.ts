@@ -4,7 +4,7 @@ import { volt } from '../../../src/connectors/volt/connector.js';
 import { tokenRefreshAt, voltAmount } from '../../../src/connectors/volt/api.js';
 import { MoneyError } from '../../../src/core/money.js';
 import { ValidationError } from '../../../src/core/validation.js';
-import { uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
+import { attemptCode, legacyUniqueReferenceFor, uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
 import type { AttemptReference, InboundResponse, OperationError, PaymentRedirectInput, RefundRequest } from '../../../src/connectors/types.js';
 import { config } from './fixtures.js';
 
@@ -22,6 +22,7 @@ const input: PaymentRedirectInput = {
   description: 'Invoice 42',
   billing: { first_name: 'Ana', last_name: 'Pop', email: 'Ana.Pop@Example.com' },
   metadata: {},
+  merchantOrderId: 'INV-2026/042',
   urls: { notify: 'https://hub.example/notify/volt/con_1', return: 'https://hub.example/pay/pay_1/return', cancel: 'https://hub.example/pay/pay_1/cancel' },
   now: NOW,
 };
@@ -95,7 +96,7 @@ describe('Volt start: POST /v2/payments with the bearer token', () => {
       currencyCode: 'EUR',
       amount: 12345,
       type: 'OTHER',
-      uniqueReference: uniqueReferenceFor(input.reference),
+      uniqueReference: `INV2026042${attemptCode(input.reference)}`,
       merchantInternalReference: input.reference,
       shopper: { reference: 'ana.pop@example.com', email: 'Ana.Pop@Example.com', firstName: 'Ana', lastName: 'Pop' },
       notificationUrl: 'https://hub.example/notify/volt/con_1',
@@ -105,6 +106,17 @@ describe('Volt start: POST /v2/payments with the bearer token', () => {
       paymentCancelUrl: 'https://hub.example/pay/pay_1/cancel',
     });
     assert.match(JSON.parse(req.body!).uniqueReference, /^[A-Za-z0-9]{1,18}$/);
+  });
+
+  it("uniqueReference shows the merchant's order id, never the attempt id; each attempt of a payment has its own", () => {
+    const unique = (i: PaymentRedirectInput) => JSON.parse(volt.start!.request(config(), i, 't').body!).uniqueReference as string;
+    assert.match(unique(input), /^INV2026042[A-Z2-7]{8}$/);
+    assert.doesNotMatch(unique(input), /att/i);
+    assert.notEqual(unique({ ...input, reference: 'att_01jd8w6f0q7c2mbm3x4y5z6a7c' }), unique(input));
+    // An order id with nothing Volt takes leaves the attempt's code alone; a long one is cut to fit 18.
+    assert.equal(unique({ ...input, merchantOrderId: '#/-' }), attemptCode(input.reference));
+    assert.equal(unique({ ...input, merchantOrderId: undefined }), attemptCode(input.reference));
+    assert.equal(unique({ ...input, merchantOrderId: 'Ordine-0123456789-lunga' }), `Ordine0123${attemptCode(input.reference)}`);
   });
 
   it('the payment type is a connection setting (GOODS)', () => {
@@ -180,7 +192,13 @@ describe('Volt amounts: integers "in 1/100 units (pence, cents etc)"', () => {
 });
 
 describe('Volt status check: GET /payments/{id}', () => {
-  const attempt: AttemptReference = { reference: input.reference, processorReference: '662384a0-9734-4556-a8bd-3f1e774e2a3c', amount: 12345, currency: 'EUR' };
+  const attempt: AttemptReference = {
+    reference: input.reference,
+    processorReference: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
+    amount: 12345,
+    currency: 'EUR',
+    merchantOrderId: 'INV-2026/042',
+  };
   const documented = {
     id: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
     active: true,
@@ -188,7 +206,8 @@ describe('Volt status check: GET /payments/{id}', () => {
     currency: { id: 'EUR', name: 'Euro', decimal: 2, active: true },
     amount: 12345,
     type: 'OTHER',
-    uniqueReference: uniqueReferenceFor(input.reference),
+    uniqueReference: uniqueReferenceFor(input.reference, 'INV-2026/042'),
+    merchantInternalReference: input.reference,
     bank: {
       id: '662384a0-9734-4556-a8bd-3f1e774e2a3c',
       name: 'Barclays Bank',
@@ -209,7 +228,8 @@ describe('Volt status check: GET /payments/{id}', () => {
       headers: { accept: 'application/json', authorization: 'Bearer tok' },
     });
     const lost = volt.statusCheck!.request(config(), { ...attempt, processorReference: null }, 'tok');
-    assert.equal(lost.url, `https://api.sandbox.volt.io/payments?uniqueReference=${uniqueReferenceFor(input.reference)}`);
+    // Without Volt's id, the uniqueReference is made again from the attempt id and the payment's order id.
+    assert.equal(lost.url, `https://api.sandbox.volt.io/payments?uniqueReference=INV2026042${attemptCode(input.reference)}`);
   });
 
   it("the documented answer: COMPLETED, paid by Barclays Bank, shares the notification's dedupe key", () => {
@@ -242,11 +262,27 @@ describe('Volt status check: GET /payments/{id}', () => {
     assert.equal((volt.statusCheck!.response(config(), { ...attempt, processorReference: null }, json(200, [])) as { code: string }).code, 'not_found');
   });
 
+  it("of a list, only this attempt's payment counts: its code at the end, its attempt id echoed", () => {
+    const lost = { ...attempt, processorReference: null };
+    const other = { ...documented, id: 'aaaaaaaa-9734-4556-a8bd-3f1e774e2a3c', uniqueReference: uniqueReferenceFor('att_other', 'INV-2026/042') };
+    const echoOther = { ...documented, id: 'bbbbbbbb-9734-4556-a8bd-3f1e774e2a3c', merchantInternalReference: 'att_other' };
+    const found = volt.statusCheck!.response(config(), lost, json(200, [other, echoOther, documented])) as { processorReference: string };
+    assert.equal(found.processorReference, documented.id);
+    assert.equal((volt.statusCheck!.response(config(), lost, json(200, [other, echoOther])) as { code: string }).code, 'not_found');
+  });
+
+  it('a payment opened before the order id was shown (the earlier 18-character uniqueReference) is still this attempt', () => {
+    const legacy = { ...documented, uniqueReference: legacyUniqueReferenceFor(input.reference) };
+    assert.equal((volt.statusCheck!.response(config(), attempt, json(200, legacy)) as { dedupeKey: string }).dedupeKey, `${documented.id}:COMPLETED`);
+  });
+
   it('another payment, another amount or currency is a mismatch, never a report', () => {
     const code = (body: object) => (volt.statusCheck!.response(config(), attempt, json(200, body)) as { code?: string }).code;
     assert.equal(code({ ...documented, amount: 99 }), 'mismatch');
     assert.equal(code({ ...documented, currency: { id: 'GBP' } }), 'mismatch');
     assert.equal(code({ ...documented, uniqueReference: 'OTHER' }), 'mismatch');
+    assert.equal(code({ ...documented, uniqueReference: uniqueReferenceFor('att_other', 'INV-2026/042') }), 'mismatch');
+    assert.equal(code({ ...documented, merchantInternalReference: 'att_other' }), 'mismatch');
     assert.equal(code({ ...documented, id: 'another-id' }), 'mismatch');
     assert.equal(
       (volt.statusCheck!.response(config(), attempt, json(404, { exception: { code: 404, message: 'Payment not found' } })) as { code: string }).code,

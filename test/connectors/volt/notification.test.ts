@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { volt } from '../../../src/connectors/volt/connector.js';
 import { VOLT_NOTIFICATION_ERRORS, verifyVoltNotification } from '../../../src/connectors/volt/notification.js';
-import { refundExternalReference, uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
+import { attemptCode, legacyUniqueReferenceFor, refundExternalReference, uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
 import type { NotificationVerdict, VerifiedNotification } from '../../../src/connectors/types.js';
 import { config, DOCS_NOW, DOCS_TIMED, signed } from './fixtures.js';
 
@@ -23,7 +23,7 @@ function ok(verdict: NotificationVerdict): VerifiedNotification {
 function paymentBody(status: string, detailedStatus: string | undefined, extra: Record<string, unknown> = {}) {
   return {
     payment: PAYMENT,
-    reference: uniqueReferenceFor(ATTEMPT),
+    reference: uniqueReferenceFor(ATTEMPT, 'SHOP-1001'),
     merchantInternalReference: ATTEMPT,
     amount: 1000,
     status,
@@ -48,7 +48,7 @@ describe('Volt payment notifications: "payment is Volt\'s id, reference is the u
       payment_method: 'OPEN BANKING',
       processor_time: '2021-09-13T09:24:24.000Z',
       volt_payment_id: PAYMENT,
-      unique_reference: uniqueReferenceFor(ATTEMPT),
+      unique_reference: uniqueReferenceFor(ATTEMPT, 'SHOP-1001'),
       amount: 1000,
     });
   });
@@ -90,10 +90,30 @@ describe('Volt payment notifications: "payment is Volt\'s id, reference is the u
     assert.equal(v.ok, false);
   });
 
-  it('a reference that fitted uniqueReference verbatim is enough without merchantInternalReference', () => {
-    const v = ok(verify({ payment: PAYMENT, reference: 'EXAMPLE123', amount: 8888, status: 'PENDING', detailedStatus: 'BANK_REDIRECT' }));
-    assert.equal(v.reference, 'EXAMPLE123');
-    assert.equal(v.expected.amount, 8888);
+  it('the attempt is matched by the code at the end of reference, whatever the order id part holds', () => {
+    const code = attemptCode(ATTEMPT);
+    const other = 'att_01jd8w6f0q7c2mbm3x4y5z6a7c';
+    // The code alone (an order id with no letters or digits), or after an order id made of the code itself.
+    assert.equal(ok(verify(paymentBody('COMPLETED', 'COMPLETED', { reference: code }))).reference, ATTEMPT);
+    assert.equal(ok(verify(paymentBody('COMPLETED', 'COMPLETED', { reference: uniqueReferenceFor(ATTEMPT, `${code}X`) }))).reference, ATTEMPT);
+    // This attempt's code inside the order part of another attempt's reference is not this attempt.
+    const v = verify(paymentBody('COMPLETED', 'COMPLETED', { reference: uniqueReferenceFor(other, code) }));
+    assert.equal(!v.ok && v.code, VOLT_NOTIFICATION_ERRORS.unknownReference);
+  });
+
+  it('a payment opened before the order id was shown (the earlier 18-character reference) is still matched', () => {
+    assert.equal(ok(verify(paymentBody('COMPLETED', 'COMPLETED', { reference: legacyUniqueReferenceFor(ATTEMPT) }))).reference, ATTEMPT);
+  });
+
+  it('without merchantInternalReference no attempt can be named (the code is a digest): rejected, never guessed', () => {
+    const v = verify({
+      payment: PAYMENT,
+      reference: uniqueReferenceFor(ATTEMPT, 'SHOP-1001'),
+      amount: 8888,
+      status: 'PENDING',
+      detailedStatus: 'BANK_REDIRECT',
+    });
+    assert.equal(!v.ok && v.code, VOLT_NOTIFICATION_ERRORS.unknownReference);
   });
 
   it('an unknown status word is recorded without changing anything (never a 400 Volt would retry)', () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../support/browser.js';
-import { uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
+import { attemptCode, uniqueReferenceFor } from '../../../src/connectors/volt/references.js';
 import { openTestStore } from '../../support/store.js';
 import type { Store } from '../../../src/store/store.js';
 import { accessToken, api, createAccount, Merchant, openPayment, startEmulator, type Account, type Emulator } from './harness.js';
@@ -33,7 +33,10 @@ after(async () => {
 
 describe('Volt emulator checkout in a browser: choose your bank, authorise at the bank, back to the merchant', () => {
   it('pays through the bank choice', async () => {
-    const created = await openPayment(emulator, account, merchant, token, { amount: 4990 });
+    const created = await openPayment(emulator, account, merchant, token, { amount: 4990, orderId: 'CR-2026/0815' });
+    // The reference the payer sees: the shop's order id (as Volt's alphanumerics allow) and the attempt's code.
+    const shown = `CR20260815${attemptCode(created.reference)}`;
+    assert.equal(uniqueReferenceFor(created.reference, 'CR-2026/0815'), shown);
     const page = await browser.newPage();
     try {
       const response = await page.goto(created.checkoutUrl);
@@ -41,6 +44,8 @@ describe('Volt emulator checkout in a browser: choose your bank, authorise at th
       await page.getByRole('heading', { name: 'Pay by bank' }).waitFor();
       await page.getByText('49.90 EUR').waitFor();
       await page.getByText('Ceramiche <b>Rossi</b>').waitFor(); // the merchant's name is text, not markup
+      await page.getByText(shown, { exact: true }).waitFor();
+      assert.doesNotMatch(await page.locator('body').innerText(), /att_/);
 
       // Continue without a bank: the page says what is missing.
       await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Continue' }).click()]);
@@ -51,6 +56,8 @@ describe('Volt emulator checkout in a browser: choose your bank, authorise at th
       await page.getByLabel('Testbank Nederland', { exact: true }).check();
       await Promise.all([page.waitForURL(/\/bank\//), page.getByRole('button', { name: 'Continue' }).click()]);
       await page.getByRole('heading', { name: 'Testbank Nederland' }).waitFor();
+      await page.getByText(shown, { exact: true }).waitFor();
+      assert.doesNotMatch(await page.locator('body').innerText(), /att_/);
       for (const name of ['Refuse', 'Cancel', 'Leave without finishing']) await page.getByRole('button', { name, exact: true }).waitFor();
 
       await Promise.all([page.waitForURL((url) => url.toString().startsWith(merchant.url)), page.getByRole('button', { name: 'Authorise payment' }).click()]);
@@ -58,7 +65,7 @@ describe('Volt emulator checkout in a browser: choose your bank, authorise at th
       assert.equal(landed.pathname, '/return');
       assert.deepEqual(JSON.parse(Buffer.from(landed.searchParams.get('volt')!, 'base64').toString()), {
         id: created.id,
-        uniqueReference: uniqueReferenceFor(created.reference),
+        uniqueReference: shown,
         status: 'COMPLETED',
       });
       await page.getByRole('heading', { name: 'Back at the shop' }).waitFor();

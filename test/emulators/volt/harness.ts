@@ -171,7 +171,7 @@ export async function openPayment(
   account: Account,
   merchant: Merchant,
   token: string,
-  overrides: { reference?: string; amount?: number } = {},
+  overrides: { reference?: string; amount?: number; orderId?: string } = {},
 ) {
   const reference = overrides.reference ?? newReference();
   const request = volt.start!.request(
@@ -183,6 +183,7 @@ export async function openPayment(
       description: 'Order',
       billing: { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.com' },
       metadata: {},
+      ...(overrides.orderId !== undefined ? { merchantOrderId: overrides.orderId } : {}),
       urls: {
         notify: merchant.notifyUrl(account),
         return: `${merchant.url}/return?order=${reference}`,
