@@ -111,8 +111,9 @@ module.exports = {
       severity: 'error',
       comment:
         'A module that nothing imports and that imports nothing is dead code. Entry points loaded by path are exempt: ' +
-        "the verification worker's boot file (new Worker(url)).",
-      from: { orphan: true, pathNot: ['\\.d\\.ts$', '^src/services/verify-worker-boot\\.mjs$'] },
+        "the verification worker's boot file (new Worker(url)), and the console's scripts for the browser " +
+        '(`*.browser.js`, read as text and served to the page, never imported).',
+      from: { orphan: true, pathNot: ['\\.d\\.ts$', '^src/services/verify-worker-boot\\.mjs$', '^src/http/console/.+\\.browser\\.js$'] },
       to: {},
     },
   ],

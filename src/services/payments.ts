@@ -149,6 +149,8 @@ export interface PaymentSearch {
   createdLte?: Date;
   /** A payment id, order id, payer e-mail or processor reference. */
   search?: string;
+  /** Only payments with an attempt whose outcome is unknown. */
+  attemptUnknown?: boolean;
   startingAfter?: string;
   limit?: number;
 }
@@ -162,6 +164,7 @@ export async function searchPayments(ctx: HubContext, merchantId: string | null,
     createdGte: filter.createdGte,
     createdLte: filter.createdLte,
     search: filter.search?.trim() || undefined,
+    attemptUnknown: filter.attemptUnknown,
     startingAfter: filter.startingAfter,
     limit: limit + 1,
   });

@@ -142,7 +142,7 @@ after(async () => {
 describe('the console in a browser', () => {
   let page: Page;
 
-  it('sets the password from the one-time link, then logs in and lands on the payments', async () => {
+  it('sets the password from the one-time link, then logs in, lands on the overview and opens the payments', async () => {
     page = await newPage();
     await page.goto(users.admin);
     await axe(page);
@@ -155,13 +155,15 @@ describe('the console in a browser', () => {
     await page.getByLabel('E-mail').fill('admin@libraria.ro');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${hub.url}/console/overview`);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Payments' }).click();
     await page.waitForURL(`${hub.url}/console/payments`);
     assert.equal(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx), 'object', 'htmx loaded under the policy');
     const orders = await orderCells(page);
     assert.equal(orders.length, 25, 'a page of 25');
     assert.equal(orders[0], 'CON-027', 'newest first');
     assert.ok(!orders.includes('OTHER-1'), "never another merchant's payment");
-    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Admin tools']);
+    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Overview', 'Payments', 'Admin tools']);
     await axe(page);
   });
 
@@ -261,6 +263,8 @@ describe('the console in a browser', () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const p = await newPage(context);
     await logIn(p, users.viewer);
+    await p.waitForURL(`${hub.url}/console/overview`);
+    await p.getByRole('link', { name: 'Payments', exact: true }).click();
     await p.waitForURL(`${hub.url}/console/payments`);
     await p.getByLabel('Status').selectOption('paid');
     await p.getByRole('button', { name: 'Filter' }).click();
@@ -274,8 +278,8 @@ describe('the console in a browser', () => {
   it("a viewer does not see nor open an admin's section", async () => {
     const p = await newPage();
     await logIn(p, users.viewer);
-    await p.waitForURL(`${hub.url}/console/payments`);
-    assert.deepEqual(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments']);
+    await p.waitForURL(`${hub.url}/console/overview`);
+    assert.deepEqual(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Overview', 'Payments']);
     const r = await p.goto(`${hub.url}/console/admin-tools`);
     assert.equal(r!.status(), 403);
     await p.getByRole('heading', { name: 'Not allowed' }).waitFor();
@@ -286,7 +290,8 @@ describe('the console in a browser', () => {
   it("another merchant's user cannot open this merchant's payment by URL (404), nor list it", async () => {
     const p = await newPage();
     await logIn(p, users.other);
-    await p.waitForURL(`${hub.url}/console/payments`);
+    await p.waitForURL(`${hub.url}/console/overview`);
+    await p.goto(`${hub.url}/console/payments`);
     assert.deepEqual(await orderCells(p), ['OTHER-1']);
     const r = await p.goto(`${hub.url}/console/payments/${paid.id}`);
     assert.equal(r!.status(), 404);
@@ -300,7 +305,8 @@ describe('the console in a browser', () => {
   it("the operator sees every merchant's payments, in the user's language (Italian)", async () => {
     const p = await newPage();
     await logIn(p, users.operator);
-    await p.waitForURL(`${hub.url}/console/payments`);
+    await p.waitForURL(`${hub.url}/console/overview`);
+    await p.goto(`${hub.url}/console/payments`);
     assert.equal(await p.locator('html').getAttribute('lang'), 'it');
     await p.getByRole('heading', { name: 'Pagamenti' }).waitFor();
     await p.getByLabel("ID ordine, e-mail del pagatore o riferimento dell'acquirer").fill('OTHER-1');
@@ -346,7 +352,7 @@ describe('the console in a browser', () => {
   it('an unknown console page is a 404 page, accessible', async () => {
     const p = await newPage();
     await logIn(p, users.viewer);
-    await p.waitForURL(`${hub.url}/console/payments`);
+    await p.waitForURL(`${hub.url}/console/overview`);
     const r = await p.goto(`${hub.url}/console/nothing-here`);
     assert.equal(r!.status(), 404);
     await axe(p);

@@ -168,6 +168,12 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
   app.get(HTMX_PATH.slice('/console'.length), { config: { consolePublic: true }, schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', longCache).type('text/javascript; charset=utf-8').send(htmx),
   );
+  // The sections' own assets (one route per file name: two sections may ship the same library).
+  for (const asset of new Map(sections.flatMap((s) => s.assets ?? []).map((a) => [a.file, a])).values()) {
+    app.get(`/assets/${asset.file}`, { config: { consolePublic: true }, schema: { hide: true } }, async (_request, reply) =>
+      reply.header('cache-control', longCache).type(asset.type).send(asset.body),
+    );
+  }
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {
     const first = request.console!.nav[0];

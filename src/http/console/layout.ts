@@ -37,7 +37,11 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+figure.chart{margin:1rem 0 1.5rem}figure.chart figcaption{font-weight:600;margin-bottom:.5rem}.chart-box{position:relative;height:16rem;margin-bottom:.5rem}
+figure.chart details summary{cursor:pointer;color:var(--accent)}figure.chart details table{margin-top:.5rem}
+ul.tiles{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:1rem}ul.tiles li{flex:1 1 16rem;border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem}
+ul.tiles .big{font-size:2rem;font-weight:700;margin-right:.25rem}ul.tiles p{margin:.25rem 0 .5rem;font-size:.9rem}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

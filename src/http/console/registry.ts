@@ -20,9 +20,24 @@ export interface ConsoleSection {
   navLabel: (language: Language) => string;
   /** Registers its routes, relative to `/console/<name>` (an encapsulated plugin: its hooks stay its own). */
   routes: (app: FastifyInstance, deps: { ctx: HubContext }) => Promise<void>;
+  /** Files its pages load (scripts), served to anyone at `/console/assets/<file>` and cached for a year. */
+  assets?: readonly ConsoleAsset[];
 }
+
+/** A static file of a section. Its name carries a version or a hash of its content, so a change is a new name. */
+export interface ConsoleAsset {
+  file: string;
+  /** Its Content-Type. */
+  type: string;
+  body: string | Buffer;
+}
+
+/** Where the console serves an asset. */
+export const assetPath = (asset: ConsoleAsset) => `/console/assets/${asset.file}`;
 
 export function defineSection(section: ConsoleSection): ConsoleSection {
   if (!/^[a-z][a-z0-9-]{0,40}$/.test(section.name)) throw new Error(`console section name ${JSON.stringify(section.name)} is not a URL segment`);
+  for (const a of section.assets ?? [])
+    if (!/^[a-z0-9][a-z0-9._-]{0,100}$/.test(a.file)) throw new Error(`console asset ${JSON.stringify(a.file)} is not a file name`);
   return section;
 }

@@ -241,6 +241,8 @@ export interface PaymentListQuery {
   /** One text matched exactly against the payment's id, its order id, its payer's e-mail (any case) or an attempt's processor reference. */
   search?: string;
   startingAfter?: string;
+  /** Only payments with an attempt whose outcome is unknown (the console's "outcome unknown" filter). */
+  attemptUnknown?: boolean;
   /** Rows to read (one more than the page, to say whether there is another). */
   limit: number;
 }
@@ -271,6 +273,16 @@ export function selectPaymentPage(db: Db, f: PaymentListQuery): Promise<Payment[
       ]),
     );
   }
+  if (f.attemptUnknown)
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('payment_attempts')
+          .select(sql<number>`1`.as('one'))
+          .whereRef('payment_attempts.payment_id', '=', 'payments.id')
+          .where('payment_attempts.status', '=', 'unknown'),
+      ),
+    );
   if (f.startingAfter) q = q.where('id', '<', f.startingAfter);
   return q.orderBy('id', 'desc').limit(f.limit).execute();
 }

@@ -29,6 +29,9 @@ function scopeOf(request: FastifyRequest): string | null {
   return session.role === 'operator' ? null : session.merchantId;
 }
 
+/** Not a payment's status: a payment (pending) whose attempt's outcome is unknown, as the overview counts them. */
+const UNKNOWN_OUTCOME = 'unknown';
+
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
 
 interface Filters {
@@ -53,6 +56,7 @@ function readFilters(query: Query, t: T): { values: Filters; search: PaymentSear
   const search: PaymentSearch = {};
   if (values.status) {
     if ((PAYMENT_STATUSES as readonly string[]).includes(values.status)) search.status = values.status;
+    else if (values.status === UNKNOWN_OUTCOME) search.attemptUnknown = true;
     else errors.push(t('bad_filter', { what: t('bad_status') }));
   }
   if (values.connection) search.connectionId = values.connection.slice(0, 64);
@@ -105,7 +109,7 @@ async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: 
   const form = html`<form class="filters" method="get" action="/console/payments" role="search" aria-label="${t('filters')}" hx-get="/console/payments" ${HX_RESULTS}>
 <div><label for="f-status">${t('status')}</label><select id="f-status" name="status"><option value="">${t('any_status')}</option>${PAYMENT_STATUSES.map(
     (s) => html`<option value="${s}"${selected(values.status === s)}>${statusLabel(t, s)}</option>`,
-  )}</select></div>
+  )}<option value="${UNKNOWN_OUTCOME}"${selected(values.status === UNKNOWN_OUTCOME)}>${t('outcome_unknown')}</option></select></div>
 <div><label for="f-connection">${t('connection')}</label><select id="f-connection" name="connection"><option value="">${t('any_connection')}</option>${connections.map(
     (c) => html`<option value="${c.id}"${selected(values.connection === c.id)}>${names.get(c.id)!} · ${c.provider}</option>`,
   )}</select></div>

@@ -70,6 +70,7 @@ export const strings = catalogue({
     status_refunded: 'refunded',
     status_canceled: 'canceled',
     status_expired: 'expired',
+    outcome_unknown: 'attempt outcome unknown',
   },
   ro: {
     nav: 'Plăți',
@@ -139,6 +140,7 @@ export const strings = catalogue({
     status_refunded: 'rambursată',
     status_canceled: 'anulată',
     status_expired: 'expirată',
+    outcome_unknown: 'rezultatul încercării necunoscut',
   },
   it: {
     nav: 'Pagamenti',
@@ -208,5 +210,6 @@ export const strings = catalogue({
     status_refunded: 'rimborsato',
     status_canceled: 'annullato',
     status_expired: 'scaduto',
+    outcome_unknown: 'esito del tentativo sconosciuto',
   },
 });
