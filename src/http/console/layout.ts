@@ -37,7 +37,13 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+fieldset.events{border:1px solid var(--line);border-radius:6px;margin:.75rem 0;padding:.5rem 1rem}fieldset.events legend{font-weight:600;padding:0 .25rem}
+label.check{font-weight:400;display:flex;gap:.4rem;align-items:center;margin:.2rem 0}
+input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95rem;background:#f2f4f5}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions form{margin:0}button.danger{background:var(--bad)}
+table.log td{white-space:nowrap}table.log td.url,td.url,span.url{white-space:normal;word-break:break-all}code.answer{white-space:pre-wrap;word-break:break-all}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
