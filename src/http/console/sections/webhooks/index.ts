@@ -112,13 +112,15 @@ interface CreateForm {
   all: boolean;
   events: string[];
   alert?: string;
+  /** The alert is about the URL (marked invalid, described by the alert). */
+  badUrl?: boolean;
 }
 
 function createForm(request: FastifyRequest, t: T, merchantId: string, values: CreateForm): Html {
   const checked = (yes: boolean) => (yes ? new Html(' checked') : '');
-  return html`<h2 id="add">${t('add_endpoint')}</h2><p class="muted">${t('add_endpoint_help')}</p>${alert(values.alert)}
+  return html`<h2 id="add">${t('add_endpoint')}</h2><p class="muted">${t('add_endpoint_help')}</p>${values.alert ? html`<div id="w-form-error" class="alert" role="alert">${values.alert}</div>` : ''}
 <form method="post" action="/console/webhooks/endpoints" hx-post="/console/webhooks/endpoints" hx-target="main" hx-select="main" hx-swap="outerHTML">${hidden(request, merchantId)}
-<label for="w-url">${t('url')}</label><input id="w-url" name="url" type="url" inputmode="url" size="60" maxlength="2048" required value="${values.url}" aria-describedby="w-url-help"${values.alert ? new Html(' aria-invalid="true"') : ''}>
+<label for="w-url">${t('url')}</label><input id="w-url" name="url" type="url" inputmode="url" size="60" maxlength="2048" required value="${values.url}" aria-describedby="${values.badUrl ? 'w-form-error w-url-help' : 'w-url-help'}"${values.badUrl ? new Html(' aria-invalid="true"') : ''}>
 <p id="w-url-help" class="muted">${t('url_help')}</p>
 <fieldset class="events"><legend>${t('events_legend')}</legend><p class="muted">${t('events_help')}</p>
 <label class="check"><input type="checkbox" name="all_events" value="1"${checked(values.all)}> ${t('all_events')}</label>
@@ -165,15 +167,16 @@ async function create(ctx: HubContext, request: FastifyRequest, reply: FastifyRe
     all: form.all_events === '1',
     events: EVENT_TYPES.filter((e) => form[`event:${e}`] === '1'),
   };
-  const refuse = (text: string, status: number) => listPage(ctx, request, reply, { ...values, alert: text }, formErrorStatus(request, status));
-  if (!isHttpUrl(values.url)) return refuse(t('url_invalid'), 400);
+  const refuse = (text: string, status: number, badUrl = false) =>
+    listPage(ctx, request, reply, { ...values, alert: text, badUrl }, formErrorStatus(request, status));
+  if (!isHttpUrl(values.url)) return refuse(t('url_invalid'), 400, true);
   if (!values.all && values.events.length === 0) return refuse(t('events_invalid'), 400);
   let created: { endpoint: WebhookEndpoint; secret: string };
   try {
     created = await createWebhookEndpoint(ctx, merchant.id, { url: values.url, events: values.all ? ['*'] : values.events });
   } catch (e) {
     // The service's own checks: the outbound guard (an internal address), the cap on active endpoints.
-    if (e instanceof ValidationError && e.errors.some((x) => x.field === 'url')) return refuse(t('url_refused'), 400);
+    if (e instanceof ValidationError && e.errors.some((x) => x.field === 'url')) return refuse(t('url_refused'), 400, true);
     if (e instanceof ConflictError) return refuse(t('too_many'), 409);
     throw e;
   }
