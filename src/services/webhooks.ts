@@ -13,9 +13,12 @@ import {
   lockWebhookEndpoint,
   recordDeliveryAttempt,
   requeueDelivery,
+  rotateEndpointSecret,
+  type DeliveryLogRow,
   selectDeliveries,
   selectDelivery,
   selectDeliveryAttempts,
+  selectDeliveryLog,
   selectWebhookEndpoint,
   selectWebhookEndpoints,
   updateWebhookEndpointRow,
@@ -81,6 +84,8 @@ async function checkEndpointCap(trx: Transaction<Database>, merchantId: string):
   }
 }
 
+const newSecret = () => 'whsec_' + randomBytes(32).toString('base64');
+
 export async function createWebhookEndpoint(
   ctx: HubContext,
   merchantId: string,
@@ -88,7 +93,7 @@ export async function createWebhookEndpoint(
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   validateEndpointInput(input, false, outboundOf(ctx));
   const id = newId('we');
-  const secret = 'whsec_' + randomBytes(32).toString('base64');
+  const secret = newSecret();
   const endpoint = await ctx.db.transaction().execute(async (trx) => {
     await checkEndpointCap(trx, merchantId);
     return insertWebhookEndpoint(trx, {
@@ -141,6 +146,29 @@ export async function updateWebhookEndpoint(
   });
 }
 
+/** How long an endpoint's previous secret still signs its deliveries (beside the new one) after a rotation. */
+export const SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
+
+/**
+ * Gives an endpoint a new signing secret, returned once. Until `previousValidUntil` (24 hours) every delivery carries
+ * two signatures, one with each secret (Standard Webhooks lets a header hold several), so the receiver may switch
+ * to the new secret at its own pace; a later rotation drops the older one at once.
+ */
+export async function rotateWebhookSecret(
+  ctx: Pick<HubContext, 'db' | 'vault'>,
+  merchantId: string,
+  id: string,
+): Promise<{ endpoint: WebhookEndpoint; secret: string; previousValidUntil: Date }> {
+  await getWebhookEndpoint(ctx, merchantId, id);
+  const secret = newSecret();
+  const previousValidUntil = new Date(Date.now() + SECRET_ROTATION_OVERLAP_MS);
+  const endpoint = await ctx.db.transaction().execute(async (trx) => {
+    await lockWebhookEndpoint(trx, id);
+    return rotateEndpointSecret(trx, id, { secretEncrypted: ctx.vault.encrypt(secret, `webhook_endpoint:${id}`), previousExpiresAt: previousValidUntil });
+  });
+  return { endpoint, secret, previousValidUntil };
+}
+
 /**
  * Records an event and queues one delivery per subscribed endpoint, in one statement. Must run inside the
  * transaction that makes the state change, so that the event exists if and only if the change does.
@@ -160,10 +188,14 @@ export function listRecentEvents(ctx: Pick<HubContext, 'db'>, merchantId: string
   return recentEvents(ctx.db, merchantId, limit);
 }
 
-export type { DueDelivery } from '../store/queries/webhooks.js';
+export type { DeliveryLogRow, DueDelivery } from '../store/queries/webhooks.js';
 
 export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options: WebhookOptions): Promise<void> {
   const secret = ctx.vault.decrypt(delivery.secret_encrypted, `webhook_endpoint:${delivery.endpoint_id}`);
+  // Within a rotation's overlap the previous secret signs too (null otherwise: the usual path, one signature).
+  const previous = delivery.previous_secret_encrypted
+    ? ctx.vault.decrypt(delivery.previous_secret_encrypted, `webhook_endpoint:${delivery.endpoint_id}`)
+    : null;
   const timestamp = Math.floor(Date.now() / 1000);
   const started = Date.now();
   let statusCode: number | null = null;
@@ -179,7 +211,9 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
         'user-agent': 'incasso-webhooks/1',
         'webhook-id': delivery.event_id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, delivery.payload),
+        'webhook-signature':
+          signWebhook(secret, delivery.event_id, timestamp, delivery.payload) +
+          (previous ? ` ${signWebhook(previous, delivery.event_id, timestamp, delivery.payload)}` : ''),
       },
       body: delivery.payload,
       timeoutMs: DELIVERY_TIMEOUT_MS,
@@ -229,6 +263,26 @@ export async function getDelivery(ctx: Pick<HubContext, 'db'>, merchantId: strin
   if (!delivery) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id)}`);
   const attempts = await selectDeliveryAttempts(ctx.db, id);
   return { delivery, attempts };
+}
+
+/** A page of a merchant's delivery log (of one endpoint when named), newest first, and the cursor of the next page. */
+export async function deliveryLog(
+  ctx: Pick<HubContext, 'db'>,
+  merchantId: string,
+  options: { endpointId?: string; startingAfter?: string; limit: number },
+): Promise<{ rows: DeliveryLogRow[]; nextCursor: string | null }> {
+  if (options.endpointId) await getWebhookEndpoint(ctx, merchantId, options.endpointId);
+  const rows = await selectDeliveryLog(ctx.db, merchantId, { ...options, limit: options.limit + 1 });
+  const more = rows.length > options.limit;
+  if (more) rows.pop();
+  return { rows, nextCursor: more ? rows[rows.length - 1]!.id : null };
+}
+
+/** One of a merchant's deliveries as the log shows it (event type, payment, endpoint URL), with every attempt. */
+export async function deliveryWithAttempts(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string) {
+  const [delivery] = await selectDeliveryLog(ctx.db, merchantId, { deliveryId: id, limit: 1 });
+  if (!delivery) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id)}`);
+  return { delivery, attempts: await selectDeliveryAttempts(ctx.db, id) };
 }
 
 /** Queues a delivery again now, whatever its state; the event id (`webhook-id`) stays the same. */

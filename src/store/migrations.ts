@@ -328,6 +328,15 @@ CREATE TABLE user_password_tokens (
 );
 `,
   },
+  {
+    id: '007_webhook_secret_rotation',
+    sql: `
+-- A rotated endpoint's previous signing secret, kept (encrypted) for a while after the rotation: deliveries until
+-- then carry a signature with each secret, so a receiver that has not switched yet keeps accepting them.
+ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_encrypted text;
+ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_expires_at timestamptz;
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -181,6 +181,9 @@ export interface WebhookEndpointsTable {
   payment_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** After a rotation, the previous secret (encrypted) and until when deliveries are signed with it too. */
+  previous_secret_encrypted: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface WebhookDeliveriesTable {

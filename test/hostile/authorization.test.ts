@@ -378,6 +378,21 @@ const MATRIX: Endpoint[] = [
     },
   },
   {
+    method: 'POST',
+    route: '/v1/webhook-endpoints/{id}/rotate-secret',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const id = await freshEndpoint();
+      const before = (await asA('GET', `/v1/webhook-endpoints/${id}`)).body.updated_at;
+      return {
+        path: `/v1/webhook-endpoints/${id}/rotate-secret`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/webhook-endpoints/${id}`)).body.updated_at, before, 'a refused call rotated the secret'),
+      };
+    },
+  },
+  {
     method: 'GET',
     route: '/v1/webhook-endpoints/{id}/deliveries',
     kind: 'resource',

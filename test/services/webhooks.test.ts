@@ -102,6 +102,39 @@ describe('delivery with retries, a delivery log, and manual redelivery', () => {
     await api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' });
   });
 
+  it('rotating the secret: deliveries carry a signature with each secret for the overlap, then only the new one', async () => {
+    const listener = await startWebhookListener();
+    try {
+      const we = await api('POST', '/v1/webhook-endpoints', { url: listener.url, events: ['payment.created'] });
+      const old = we.body.secret as string;
+      const r = await api('POST', `/v1/webhook-endpoints/${we.body.id}/rotate-secret`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const fresh = r.body.secret as string;
+      assert.match(fresh, /^whsec_/);
+      assert.notEqual(fresh, old);
+      assert.ok(Math.abs(Date.parse(r.body.previous_secret_expires_at) - Date.now() - 24 * 3_600_000) < 60_000, 'the old secret for 24 hours more');
+      assert.equal((await api('GET', `/v1/webhook-endpoints/${we.body.id}`)).body.secret, undefined, 'never shown again');
+      const verifies = (secret: string, w: { id: string; timestamp: string; body: string; signature: string }) =>
+        verifyStandardWebhook(secret, w.id, w.timestamp, w.body, w.signature);
+      const p = await createPayment('ROTATE-1');
+      const during = await eventually(() => listener.received.find((w) => w.event.data.id === p.body.id), 15_000, 'a delivery in the overlap');
+      assert.ok(verifies(fresh, during) && verifies(old, during), 'both secrets verify in the overlap');
+      // The overlap over, the previous secret signs nothing any more.
+      await hub.ctx.db
+        .updateTable('webhook_endpoints')
+        .set({ previous_secret_expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', we.body.id)
+        .execute();
+      const q = await createPayment('ROTATE-2');
+      const afterwards = await eventually(() => listener.received.find((w) => w.event.data.id === q.body.id), 15_000, 'a delivery after the overlap');
+      assert.ok(verifies(fresh, afterwards));
+      assert.ok(!verifies(old, afterwards), 'the old secret no longer verifies');
+      assert.equal(afterwards.signature.split(' ').length, 1);
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('only subscribed, active endpoints receive events', async () => {
     const listener = await startWebhookListener();
     try {

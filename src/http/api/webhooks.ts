@@ -9,6 +9,7 @@ import {
   listDeliveries,
   listWebhookEndpoints,
   redeliver,
+  rotateWebhookSecret,
   updateWebhookEndpoint,
   WEBHOOK_ANSWER_EXCERPT_CHARS,
 } from '../../services/webhooks.js';
@@ -66,6 +67,20 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: HubContex
     '/v1/webhook-endpoints/:id',
     { schema: { tags, summary: 'Change the URL, the events, or disable', params: IdParams, body: UpdateWebhookEndpointBody } },
     async (request) => presentEndpoint(await updateWebhookEndpoint(ctx, request.merchant!.id, request.params.id, request.body)),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/webhook-endpoints/:id/rotate-secret',
+    {
+      schema: {
+        tags,
+        summary: 'A new signing secret, returned once; the previous one still signs every delivery (a second signature) for 24 hours',
+        params: IdParams,
+      },
+    },
+    async (request) => {
+      const { endpoint, secret, previousValidUntil } = await rotateWebhookSecret(ctx, request.merchant!.id, request.params.id);
+      return { ...presentEndpoint(endpoint), secret, previous_secret_expires_at: iso(previousValidUntil) };
+    },
   );
   app.get<{ Params: { id: string } }>(
     '/v1/webhook-endpoints/:id/deliveries',

@@ -41,7 +41,13 @@ pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.8
 figure.chart{margin:1rem 0 1.5rem}figure.chart figcaption{font-weight:600;margin-bottom:.5rem}.chart-box{position:relative;height:16rem;margin-bottom:.5rem}
 figure.chart details summary{cursor:pointer;color:var(--accent)}figure.chart details table{margin-top:.5rem}
 ul.tiles{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:1rem}ul.tiles li{flex:1 1 16rem;border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem}
-ul.tiles .big{font-size:2rem;font-weight:700;margin-right:.25rem}ul.tiles p{margin:.25rem 0 .5rem;font-size:.9rem}`;
+ul.tiles .big{font-size:2rem;font-weight:700;margin-right:.25rem}ul.tiles p{margin:.25rem 0 .5rem;font-size:.9rem}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+fieldset.events{border:1px solid var(--line);border-radius:6px;margin:.75rem 0;padding:.5rem 1rem}fieldset.events legend{font-weight:600;padding:0 .25rem}
+label.check{font-weight:400;display:flex;gap:.4rem;align-items:center;margin:.2rem 0}
+input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95rem;background:#f2f4f5}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions form{margin:0}button.danger{background:var(--bad)}
+table.log td{white-space:nowrap}table.log td.url,td.url,span.url{white-space:normal;word-break:break-all}code.answer{white-space:pre-wrap;word-break:break-all}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

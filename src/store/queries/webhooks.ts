@@ -103,6 +103,56 @@ export function selectDeliveryAttempts(db: Db, deliveryId: string) {
   return db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
 }
 
+/** A delivery as its log shows it: with its event's type and payment (and that payment's order id), and its endpoint's URL. */
+export interface DeliveryLogRow extends WebhookDelivery {
+  event_type: string;
+  payment_id: string | null;
+  order_id: string | null;
+  endpoint_url: string;
+}
+
+/**
+ * A merchant's deliveries, newest first (by id, which orders them by their event's time), of one endpoint when
+ * named, after a cursor (a delivery id) when given; or the one delivery `deliveryId`.
+ */
+export function selectDeliveryLog(
+  db: Db,
+  merchantId: string,
+  filter: { endpointId?: string; startingAfter?: string; deliveryId?: string; limit: number },
+): Promise<DeliveryLogRow[]> {
+  let q = db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as ev', 'ev.id', 'd.event_id')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .leftJoin('payments as p', 'p.id', 'ev.payment_id')
+    .selectAll('d')
+    .select(['ev.type as event_type', 'ev.payment_id as payment_id', 'p.order_id as order_id', 'e.url as endpoint_url'])
+    .where('d.merchant_id', '=', merchantId);
+  if (filter.deliveryId) q = q.where('d.id', '=', filter.deliveryId);
+  if (filter.endpointId) q = q.where('d.endpoint_id', '=', filter.endpointId);
+  if (filter.startingAfter) q = q.where('d.id', '<', filter.startingAfter);
+  return q.orderBy('d.id', 'desc').limit(filter.limit).execute();
+}
+
+/** Replaces an endpoint's secret, keeping the current one as the previous until `previousExpiresAt`; returns the new row. */
+export function rotateEndpointSecret(
+  trx: Transaction<Database>,
+  id: string,
+  values: { secretEncrypted: string; previousExpiresAt: Date },
+): Promise<WebhookEndpoint> {
+  return trx
+    .updateTable('webhook_endpoints')
+    .set({
+      previous_secret_encrypted: sql<string>`secret_encrypted`,
+      previous_secret_expires_at: values.previousExpiresAt,
+      secret_encrypted: values.secretEncrypted,
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 /** Queues a delivery again, due now and without a lease, and returns its row. */
 export function requeueDelivery(db: Db, id: string): Promise<WebhookDelivery> {
   return db
@@ -117,6 +167,8 @@ export function requeueDelivery(db: Db, id: string): Promise<WebhookDelivery> {
 export interface DueDelivery extends WebhookDelivery {
   url: string;
   secret_encrypted: string;
+  /** The secret before the last rotation while it is still honoured (null otherwise). */
+  previous_secret_encrypted: string | null;
   payload: string;
   event_created_at: Date;
 }
@@ -186,7 +238,8 @@ export async function claimDueDeliveries(db: Db, c: DueDeliveryClaim): Promise<D
       )
       RETURNING *
     )
-    SELECT claimed.*, e.url, e.secret_encrypted, ev.payload, ev.created_at AS event_created_at
+    SELECT claimed.*, e.url, e.secret_encrypted, ev.payload, ev.created_at AS event_created_at,
+      CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_encrypted END AS previous_secret_encrypted
     FROM claimed JOIN webhook_endpoints e ON e.id = claimed.endpoint_id JOIN events ev ON ev.id = claimed.event_id`.execute(db);
   return result.rows;
 }
