@@ -161,7 +161,7 @@ describe('the console in a browser', () => {
     assert.equal(orders.length, 25, 'a page of 25');
     assert.equal(orders[0], 'CON-027', 'newest first');
     assert.ok(!orders.includes('OTHER-1'), "never another merchant's payment");
-    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Admin tools']);
+    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Team', 'Admin tools']);
     await axe(page);
   });
 

@@ -37,7 +37,9 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+form.inline{display:inline-flex;gap:.25rem;align-items:center;margin:0 .25rem .25rem 0}.actions{display:flex;flex-wrap:wrap;gap:.25rem}button.danger{background:var(--bad)}
+.secret label{margin-top:.25rem}.secret input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}.filters .muted{font-size:.85rem;max-width:24rem}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
