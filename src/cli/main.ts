@@ -165,7 +165,7 @@ function buildProgram(): Command {
     .command('list')
     .description('list merchants')
     .action(async (_o, cmd: Command) => {
-      output(await call(globals(cmd), adminKey(globals(cmd)), 'GET', '/v1/merchants'), globals(cmd), ['id', 'name', 'api_key_prefix', 'created_at']);
+      output(await call(globals(cmd), adminKey(globals(cmd)), 'GET', '/v1/merchants'), globals(cmd), ['id', 'name', 'created_at']);
     });
 
   const partners = program.command('onpay-partners').description('OnPay partners (operator key)');

@@ -1,28 +1,34 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '../core/ids.js';
-import { FieldErrors } from '../core/validation.js';
+import { FieldErrors, ValidationError } from '../core/validation.js';
 import { hashPassword, needsRehash, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword } from '../security/passwords.js';
 import type { User } from '../store/schema.js';
 import { findMerchant } from '../store/queries/merchants.js';
 import {
-  clearFailedLogins,
   consumePasswordToken,
+  countOtherEnabledAdmins,
   deleteExpiredSessions,
   deleteSession,
   deleteUserSessions,
   insertPasswordToken,
   insertSession,
   insertUser,
+  lockMerchantForUserChanges,
   recordFailedLogin,
+  recordLogin,
   selectLiveSession,
   selectUsablePasswordToken,
   selectUserByEmail,
+  selectUserOf,
   selectUsersOf,
   touchSession,
   updatePasswordHash,
+  updateUserDisabled,
   updateUserLanguage,
+  updateUserRole,
 } from '../store/queries/users.js';
-import { ConflictError, type HubContext } from './context.js';
+import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from './context.js';
+import { inTransaction } from './unit-of-work.js';
 import { setPasswordUrl } from './hub-urls.js';
 
 /**
@@ -151,7 +157,7 @@ export async function login(ctx: Pick<HubContext, 'db'>, email: string, password
     if (usable) await recordFailedLogin(ctx.db, usable.id, LOGIN_FREE_FAILURES, LOGIN_BASE_DELAY_MS, LOGIN_MAX_DELAY_MS);
     return { kind: 'refused' };
   }
-  if (usable.failed_logins > 0) await clearFailedLogins(ctx.db, usable.id);
+  await recordLogin(ctx.db, usable.id);
   if (needsRehash(usable.password_hash!)) await updatePasswordHash(ctx.db, usable.id, await hashPassword(password));
   const token = newToken();
   await insertSession(ctx.db, { token_hash: sha256(token), user_id: usable.id, expires_at: new Date(Date.now() + lifetime.absoluteMs) });
@@ -204,6 +210,89 @@ export function purgeExpiredSessions(ctx: Pick<HubContext, 'db'>): Promise<numbe
 /** A merchant's console users, or (null) the operator's. */
 export function listUsers(ctx: Pick<HubContext, 'db'>, merchantId: string | null): Promise<User[]> {
   return selectUsersOf(ctx.db, merchantId);
+}
+
+// A merchant's team (the console's Team section): one user of a merchant, its role, its status, a new link.
+
+/** One of a merchant's users; another merchant's (or the operator) answers NotFoundError, like one that does not exist. */
+export async function getMerchantUser(ctx: Pick<HubContext, 'db'>, merchantId: string, userId: string): Promise<User> {
+  const user = userId.length <= 64 ? await selectUserOf(ctx.db, merchantId, userId) : undefined;
+  if (!user) throw new NotFoundError(`no user ${JSON.stringify(userId)}`);
+  return user;
+}
+
+/** Refused because the merchant would be left without an enabled admin. */
+export class LastAdminError extends UnprocessableError {
+  override name = 'LastAdminError';
+}
+
+/**
+ * A change to one of a merchant's users, run with the merchant's row locked (two admins demoting each other at once
+ * cannot both succeed), refused when it would leave the merchant without an enabled admin.
+ */
+async function changeMerchantUser(
+  ctx: Pick<HubContext, 'db'>,
+  merchantId: string,
+  userId: string,
+  leavesAdmin: (user: User) => boolean,
+  change: (db: Parameters<typeof updateUserRole>[0], user: User) => Promise<User | undefined>,
+): Promise<User> {
+  return inTransaction(ctx, async (trx) => {
+    if (!(await lockMerchantForUserChanges(trx, merchantId))) throw new NotFoundError(`no user ${JSON.stringify(userId)}`);
+    const user = userId.length <= 64 ? await selectUserOf(trx, merchantId, userId) : undefined;
+    if (!user) throw new NotFoundError(`no user ${JSON.stringify(userId)}`);
+    const isEnabledAdmin = user.role === 'admin' && user.disabled_at === null;
+    if (isEnabledAdmin && !leavesAdmin(user) && (await countOtherEnabledAdmins(trx, merchantId, user.id)) === 0)
+      throw new LastAdminError('the merchant would have no enabled admin left');
+    return (await change(trx, user))!;
+  });
+}
+
+/** Makes one of a merchant's users an admin or a viewer; the merchant keeps at least one enabled admin. */
+export async function changeUserRole(ctx: Pick<HubContext, 'db'>, merchantId: string, userId: string, role: unknown): Promise<User> {
+  if (role !== 'admin' && role !== 'viewer') throw new ValidationError([{ field: 'role', message: 'must be "admin" or "viewer"' }]);
+  return changeMerchantUser(
+    ctx,
+    merchantId,
+    userId,
+    () => role === 'admin',
+    (db, user) => (user.role === role ? Promise.resolve(user) : updateUserRole(db, user.id, role)),
+  );
+}
+
+/**
+ * Disables one of a merchant's users: it cannot log in, its sessions end at once (deleted, and a session of a
+ * disabled user is not live anyway) and its one-time links stop working. The merchant keeps at least one enabled admin.
+ */
+export async function disableUser(ctx: Pick<HubContext, 'db'>, merchantId: string, userId: string): Promise<User> {
+  return changeMerchantUser(
+    ctx,
+    merchantId,
+    userId,
+    () => false,
+    async (db, user) => {
+      const disabled = await updateUserDisabled(db, user.id, true);
+      await deleteUserSessions(db, user.id);
+      return disabled;
+    },
+  );
+}
+
+/** Enables a disabled user of a merchant again (it logs in with its password, or sets one through a new link). */
+export async function enableUser(ctx: Pick<HubContext, 'db'>, merchantId: string, userId: string): Promise<User> {
+  const user = await getMerchantUser(ctx, merchantId, userId);
+  return (await updateUserDisabled(ctx.db, user.id, false))!;
+}
+
+/** A new one-time link for one of a merchant's (enabled) users to set a new password; shown once. */
+export async function newMerchantUserPasswordLink(
+  ctx: Pick<HubContext, 'db' | 'publicUrl'>,
+  merchantId: string,
+  userId: string,
+): Promise<{ user: User; setPasswordUrl: string; expiresAt: Date }> {
+  const user = await getMerchantUser(ctx, merchantId, userId);
+  if (user.disabled_at !== null) throw new UnprocessableError('a disabled user gets no password link; enable it first');
+  return { user, ...(await newPasswordLink(ctx, user.id)) };
 }
 
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../security/passwords.js';

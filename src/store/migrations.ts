@@ -337,6 +337,32 @@ ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_encrypted text;
 ALTER TABLE webhook_endpoints ADD COLUMN previous_secret_expires_at timestamptz;
 `,
   },
+  {
+    id: '008_merchant_api_keys_user_logins',
+    sql: `
+-- A merchant's API keys: several, each named, created (the key shown once; only its SHA-256 is stored) and
+-- revoked (kept, with revoked_at, so the console can show who had which key). last_used_at is written at most once
+-- a minute per key. Each merchant's single key (merchants.api_key_hash) moves here, named "default", and keeps working.
+CREATE TABLE merchant_api_keys (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  name text NOT NULL,
+  prefix text NOT NULL,
+  key_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE INDEX merchant_api_keys_merchant_idx ON merchant_api_keys (merchant_id, created_at);
+INSERT INTO merchant_api_keys (id, merchant_id, name, prefix, key_hash, created_at)
+  SELECT 'key_' || substr(md5(id || api_key_hash), 1, 26), id, 'default', api_key_prefix, api_key_hash, created_at FROM merchants;
+ALTER TABLE merchants DROP COLUMN api_key_hash;
+ALTER TABLE merchants DROP COLUMN api_key_prefix;
+
+-- When a console user last logged in (shown in the console's team page).
+ALTER TABLE users ADD COLUMN last_login_at timestamptz;
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

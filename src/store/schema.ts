@@ -7,9 +7,19 @@ type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | 
 export interface MerchantsTable {
   id: string;
   name: string;
-  api_key_hash: string;
-  api_key_prefix: string;
   created_at: Timestamp;
+}
+
+/** A merchant's API key: only its SHA-256 is stored; `prefix` (e.g. `sk_AbCd`) tells keys apart in lists. */
+export interface MerchantApiKeysTable {
+  id: string;
+  merchant_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_at: Timestamp;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface ConnectionsTable {
@@ -234,6 +244,7 @@ export interface UsersTable {
   login_blocked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_login_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface UserSessionsTable {
@@ -254,6 +265,7 @@ export interface UserPasswordTokensTable {
 
 export interface Database {
   merchants: MerchantsTable;
+  merchant_api_keys: MerchantApiKeysTable;
   connections: ConnectionsTable;
   payments: PaymentsTable;
   payment_attempts: PaymentAttemptsTable;
@@ -275,6 +287,7 @@ export interface Database {
 }
 
 export type Merchant = Selectable<MerchantsTable>;
+export type MerchantApiKey = Selectable<MerchantApiKeysTable>;
 export type Connection = Selectable<ConnectionsTable>;
 export type Payment = Selectable<PaymentsTable>;
 export type PaymentAttempt = Selectable<PaymentAttemptsTable>;

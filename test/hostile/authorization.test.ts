@@ -65,7 +65,7 @@ const B = { id: '', key: '' };
 let asA: ReturnType<typeof apiClient>;
 let asB: ReturnType<typeof apiClient>;
 /** A's resources. */
-const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '', user: '' };
+const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '', user: '', apiKey: '' };
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
 const unique = () => randomBytes(4).toString('hex');
@@ -216,6 +216,52 @@ const MATRIX: Endpoint[] = [
     ok: 200,
     make: async () => ({ path: '/v1/merchant/users' }),
     listed: () => [owned.user],
+  },
+  // ---- API keys
+  {
+    method: 'GET',
+    route: '/v1/merchant/api-keys',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/merchant/api-keys' }),
+    listed: () => [owned.apiKey],
+  },
+  {
+    method: 'POST',
+    route: '/v1/merchant/api-keys',
+    kind: 'collection-create',
+    ok: 201,
+    make: async (who) => {
+      const name = `authz-${who}-${unique()}`;
+      const listedFor = async (api: ReturnType<typeof apiClient>) =>
+        (await api('GET', '/v1/merchant/api-keys')).body.data.some((k: { name: string }) => k.name === name);
+      return {
+        path: '/v1/merchant/api-keys',
+        body: { name },
+        unchanged: async () => assert.ok(!(await listedFor(asA)) && !(await listedFor(asB)), 'a refused call created a key'),
+        actedFor: async (m, r) => {
+          assert.deepEqual([await listedFor(asA), await listedFor(asB)], m === 'A' ? [true, false] : [false, true]);
+          assert.equal((await apiClient(hub.url, r.body.api_key)('GET', '/v1/merchant')).body.id, m === 'A' ? A.id : B.id, 'the new key works');
+        },
+      };
+    },
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/merchant/api-keys/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const fresh = await asA('POST', '/v1/merchant/api-keys', { name: `to-revoke-${unique()}` });
+      assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
+      return {
+        path: `/v1/merchant/api-keys/${fresh.body.id}`,
+        ownedId: fresh.body.id,
+        unchanged: async () =>
+          assert.equal((await apiClient(hub.url, fresh.body.api_key)('GET', '/v1/merchant')).status, 200, 'a refused call revoked the key'),
+        actedFor: async () => assert.equal((await apiClient(hub.url, fresh.body.api_key)('GET', '/v1/merchant')).status, 401, 'the revoked key still works'),
+      };
+    },
   },
   // ---- the caller's own merchant
   {
@@ -535,6 +581,7 @@ before(async () => {
   const user = await asA('POST', '/v1/merchant/users', { email: `owner-${unique()}@a.example`, role: 'viewer' });
   assert.equal(user.status, 201, JSON.stringify(user.body));
   owned.user = user.body.id;
+  owned.apiKey = (await asA('GET', '/v1/merchant/api-keys')).body.data[0].id;
   const step = await asA('POST', '/v1/payment-steps', { connection: owned.connectionCode, conversation_id: owned.conversation, Payment: STEP_FIELDS });
   assert.equal(step.status, 201, JSON.stringify(step.body));
   const delivery = await eventually(
@@ -553,7 +600,7 @@ after(async () => {
 });
 
 /** A's ids, which B must never see. */
-const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation, owned.user];
+const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation, owned.user, owned.apiKey];
 
 /** The same answer with ids masked, for "looks like it does not exist". */
 const masked = (r: ApiResponse, ids: string[]) => {

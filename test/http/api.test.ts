@@ -53,8 +53,8 @@ describe('merchants and keys', () => {
     const r = await admin('POST', '/v1/merchants', { name: 'Carol' });
     assert.equal(r.status, 201);
     assert.match(r.body.api_key, /^sk_/);
-    const row = await hub.store.db.selectFrom('merchants').selectAll().where('id', '=', r.body.id).executeTakeFirstOrThrow();
-    assert.notEqual(row.api_key_hash, r.body.api_key);
+    const row = await hub.store.db.selectFrom('merchant_api_keys').selectAll().where('merchant_id', '=', r.body.id).executeTakeFirstOrThrow();
+    assert.notEqual(row.key_hash, r.body.api_key);
     assert.ok(!JSON.stringify(row).includes(r.body.api_key));
     const list = await admin('GET', '/v1/merchants');
     assert.ok(list.body.data.every((m: Record<string, unknown>) => !('api_key' in m)));

@@ -48,7 +48,7 @@ function send(url: string, options: { from?: string; key?: string; headers?: Rec
 
 const madeUpKey = () => `sk_${randomBytes(24).toString('base64url')}`;
 
-/** Counts the hub's key lookups (API keys on merchants, OnPay keys on onpay_partners) as they go to the database. */
+/** Counts the hub's key lookups (API keys in merchant_api_keys, OnPay keys in onpay_partners) as they go to the database. */
 function keyLookupCounter() {
   const counter = {
     lookups: 0,
@@ -56,7 +56,7 @@ function keyLookupCounter() {
     plugin: {
       transformQuery(args) {
         const text = args.node.kind === 'SelectQueryNode' ? JSON.stringify(args.node) : '';
-        if (text.includes('api_key_hash')) counter.lookups++;
+        if (text.includes('merchant_api_keys')) counter.lookups++;
         if (text.includes('onpay_partners')) counter.onpayLookups++;
         return args.node;
       },

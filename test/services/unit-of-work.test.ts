@@ -16,13 +16,7 @@ let merchantId: string;
 before(async () => {
   hub = await startTestHub({ emulators: false });
   await hub.worker.stop();
-  merchantId = (
-    await hub.store.db
-      .insertInto('merchants')
-      .values({ id: 'mer_uow', name: 'UoW', api_key_hash: 'h-uow', api_key_prefix: 'sk_uow' })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
+  merchantId = (await hub.store.db.insertInto('merchants').values({ id: 'mer_uow', name: 'UoW' }).returning('id').executeTakeFirstOrThrow()).id;
 });
 after(() => hub?.close());
 

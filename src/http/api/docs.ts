@@ -13,7 +13,7 @@ export const API_TAGS = [
   { name: 'connections', description: "A merchant's processor accounts (credentials encrypted at rest); `environment: emulator` opens a sandbox account." },
   { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks): endpoints, their delivery logs, redelivery, recent events.' },
   { name: 'payment steps', description: "A conversation's payment step (chat and voice assistants): validate the fields collected, get the link." },
-  { name: 'merchant', description: 'The merchant an API key belongs to.' },
+  { name: 'merchant', description: 'The merchant an API key belongs to: its API keys (created, listed, revoked) and its console users.' },
   { name: 'operator', description: "The hub operator's calls (the operator key): merchants, their keys, OnPay partners." },
   { name: 'operations', description: 'Health checks for load balancers and orchestrators.' },
 ];

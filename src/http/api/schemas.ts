@@ -192,6 +192,12 @@ export const CreateMerchantUserBody = Type.Object(
 );
 export type CreateMerchantUserBody = Static<typeof CreateMerchantUserBody>;
 
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100, description: 'What the key is for, to tell keys apart', examples: ['magazin online'] }) },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const Problem = Type.Object(

@@ -16,6 +16,7 @@ const present = (u: User) => ({
   has_password: u.password_hash !== null,
   created_at: new Date(u.created_at).toISOString(),
   disabled_at: u.disabled_at ? new Date(u.disabled_at).toISOString() : null,
+  last_login_at: u.last_login_at ? new Date(u.last_login_at).toISOString() : null,
 });
 
 /**

@@ -47,7 +47,9 @@ fieldset.events{border:1px solid var(--line);border-radius:6px;margin:.75rem 0;p
 label.check{font-weight:400;display:flex;gap:.4rem;align-items:center;margin:.2rem 0}
 input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95rem;background:#f2f4f5}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions form{margin:0}button.danger{background:var(--bad)}
-table.log td{white-space:nowrap}table.log td.url,td.url,span.url{white-space:normal;word-break:break-all}code.answer{white-space:pre-wrap;word-break:break-all}`;
+table.log td{white-space:nowrap}table.log td.url,td.url,span.url{white-space:normal;word-break:break-all}code.answer{white-space:pre-wrap;word-break:break-all}
+form.inline{display:inline-flex;gap:.25rem;align-items:center;margin:0 .25rem .25rem 0}
+.secret label{margin-top:.25rem}.secret input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}.filters .muted{font-size:.85rem;max-width:24rem}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

@@ -46,9 +46,46 @@ export function recordFailedLogin(db: Db, userId: string, freeFailures: number, 
     .executeTakeFirst();
 }
 
-/** A successful login: the count of failures starts again. */
-export async function clearFailedLogins(db: Db, userId: string): Promise<void> {
-  await db.updateTable('users').set({ failed_logins: 0, login_blocked_until: null }).where('id', '=', userId).execute();
+/** A successful login: the count of failures starts again, and the login's time is kept. */
+export async function recordLogin(db: Db, userId: string): Promise<void> {
+  await db.updateTable('users').set({ failed_logins: 0, login_blocked_until: null, last_login_at: sql<Date>`now()` }).where('id', '=', userId).execute();
+}
+
+/** One of a merchant's users (another merchant's answers nothing, like one that does not exist). */
+export function selectUserOf(db: Db, merchantId: string, userId: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('merchant_id', '=', merchantId).where('id', '=', userId).executeTakeFirst();
+}
+
+/** Holds a merchant's row until the transaction ends: changes to its users' roles and status run one at a time. */
+export async function lockMerchantForUserChanges(db: Db, merchantId: string): Promise<boolean> {
+  return (await db.selectFrom('merchants').select('id').where('id', '=', merchantId).forUpdate().executeTakeFirst()) !== undefined;
+}
+
+/** How many enabled admins a merchant has besides one user. */
+export async function countOtherEnabledAdmins(db: Db, merchantId: string, exceptUserId: string): Promise<number> {
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('merchant_id', '=', merchantId)
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .where('id', '!=', exceptUserId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export function updateUserRole(db: Db, userId: string, role: 'admin' | 'viewer'): Promise<User | undefined> {
+  return db.updateTable('users').set({ role }).where('id', '=', userId).returningAll().executeTakeFirst();
+}
+
+/** Disables a user (now) or enables it again. */
+export function updateUserDisabled(db: Db, userId: string, disabled: boolean): Promise<User | undefined> {
+  return db
+    .updateTable('users')
+    .set({ disabled_at: disabled ? sql<Date>`COALESCE(disabled_at, now())` : null })
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function updateUserLanguage(db: Db, userId: string, language: 'ro' | 'en' | 'it'): Promise<void> {
@@ -84,7 +121,7 @@ export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
   await db.deleteFrom('user_sessions').where('token_hash', '=', tokenHash).execute();
 }
 
-/** Ends every session of a user (a new password). */
+/** Ends every session of a user (a new password, a disabled user). */
 export async function deleteUserSessions(db: Db, userId: string): Promise<void> {
   await db.deleteFrom('user_sessions').where('user_id', '=', userId).execute();
 }

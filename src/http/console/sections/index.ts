@@ -1,7 +1,8 @@
 import type { ConsoleSection } from '../registry.js';
 import { overviewSection } from './overview/index.js';
 import { paymentsSection } from './payments/index.js';
+import { teamSection } from './team/index.js';
 import { webhooksSection } from './webhooks/index.js';
 
 /** The console's sections, one folder each (see registry.ts); a new section is one more line here. */
-export const SECTIONS: readonly ConsoleSection[] = [overviewSection, paymentsSection, webhooksSection];
+export const SECTIONS: readonly ConsoleSection[] = [overviewSection, paymentsSection, webhooksSection, teamSection];
