@@ -150,6 +150,10 @@ export interface PaymentSearch {
   /** A payment id, order id, payer e-mail or processor reference. */
   search?: string;
   startingAfter?: string;
+  /** Payments in this currency whose amount (minor units of it) is within the bounds given. */
+  currency?: string;
+  amountGte?: number;
+  amountLte?: number;
   limit?: number;
 }
 
@@ -162,6 +166,9 @@ export async function searchPayments(ctx: HubContext, merchantId: string | null,
     createdGte: filter.createdGte,
     createdLte: filter.createdLte,
     search: filter.search?.trim() || undefined,
+    currency: filter.currency,
+    amountGte: filter.amountGte,
+    amountLte: filter.amountLte,
     startingAfter: filter.startingAfter,
     limit: limit + 1,
   });

@@ -37,7 +37,10 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+.actions{display:flex;flex-wrap:wrap;gap:1rem 2rem;margin-bottom:1rem}.actions section{flex:1 1 18rem;border:1px solid var(--line);border-radius:6px;padding:.25rem 1rem .75rem}.actions h3{font-size:1rem;margin:.5rem 0}
+button.danger{background:var(--bad)}button.small{font-size:.8rem;padding:.15rem .6rem;margin-left:.5rem}form.inline{display:inline}
+.confirm-amount{font-size:1.6rem;margin:.5rem 0}.buttons{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}ol.timeline>li.refund h3{color:var(--accent)}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

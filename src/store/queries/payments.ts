@@ -241,6 +241,10 @@ export interface PaymentListQuery {
   /** One text matched exactly against the payment's id, its order id, its payer's e-mail (any case) or an attempt's processor reference. */
   search?: string;
   startingAfter?: string;
+  /** Payments in this currency only (with the amount bounds, which are in its minor units). */
+  currency?: string;
+  amountGte?: number;
+  amountLte?: number;
   /** Rows to read (one more than the page, to say whether there is another). */
   limit: number;
 }
@@ -271,6 +275,9 @@ export function selectPaymentPage(db: Db, f: PaymentListQuery): Promise<Payment[
       ]),
     );
   }
+  if (f.currency) q = q.where('currency', '=', f.currency);
+  if (f.amountGte !== undefined) q = q.where('amount', '>=', f.amountGte);
+  if (f.amountLte !== undefined) q = q.where('amount', '<=', f.amountLte);
   if (f.startingAfter) q = q.where('id', '<', f.startingAfter);
   return q.orderBy('id', 'desc').limit(f.limit).execute();
 }
