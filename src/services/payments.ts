@@ -152,6 +152,10 @@ export interface PaymentSearch {
   /** Only payments with an attempt whose outcome is unknown. */
   attemptUnknown?: boolean;
   startingAfter?: string;
+  /** Payments in this currency whose amount (minor units of it) is within the bounds given. */
+  currency?: string;
+  amountGte?: number;
+  amountLte?: number;
   limit?: number;
 }
 
@@ -165,6 +169,9 @@ export async function searchPayments(ctx: HubContext, merchantId: string | null,
     createdLte: filter.createdLte,
     search: filter.search?.trim() || undefined,
     attemptUnknown: filter.attemptUnknown,
+    currency: filter.currency,
+    amountGte: filter.amountGte,
+    amountLte: filter.amountLte,
     startingAfter: filter.startingAfter,
     limit: limit + 1,
   });

@@ -193,6 +193,12 @@ export async function sessionOf(ctx: Pick<HubContext, 'db'>, token: string, life
   };
 }
 
+/** Whether a session is still open (not logged out, not expired), without counting this as activity. */
+export async function sessionIsLive(ctx: Pick<HubContext, 'db'>, token: string, lifetime: SessionLifetime): Promise<boolean> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return false;
+  return (await selectLiveSession(ctx.db, sha256(token), lifetime.idleMs)) !== undefined;
+}
+
 /** Ends a session (logout). */
 export async function endSession(ctx: Pick<HubContext, 'db'>, token: string): Promise<void> {
   if (token.length <= 100) await deleteSession(ctx.db, sha256(token));

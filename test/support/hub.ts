@@ -51,6 +51,8 @@ export async function startTestHub(
     console?: import('../../src/http/app.js').AppOptions['console'];
     /** Use this store (another hub's database, e.g. two hubs on one database); the caller closes it. */
     store?: Store;
+    /** The vault's master key (hex): hubs on one database that read each other's connections share it. */
+    masterKey?: string;
     /** Lets a test see the hub's database (e.g. count its statements): the hub uses what this returns. */
     wrapDb?: (db: Store['db']) => Store['db'];
   } = {},
@@ -84,7 +86,7 @@ export async function startTestHub(
       dataDir: '/nonexistent-test-data-dir',
       emulators: options.emulators ?? true,
       adminKey: `adm_${randomBytes(24).toString('base64url')}`,
-      masterKey: randomBytes(32).toString('hex'),
+      masterKey: options.masterKey ?? randomBytes(32).toString('hex'),
       logLevel: options.logLevel ?? 'info',
       webhookRetryScale: options.webhookRetryScale ?? 0.0002,
       workerPollMs: 50,

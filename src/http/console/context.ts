@@ -13,6 +13,11 @@ export interface ConsoleRequest {
   session?: ConsoleSession;
   language: Language;
   nav: NavItem[];
+  /**
+   * Whether the session is still open, without counting as activity (a long-lived stream asks it now and then,
+   * so a logout or the session's expiry closes the stream).
+   */
+  stillLive?: () => Promise<boolean>;
 }
 
 declare module 'fastify' {

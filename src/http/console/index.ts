@@ -9,6 +9,7 @@ import {
   passwordLinkOwner,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  sessionIsLive,
   sessionOf,
   setPasswordWithLink,
   setUserLanguage,
@@ -121,7 +122,12 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) 
     const token = cookieValue(request, SESSION_COOKIE);
     const session = token ? await sessionOf(ctx, token, lifetime) : undefined;
     const language = session?.language ?? languageFromHeader(request.headers['accept-language']);
-    request.console = { session, language, nav: session ? navFor(session.role, language) : [] };
+    request.console = {
+      session,
+      language,
+      nav: session ? navFor(session.role, language) : [],
+      stillLive: token && session ? () => sessionIsLive(ctx, token, lifetime) : undefined,
+    };
     const t = common.in(language);
     const isPublic = request.routeOptions.config?.consolePublic === true;
     if (UNSAFE.has(request.method)) {

@@ -49,7 +49,10 @@ input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,m
 .actions{display:flex;flex-wrap:wrap;gap:.75rem}.actions form{margin:0}button.danger{background:var(--bad)}
 table.log td{white-space:nowrap}table.log td.url,td.url,span.url{white-space:normal;word-break:break-all}code.answer{white-space:pre-wrap;word-break:break-all}
 form.inline{display:inline-flex;gap:.25rem;align-items:center;margin:0 .25rem .25rem 0}
-.secret label{margin-top:.25rem}.secret input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}.filters .muted{font-size:.85rem;max-width:24rem}`;
+.secret label{margin-top:.25rem}.secret input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}.filters .muted{font-size:.85rem;max-width:24rem}
+.actions:has(>section){gap:1rem 2rem;margin-bottom:1rem}.actions>section{flex:1 1 18rem;border:1px solid var(--line);border-radius:6px;padding:.25rem 1rem .75rem}.actions>section h3{font-size:1rem;margin:.5rem 0}
+button.small{font-size:.8rem;padding:.15rem .6rem;margin-left:.5rem}
+.confirm-amount{font-size:1.6rem;margin:.5rem 0}.buttons{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}ol.timeline>li.refund h3{color:var(--accent)}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

@@ -243,6 +243,10 @@ export interface PaymentListQuery {
   startingAfter?: string;
   /** Only payments with an attempt whose outcome is unknown (the console's "outcome unknown" filter). */
   attemptUnknown?: boolean;
+  /** Payments in this currency only (with the amount bounds, which are in its minor units). */
+  currency?: string;
+  amountGte?: number;
+  amountLte?: number;
   /** Rows to read (one more than the page, to say whether there is another). */
   limit: number;
 }
@@ -283,6 +287,9 @@ export function selectPaymentPage(db: Db, f: PaymentListQuery): Promise<Payment[
           .where('payment_attempts.status', '=', 'unknown'),
       ),
     );
+  if (f.currency) q = q.where('currency', '=', f.currency);
+  if (f.amountGte !== undefined) q = q.where('amount', '>=', f.amountGte);
+  if (f.amountLte !== undefined) q = q.where('amount', '<=', f.amountLte);
   if (f.startingAfter) q = q.where('id', '<', f.startingAfter);
   return q.orderBy('id', 'desc').limit(f.limit).execute();
 }

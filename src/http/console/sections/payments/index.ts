@@ -1,18 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toDecimalString } from '../../../../core/money.js';
-import { PAYMENT_STATUSES } from '../../../../core/transitions.js';
+import { CURRENCY_EXPONENTS, parseDecimalString, toDecimalString } from '../../../../core/money.js';
+import { ATTEMPT_STATUSES, PAYMENT_STATUSES } from '../../../../core/transitions.js';
 import { html, Html } from '../../../../html/template.js';
 import type { HubContext } from '../../../../services/context.js';
 import { NotFoundError } from '../../../../services/context.js';
 import { paymentConnectionChoices, paymentTimeline, searchPayments, type PaymentSearch } from '../../../../services/payments.js';
+import { paymentRefunds, refundOptions } from '../../../../services/payment-actions.js';
 import type { Payment } from '../../../../store/schema.js';
+import type { Language } from '../../i18n.js';
 import { page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
+import { actionStrings } from './action-strings.js';
+import { actionRoutes, actionsPanel, redeliverForm } from './actions.js';
+import { fingerprintTag, LIVE_SCRIPT_PATH, liveRoutes } from './live.js';
 
 /**
- * Payments (read-only for now): the list with filters (status, connection, dates, one search box for order id,
- * payer e-mail or processor reference), cursor pagination and CSV export, and each payment's timeline. A merchant's
+ * Payments: the list with filters (status, connection, dates, amount in a currency, one search box for order id,
+ * payer e-mail or processor reference), cursor pagination and CSV export, and each payment's timeline that updates
+ * itself while open (live.ts), with its actions (actions.ts: refund, cancel, redeliver). A merchant's
  * users see their merchant's payments only (another's answers 404 like one that does not exist); the operator
  * sees every merchant's.
  */
@@ -40,16 +46,31 @@ interface Filters {
   from: string;
   to: string;
   q: string;
+  currency: string;
+  min: string;
+  max: string;
 }
 
+/** The currencies the amount filter offers: the usual ones first, then every other the hub knows. */
+const USUAL_CURRENCIES = ['RON', 'EUR', 'USD', 'GBP', 'HUF', 'BGN', 'PLN', 'CZK', 'CHF'];
+const CURRENCIES = [
+  ...USUAL_CURRENCIES,
+  ...Object.keys(CURRENCY_EXPONENTS)
+    .filter((c) => !USUAL_CURRENCIES.includes(c))
+    .sort(),
+];
+
 /** The filters as written in the query, the search they make, and what in them is not valid. */
-function readFilters(query: Query, t: T): { values: Filters; search: PaymentSearch; errors: string[]; after: string } {
+function readFilters(query: Query, t: T, language: Language): { values: Filters; search: PaymentSearch; errors: string[]; after: string } {
   const values: Filters = {
     status: one(query.status),
     connection: one(query.connection),
     from: one(query.from),
     to: one(query.to),
     q: one(query.q).slice(0, 200),
+    currency: one(query.currency).toUpperCase().slice(0, 3),
+    min: one(query.min).slice(0, 40),
+    max: one(query.max).slice(0, 40),
   };
   const after = one(query.after);
   const errors: string[] = [];
@@ -72,6 +93,30 @@ function readFilters(query: Query, t: T): { values: Filters; search: PaymentSear
   search.createdGte = day(values.from, false);
   search.createdLte = day(values.to, true);
   if (values.q) search.search = values.q;
+  const a = actionStrings.in(language);
+  if (values.currency) {
+    if (CURRENCIES.includes(values.currency)) search.currency = values.currency;
+    else errors.push(t('bad_filter', { what: a('bad_amount_currency') }));
+  }
+  if (values.min || values.max) {
+    if (!search.currency) {
+      if (!values.currency) errors.push(t('bad_filter', { what: a('bad_amount_currency') }));
+    } else {
+      const amount = (text: string) => {
+        if (!text) return undefined;
+        try {
+          return parseDecimalString(text.replace(/\s/g, '').replace(',', '.'), search.currency!);
+        } catch {
+          errors.push(t('bad_filter', { what: a('bad_amount') }));
+          return undefined;
+        }
+      };
+      search.amountGte = amount(values.min);
+      search.amountLte = amount(values.max);
+      if (search.amountGte !== undefined && search.amountLte !== undefined && search.amountGte > search.amountLte)
+        errors.push(t('bad_filter', { what: a('bad_amount_order') }));
+    }
+  }
   if (after) {
     if (/^pay_[0-9a-z]{26}$/.test(after)) search.startingAfter = after;
     else errors.push(t('bad_filter', { what: t('bad_cursor') }));
@@ -87,6 +132,8 @@ const filterQuery = (f: Filters, extra: Record<string, string> = {}) => {
 };
 
 export const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '');
+/** A time as UTC text in a `<time datetime>` (the page's script shows it in the browser's time zone). */
+const timeOf = (d: Date | string | null) => (d ? html`<time datetime="${new Date(d).toISOString()}">${when(d)}</time>` : '');
 const money = (amount: number, currency: string) => `${toDecimalString(amount, currency)} ${currency}`;
 const statusLabel = (t: T, status: string) =>
   (PAYMENT_STATUSES as readonly string[]).includes(status) ? t(`status_${status as (typeof PAYMENT_STATUSES)[number]}`) : status;
@@ -98,8 +145,9 @@ const HX_RESULTS = new Html('hx-target="#results" hx-select="#results" hx-swap="
 
 async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
+  const a = actionStrings.in(request.console!.language);
   const scope = scopeOf(request);
-  const { values, search, errors } = readFilters(request.query, t);
+  const { values, search, errors } = readFilters(request.query, t, request.console!.language);
   const [connections, result] = await Promise.all([
     paymentConnectionChoices(ctx, scope),
     errors.length ? Promise.resolve({ rows: [] as Payment[], hasMore: false, nextCursor: null }) : searchPayments(ctx, scope, { ...search, limit: PAGE_SIZE }),
@@ -115,11 +163,16 @@ async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: 
   )}</select></div>
 <div><label for="f-from">${t('from')}</label><input id="f-from" name="from" type="date" value="${values.from}"></div>
 <div><label for="f-to">${t('to')}</label><input id="f-to" name="to" type="date" value="${values.to}"></div>
+<div><label for="f-currency">${a('amount_currency')}</label><select id="f-currency" name="currency"><option value="">${a('any_currency')}</option>${CURRENCIES.map(
+    (c) => html`<option value="${c}"${selected(values.currency === c)}>${c}</option>`,
+  )}</select></div>
+<div><label for="f-min">${a('amount_min')}</label><input id="f-min" name="min" inputmode="decimal" size="8" value="${values.min}"></div>
+<div><label for="f-max">${a('amount_max')}</label><input id="f-max" name="max" inputmode="decimal" size="8" value="${values.max}"></div>
 <div><label for="f-q">${t('search')}</label><input id="f-q" name="q" type="search" size="30" value="${values.q}"></div>
 <div><button type="submit">${t('apply')}</button></div><div><a href="/console/payments">${t('reset')}</a></div></form>`;
   const rows = result.rows.map(
     (p) =>
-      html`<tr><td>${when(p.created_at)}</td><td><a href="${`/console/payments/${p.id}`}">${p.order_id}</a></td>${operator ? html`<td>${p.merchant_id}</td>` : ''}<td>${payerEmail(p)}</td><td class="num">${money(p.amount, p.currency)}</td><td class="status">${statusLabel(t, p.status)}</td><td>${names.get(p.connection_id) ?? p.connection_id}</td></tr>`,
+      html`<tr><td>${timeOf(p.created_at)}</td><td><a href="${`/console/payments/${p.id}`}">${p.order_id}</a></td>${operator ? html`<td>${p.merchant_id}</td>` : ''}<td>${payerEmail(p)}</td><td class="num">${money(p.amount, p.currency)}</td><td class="status">${statusLabel(t, p.status)}</td><td>${names.get(p.connection_id) ?? p.connection_id}</td></tr>`,
   );
   const table = result.rows.length
     ? html`<table><caption class="muted">${t('caption', { count: result.rows.length })}</caption><thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('order')}</th>${operator ? html`<th scope="col">${t('merchant')}</th>` : ''}<th scope="col">${t('payer')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('status')}</th><th scope="col">${t('connection')}</th></tr></thead><tbody>${rows}</tbody></table>`
@@ -132,7 +185,7 @@ async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: 
     title: t('title'),
     section: 'payments',
     status: errors.length ? 400 : 200,
-    body: html`<h1>${t('title')}</h1>${form}<div id="results">${alerts}<p><a href="${`/console/payments/export.csv${filterQuery(values)}`}" download>${t('export_csv')}</a></p>${table}${pager}</div>`,
+    body: html`<h1>${t('title')}</h1>${form}<script src="${LIVE_SCRIPT_PATH}" defer></script><div id="results">${alerts}<p><a href="${`/console/payments/export.csv${filterQuery(values)}`}" download>${t('export_csv')}</a></p>${table}${pager}</div>`,
   });
 }
 
@@ -162,7 +215,7 @@ const CSV_COLUMNS = [
 async function exportCsv(ctx: HubContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
   const scope = scopeOf(request);
-  const { search, errors } = readFilters(request.query, t);
+  const { search, errors } = readFilters(request.query, t, request.console!.language);
   if (errors.length)
     return reply
       .code(400)
@@ -211,19 +264,36 @@ async function exportCsv(ctx: HubContext, request: FastifyRequest<{ Querystring:
 
 const SOURCES = ['notification', 'start', 'status_check', 'refund'] as const;
 
-async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+const attemptStatus = (a: ReturnType<typeof actionStrings.in>, status: string) =>
+  (ATTEMPT_STATUSES as readonly string[]).includes(status) ? a(`attempt_${status as (typeof ATTEMPT_STATUSES)[number]}`) : status;
+const REFUND_STATUSES = ['pending', 'processing', 'succeeded', 'failed'] as const;
+const refundStatus = (a: ReturnType<typeof actionStrings.in>, status: string) =>
+  (REFUND_STATUSES as readonly string[]).includes(status) ? a(`refund_${status as (typeof REFUND_STATUSES)[number]}`) : status;
+const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
+const deliveryStatus = (a: ReturnType<typeof actionStrings.in>, status: string) =>
+  (DELIVERY_STATUSES as readonly string[]).includes(status) ? a(`delivery_${status as (typeof DELIVERY_STATUSES)[number]}`) : status;
+
+/** The regions of the payment page that its live updates replace. */
+const LIVE_REGIONS = 'payment-facts payment-actions payment-timeline';
+
+async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { id: string }; Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
+  const a = actionStrings.in(request.console!.language);
   if (!/^[A-Za-z0-9_]{1,64}$/.test(request.params.id)) throw new NotFoundError('no such payment');
-  const view = await paymentTimeline(ctx, scopeOf(request), request.params.id);
+  const scope = scopeOf(request);
+  // Read before the timeline: a change while the page is made is announced by its stream (at worst, twice).
+  const since = await fingerprintTag(ctx, scope, request.params.id);
+  const view = await paymentTimeline(ctx, scope, request.params.id);
   const p = view.payment;
+  const [refunds, refunding] = await Promise.all([paymentRefunds(ctx, scope, p.id), refundOptions(ctx, scope, p.id)]);
   const fact = (label: string, value: Html | string | number) => html`<dt>${label}</dt><dd>${value}</dd>`;
   const entries: Array<{ at: number; order: number; item: Html }> = [];
-  for (const a of view.attempts) {
+  for (const at of view.attempts) {
     entries.push({
-      at: new Date(a.created_at).getTime(),
+      at: new Date(at.created_at).getTime(),
       order: 0,
-      item: html`<li><h3>${t('attempt', { number: a.number, status: a.status })}</h3><time datetime="${new Date(a.created_at).toISOString()}">${when(a.created_at)}</time>
-<dl class="facts">${fact(t('provider'), a.provider)}${fact(t('amount'), money(a.amount, a.currency))}${a.processor_reference ? fact(t('reference'), a.processor_reference) : ''}${a.pan_masked ? fact(t('card'), a.pan_masked) : ''}${a.error_code || a.error_message ? fact(t('reason'), [a.error_code, a.error_message].filter(Boolean).join(' — ')) : ''}${a.action ? fact(t('next_action'), a.action) : ''}</dl></li>`,
+      item: html`<li><h3>${t('attempt', { number: at.number, status: attemptStatus(a, at.status) })}</h3>${timeOf(at.created_at)}
+<dl class="facts">${fact(t('provider'), at.provider)}${fact(t('amount'), money(at.amount, at.currency))}${at.processor_reference ? fact(t('reference'), at.processor_reference) : ''}${at.pan_masked ? fact(t('card'), at.pan_masked) : ''}${at.error_code || at.error_message ? fact(t('reason'), [at.error_code, at.error_message].filter(Boolean).join(' — ')) : ''}${at.action ? fact(t('next_action'), at.action) : ''}</dl></li>`,
     });
   }
   for (const n of view.notifications) {
@@ -231,23 +301,31 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(n.received_at).getTime(),
       order: 1,
-      item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3><time datetime="${new Date(n.received_at).toISOString()}">${when(n.received_at)}</time>
+      item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3>${timeOf(n.received_at)}
 <dl class="facts">${fact(t('source'), source)}${n.outcome ? fact(t('verdict'), n.outcome) : ''}${n.error ? fact(t('error'), n.error) : ''}</dl>
 <details><summary>${t('raw_body')}</summary>${n.body_excerpt ? html`<p class="muted">${t('excerpt', { bytes: n.body.length })}</p>` : ''}<pre tabindex="0">${n.body}</pre></details></li>`,
+    });
+  }
+  for (const r of refunds) {
+    entries.push({
+      at: new Date(r.created_at).getTime(),
+      order: 2,
+      item: html`<li class="refund"><h3>${a('refund_of', { amount: toDecimalString(r.amount, r.currency), currency: r.currency, status: refundStatus(a, r.status) })}</h3>${timeOf(r.created_at)}
+<dl class="facts">${fact(a('refund_id'), r.id)}${r.error_code || r.error_message ? fact(a('refund_error'), [r.error_code, r.error_message].filter(Boolean).join(' — ')) : ''}</dl></li>`,
     });
   }
   for (const e of view.events) {
     const deliveries = e.deliveries.length
       ? html`<ul>${e.deliveries.map(
           (d) =>
-            html`<li>${t('delivery', { url: d.url, status: d.status, attempts: d.attempts })}${
+            html`<li>${t('delivery', { url: d.url, status: deliveryStatus(a, d.status), attempts: d.attempts })} ${redeliverForm(request, p.id, d)}${
               d.attempt_log.length
                 ? html`<ul>${d.attempt_log.map(
-                    (a) =>
-                      html`<li>${
-                        a.status_code !== null
-                          ? t('delivery_attempt', { time: when(a.attempted_at), code: a.status_code, ms: a.duration_ms })
-                          : t('delivery_attempt_failed', { time: when(a.attempted_at), ms: a.duration_ms, error: a.error ?? '' })
+                    (x) =>
+                      html`<li>${timeOf(x.attempted_at)}: ${
+                        x.status_code !== null
+                          ? t('delivery_attempt', { code: x.status_code, ms: x.duration_ms })
+                          : t('delivery_attempt_failed', { ms: x.duration_ms, error: x.error ?? '' })
                       }</li>`,
                   )}</ul>`
                 : ''
@@ -256,18 +334,29 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
       : html`<p class="muted">${t('no_deliveries')}</p>`;
     entries.push({
       at: new Date(e.created_at).getTime(),
-      order: 2,
-      item: html`<li><h3>${t('event', { type: e.type })}</h3><time datetime="${new Date(e.created_at).toISOString()}">${when(e.created_at)}</time><h4 class="muted">${t('deliveries')}</h4>${deliveries}</li>`,
+      order: 3,
+      item: html`<li><h3>${t('event', { type: e.type })}</h3>${timeOf(e.created_at)}<h4 class="muted">${t('deliveries')}</h4>${deliveries}</li>`,
     });
   }
-  entries.sort((a, b) => a.at - b.at || a.order - b.order);
-  const operator = scopeOf(request) === null;
+  entries.sort((x, y) => x.at - y.at || x.order - y.order);
+  const operator = scope === null;
+  const notices: Html[] = [];
+  const refundShown = typeof request.query.refund === 'string' ? refunds.find((r) => r.id === request.query.refund) : undefined;
+  if (refundShown)
+    notices.push(
+      html`<div class="${refundShown.status === 'failed' ? 'alert' : 'ok'}" role="status">${a('refund_done', { amount: toDecimalString(refundShown.amount, refundShown.currency), currency: refundShown.currency, status: refundStatus(a, refundShown.status) })}</div>`,
+    );
+  if (request.query.canceled === '1' && p.status === 'canceled') notices.push(html`<div class="ok" role="status">${a('cancel_done')}</div>`);
+  if (typeof request.query.redelivered === 'string') notices.push(html`<div class="ok" role="status">${a('redeliver_done')}</div>`);
   return page(request, reply, {
     title: t('payment', { order: p.order_id }),
     section: 'payments',
-    body: html`<p><a href="/console/payments">${t('back_to_list')}</a></p><h1>${t('payment', { order: p.order_id })}</h1>
-<h2>${t('facts')}</h2><dl class="facts">${fact(t('payment_id'), p.id)}${fact(t('status'), html`<span class="status">${statusLabel(t, view.status)}</span>`)}${fact(t('amount'), money(p.amount, p.currency))}${fact(t('captured'), money(p.amount_captured, p.currency))}${fact(t('refunded'), money(p.amount_refunded, p.currency))}${operator ? fact(t('merchant'), p.merchant_id) : ''}${fact(t('description'), p.description)}${fact(t('payer_email'), payerEmail(p))}${fact(t('created'), when(p.created_at))}${p.expires_at ? fact(t('expires'), when(p.expires_at)) : ''}</dl>
-<h2>${t('timeline')}</h2>${entries.length ? html`<ol class="timeline">${entries.map((e) => e.item)}</ol>` : html`<p>${t('timeline_empty')}</p>`}`,
+    body: html`<p><a href="/console/payments">${t('back_to_list')}</a></p><h1>${t('payment', { order: p.order_id })}</h1>${notices}
+<div data-live-stream="${`/console/payments/${p.id}/stream?since=${since}`}" data-live-regions="${LIVE_REGIONS}"><p id="live-status" class="muted" role="status" data-updated="${a('live_updated')}"></p>
+<section id="payment-facts" aria-labelledby="facts-h"><h2 id="facts-h">${t('facts')}</h2><dl class="facts">${fact(t('payment_id'), p.id)}${fact(t('status'), html`<span class="status">${statusLabel(t, view.status)}</span>`)}${fact(t('amount'), money(p.amount, p.currency))}${fact(t('captured'), money(p.amount_captured, p.currency))}${fact(t('refunded'), money(p.amount_refunded, p.currency))}${operator ? fact(t('merchant'), p.merchant_id) : ''}${fact(t('description'), p.description)}${fact(t('payer_email'), payerEmail(p))}${fact(t('created'), timeOf(p.created_at))}${p.expires_at ? fact(t('expires'), timeOf(p.expires_at)) : ''}</dl></section>
+<div id="payment-actions">${actionsPanel(request, p, refunding)}</div>
+<section id="payment-timeline" aria-labelledby="timeline-h"><h2 id="timeline-h">${t('timeline')}</h2>${entries.length ? html`<ol class="timeline">${entries.map((e) => e.item)}</ol>` : html`<p>${t('timeline_empty')}</p>`}</section></div>
+<script src="${LIVE_SCRIPT_PATH}" defer></script>`,
   });
 }
 
@@ -279,6 +368,8 @@ export const paymentsSection = defineSection({
   routes: async (app: FastifyInstance, { ctx }) => {
     app.get<{ Querystring: Query }>('/', { schema: { hide: true } }, (request, reply) => listPage(ctx, request, reply));
     app.get<{ Querystring: Query }>('/export.csv', { schema: { hide: true } }, (request, reply) => exportCsv(ctx, request, reply));
-    app.get<{ Params: { id: string } }>('/:id', { schema: { hide: true } }, (request, reply) => detailPage(ctx, request, reply));
+    app.get<{ Params: { id: string }; Querystring: Query }>('/:id', { schema: { hide: true } }, (request, reply) => detailPage(ctx, request, reply));
+    actionRoutes(app, ctx);
+    liveRoutes(app, ctx, scopeOf);
   },
 });
