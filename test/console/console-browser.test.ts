@@ -161,7 +161,7 @@ describe('the console in a browser', () => {
     assert.equal(orders.length, 25, 'a page of 25');
     assert.equal(orders[0], 'CON-027', 'newest first');
     assert.ok(!orders.includes('OTHER-1'), "never another merchant's payment");
-    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Admin tools']);
+    assert.deepEqual(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Connections', 'Admin tools']);
     await axe(page);
   });
 
@@ -275,7 +275,7 @@ describe('the console in a browser', () => {
     const p = await newPage();
     await logIn(p, users.viewer);
     await p.waitForURL(`${hub.url}/console/payments`);
-    assert.deepEqual(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments']);
+    assert.deepEqual(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allInnerTexts(), ['Payments', 'Connections']);
     const r = await p.goto(`${hub.url}/console/admin-tools`);
     assert.equal(r!.status(), 403);
     await p.getByRole('heading', { name: 'Not allowed' }).waitFor();

@@ -37,7 +37,12 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+.connection-form fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;padding:.5rem 1rem 1rem}.connection-form legend{font-weight:700;padding:0 .3rem}
+.connection-form .field{margin-bottom:.6rem}.connection-form input[type=text],.connection-form input[type=password],.connection-form textarea{width:36rem}
+textarea{font:inherit;font-family:ui-monospace,monospace;font-size:.85rem;padding:.4rem .5rem;border:1px solid #7a858f;border-radius:4px;max-width:100%}textarea:focus{outline:3px solid #f0b400;outline-offset:2px}
+.hint{margin:.2rem 0;font-size:.88rem}.field-error{color:var(--bad);font-weight:600;margin:.2rem 0}.invalid input,.invalid textarea,.invalid select{border:2px solid var(--bad)}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin:1rem 0}.actions form{margin:0}button.danger{background:var(--bad)}.verdict p{margin:.2rem 0}code{font-size:.88rem;word-break:break-all}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
