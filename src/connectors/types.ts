@@ -247,6 +247,22 @@ export function failureOfHttpStatus(status: number): OperationFailure {
   return 'refused';
 }
 
+/** The order reference a credentials check asks about: one no attempt ever has (attempt ids are `att_…`). */
+export const CREDENTIALS_CHECK_REFERENCE = 'incasso-credentials-check';
+
+/**
+ * A credentials check's answer read from its HTTP status, for processors that answer a status query of an unknown
+ * order with 404 (or an empty 2xx list) to a known caller and with 401 or 403 to an unknown one. Any other status
+ * says neither: a 5xx is `unknown`, 408 and 429 `unreachable`, another 4xx `unknown` (the check cannot tell).
+ */
+export function credentialsCheckOfStatus(status: number, processor: string): CredentialsCheckResult {
+  if (status === 401 || status === 403) return { kind: 'refused', message: `${processor} refused the credentials (HTTP ${status})` };
+  if ((status >= 200 && status < 300) || status === 404)
+    return { kind: 'accepted', message: `${processor} accepted the credentials (HTTP ${status} to a status query of an order that does not exist)` };
+  const failure = failureOfHttpStatus(status);
+  return { kind: 'error', failure: failure === 'refused' ? 'unknown' : failure, code: `http_${status}`, message: `${processor} answered HTTP ${status}` };
+}
+
 /** The answer to opening a payment with an API call. */
 export type StartResult =
   /** Send the customer's browser there; `report` when the answer also said something about the attempt. */
@@ -275,6 +291,12 @@ export interface RefundRequest extends AttemptReference {
   refundedBefore: number;
   now: Date;
 }
+
+/**
+ * What a processor's answer to a credentials check says: it knows the caller (`accepted`), it turned the
+ * credentials away (`refused`), or the answer says neither (an OperationError: unreachable, or unknown).
+ */
+export type CredentialsCheckResult = { kind: 'accepted'; message: string } | { kind: 'refused'; message: string } | OperationError;
 
 /** A cached access token for processors that use OAuth (Volt). */
 export interface AccessToken {
@@ -365,6 +387,17 @@ export interface Connector<
   readonly refund?: {
     request(config: ConnectionConfig<C, S>, refund: RefundRequest, token?: string): OutboundRequest;
     response(config: ConnectionConfig<C, S>, refund: RefundRequest, res: InboundResponse): OperationReport | OperationError;
+  };
+  /**
+   * A harmless authenticated call that tells whether the processor accepts the connection's credentials (the
+   * console's "test connection"): typically a status query of an order that does not exist, which a processor
+   * answers "not found" to a caller it knows and "unauthorized" to one it does not. Nothing is created or moved.
+   * Processors with `authenticate` get a fresh token first (a token refused is a refusal of the credentials),
+   * passed here as `token`. The hub sends it through the same outbound path as the other calls.
+   */
+  readonly credentialsCheck?: {
+    request(config: ConnectionConfig<C, S>, token?: string): OutboundRequest;
+    response(config: ConnectionConfig<C, S>, res: InboundResponse): CredentialsCheckResult;
   };
   /** How to open a sandbox account on the built-in emulator, for `environment: emulator` connections. */
   readonly emulator?: { accountPath: string; credentialsFrom(account: unknown): Record<string, string> };

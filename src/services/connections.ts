@@ -276,3 +276,40 @@ export function connectionForms(): ConnectionForm[] {
     settings: formOf(c.schemas.settings, 'settings'),
   }));
 }
+
+/** One provider's connection form (undefined for a provider the hub does not know). */
+export function connectionFormOf(provider: string): ConnectionForm | undefined {
+  return connectionForms().find((f) => f.provider === provider);
+}
+
+/** What the hub can do with a provider's connections besides payments: provision on the emulator, check credentials. */
+export function providerAbilities(ctx: HubContext, provider: string): { emulator: boolean; credentialsCheck: boolean } {
+  const connector = connectorFor(provider);
+  return { emulator: Boolean(connector?.emulator && ctx.emulators), credentialsCheck: Boolean(connector?.credentialsCheck) };
+}
+
+/**
+ * An edit as a form sends it: a credentials field left blank, or sent with the value it has, keeps its stored
+ * value (a secret is never shown back, so a form cannot send it again); the credentials are replaced, through
+ * `updateConnection` and its validation, only when a field was typed anew. Settings merge as `updateConnection`
+ * merges them.
+ */
+export async function editConnection(
+  ctx: HubContext,
+  merchantId: string,
+  idOrCode: string,
+  input: { credentials?: Record<string, unknown>; settings?: Record<string, unknown> },
+): Promise<Connection> {
+  const row = await getConnection(ctx, merchantId, idOrCode);
+  let credentials: Record<string, unknown> | undefined;
+  const typed = Object.entries(input.credentials ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  if (typed.length > 0) {
+    const loaded = loadConnection(ctx, row);
+    const stored = JSON.parse(loaded.credentialsJson.reveal()) as Record<string, unknown>;
+    // A public credential comes back as shown (normalized, e.g. upper case): that is no change either.
+    const shown = loaded.connector.publicCredentialFields(loaded.config.credentials);
+    const changed = typed.filter(([name, value]) => stored[name] !== value && shown[name] !== value);
+    if (changed.length > 0) credentials = { ...stored, ...Object.fromEntries(changed) };
+  }
+  return updateConnection(ctx, merchantId, row.id, { settings: input.settings, ...(credentials ? { credentials } : {}) });
+}

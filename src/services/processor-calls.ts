@@ -182,3 +182,36 @@ function sendChecked(
   }
   return send(ctx, loaded.row.provider, operation, request, deadlineFor(ctx, loaded, operation));
 }
+
+/** The verdict of a "test connection": whether the processor accepts the connection's credentials. */
+export interface CredentialsVerdict {
+  /** `unsupported`: the processor offers no harmless authenticated call to ask with. */
+  verdict: 'accepted' | 'refused' | 'unreachable' | 'unsupported';
+  /** What the processor's answer (or its absence) said, in the processor's terms; no secret in it. */
+  message: string;
+}
+
+/**
+ * Asks the processor whether it accepts a connection's credentials with the connector's `credentialsCheck`
+ * (a harmless authenticated call), through the same checked outbound path as every processor call. A processor
+ * with access tokens gets a fresh token request first (not the cached token: the check is of the credentials),
+ * and a token refused is a refusal. An answer that says neither, or none, is `unreachable`.
+ */
+export async function checkCredentials(ctx: HubContext, loaded: LoadedConnection): Promise<CredentialsVerdict> {
+  const check = loaded.connector.credentialsCheck;
+  if (!check) return { verdict: 'unsupported', message: `${loaded.connector.displayName} offers no call to check credentials with` };
+  let token: string | undefined;
+  const auth = loaded.connector.authenticate;
+  if (auth) {
+    const res = await sendChecked(ctx, loaded, 'authenticate', auth.request(loaded.config));
+    if (isOperationError(res)) return { verdict: 'unreachable', message: res.message };
+    const fetched = auth.response(loaded.config, res, new Date());
+    if (isOperationError(fetched)) return { verdict: fetched.failure === 'refused' ? 'refused' : 'unreachable', message: fetched.message };
+    token = fetched.token;
+  }
+  const res = await sendChecked(ctx, loaded, 'status_check', check.request(loaded.config, token));
+  if (isOperationError(res)) return { verdict: 'unreachable', message: res.message };
+  const read = check.response(loaded.config, res);
+  if (read.kind === 'error') return { verdict: 'unreachable', message: read.message };
+  return { verdict: read.kind, message: read.message };
+}

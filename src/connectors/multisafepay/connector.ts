@@ -1,4 +1,5 @@
 import type { ProcessorOutcome } from '../../core/transitions.js';
+import { CREDENTIALS_CHECK_REFERENCE, credentialsCheckOfStatus } from '../types.js';
 import type {
   AttemptReference,
   ConnectionConfig,
@@ -166,6 +167,16 @@ export const multisafepay: Connector<MultisafepayCredentials, MultisafepaySettin
     response(_config, _attempt, res) {
       const read = readEnvelope(res);
       return 'kind' in read ? read : reportOf(read.data);
+    },
+  },
+
+  // `GET /orders/{id}` of an order that does not exist: 404 (error 1006) to a known website, 401 (1032 "Invalid API key") otherwise.
+  credentialsCheck: {
+    request(config) {
+      return apiRequest('GET', `${baseUrl(config)}/orders/${CREDENTIALS_CHECK_REFERENCE}`, config.credentials.api_key.reveal());
+    },
+    response(_config, res) {
+      return credentialsCheckOfStatus(res.status, 'MultiSafepay');
     },
   },
 

@@ -1,4 +1,5 @@
 import type { Connector, Environment, NotificationVerdict } from '../types.js';
+import { CREDENTIALS_CHECK_REFERENCE, credentialsCheckOfStatus } from '../types.js';
 import {
   NETOPIA_V2_CREDENTIALS,
   NETOPIA_V2_CURRENCIES,
@@ -74,6 +75,12 @@ export const netopiaV2: Connector<NetopiaV2Credentials, NetopiaV2Settings, Promi
   statusCheck: {
     request: (config, attempt) => statusRequest(config, attempt),
     response: (_config, attempt, res) => statusResponse(attempt, res),
+  },
+
+  // `POST /operation/status` of an order that does not exist: 404 (code 48) behind the API key's gateway, 401 when the key is not known.
+  credentialsCheck: {
+    request: (config) => statusRequest(config, { reference: CREDENTIALS_CHECK_REFERENCE, processorReference: null, amount: 0, currency: 'RON' }),
+    response: (_config, res) => credentialsCheckOfStatus(res.status, 'NETOPIA'),
   },
 
   refund: {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/validation.js';
+import { CREDENTIALS_CHECK_REFERENCE } from '../types.js';
 import type {
   Connector,
   ConnectionConfig,
@@ -124,6 +125,24 @@ export const nexi: Connector<NexiCredentials, NexiSettings, NotificationVerdict>
     },
     response(config, attempt, res) {
       return readOrderStatus(res, config.credentials.mac_key.reveal(), attempt);
+    },
+  },
+
+  // The order status (`situazioneOrdine`) of an order that does not exist: an OK whose MAC this key verifies to a
+  // terminal Nexi knows; KO 4 ("Alias non valido") or 5 ("MAC errato") to credentials it does not accept.
+  credentialsCheck: {
+    request(config) {
+      return json(
+        config,
+        ORDER_STATUS_PATH,
+        orderStatusBody(config.credentials.alias, config.credentials.mac_key.reveal(), CREDENTIALS_CHECK_REFERENCE, new Date()),
+      );
+    },
+    response(config, res) {
+      const answer = readBackOfficeAnswer(res, config.credentials.mac_key.reveal());
+      if (!('kind' in answer)) return { kind: 'accepted', message: 'Nexi accepted the alias and MAC key (the status of an order that does not exist)' };
+      if (answer.code === 'nexi_4' || answer.code === 'nexi_5') return { kind: 'refused', message: `Nexi refused the alias or MAC key: ${answer.message}` };
+      return answer.failure === 'refused' ? { ...answer, failure: 'unknown' } : answer;
     },
   },
 

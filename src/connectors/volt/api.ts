@@ -1,6 +1,8 @@
 import { currencyExponent, MoneyError } from '../../core/money.js';
+import { CREDENTIALS_CHECK_REFERENCE, credentialsCheckOfStatus } from '../types.js';
 import type {
   AccessToken,
+  CredentialsCheckResult,
   AttemptReference,
   ConnectionConfig,
   InboundResponse,
@@ -252,5 +254,20 @@ export const refund = {
         external_reference: refundExternalReference(r.refundId, r.refundedBefore + r.refundAmount),
       },
     };
+  },
+};
+
+/**
+ * The credentials check: the hub fetches a token first (`authenticate`: a wrong client or API user is refused
+ * there), then lists the payments of a reference no payment has (`GET /payments?uniqueReference=…`): an empty
+ * list to a valid token, 401 to one Volt does not know.
+ */
+export const credentialsCheck = {
+  request(config: Config, token?: string): OutboundRequest {
+    const query = new URLSearchParams({ uniqueReference: uniqueReferenceFor(CREDENTIALS_CHECK_REFERENCE) });
+    return { method: 'GET', url: `${base(config)}/payments?${query}`, headers: { accept: 'application/json', ...bearer(token) } };
+  },
+  response(_config: Config, res: InboundResponse): CredentialsCheckResult {
+    return credentialsCheckOfStatus(res.status, 'Volt');
   },
 };

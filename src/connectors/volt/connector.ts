@@ -1,5 +1,5 @@
 import type { Connector, Environment, NotificationVerdict } from '../types.js';
-import { authenticate, refund, start, statusCheck } from './api.js';
+import { authenticate, credentialsCheck, refund, start, statusCheck } from './api.js';
 import {
   VOLT_CREDENTIALS,
   VOLT_SETTINGS,
@@ -59,6 +59,7 @@ export const volt: Connector<VoltCredentials, VoltSettings, NotificationVerdict>
   start,
   statusCheck,
   refund,
+  credentialsCheck,
 
   emulator: {
     accountPath: '/sandbox/volt/accounts',

@@ -52,7 +52,12 @@ form.inline{display:inline-flex;gap:.25rem;align-items:center;margin:0 .25rem .2
 .secret label{margin-top:.25rem}.secret input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}.filters .muted{font-size:.85rem;max-width:24rem}
 .actions:has(>section){gap:1rem 2rem;margin-bottom:1rem}.actions>section{flex:1 1 18rem;border:1px solid var(--line);border-radius:6px;padding:.25rem 1rem .75rem}.actions>section h3{font-size:1rem;margin:.5rem 0}
 button.small{font-size:.8rem;padding:.15rem .6rem;margin-left:.5rem}
-.confirm-amount{font-size:1.6rem;margin:.5rem 0}.buttons{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}ol.timeline>li.refund h3{color:var(--accent)}`;
+.confirm-amount{font-size:1.6rem;margin:.5rem 0}.buttons{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}ol.timeline>li.refund h3{color:var(--accent)}
+.connection-form fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;padding:.5rem 1rem 1rem}.connection-form legend{font-weight:700;padding:0 .3rem}
+.connection-form .field{margin-bottom:.6rem}.connection-form input[type=text],.connection-form input[type=password],.connection-form textarea{width:36rem}
+textarea{font:inherit;font-family:ui-monospace,monospace;font-size:.85rem;padding:.4rem .5rem;border:1px solid #7a858f;border-radius:4px;max-width:100%}textarea:focus{outline:3px solid #f0b400;outline-offset:2px}
+.hint{margin:.2rem 0;font-size:.88rem}.field-error{color:var(--bad);font-weight:600;margin:.2rem 0}.invalid input,.invalid textarea,.invalid select{border:2px solid var(--bad)}
+.verdict p{margin:.2rem 0}code{font-size:.88rem;word-break:break-all}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
