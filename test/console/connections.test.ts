@@ -58,7 +58,7 @@ async function logIn(page: Page, email: string) {
   await page.locator('#email').fill(email);
   await page.locator('#password').fill(PASSWORD);
   await page.locator('form[action="/console/login"] button[type=submit]').click();
-  await page.waitForURL(/\/console\/payments/);
+  await page.waitForURL(/\/console\/overview/);
 }
 
 /** The secret material that must never appear in a page: the private key's body and the API key. */

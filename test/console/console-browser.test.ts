@@ -8,7 +8,7 @@ import { defineSection } from '../../src/http/console/registry.js';
 import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { launchBrowser } from '../support/browser.js';
 import { seriousViolations } from '../support/axe.js';
-import { loginCookie, makeUser, PASSWORD } from '../support/console.js';
+import { loginCookie, makeUser, navFor as sectionsFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 
@@ -72,12 +72,8 @@ async function logIn(page: Page, email: string, password = PASSWORD) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
-/** The navigation a role sees, in English: the sections it may open, in their order. */
-const navFor = (role: 'admin' | 'viewer') =>
-  [...SECTIONS, adminOnly]
-    .filter((s) => s.roles.includes(role))
-    .sort((a, b) => a.order - b.order)
-    .map((s) => s.navLabel('en'));
+/** The navigation a role sees in English, with the admin-only section this test adds. */
+const navFor = (role: 'admin' | 'viewer') => sectionsFor(role, 'en', [...SECTIONS, adminOnly]);
 
 const orderCells = async (page: Page) => page.locator('#results tbody tr td:nth-child(2)').allInnerTexts();
 

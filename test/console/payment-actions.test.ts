@@ -84,7 +84,7 @@ async function logIn(page: Page, email: string, hubUrl = one.url) {
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${hubUrl}/console/payments`);
+  await page.waitForURL(`${hubUrl}/console/overview`);
 }
 
 /** Pays on the processor's card page the payment link leads to (NETOPIA v1 or v2 emulator). */

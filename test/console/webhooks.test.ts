@@ -60,7 +60,7 @@ async function logIn(email: string): Promise<Page> {
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(/\/console\/payments$/);
+  await page.waitForURL(/\/console\/overview$/);
   return page;
 }
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { ConsoleSection } from '../../src/http/console/registry.js';
+import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { apiClient } from './hub.js';
 
 /** Console helpers for tests: users made through the API, passwords set through their one-time link, logins. */
@@ -59,4 +61,15 @@ export async function loginCookie(hubUrl: string, email: string, password = PASS
   const cookie = r.headers.get('set-cookie');
   assert.ok(cookie, 'a session cookie');
   return cookie.split(';')[0]!;
+}
+
+/**
+ * The console's navigation as a role sees it in a language: the sections it may open, in their order. Tests compare
+ * the page's navigation with this, so a new section does not break every console test.
+ */
+export function navFor(role: 'operator' | 'admin' | 'viewer', language: 'en' | 'ro' | 'it' = 'en', sections: readonly ConsoleSection[] = SECTIONS): string[] {
+  return [...sections]
+    .filter((s) => s.roles.includes(role))
+    .sort((a, b) => a.order - b.order)
+    .map((s) => s.navLabel(language));
 }
