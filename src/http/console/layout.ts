@@ -37,7 +37,10 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.f
 ol.timeline{list-style:none;padding:0;border-left:3px solid var(--line);margin-left:.5rem}ol.timeline>li{margin:0 0 1rem 0;padding-left:1rem;position:relative}
 ol.timeline>li h3{font-size:1rem;margin:.1rem 0}ol.timeline time{color:var(--muted);font-size:.9rem}
 pre{background:#f2f4f5;padding:.5rem;overflow:auto;max-height:20rem;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-.htmx-request{opacity:.6}`;
+.htmx-request{opacity:.6}
+nav.subnav ul{list-style:none;margin:0 0 1rem;padding:0;display:flex;flex-wrap:wrap;gap:1rem;border-bottom:1px solid var(--line)}nav.subnav a{display:inline-block;padding:.3rem 0}nav.subnav a[aria-current="page"]{font-weight:700;border-bottom:3px solid var(--accent)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}.cards section{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem}.cards h2{margin:.3rem 0 .5rem}.cards dl.facts{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}
+input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:#fff}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
