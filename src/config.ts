@@ -15,6 +15,8 @@ export interface HubConfig {
   databaseUrl?: string;
   emulators: boolean;
   adminKey?: string;
+  /** The e-mail of the console operator a first start creates (INCASSO_OPERATOR_EMAIL; default operator@localhost). */
+  operatorEmail?: string;
   masterKey?: string;
   logLevel: string;
   webhookRetryScale: number;
@@ -89,6 +91,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     emulators: env.INCASSO_EMULATORS !== '0' && env.INCASSO_EMULATORS !== 'false',
     adminKey: env.INCASSO_ADMIN_KEY || undefined,
+    operatorEmail: env.INCASSO_OPERATOR_EMAIL || undefined,
     masterKey: env.INCASSO_MASTER_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     webhookRetryScale: Number(env.INCASSO_WEBHOOK_RETRY_SCALE ?? 1),

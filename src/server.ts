@@ -9,6 +9,7 @@ import { Outbound } from './security/outbound.js';
 import { Vault } from './security/vault.js';
 import type { HubContext } from './services/context.js';
 import { startWorker, type Worker } from './services/worker.js';
+import { DEFAULT_OPERATOR_EMAIL, ensureFirstOperator } from './services/operator.js';
 import type { LedgerHook } from './services/ledger/index.js';
 import { HubCaches } from './services/hub-caches.js';
 import { paymentStepHook } from './services/payment-steps.js';
@@ -32,7 +33,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of opening one from the config (tests). */
   store?: Store;
-  /** Say where a generated operator key was saved (first start of `incasso serve`); the key itself is not shown. */
+  /**
+   * Say where a generated operator key was saved (first start of `incasso serve`; the key itself is not shown) and,
+   * while no operator can log into the console, the one-time link to set the operator's password. Without it no
+   * console operator is made at start.
+   */
   announce?: (line: string) => void;
   /** The console's session lifetimes and login throttle (tests shorten them). */
   console?: AppOptions['console'];
@@ -136,6 +141,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       retryScale: config.webhookRetryScale,
       rejectedNotificationRetentionDays: config.rejectedNotificationRetentionDays,
     });
+    if (options.announce) await announceFirstOperator(ctx, config.operatorEmail ?? DEFAULT_OPERATOR_EMAIL, options.announce);
   } catch (e) {
     // Nothing half-started stays behind: the worker, the emulators and the store (and so the data directory lock).
     await close().catch(() => {});
@@ -144,6 +150,28 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const url = `http://${shownHost(config.host)}:${boundPort(app.server, config.port)}`;
   const metricsUrl = metricsServer ? `http://${shownHost(config.metricsHost)}:${boundPort(metricsServer, config.metricsPort!)}/metrics` : undefined;
   return { app, store, ctx, worker: worker!, adminKey, url, metricsUrl, close };
+}
+
+/**
+ * A hub nobody can log into as the operator (a fresh data directory or database) makes its operator and says, in
+ * one line, the one-time link that sets its password: the only secret the hub ever prints. It works once, expires
+ * (PASSWORD_LINK_TTL_MS), and is useless once the password is set, so a copy left in a terminal's scrollback or a
+ * service's log opens nothing later; until it is used, whoever reads that output can claim the console, as whoever
+ * reads `<data dir>/admin.key` holds the operator key. Printed only while no operator has a password or a live
+ * link, so a restart prints nothing (and several processes starting together print one link between them).
+ */
+async function announceFirstOperator(ctx: HubContext, email: string, announce: (line: string) => void): Promise<void> {
+  if (!/^[^\s@<>"]{1,64}@[^\s@<>"]{1,189}$/.test(email))
+    throw new StartupError(`INCASSO_OPERATOR_EMAIL must be an e-mail address, got ${JSON.stringify(email.slice(0, 100))}`);
+  const first = await ensureFirstOperator(ctx, email);
+  if (first?.kind === 'email_taken')
+    announce(
+      `No console operator was made: ${first.email} is a merchant's user. Set INCASSO_OPERATOR_EMAIL to another address, or run: incasso users create --role operator --email ADDRESS`,
+    );
+  else if (first)
+    announce(
+      `Console operator ${first.email}${first.created ? ' created' : ' has no password yet'}: set its password at ${first.setPasswordUrl} (works once, until ${first.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
+    );
 }
 
 const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);

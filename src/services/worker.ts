@@ -6,6 +6,7 @@ import { purgeRejectedNotifications, reprocessStaleNotifications } from './inbox
 import { checkUnknownAttempts, reconcileOpenAttempts } from './reconcile.js';
 import { settleStaleRefunds } from './refunds.js';
 import { purgeExpiredSessions } from './users.js';
+import { workerPulse } from './health.js';
 
 export interface WorkerOptions extends DeliveryPoolOptions {
   /** How often the queues are polled when nothing wakes the worker (default 1000 ms). */
@@ -58,6 +59,10 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
   let lastPurge = 0;
   let lastExpiry = 0;
   const deliveries = new DeliveryPool(ctx, options);
+  // What the operator's health page reads: when the janitors last ran here, and how long they took.
+  const pulse = ctx.caches.of(workerPulse);
+  pulse.startedAt = new Date();
+  pulse.pollMs = pollMs;
 
   // Each janitor on its own: one that throws (a bad row, a processor's odd answer) is logged and the others still run.
   const everyPoll: Janitor[] = [
@@ -78,7 +83,15 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
     // Wake-ups come after every commit that queued a webhook; the janitors only need the poll's pace.
     if (!stopped && Date.now() - lastExpiry >= pollMs) {
       lastExpiry = Date.now();
-      await runJanitors(ctx, everyPoll, () => stopped);
+      pulse.passStartedAt = new Date(lastExpiry);
+      try {
+        await runJanitors(ctx, everyPoll, () => stopped);
+      } finally {
+        pulse.lastPassEndedAt = new Date();
+        pulse.lastPassMs = pulse.lastPassEndedAt.getTime() - lastExpiry;
+        pulse.passStartedAt = null;
+        pulse.passes++;
+      }
     }
     if (!stopped && Date.now() - lastPurge > 3_600_000) {
       lastPurge = Date.now();
@@ -115,6 +128,7 @@ export function startWorker(ctx: HubContext, options: WorkerOptions = {}): Worke
     wake: () => setImmediate(() => deliveries.kick()),
     async stop() {
       stopped = true;
+      pulse.startedAt = null;
       if (timer) clearTimeout(timer);
       await Promise.all([running, deliveries.stop()]);
     },

@@ -363,6 +363,15 @@ ALTER TABLE merchants DROP COLUMN api_key_prefix;
 ALTER TABLE users ADD COLUMN last_login_at timestamptz;
 `,
   },
+  {
+    id: '009_operator_health',
+    sql: `
+-- The operator's health page: notifications refused in the last hour (by reason), and webhook deliveries that
+-- failed for good, found without reading the whole tables.
+CREATE INDEX notifications_refused_idx ON notifications (received_at) WHERE status = 'rejected';
+CREATE INDEX webhook_deliveries_failed_idx ON webhook_deliveries (created_at) WHERE status = 'failed';
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

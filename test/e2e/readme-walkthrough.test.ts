@@ -254,6 +254,39 @@ describe(`the README walkthrough, literally, on another port (${TEST_STORE})`, (
       }
     }
 
+    // The console, as the README says: the first start printed one line with the operator's one-time link; set the
+    // password there, log in as the operator it names, and find the walkthrough's merchant with its two payments.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const operator = /log in as `([^`]+)`/.exec(readme)?.[1];
+    assert.equal(operator, 'operator@localhost', 'the README names the first start’s operator');
+    const linkLines = hubOutput.split('\n').filter((l) => l.includes('/console/set-password'));
+    assert.equal(linkLines.length, 1, `the first start printed one link line:\n${hubOutput.slice(0, 3000)}`);
+    assert.ok(
+      linkLines[0]!.startsWith(`Console operator ${operator} created: set its password at http://127.0.0.1:${port}/console/set-password?token=`),
+      linkLines[0],
+    );
+    const link = /(http:\/\/\S+\/console\/set-password\?token=[A-Za-z0-9_-]+)/.exec(linkLines[0]!)![1]!;
+    const consolePage = await browser.newPage();
+    consolePage.setDefaultTimeout(120_000);
+    try {
+      await consolePage.goto(link);
+      await consolePage.getByLabel('New password').fill('a walkthrough password');
+      await consolePage.getByLabel('Repeat the password').fill('a walkthrough password');
+      await consolePage.getByRole('button', { name: 'Save the password' }).click();
+      await consolePage.goto(`http://127.0.0.1:${port}/console/`);
+      await consolePage.getByLabel('E-mail').fill(operator);
+      await consolePage.getByLabel('Password').fill('a walkthrough password');
+      await consolePage.getByRole('button', { name: 'Log in' }).click();
+      await consolePage.waitForURL((u) => !u.pathname.endsWith('/login'));
+      await consolePage.getByRole('link', { name: 'Operator', exact: true }).click();
+      assert.equal(await consolePage.locator('h1').innerText(), 'Hub health');
+      await consolePage.getByRole('link', { name: 'Merchants', exact: true }).click();
+      const demo = await consolePage.locator('#merchants tbody tr', { hasText: 'Demo Shop' }).locator('td').allInnerTexts();
+      assert.equal(demo[3], '2', `Demo Shop has the walkthrough's two payments: ${demo.join(' | ')}`);
+    } finally {
+      await consolePage.close();
+    }
+
     assert.equal(env.INCASSO_URL, `http://127.0.0.1:${port}`, 'the walkthrough pointed the CLI at the hub on the other port');
     assert.equal(paid.length, 2, 'both payments (NETOPIA v1 and v2) were paid in the browser');
     assert.ok(statusesChecked >= 5, `the states the README names were checked (${statusesChecked})`);

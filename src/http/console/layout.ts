@@ -57,7 +57,10 @@ button.small{font-size:.8rem;padding:.15rem .6rem;margin-left:.5rem}
 .connection-form .field{margin-bottom:.6rem}.connection-form input[type=text],.connection-form input[type=password],.connection-form textarea{width:36rem}
 textarea{font:inherit;font-family:ui-monospace,monospace;font-size:.85rem;padding:.4rem .5rem;border:1px solid #7a858f;border-radius:4px;max-width:100%}textarea:focus{outline:3px solid #f0b400;outline-offset:2px}
 .hint{margin:.2rem 0;font-size:.88rem}.field-error{color:var(--bad);font-weight:600;margin:.2rem 0}.invalid input,.invalid textarea,.invalid select{border:2px solid var(--bad)}
-.verdict p{margin:.2rem 0}code{font-size:.88rem;word-break:break-all}`;
+.verdict p{margin:.2rem 0}code{font-size:.88rem;word-break:break-all}
+nav.subnav ul{list-style:none;margin:0 0 1rem;padding:0;display:flex;flex-wrap:wrap;gap:1rem;border-bottom:1px solid var(--line)}nav.subnav a{display:inline-block;padding:.3rem 0}nav.subnav a[aria-current="page"]{font-weight:700;border-bottom:3px solid var(--accent)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}.cards section{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem}.cards h2{margin:.3rem 0 .5rem}.cards dl.facts{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}
+input.secret{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:#fff}`;
 
 /** The stylesheet's path carries its hash, so it may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
