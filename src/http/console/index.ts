@@ -24,6 +24,7 @@ import { common, isLanguage, languageFromHeader, type Language } from './i18n.js
 import { CONSOLE_CSS, CONSOLE_CSS_PATH, HTMX_FILE, HTMX_PATH, messagePage, page } from './layout.js';
 import type { ConsoleSection } from './registry.js';
 import { SECTIONS } from './sections/index.js';
+import { formOf, seeOther } from './kit.js';
 
 /**
  * The web console under /console/: logging in and out, one-time links to set a password, the language, and the
@@ -56,20 +57,9 @@ function cookieValue(request: FastifyRequest, name: string): string | undefined 
   return undefined;
 }
 
-/** A form's fields (the first value of each name). */
-export function formOf(request: FastifyRequest): Record<string, string> {
-  return request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, string>) : {};
-}
-
 /** Where a login may send the browser afterwards: a console path only (never another site, never `//host`). */
 function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/console\/[A-Za-z0-9_\-/.?=&%+:]*$/.test(next) && !next.includes('//') && next.length < 1000 ? next : '/console/';
-}
-
-/** Sends the browser elsewhere; htmx is told with HX-Redirect so it leaves the page instead of swapping a fragment. */
-export function seeOther(request: FastifyRequest, reply: FastifyReply, url: string) {
-  if (request.headers['hx-request'] === 'true') return reply.header('hx-redirect', url).code(204).send();
-  return reply.redirect(url, 303);
 }
 
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions) {

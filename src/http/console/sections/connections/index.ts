@@ -22,6 +22,7 @@ import { common, type Language } from '../../i18n.js';
 import { messagePage, page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings, type StringKey } from './strings.js';
+import { formOf, mayChange, merchantFields, one, seeOther, selected, when } from '../../kit.js';
 
 /**
  * Connections: the merchant's processor connections (code, processor, environment, status, the credentials'
@@ -38,21 +39,6 @@ type Query = Record<string, string | string[] | undefined>;
 type Part = 'credentials' | 'settings';
 
 const ID_RE = /^[A-Za-z0-9_]{1,64}$/;
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
-const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '');
-const selected = (yes: boolean) => (yes ? new Html(' selected') : '');
-
-/** A form's fields (the console's parser keeps the first value of each name). */
-const formOf = (request: FastifyRequest): Record<string, string> =>
-  request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, string>) : {};
-
-/** Sends the browser on after a change (htmx is told with HX-Redirect, as the console's own seeOther does). */
-function seeOther(request: FastifyRequest, reply: FastifyReply, url: string) {
-  if (request.headers['hx-request'] === 'true') return reply.header('hx-redirect', url).code(204).send();
-  return reply.redirect(url, 303);
-}
-
-const mayChange = (request: FastifyRequest) => request.console!.session!.role !== 'viewer';
 
 /**
  * The merchant whose connections the request is about: a merchant's user's own; for the operator the one named by
@@ -69,9 +55,6 @@ async function merchantOf(ctx: HubContext, request: FastifyRequest): Promise<str
 /** The query that carries the operator's choice of merchant from page to page ('' for a merchant's user). */
 const merchantQuery = (request: FastifyRequest, merchantId: string) =>
   request.console!.session!.role === 'operator' ? `?merchant=${encodeURIComponent(merchantId)}` : '';
-const merchantField = (request: FastifyRequest, merchantId: string) =>
-  request.console!.session!.role === 'operator' ? html`<input type="hidden" name="merchant" value="${merchantId}">` : '';
-const csrfField = (request: FastifyRequest) => html`<input type="hidden" name="_csrf" value="${request.console!.session!.csrfToken}">`;
 
 const environmentLabel = (t: T, environment: string) =>
   environment === 'emulator' ? t('env_emulator') : environment === 'sandbox' ? t('env_sandbox') : environment === 'live' ? t('env_live') : environment;
@@ -264,7 +247,7 @@ function createForm(ctx: HubContext, request: FastifyRequest, reply: FastifyRepl
     section: 'connections',
     status,
     body: html`<p><a href="${`/console/connections${q}`}">${t('back')}</a></p><h1>${title}</h1>${errorSummary(t, state)}
-<form method="post" action="/console/connections/new" class="connection-form" novalidate>${csrfField(request)}${merchantField(request, merchantId)}<input type="hidden" name="provider" value="${form.provider}">
+<form method="post" action="/console/connections/new" class="connection-form" novalidate>${merchantFields(request, merchantId)}<input type="hidden" name="provider" value="${form.provider}">
 <div class="field${codeError ? ' invalid' : ''}"><label for="code">${t('code')}</label><input id="code" name="code" type="text" required maxlength="64" spellcheck="false" value="${state.values.code ?? ''}" aria-describedby="${`code-hint${codeError ? ' code-error' : ''}`}"${codeError ? new Html(' aria-invalid="true"') : ''}><p id="code-hint" class="muted hint">${t('code_hint')}</p>${codeError ? html`<p id="code-error" class="field-error">${codeError}</p>` : ''}</div>
 <div class="field${envError ? ' invalid' : ''}"><label for="environment">${t('environment')}</label><select id="environment" name="environment"${abilities.emulator ? new Html(' aria-describedby="environment-hint"') : ''}>${environments.map(
       (e) => html`<option value="${e}"${selected(e === chosen)}>${environmentLabel(t, e)}</option>`,
@@ -321,9 +304,9 @@ async function detailPage(
     for (const [k, v] of Object.entries(shown.credentials)) if (k !== 'fingerprint') values[`credentials.${k}`] = String(v);
     const shownState: FormState = { ...state, values: { ...values, ...state.values } };
     const test = abilities.credentialsCheck
-      ? html`<form method="post" action="${`${base}/test`}" hx-post="${`${base}/test`}" hx-target="#verdict" hx-select="#verdict" hx-swap="outerHTML">${csrfField(request)}${merchantField(request, merchantId)}<button type="submit">${t('test')}</button></form>`
+      ? html`<form method="post" action="${`${base}/test`}" hx-post="${`${base}/test`}" hx-target="#verdict" hx-select="#verdict" hx-swap="outerHTML">${merchantFields(request, merchantId)}<button type="submit">${t('test')}</button></form>`
       : html`<p class="muted">${t('no_test', { processor })}</p>`;
-    const toggle = html`<form method="post" action="${`${base}/status`}">${csrfField(request)}${merchantField(request, merchantId)}<input type="hidden" name="status" value="${row.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="${row.status === 'active' ? 'danger' : ''}">${row.status === 'active' ? t('disable') : t('enable')}</button></form>`;
+    const toggle = html`<form method="post" action="${`${base}/status`}">${merchantFields(request, merchantId)}<input type="hidden" name="status" value="${row.status === 'active' ? 'disabled' : 'active'}"><button type="submit" class="${row.status === 'active' ? 'danger' : ''}">${row.status === 'active' ? t('disable') : t('enable')}</button></form>`;
     actions = html`<div class="actions">${test}${toggle}</div>`;
     if (form) {
       const credentialsError = state.errors.get('credentials');
@@ -333,7 +316,7 @@ async function detailPage(
           : html`${credentialsError ? html`<p class="field-error">${credentialsError}</p>` : ''}${form.credentials.map((f) =>
               fieldHtml(t, f, 'credentials', shownState, { editing: true, fingerprint: row.credentials_fingerprint }),
             )}`;
-      editForm = html`<h2 id="edit">${t('edit')}</h2>${errorSummary(t, state)}<form method="post" action="${base}" class="connection-form" novalidate>${csrfField(request)}${merchantField(request, merchantId)}
+      editForm = html`<h2 id="edit">${t('edit')}</h2>${errorSummary(t, state)}<form method="post" action="${base}" class="connection-form" novalidate>${merchantFields(request, merchantId)}
 <fieldset><legend>${t('credentials')}</legend>${credentials}</fieldset>
 <fieldset><legend>${t('settings')}</legend>${form.settings.map((f) => fieldHtml(t, f, 'settings', shownState, { editing: true }))}</fieldset>
 <p><button type="submit">${t('save')}</button></p></form>`;

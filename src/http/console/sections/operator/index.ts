@@ -8,6 +8,7 @@ import { createOnpayPartner } from '../../../../services/onpay/partners.js';
 import { page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
+import { csrfField, formOf, when } from '../../kit.js';
 
 /**
  * The operator's pages (the operator only: a merchant's admin or viewer is refused, and the navigation does not
@@ -18,8 +19,6 @@ import { strings } from './strings.js';
  */
 
 type T = ReturnType<typeof strings.in>;
-
-const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '');
 
 /** A duration as people read it: 850 ms, 12.4 s, 3 min 5 s, 2 h 10 min, 3 d 4 h. */
 export function duration(ms: number): string {
@@ -91,12 +90,6 @@ async function healthPage(ctx: HubContext, request: FastifyRequest, reply: Fasti
   });
 }
 
-/** A form's fields (the console's parser gives the first value of each name). */
-const formOf = (request: FastifyRequest): Record<string, string | undefined> =>
-  request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, string>) : {};
-
-const csrf = (request: FastifyRequest) => html`<input type="hidden" name="_csrf" value="${request.console!.session!.csrfToken}">`;
-
 /** A name as the operator's API takes it (`CreateMerchantBody`: 1 to 200 characters). */
 function nameFrom(request: FastifyRequest): string | undefined {
   const name = typeof formOf(request).name === 'string' ? formOf(request).name!.trim() : '';
@@ -126,7 +119,7 @@ async function merchantsPage(
     section: 'operator',
     status: options.status,
     body: html`${subnav(t, '/console/operator/merchants')}<h1>${t('merchants_title')}</h1>${options.created ?? ''}
-<form class="filters" method="post" action="/console/operator/merchants">${csrf(request)}<div><label for="merchant-name">${t('merchant_name')}</label><input id="merchant-name" name="name" type="text" required maxlength="200" size="40" value="${options.name ?? ''}"${options.alert ? new Html(' aria-invalid="true" aria-describedby="name-error"') : ''}></div><div><button type="submit">${t('create_merchant')}</button></div></form>
+<form class="filters" method="post" action="/console/operator/merchants">${csrfField(request)}<div><label for="merchant-name">${t('merchant_name')}</label><input id="merchant-name" name="name" type="text" required maxlength="200" size="40" value="${options.name ?? ''}"${options.alert ? new Html(' aria-invalid="true" aria-describedby="name-error"') : ''}></div><div><button type="submit">${t('create_merchant')}</button></div></form>
 ${options.alert ? html`<div class="alert" role="alert" id="name-error">${options.alert}</div>` : ''}${table}`,
   });
 }
@@ -150,7 +143,7 @@ async function partnersPage(
     section: 'operator',
     status: options.status,
     body: html`${subnav(t, '/console/operator/onpay')}<h1>${t('onpay_title')}</h1><p>${t('onpay_intro')}</p>${options.created ?? ''}
-<form class="filters" method="post" action="/console/operator/onpay">${csrf(request)}<div><label for="partner-name">${t('partner_name')}</label><input id="partner-name" name="name" type="text" required maxlength="200" size="40" value="${options.name ?? ''}"${options.alert ? new Html(' aria-invalid="true" aria-describedby="name-error"') : ''}></div><div><button type="submit">${t('create_partner')}</button></div></form>
+<form class="filters" method="post" action="/console/operator/onpay">${csrfField(request)}<div><label for="partner-name">${t('partner_name')}</label><input id="partner-name" name="name" type="text" required maxlength="200" size="40" value="${options.name ?? ''}"${options.alert ? new Html(' aria-invalid="true" aria-describedby="name-error"') : ''}></div><div><button type="submit">${t('create_partner')}</button></div></form>
 ${options.alert ? html`<div class="alert" role="alert" id="name-error">${options.alert}</div>` : ''}${table}`,
   });
 }

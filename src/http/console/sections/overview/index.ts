@@ -18,6 +18,7 @@ import {
 import { page } from '../../layout.js';
 import { assetPath, defineSection, type ConsoleAsset } from '../../registry.js';
 import { strings } from './strings.js';
+import { money, one, selected } from '../../kit.js';
 
 /**
  * The overview, the console's first page: for the payments created in the last 7, 30 or 90 days (UTC days) of the
@@ -48,9 +49,6 @@ const CHARTS: ConsoleAsset = {
   body: chartsSource,
 };
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
-const selected = (yes: boolean) => (yes ? new Html(' selected') : '');
-const money = (amount: number, currency: string) => `${toDecimalString(amount, currency)} ${currency}`;
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 
 interface FigureOptions {

@@ -19,6 +19,7 @@ import { common } from '../../i18n.js';
 import { messagePage, page } from '../../layout.js';
 import { actionStrings } from './action-strings.js';
 import { strings } from './strings.js';
+import { mayChange, scopeOf } from '../../kit.js';
 
 /**
  * The payment page's actions, for a merchant's admins and the operator (a viewer sees none, and its POST is
@@ -33,15 +34,6 @@ import { strings } from './strings.js';
  */
 
 type A = ReturnType<typeof actionStrings.in>;
-
-/** The merchant whose payments the user may act on; null: any (the operator). */
-function scopeOf(request: FastifyRequest): string | null {
-  const session = request.console!.session!;
-  return session.role === 'operator' ? null : session.merchantId;
-}
-
-/** Admins and the operator act; a viewer only reads. */
-export const mayAct = (request: FastifyRequest) => request.console?.session?.role !== 'viewer';
 
 const paymentStatus = (request: FastifyRequest, status: string) =>
   (PAYMENT_STATUSES as readonly string[]).includes(status)
@@ -100,7 +92,7 @@ export function actionsPanel(
   payment: Payment,
   options: Pick<RefundOptions, 'mode' | 'remaining' | 'refundableNow' | 'provider'>,
 ): Html {
-  if (!mayAct(request)) return html``;
+  if (!mayChange(request)) return html``;
   const a = actionStrings.in(request.console!.language);
   const csrf = request.console!.session!.csrfToken;
   const currency = payment.currency;
@@ -127,7 +119,7 @@ export function actionsPanel(
 
 /** A delivery's redeliver button (nothing for a viewer). */
 export function redeliverForm(request: FastifyRequest, paymentId: string, delivery: { id: string; url: string }): Html {
-  if (!mayAct(request)) return html``;
+  if (!mayChange(request)) return html``;
   const a = actionStrings.in(request.console!.language);
   return html`<form method="post" action="${`/console/payments/${paymentId}/deliveries/${delivery.id}/redeliver`}" class="inline"><input type="hidden" name="_csrf" value="${request.console!.session!.csrfToken}"><button type="submit" class="small" aria-label="${a('redeliver_label', { url: delivery.url })}">${a('redeliver_button')}</button></form>`;
 }
@@ -136,7 +128,7 @@ export function actionRoutes(app: FastifyInstance, ctx: HubContext) {
   /** The review: what would be refunded, in the payment's currency, before anything is sent. */
   app.get<{ Params: { id: string }; Querystring: { amount?: string } }>('/:id/refund', { schema: { hide: true } }, async (request, reply) => {
     const id = validId(request.params.id);
-    if (!mayAct(request)) return refuseViewer(request, reply);
+    if (!mayChange(request)) return refuseViewer(request, reply);
     const a = actionStrings.in(request.console!.language);
     const options = await refundOptions(ctx, scopeOf(request), id);
     const { payment } = options;
@@ -159,7 +151,7 @@ export function actionRoutes(app: FastifyInstance, ctx: HubContext) {
 
   app.post<{ Params: { id: string } }>('/:id/refund', { schema: { hide: true } }, async (request, reply) => {
     const id = validId(request.params.id);
-    if (!mayAct(request)) return refuseViewer(request, reply);
+    if (!mayChange(request)) return refuseViewer(request, reply);
     const a = actionStrings.in(request.console!.language);
     const form = (request.body ?? {}) as Record<string, string>;
     const scope = scopeOf(request);
@@ -186,7 +178,7 @@ export function actionRoutes(app: FastifyInstance, ctx: HubContext) {
 
   app.post<{ Params: { id: string } }>('/:id/cancel', { schema: { hide: true } }, async (request, reply) => {
     const id = validId(request.params.id);
-    if (!mayAct(request)) return refuseViewer(request, reply);
+    if (!mayChange(request)) return refuseViewer(request, reply);
     const a = actionStrings.in(request.console!.language);
     try {
       await cancelMerchantPayment(ctx, scopeOf(request), id);
@@ -207,7 +199,7 @@ export function actionRoutes(app: FastifyInstance, ctx: HubContext) {
   app.post<{ Params: { id: string; delivery: string } }>('/:id/deliveries/:delivery/redeliver', { schema: { hide: true } }, async (request, reply) => {
     const id = validId(request.params.id);
     const delivery = validId(request.params.delivery);
-    if (!mayAct(request)) return refuseViewer(request, reply);
+    if (!mayChange(request)) return refuseViewer(request, reply);
     const a = actionStrings.in(request.console!.language);
     try {
       await redeliverPaymentDelivery(ctx, scopeOf(request), id, delivery);

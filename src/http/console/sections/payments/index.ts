@@ -14,6 +14,7 @@ import { strings } from './strings.js';
 import { actionStrings } from './action-strings.js';
 import { actionRoutes, actionsPanel, redeliverForm } from './actions.js';
 import { fingerprintTag, LIVE_SCRIPT_PATH, liveRoutes } from './live.js';
+import { money, one, scopeOf, selected, timeTag, when } from '../../kit.js';
 
 /**
  * Payments: the list with filters (status, connection, dates, amount in a currency, one search box for order id,
@@ -29,16 +30,8 @@ type Query = Record<string, string | string[] | undefined>;
 const EXPORT_MAX_ROWS = 10_000;
 const PAGE_SIZE = 25;
 
-/** The merchant whose payments the user may see; null: all (the operator). */
-function scopeOf(request: FastifyRequest): string | null {
-  const session = request.console!.session!;
-  return session.role === 'operator' ? null : session.merchantId;
-}
-
 /** Not a payment's status: a payment (pending) whose attempt's outcome is unknown, as the overview counts them. */
 const UNKNOWN_OUTCOME = 'unknown';
-
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
 
 interface Filters {
   status: string;
@@ -131,14 +124,9 @@ const filterQuery = (f: Filters, extra: Record<string, string> = {}) => {
   return text ? `?${text}` : '';
 };
 
-export const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '');
-/** A time as UTC text in a `<time datetime>` (the page's script shows it in the browser's time zone). */
-const timeOf = (d: Date | string | null) => (d ? html`<time datetime="${new Date(d).toISOString()}">${when(d)}</time>` : '');
-const money = (amount: number, currency: string) => `${toDecimalString(amount, currency)} ${currency}`;
 const statusLabel = (t: T, status: string) =>
   (PAYMENT_STATUSES as readonly string[]).includes(status) ? t(`status_${status as (typeof PAYMENT_STATUSES)[number]}`) : status;
 const payerEmail = (p: Payment) => (typeof p.billing?.email === 'string' ? p.billing.email : '');
-const selected = (yes: boolean) => (yes ? new Html(' selected') : '');
 
 /** What the list's htmx requests replace: the results only (the page itself works without script). */
 const HX_RESULTS = new Html('hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true"');
@@ -172,7 +160,7 @@ async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: 
 <div><button type="submit">${t('apply')}</button></div><div><a href="/console/payments">${t('reset')}</a></div></form>`;
   const rows = result.rows.map(
     (p) =>
-      html`<tr><td>${timeOf(p.created_at)}</td><td><a href="${`/console/payments/${p.id}`}">${p.order_id}</a></td>${operator ? html`<td>${p.merchant_id}</td>` : ''}<td>${payerEmail(p)}</td><td class="num">${money(p.amount, p.currency)}</td><td class="status">${statusLabel(t, p.status)}</td><td>${names.get(p.connection_id) ?? p.connection_id}</td></tr>`,
+      html`<tr><td>${timeTag(p.created_at)}</td><td><a href="${`/console/payments/${p.id}`}">${p.order_id}</a></td>${operator ? html`<td>${p.merchant_id}</td>` : ''}<td>${payerEmail(p)}</td><td class="num">${money(p.amount, p.currency)}</td><td class="status">${statusLabel(t, p.status)}</td><td>${names.get(p.connection_id) ?? p.connection_id}</td></tr>`,
   );
   const table = result.rows.length
     ? html`<table><caption class="muted">${t('caption', { count: result.rows.length })}</caption><thead><tr><th scope="col">${t('created')}</th><th scope="col">${t('order')}</th>${operator ? html`<th scope="col">${t('merchant')}</th>` : ''}<th scope="col">${t('payer')}</th><th scope="col" class="num">${t('amount')}</th><th scope="col">${t('status')}</th><th scope="col">${t('connection')}</th></tr></thead><tbody>${rows}</tbody></table>`
@@ -292,7 +280,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(at.created_at).getTime(),
       order: 0,
-      item: html`<li><h3>${t('attempt', { number: at.number, status: attemptStatus(a, at.status) })}</h3>${timeOf(at.created_at)}
+      item: html`<li><h3>${t('attempt', { number: at.number, status: attemptStatus(a, at.status) })}</h3>${timeTag(at.created_at)}
 <dl class="facts">${fact(t('provider'), at.provider)}${fact(t('amount'), money(at.amount, at.currency))}${at.processor_reference ? fact(t('reference'), at.processor_reference) : ''}${at.pan_masked ? fact(t('card'), at.pan_masked) : ''}${at.error_code || at.error_message ? fact(t('reason'), [at.error_code, at.error_message].filter(Boolean).join(' — ')) : ''}${at.action ? fact(t('next_action'), at.action) : ''}</dl></li>`,
     });
   }
@@ -301,7 +289,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(n.received_at).getTime(),
       order: 1,
-      item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3>${timeOf(n.received_at)}
+      item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3>${timeTag(n.received_at)}
 <dl class="facts">${fact(t('source'), source)}${n.outcome ? fact(t('verdict'), n.outcome) : ''}${n.error ? fact(t('error'), n.error) : ''}</dl>
 <details><summary>${t('raw_body')}</summary>${n.body_excerpt ? html`<p class="muted">${t('excerpt', { bytes: n.body.length })}</p>` : ''}<pre tabindex="0">${n.body}</pre></details></li>`,
     });
@@ -310,7 +298,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(r.created_at).getTime(),
       order: 2,
-      item: html`<li class="refund"><h3>${a('refund_of', { amount: toDecimalString(r.amount, r.currency), currency: r.currency, status: refundStatus(a, r.status) })}</h3>${timeOf(r.created_at)}
+      item: html`<li class="refund"><h3>${a('refund_of', { amount: toDecimalString(r.amount, r.currency), currency: r.currency, status: refundStatus(a, r.status) })}</h3>${timeTag(r.created_at)}
 <dl class="facts">${fact(a('refund_id'), r.id)}${r.error_code || r.error_message ? fact(a('refund_error'), [r.error_code, r.error_message].filter(Boolean).join(' — ')) : ''}</dl></li>`,
     });
   }
@@ -322,7 +310,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
               d.attempt_log.length
                 ? html`<ul>${d.attempt_log.map(
                     (x) =>
-                      html`<li>${timeOf(x.attempted_at)}: ${
+                      html`<li>${timeTag(x.attempted_at)}: ${
                         x.status_code !== null
                           ? t('delivery_attempt', { code: x.status_code, ms: x.duration_ms })
                           : t('delivery_attempt_failed', { ms: x.duration_ms, error: x.error ?? '' })
@@ -335,7 +323,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(e.created_at).getTime(),
       order: 3,
-      item: html`<li><h3>${t('event', { type: e.type })}</h3>${timeOf(e.created_at)}<h4 class="muted">${t('deliveries')}</h4>${deliveries}</li>`,
+      item: html`<li><h3>${t('event', { type: e.type })}</h3>${timeTag(e.created_at)}<h4 class="muted">${t('deliveries')}</h4>${deliveries}</li>`,
     });
   }
   entries.sort((x, y) => x.at - y.at || x.order - y.order);
@@ -353,7 +341,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     section: 'payments',
     body: html`<p><a href="/console/payments">${t('back_to_list')}</a></p><h1>${t('payment', { order: p.order_id })}</h1>${notices}
 <div data-live-stream="${`/console/payments/${p.id}/stream?since=${since}`}" data-live-regions="${LIVE_REGIONS}"><p id="live-status" class="muted" role="status" data-updated="${a('live_updated')}"></p>
-<section id="payment-facts" aria-labelledby="facts-h"><h2 id="facts-h">${t('facts')}</h2><dl class="facts">${fact(t('payment_id'), p.id)}${fact(t('status'), html`<span class="status">${statusLabel(t, view.status)}</span>`)}${fact(t('amount'), money(p.amount, p.currency))}${fact(t('captured'), money(p.amount_captured, p.currency))}${fact(t('refunded'), money(p.amount_refunded, p.currency))}${operator ? fact(t('merchant'), p.merchant_id) : ''}${fact(t('description'), p.description)}${fact(t('payer_email'), payerEmail(p))}${fact(t('created'), timeOf(p.created_at))}${p.expires_at ? fact(t('expires'), timeOf(p.expires_at)) : ''}</dl></section>
+<section id="payment-facts" aria-labelledby="facts-h"><h2 id="facts-h">${t('facts')}</h2><dl class="facts">${fact(t('payment_id'), p.id)}${fact(t('status'), html`<span class="status">${statusLabel(t, view.status)}</span>`)}${fact(t('amount'), money(p.amount, p.currency))}${fact(t('captured'), money(p.amount_captured, p.currency))}${fact(t('refunded'), money(p.amount_refunded, p.currency))}${operator ? fact(t('merchant'), p.merchant_id) : ''}${fact(t('description'), p.description)}${fact(t('payer_email'), payerEmail(p))}${fact(t('created'), timeTag(p.created_at))}${p.expires_at ? fact(t('expires'), timeTag(p.expires_at)) : ''}</dl></section>
 <div id="payment-actions">${actionsPanel(request, p, refunding)}</div>
 <section id="payment-timeline" aria-labelledby="timeline-h"><h2 id="timeline-h">${t('timeline')}</h2>${entries.length ? html`<ol class="timeline">${entries.map((e) => e.item)}</ol>` : html`<p>${t('timeline_empty')}</p>`}</section></div>
 <script src="${LIVE_SCRIPT_PATH}" defer></script>`,

@@ -18,6 +18,7 @@ import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../i18n
 import { page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
+import { formOf, merchantFields, merchantLink, seeOther, selected, when } from '../../kit.js';
 
 /**
  * Team: a merchant's API keys (create: the key is shown once; revoke: it stops working at once; revoking the last
@@ -30,18 +31,8 @@ import { strings } from './strings.js';
 
 type T = ReturnType<typeof strings.in>;
 
-/** A form's fields (the console parses forms into one value per name). */
-const formOf = (request: FastifyRequest): Record<string, string> =>
-  request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, string>) : {};
-
-/** After an action, the team page (303; htmx is told with HX-Redirect). */
-const seeOther = (request: FastifyRequest, reply: FastifyReply, url: string) =>
-  request.headers['hx-request'] === 'true' ? reply.header('hx-redirect', url).code(204).send() : reply.redirect(url, 303);
-
 const BASE = '/console/team';
 
-const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
-const selected = (yes: boolean) => (yes ? new Html(' selected') : '');
 const ID = /^[A-Za-z0-9_]{1,64}$/;
 
 /** The merchant the request manages: an admin's own; the operator's choice (null: not chosen yet). */
@@ -56,10 +47,7 @@ async function merchantOf(ctx: HubContext, request: FastifyRequest, chosen: unkn
 
 /** Where the team page of a merchant is, with what just happened (`done`, and the key or user it happened to). */
 function teamUrl(request: FastifyRequest, merchant: Merchant, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams(extra);
-  if (request.console!.session!.role === 'operator') params.set('merchant', merchant.id);
-  const text = params.toString();
-  return text ? `${BASE}?${text}` : BASE;
+  return merchantLink(request, merchant.id, BASE, extra);
 }
 
 interface Shown {
@@ -68,14 +56,6 @@ interface Shown {
   alert?: string;
   /** A secret shown once: the new API key or a one-time link. */
   secret?: { intro: string; label: string; value: string; after?: string };
-}
-
-/** The hidden fields every form carries: the anti-forgery token, and for the operator the merchant. */
-function hidden(request: FastifyRequest, merchant: Merchant): Html {
-  const session = request.console!.session!;
-  return html`<input type="hidden" name="_csrf" value="${session.csrfToken}">${
-    session.role === 'operator' ? html`<input type="hidden" name="merchant" value="${merchant.id}">` : ''
-  }`;
 }
 
 function keysPart(request: FastifyRequest, t: T, merchant: Merchant, keys: ApiKeyListing[]): Html {
@@ -87,13 +67,13 @@ function keysPart(request: FastifyRequest, t: T, merchant: Merchant, keys: ApiKe
       }</td><td>${
         k.revoked_at
           ? ''
-          : html`<form method="post" action="${`${BASE}/keys/${k.id}/revoke`}" class="inline">${hidden(request, merchant)}<button type="submit" class="danger" aria-label="${t('revoke_key_named', { name: k.name })}">${t('revoke')}</button></form>`
+          : html`<form method="post" action="${`${BASE}/keys/${k.id}/revoke`}" class="inline">${merchantFields(request, merchant.id)}<button type="submit" class="danger" aria-label="${t('revoke_key_named', { name: k.name })}">${t('revoke')}</button></form>`
       }</td></tr>`,
   );
   return html`<section aria-labelledby="keys-title"><h2 id="keys-title">${t('keys')}</h2><p class="muted">${t('keys_intro')}</p>
 ${live.length === 0 ? html`<div class="alert" role="alert">${t('no_live_keys')}</div>` : ''}
 ${keys.length ? html`<table><caption class="muted">${t('keys_caption')}</caption><thead><tr><th scope="col">${t('key_name')}</th><th scope="col">${t('key_prefix')}</th><th scope="col">${t('created')}</th><th scope="col">${t('last_used')}</th><th scope="col">${t('status')}</th><th scope="col">${t('actions')}</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
-<h3>${t('new_key')}</h3><form method="post" action="${`${BASE}/keys`}" class="filters">${hidden(request, merchant)}<div><label for="key-name">${t('new_key_name')}</label><input id="key-name" name="name" required maxlength="100" aria-describedby="key-name-help"><span id="key-name-help" class="muted">${t('new_key_name_help')}</span></div><div><button type="submit">${t('create_key')}</button></div></form></section>`;
+<h3>${t('new_key')}</h3><form method="post" action="${`${BASE}/keys`}" class="filters">${merchantFields(request, merchant.id)}<div><label for="key-name">${t('new_key_name')}</label><input id="key-name" name="name" required maxlength="100" aria-describedby="key-name-help"><span id="key-name-help" class="muted">${t('new_key_name_help')}</span></div><div><button type="submit">${t('create_key')}</button></div></form></section>`;
 }
 
 function userStatus(t: T, u: User): string {
@@ -106,23 +86,23 @@ function usersPart(request: FastifyRequest, t: T, merchant: Merchant, users: Use
   const roleLabel = (r: string) => (r === 'admin' ? t('role_admin') : t('role_viewer'));
   const rows = users.map((u) => {
     const action = (what: string) => `${BASE}/users/${u.id}/${what}`;
-    const roleForm = html`<form method="post" action="${action('role')}" class="inline">${hidden(request, merchant)}<select name="role" aria-label="${t('role_of', { email: u.email })}">${(
+    const roleForm = html`<form method="post" action="${action('role')}" class="inline">${merchantFields(request, merchant.id)}<select name="role" aria-label="${t('role_of', { email: u.email })}">${(
       ['admin', 'viewer'] as const
     ).map(
       (r) => html`<option value="${r}"${selected(u.role === r)}>${roleLabel(r)}</option>`,
     )}</select><button type="submit">${t('change_role')}</button></form>`;
     const toggle = u.disabled_at
-      ? html`<form method="post" action="${action('enable')}" class="inline">${hidden(request, merchant)}<button type="submit" aria-label="${t('enable_named', { email: u.email })}">${t('enable')}</button></form>`
-      : html`<form method="post" action="${action('disable')}" class="inline">${hidden(request, merchant)}<button type="submit" class="danger" aria-label="${t('disable_named', { email: u.email })}">${t('disable')}</button></form>`;
+      ? html`<form method="post" action="${action('enable')}" class="inline">${merchantFields(request, merchant.id)}<button type="submit" aria-label="${t('enable_named', { email: u.email })}">${t('enable')}</button></form>`
+      : html`<form method="post" action="${action('disable')}" class="inline">${merchantFields(request, merchant.id)}<button type="submit" class="danger" aria-label="${t('disable_named', { email: u.email })}">${t('disable')}</button></form>`;
     const reset = u.disabled_at
       ? ''
-      : html`<form method="post" action="${action('password-link')}" class="inline">${hidden(request, merchant)}<button type="submit" aria-label="${t('reset_link_named', { email: u.email })}">${t('reset_link')}</button></form>`;
+      : html`<form method="post" action="${action('password-link')}" class="inline">${merchantFields(request, merchant.id)}<button type="submit" aria-label="${t('reset_link_named', { email: u.email })}">${t('reset_link')}</button></form>`;
     return html`<tr><td>${u.email}${u.id === me ? html` <span class="muted">${t('you')}</span>` : ''}</td><td>${roleLabel(u.role)}</td><td>${LANGUAGE_NAMES[u.language]}</td><td>${u.last_login_at ? when(u.last_login_at) : t('never')}</td><td class="status">${userStatus(t, u)}</td><td><div class="actions">${roleForm}${toggle}${reset}</div></td></tr>`;
   });
   const language = request.console!.language;
   return html`<section aria-labelledby="users-title"><h2 id="users-title">${t('users')}</h2>
 ${users.length ? html`<table><caption class="muted">${t('users_caption')}</caption><thead><tr><th scope="col">${t('email')}</th><th scope="col">${t('role')}</th><th scope="col">${t('language')}</th><th scope="col">${t('last_login')}</th><th scope="col">${t('status')}</th><th scope="col">${t('actions')}</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
-<h3>${t('invite')}</h3><p class="muted">${t('invite_help')}</p><form method="post" action="${`${BASE}/users`}" class="filters">${hidden(request, merchant)}
+<h3>${t('invite')}</h3><p class="muted">${t('invite_help')}</p><form method="post" action="${`${BASE}/users`}" class="filters">${merchantFields(request, merchant.id)}
 <div><label for="invite-email">${t('email')}</label><input id="invite-email" name="email" type="email" required maxlength="254" autocomplete="off"></div>
 <div><label for="invite-role">${t('role')}</label><select id="invite-role" name="role"><option value="viewer">${t('role_viewer')}</option><option value="admin">${t('role_admin')}</option></select></div>
 <div><label for="invite-language">${t('language')}</label><select id="invite-language" name="language">${LANGUAGES.map(
@@ -238,7 +218,7 @@ export const teamSection = defineSection({
             section: 'team',
             status: 409,
             body: html`<h1>${t('last_key_title')}</h1><div class="alert" role="alert">${t('last_key_text', { name: key.name })}</div>
-<form method="post" action="${`${BASE}/keys/${key.id}/revoke`}" class="inline">${hidden(request, merchant)}<input type="hidden" name="confirm" value="yes"><button type="submit" class="danger">${t('last_key_confirm')}</button></form>
+<form method="post" action="${`${BASE}/keys/${key.id}/revoke`}" class="inline">${merchantFields(request, merchant.id)}<input type="hidden" name="confirm" value="yes"><button type="submit" class="danger">${t('last_key_confirm')}</button></form>
 <p><a href="${teamUrl(request, merchant)}">${t('cancel')}</a></p>`,
           });
         }

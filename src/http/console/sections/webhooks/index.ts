@@ -22,6 +22,7 @@ import { common } from '../../i18n.js';
 import { messagePage, page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
+import { formOf, mayChange, merchantFields, merchantLink, one, timeTag, when } from '../../kit.js';
 
 /**
  * Webhooks: a merchant's endpoints (create with the signing secret shown once, rotate the secret, disable and
@@ -41,13 +42,6 @@ const DELIVERY_ID = /^whd_[0-9a-z]{26}$/;
 const MERCHANT_ID = /^mer_[0-9a-z]{26}$/;
 const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
 
-const one = (v: unknown) => (Array.isArray(v) ? v[0] : v)?.toString().trim() ?? '';
-const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '');
-const timeTag = (d: Date | string | null) => (d ? html`<time datetime="${new Date(d).toISOString()}">${when(d)}</time>` : '');
-const formOf = (request: FastifyRequest): Record<string, string> =>
-  request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, string>) : {};
-const canChange = (request: FastifyRequest) => request.console!.session!.role !== 'viewer';
-
 const endpointStatus = (t: T, s: string) => (s === 'active' || s === 'disabled' ? t(`endpoint_status_${s}`) : s);
 const deliveryStatus = (t: T, s: string) =>
   (DELIVERY_STATUSES as readonly string[]).includes(s) ? t(`delivery_status_${s as (typeof DELIVERY_STATUSES)[number]}`) : s;
@@ -65,21 +59,8 @@ async function merchantOf(ctx: HubContext, request: FastifyRequest): Promise<{ i
 }
 
 /** A path of this section, with the operator's merchant in its query. */
-function link(request: FastifyRequest, merchantId: string, path: string, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams();
-  if (request.console!.session!.role === 'operator') params.set('merchant', merchantId);
-  for (const [k, v] of Object.entries(extra)) params.set(k, v);
-  const query = params.toString();
-  return `/console/webhooks${path}${query ? `?${query}` : ''}`;
-}
-
-/** The hidden fields every form of the section carries: the anti-forgery token, and the operator's merchant. */
-function hidden(request: FastifyRequest, merchantId: string): Html {
-  const session = request.console!.session!;
-  return html`<input type="hidden" name="_csrf" value="${session.csrfToken}">${
-    session.role === 'operator' ? html`<input type="hidden" name="merchant" value="${merchantId}">` : ''
-  }`;
-}
+const link = (request: FastifyRequest, merchantId: string, path: string, extra: Record<string, string> = {}) =>
+  merchantLink(request, merchantId, `/console/webhooks${path}`, extra);
 
 /** The operator's line saying whose webhooks these are, with a way back to the choice. */
 function merchantLine(request: FastifyRequest, t: T, merchant: { id: string; name: string }): Html | string {
@@ -119,7 +100,7 @@ interface CreateForm {
 function createForm(request: FastifyRequest, t: T, merchantId: string, values: CreateForm): Html {
   const checked = (yes: boolean) => (yes ? new Html(' checked') : '');
   return html`<h2 id="add">${t('add_endpoint')}</h2><p class="muted">${t('add_endpoint_help')}</p>${values.alert ? html`<div id="w-form-error" class="alert" role="alert">${values.alert}</div>` : ''}
-<form method="post" action="/console/webhooks/endpoints" hx-post="/console/webhooks/endpoints" hx-target="main" hx-select="main" hx-swap="outerHTML">${hidden(request, merchantId)}
+<form method="post" action="/console/webhooks/endpoints" hx-post="/console/webhooks/endpoints" hx-target="main" hx-select="main" hx-swap="outerHTML">${merchantFields(request, merchantId)}
 <label for="w-url">${t('url')}</label><input id="w-url" name="url" type="url" inputmode="url" size="60" maxlength="2048" required value="${values.url}" aria-describedby="${values.badUrl ? 'w-form-error w-url-help' : 'w-url-help'}"${values.badUrl ? new Html(' aria-invalid="true"') : ''}>
 <p id="w-url-help" class="muted">${t('url_help')}</p>
 <fieldset class="events"><legend>${t('events_legend')}</legend><p class="muted">${t('events_help')}</p>
@@ -141,7 +122,7 @@ async function listPage(ctx: HubContext, request: FastifyRequest, reply: Fastify
   const table = endpoints.length
     ? html`<table><caption class="muted">${t('endpoints_caption')}</caption><thead><tr><th scope="col">${t('url')}</th><th scope="col">${t('events')}</th><th scope="col">${t('status')}</th><th scope="col">${t('created')}</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p role="status">${t('no_endpoints')}</p>`;
-  const change = canChange(request)
+  const change = mayChange(request)
     ? createForm(request, t, merchant.id, form ?? { url: '', all: true, events: [] })
     : html`<p class="muted">${t('view_only')}</p>`;
   return page(request, reply, {
@@ -157,7 +138,7 @@ async function listPage(ctx: HubContext, request: FastifyRequest, reply: Fastify
 const formErrorStatus = (request: FastifyRequest, status: number) => (request.headers['hx-request'] === 'true' ? 200 : status);
 
 async function create(ctx: HubContext, request: FastifyRequest, reply: FastifyReply) {
-  if (!canChange(request)) return forbidden(request, reply);
+  if (!mayChange(request)) return forbidden(request, reply);
   const t = strings.in(request.console!.language);
   const merchant = await merchantOf(ctx, request);
   if (!merchant) throw new NotFoundError('no merchant chosen');
@@ -240,10 +221,10 @@ async function endpointPage(ctx: HubContext, request: FastifyRequest<{ Params: {
   const done = one((request.query as Query).done);
   const fact = (label: string, value: Html | string) => html`<dt>${label}</dt><dd>${value}</dd>`;
   const overlap = e.previous_secret_expires_at && new Date(e.previous_secret_expires_at).getTime() > Date.now() ? e.previous_secret_expires_at : null;
-  const actions = canChange(request)
+  const actions = mayChange(request)
     ? html`<h2>${t('actions')}</h2><div class="actions">
-<form method="post" action="${`/console/webhooks/endpoints/${e.id}/status`}">${hidden(request, merchant.id)}<input type="hidden" name="status" value="${e.status === 'active' ? 'disabled' : 'active'}"><button type="submit"${e.status === 'active' ? new Html(' class="danger" aria-describedby="w-disable-help"') : ''}>${e.status === 'active' ? t('disable') : t('enable')}</button></form>
-<form method="post" action="${`/console/webhooks/endpoints/${e.id}/rotate`}" hx-post="${`/console/webhooks/endpoints/${e.id}/rotate`}" hx-target="main" hx-select="main" hx-swap="outerHTML">${hidden(request, merchant.id)}<button type="submit" aria-describedby="w-rotate-help">${t('rotate')}</button></form></div>
+<form method="post" action="${`/console/webhooks/endpoints/${e.id}/status`}">${merchantFields(request, merchant.id)}<input type="hidden" name="status" value="${e.status === 'active' ? 'disabled' : 'active'}"><button type="submit"${e.status === 'active' ? new Html(' class="danger" aria-describedby="w-disable-help"') : ''}>${e.status === 'active' ? t('disable') : t('enable')}</button></form>
+<form method="post" action="${`/console/webhooks/endpoints/${e.id}/rotate`}" hx-post="${`/console/webhooks/endpoints/${e.id}/rotate`}" hx-target="main" hx-select="main" hx-swap="outerHTML">${merchantFields(request, merchant.id)}<button type="submit" aria-describedby="w-rotate-help">${t('rotate')}</button></form></div>
 ${e.status === 'active' ? html`<p id="w-disable-help" class="muted">${t('disable_help')}</p>` : ''}<p id="w-rotate-help" class="muted">${t('rotate_help')}</p>`
     : html`<p class="muted">${t('view_only')}</p>`;
   return page(request, reply, {
@@ -269,7 +250,7 @@ async function setStatus(ctx: HubContext, request: FastifyRequest<{ Params: { id
   const merchant = await merchantOf(ctx, request);
   if (!merchant) throw new NotFoundError('no merchant chosen');
   await getWebhookEndpoint(ctx, merchant.id, request.params.id);
-  if (!canChange(request)) return forbidden(request, reply);
+  if (!mayChange(request)) return forbidden(request, reply);
   const status = formOf(request).status === 'active' ? 'active' : 'disabled';
   try {
     await updateWebhookEndpoint(ctx, merchant.id, request.params.id, { status });
@@ -286,7 +267,7 @@ async function rotate(ctx: HubContext, request: FastifyRequest<{ Params: { id: s
   const merchant = await merchantOf(ctx, request);
   if (!merchant) throw new NotFoundError('no merchant chosen');
   await getWebhookEndpoint(ctx, merchant.id, request.params.id);
-  if (!canChange(request)) return forbidden(request, reply);
+  if (!mayChange(request)) return forbidden(request, reply);
   const { endpoint, secret, previousValidUntil } = await rotateWebhookSecret(ctx, merchant.id, request.params.id);
   return secretPage(request, reply, merchant.id, endpoint, secret, previousValidUntil);
 }
@@ -327,10 +308,10 @@ async function deliveryPage(
   const attemptsTable = attempts.length
     ? html`<table><caption class="muted">${t('attempts_caption')}</caption><thead><tr><th scope="col" class="num">${t('attempt')}</th><th scope="col">${t('time')}</th><th scope="col">${t('http_status')}</th><th scope="col" class="num">${t('duration')}</th><th scope="col">${t('error')}</th><th scope="col">${t('answer')}</th></tr></thead><tbody>${attemptRows}</tbody></table>`
     : html`<p role="status">${t('no_attempts')}</p>`;
-  const action = !canChange(request)
+  const action = !mayChange(request)
     ? html`<p class="muted">${t('view_only')}</p>`
     : endpoint.status === 'active'
-      ? html`<form method="post" action="${`/console/webhooks/deliveries/${d.id}/redeliver`}">${hidden(request, merchant.id)}<button type="submit" aria-describedby="w-redeliver-help">${t('redeliver')}</button></form><p id="w-redeliver-help" class="muted">${t('redeliver_help')}</p>`
+      ? html`<form method="post" action="${`/console/webhooks/deliveries/${d.id}/redeliver`}">${merchantFields(request, merchant.id)}<button type="submit" aria-describedby="w-redeliver-help">${t('redeliver')}</button></form><p id="w-redeliver-help" class="muted">${t('redeliver_help')}</p>`
       : html`<p class="muted">${t('redeliver_disabled')}</p>`;
   const title = t('delivery_title', { type: d.event_type });
   return page(request, reply, {
@@ -357,7 +338,7 @@ async function redeliverOne(ctx: HubContext, request: FastifyRequest<{ Params: {
   const merchant = await merchantOf(ctx, request);
   if (!merchant) throw new NotFoundError('no merchant chosen');
   await deliveryWithAttempts(ctx, merchant.id, request.params.id);
-  if (!canChange(request)) return forbidden(request, reply);
+  if (!mayChange(request)) return forbidden(request, reply);
   try {
     await redeliver(ctx, merchant.id, request.params.id);
   } catch (e) {
