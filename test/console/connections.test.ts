@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { makeUser, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console's Connections section in headless Chromium: NETOPIA v1 and MultiSafepay connections created from
@@ -30,23 +30,9 @@ const users = { admin: '', viewer: '', operator: '' };
 let ntp: { signature: string; certificate: string; private_key: string };
 /** MultiSafepay sandbox API keys opened on the emulator. */
 let mspKey = '';
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser, { timeoutMs: 10_000 });
+const { pageErrors, axeFindings, newPage, axe } = watch;
 const ids = { ntp: '', msp: '', mspWrong: '' };
-
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
-}
 
 async function shot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true });

@@ -1,16 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { html } from '../../src/html/template.js';
 import { page as consolePage } from '../../src/http/console/layout.js';
 import { defineSection } from '../../src/http/console/registry.js';
 import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, navFor as sectionsFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console in headless Chromium: a password set from its one-time link, logging in, the payment list (filters,
@@ -39,8 +39,8 @@ let paid: { id: string; reference: string };
 let bPayment = '';
 const users = { admin: '', viewer: '', other: '', operator: '', throttled: '' };
 /** Every CSP violation or script error a page reported. */
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser);
+const { pageErrors, axeFindings, newPage, axe } = watch;
 
 const billing = (email: string) => ({
   first_name: 'Ioana',
@@ -51,19 +51,6 @@ const billing = (email: string) => ({
   city: 'Brașov',
   country: 'RO',
 });
-
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
-}
 
 async function logIn(page: Page, email: string, password = PASSWORD) {
   await page.goto(`${hub.url}/console/login`);

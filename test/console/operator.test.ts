@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { sql } from 'kysely';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { postIpn } from '../support/netopia-v1.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { TEST_STORE } from '../support/store.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console's Operator section in headless Chromium: the merchants (with their counts; creating one shows its API
@@ -30,24 +30,8 @@ let browser: Browser;
 let listener: Awaited<ReturnType<typeof startWebhookListener>>;
 const A = { id: '', key: '', connection: '' };
 const users = { operator: '', admin: '', viewer: '' };
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
-
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext({ viewport: { width: 1280, height: 900 } }))).newPage();
-  // Two cores shared with other suites: a click may wait long for its page.
-  page.setDefaultTimeout(120_000);
-  page.on('console', (m) => {
-    // A refused page (403, the point of a test) is not an error of the page; a CSP violation or a script error is.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
-}
+const watch = watchPages(() => browser, { viewport: { width: 1280, height: 900 }, timeoutMs: 120_000, ignoreFailedLoads: true });
+const { pageErrors, axeFindings, newPage, axe } = watch;
 
 async function logIn(page: Page, email: string) {
   await page.goto(`${hub.url}/console/login`);

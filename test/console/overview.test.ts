@@ -2,15 +2,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { sql } from 'kysely';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { LATE_ANSWER_AMOUNT_SUFFIX } from '../../emulators/nexi/back-office.js';
 import { paymentsOverview } from '../../src/services/overview.js';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, navFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { CARDS, openPaymentPage, payAtProcessor } from '../support/netopia-customer.js';
 import { TEST_STORE } from '../support/store.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console's overview, with payments made for real: created through the API, paid and declined on the NETOPIA
@@ -28,8 +28,8 @@ const A = { id: '', key: '' };
 const B = { id: '', key: '' };
 const users = { admin: '', viewerB: '', operator: '' };
 const orders: Record<string, string> = {};
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser, { viewport: { width: 1280, height: 900 } });
+const { pageErrors, axeFindings, newPage, axe } = watch;
 const SHOTS = `/tmp/shots-console-overview/${TEST_STORE}`;
 
 const DAY_MS = 86_400_000;
@@ -151,24 +151,11 @@ after(async () => {
   await hub?.close();
 });
 
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext({ viewport: { width: 1280, height: 900 } }))).newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
 async function logIn(page: Page, email: string, labels = { email: 'E-mail', password: 'Password', button: 'Log in' }) {
   await page.goto(`${hub.url}/console/login`);
   await page.getByLabel(labels.email).fill(email);
   await page.getByLabel(labels.password).fill(PASSWORD);
   await page.getByRole('button', { name: labels.button }).click();
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}${new URL(page.url()).search}: ${v}`);
 }
 
 /** A table's body rows as the texts of their cells (read whether its <details> is open or not). */

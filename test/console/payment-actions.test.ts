@@ -2,14 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { openStore, type Store } from '../../src/store/store.js';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { freshStoreOptions, TEST_STORE } from '../support/store.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The payment page's actions and live updates in headless Chromium: a page open on one hub updates by itself when
@@ -33,8 +33,8 @@ const A = { id: '', key: '' };
 const B = { id: '', key: '' };
 const users = { admin: '', viewer: '', other: '' };
 let endpointId = '';
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser);
+const { pageErrors, axeFindings, newPage, axe } = watch;
 
 const billing = {
   first_name: 'Ioana',
@@ -59,19 +59,6 @@ async function createPayment(hubUrl: string, key: string, connection: string, or
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body as { id: string; payment_url: string };
-}
-
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
 }
 
 async function shot(page: Page, name: string) {

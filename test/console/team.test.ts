@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { loginCookie, makeUser, navFor, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, startTestHub, type TestHub } from '../support/hub.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console's Team section in headless Chromium: API keys created (shown once) and revoked (refused by the API at
@@ -25,21 +25,12 @@ const people = { adminA: '', adminARo: '', adminB: '', adminC: '', operator: '' 
 const viewerEmail = 'casier@libraria.ro';
 let bUserId = '';
 let bKeyId = '';
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser);
+const { pageErrors, axeFindings, newPage } = watch;
 const SHOTS = process.env.INCASSO_SHOTS;
 
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
 async function check(page: Page, shot?: string) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
+  await watch.axe(page);
   if (SHOTS && shot) {
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: `${SHOTS}/${shot}.png`, fullPage: true });

@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { seriousViolations } from '../support/axe.js';
 import { makeUser, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener, verifyStandardWebhook } from '../support/webhook-listener.js';
+import { watchPages } from '../support/page-watch.js';
 
 /**
  * The console's Webhooks section in headless Chromium: an admin adds an endpoint and sees its signing secret once
@@ -27,26 +27,13 @@ let witness: Awaited<ReturnType<typeof startWebhookListener>>;
 const A = { id: '', key: '' };
 const B = { id: '', key: '' };
 const users = { admin: '', viewer: '', other: '', operator: '' };
-const pageErrors: string[] = [];
-const axeFindings: string[] = [];
+const watch = watchPages(() => browser);
+const { pageErrors, axeFindings, newPage, axe } = watch;
 const SHOTS = process.env.INCASSO_CONSOLE_SHOTS;
 let adminPage: Page;
 let endpointId = '';
 let secret = '';
 let orderNumber = 0;
-
-async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function axe(page: Page) {
-  for (const v of await seriousViolations(page)) axeFindings.push(`${new URL(page.url()).pathname}: ${v}`);
-}
 
 async function shot(page: Page, name: string) {
   if (!SHOTS) return;
