@@ -3,11 +3,11 @@ import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
 
-/** One merchant as the operator's list shows it: its key's prefix and how much it has. */
+/** One merchant as the operator's list shows it: how many live API keys and how much it has. */
 export interface MerchantSummaryRow {
   id: string;
   name: string;
-  api_key_prefix: string;
+  live_keys: number;
   created_at: Date;
   payments: number;
   connections: number;
@@ -15,10 +15,11 @@ export interface MerchantSummaryRow {
   onpay_partner: boolean;
 }
 
-/** Every merchant, newest first, with its payments, active connections and console users counted. */
+/** Every merchant, newest first, with its live API keys, payments, active connections and console users counted. */
 export async function selectMerchantSummaries(db: Db): Promise<MerchantSummaryRow[]> {
   const rows = await sql<MerchantSummaryRow>`
-    SELECT m.id, m.name, m.api_key_prefix, m.created_at,
+    SELECT m.id, m.name, m.created_at,
+      (SELECT count(*) FROM merchant_api_keys k WHERE k.merchant_id = m.id AND k.revoked_at IS NULL)::int AS live_keys,
       (SELECT count(*) FROM payments p WHERE p.merchant_id = m.id)::int AS payments,
       (SELECT count(*) FROM connections c WHERE c.merchant_id = m.id AND c.status = 'active')::int AS connections,
       (SELECT count(*) FROM users u WHERE u.merchant_id = m.id)::int AS users,

@@ -109,9 +109,9 @@ async function merchantsPage(
   const t = strings.in(request.console!.language);
   const merchants = await merchantSummaries(ctx);
   const table = merchants.length
-    ? html`<table id="merchants"><caption class="muted">${t('merchants_caption', { count: merchants.length })}</caption><thead><tr><th scope="col">${t('name')}</th><th scope="col">${t('merchant_id')}</th><th scope="col">${t('key_prefix')}</th><th scope="col" class="num">${t('payments')}</th><th scope="col" class="num">${t('connections')}</th><th scope="col" class="num">${t('users')}</th><th scope="col">${t('onpay_partner')}</th><th scope="col">${t('created')}</th></tr></thead><tbody>${merchants.map(
+    ? html`<table id="merchants"><caption class="muted">${t('merchants_caption', { count: merchants.length })}</caption><thead><tr><th scope="col">${t('name')}</th><th scope="col">${t('merchant_id')}</th><th scope="col" class="num">${t('live_keys')}</th><th scope="col" class="num">${t('payments')}</th><th scope="col" class="num">${t('connections')}</th><th scope="col" class="num">${t('users')}</th><th scope="col">${t('onpay_partner')}</th><th scope="col">${t('created')}</th></tr></thead><tbody>${merchants.map(
         (m) =>
-          html`<tr><td>${m.name}</td><td><code>${m.id}</code></td><td><code>${m.api_key_prefix}…</code></td><td class="num">${m.payments}</td><td class="num">${m.connections}</td><td class="num">${m.users}</td><td>${m.onpay_partner ? t('yes') : t('no')}</td><td>${when(m.created_at)}</td></tr>`,
+          html`<tr><td>${m.name}</td><td><code>${m.id}</code></td><td class="num">${m.live_keys}</td><td class="num">${m.payments}</td><td class="num">${m.connections}</td><td class="num">${m.users}</td><td>${m.onpay_partner ? t('yes') : t('no')}</td><td>${when(m.created_at)}</td></tr>`,
       )}</tbody></table>`
     : html`<p>${t('merchants_none')}</p>`;
   return page(request, reply, {

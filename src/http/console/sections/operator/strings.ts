@@ -49,7 +49,6 @@ export const strings = catalogue({
     merchants_none: 'There is no merchant yet.',
     merchant_id: 'Merchant id',
     name: 'Name',
-    key_prefix: 'API key begins',
     created: 'Created',
     payments: 'Payments',
     connections: 'Active connections',
@@ -64,6 +63,7 @@ export const strings = catalogue({
     merchant_created: 'Merchant {name} ({id}) created.',
     key_once: 'Its API key is shown only now: copy it into the merchant’s system. The hub keeps only its hash.',
     api_key: 'API key',
+    live_keys: 'Live API keys',
     onpay_title: 'OnPay partners',
     onpay_intro:
       'An OnPay partner is a merchant whose software speaks the OnPay API. It receives an activation key, which it trades once (get_onpay_key) for its production key.',
@@ -127,7 +127,6 @@ export const strings = catalogue({
     merchants_none: 'Nu există încă niciun comerciant.',
     merchant_id: 'ID comerciant',
     name: 'Nume',
-    key_prefix: 'Cheia API începe cu',
     created: 'Creat',
     payments: 'Plăți',
     connections: 'Conexiuni active',
@@ -142,6 +141,7 @@ export const strings = catalogue({
     merchant_created: 'Comerciantul {name} ({id}) a fost creat.',
     key_once: 'Cheia API este afișată doar acum: copiați-o în sistemul comerciantului. Hubul păstrează doar amprenta ei.',
     api_key: 'Cheie API',
+    live_keys: 'Chei API active',
     onpay_title: 'Parteneri OnPay',
     onpay_intro:
       'Un partener OnPay este un comerciant al cărui program folosește API-ul OnPay. Primește o cheie de activare, pe care o schimbă o singură dată (get_onpay_key) pe cheia de producție.',
@@ -205,7 +205,6 @@ export const strings = catalogue({
     merchants_none: 'Non ci sono ancora esercenti.',
     merchant_id: 'ID esercente',
     name: 'Nome',
-    key_prefix: 'La chiave API inizia con',
     created: 'Creato',
     payments: 'Pagamenti',
     connections: 'Connessioni attive',
@@ -220,6 +219,7 @@ export const strings = catalogue({
     merchant_created: "L'esercente {name} ({id}) è stato creato.",
     key_once: "La chiave API è mostrata solo ora: copiala nel sistema dell'esercente. L'hub ne conserva solo l'impronta.",
     api_key: 'Chiave API',
+    live_keys: 'Chiavi API attive',
     onpay_title: 'Partner OnPay',
     onpay_intro:
       "Un partner OnPay è un esercente il cui software parla l'API OnPay. Riceve una chiave di attivazione, che scambia una sola volta (get_onpay_key) con la chiave di produzione.",
