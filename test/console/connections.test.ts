@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { makeUser, PASSWORD, postForm } from '../support/console.js';
+import { makeMerchant, makeUser, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { watchPages } from '../support/page-watch.js';
@@ -80,15 +80,8 @@ async function createPayment(code: string, order: string) {
 
 before(async () => {
   [hub, browser, listener] = await Promise.all([startTestHub(), launchBrowser(), startWebhookListener()]);
-  const admin = apiClient(hub.url, hub.adminKey);
-  for (const [m, name] of [
-    [A, 'Librăria Mică SRL'],
-    [B, 'Alt Magazin SRL'],
-  ] as const) {
-    const r = await admin('POST', '/v1/merchants', { name });
-    m.id = r.body.id;
-    m.key = r.body.api_key;
-  }
+  Object.assign(A, await makeMerchant(hub.url, hub.adminKey, 'Librăria Mică SRL'));
+  Object.assign(B, await makeMerchant(hub.url, hub.adminKey, 'Alt Magazin SRL'));
   const c = await apiClient(hub.url, B.key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   B.connection = c.body.id;

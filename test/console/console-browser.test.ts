@@ -7,7 +7,7 @@ import { page as consolePage } from '../../src/http/console/layout.js';
 import { defineSection } from '../../src/http/console/registry.js';
 import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { launchBrowser } from '../support/browser.js';
-import { loginCookie, makeUser, navFor as sectionsFor, PASSWORD } from '../support/console.js';
+import { loginCookie, makeMerchant, makeUser, navFor as sectionsFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { watchPages } from '../support/page-watch.js';
@@ -70,17 +70,8 @@ before(async () => {
     launchBrowser(),
     startWebhookListener(),
   ]);
-  const admin = apiClient(hub.url, hub.adminKey);
-  for (const [m, name] of [
-    [A, 'Librăria Mică SRL'],
-    [B, 'Alt Magazin SRL'],
-  ] as const) {
-    const r = await admin('POST', '/v1/merchants', { name });
-    m.id = r.body.id;
-    m.key = r.body.api_key;
-    const c = await apiClient(hub.url, m.key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
-  }
+  Object.assign(A, await makeMerchant(hub.url, hub.adminKey, 'Librăria Mică SRL', { netopiaV1: true }));
+  Object.assign(B, await makeMerchant(hub.url, hub.adminKey, 'Alt Magazin SRL', { netopiaV1: true }));
   const asA = apiClient(hub.url, A.key);
   const wh = await asA('POST', '/v1/webhook-endpoints', { url: listener.url });
   listener.setSecret(wh.body.secret);

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { LATE_ANSWER_AMOUNT_SUFFIX } from '../../emulators/nexi/back-office.js';
 import { paymentsOverview } from '../../src/services/overview.js';
 import { launchBrowser } from '../support/browser.js';
-import { loginCookie, makeUser, navFor, PASSWORD } from '../support/console.js';
+import { loginCookie, makeMerchant, makeUser, navFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { CARDS, openPaymentPage, payAtProcessor } from '../support/netopia-customer.js';
 import { TEST_STORE } from '../support/store.js';
@@ -90,17 +90,8 @@ before(async () => {
   [hub, browser] = await Promise.all([startTestHub(), launchBrowser()]);
   // Nexi answers a PayMail for an amount ending in 408 a minute late; the hub gives up on a start after 1.5 s.
   hub.ctx.processorDeadlinesMs = { start: 1500 };
-  const admin = apiClient(hub.url, hub.adminKey);
-  for (const [m, name] of [
-    [A, 'Librăria Mică SRL'],
-    [B, 'Alt Magazin SRL'],
-  ] as const) {
-    const r = await admin('POST', '/v1/merchants', { name });
-    m.id = r.body.id;
-    m.key = r.body.api_key;
-    const c = await apiClient(hub.url, m.key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
-  }
+  Object.assign(A, await makeMerchant(hub.url, hub.adminKey, 'Librăria Mică SRL', { netopiaV1: true }));
+  Object.assign(B, await makeMerchant(hub.url, hub.adminKey, 'Alt Magazin SRL', { netopiaV1: true }));
   const asA = apiClient(hub.url, A.key);
   const asB = apiClient(hub.url, B.key);
   assert.equal((await asA('POST', '/v1/connections', { code: 'nexi', provider: 'nexi', environment: 'emulator' })).status, 201);

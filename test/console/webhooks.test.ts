@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { makeUser, PASSWORD } from '../support/console.js';
+import { makeMerchant, makeUser, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener, verifyStandardWebhook } from '../support/webhook-listener.js';
 import { watchPages } from '../support/page-watch.js';
@@ -91,17 +91,8 @@ before(async () => {
     startWebhookListener({ respond: () => (failing ? 500 : 200) }),
     startWebhookListener(),
   ]);
-  const admin = apiClient(hub.url, hub.adminKey);
-  for (const [m, name] of [
-    [A, 'Librăria Mică SRL'],
-    [B, 'Alt Magazin SRL'],
-  ] as const) {
-    const r = await admin('POST', '/v1/merchants', { name });
-    m.id = r.body.id;
-    m.key = r.body.api_key;
-    const c = await apiClient(hub.url, m.key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
-    assert.equal(c.status, 201, JSON.stringify(c.body));
-  }
+  Object.assign(A, await makeMerchant(hub.url, hub.adminKey, 'Librăria Mică SRL', { netopiaV1: true }));
+  Object.assign(B, await makeMerchant(hub.url, hub.adminKey, 'Alt Magazin SRL', { netopiaV1: true }));
   const w = await apiClient(hub.url, A.key)('POST', '/v1/webhook-endpoints', { url: witness.url, events: ['payment.created'] });
   witness.setSecret(w.body.secret);
   users.admin = (await makeUser(hub.url, hub.adminKey, 'admin@libraria.ro', 'admin', A.id)).email;

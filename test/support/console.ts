@@ -73,3 +73,20 @@ export function navFor(role: 'operator' | 'admin' | 'viewer', language: 'en' | '
     .sort((a, b) => a.order - b.order)
     .map((s) => s.navLabel(language));
 }
+
+/** A merchant made with the operator's key, and its NETOPIA v1 emulator connection (code `netopia`) when asked. */
+export async function makeMerchant(
+  hubUrl: string,
+  adminKey: string,
+  name: string,
+  options: { netopiaV1?: boolean } = {},
+): Promise<{ id: string; key: string }> {
+  const r = await apiClient(hubUrl, adminKey)('POST', '/v1/merchants', { name });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const merchant = { id: r.body.id as string, key: r.body.api_key as string };
+  if (options.netopiaV1) {
+    const c = await apiClient(hubUrl, merchant.key)('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'emulator' });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+  }
+  return merchant;
+}
