@@ -27,6 +27,19 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
+const started: Array<{ stdout(): string; stderr(): string }> = [];
+/** Runs a test's body; a failure carries what every hub it started printed (a CI log keeps only the failure's text). */
+async function telling(body: () => Promise<void>): Promise<void> {
+  started.length = 0;
+  try {
+    await body();
+  } catch (e) {
+    const printed = started.map((h, i) => `--- hub ${i + 1} stdout:\n${h.stdout()}\n--- hub ${i + 1} stderr:\n${h.stderr()}`).join('\n');
+    if (e instanceof Error) e.message += `\n${printed}`;
+    throw e;
+  }
+}
+
 /** `incasso serve` with exactly this environment (plus PATH and HOME); resolves once it says it listens. */
 async function serve(env: Record<string, string>) {
   const child = spawn(process.execPath, [BIN, 'serve'], {
@@ -48,7 +61,7 @@ async function serve(env: Record<string, string>) {
     assert.ok(Date.now() < deadline, `incasso serve did not listen within 400 s:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
+  const hub = {
     stdout: () => out,
     stderr: () => err,
     async stop() {
@@ -56,6 +69,8 @@ async function serve(env: Record<string, string>) {
       return exited;
     },
   };
+  started.push(hub);
+  return hub;
 }
 
 async function freshInstallation(prefix: string) {
@@ -68,85 +83,88 @@ async function freshInstallation(prefix: string) {
 }
 
 describe('the first start lets the operator into the console', () => {
-  it('prints one line with a one-time link; the link sets the password in Chromium, the operator logs in; a restart prints none', async () => {
-    const { env } = await freshInstallation('first_start');
-    const port = await stablePort();
-    const hub = await serve({ ...env, PORT: String(port) });
-    const lines = hub.stdout().split('\n').filter(Boolean);
-    const linkLines = lines.filter((l) => l.includes('/console/set-password'));
-    assert.equal(linkLines.length, 1, hub.stdout());
-    const m = LINK_LINE.exec(linkLines[0]!);
-    assert.ok(m, linkLines[0]);
-    const [, email, link] = m as unknown as [string, string, string];
-    assert.equal(email, 'operator@localhost');
-    assert.equal(new URL(link).origin, `http://127.0.0.1:${port}`);
-    const token = new URL(link).searchParams.get('token')!;
-    // The link is the only place the token appears (no structured log line repeats it).
-    assert.equal((hub.stdout() + hub.stderr()).split(token).length - 1, 1, 'the token is printed once');
+  it('prints one line with a one-time link; the link sets the password in Chromium, the operator logs in; a restart prints none', () =>
+    telling(async () => {
+      const { env } = await freshInstallation('first_start');
+      const port = await stablePort();
+      const hub = await serve({ ...env, PORT: String(port) });
+      const lines = hub.stdout().split('\n').filter(Boolean);
+      const linkLines = lines.filter((l) => l.includes('/console/set-password'));
+      assert.equal(linkLines.length, 1, hub.stdout());
+      const m = LINK_LINE.exec(linkLines[0]!);
+      assert.ok(m, linkLines[0]);
+      const [, email, link] = m as unknown as [string, string, string];
+      assert.equal(email, 'operator@localhost');
+      assert.equal(new URL(link).origin, `http://127.0.0.1:${port}`);
+      const token = new URL(link).searchParams.get('token')!;
+      // The link is the only place the token appears (no structured log line repeats it).
+      assert.equal((hub.stdout() + hub.stderr()).split(token).length - 1, 1, 'the token is printed once');
 
-    browser ??= await launchBrowser();
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(120_000);
-    const problems: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    await page.goto(link);
-    assert.match(await page.locator('main').innerText(), /Choose a password for operator@localhost/);
-    assert.deepEqual(await seriousViolations(page), []);
-    await page.getByLabel('New password').fill('the first operator password');
-    await page.getByLabel('Repeat the password').fill('the first operator password');
-    await page.getByRole('button', { name: 'Save the password' }).click();
-    await page.getByRole('link', { name: 'Go to the login page' }).click();
-    await page.getByLabel('E-mail').fill('operator@localhost');
-    await page.getByLabel('Password').fill('the first operator password');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL((u) => u.pathname.startsWith('/console/') && !u.pathname.endsWith('/login'));
-    assert.match(await page.locator('header').innerText(), /Signed in as operator@localhost \(operator\)/);
-    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Operator' }).click();
-    assert.equal(await page.locator('h1').innerText(), 'Hub health');
-    // The link worked once.
-    await page.goto(link);
-    assert.match(await page.locator('main').innerText(), /not valid any more/);
-    assert.deepEqual(
-      problems.filter((p) => !p.startsWith('Failed to load resource')),
-      [],
-    );
-    await context.close();
-
-    assert.equal(await hub.stop(), 0);
-    const again = await serve({ ...env, PORT: String(port) });
-    assert.doesNotMatch(again.stdout(), /Console operator|set-password/, 'a restart prints no link');
-    assert.equal(await again.stop(), 0);
-  });
-
-  it('several processes starting together on one fresh PostgreSQL database make one operator and one link', { skip: NEEDS_POSTGRES }, async () => {
-    assert.ok(ON_POSTGRES);
-    const { env, pgUrl } = await freshInstallation('first_start_many');
-    const ports = await Promise.all([stablePort(), stablePort(), stablePort()]);
-    const email = 'ops@hub.example.ro';
-    const hubs = await Promise.all(ports.map((port) => serve({ ...env, PORT: String(port), INCASSO_OPERATOR_EMAIL: email })));
-    const links = hubs.flatMap((h) =>
-      h
-        .stdout()
-        .split('\n')
-        .filter((l) => l.includes('/console/set-password')),
-    );
-    assert.equal(links.length, 1, links.join('\n'));
-    assert.equal(LINK_LINE.exec(links[0]!)?.[1], email);
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    try {
-      const operators = await client.query(`SELECT email FROM users WHERE role = 'operator'`);
+      browser ??= await launchBrowser();
+      const context = await browser.newContext({ locale: 'en-US' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(120_000);
+      const problems: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(msg.text());
+      });
+      await page.goto(link);
+      assert.match(await page.locator('main').innerText(), /Choose a password for operator@localhost/);
+      assert.deepEqual(await seriousViolations(page), []);
+      await page.getByLabel('New password').fill('the first operator password');
+      await page.getByLabel('Repeat the password').fill('the first operator password');
+      await page.getByRole('button', { name: 'Save the password' }).click();
+      await page.getByRole('link', { name: 'Go to the login page' }).click();
+      await page.getByLabel('E-mail').fill('operator@localhost');
+      await page.getByLabel('Password').fill('the first operator password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL((u) => u.pathname.startsWith('/console/') && !u.pathname.endsWith('/login'));
+      assert.match(await page.locator('header').innerText(), /Signed in as operator@localhost \(operator\)/);
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Operator' }).click();
+      assert.equal(await page.locator('h1').innerText(), 'Hub health');
+      // The link worked once.
+      await page.goto(link);
+      assert.match(await page.locator('main').innerText(), /not valid any more/);
       assert.deepEqual(
-        operators.rows.map((r) => r.email),
-        [email],
+        problems.filter((p) => !p.startsWith('Failed to load resource')),
+        [],
       );
-      assert.equal((await client.query(`SELECT count(*)::int AS n FROM user_password_tokens`)).rows[0].n, 1);
-    } finally {
-      await client.end();
-    }
-    for (const h of hubs) assert.equal(await h.stop(), 0);
-  });
+      await context.close();
+
+      assert.equal(await hub.stop(), 0);
+      const again = await serve({ ...env, PORT: String(port) });
+      assert.doesNotMatch(again.stdout(), /Console operator|set-password/, 'a restart prints no link');
+      assert.equal(await again.stop(), 0);
+    }));
+
+  it('several processes starting together on one fresh PostgreSQL database make one operator and one link', { skip: NEEDS_POSTGRES }, () =>
+    telling(async () => {
+      assert.ok(ON_POSTGRES);
+      const { env, pgUrl } = await freshInstallation('first_start_many');
+      const ports = await Promise.all([stablePort(), stablePort(), stablePort()]);
+      const email = 'ops@hub.example.ro';
+      const hubs = await Promise.all(ports.map((port) => serve({ ...env, PORT: String(port), INCASSO_OPERATOR_EMAIL: email })));
+      const links = hubs.flatMap((h) =>
+        h
+          .stdout()
+          .split('\n')
+          .filter((l) => l.includes('/console/set-password')),
+      );
+      assert.equal(links.length, 1, links.join('\n'));
+      assert.equal(LINK_LINE.exec(links[0]!)?.[1], email);
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      try {
+        const operators = await client.query(`SELECT email FROM users WHERE role = 'operator'`);
+        assert.deepEqual(
+          operators.rows.map((r) => r.email),
+          [email],
+        );
+        assert.equal((await client.query(`SELECT count(*)::int AS n FROM user_password_tokens`)).rows[0].n, 1);
+      } finally {
+        await client.end();
+      }
+      for (const h of hubs) assert.equal(await h.stop(), 0);
+    }),
+  );
 });
