@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '../core/ids.js';
 import { FieldErrors, ValidationError } from '../core/validation.js';
 import { hashPassword, needsRehash, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword } from '../security/passwords.js';
-import type { User } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { Database, User } from '../store/schema.js';
 import { findMerchant } from '../store/queries/merchants.js';
 import {
   consumePasswordToken,
@@ -10,10 +11,12 @@ import {
   deleteExpiredSessions,
   deleteSession,
   deleteUserSessions,
+  expireUsablePasswordTokens,
   insertPasswordToken,
   insertSession,
   insertUser,
   lockMerchantForUserChanges,
+  lockUserForPasswordLinks,
   recordFailedLogin,
   recordLogin,
   selectLiveSession,
@@ -110,11 +113,22 @@ export async function createUser(
   return { user, ...link };
 }
 
-/** A new one-time link for a user to set (or reset) its password. */
+/**
+ * A new one-time link for a user to set (or reset) its password. The user's older links that were not used yet stop
+ * working: only the latest link sent to someone opens the form (one that leaked, or sits in an old e-mail, does not).
+ */
 export async function newPasswordLink(ctx: Pick<HubContext, 'db' | 'publicUrl'>, userId: string): Promise<{ setPasswordUrl: string; expiresAt: Date }> {
   const token = newToken();
   const expiresAt = new Date(Date.now() + PASSWORD_LINK_TTL_MS);
-  await insertPasswordToken(ctx.db, { token_hash: sha256(token), user_id: userId, expires_at: expiresAt });
+  const issue = async (trx: Transaction<Database>) => {
+    // Links for one user are issued one after the other, so two issued at once cannot both stay usable.
+    await lockUserForPasswordLinks(trx, userId);
+    await expireUsablePasswordTokens(trx, userId);
+    await insertPasswordToken(trx, { token_hash: sha256(token), user_id: userId, expires_at: expiresAt });
+  };
+  // Within the caller's transaction when given one (the first start issues the operator's link inside its own).
+  if (ctx.db.isTransaction) await issue(ctx.db as Transaction<Database>);
+  else await ctx.db.transaction().execute(issue);
   return { setPasswordUrl: setPasswordUrl(ctx, token), expiresAt };
 }
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword, needsRehash, verifyPassword } from '../../src/security/passwords.js';
 import { maskCardNumbers, redactBody } from '../../src/services/redact.js';
-import { createUser, login, purgeExpiredSessions, sessionOf, setPasswordWithLink } from '../../src/services/users.js';
+import { createUser, login, newPasswordLink, passwordLinkOwner, purgeExpiredSessions, sessionOf, setPasswordWithLink } from '../../src/services/users.js';
 import { createMerchant } from '../../src/services/merchants.js';
 import { ConflictError } from '../../src/services/context.js';
 import { ValidationError } from '../../src/core/validation.js';
@@ -101,6 +101,28 @@ describe('users and sessions', () => {
     const blocked = await login(ctx(), 'ops@hub.ro', 'a long enough secret', lifetime);
     assert.equal(blocked.kind, 'blocked', 'the right password waits too');
     assert.ok((blocked as { retryAfterS: number }).retryAfterS > 20 && (blocked as { retryAfterS: number }).retryAfterS <= 30);
+  });
+
+  it("a new link ends the user's older unused links (not another user's); the newest one sets the password", async () => {
+    const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+    const made = await createUser(ctx(), { kind: 'merchant', merchantId }, { email: 'links@shop.ro', role: 'viewer' });
+    const other = await createUser(ctx(), { kind: 'merchant', merchantId }, { email: 'other@shop.ro', role: 'viewer' });
+    const first = tokenOf(made.setPasswordUrl);
+    assert.equal((await passwordLinkOwner(ctx(), first))?.email, 'links@shop.ro', 'the first link works until another is issued');
+    const second = tokenOf((await newPasswordLink(ctx(), made.user.id)).setPasswordUrl);
+    const third = tokenOf((await newPasswordLink(ctx(), made.user.id)).setPasswordUrl);
+    assert.equal(await passwordLinkOwner(ctx(), first), undefined, 'the first link no longer opens the form');
+    assert.equal(await passwordLinkOwner(ctx(), second), undefined, 'nor the second');
+    assert.equal((await setPasswordWithLink(ctx(), first, 'a long enough secret')).kind, 'invalid_link');
+    assert.equal((await setPasswordWithLink(ctx(), second, 'a long enough secret')).kind, 'invalid_link');
+    assert.equal((await passwordLinkOwner(ctx(), tokenOf(other.setPasswordUrl)))?.email, 'other@shop.ro', "another user's link is untouched");
+    assert.equal((await setPasswordWithLink(ctx(), third, 'the newest link works')).kind, 'set');
+    const lifetime = { idleMs: 60_000, absoluteMs: 60_000 };
+    assert.equal((await login(ctx(), 'links@shop.ro', 'the newest link works', lifetime)).kind, 'ok');
+    // A link issued inside a caller's transaction (as the first start does) ends the older ones too.
+    const fourth = await store.db.transaction().execute((trx) => newPasswordLink({ db: trx, publicUrl: 'https://hub.example' }, other.user.id));
+    assert.equal(await passwordLinkOwner(ctx(), tokenOf(other.setPasswordUrl)), undefined);
+    assert.equal((await passwordLinkOwner(ctx(), tokenOf(fourth.setPasswordUrl)))?.email, 'other@shop.ro');
   });
 });
 

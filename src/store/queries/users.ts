@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, User, UsersTable } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -141,6 +141,23 @@ export async function deleteExpiredSessions(db: Db, idleMs: number): Promise<num
 
 export async function insertPasswordToken(db: Db, t: { token_hash: string; user_id: string; expires_at: Date }): Promise<void> {
   await db.insertInto('user_password_tokens').values(t).execute();
+}
+
+/** Holds a user's row until the transaction ends (links issued for one user, one after the other). */
+export async function lockUserForPasswordLinks(trx: Transaction<Database>, userId: string): Promise<void> {
+  await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
+}
+
+/** Ends a user's links that are still usable (they expire now; `used_at` stays empty: they were never used). */
+export async function expireUsablePasswordTokens(db: Db, userId: string): Promise<number> {
+  const r = await db
+    .updateTable('user_password_tokens')
+    .set({ expires_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 /** A link that is neither used nor expired, with its (enabled) user's e-mail. */
