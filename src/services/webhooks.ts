@@ -25,14 +25,15 @@ import {
 } from '../store/queries/webhooks.js';
 import { insertEvent, recentEvents } from '../store/queries/events.js';
 import { signStandardWebhook } from '../core/webhook-signature.js';
-import { checkOutboundUrl, outboundOf, type Outbound, printableExcerpt } from '../security/outbound.js';
+import { checkOutboundUrl, outboundOf, type Outbound, OutboundRefusedError, printableExcerpt } from '../security/outbound.js';
 import { webhookDeliveries, webhookDeliveryLag } from '../observability/metrics.js';
 import { ConflictError, NotFoundError, type HubContext } from './context.js';
 
 /**
  * Outbound events (rule 4 of the design): written to the outbox in the same transaction as the state change,
  * delivered by a worker with Standard Webhooks signatures, retried with backoff over more than 24 hours,
- * every attempt logged, redeliverable by hand.
+ * every attempt logged, redeliverable by hand. A delivery the outbound guard refuses (its URL is, or resolves to,
+ * an internal address) fails at once, its reason in the log: it is not retried on the schedule.
  */
 
 /** Delay before each retry, after the first immediate attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (27.6 h in all). */
@@ -201,6 +202,9 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
   let statusCode: number | null = null;
   let error: string | null = null;
   let responseBody: string | null = null;
+  // The outbound guard refused the URL (it is, or resolves to, an address the hub does not call): retrying on the
+  // schedule would only be refused again, so the delivery fails now; a redelivery by hand tries it anew.
+  let refused = false;
   try {
     // Public addresses only (or what the operator allows), pinned for the connection; at most a few KiB of
     // the answer are read, whatever its headers say, and the merchant sees a short printable excerpt of them.
@@ -223,14 +227,19 @@ export async function deliverOne(ctx: HubContext, delivery: DueDelivery, options
     statusCode = answer.status;
     responseBody = printableExcerpt(answer.body, WEBHOOK_ANSWER_EXCERPT_CHARS) || null;
   } catch (e) {
+    refused = e instanceof OutboundRefusedError;
     error = printableExcerpt(
-      (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS} ms` : (e as Error).message,
+      refused
+        ? `not retried: ${(e as Error).message}`
+        : (e as Error).name === 'TimeoutError'
+          ? `timed out after ${DELIVERY_TIMEOUT_MS} ms`
+          : (e as Error).message,
       WEBHOOK_ANSWER_EXCERPT_CHARS,
     );
   }
   const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
   const attempts = delivery.attempts + 1;
-  const delay = ok ? null : retryDelayMs(attempts, options.retryScale);
+  const delay = ok || refused ? null : retryDelayMs(attempts, options.retryScale);
   if (!ok && error === null) error = `HTTP ${statusCode}`;
   const status = ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
   // The attempt log and the delivery's new state in one statement (atomic on its own).

@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { nonPublicReason, Outbound, OutboundRefusedError, parseOutboundAllow, printableExcerpt, type ResolvedAddress } from '../../src/security/outbound.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
+import { loginCookie, makeUser } from '../support/console.js';
 import { sandboxCredentials } from '../support/netopia-v1.js';
 
 /**
@@ -255,12 +256,14 @@ describe('outbound URLs: every spelling of an internal address is refused and ne
 describe('outbound URLs through the hub (guard on, nothing allowed; emulators on)', () => {
   let hub: TestHub;
   let api: ReturnType<typeof apiClient>;
+  let merchantId = '';
   let loop: Awaited<ReturnType<typeof countingListener>>;
   before(async () => {
     loop = await countingListener('127.0.0.1');
     hub = await startTestHub({ webhookRetryScale: 0.00005 });
     const merchant = await apiClient(hub.url, hub.adminKey)('POST', '/v1/merchants', { name: 'SSRF SRL' });
     api = apiClient(hub.url, merchant.body.api_key);
+    merchantId = merchant.body.id;
     assert.equal(
       (await api('POST', '/v1/connections', { code: 'netopia', provider: 'netopia-v1', environment: 'sandbox', credentials: sandboxCredentials() })).status,
       201,
@@ -347,7 +350,7 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
     assert.equal(loop.connections, 0);
   });
 
-  it('never connects to a webhook URL whose name resolves to loopback; the attempt is logged as refused', async () => {
+  it('never connects to a webhook URL whose name resolves to loopback; the delivery fails at once, not retried, its reason in the log', async () => {
     // The hub's resolver for this test: one name that points at the loopback listener.
     const original = hub.ctx.outbound;
     hub.ctx.outbound = new Outbound({
@@ -374,9 +377,26 @@ describe('outbound URLs through the hub (guard on, nothing allowed; emulators on
         10_000,
         'an attempt',
       );
-      assert.notEqual(delivery.status, 'succeeded');
-      assert.match(delivery.last_error, /refused: hooks\.rebind\.example resolves to an address that is not public/);
+      // A refusal by the guard is permanent: failed at its first attempt, nothing scheduled (the retry schedule here is
+      // shortened to milliseconds, so a retried delivery would be at its second or third attempt by now).
+      assert.equal(delivery.status, 'failed');
+      assert.equal(delivery.attempts, 1);
+      assert.equal(delivery.next_attempt_at, null);
+      assert.match(delivery.last_error, /^not retried: refused: hooks\.rebind\.example resolves to an address that is not public \(loopback/);
       assert.equal(delivery.last_status_code, null);
+      await new Promise((r) => setTimeout(r, 1500));
+      const later = await api('GET', `/v1/webhook-deliveries/${delivery.id}`);
+      assert.equal(later.body.status, 'failed');
+      assert.equal(later.body.attempt_log.length, 1, 'no retry followed');
+      assert.match(later.body.attempt_log[0].error, /^not retried: refused: hooks\.rebind\.example resolves/);
+      // The console's delivery log and the delivery's page say why.
+      const user = await makeUser(hub.url, hub.adminKey, `ssrf-${Date.now()}@shop.ro`, 'admin', merchantId);
+      const cookie = await loginCookie(hub.url, user.email);
+      const logPage = await (await fetch(`${hub.url}/console/webhooks/deliveries`, { headers: { cookie } })).text();
+      assert.match(logPage, /failed<\/td><td class="num">1<\/td><td>not retried: refused: hooks\.rebind\.example resolves/);
+      const deliveryPage = await fetch(`${hub.url}/console/webhooks/deliveries/${delivery.id}`, { headers: { cookie } });
+      assert.equal(deliveryPage.status, 200);
+      assert.match(await deliveryPage.text(), /not retried: refused: hooks\.rebind\.example resolves to an address that is not public/);
       await api('PATCH', `/v1/webhook-endpoints/${we.body.id}`, { status: 'disabled' });
     } finally {
       hub.ctx.outbound = original;
