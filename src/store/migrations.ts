@@ -372,6 +372,14 @@ CREATE INDEX notifications_refused_idx ON notifications (received_at) WHERE stat
 CREATE INDEX webhook_deliveries_failed_idx ON webhook_deliveries (created_at) WHERE status = 'failed';
 `,
   },
+  {
+    id: '010_webhook_delivery_log_index',
+    sql: `
+-- A merchant's delivery log, newest first (the console's and the API's listing, page after page by id): read from
+-- the merchant's end of this index, instead of walking every merchant's deliveries by id.
+CREATE INDEX webhook_deliveries_merchant_log_idx ON webhook_deliveries (merchant_id, id DESC);
+`,
+  },
 ];
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -113,13 +113,19 @@ export interface DeliveryLogRow extends WebhookDelivery {
 
 /**
  * A merchant's deliveries, newest first (by id, which orders them by their event's time), of one endpoint when
- * named, after a cursor (a delivery id) when given; or the one delivery `deliveryId`.
+ * named, after a cursor (a delivery id) when given; or the one delivery `deliveryId`. The merchant's listing reads
+ * `webhook_deliveries_merchant_log_idx` (migration 010).
  */
 export function selectDeliveryLog(
   db: Db,
   merchantId: string,
   filter: { endpointId?: string; startingAfter?: string; deliveryId?: string; limit: number },
 ): Promise<DeliveryLogRow[]> {
+  return deliveryLogQuery(db, merchantId, filter).execute();
+}
+
+/** The statement of `selectDeliveryLog`, unexecuted (a test reads its plan). */
+export function deliveryLogQuery(db: Db, merchantId: string, filter: { endpointId?: string; startingAfter?: string; deliveryId?: string; limit: number }) {
   let q = db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as ev', 'ev.id', 'd.event_id')
@@ -131,7 +137,7 @@ export function selectDeliveryLog(
   if (filter.deliveryId) q = q.where('d.id', '=', filter.deliveryId);
   if (filter.endpointId) q = q.where('d.endpoint_id', '=', filter.endpointId);
   if (filter.startingAfter) q = q.where('d.id', '<', filter.startingAfter);
-  return q.orderBy('d.id', 'desc').limit(filter.limit).execute();
+  return q.orderBy('d.id', 'desc').limit(filter.limit);
 }
 
 /** Replaces an endpoint's secret, keeping the current one as the previous until `previousExpiresAt`; returns the new row. */
