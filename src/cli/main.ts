@@ -237,7 +237,7 @@ function buildProgram(): Command {
       ]);
     });
 
-  const payments = program.command('payments').description('ask for payments, list them, look at one');
+  const payments = program.command('payments').description('ask for payments, list them, look at one, cancel one');
   const create = payments.command('create').description('ask for a payment; the payer pays at the payment_url it prints (POST /v1/payments)');
   required(create, '--connection <code>', 'connection code or id');
   required(create, '--order-id <id>', "your order's reference");
@@ -338,6 +338,19 @@ function buildProgram(): Command {
     .argument('<id>', 'payment id')
     .action(async (id: string, _o, cmd: Command) => {
       output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/payments/${encodeURIComponent(id)}`), globals(cmd));
+    });
+  payments
+    .command('cancel')
+    .description('cancel a payment that still waits for its payer (POST /v1/payments/{id}/cancel); a canceled one stays as it is')
+    .argument('<id>', 'payment id')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'POST', `/v1/payments/${encodeURIComponent(id)}/cancel`), globals(cmd), [
+        'id',
+        'order_id',
+        'status',
+        'amount',
+        'currency',
+      ]);
     });
 
   const refunds = program.command('refunds').description('refund a paid payment, in full or in part, and list its refunds');

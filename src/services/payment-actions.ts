@@ -64,12 +64,20 @@ export function cancelable(payment: Pick<Payment, 'status' | 'expires_at'>, now 
   return effectiveStatus(payment.status as PaymentStatus, payment.expires_at, now) === 'pending';
 }
 
-/** Cancels a payment that waits for its payer (the ledger's cancel, with its event); any other state is a conflict. */
+/**
+ * Cancels a payment that waits for its payer (the ledger's cancel, with its event), for the console and for
+ * `POST /v1/payments/{id}/cancel`. Idempotent: a payment canceled already is answered as it is (no second event);
+ * any other state (paid, failed, expired, processing …) is a conflict that names it.
+ */
 export async function cancelMerchantPayment(ctx: HubContext, scope: string | null, paymentId: string): Promise<Payment> {
   return inTransaction(ctx, async (trx) => {
     const locked = await lockPayment(trx, paymentId, scope ?? undefined);
     if (!locked) throw new NotFoundError(`no payment ${JSON.stringify(paymentId)}`);
-    if (!cancelable(locked)) throw new ConflictError(`only a pending payment can be canceled; this one is ${locked.status}`);
+    if (locked.status === 'canceled') return locked;
+    if (!cancelable(locked)) {
+      const status = effectiveStatus(locked.status as PaymentStatus, locked.expires_at, new Date());
+      throw new ConflictError(`only a pending payment can be canceled; this one is ${status}`);
+    }
     return cancelPayment(ctx, trx, paymentId);
   });
 }

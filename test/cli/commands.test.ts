@@ -67,7 +67,7 @@ describe('help, unknown options, missing options', () => {
     const group = await cli(['payments', '--help']);
     assert.equal(group.code, 0);
     assert.match(group.stdout, /Usage: incasso payments/);
-    for (const sub of ['create', 'list', 'get']) assert.match(group.stdout, new RegExp(`^\\s+${sub}\\b`, 'm'));
+    for (const sub of ['create', 'list', 'get', 'cancel']) assert.match(group.stdout, new RegExp(`^\\s+${sub}\\b`, 'm'));
     assert.doesNotMatch(group.stdout, /connections|--order-id/);
     const create = await cli(['payments', 'create', '--help']);
     assert.equal(create.code, 0);
@@ -212,6 +212,25 @@ describe('payments', () => {
     assert.match(badMeta.stderr, /--metadata takes a JSON object or key=value/);
   });
 
+  it('cancel cancels a pending payment (POST /v1/payments/{id}/cancel), answers a canceled one as it is, and says why it cannot', async () => {
+    const p = await api('POST', '/v1/payments', payment('shop', 'CANCEL-CLI'));
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    const table = await cli(['payments', 'cancel', p.body.id], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^ID\s+ORDER_ID\s+STATUS\s+AMOUNT\s+CURRENCY/);
+    assert.match(table.stdout, new RegExp(`${p.body.id}\\s+CANCEL-CLI\\s+canceled\\s+1500\\s+RON`));
+    assert.equal((await api('GET', `/v1/payments/${p.body.id}`)).body.status, 'canceled');
+    const again = await cli(['payments', 'cancel', p.body.id, '--json'], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).status, 'canceled');
+    const unknown = await cli(['payments', 'cancel', 'pay_00000000000000000000000000'], env);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /404/);
+    const missing = await cli(['payments', 'cancel'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /missing required argument 'id'/);
+  });
+
   it('colors the table only on a terminal, and not with NO_COLOR', async () => {
     // `script` (util-linux) runs the command on a pseudo-terminal, as a person's shell does.
     const onTerminal = (extra: Record<string, string>) =>
@@ -295,7 +314,7 @@ describe('completion', () => {
   };
   it('completes commands, subcommands, flags and choices in bash', async () => {
     assert.equal(await complete('bash', ['pay']), 'payments');
-    assert.equal(await complete('bash', ['payments', '']), 'create list get');
+    assert.equal(await complete('bash', ['payments', '']), 'create list get cancel');
     assert.match(await complete('bash', ['payments', 'list', '--']), /--status .*--order-id .*--all .*--json/);
     assert.equal(await complete('bash', ['payments', 'list', '--status', 'pa']), 'paid partially_refunded');
     assert.equal(await complete('bash', ['--hub', 'http://h', 'webhooks', 're']), 'redeliver');

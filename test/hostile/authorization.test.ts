@@ -363,6 +363,34 @@ const MATRIX: Endpoint[] = [
     ok: 200,
     make: async () => ({ path: `/v1/payments/${owned.payment}`, ownedId: owned.payment }),
   },
+  {
+    method: 'POST',
+    route: '/v1/payments/{id}/cancel',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      // A fresh pending payment of A's each time: a refused call must leave it pending, an allowed one cancel it.
+      const r = await asA('POST', '/v1/payments', {
+        connection: owned.connection,
+        order_id: `authz-cancel-${unique()}`,
+        amount: 1500,
+        currency: 'RON',
+        description: 'Ceai',
+        billing,
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = r.body.id as string;
+      return {
+        path: `/v1/payments/${id}/cancel`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/payments/${id}`)).body.status, 'pending', 'a refused call canceled the payment'),
+        actedFor: async (_m, response) => {
+          assert.equal(response.body.status, 'canceled');
+          assert.equal((await asA('GET', `/v1/payments/${id}`)).body.status, 'canceled');
+        },
+      };
+    },
+  },
   // ---- webhooks
   {
     method: 'POST',

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../services/context.js';
 import { hashRequest } from '../../services/idempotency.js';
 import { getPayment, listPayments } from '../../services/payments.js';
+import { cancelMerchantPayment } from '../../services/payment-actions.js';
 import { createPaymentOnce } from '../../services/ledger/index.js';
 import { requireMerchant, type AuthConfig } from '../auth.js';
-import { CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentSchema, Problem } from './schemas.js';
+import { CancelConflict, CreatePaymentBody, IdempotencyHeaders, IdParams, ListPaymentsQuery, PaymentIdParams, PaymentSchema, Problem } from './schemas.js';
 
 export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContext; auth: AuthConfig }) {
   const { ctx } = opts;
@@ -46,5 +47,26 @@ export async function paymentRoutes(app: FastifyInstance, opts: { ctx: HubContex
     '/v1/payments/:id',
     { schema: { tags, summary: 'A payment with every attempt and every notification received', params: IdParams, response: { 200: PaymentSchema } } },
     async (request) => getPayment(ctx, request.merchant!.id, request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/payments/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a payment that still waits for its payer',
+        description:
+          'The payer can no longer pay it, and `payment.canceled` is sent to the webhooks. Only a `pending` payment (not expired) is canceled; ' +
+          'canceling one canceled already answers it as it is (safe to retry, no second event); any other state (paid, failed, expired, ' +
+          'an attempt in progress) is a 409 problem naming it. The answer is the payment as `GET /v1/payments/{id}` shows it.',
+        params: PaymentIdParams,
+        response: { 200: PaymentSchema, 404: Problem, 409: CancelConflict },
+      },
+    },
+    async (request) => {
+      const merchantId = request.merchant!.id;
+      await cancelMerchantPayment(ctx, merchantId, request.params.id);
+      return getPayment(ctx, merchantId, request.params.id);
+    },
   );
 }

@@ -211,6 +211,25 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/** A payment's id in a path. */
+export const PaymentIdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'the payment id', examples: ['pay_01kc2v7q8m3j5n6p7r8s9t0vwx'] }),
+});
+
+/** The problem a cancel answers when the payment no longer waits for its payer. */
+export const CancelConflict = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+  },
+  {
+    description: 'RFC 9457 problem details: the payment is no longer pending (paid, failed, expired, an attempt in progress)',
+    examples: [{ type: 'about:blank', title: 'Conflict', status: 409, detail: 'only a pending payment can be canceled; this one is paid' }],
+  },
+);
+
 export const CreateRefundBody = Type.Object(
   {
     amount: Type.Optional(
