@@ -174,6 +174,22 @@ export async function getConnection(ctx: HubContext, merchantId: string, idOrCod
   return row;
 }
 
+/** Stored settings with an update's fields over them; a field sent as null is removed. */
+function mergeSettings(stored: unknown, update: unknown): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...(typeof stored === 'object' && stored !== null ? stored : {}) };
+  if (typeof update !== 'object' || update === null) return merged;
+  for (const [name, value] of Object.entries(update)) {
+    if (value === null) delete merged[name];
+    else merged[name] = value;
+  }
+  return merged;
+}
+
+/**
+ * Updates a connection: settings merge (a field sent as null is cleared), credentials are replaced whole (every
+ * field, secrets too: nothing of the stored credentials is kept or cleared by a part left out; `editConnection`
+ * is the form's edit, which keeps a secret left blank), the status changes.
+ */
 export async function updateConnection(
   ctx: HubContext,
   merchantId: string,
@@ -185,7 +201,9 @@ export async function updateConnection(
   // The statement also moves `updated_at`, the version of the row that caches are keyed on.
   const patch: Record<string, unknown> = {};
   if (input.settings !== undefined) {
-    const settings = connector.parseSettings({ ...row.settings, ...(input.settings as object) });
+    // Settings merge into the stored ones: a field left out keeps its value, a field sent as null is cleared (its
+    // default applies, or it is unset when it has none, e.g. `endpoint`: the environment's default URL again).
+    const settings = connector.parseSettings(mergeSettings(row.settings, input.settings));
     checkEndpointOverride(ctx, connector, settings);
     patch.settings = JSON.stringify(settings);
   }
@@ -292,7 +310,7 @@ export function providerAbilities(ctx: HubContext, provider: string): { emulator
  * An edit as a form sends it: a credentials field left blank, or sent with the value it has, keeps its stored
  * value (a secret is never shown back, so a form cannot send it again); the credentials are replaced, through
  * `updateConnection` and its validation, only when a field was typed anew. Settings merge as `updateConnection`
- * merges them.
+ * merges them: the form sends a setting it emptied as null, which clears it (a credential is never cleared so).
  */
 export async function editConnection(
   ctx: HubContext,

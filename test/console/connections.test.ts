@@ -285,6 +285,29 @@ describe('the Connections section', () => {
     await page.locator('#verdict').getByText('Credentials accepted').waitFor();
   });
 
+  it('clears an optional setting emptied in the form, and never a secret left blank', async () => {
+    const before = (await apiClient(hub.url, A.key)('GET', '/v1/connections/ntp-form')).body;
+    assert.equal(before.settings.endpoint, `${hub.url}/sandbox/netopia/v1`);
+    await page.goto(`${hub.url}/console/connections/${ids.ntp}`);
+    await page.getByLabel('Processor endpoint').fill('');
+    await page.getByRole('button', { name: 'Save the changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'The changes are saved.' }).waitFor();
+    const cleared = (await apiClient(hub.url, A.key)('GET', '/v1/connections/ntp-form')).body;
+    assert.equal(cleared.settings.endpoint, undefined, 'the endpoint is cleared');
+    assert.equal(cleared.settings.language, before.settings.language, 'the other settings are kept');
+    assert.equal(cleared.credentials.fingerprint, before.credentials.fingerprint, 'the secrets left blank are kept');
+    assert.equal(await page.getByLabel('Processor endpoint').inputValue(), '');
+    assert.equal(await page.getByLabel('Merchant private key (PEM)').inputValue(), '');
+    await axe(page);
+    // Typed again, it is set again (the emulator, for the tests that follow).
+    await page.getByLabel('Processor endpoint').fill(`${hub.url}/sandbox/netopia/v1`);
+    await page.getByRole('button', { name: 'Save the changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'The changes are saved.' }).waitFor();
+    const back = (await apiClient(hub.url, A.key)('GET', '/v1/connections/ntp-form')).body;
+    assert.equal(back.settings.endpoint, `${hub.url}/sandbox/netopia/v1`);
+    assert.equal(back.credentials.fingerprint, before.credentials.fingerprint);
+  });
+
   it('disables a connection (the API refuses a payment on it), then enables it again', async () => {
     await page.goto(`${hub.url}/console/connections/${ids.ntp}`);
     await page.getByRole('button', { name: 'Disable the connection' }).click();

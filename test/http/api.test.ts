@@ -272,6 +272,38 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     await alice('PATCH', '/v1/connections/often', { settings: {} });
     assert.equal((await alice('GET', '/v1/connections/often')).body.updated_at, '2999-01-01T00:00:00.001Z');
   });
+  it('a setting sent as null is cleared (an optional one unset, one with a default back to it); the credentials stay', async () => {
+    const made = await alice('POST', '/v1/connections', {
+      code: 'clearable',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+      settings: { endpoint: 'https://secure.mobilpay.ro/', language: 'en' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.settings.endpoint, 'https://secure.mobilpay.ro');
+    const sealedTo = async () => {
+      const p = await alice('POST', '/v1/payments', paymentBody({ connection: 'clearable' }));
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      const attempt = await hub.store.db.selectFrom('payment_attempts').select('redirect').where('payment_id', '=', p.body.id).executeTakeFirstOrThrow();
+      return (attempt.redirect as unknown as { url: string }).url;
+    };
+    assert.match(await sealedTo(), /^https:\/\/secure\.mobilpay\.ro/);
+    const cleared = await alice('PATCH', '/v1/connections/clearable', { settings: { endpoint: null } });
+    assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+    assert.equal('endpoint' in cleared.body.settings, false, 'the endpoint is unset');
+    assert.equal(cleared.body.settings.language, 'en', 'a setting left out keeps its value');
+    assert.equal(cleared.body.credentials.fingerprint, made.body.credentials.fingerprint, 'the credentials are kept');
+    assert.equal((await alice('GET', '/v1/connections/clearable')).body.settings.endpoint, undefined);
+    assert.match(await sealedTo(), /^https:\/\/sandboxsecure\.mobilpay\.ro/, "the environment's URL again");
+    const language = await alice('PATCH', '/v1/connections/clearable', { settings: { language: null } });
+    assert.equal(language.body.settings.language, 'ro', 'the default again');
+    // Clearing what is not set changes nothing else; a required credential sent as null is refused, nothing cleared.
+    assert.equal((await alice('PATCH', '/v1/connections/clearable', { settings: { endpoint: null } })).status, 200);
+    const noKey = await alice('PATCH', '/v1/connections/clearable', { credentials: { ...sandboxCredentials(), private_key: null } });
+    assert.equal(noKey.status, 422, JSON.stringify(noKey.body));
+    assert.equal((await alice('GET', '/v1/connections/clearable')).body.credentials.fingerprint, made.body.credentials.fingerprint);
+  });
   it('a failed validation is not stored: a corrected retry with the same key succeeds', async () => {
     assert.equal((await alice('POST', '/v1/payments', paymentBody({ currency: 'XXX' }), { 'idempotency-key': 'fix-me' })).status, 422);
     assert.equal((await alice('POST', '/v1/payments', paymentBody(), { 'idempotency-key': 'fix-me' })).status, 201);

@@ -41,7 +41,7 @@ export async function connectionRoutes(app: FastifyInstance, opts: { ctx: HubCon
 
   app.patch<{ Params: { id: string }; Body: { credentials?: unknown; settings?: unknown; status?: unknown } }>(
     '/v1/connections/:id',
-    { schema: { tags, summary: 'Update settings, replace credentials, or enable/disable', params: IdParams, body: UpdateConnectionBody } },
+    { schema: { tags, summary: 'Update settings (null clears one), replace credentials, or enable/disable', params: IdParams, body: UpdateConnectionBody } },
     async (request) => presentConnection(ctx, await updateConnection(ctx, request.merchant!.id, request.params.id, request.body)),
   );
 
@@ -101,7 +101,12 @@ export function documentConnectionSchemas(document: { openapiObject: Json } | { 
   const update = openapiObject.paths?.['/v1/connections/{id}']?.patch?.requestBody?.content?.['application/json']?.schema as Json | undefined;
   if (update?.properties) {
     update.properties.credentials = { description: "the connection provider's credentials, replacing the stored ones", oneOf: credentialsOf };
-    update.properties.settings = { description: "the connection provider's settings; fields left out keep their value", oneOf: settingsOf };
+    update.properties.settings = {
+      description:
+        "the connection provider's settings; fields left out keep their value, a field sent as null is cleared (its default applies, e.g. `endpoint: null` goes back to the environment's URL)",
+      examples: [{ endpoint: null }],
+      oneOf: settingsOf,
+    };
   }
   return openapiObject;
 }

@@ -83,12 +83,20 @@ function fieldMessage(t: T, language: Language, field: FormField | undefined, na
   return t('err_format');
 }
 
-/** What a form sent for one part: blank fields left out; numbers as numbers when they read as one. */
-function readPart(form: Record<string, string>, fields: readonly FormField[], part: Part): Record<string, unknown> {
+/**
+ * What a form sent for one part: numbers as numbers when they read as one; blank fields left out, or, with
+ * `blankClears` (the settings of an edit), sent as null, which clears the stored setting (its default applies).
+ * Credentials never take `blankClears`: a secret is never shown back, so a blank one means "keep it".
+ */
+function readPart(form: Record<string, string>, fields: readonly FormField[], part: Part, blankClears = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const raw = form[`${part}.${f.name}`];
-    if (typeof raw !== 'string' || raw.trim() === '') continue;
+    if (typeof raw !== 'string') continue;
+    if (raw.trim() === '') {
+      if (blankClears && part === 'settings') out[f.name] = null;
+      continue;
+    }
     out[f.name] = f.kind === 'number' && /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   }
   return out;
@@ -413,7 +421,8 @@ export const connectionsSection = defineSection({
       try {
         await editConnection(ctx, merchantId, row.id, {
           credentials: row.environment === 'emulator' ? undefined : readPart(sent, form.credentials, 'credentials'),
-          settings: readPart(sent, form.settings, 'settings'),
+          // A setting emptied in the form is cleared (an optional one is unset, one with a default gets it back).
+          settings: readPart(sent, form.settings, 'settings', true),
         });
         const q = merchantQuery(request, merchantId);
         return seeOther(request, reply, `/console/connections/${row.id}${q}${q ? '&' : '?'}done=saved`);
