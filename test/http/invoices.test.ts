@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { apiClient, startTestHub, type ApiResponse, type TestHub } from '../support/hub.js';
 
 /** The invoices API: documents, series, settings and seller profile, as an invoicing app calls them. */
@@ -261,5 +262,88 @@ describe('documents', () => {
     assert.ok(spec.body.tags.some((t: { name: string }) => t.name === 'invoices'));
     for (const p of ['/v1/invoices', '/v1/invoices/{id}/issue', '/v1/invoice-series', '/v1/invoice-settings', '/v1/seller-profile'])
       assert.ok(spec.body.paths[p], `${p} documented`);
+  });
+});
+
+describe('POST /v1/invoices under generated input', () => {
+  const RUNS = Number(process.env.INCASSO_FUZZ_RUNS ?? 200);
+  const quantity = fc.oneof(
+    fc.integer({ min: -2e9, max: 2e9 }),
+    fc.double({ noNaN: false }),
+    fc.stringMatching(/^-?\d{1,8}([.,]\d{0,4})?$/),
+    fc.string({ maxLength: 12 }),
+  );
+  const unitPrice = fc.oneof(fc.integer({ min: -2e9, max: 2e9 }), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER), fc.constant('100'));
+  const rate = fc.constantFrom<unknown>(21, 11, 9, 0, 'exempt', 19, '21', null, 5.5);
+  const wildLine = fc.record(
+    { description: fc.string({ maxLength: 30 }), quantity, unit_price: unitPrice, vat_rate: rate },
+    { requiredKeys: ['quantity', 'unit_price', 'vat_rate'] },
+  );
+  const validLine = fc.record({
+    description: fc.stringMatching(/^[A-Za-zăâîșț][A-Za-zăâîșț0-9 ]{0,29}$/),
+    quantity: fc.oneof(
+      fc.integer({ min: -1000, max: 1_000_000 }).filter((q) => q !== 0),
+      fc.stringMatching(/^[1-9]\d{0,5}([.,]\d{1,3})?$/),
+    ),
+    unit_price: fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }),
+    vat_rate: fc.constantFrom<unknown>(21, 11, 9, 0, 'exempt'),
+  });
+  const line = fc.oneof({ arbitrary: validLine, weight: 6 }, { arbitrary: wildLine, weight: 1 });
+  const buyer = fc.oneof(
+    {
+      arbitrary: fc.record({
+        type: fc.constant('company'),
+        name: fc.constantFrom('Cafeaua Bună SRL', 'Ș.C. Țesătura S.A.'),
+        fiscal_code: fc.constantFrom('RO14080700', '14080700'),
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        type: fc.constant('person'),
+        name: fc.constantFrom('Ana Pop', 'Ion Ionescu'),
+        cnp: fc.option(fc.constantFrom('1980101123452', '0000000000000'), { nil: undefined }),
+      }),
+      weight: 3,
+    },
+    fc.record({ type: fc.constant('company'), name: fc.string({ maxLength: 20 }), fiscal_code: fc.constantFrom('RO1', 'abc', '') }),
+    fc.record({ type: fc.constant('person'), name: fc.string({ maxLength: 20 }), cnp: fc.constantFrom('123', '1980101123453') }),
+  );
+  const request = fc.record({
+    kind: fc.oneof({ arbitrary: fc.constantFrom('invoice', 'proforma'), weight: 5 }, { arbitrary: fc.constant('aviz'), weight: 1 }),
+    buyer,
+    lines: fc.array(line, { minLength: 0, maxLength: 6 }),
+    currency: fc.option(fc.constantFrom('RON', 'EUR', 'ron', 'XXX'), { nil: undefined }),
+  });
+
+  it('answers 201 with coherent totals or a 4xx problem, never a 5xx, and logs no error', async () => {
+    const errorsBefore = hub.logs.filter((l) => Number(l.level) >= 50).length;
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(request, async (req) => {
+        const r = await asA('POST', '/v1/invoices', req);
+        if (r.status === 201) {
+          created++;
+          const t = r.body.totals;
+          assert.equal(t.total, t.net + t.vat_total);
+          assert.equal(
+            t.net,
+            r.body.lines.reduce((a: number, l: { net: number }) => a + l.net, 0),
+          );
+          assert.equal(
+            t.vat_total,
+            t.vat.reduce((a: number, v: { tax_amount: number }) => a + v.tax_amount, 0),
+          );
+          for (const v of [t.net, t.vat_total, t.total]) assert.ok(Number.isSafeInteger(v));
+        } else {
+          assert.ok(r.status >= 400 && r.status < 500, `${r.status} for ${JSON.stringify(req).slice(0, 200)}`);
+          assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    assert.equal(hub.logs.filter((l) => Number(l.level) >= 50).length, errorsBefore, 'no error logged');
+    // Not only refusals: generated valid documents were created too (their totals checked above).
+    if (RUNS >= 50) assert.ok(created > 0, `created ${created} of ${RUNS}`);
   });
 });
