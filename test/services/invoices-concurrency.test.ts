@@ -91,4 +91,14 @@ describe('gapless numbering across connections', { skip: NEEDS_POSTGRES }, () =>
       Array.from({ length: 20 }, (_, i) => 51 + i),
     );
   });
+
+  it('series of one kind created at once from three pools: all made, exactly one default', async () => {
+    const m = newId('mer');
+    await hub.store.db.insertInto('merchants').values({ id: m, name: 'Serii SRL' }).execute();
+    const made = await Promise.all(Array.from({ length: 9 }, (_, i) => createSeries(ctxs[i % STORES]!, m, { kind: 'invoice', prefix: `S${i}` })));
+    assert.equal(made.length, 9);
+    const rows = await hub.store.db.selectFrom('invoice_series').select(['prefix', 'is_default']).where('merchant_id', '=', m).execute();
+    assert.equal(rows.length, 9);
+    assert.equal(rows.filter((r) => r.is_default).length, 1);
+  });
 });

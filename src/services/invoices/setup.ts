@@ -4,6 +4,7 @@ import { FieldErrors } from '../../core/validation.js';
 import {
   clearDefaultSeries,
   insertSeriesIfNew,
+  lockMerchantSeries,
   lockSeries,
   selectInvoiceSettings,
   selectSellerProfile,
@@ -162,6 +163,7 @@ export async function createSeries(ctx: HubContext, merchantId: string, input: S
   checkSeriesFields(input, errors);
   errors.throwIfAny();
   return inTransaction(ctx, async (trx) => {
+    await lockMerchantSeries(trx, merchantId);
     const existingDefault = (await selectSeriesList(trx, merchantId)).some((s) => s.kind === input.kind && s.is_default);
     const makeDefault = input.is_default === true || !existingDefault;
     if (makeDefault) await clearDefaultSeries(trx, merchantId, input.kind);
@@ -215,7 +217,10 @@ export async function updateSeriesSettings(ctx: HubContext, merchantId: string, 
       const clash = (await selectSeriesList(trx, merchantId)).some((x) => x.kind === s.kind && x.prefix === changes.prefix);
       if (clash) throw new ConflictError(`${article(s.kind)} series with prefix ${JSON.stringify(changes.prefix)} exists already`);
     }
-    if (changes.is_default === true && !s.is_default) await clearDefaultSeries(trx, merchantId, s.kind);
+    if (changes.is_default === true && !s.is_default) {
+      await lockMerchantSeries(trx, merchantId);
+      await clearDefaultSeries(trx, merchantId, s.kind);
+    }
     return updateSeries(trx, id, {
       ...(changes.prefix !== undefined ? { prefix: changes.prefix } : {}),
       ...(changes.next_number !== undefined ? { next_number: changes.next_number } : {}),

@@ -59,6 +59,14 @@ export function upsertInvoiceSettings(
 
 // ---- series
 
+/**
+ * Holds the merchant's row (FOR NO KEY UPDATE: inserts that reference the merchant are not held up) until the
+ * transaction ends: changes to which series is a kind's default run one at a time.
+ */
+export async function lockMerchantSeries(trx: Transaction<Database>, merchantId: string): Promise<void> {
+  await trx.selectFrom('merchants').select('id').where('id', '=', merchantId).forNoKeyUpdate().execute();
+}
+
 export function insertSeries(db: Db, row: Insertable<InvoiceSeriesTable>): Promise<InvoiceSeries> {
   return db.insertInto('invoice_series').values(row).returningAll().executeTakeFirstOrThrow();
 }
