@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type {
   Database,
   Invoice,
@@ -13,7 +13,7 @@ import type {
   InvoicesTable,
   NewInvoice,
 } from '../schema.js';
-import type { Db } from '../store.js';
+type Db = Kysely<Database>;
 
 /**
  * The invoicing module's statements: seller profiles, numbering series, settings, documents and their lines,
