@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { HubContext } from '../../services/context.js';
 import { hashRequest } from '../../services/idempotency.js';
 import {
@@ -183,6 +183,123 @@ const SettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time' });
+
+const InvoiceSchema = Type.Object(
+  {
+    id: Type.String({ examples: ['inv_01jd3k8v9x0000000000000000'] }),
+    object: Type.Literal('invoice'),
+    kind: Kind,
+    status: Type.Union([Type.Literal('draft'), Type.Literal('issued'), Type.Literal('paid'), Type.Literal('canceled')]),
+    series_id: Nullable(Type.String()),
+    number: Nullable(Type.String({ description: 'as printed: prefix + number; null while a draft', examples: ['PRJ0041'] })),
+    sequence_number: Nullable(Type.Integer({ description: 'the number within its series', examples: [41] })),
+    issue_date: Nullable(Type.String({ examples: ['2026-03-02'] })),
+    due_date: Nullable(Type.String()),
+    currency: Type.String({ examples: ['RON'] }),
+    language: Language,
+    buyer: Type.Record(Type.String(), Type.Unknown(), { description: 'as stored: a person without a CNP has 0000000000000' }),
+    seller: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'the seller profile as it was when the document was issued' })),
+    notes: Nullable(Type.String()),
+    card_payment: Type.Boolean({ description: 'card payment applies to this document (its own choice, else your setting)' }),
+    card_payment_override: Nullable(Type.Boolean({ description: "the document's own choice; null follows your setting" })),
+    lines: Type.Optional(
+      Type.Array(
+        Type.Object({
+          position: Type.Integer(),
+          description: Type.String(),
+          quantity: Type.String({ description: 'decimal text, up to 3 decimals', examples: ['1.25'] }),
+          unit: Type.String({ examples: ['kg'] }),
+          unit_price: Type.Integer(),
+          vat_rate: VatRate,
+          net: Type.Integer({ description: 'quantity × unit price, rounded half away from zero' }),
+        }),
+        { description: 'left out of lists' },
+      ),
+    ),
+    totals: Type.Object({
+      net: Type.Integer(),
+      vat: Type.Array(Type.Object({ rate: VatRate, taxable_amount: Type.Integer(), tax_amount: Type.Integer() }), {
+        description: 'per VAT rate: the rate applied to the sum of its lines (EN 16931 BR-CO-17)',
+      }),
+      vat_total: Type.Integer(),
+      total: Type.Integer({ examples: [35215] }),
+      amount_paid: Type.Integer(),
+      amount_due: Type.Integer(),
+    }),
+    related_invoice_id: Nullable(Type.String({ description: "a proforma's fiscal invoice, or a fiscal invoice's proforma" })),
+    storno_of_id: Nullable(Type.String({ description: 'the invoice this storno corrects' })),
+    issued_at: Nullable(Timestamp),
+    paid_at: Nullable(Timestamp),
+    canceled_at: Nullable(Timestamp),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { description: 'amounts in minor units of the currency' },
+);
+const InvoiceList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(InvoiceSchema),
+  has_more: Type.Boolean(),
+  next_cursor: Nullable(Type.String()),
+});
+const SeriesSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('invoice_series'),
+  kind: Kind,
+  prefix: Type.String({ examples: ['PRJ'] }),
+  next_number: Type.Integer({ examples: [42] }),
+  next_full_number: Type.String({ examples: ['PRJ0042'] }),
+  padding: Type.Integer(),
+  is_default: Type.Boolean(),
+  last_issued_number: Nullable(Type.Integer()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+const SeriesList = Type.Object({ object: Type.Literal('list'), data: Type.Array(SeriesSchema) });
+const SettingsSchema = Type.Object({
+  object: Type.Literal('invoice_settings'),
+  card_payment_default: Type.Boolean(),
+  auto_fiscal_from_proforma: Type.Boolean(),
+  auto_collection: Type.Boolean(),
+});
+const SellerProfileSchema = Type.Object({
+  object: Type.Literal('seller_profile'),
+  name: Type.String(),
+  fiscal_code: Type.String(),
+  trade_register: Nullable(Type.String()),
+  address: Type.String(),
+  city: Type.String(),
+  county: Nullable(Type.String()),
+  country: Type.String(),
+  iban: Nullable(Type.String()),
+  bank: Nullable(Type.String()),
+  vat_payer: Type.Boolean(),
+  email: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  updated_at: Timestamp,
+});
+const CollectionList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      object: Type.Literal('collection'),
+      invoice_id: Type.String(),
+      collected_on: Type.String({ examples: ['2026-03-02'] }),
+      amount: Type.Integer({ description: 'negative for a refund' }),
+      currency: Type.String(),
+      method: Type.Union([Type.Literal('card'), Type.Literal('bank'), Type.Literal('cash')]),
+      processor: Nullable(Type.String()),
+      processor_reference: Nullable(Type.String()),
+      payment_id: Nullable(Type.String()),
+      reversed_by_id: Nullable(Type.String()),
+      created_at: Timestamp,
+    }),
+  ),
+});
+
 // ---- routes
 
 /** Actions whose body is optional: no body at all is the empty object (what the schema then validates). */
@@ -204,7 +321,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: 'Create a draft proforma or invoice (numbered only when issued)',
         body: CreateInvoiceBody,
         headers: IdempotencyHeaders,
-        response: { 422: Problem },
+        response: { 201: InvoiceSchema, 422: Problem },
       },
     },
     async (request, reply) => {
@@ -218,7 +335,14 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
 
   app.get<{ Querystring: ListInvoicesQuery }>(
     '/v1/invoices',
-    { schema: { tags, summary: 'List documents, newest first, by status, kind, buyer and issue period (cursor pagination)', querystring: ListInvoicesQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'List documents, newest first, by status, kind, buyer and issue period (cursor pagination)',
+        querystring: ListInvoicesQuery,
+        response: { 200: InvoiceList },
+      },
+    },
     async (request) => {
       const q = request.query;
       return listInvoices(ctx, request.merchant!.id, { ...q, limit: q.limit ? Number(q.limit) : undefined });
@@ -227,7 +351,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
 
   app.get<{ Params: { id: string } }>(
     '/v1/invoices/:id',
-    { schema: { tags, summary: 'A document with its lines and totals', params: IdParams } },
+    { schema: { tags, summary: 'A document with its lines and totals', params: IdParams, response: { 200: InvoiceSchema } } },
     async (request) => getInvoice(ctx, request.merchant!.id, request.params.id),
   );
 
@@ -239,7 +363,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: 'Change a draft (lines, if given, replace all its lines)',
         params: IdParams,
         body: PatchInvoiceBody,
-        response: { 409: Problem, 422: Problem },
+        response: { 200: InvoiceSchema, 409: Problem, 422: Problem },
       },
     },
     async (request) => {
@@ -266,7 +390,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: 'Issue a draft: it takes the next number of its series (consecutive, no gap), and invoice.issued is sent',
         params: IdParams,
         body: IssueBody,
-        response: { 409: Problem, 422: Problem },
+        response: { 200: InvoiceSchema, 409: Problem, 422: Problem },
       },
     },
     async (request) => {
@@ -282,7 +406,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         tags,
         summary: 'Cancel a draft or an issued, unpaid proforma (a fiscal invoice is corrected by a storno instead)',
         params: IdParams,
-        response: { 409: Problem },
+        response: { 200: InvoiceSchema, 409: Problem },
       },
     },
     async (request) => {
@@ -300,7 +424,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: 'Correct an issued fiscal invoice: a storno invoice with every line negated, issued at once in the same series',
         params: IdParams,
         body: IssueBody,
-        response: { 409: Problem, 422: Problem },
+        response: { 201: InvoiceSchema, 409: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
@@ -318,7 +442,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: "A proforma's fiscal invoice (buyer and lines copied, both linked), issued at once; refused when it has one",
         params: IdParams,
         body: ConvertBody,
-        response: { 409: Problem, 422: Problem },
+        response: { 201: InvoiceSchema, 409: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
@@ -329,7 +453,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
 
   app.get<{ Params: { id: string } }>(
     '/v1/invoices/:id/collections',
-    { schema: { tags, summary: "A document's collections (încasări), oldest first", params: IdParams } },
+    { schema: { tags, summary: "A document's collections (încasări), oldest first", params: IdParams, response: { 200: CollectionList } } },
     async (request) => ({ object: 'list' as const, data: (await listInvoiceCollections(ctx, request.merchant!.id, request.params.id)).map(presentCollection) }),
   );
 
@@ -342,20 +466,20 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         tags,
         summary: 'A numbering series of proformas or fiscal invoices (prefix and first number from your internal decision)',
         body: CreateSeriesBody,
-        response: { 409: Problem },
+        response: { 201: SeriesSchema, 409: Problem },
       },
     },
     async (request, reply) => reply.code(201).send(presentSeries(await createSeries(ctx, request.merchant!.id, request.body))),
   );
 
-  app.get('/v1/invoice-series', { schema: { tags, summary: 'Your numbering series' } }, async (request) => ({
+  app.get('/v1/invoice-series', { schema: { tags, summary: 'Your numbering series', response: { 200: SeriesList } } }, async (request) => ({
     object: 'list' as const,
     data: (await listSeries(ctx, request.merchant!.id)).map(presentSeries),
   }));
 
   app.get<{ Params: { id: string } }>(
     '/v1/invoice-series/:id',
-    { schema: { tags, summary: 'A numbering series and its next number', params: IdParams } },
+    { schema: { tags, summary: 'A numbering series and its next number', params: IdParams, response: { 200: SeriesSchema } } },
     async (request) => presentSeries(await getSeries(ctx, request.merchant!.id, request.params.id)),
   );
 
@@ -367,7 +491,7 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
         summary: 'Change a series: its next number only forward once a number was issued, its prefix only before',
         params: IdParams,
         body: PatchSeriesBody,
-        response: { 409: Problem, 422: Problem },
+        response: { 200: SeriesSchema, 409: Problem, 422: Problem },
       },
     },
     async (request) => presentSeries(await updateSeriesSettings(ctx, request.merchant!.id, request.params.id, request.body)),
@@ -375,23 +499,40 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
 
   // ---- settings and seller profile
 
-  app.get('/v1/invoice-settings', { schema: { tags, summary: 'The three invoice settings (all off until set)' } }, async (request) =>
-    presentInvoiceSettings(await getInvoiceSettings(ctx, request.merchant!.id)),
+  app.get(
+    '/v1/invoice-settings',
+    { schema: { tags, summary: 'The three invoice settings (all off until set)', response: { 200: SettingsSchema } } },
+    async (request) => presentInvoiceSettings(await getInvoiceSettings(ctx, request.merchant!.id)),
   );
 
   app.put<{ Body: Static<typeof SettingsBody> }>(
     '/v1/invoice-settings',
-    { schema: { tags, summary: 'Change any of the three invoice settings (the others stay)', body: SettingsBody } },
+    { schema: { tags, summary: 'Change any of the three invoice settings (the others stay)', body: SettingsBody, response: { 200: SettingsSchema } } },
     async (request) => presentInvoiceSettings(await putInvoiceSettings(ctx, request.merchant!.id, request.body)),
   );
 
-  app.get('/v1/seller-profile', { schema: { tags, summary: 'Your seller profile, printed on every document you issue (404 until set)' } }, async (request) =>
-    presentSellerProfile(await getSellerProfile(ctx, request.merchant!.id)),
+  app.get(
+    '/v1/seller-profile',
+    {
+      schema: {
+        tags,
+        summary: 'Your seller profile, printed on every document you issue (404 until set)',
+        response: { 200: SellerProfileSchema, 404: Problem },
+      },
+    },
+    async (request) => presentSellerProfile(await getSellerProfile(ctx, request.merchant!.id)),
   );
 
   app.put<{ Body: Static<typeof SellerProfileBody> }>(
     '/v1/seller-profile',
-    { schema: { tags, summary: 'Set your seller profile; documents already issued keep the one they were issued with', body: SellerProfileBody } },
+    {
+      schema: {
+        tags,
+        summary: 'Set your seller profile; documents already issued keep the one they were issued with',
+        body: SellerProfileBody,
+        response: { 200: SellerProfileSchema },
+      },
+    },
     async (request) => presentSellerProfile(await putSellerProfile(ctx, request.merchant!.id, request.body)),
   );
 }
