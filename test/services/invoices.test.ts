@@ -300,6 +300,29 @@ describe('cancel, storno, proforma → invoice', () => {
     await assert.rejects(convertProforma(ctx, other, p.id), NotFoundError);
   });
 
+  it("a paid proforma's fiscal invoice is issued paid, and its invoice.issued says so", async () => {
+    const p = await issueInvoice(ctx, merchant, (await draft(merchant, { kind: 'proforma' })).id);
+    // What the next step's ledger hook will do when the card payment settles; set here directly.
+    const paidAt = new Date('2026-03-02T10:00:00Z');
+    await hub.store.db.updateTable('invoices').set({ status: 'paid', amount_paid: p.total, paid_at: paidAt }).where('id', '=', p.id).execute();
+    const inv = await convertProforma(ctx, merchant, p.id);
+    assert.equal(inv.status, 'paid');
+    assert.equal(inv.amount_paid, p.total);
+    assert.equal(new Date(inv.paid_at!).toISOString(), paidAt.toISOString());
+    const event = await hub.store.db
+      .selectFrom('events')
+      .select('payload')
+      .where('merchant_id', '=', merchant)
+      .where('type', '=', 'invoice.issued')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const data = JSON.parse(event.payload).data;
+    assert.equal(data.id, inv.id);
+    assert.equal(data.status, 'paid');
+    assert.equal(data.totals.amount_due, 0);
+  });
+
   it('two conversions of one proforma at once make one invoice', async () => {
     const p = await issueInvoice(ctx, merchant, (await draft(merchant, { kind: 'proforma' })).id);
     const results = await Promise.allSettled([convertProforma(ctx, merchant, p.id), convertProforma(ctx, merchant, p.id)]);

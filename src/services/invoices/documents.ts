@@ -222,6 +222,11 @@ export interface IssueOptions {
   issue_date?: string;
   /** A storno: its totals are negative. */
   storno?: boolean;
+  /**
+   * What was already collected for it (a paid proforma's fiscal invoice): carried onto the document as it is
+   * issued, which is then `paid` when it covers the total, so `invoice.issued` tells the state it ends in.
+   */
+  paid?: { amount: number; at: Date };
 }
 
 /**
@@ -275,6 +280,9 @@ export async function issueLockedDraft(ctx: HubContext, trx: Transaction<Databas
     pay_token: newPayToken(),
     issued_at: new Date(),
     ...totals,
+    ...(options.paid && options.paid.amount > 0
+      ? { amount_paid: options.paid.amount, ...(options.paid.amount >= totals.total ? { status: 'paid' as const, paid_at: options.paid.at } : {}) }
+      : {}),
   });
   const settings = await getInvoiceSettings({ db: trx }, merchantId);
   await emitEvent(trx, merchantId, 'invoice.issued', null, presentInvoice(issued, lines, settings.card_payment_default));
@@ -411,14 +419,10 @@ export async function convertProformaLocked(
     notes: proforma.notes,
     card_payment: proforma.card_payment,
   });
-  let invoice = await issueLockedDraft(ctx, trx, draft, { issue_date: options.issue_date });
-  if (proforma.amount_paid > 0) {
-    const paidInFull = proforma.amount_paid >= invoice.total;
-    invoice = await updateInvoice(trx, invoice.id, {
-      amount_paid: proforma.amount_paid,
-      ...(paidInFull ? { status: 'paid', paid_at: proforma.paid_at ?? new Date() } : {}),
-    });
-  }
+  const invoice = await issueLockedDraft(ctx, trx, draft, {
+    issue_date: options.issue_date,
+    paid: { amount: proforma.amount_paid, at: proforma.paid_at ?? new Date() },
+  });
   await updateInvoice(trx, proforma.id, { related_invoice_id: invoice.id });
   return invoice;
 }
