@@ -93,6 +93,20 @@ function dateBound(flag: string, end: 'start' | 'end') {
   };
 }
 
+/** `--line 'Tort de ciocolată|2|12000|11|buc'`: description, quantity, unit price (minor units), VAT rate, unit. */
+function invoiceLine(value: string): Record<string, unknown> {
+  const parts = value.split('|').map((p) => p.trim());
+  if (parts.length < 4 || parts.length > 5 || !parts[0])
+    throw new CliError(`--line is 'description|quantity|unit price|VAT rate[|unit]', e.g. 'Tort|2|12000|11|buc' (got ${JSON.stringify(value)})`, 2);
+  const [description, quantity, price, rate, unit] = parts as [string, string, string, string, string | undefined];
+  if (!/^-?[0-9]+([.,][0-9]{1,3})?$/.test(quantity))
+    throw new CliError(`--line: the quantity ${JSON.stringify(quantity)} is a number with at most 3 decimals`, 2);
+  if (!/^-?[0-9]+$/.test(price) || !Number.isSafeInteger(Number(price)))
+    throw new CliError(`--line: the unit price ${JSON.stringify(price)} is an integer of minor units (12000 = 120.00)`, 2);
+  if (!['21', '11', '9', '0', 'exempt'].includes(rate)) throw new CliError(`--line: the VAT rate ${JSON.stringify(rate)} is 21, 11, 9, 0 or exempt`, 2);
+  return { description, quantity, unit_price: Number(price), vat_rate: rate === 'exempt' ? 'exempt' : Number(rate), ...(unit ? { unit } : {}) };
+}
+
 function idempotencyHeaders(options: { idempotencyKey?: string }): Record<string, string> {
   return options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
 }
@@ -383,6 +397,119 @@ function buildProgram(): Command {
         'currency',
         'created_at',
       ]);
+    });
+
+  const invoices = program.command('invoices').description('proformas and fiscal invoices: list, show, create a draft, issue');
+  /** A document's list row: its total and buyer's name lifted out of their objects. */
+  const invoiceRows = (body: { data?: Array<Record<string, unknown>> } & Record<string, unknown>) => {
+    const flat = (inv: Record<string, unknown>) => ({
+      ...inv,
+      buyer_name: (inv.buyer as { name?: string } | undefined)?.name,
+      total: (inv.totals as { total?: number } | undefined)?.total,
+      amount_due: (inv.totals as { amount_due?: number } | undefined)?.amount_due,
+    });
+    return Array.isArray(body.data) ? { ...body, data: body.data.map(flat) } : flat(body);
+  };
+  const INVOICE_COLUMNS = ['id', 'kind', 'status', 'number', 'issue_date', 'buyer_name', 'total', 'amount_due', 'currency'];
+  invoices
+    .command('list')
+    .description('list documents, newest first (GET /v1/invoices)')
+    .addOption(new Option('--status <status>', 'only documents in this status').choices(['draft', 'issued', 'paid', 'canceled']))
+    .addOption(new Option('--kind <kind>', 'only proformas or only fiscal invoices').choices(['proforma', 'invoice']))
+    .option('--buyer <text>', "the beginning of the buyer's name, or its fiscal code")
+    .option('--issued-from <date>', 'issued on or after (YYYY-MM-DD)')
+    .option('--issued-to <date>', 'issued on or before (YYYY-MM-DD)')
+    .option('--limit <n>', 'documents per page, 1 to 100 (default 20)', integerIn('--limit', 1, 100))
+    .option('--starting-after <id>', 'cursor: the page after this document (the next_cursor of the previous page)')
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      const q = new URLSearchParams();
+      for (const [flag, name] of [
+        ['status', 'status'],
+        ['kind', 'kind'],
+        ['buyer', 'buyer'],
+        ['issuedFrom', 'issued_from'],
+        ['issuedTo', 'issued_to'],
+        ['startingAfter', 'starting_after'],
+      ] as const)
+        if (o[flag]) q.set(name, o[flag]);
+      if (o.limit !== undefined) q.set('limit', String(o.limit));
+      const s = q.toString();
+      output(invoiceRows(await call(g, merchantKey(g), 'GET', `/v1/invoices${s ? `?${s}` : ''}`)), g, INVOICE_COLUMNS);
+    });
+  invoices
+    .command('show')
+    .description('a document with its lines and totals')
+    .argument('<id>', 'invoice id')
+    .action(async (id: string, _o, cmd: Command) => {
+      output(await call(globals(cmd), merchantKey(globals(cmd)), 'GET', `/v1/invoices/${encodeURIComponent(id)}`), globals(cmd));
+    });
+  const invoiceCreate = invoices.command('create').description('create a draft (POST /v1/invoices); issue it with `incasso invoices issue <id>`');
+  required(invoiceCreate, new Option('--kind <kind>', 'proforma or invoice (required)').choices(['proforma', 'invoice']));
+  invoiceCreate.addOption(
+    new Option('--buyer-type <type>', 'the buyer is a company (with a fiscal code) or a person').choices(['company', 'person']).default('company'),
+  );
+  required(invoiceCreate, '--buyer-name <name>', "the buyer's name");
+  invoiceCreate
+    .option('--buyer-fiscal-code <cui>', "a company's CUI/CIF (RO prefix for a VAT payer)")
+    .option('--buyer-cnp <cnp>', "a person's CNP (0000000000000 when not given)")
+    .option('--buyer-email <email>', 'recommended: the processor sends its payment confirmation there')
+    .option('--buyer-phone <phone>', "the buyer's phone")
+    .option('--buyer-address <text>', "the buyer's address")
+    .option('--buyer-city <city>', "the buyer's city")
+    .option('--buyer-county <county>', "the buyer's county")
+    .option('--buyer-country <code>', 'ISO 3166-1 alpha-2 (default RO)');
+  required(
+    invoiceCreate,
+    new Option(
+      '--line <description|quantity|unit price|VAT rate[|unit]>',
+      'a line (repeatable): quantity up to 3 decimals, unit price in minor units, VAT 21, 11, 9, 0 or exempt (required)',
+    ).argParser((value: string, previous: unknown[] = []) => [...previous, invoiceLine(value)]),
+  );
+  invoiceCreate
+    .option('--series <id>', 'the series (default: your default series of this kind)')
+    .option('--issue-date <date>', 'YYYY-MM-DD (default: the day it is issued)')
+    .option('--due-date <date>', 'YYYY-MM-DD')
+    .option('--currency <code>', 'ISO 4217 currency', 'RON')
+    .addOption(new Option('--language <code>', "the buyer's language").choices(['ro', 'en', 'it']))
+    .addOption(new Option('--card-payment <on|off>', 'card payment on this document (default: your setting)').choices(['on', 'off']))
+    .option('--notes <text>', 'notes printed on the document')
+    .option('--idempotency-key <key>', 'the same key and body return the stored answer (safe retries)')
+    .action(async (o, cmd: Command) => {
+      const buyer: Record<string, unknown> = { type: o.buyerType, name: o.buyerName };
+      for (const [flag, field] of [
+        ['buyerFiscalCode', 'fiscal_code'],
+        ['buyerCnp', 'cnp'],
+        ['buyerEmail', 'email'],
+        ['buyerPhone', 'phone'],
+        ['buyerAddress', 'address'],
+        ['buyerCity', 'city'],
+        ['buyerCounty', 'county'],
+      ] as const)
+        if (o[flag] !== undefined) buyer[field] = o[flag];
+      if (o.buyerCountry) buyer.country = String(o.buyerCountry).toUpperCase();
+      const body: Record<string, unknown> = { kind: o.kind, buyer, lines: o.line, currency: String(o.currency).toUpperCase() };
+      if (o.series) body.series_id = o.series;
+      if (o.issueDate) body.issue_date = o.issueDate;
+      if (o.dueDate) body.due_date = o.dueDate;
+      if (o.language) body.language = o.language;
+      if (o.cardPayment) body.card_payment = o.cardPayment === 'on';
+      if (o.notes) body.notes = o.notes;
+      const g = globals(cmd);
+      output(invoiceRows(await call(g, merchantKey(g), 'POST', '/v1/invoices', body, idempotencyHeaders(o))), g, INVOICE_COLUMNS);
+    });
+  invoices
+    .command('issue')
+    .description('issue a draft: it takes the next number of its series (POST /v1/invoices/{id}/issue)')
+    .argument('<id>', 'invoice id')
+    .option('--issue-date <date>', 'YYYY-MM-DD (default: the draft’s, else today)')
+    .action(async (id: string, o, cmd: Command) => {
+      const g = globals(cmd);
+      output(
+        invoiceRows(await call(g, merchantKey(g), 'POST', `/v1/invoices/${encodeURIComponent(id)}/issue`, o.issueDate ? { issue_date: o.issueDate } : {})),
+        g,
+        INVOICE_COLUMNS,
+      );
     });
 
   const webhooks = program.command('webhooks').description('webhook endpoints and their deliveries');

@@ -379,5 +379,7 @@ export const EVENT_TYPES = [
   'payment.canceled',
   'payment.expired',
   'payment_step.updated',
+  'invoice.issued',
+  'invoice.canceled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -17,6 +17,7 @@ import { userRoutes } from './api/users.js';
 import { refundRoutes } from './api/refunds.js';
 import { paymentStepRoutes } from './api/payment-steps.js';
 import { onpayPartnerRoutes } from './api/onpay-partners.js';
+import { invoiceRoutes } from './api/invoices.js';
 import { PartySchema, Problem } from './api/schemas.js';
 import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
@@ -185,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectionRoutes, { ctx, auth });
   await app.register(paymentRoutes, { ctx, auth });
   await app.register(refundRoutes, { ctx, auth });
+  await app.register(invoiceRoutes, { ctx, auth });
   await app.register(paymentStepRoutes, { ctx, auth });
   await app.register(onpayPartnerRoutes, { ctx, auth });
   await app.register(webhookRoutes, { ctx, auth });

@@ -373,7 +373,132 @@ CREATE INDEX webhook_deliveries_failed_idx ON webhook_deliveries (created_at) WH
 `,
   },
   {
-    id: '010_webhook_delivery_log_index',
+    id: '010_invoices',
+    sql: `
+-- Invoices (proformas and fiscal invoices) and their collections. A merchant's seller profile is copied onto each
+-- document when it is issued, so an issued document never changes when the profile does.
+CREATE TABLE invoice_seller_profiles (
+  merchant_id text PRIMARY KEY REFERENCES merchants(id),
+  name text NOT NULL,
+  fiscal_code text NOT NULL,
+  trade_register text,
+  address text NOT NULL,
+  city text NOT NULL,
+  county text,
+  country char(2) NOT NULL DEFAULT 'RO',
+  iban text,
+  bank text,
+  vat_payer boolean NOT NULL,
+  email text,
+  phone text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Numbering series, per merchant and kind (fixed by the merchant's internal decision). next_number is taken under a
+-- row lock of the series inside the transaction that issues a document: consecutive, no gap, no reuse.
+CREATE TABLE invoice_series (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  kind text NOT NULL CHECK (kind IN ('proforma', 'invoice')),
+  prefix text NOT NULL,
+  next_number bigint NOT NULL CHECK (next_number >= 1),
+  padding integer NOT NULL DEFAULT 0 CHECK (padding BETWEEN 0 AND 12),
+  is_default boolean NOT NULL DEFAULT false,
+  last_issued_number bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (merchant_id, kind, prefix)
+);
+CREATE UNIQUE INDEX invoice_series_default_idx ON invoice_series (merchant_id, kind) WHERE is_default;
+
+-- The three settings of the invoicing module, per merchant.
+CREATE TABLE invoice_settings (
+  merchant_id text PRIMARY KEY REFERENCES merchants(id),
+  card_payment_default boolean NOT NULL DEFAULT false,
+  auto_fiscal_from_proforma boolean NOT NULL DEFAULT false,
+  auto_collection boolean NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Documents. series_id + number are null while a draft has no number; full_number is prefix + number as printed.
+-- related_invoice_id links a proforma and the fiscal invoice made from it (both ways); storno_of_id is the fiscal
+-- invoice a storno corrects. pay_token: the public pay link's random secret (set at issue).
+CREATE TABLE invoices (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  kind text NOT NULL CHECK (kind IN ('proforma', 'invoice')),
+  status text NOT NULL CHECK (status IN ('draft', 'issued', 'paid', 'canceled')),
+  series_id text REFERENCES invoice_series(id),
+  number bigint,
+  full_number text,
+  issue_date date,
+  due_date date,
+  currency char(3) NOT NULL DEFAULT 'RON',
+  language text NOT NULL DEFAULT 'ro' CHECK (language IN ('ro', 'en', 'it')),
+  buyer jsonb NOT NULL,
+  buyer_name text NOT NULL,
+  seller jsonb,
+  notes text,
+  card_payment boolean,
+  net bigint NOT NULL DEFAULT 0,
+  vat_total bigint NOT NULL DEFAULT 0,
+  total bigint NOT NULL DEFAULT 0,
+  vat_breakdown jsonb NOT NULL DEFAULT '[]'::jsonb,
+  amount_paid bigint NOT NULL DEFAULT 0,
+  related_invoice_id text REFERENCES invoices(id),
+  storno_of_id text REFERENCES invoices(id),
+  pay_token text UNIQUE,
+  issued_at timestamptz,
+  paid_at timestamptz,
+  canceled_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (series_id, number),
+  CHECK (status <> 'draft' OR number IS NULL),
+  CHECK (status NOT IN ('issued', 'paid') OR (number IS NOT NULL AND issue_date IS NOT NULL))
+);
+CREATE INDEX invoices_merchant_status_idx ON invoices (merchant_id, status, issue_date DESC, id DESC);
+CREATE INDEX invoices_merchant_id_idx ON invoices (merchant_id, id DESC);
+CREATE INDEX invoices_merchant_buyer_idx ON invoices (merchant_id, lower(buyer_name) text_pattern_ops);
+-- One fiscal invoice per proforma, one storno per invoice, whatever the timing.
+CREATE UNIQUE INDEX invoices_from_proforma_idx ON invoices (related_invoice_id) WHERE kind = 'invoice' AND related_invoice_id IS NOT NULL;
+CREATE UNIQUE INDEX invoices_storno_idx ON invoices (storno_of_id) WHERE storno_of_id IS NOT NULL;
+
+CREATE TABLE invoice_lines (
+  invoice_id text NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+  position integer NOT NULL,
+  description text NOT NULL,
+  quantity_thousandths bigint NOT NULL,
+  unit text NOT NULL,
+  unit_price bigint NOT NULL,
+  vat_rate text NOT NULL CHECK (vat_rate IN ('21', '11', '9', '0', 'exempt')),
+  net bigint NOT NULL,
+  PRIMARY KEY (invoice_id, position)
+);
+
+-- Collections ("încasări"): what was collected for a document. A refund is a negative collection that reverses
+-- the original (reversed_by_id on the original).
+CREATE TABLE invoice_collections (
+  id text PRIMARY KEY,
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  invoice_id text NOT NULL REFERENCES invoices(id),
+  collected_on date NOT NULL,
+  amount bigint NOT NULL,
+  currency char(3) NOT NULL,
+  method text NOT NULL CHECK (method IN ('card', 'bank', 'cash')),
+  processor text,
+  processor_reference text,
+  payment_id text REFERENCES payments(id),
+  reversed_by_id text REFERENCES invoice_collections(id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX invoice_collections_invoice_idx ON invoice_collections (invoice_id, created_at);
+CREATE INDEX invoice_collections_merchant_idx ON invoice_collections (merchant_id, collected_on DESC, id DESC);
+CREATE UNIQUE INDEX invoice_collections_payment_idx ON invoice_collections (invoice_id, payment_id) WHERE payment_id IS NOT NULL AND amount > 0;
+`,
+  },
+  {
+    id: '011_webhook_delivery_log_index',
     sql: `
 -- A merchant's delivery log, newest first (the console's and the API's listing, page after page by id): read from
 -- the merchant's end of this index, instead of walking every merchant's deliveries by id.

@@ -263,6 +263,111 @@ export interface UserPasswordTokensTable {
   created_at: Timestamp;
 }
 
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
+/** A calendar date (`date` column), read and written as `YYYY-MM-DD` text. */
+type DateText = ColumnType<string, string, string>;
+type NullableDateText = ColumnType<string | null, string | null | undefined, string | null>;
+
+export interface InvoiceSellerProfilesTable {
+  merchant_id: string;
+  name: string;
+  fiscal_code: string;
+  trade_register: NullableText;
+  address: string;
+  city: string;
+  county: NullableText;
+  country: ColumnType<string, string | undefined, string>;
+  iban: NullableText;
+  bank: NullableText;
+  vat_payer: boolean;
+  email: NullableText;
+  phone: NullableText;
+  updated_at: Timestamp;
+}
+
+export interface InvoiceSeriesTable {
+  id: string;
+  merchant_id: string;
+  kind: 'proforma' | 'invoice';
+  prefix: string;
+  next_number: number;
+  padding: ColumnType<number, number | undefined, number>;
+  is_default: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The last number a document took from this series; null while none did. */
+  last_issued_number: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InvoiceSettingsTable {
+  merchant_id: string;
+  card_payment_default: ColumnType<boolean, boolean | undefined, boolean>;
+  auto_fiscal_from_proforma: ColumnType<boolean, boolean | undefined, boolean>;
+  auto_collection: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: Timestamp;
+}
+
+export interface InvoicesTable {
+  id: string;
+  merchant_id: string;
+  kind: 'proforma' | 'invoice';
+  status: 'draft' | 'issued' | 'paid' | 'canceled';
+  series_id: NullableText;
+  number: ColumnType<number | null, number | null | undefined, number | null>;
+  full_number: NullableText;
+  issue_date: NullableDateText;
+  due_date: NullableDateText;
+  currency: ColumnType<string, string | undefined, string>;
+  language: ColumnType<'ro' | 'en' | 'it', 'ro' | 'en' | 'it' | undefined, 'ro' | 'en' | 'it'>;
+  buyer: Json<Record<string, unknown>>;
+  buyer_name: string;
+  /** The seller profile as it was when the document was issued. */
+  seller: NullableJson<Record<string, unknown>>;
+  notes: NullableText;
+  /** Card payment on or off for this document; null follows the merchant's setting. */
+  card_payment: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  net: ColumnType<number, number | undefined, number>;
+  vat_total: ColumnType<number, number | undefined, number>;
+  total: ColumnType<number, number | undefined, number>;
+  vat_breakdown: ColumnType<unknown[], string | undefined, string>;
+  amount_paid: ColumnType<number, number | undefined, number>;
+  related_invoice_id: NullableText;
+  storno_of_id: NullableText;
+  pay_token: NullableText;
+  issued_at: NullableTimestamp;
+  paid_at: NullableTimestamp;
+  canceled_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InvoiceLinesTable {
+  invoice_id: string;
+  position: number;
+  description: string;
+  quantity_thousandths: number;
+  unit: string;
+  unit_price: number;
+  vat_rate: '21' | '11' | '9' | '0' | 'exempt';
+  net: number;
+}
+
+export interface InvoiceCollectionsTable {
+  id: string;
+  merchant_id: string;
+  invoice_id: string;
+  collected_on: DateText;
+  amount: number;
+  currency: string;
+  method: 'card' | 'bank' | 'cash';
+  processor: NullableText;
+  processor_reference: NullableText;
+  payment_id: NullableText;
+  reversed_by_id: NullableText;
+  created_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_api_keys: MerchantApiKeysTable;
@@ -284,6 +389,12 @@ export interface Database {
   users: UsersTable;
   user_sessions: UserSessionsTable;
   user_password_tokens: UserPasswordTokensTable;
+  invoice_seller_profiles: InvoiceSellerProfilesTable;
+  invoice_series: InvoiceSeriesTable;
+  invoice_settings: InvoiceSettingsTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  invoice_collections: InvoiceCollectionsTable;
 }
 
 export type Merchant = Selectable<MerchantsTable>;
@@ -301,3 +412,10 @@ export type Refund = Selectable<RefundsTable>;
 export type PaymentStep = Selectable<PaymentStepsTable>;
 export type User = Selectable<UsersTable>;
 export type UserSession = Selectable<UserSessionsTable>;
+export type InvoiceSellerProfile = Selectable<InvoiceSellerProfilesTable>;
+export type InvoiceSeries = Selectable<InvoiceSeriesTable>;
+export type InvoiceSettings = Selectable<InvoiceSettingsTable>;
+export type Invoice = Selectable<InvoicesTable>;
+export type NewInvoice = Insertable<InvoicesTable>;
+export type InvoiceLine = Selectable<InvoiceLinesTable>;
+export type InvoiceCollection = Selectable<InvoiceCollectionsTable>;

@@ -65,7 +65,34 @@ const B = { id: '', key: '' };
 let asA: ReturnType<typeof apiClient>;
 let asB: ReturnType<typeof apiClient>;
 /** A's resources. */
-const owned = { connection: '', connectionCode: 'netopia', payment: '', endpoint: '', delivery: '', event: '', conversation: '', user: '', apiKey: '' };
+const owned = {
+  connection: '',
+  connectionCode: 'netopia',
+  payment: '',
+  endpoint: '',
+  delivery: '',
+  event: '',
+  conversation: '',
+  user: '',
+  apiKey: '',
+  invoice: '',
+  series: '',
+};
+
+const sellerBody = (who: string) => ({ name: `Vânzător ${who}`, fiscal_code: 'RO18547290', address: 'Str. Mare 1', city: 'Iași', vat_payer: true });
+const invoiceBody = (kind: 'invoice' | 'proforma') => ({
+  kind,
+  buyer: { type: 'company', name: 'Cumpărător SRL', fiscal_code: 'RO14080700' },
+  lines: [{ description: 'Tort', quantity: 1, unit_price: 10000, vat_rate: 11 }],
+});
+
+/** A fresh document of A's: a draft, or issued. */
+async function freshInvoice(kind: 'invoice' | 'proforma', issue: boolean): Promise<string> {
+  const r = await asA('POST', '/v1/invoices', invoiceBody(kind));
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  if (issue) assert.equal((await asA('POST', `/v1/invoices/${r.body.id}/issue`)).status, 200);
+  return r.body.id;
+}
 
 const billing = { first_name: 'Ana', last_name: 'Pop', email: 'ana@example.ro' };
 const unique = () => randomBytes(4).toString('hex');
@@ -549,6 +576,238 @@ const MATRIX: Endpoint[] = [
     ok: 200,
     make: async () => ({ path: `/v1/payment-steps/${owned.conversation}`, ownedId: owned.conversation }),
   },
+  // ---- invoices
+  {
+    method: 'POST',
+    route: '/v1/invoices',
+    kind: 'collection-create',
+    ok: 201,
+    make: async () => {
+      const notes = `authz-${unique()}`;
+      const mine = async (api: ReturnType<typeof apiClient>) =>
+        (await api('GET', '/v1/invoices?status=draft&limit=100')).body.data.some((i: { notes: string }) => i.notes === notes);
+      return {
+        path: '/v1/invoices',
+        body: { ...invoiceBody('invoice'), notes },
+        unchanged: async () => assert.ok(!(await mine(asA)) && !(await mine(asB)), 'a refused call created an invoice'),
+        actedFor: async (m, r) => assert.equal(await ownerOf(`/v1/invoices/${r.body.id}`), m),
+      };
+    },
+  },
+  { method: 'GET', route: '/v1/invoices', kind: 'collection-read', ok: 200, make: async () => ({ path: '/v1/invoices' }), listed: () => [owned.invoice] },
+  {
+    method: 'GET',
+    route: '/v1/invoices/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/invoices/${owned.invoice}`, ownedId: owned.invoice }),
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/invoices/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const id = await freshInvoice('invoice', false);
+      return {
+        path: `/v1/invoices/${id}`,
+        body: { notes: 'schimbat' },
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.notes, null, 'a refused call changed the draft'),
+        actedFor: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.notes, 'schimbat'),
+      };
+    },
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/invoices/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const id = await freshInvoice('invoice', false);
+      return {
+        path: `/v1/invoices/${id}`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).status, 200, 'a refused call deleted the draft'),
+        actedFor: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).status, 404),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/invoices/{id}/issue',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const id = await freshInvoice('invoice', false);
+      return {
+        path: `/v1/invoices/${id}/issue`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.status, 'draft', 'a refused call issued the draft'),
+        actedFor: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.status, 'issued'),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/invoices/{id}/cancel',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const id = await freshInvoice('proforma', true);
+      return {
+        path: `/v1/invoices/${id}/cancel`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.status, 'issued', 'a refused call canceled the proforma'),
+        actedFor: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.status, 'canceled'),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/invoices/{id}/storno',
+    kind: 'resource',
+    ok: 201,
+    make: async () => {
+      const id = await freshInvoice('invoice', true);
+      return {
+        path: `/v1/invoices/${id}/storno`,
+        ownedId: id,
+        unchanged: async () =>
+          assert.equal(
+            (await asA('GET', '/v1/invoices?limit=100')).body.data.filter((i: { storno_of_id: string }) => i.storno_of_id === id).length,
+            0,
+            'a refused call made a storno',
+          ),
+        actedFor: async (_m, r) => assert.equal((await asA('GET', `/v1/invoices/${r.body.id}`)).body.storno_of_id, id),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/invoices/{id}/convert',
+    kind: 'resource',
+    ok: 201,
+    make: async () => {
+      const id = await freshInvoice('proforma', true);
+      return {
+        path: `/v1/invoices/${id}/convert`,
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.related_invoice_id, null, 'a refused call converted the proforma'),
+        actedFor: async (_m, r) => assert.equal((await asA('GET', `/v1/invoices/${id}`)).body.related_invoice_id, r.body.id),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/invoices/{id}/collections',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/invoices/${owned.invoice}/collections`, ownedId: owned.invoice }),
+  },
+  {
+    method: 'POST',
+    route: '/v1/invoice-series',
+    kind: 'collection-create',
+    ok: 201,
+    make: async () => {
+      const prefix = `Z${unique()}`;
+      const holder = async (): Promise<'A' | 'B' | 'none'> => {
+        const has = async (api: ReturnType<typeof apiClient>) =>
+          (await api('GET', '/v1/invoice-series')).body.data.some((x: { prefix: string }) => x.prefix === prefix);
+        return (await has(asA)) ? 'A' : (await has(asB)) ? 'B' : 'none';
+      };
+      return {
+        path: '/v1/invoice-series',
+        body: { kind: 'invoice', prefix },
+        unchanged: async () => assert.equal(await holder(), 'none', 'a refused call created a series'),
+        actedFor: async (m) => assert.equal(await holder(), m),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/invoice-series',
+    kind: 'collection-read',
+    ok: 200,
+    make: async () => ({ path: '/v1/invoice-series' }),
+    listed: () => [owned.series],
+  },
+  {
+    method: 'GET',
+    route: '/v1/invoice-series/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/invoice-series/${owned.series}`, ownedId: owned.series }),
+  },
+  {
+    method: 'PATCH',
+    route: '/v1/invoice-series/{id}',
+    kind: 'resource',
+    ok: 200,
+    make: async () => {
+      const r = await asA('POST', '/v1/invoice-series', { kind: 'proforma', prefix: `P${unique()}` });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = r.body.id;
+      return {
+        path: `/v1/invoice-series/${id}`,
+        body: { padding: 5 },
+        ownedId: id,
+        unchanged: async () => assert.equal((await asA('GET', `/v1/invoice-series/${id}`)).body.padding, 0, 'a refused call changed the series'),
+        actedFor: async () => assert.equal((await asA('GET', `/v1/invoice-series/${id}`)).body.padding, 5),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/invoice-settings',
+    kind: 'self',
+    ok: 200,
+    make: async () => ({
+      path: '/v1/invoice-settings',
+      // A's settings have card payment on; B's are as new
+      actedFor: async (m, r) => assert.equal(r.body.card_payment_default, m === 'A'),
+    }),
+  },
+  {
+    method: 'PUT',
+    route: '/v1/invoice-settings',
+    kind: 'self',
+    ok: 200,
+    make: async () => ({
+      path: '/v1/invoice-settings',
+      body: { auto_collection: true },
+      unchanged: async () => assert.equal((await asA('GET', '/v1/invoice-settings')).body.auto_collection, false, 'a refused call changed the settings'),
+      actedFor: async (m) => {
+        const api = m === 'A' ? asA : asB;
+        assert.equal((await api('GET', '/v1/invoice-settings')).body.auto_collection, true);
+        await api('PUT', '/v1/invoice-settings', { auto_collection: false });
+      },
+    }),
+  },
+  {
+    method: 'GET',
+    route: '/v1/seller-profile',
+    kind: 'self',
+    ok: 200,
+    make: async () => ({ path: '/v1/seller-profile', actedFor: async (m, r) => assert.equal(r.body.name, `Vânzător ${m}`) }),
+  },
+  {
+    method: 'PUT',
+    route: '/v1/seller-profile',
+    kind: 'self',
+    ok: 200,
+    make: async () => ({
+      path: '/v1/seller-profile',
+      body: sellerBody('X'),
+      unchanged: async () => assert.equal((await asA('GET', '/v1/seller-profile')).body.name, 'Vânzător A', 'a refused call changed the profile'),
+      actedFor: async (m) => {
+        const api = m === 'A' ? asA : asB;
+        assert.equal((await api('GET', '/v1/seller-profile')).body.name, 'Vânzător X');
+        await api('PUT', '/v1/seller-profile', sellerBody(m));
+      },
+    }),
+  },
 ];
 
 /** A conversation's collected billing fields, in the chat flow's names. */
@@ -620,6 +879,18 @@ before(async () => {
   owned.delivery = delivery.id;
   owned.event = delivery.event_id;
   await eventually(async () => (await asA('GET', `/v1/webhook-deliveries/${owned.delivery}`)).body.status === 'succeeded', 10_000, 'the delivery to settle');
+  // Invoices: both merchants have a seller profile and series; A has card payment on by default and an invoice.
+  for (const [api, who] of [
+    [asA, 'A'],
+    [asB, 'B'],
+  ] as const) {
+    assert.equal((await api('PUT', '/v1/seller-profile', sellerBody(who))).status, 200);
+    for (const kind of ['invoice', 'proforma'])
+      assert.equal((await api('POST', '/v1/invoice-series', { kind, prefix: kind === 'invoice' ? 'F' : 'PF' })).status, 201);
+  }
+  owned.series = (await asA('GET', '/v1/invoice-series')).body.data[0].id;
+  assert.equal((await asA('PUT', '/v1/invoice-settings', { card_payment_default: true })).status, 200);
+  owned.invoice = await freshInvoice('invoice', true);
 });
 
 after(async () => {
@@ -628,7 +899,19 @@ after(async () => {
 });
 
 /** A's ids, which B must never see. */
-const aIds = () => [A.id, owned.connection, owned.payment, owned.endpoint, owned.delivery, owned.event, owned.conversation, owned.user, owned.apiKey];
+const aIds = () => [
+  A.id,
+  owned.connection,
+  owned.payment,
+  owned.endpoint,
+  owned.delivery,
+  owned.event,
+  owned.conversation,
+  owned.user,
+  owned.apiKey,
+  owned.invoice,
+  owned.series,
+];
 
 /** The same answer with ids masked, for "looks like it does not exist". */
 const masked = (r: ApiResponse, ids: string[]) => {

@@ -10,6 +10,11 @@ import type { FastifySwaggerUiOptions } from '@fastify/swagger-ui';
 export const API_TAGS = [
   { name: 'payments', description: 'Ask for a payment, send the payer to its `payment_url`, read what happened (every attempt and notification).' },
   { name: 'refunds', description: 'Give back all or part of a paid payment through the processor.' },
+  {
+    name: 'invoices',
+    description:
+      'Proformas and fiscal invoices: drafts, issuing (consecutive numbers per series, taken at issue), storno, proforma → invoice, collections; your series, seller profile and the three invoice settings.',
+  },
   { name: 'connections', description: "A merchant's processor accounts (credentials encrypted at rest); `environment: emulator` opens a sandbox account." },
   { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks): endpoints, their delivery logs, redelivery, recent events.' },
   { name: 'payment steps', description: "A conversation's payment step (chat and voice assistants): validate the fields collected, get the link." },

@@ -1,0 +1,297 @@
+import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
+import type {
+  Database,
+  Invoice,
+  InvoiceCollection,
+  InvoiceLine,
+  InvoiceLinesTable,
+  InvoiceSellerProfile,
+  InvoiceSellerProfilesTable,
+  InvoiceSeries,
+  InvoiceSeriesTable,
+  InvoiceSettings,
+  InvoicesTable,
+  NewInvoice,
+} from '../schema.js';
+type Db = Kysely<Database>;
+
+/**
+ * The invoicing module's statements: seller profiles, numbering series, settings, documents and their lines,
+ * collections. Calendar dates (`date` columns) are read as `YYYY-MM-DD` text, never as a Date in some time zone.
+ */
+
+// ---- seller profile
+
+export function selectSellerProfile(db: Db, merchantId: string): Promise<InvoiceSellerProfile | undefined> {
+  return db.selectFrom('invoice_seller_profiles').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+}
+
+export function upsertSellerProfile(db: Db, row: Insertable<InvoiceSellerProfilesTable>): Promise<InvoiceSellerProfile> {
+  const { merchant_id: _, ...changes } = row;
+  return db
+    .insertInto('invoice_seller_profiles')
+    .values(row)
+    .onConflict((oc) => oc.column('merchant_id').doUpdateSet({ ...changes, updated_at: new Date() }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+// ---- settings
+
+export function selectInvoiceSettings(db: Db, merchantId: string): Promise<InvoiceSettings | undefined> {
+  return db.selectFrom('invoice_settings').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+}
+
+export function upsertInvoiceSettings(
+  db: Db,
+  merchantId: string,
+  changes: Partial<Pick<InvoiceSettings, 'card_payment_default' | 'auto_fiscal_from_proforma' | 'auto_collection'>>,
+): Promise<InvoiceSettings> {
+  const q = db.insertInto('invoice_settings').values({ merchant_id: merchantId, ...changes, updated_at: new Date() });
+  return (
+    Object.keys(changes).length === 0
+      ? q.onConflict((oc) => oc.column('merchant_id').doUpdateSet({ merchant_id: merchantId }))
+      : q.onConflict((oc) => oc.column('merchant_id').doUpdateSet({ ...changes, updated_at: new Date() }))
+  )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+// ---- series
+
+/**
+ * Holds the merchant's row (FOR NO KEY UPDATE: inserts that reference the merchant are not held up) until the
+ * transaction ends: changes to which series is a kind's default run one at a time.
+ */
+export async function lockMerchantSeries(trx: Transaction<Database>, merchantId: string): Promise<void> {
+  await trx.selectFrom('merchants').select('id').where('id', '=', merchantId).forNoKeyUpdate().execute();
+}
+
+export function insertSeries(db: Db, row: Insertable<InvoiceSeriesTable>): Promise<InvoiceSeries> {
+  return db.insertInto('invoice_series').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Inserts a series unless the merchant has one of that kind and prefix; the new row, or undefined. */
+export function insertSeriesIfNew(db: Db, row: Insertable<InvoiceSeriesTable>): Promise<InvoiceSeries | undefined> {
+  return db
+    .insertInto('invoice_series')
+    .values(row)
+    .onConflict((oc) => oc.columns(['merchant_id', 'kind', 'prefix']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function selectSeriesList(db: Db, merchantId: string): Promise<InvoiceSeries[]> {
+  return db.selectFrom('invoice_series').selectAll().where('merchant_id', '=', merchantId).orderBy('kind').orderBy('prefix').execute();
+}
+
+/** One of a merchant's series (another merchant's answers nothing, like one that does not exist). */
+export function selectSeries(db: Db, merchantId: string, id: string): Promise<InvoiceSeries | undefined> {
+  return db.selectFrom('invoice_series').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst();
+}
+
+export function selectDefaultSeries(db: Db, merchantId: string, kind: 'proforma' | 'invoice'): Promise<InvoiceSeries | undefined> {
+  return db
+    .selectFrom('invoice_series')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('kind', '=', kind)
+    .where('is_default', '=', true)
+    .executeTakeFirst();
+}
+
+/** Locks a series row until the transaction ends (`SELECT … FOR UPDATE`): who holds it is the only one numbering in it. */
+export function lockSeries(trx: Transaction<Database>, merchantId: string, id: string): Promise<InvoiceSeries | undefined> {
+  return trx.selectFrom('invoice_series').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function updateSeries(db: Db, id: string, changes: Updateable<InvoiceSeriesTable>): Promise<InvoiceSeries> {
+  return db
+    .updateTable('invoice_series')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Takes the next number of a series the caller has locked (`lockSeries`): returns it, the series moves on by one. */
+export async function takeSeriesNumber(trx: Transaction<Database>, id: string): Promise<number> {
+  const row = await sql<{ number: number }>`
+    UPDATE invoice_series SET next_number = next_number + 1, last_issued_number = next_number, updated_at = now()
+    WHERE id = ${id} RETURNING last_issued_number AS number`.execute(trx);
+  return Number(row.rows[0]!.number);
+}
+
+export async function clearDefaultSeries(db: Db, merchantId: string, kind: 'proforma' | 'invoice'): Promise<void> {
+  await db
+    .updateTable('invoice_series')
+    .set({ is_default: false })
+    .where('merchant_id', '=', merchantId)
+    .where('kind', '=', kind)
+    .where('is_default', '=', true)
+    .execute();
+}
+
+// ---- documents
+
+/** Every column of `invoices`, with its calendar dates as `YYYY-MM-DD` text. */
+function invoiceColumns() {
+  return [
+    'invoices.id',
+    'invoices.merchant_id',
+    'invoices.kind',
+    'invoices.status',
+    'invoices.series_id',
+    'invoices.number',
+    'invoices.full_number',
+    sql<string | null>`invoices.issue_date::text`.as('issue_date'),
+    sql<string | null>`invoices.due_date::text`.as('due_date'),
+    'invoices.currency',
+    'invoices.language',
+    'invoices.buyer',
+    'invoices.buyer_name',
+    'invoices.seller',
+    'invoices.notes',
+    'invoices.card_payment',
+    'invoices.net',
+    'invoices.vat_total',
+    'invoices.total',
+    'invoices.vat_breakdown',
+    'invoices.amount_paid',
+    'invoices.related_invoice_id',
+    'invoices.storno_of_id',
+    'invoices.pay_token',
+    'invoices.issued_at',
+    'invoices.paid_at',
+    'invoices.canceled_at',
+    'invoices.created_at',
+    'invoices.updated_at',
+  ] as const;
+}
+
+export async function insertInvoice(trx: Transaction<Database>, row: NewInvoice): Promise<Invoice> {
+  return trx.insertInto('invoices').values(row).returning(invoiceColumns()).executeTakeFirstOrThrow() as Promise<Invoice>;
+}
+
+/** One of a merchant's documents (another merchant's answers nothing, like one that does not exist). */
+export function selectInvoice(db: Db, merchantId: string, id: string): Promise<Invoice | undefined> {
+  return db.selectFrom('invoices').select(invoiceColumns()).where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst() as Promise<
+    Invoice | undefined
+  >;
+}
+
+/** A document by its pay link's token (any merchant's: the token is the secret). */
+export function selectInvoiceByPayToken(db: Db, token: string): Promise<Invoice | undefined> {
+  return db.selectFrom('invoices').select(invoiceColumns()).where('pay_token', '=', token).executeTakeFirst() as Promise<Invoice | undefined>;
+}
+
+/** Locks one of a merchant's documents until the transaction ends. */
+export function lockInvoice(trx: Transaction<Database>, merchantId: string, id: string): Promise<Invoice | undefined> {
+  return trx
+    .selectFrom('invoices')
+    .select(invoiceColumns())
+    .where('merchant_id', '=', merchantId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst() as Promise<Invoice | undefined>;
+}
+
+export function updateInvoice(trx: Transaction<Database>, id: string, changes: Updateable<InvoicesTable>): Promise<Invoice> {
+  return trx
+    .updateTable('invoices')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .returning(invoiceColumns())
+    .executeTakeFirstOrThrow() as Promise<Invoice>;
+}
+
+/** Deletes a draft (its lines go with it); whether one was deleted. */
+export async function deleteDraftInvoice(trx: Transaction<Database>, id: string): Promise<boolean> {
+  const r = await trx.deleteFrom('invoices').where('id', '=', id).where('status', '=', 'draft').executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** The storno issued for an invoice, if any. */
+export function selectStornoOf(db: Db, invoiceId: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('invoices').select('id').where('storno_of_id', '=', invoiceId).executeTakeFirst();
+}
+
+export interface InvoiceListQuery {
+  merchantId: string;
+  status?: string;
+  kind?: string;
+  /** A buyer name's beginning (case-insensitive) or a buyer's exact fiscal code. */
+  buyer?: string;
+  issuedFrom?: string;
+  issuedTo?: string;
+  startingAfter?: string;
+  limit: number;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** A merchant's documents, newest first (ids are time-ordered: the cursor is the last id of the previous page). */
+export function selectInvoicePage(db: Db, f: InvoiceListQuery): Promise<Invoice[]> {
+  let q = db.selectFrom('invoices').select(invoiceColumns()).where('merchant_id', '=', f.merchantId);
+  if (f.status) q = q.where('status', '=', f.status as Invoice['status']);
+  if (f.kind) q = q.where('kind', '=', f.kind as Invoice['kind']);
+  if (f.buyer) {
+    const text = f.buyer.trim();
+    q = q.where((eb) =>
+      eb.or([
+        eb(sql<string>`lower(buyer_name)`, 'like', `${escapeLike(text.toLowerCase())}%`),
+        eb(sql<string>`buyer->>'fiscal_code'`, '=', text.toUpperCase().replace(/^RO/, '')),
+        eb(sql<string>`buyer->>'fiscal_code'`, '=', text),
+      ]),
+    );
+  }
+  if (f.issuedFrom) q = q.where(sql<string>`issue_date`, '>=', sql<string>`${f.issuedFrom}::date`);
+  if (f.issuedTo) q = q.where(sql<string>`issue_date`, '<=', sql<string>`${f.issuedTo}::date`);
+  if (f.startingAfter) q = q.where('id', '<', f.startingAfter);
+  return q.orderBy('id', 'desc').limit(f.limit).execute() as Promise<Invoice[]>;
+}
+
+/** The latest issue date of the documents numbered in a series (`YYYY-MM-DD`), or null. */
+export async function selectLatestIssueDate(db: Db, seriesId: string): Promise<string | null> {
+  const r = await sql<{ d: string | null }>`SELECT max(issue_date)::text AS d FROM invoices WHERE series_id = ${seriesId} AND number IS NOT NULL`.execute(db);
+  return r.rows[0]?.d ?? null;
+}
+
+// ---- lines
+
+export async function insertInvoiceLines(trx: Transaction<Database>, lines: Insertable<InvoiceLinesTable>[]): Promise<void> {
+  if (lines.length) await trx.insertInto('invoice_lines').values(lines).execute();
+}
+
+export async function deleteInvoiceLines(trx: Transaction<Database>, invoiceId: string): Promise<void> {
+  await trx.deleteFrom('invoice_lines').where('invoice_id', '=', invoiceId).execute();
+}
+
+export function selectInvoiceLines(db: Db, invoiceId: string): Promise<InvoiceLine[]> {
+  return db.selectFrom('invoice_lines').selectAll().where('invoice_id', '=', invoiceId).orderBy('position').execute();
+}
+
+// ---- collections
+
+export function selectInvoiceCollections(db: Db, invoiceId: string): Promise<InvoiceCollection[]> {
+  return db
+    .selectFrom('invoice_collections')
+    .select([
+      'id',
+      'merchant_id',
+      'invoice_id',
+      sql<string>`collected_on::text`.as('collected_on'),
+      'amount',
+      'currency',
+      'method',
+      'processor',
+      'processor_reference',
+      'payment_id',
+      'reversed_by_id',
+      'created_at',
+    ])
+    .where('invoice_id', '=', invoiceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
