@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { makeMerchant, makeUser, PASSWORD, postForm } from '../support/console.js';
+import { billing, makeMerchant, makeUser, PASSWORD, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
 import { watchPages } from '../support/page-watch.js';
@@ -54,16 +54,6 @@ function assertNoSecret(htmlText: string, where: string) {
   assert.ok(!htmlText.includes('PRIVATE KEY'), `a private key shows in ${where}`);
   assert.ok(!htmlText.includes(mspKey), `the MultiSafepay API key shows in ${where}`);
 }
-
-const billing = {
-  first_name: 'Ioana',
-  last_name: 'Dumitrescu',
-  email: 'ioana@example.ro',
-  phone: '0722000111',
-  address: 'Str. Lungă 5',
-  city: 'Brașov',
-  country: 'RO',
-};
 
 async function createPayment(code: string, order: string) {
   return apiClient(hub.url, A.key)('POST', '/v1/payments', {

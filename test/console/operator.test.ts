@@ -122,6 +122,15 @@ describe(`the console's Operator section (${TEST_STORE})`, () => {
     await screenshot(page, 'console-operator-merchants.png');
     const created = (await rowsOf(page, '#merchants')).find((r) => r[0] === 'Cafeaua Bună SRL');
     assert.ok(created, 'the new merchant is in the list');
+    // The POST answered 303: a reload shows the page again without the key, and makes no second merchant.
+    assert.match(page.url(), /\/console\/operator\/merchants\?shown=/);
+    const count = (await rowsOf(page, '#merchants')).length;
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'is not shown again' }).waitFor();
+    assert.equal(await page.getByLabel('API key').count(), 0);
+    assert.ok(!(await page.content()).includes(key), 'the key is not on the page any more');
+    assert.equal((await rowsOf(page, '#merchants')).length, count, 'the reload made no merchant');
+    await axe(page);
     assert.deepEqual(created.slice(3, 7), ['0', '0', '0', 'no']);
 
     // The key works against the API, as that merchant.

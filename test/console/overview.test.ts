@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { LATE_ANSWER_AMOUNT_SUFFIX } from '../../emulators/nexi/back-office.js';
 import { paymentsOverview } from '../../src/services/overview.js';
 import { launchBrowser } from '../support/browser.js';
-import { loginCookie, makeMerchant, makeUser, navFor, PASSWORD } from '../support/console.js';
+import { billing, loginCookie, makeMerchant, makeUser, navFor, PASSWORD } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { CARDS, openPaymentPage, payAtProcessor } from '../support/netopia-customer.js';
 import { TEST_STORE } from '../support/store.js';
@@ -35,16 +35,6 @@ const SHOTS = `/tmp/shots-console-overview/${TEST_STORE}`;
 const DAY_MS = 86_400_000;
 const todayMs = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
 const day = (daysAgo: number) => new Date(todayMs - daysAgo * DAY_MS).toISOString().slice(0, 10);
-
-const billing = {
-  first_name: 'Ioana',
-  last_name: 'Dumitrescu',
-  email: 'ioana@example.ro',
-  phone: '0722000111',
-  address: 'Str. Lungă 5',
-  city: 'Brașov',
-  country: 'RO',
-};
 
 type Api = ReturnType<typeof apiClient>;
 
@@ -325,6 +315,12 @@ describe('the overview', () => {
     await page.getByText('Created: 2. Paid: 1.').waitFor();
     assert.match(await page.locator('#overview-scope').innerText(), /merchant Alt Magazin SRL/);
     assert.deepEqual(await waiting(page), ['1', '0']);
+    // The list behind a figure keeps the merchant chosen: B's one pending payment, not the hub's four.
+    await page.locator('a[aria-describedby="waiting-pending"]').click();
+    await page.waitForURL(new RegExp(`/console/payments\\?merchant=${B.id}&status=pending`));
+    assert.equal(await page.getByLabel('Merchant').inputValue(), B.id);
+    assert.deepEqual(await page.locator('#results tbody tr td:nth-child(3)').allInnerTexts(), [B.id]);
+    await axe(page);
     const bad = await page.goto(`${hub.url}/console/overview?merchant=mer_nobody`);
     assert.equal(bad!.status(), 400);
     await page.getByText('Created: 10. Paid: 5.').waitFor();

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { openStore, type Store } from '../../src/store/store.js';
 import { launchBrowser } from '../support/browser.js';
-import { loginCookie, makeUser, PASSWORD, postForm } from '../support/console.js';
+import { billing, loginCookie, logInPage, makeUser, payInNewContext as payInCardPage, payOnCardPage, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { freshStoreOptions, TEST_STORE } from '../support/store.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
@@ -36,16 +36,6 @@ let endpointId = '';
 const watch = watchPages(() => browser);
 const { pageErrors, axeFindings, newPage, axe } = watch;
 
-const billing = {
-  first_name: 'Ioana',
-  last_name: 'Dumitrescu',
-  email: 'ioana@example.ro',
-  phone: '0722000111',
-  address: 'Str. Lungă 5',
-  city: 'Brașov',
-  country: 'RO',
-};
-
 async function createPayment(hubUrl: string, key: string, connection: string, order: string, amount = 4990) {
   const r = await apiClient(hubUrl, key)('POST', '/v1/payments', {
     connection,
@@ -66,34 +56,8 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: `${SHOTS}/${TEST_STORE}-${name}.png`, fullPage: true });
 }
 
-async function logIn(page: Page, email: string, hubUrl = one.url) {
-  await page.goto(`${hubUrl}/console/login`);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${hubUrl}/console/overview`);
-}
-
-/** Pays on the processor's card page the payment link leads to (NETOPIA v1 or v2 emulator). */
-async function payOnCardPage(page: Page, pan: string) {
-  await page.getByLabel(/^(Card number|Număr card)$/).fill(pan);
-  await page.getByLabel(/^(Expiry date|Data expirării)$/).fill('12/30');
-  await page.getByLabel('CVV').fill('111');
-  await page.getByRole('button', { name: /^(Pay|Plătește)$/ }).click();
-}
-
-async function payInNewContext(url: string, pan: string, expect: 'paid' | 'declined') {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(url);
-    await payOnCardPage(page, pan);
-    if (expect === 'paid') await page.waitForURL(/\/shop\/thanks\?/);
-    else await page.getByRole('alert').waitFor();
-  } finally {
-    await context.close();
-  }
-}
+const logIn = (page: Page, email: string, hubUrl = one.url) => logInPage(page, hubUrl, email);
+const payInNewContext = (url: string, pan: string, expect: 'paid' | 'declined') => payInCardPage(browser, url, pan, expect);
 
 /** The id of the delivery of a payment's `payment.paid` event to the listener. */
 async function paidDeliveryOf(paymentId: string): Promise<string> {
@@ -259,7 +223,19 @@ describe('a payment page in the console', () => {
     const p = await createPayment(one.url, A.key, 'v1', 'CANCEL-1');
     await admin.goto(`${one.url}/console/payments/${p.id}`);
     const csrf = await csrfOf(admin);
+    // One click only reviews: what will be canceled and its amount; the payment is still pending.
     await admin.getByRole('button', { name: 'Cancel this payment' }).click();
+    await admin.getByRole('heading', { name: 'Cancel this payment?' }).waitFor();
+    assert.equal(new URL(admin.url()).pathname, `/console/payments/${p.id}/cancel`);
+    assert.match(await admin.locator('main').innerText(), /The payment for order CANCEL-1, of 49\.90 RON, will be canceled/);
+    assert.equal((await apiClient(one.url, A.key)('GET', `/v1/payments/${p.id}`)).body.status, 'pending', 'nothing canceled by the review');
+    await axe(admin);
+    // Without the anti-forgery token the POST is refused.
+    const forged = await admin
+      .context()
+      .request.post(`${one.url}/console/payments/${p.id}/cancel`, { form: {}, headers: { origin: one.url }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403);
+    await admin.getByRole('button', { name: 'Cancel the payment of 49.90 RON' }).click();
     await admin.getByRole('status').filter({ hasText: 'The payment is canceled.' }).waitFor();
     assert.match(await admin.locator('#payment-facts').innerText(), /Status\s+canceled/);
     assert.equal((await apiClient(one.url, A.key)('GET', `/v1/payments/${p.id}`)).body.status, 'canceled');
@@ -311,6 +287,7 @@ describe('a payment page in the console', () => {
     assert.equal((await request.get(`${one.url}/console/payments/${refundable.id}/refund?amount=1`)).status(), 403);
     const p = await createPayment(one.url, A.key, 'v1', 'VIEWER-CANCEL');
     assert.equal((await post(`${p.id}/cancel`, {})).status(), 403);
+    assert.equal((await request.get(`${one.url}/console/payments/${p.id}/cancel`)).status(), 403);
     const delivery = await paidDeliveryOf(live.id);
     const attemptsBefore = (await apiClient(one.url, A.key)('GET', `/v1/webhook-deliveries/${delivery}`)).body.attempts;
     assert.equal((await post(`${live.id}/deliveries/${delivery}/redeliver`, {})).status(), 403);
@@ -332,6 +309,7 @@ describe('a payment page in the console', () => {
     assert.equal((await request.get(`${one.url}/console/payments/${refundable.id}/refund?amount=1`)).status(), 404);
     assert.equal((await post(`${refundable.id}/refund`, { amount_minor: '100', currency: 'RON', seen: '1' })).status(), 404);
     assert.equal((await post(`${p.id}/cancel`, {})).status(), 404);
+    assert.equal((await request.get(`${one.url}/console/payments/${p.id}/cancel`)).status(), 404);
     const delivery = await paidDeliveryOf(live.id);
     assert.equal((await post(`${live.id}/deliveries/${delivery}/redeliver`, {})).status(), 404);
     assert.equal((await request.get(`${one.url}/console/payments/${live.id}/stream`)).status(), 404);

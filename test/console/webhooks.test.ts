@@ -131,7 +131,10 @@ describe('the Webhooks section in a browser', () => {
     endpointId = made.id;
     // The address is the endpoint's page now: reloading it shows the endpoint, never the secret.
     assert.equal(new URL(page.url()).pathname, `/console/webhooks/endpoints/${endpointId}`);
+    const count = (await endpointsOfA()).length;
     await page.reload();
+    await page.getByRole('status').filter({ hasText: 'is not shown again' }).waitFor();
+    assert.equal((await endpointsOfA()).length, count, 'the reload made no second endpoint');
     await page.getByRole('heading', { name: 'Webhook endpoint' }).waitFor();
     assert.equal(await page.getByLabel('Signing secret').count(), 0);
     assert.ok(!(await page.content()).includes(secret.slice(6, 30)), 'the secret is not on the page any more');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
 import type { ConsoleSection } from '../../src/http/console/registry.js';
 import { SECTIONS } from '../../src/http/console/sections/index.js';
 import { apiClient } from './hub.js';
@@ -89,4 +90,53 @@ export async function makeMerchant(
     assert.equal(c.status, 201, JSON.stringify(c.body));
   }
   return merchant;
+}
+
+/** The payer of the console tests' payments (the billing NETOPIA v1 asks for). */
+export const billing = {
+  first_name: 'Ioana',
+  last_name: 'Dumitrescu',
+  email: 'ioana@example.ro',
+  phone: '0722000111',
+  address: 'Str. Lungă 5',
+  city: 'Brașov',
+  country: 'RO',
+};
+
+/** NETOPIA emulator cards: one the emulator declines (insufficient funds), one it pays. */
+export const DECLINED_CARD = '9900518572831942';
+export const GOOD_CARD = '9900004810225098';
+
+/** Logs a page in through the console's login form (English labels); waits for the overview. */
+export async function logInPage(page: Page, hubUrl: string, email: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${hubUrl}/console/login`);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${hubUrl}/console/overview`);
+}
+
+/** Pays on the processor's card page the payment link leads to (NETOPIA v1 or v2 emulator), as the payer would. */
+export async function payOnCardPage(page: Page, pan: string): Promise<void> {
+  await page.getByLabel(/^(Card number|Număr card)$/).fill(pan);
+  await page.getByLabel(/^(Expiry date|Data expirării)$/).fill('12/30');
+  await page.getByLabel('CVV').fill('111');
+  await page.getByRole('button', { name: /^(Pay|Plătește)$/ }).click();
+}
+
+/**
+ * The payer opens the payment link in a browser context of its own and pays on the emulator's card page: `paid`
+ * waits for the shop's return page, `declined` for the card page's refusal.
+ */
+export async function payInNewContext(browser: Browser, url: string, pan: string, expect: 'paid' | 'declined'): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await payOnCardPage(page, pan);
+    if (expect === 'paid') await page.waitForURL(/\/shop\/thanks\?/);
+    else await page.getByRole('alert').waitFor();
+  } finally {
+    await context.close();
+  }
 }

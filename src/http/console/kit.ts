@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toDecimalString } from '../../core/money.js';
 import { html, Html } from '../../html/template.js';
+import { NotFoundError, type HubContext } from '../../services/context.js';
+import { getMerchant } from '../../services/merchants.js';
+import type { Merchant } from '../../store/schema.js';
 import './context.js';
 
 /**
@@ -30,6 +33,34 @@ export const mayChange = (request: FastifyRequest): boolean => request.console?.
 export function scopeOf(request: FastifyRequest): string | null {
   const session = request.console!.session!;
   return session.role === 'operator' ? null : session.merchantId;
+}
+
+/**
+ * The one merchant a page or a form of a section is about, resolved the same way by every section: a merchant
+ * user's own; for the operator, the one named by `merchant` (the query, else the form's hidden field). Null: the
+ * operator named none yet (the section shows its choice of merchant). A name that is not an existing merchant
+ * answers 404, like any other thing that does not exist.
+ */
+export async function merchantInScope(ctx: Pick<HubContext, 'db'>, request: FastifyRequest): Promise<Merchant | null> {
+  const session = request.console!.session!;
+  const named =
+    session.role === 'operator'
+      ? one((request.query as Record<string, unknown> | undefined)?.merchant) || one(formOf(request).merchant)
+      : (session.merchantId ?? '');
+  if (!named) {
+    if (session.role !== 'operator') throw new NotFoundError('no merchant');
+    return null;
+  }
+  const merchant = /^[A-Za-z0-9_]{1,64}$/.test(named) ? await getMerchant(ctx, named) : undefined;
+  if (!merchant) throw new NotFoundError('no such merchant');
+  return merchant;
+}
+
+/** The merchant in scope, which the route needs (404 when the operator named none). */
+export async function requireMerchant(ctx: Pick<HubContext, 'db'>, request: FastifyRequest): Promise<Merchant> {
+  const merchant = await merchantInScope(ctx, request);
+  if (!merchant) throw new NotFoundError('no merchant chosen');
+  return merchant;
 }
 
 /** The anti-forgery field every state-changing form carries. */

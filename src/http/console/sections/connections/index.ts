@@ -16,13 +16,13 @@ import {
   type ConnectionForm,
 } from '../../../../services/connections.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from '../../../../services/context.js';
-import { getMerchant, listMerchants } from '../../../../services/merchants.js';
+import { listMerchants } from '../../../../services/merchants.js';
 import type { Connection } from '../../../../store/schema.js';
 import { common, type Language } from '../../i18n.js';
 import { messagePage, page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings, type StringKey } from './strings.js';
-import { formOf, mayChange, merchantFields, one, seeOther, selected, when } from '../../kit.js';
+import { formOf, mayChange, merchantFields, merchantInScope, one, seeOther, selected, when } from '../../kit.js';
 
 /**
  * Connections: the merchant's processor connections (code, processor, environment, status, the credentials'
@@ -39,18 +39,6 @@ type Query = Record<string, string | string[] | undefined>;
 type Part = 'credentials' | 'settings';
 
 const ID_RE = /^[A-Za-z0-9_]{1,64}$/;
-
-/**
- * The merchant whose connections the request is about: a merchant's user's own; for the operator the one named by
- * `merchant` (query or form), checked to exist. Undefined: the operator named none (or one that does not exist).
- */
-async function merchantOf(ctx: HubContext, request: FastifyRequest): Promise<string | undefined> {
-  const session = request.console!.session!;
-  if (session.role !== 'operator') return session.merchantId ?? undefined;
-  const named = one((request.query as Query | undefined)?.merchant) || (formOf(request).merchant ?? '').trim();
-  if (!ID_RE.test(named)) return undefined;
-  return (await getMerchant(ctx, named)) ? named : undefined;
-}
 
 /** The query that carries the operator's choice of merchant from page to page ('' for a merchant's user). */
 const merchantQuery = (request: FastifyRequest, merchantId: string) =>
@@ -198,17 +186,15 @@ function echoValues(sent: Record<string, string>, form: ConnectionForm): Record<
 async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
   const session = request.console!.session!;
-  const merchantId = await merchantOf(ctx, request);
+  const merchantId = (await merchantInScope(ctx, request))?.id;
   let picker: Html | string = '';
   if (session.role === 'operator') {
     const merchants = await listMerchants(ctx);
     picker = html`<form class="filters" method="get" action="/console/connections"><div><label for="merchant">${t('choose_merchant')}</label><select id="merchant" name="merchant">${merchants.map(
       (m) => html`<option value="${m.id}"${selected(m.id === merchantId)}>${m.name} (${m.id})</option>`,
     )}</select></div><div><button type="submit">${t('show')}</button></div></form>`;
-    if (!merchantId) {
-      if (one(request.query.merchant)) throw new NotFoundError('no such merchant');
+    if (!merchantId)
       return page(request, reply, { title: t('title'), section: 'connections', body: html`<h1>${t('title')}</h1>${picker}<p>${t('pick_merchant_text')}</p>` });
-    }
   }
   if (!merchantId) throw new NotFoundError('no merchant');
   const rows = await listConnections(ctx, merchantId);
@@ -349,7 +335,7 @@ function refuseViewer(request: FastifyRequest, reply: FastifyReply) {
 
 /** The connection named in the URL, of the request's merchant: 404 for another merchant's, as for one that does not exist. */
 async function connectionOf(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>): Promise<{ row: Connection; merchantId: string }> {
-  const merchantId = await merchantOf(ctx, request);
+  const merchantId = (await merchantInScope(ctx, request))?.id;
   if (!merchantId || !/^con_[0-9a-z]{1,40}$/.test(request.params.id)) throw new NotFoundError('no such connection');
   return { row: await getConnection(ctx, merchantId, request.params.id), merchantId };
 }
@@ -366,7 +352,7 @@ export const connectionsSection = defineSection({
 
     app.get<{ Querystring: Query }>('/new', { schema: { hide: true } }, async (request, reply) => {
       if (!mayChange(request)) return refuseViewer(request, reply);
-      const merchantId = await merchantOf(ctx, request);
+      const merchantId = (await merchantInScope(ctx, request))?.id;
       if (!merchantId) throw new NotFoundError('no such merchant');
       const provider = one(request.query.provider);
       if (!provider) return chooseProviderPage(request, reply, merchantId);
@@ -377,7 +363,7 @@ export const connectionsSection = defineSection({
 
     app.post('/new', { schema: { hide: true } }, async (request, reply) => {
       if (!mayChange(request)) return refuseViewer(request, reply);
-      const merchantId = await merchantOf(ctx, request);
+      const merchantId = (await merchantInScope(ctx, request))?.id;
       if (!merchantId) throw new NotFoundError('no such merchant');
       const sent = formOf(request);
       const language = request.console!.language;

@@ -8,14 +8,16 @@ import { createOnpayPartner } from '../../../../services/onpay/partners.js';
 import { page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
-import { csrfField, formOf, when } from '../../kit.js';
+import { createFlash } from '../../flash.js';
+import { csrfField, formOf, seeOther, when } from '../../kit.js';
 
 /**
  * The operator's pages (the operator only: a merchant's admin or viewer is refused, and the navigation does not
  * show it): the hub's health (how late this process's janitors and the webhook delivery loop are, due and failed
  * deliveries, the inbox's backlog, notifications refused in the last hour by reason, the database, the version),
  * the merchants (with what each has; creating one shows its API key once) and the OnPay partners (registering one
- * shows its API key and activation key once). Everything through the same services as the operator's API.
+ * shows its API key and activation key once, on the page the form's 303 leads to: a reload makes nothing again).
+ * Everything through the same services as the operator's API.
  */
 
 type T = ReturnType<typeof strings.in>;
@@ -155,7 +157,14 @@ export const operatorSection = defineSection({
   navLabel: (language) => strings.in(language)('nav'),
   routes: async (app: FastifyInstance, { ctx }) => {
     app.get('/', { schema: { hide: true } }, (request, reply) => healthPage(ctx, request, reply));
-    app.get('/merchants', { schema: { hide: true } }, (request, reply) => merchantsPage(ctx, request, reply));
+    // What a form made is shown once, on the page its 303 leads to (flash.ts): a reload neither shows it nor makes another.
+    const flash = createFlash<Html>();
+    const shownOnce = (request: FastifyRequest): { created?: Html } => {
+      const id = (request.query as Record<string, unknown>).shown;
+      if (id === undefined) return {};
+      return { created: flash.take(request, id) ?? html`<div class="ok" role="status">${strings.in(request.console!.language)('shown_gone')}</div>` };
+    };
+    app.get('/merchants', { schema: { hide: true } }, (request, reply) => merchantsPage(ctx, request, reply, shownOnce(request)));
     app.post('/merchants', { schema: { hide: true } }, async (request, reply) => {
       const t = strings.in(request.console!.language);
       const name = nameFrom(request);
@@ -163,9 +172,9 @@ export const operatorSection = defineSection({
       const { merchant, apiKey } = await createMerchant(ctx, name);
       request.log.info({ merchant: merchant.id, console: 'merchant created' }, 'the operator created a merchant in the console');
       const created = html`<div class="ok" role="status"><p>${t('merchant_created', { name: merchant.name, id: merchant.id })}</p><p>${t('key_once')}</p>${secretField('new-api-key', t('api_key'), apiKey)}</div>`;
-      return merchantsPage(ctx, request, reply, { status: 201, created });
+      return seeOther(request, reply, `/console/operator/merchants?shown=${flash.put(request, created)}`);
     });
-    app.get('/onpay', { schema: { hide: true } }, (request, reply) => partnersPage(ctx, request, reply));
+    app.get('/onpay', { schema: { hide: true } }, (request, reply) => partnersPage(ctx, request, reply, shownOnce(request)));
     app.post('/onpay', { schema: { hide: true } }, async (request, reply) => {
       const t = strings.in(request.console!.language);
       const name = nameFrom(request);
@@ -173,7 +182,7 @@ export const operatorSection = defineSection({
       const partner = await createOnpayPartner(ctx, name);
       request.log.info({ merchant: partner.merchantId, console: 'onpay partner created' }, 'the operator registered an OnPay partner in the console');
       const created = html`<div class="ok" role="status"><p>${t('partner_created', { name, id: partner.merchantId })}</p><p>${t('partner_keys_once')}</p>${secretField('new-activation-key', t('activation_key'), partner.activationKey)}${secretField('new-api-key', t('api_key'), partner.apiKey)}</div>`;
-      return partnersPage(ctx, request, reply, { status: 201, created });
+      return seeOther(request, reply, `/console/operator/onpay?shown=${flash.put(request, created)}`);
     });
   },
 });

@@ -182,7 +182,9 @@ async function overviewPage(ctx: HubContext, request: FastifyRequest<{ Querystri
       : ''
   }<div><button type="submit">${t('show')}</button></div></form>`;
 
-  const listLink = (status: string) => `/console/payments?${new URLSearchParams({ status, from }).toString()}`;
+  // The payments behind a figure, of the same merchant when the operator looks at one.
+  const listLink = (status: string) =>
+    `/console/payments?${new URLSearchParams({ ...(merchantFilter ? { merchant: merchantFilter } : {}), status, from }).toString()}`;
   const waiting = html`<section aria-labelledby="waiting-heading"><h2 id="waiting-heading">${t('waiting')}</h2><ul class="tiles">
 <li><span class="big" id="waiting-pending">${o.waiting.pending}</span> ${t('waiting_pending')}<p class="muted">${t('waiting_pending_hint')}</p><a href="${listLink('pending')}" aria-describedby="waiting-pending">${t('waiting_link')}: ${t('waiting_pending')}</a></li>
 <li><span class="big" id="waiting-unknown">${o.waiting.unknown}</span> ${t('waiting_unknown')}<p class="muted">${t('waiting_unknown_hint')}</p><a href="${listLink('unknown')}" aria-describedby="waiting-unknown">${t('waiting_link')}: ${t('waiting_unknown')}</a></li>

@@ -25,7 +25,7 @@ import { mayChange, scopeOf } from '../../kit.js';
  * The payment page's actions, for a merchant's admins and the operator (a viewer sees none, and its POST is
  * refused): a refund (full or partial) reviewed on a confirmation page that shows the exact amount and currency
  * before anything is sent, made through the refund endpoint's own use case with an idempotency key; a cancel while
- * the payment waits for its payer; a redelivery of one of its webhook deliveries. Every refusal is a message in
+ * the payment waits for its payer, reviewed the same way (which payment, its amount) before the POST that cancels; a redelivery of one of its webhook deliveries. Every refusal is a message in
  * the user's language.
  *
  * The refund's idempotency key is the payment, the amount and how many refunds the payment had when the
@@ -94,7 +94,6 @@ export function actionsPanel(
 ): Html {
   if (!mayChange(request)) return html``;
   const a = actionStrings.in(request.console!.language);
-  const csrf = request.console!.session!.csrfToken;
   const currency = payment.currency;
   const parts: Html[] = [];
   if (options.refundableNow) {
@@ -111,7 +110,7 @@ export function actionsPanel(
   }
   if (cancelable(payment)) {
     parts.push(html`<section aria-labelledby="cancel-h"><h3 id="cancel-h">${a('cancel_title')}</h3><p class="muted">${a('cancel_text')}</p>
-<form method="post" action="${`/console/payments/${payment.id}/cancel`}"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="danger">${a('cancel_button')}</button></form></section>`);
+<form method="get" action="${`/console/payments/${payment.id}/cancel`}"><button type="submit" class="danger">${a('cancel_button')}</button></form></section>`);
   }
   if (parts.length === 0) return html``;
   return html`<h2>${a('actions')}</h2><div class="actions">${parts}</div>`;
@@ -174,6 +173,32 @@ export function actionRoutes(app: FastifyInstance, ctx: HubContext) {
       }
       throw error;
     }
+  });
+
+  /** The review of a cancel: which payment, of what amount, before anything changes (the POST below does it). */
+  app.get<{ Params: { id: string } }>('/:id/cancel', { schema: { hide: true } }, async (request, reply) => {
+    const id = validId(request.params.id);
+    if (!mayChange(request)) return refuseViewer(request, reply);
+    const a = actionStrings.in(request.console!.language);
+    const { payment } = await refundOptions(ctx, scopeOf(request), id);
+    if (!cancelable(payment))
+      return refusal(
+        request,
+        reply,
+        409,
+        id,
+        a('cancel_not_allowed', { status: paymentStatus(request, payment.status === 'pending' ? 'expired' : payment.status) }),
+      );
+    const shown = { amount: toDecimalString(payment.amount, payment.currency), currency: payment.currency };
+    return page(request, reply, {
+      title: a('cancel_confirm_title'),
+      section: 'payments',
+      body: html`<h1>${a('cancel_confirm_title')}</h1>
+<p class="confirm-amount"><strong>${shown.amount} ${shown.currency}</strong></p>
+<p>${a('cancel_confirm_text', { ...shown, order: payment.order_id })}</p>
+<form method="post" action="${`/console/payments/${id}/cancel`}"><input type="hidden" name="_csrf" value="${request.console!.session!.csrfToken}">
+<p class="buttons"><button type="submit" class="danger">${a('cancel_confirm_button', shown)}</button> <a href="${back(id)}">${a('cancel_back')}</a></p></form>`,
+    });
   });
 
   app.post<{ Params: { id: string } }>('/:id/cancel', { schema: { hide: true } }, async (request, reply) => {

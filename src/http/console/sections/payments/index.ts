@@ -4,6 +4,7 @@ import { ATTEMPT_STATUSES, PAYMENT_STATUSES } from '../../../../core/transitions
 import { html, Html } from '../../../../html/template.js';
 import type { HubContext } from '../../../../services/context.js';
 import { NotFoundError } from '../../../../services/context.js';
+import { listMerchants, getMerchant } from '../../../../services/merchants.js';
 import { paymentConnectionChoices, paymentTimeline, searchPayments, type PaymentSearch } from '../../../../services/payments.js';
 import { paymentRefunds, refundOptions } from '../../../../services/payment-actions.js';
 import type { Payment } from '../../../../store/schema.js';
@@ -19,7 +20,8 @@ import { money, one, scopeOf, selected, timeTag, when } from '../../kit.js';
 /**
  * Payments: the list with filters (status, connection, dates, amount in a currency, one search box for order id,
  * payer e-mail or processor reference), cursor pagination and CSV export, and each payment's timeline that updates
- * itself while open (live.ts), with its actions (actions.ts: refund, cancel, redeliver). A merchant's
+ * itself while open (live.ts), with its actions (actions.ts: refund and cancel, each reviewed on a confirmation
+ * page, and redeliver). A merchant's
  * users see their merchant's payments only (another's answers 404 like one that does not exist); the operator
  * sees every merchant's.
  */
@@ -34,6 +36,8 @@ const PAGE_SIZE = 25;
 const UNKNOWN_OUTCOME = 'unknown';
 
 interface Filters {
+  /** The operator's choice of one merchant ('' for every merchant, and always '' for a merchant's user). */
+  merchant: string;
   status: string;
   connection: string;
   from: string;
@@ -56,6 +60,7 @@ const CURRENCIES = [
 /** The filters as written in the query, the search they make, and what in them is not valid. */
 function readFilters(query: Query, t: T, language: Language): { values: Filters; search: PaymentSearch; errors: string[]; after: string } {
   const values: Filters = {
+    merchant: one(query.merchant).slice(0, 64),
     status: one(query.status),
     connection: one(query.connection),
     from: one(query.from),
@@ -117,6 +122,22 @@ function readFilters(query: Query, t: T, language: Language): { values: Filters;
   return { values, search, errors, after };
 }
 
+/**
+ * The merchants the list is about: a merchant user's own (whatever the query says); for the operator every merchant,
+ * or the one chosen in the filters (one that does not exist is a refused filter, as a wrong status is).
+ */
+async function listScope(ctx: HubContext, request: FastifyRequest, t: T, values: Filters, errors: string[]): Promise<string | null> {
+  const own = scopeOf(request);
+  if (own !== null) {
+    values.merchant = '';
+    return own;
+  }
+  if (!values.merchant) return null;
+  if (/^[A-Za-z0-9_]{1,64}$/.test(values.merchant) && (await getMerchant(ctx, values.merchant))) return values.merchant;
+  errors.push(t('bad_filter', { what: t('bad_merchant') }));
+  return null;
+}
+
 const filterQuery = (f: Filters, extra: Record<string, string> = {}) => {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...f, ...extra })) if (v) params.set(k, v);
@@ -134,16 +155,21 @@ const HX_RESULTS = new Html('hx-target="#results" hx-select="#results" hx-swap="
 async function listPage(ctx: HubContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
   const a = actionStrings.in(request.console!.language);
-  const scope = scopeOf(request);
   const { values, search, errors } = readFilters(request.query, t, request.console!.language);
+  const operator = request.console!.session!.role === 'operator';
+  const [scope, merchants] = await Promise.all([listScope(ctx, request, t, values, errors), operator ? listMerchants(ctx) : Promise.resolve([])]);
   const [connections, result] = await Promise.all([
     paymentConnectionChoices(ctx, scope),
     errors.length ? Promise.resolve({ rows: [] as Payment[], hasMore: false, nextCursor: null }) : searchPayments(ctx, scope, { ...search, limit: PAGE_SIZE }),
   ]);
-  const names = new Map(connections.map((c) => [c.id, scope === null ? `${c.code} (${c.merchant_id})` : c.code]));
-  const operator = scope === null;
+  const names = new Map(connections.map((c) => [c.id, operator ? `${c.code} (${c.merchant_id})` : c.code]));
+  const merchantChoice = operator
+    ? html`<div><label for="f-merchant">${t('merchant')}</label><select id="f-merchant" name="merchant"><option value="">${t('any_merchant')}</option>${merchants.map(
+        (m) => html`<option value="${m.id}"${selected(values.merchant === m.id)}>${m.name}</option>`,
+      )}</select></div>`
+    : '';
   const form = html`<form class="filters" method="get" action="/console/payments" role="search" aria-label="${t('filters')}" hx-get="/console/payments" ${HX_RESULTS}>
-<div><label for="f-status">${t('status')}</label><select id="f-status" name="status"><option value="">${t('any_status')}</option>${PAYMENT_STATUSES.map(
+${merchantChoice}<div><label for="f-status">${t('status')}</label><select id="f-status" name="status"><option value="">${t('any_status')}</option>${PAYMENT_STATUSES.map(
     (s) => html`<option value="${s}"${selected(values.status === s)}>${statusLabel(t, s)}</option>`,
   )}<option value="${UNKNOWN_OUTCOME}"${selected(values.status === UNKNOWN_OUTCOME)}>${t('outcome_unknown')}</option></select></div>
 <div><label for="f-connection">${t('connection')}</label><select id="f-connection" name="connection"><option value="">${t('any_connection')}</option>${connections.map(
@@ -202,8 +228,8 @@ const CSV_COLUMNS = [
 
 async function exportCsv(ctx: HubContext, request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
-  const scope = scopeOf(request);
-  const { search, errors } = readFilters(request.query, t, request.console!.language);
+  const { values, search, errors } = readFilters(request.query, t, request.console!.language);
+  const scope = await listScope(ctx, request, t, values, errors);
   if (errors.length)
     return reply
       .code(400)
@@ -251,6 +277,10 @@ async function exportCsv(ctx: HubContext, request: FastifyRequest<{ Querystring:
 }
 
 const SOURCES = ['notification', 'start', 'status_check', 'refund'] as const;
+/** What became of a notification (or of an answer to the hub's own call) in the inbox. */
+const NOTIFICATION_STATUSES = ['received', 'applied', 'duplicate', 'ignored', 'rejected'] as const;
+const notificationStatus = (t: T, status: string) =>
+  (NOTIFICATION_STATUSES as readonly string[]).includes(status) ? t(`notification_${status as (typeof NOTIFICATION_STATUSES)[number]}`) : status;
 
 const attemptStatus = (a: ReturnType<typeof actionStrings.in>, status: string) =>
   (ATTEMPT_STATUSES as readonly string[]).includes(status) ? a(`attempt_${status as (typeof ATTEMPT_STATUSES)[number]}`) : status;
@@ -289,7 +319,7 @@ async function detailPage(ctx: HubContext, request: FastifyRequest<{ Params: { i
     entries.push({
       at: new Date(n.received_at).getTime(),
       order: 1,
-      item: html`<li><h3>${t('notification', { provider: n.provider, status: n.status })}</h3>${timeTag(n.received_at)}
+      item: html`<li><h3>${t('notification', { provider: n.provider, status: notificationStatus(t, n.status) })}</h3>${timeTag(n.received_at)}
 <dl class="facts">${fact(t('source'), source)}${n.outcome ? fact(t('verdict'), n.outcome) : ''}${n.error ? fact(t('error'), n.error) : ''}</dl>
 <details><summary>${t('raw_body')}</summary>${n.body_excerpt ? html`<p class="muted">${t('excerpt', { bytes: n.body.length })}</p>` : ''}<pre tabindex="0">${n.body}</pre></details></li>`,
     });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../../core/validation.js';
 import { html, Html } from '../../../../html/template.js';
 import { ConflictError, NotFoundError, UnprocessableError, type HubContext } from '../../../../services/context.js';
-import { createApiKey, getMerchant, listApiKeys, listMerchants, revokeApiKey, type ApiKeyListing } from '../../../../services/merchants.js';
+import { createApiKey, listApiKeys, listMerchants, revokeApiKey, type ApiKeyListing } from '../../../../services/merchants.js';
 import {
   changeUserRole,
   createUser,
@@ -18,7 +18,8 @@ import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../i18n
 import { page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
-import { formOf, merchantFields, merchantLink, seeOther, selected, when } from '../../kit.js';
+import { createFlash } from '../../flash.js';
+import { formOf, merchantFields, merchantInScope, merchantLink, requireMerchant, seeOther, selected, when } from '../../kit.js';
 
 /**
  * Team: a merchant's API keys (create: the key is shown once; revoke: it stops working at once; revoking the last
@@ -35,20 +36,13 @@ const BASE = '/console/team';
 
 const ID = /^[A-Za-z0-9_]{1,64}$/;
 
-/** The merchant the request manages: an admin's own; the operator's choice (null: not chosen yet). */
-async function merchantOf(ctx: HubContext, request: FastifyRequest, chosen: unknown): Promise<Merchant | null> {
-  const session = request.console!.session!;
-  const id = session.role === 'operator' ? (typeof chosen === 'string' && chosen ? chosen : null) : session.merchantId;
-  if (id === null) return null;
-  const merchant = ID.test(id) ? await getMerchant(ctx, id) : undefined;
-  if (!merchant) throw new NotFoundError('no such merchant');
-  return merchant;
-}
-
 /** Where the team page of a merchant is, with what just happened (`done`, and the key or user it happened to). */
 function teamUrl(request: FastifyRequest, merchant: Merchant, extra: Record<string, string> = {}): string {
   return merchantLink(request, merchant.id, BASE, extra);
 }
+
+/** A secret a form made, held for the one page that shows it (see flash.ts), with the merchant it is of. */
+type HeldSecret = NonNullable<Shown['secret']> & { merchantId: string };
 
 interface Shown {
   status?: number;
@@ -160,8 +154,7 @@ export const teamSection = defineSection({
     /** Runs an action for the form's merchant; a refusal it can explain is shown on the team page. */
     const act = async (request: FastifyRequest, reply: FastifyReply, run: (merchant: Merchant, t: T) => Promise<unknown>) => {
       const t = strings.in(request.console!.language);
-      const merchant = await merchantOf(ctx, request, formOf(request).merchant);
-      if (!merchant) throw new NotFoundError('no merchant chosen');
+      const merchant = await requireMerchant(ctx, request);
       try {
         return await run(merchant, t);
       } catch (error) {
@@ -170,6 +163,10 @@ export const teamSection = defineSection({
         return teamPage(ctx, request, reply, merchant, shown);
       }
     };
+    const flash = createFlash<HeldSecret>();
+    /** Answers a form that made a secret: 303 to the team page, which shows it once (a reload does not make another). */
+    const showOnce = (request: FastifyRequest, reply: FastifyReply, merchant: Merchant, secret: NonNullable<Shown['secret']>) =>
+      seeOther(request, reply, teamUrl(request, merchant, { shown: flash.put(request, { ...secret, merchantId: merchant.id }) }));
     const checkId = (id: string) => {
       if (!ID.test(id)) throw new NotFoundError('no such resource');
       return id;
@@ -177,10 +174,17 @@ export const teamSection = defineSection({
 
     app.get<{ Querystring: Record<string, string | undefined> }>('/', { schema: { hide: true } }, async (request, reply) => {
       const t = strings.in(request.console!.language);
-      const merchant = await merchantOf(ctx, request, request.query.merchant);
+      const merchant = await merchantInScope(ctx, request);
       let notice: string | undefined;
-      const { done, key, user } = request.query;
-      if (merchant && done === 'revoked' && key) {
+      const { done, key, user, shown } = request.query;
+      if (merchant && shown !== undefined) {
+        const held = flash.take(request, shown);
+        if (held && held.merchantId === merchant.id) {
+          const { merchantId: _, ...secret } = held;
+          return teamPage(ctx, request, reply, merchant, { secret });
+        }
+        notice = t('shown_gone');
+      } else if (merchant && done === 'revoked' && key) {
         const k = (await listApiKeys(ctx, merchant.id)).find((x) => x.id === key);
         if (k) notice = t('key_revoked_done', { name: k.name });
       } else if (merchant && user && (done === 'role' || done === 'disabled' || done === 'enabled') && ID.test(user)) {
@@ -197,10 +201,7 @@ export const teamSection = defineSection({
     app.post('/keys', { schema: { hide: true } }, (request, reply) =>
       act(request, reply, async (merchant, t) => {
         const created = await createApiKey(ctx, merchant.id, { name: formOf(request).name });
-        return teamPage(ctx, request, reply, merchant, {
-          status: 201,
-          secret: { intro: t('key_created', { name: created.key.name }), label: t('key_value'), value: created.secret },
-        });
+        return showOnce(request, reply, merchant, { intro: t('key_created', { name: created.key.name }), label: t('key_value'), value: created.secret });
       }),
     );
 
@@ -235,14 +236,11 @@ export const teamSection = defineSection({
           { kind: 'merchant', merchantId: merchant.id },
           { email: form.email, role: form.role, language: isLanguage(form.language) ? form.language : request.console!.language },
         );
-        return teamPage(ctx, request, reply, merchant, {
-          status: 201,
-          secret: {
-            intro: t('invited', { email: created.user.email }),
-            label: t('link_label'),
-            value: created.setPasswordUrl,
-            after: t('link_expires', { time: when(created.expiresAt) }),
-          },
+        return showOnce(request, reply, merchant, {
+          intro: t('invited', { email: created.user.email }),
+          label: t('link_label'),
+          value: created.setPasswordUrl,
+          after: t('link_expires', { time: when(created.expiresAt) }),
         });
       }),
     );
@@ -271,13 +269,11 @@ export const teamSection = defineSection({
     app.post<{ Params: { id: string } }>('/users/:id/password-link', { schema: { hide: true } }, (request: WithId, reply) =>
       act(request, reply, async (merchant, t) => {
         const link = await newMerchantUserPasswordLink(ctx, merchant.id, checkId(request.params.id));
-        return teamPage(ctx, request, reply, merchant, {
-          secret: {
-            intro: t('reset_done', { email: link.user.email }),
-            label: t('link_label'),
-            value: link.setPasswordUrl,
-            after: t('link_expires', { time: when(link.expiresAt) }),
-          },
+        return showOnce(request, reply, merchant, {
+          intro: t('reset_done', { email: link.user.email }),
+          label: t('link_label'),
+          value: link.setPasswordUrl,
+          after: t('link_expires', { time: when(link.expiresAt) }),
         });
       }),
     );

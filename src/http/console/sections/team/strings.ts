@@ -30,6 +30,7 @@ export const strings = catalogue({
     create_key: 'Create the key',
     key_created: 'The key {name} is created. Copy it now: it will not be shown again.',
     key_value: 'The new API key',
+    shown_gone: 'What was shown once (a key or a link) is not shown again. If it was not copied, revoke the key and make a new one, or ask for a new link.',
     key_revoked_done: 'The key {name} is revoked; it no longer works.',
     no_live_keys: 'This merchant has no active API key: its systems cannot use the API until a key is created.',
     last_key_title: 'Revoke the last key?',
@@ -100,6 +101,8 @@ export const strings = catalogue({
     create_key: 'Creează cheia',
     key_created: 'Cheia {name} a fost creată. Copiați-o acum: nu va mai fi afișată.',
     key_value: 'Cheia API nouă',
+    shown_gone:
+      'Ce s-a arătat o singură dată (o cheie sau un link) nu se mai arată. Dacă nu a fost copiat, revocați cheia și creați alta sau cereți un link nou.',
     key_revoked_done: 'Cheia {name} a fost revocată; nu mai funcționează.',
     no_live_keys: 'Acest comerciant nu are nicio cheie API activă: sistemele sale nu pot folosi API-ul până nu se creează o cheie.',
     last_key_title: 'Revocați ultima cheie?',
@@ -171,6 +174,8 @@ export const strings = catalogue({
     create_key: 'Crea la chiave',
     key_created: 'La chiave {name} è stata creata. Copiala ora: non verrà più mostrata.',
     key_value: 'La nuova chiave API',
+    shown_gone:
+      'Ciò che è stato mostrato una sola volta (una chiave o un link) non si mostra più. Se non è stato copiato, revoca la chiave e creane una nuova, o chiedi un nuovo link.',
     key_revoked_done: 'La chiave {name} è revocata; non funziona più.',
     no_live_keys: 'Questo esercente non ha nessuna chiave API attiva: i suoi sistemi non possono usare l’API finché non si crea una chiave.',
     last_key_title: 'Revocare l’ultima chiave?',

@@ -4,7 +4,7 @@ import { isHttpUrl, ValidationError } from '../../../../core/validation.js';
 import { html, Html } from '../../../../html/template.js';
 import { printableExcerpt } from '../../../../security/outbound.js';
 import { ConflictError, NotFoundError, type HubContext } from '../../../../services/context.js';
-import { getMerchant, listMerchants } from '../../../../services/merchants.js';
+import { listMerchants } from '../../../../services/merchants.js';
 import {
   createWebhookEndpoint,
   deliveryLog,
@@ -22,7 +22,8 @@ import { common } from '../../i18n.js';
 import { messagePage, page } from '../../layout.js';
 import { defineSection } from '../../registry.js';
 import { strings } from './strings.js';
-import { formOf, mayChange, merchantFields, merchantLink, one, timeTag, when } from '../../kit.js';
+import { createFlash, type Flash } from '../../flash.js';
+import { formOf, mayChange, merchantFields, merchantInScope, merchantLink, one, requireMerchant, seeOther, timeTag, when } from '../../kit.js';
 
 /**
  * Webhooks: a merchant's endpoints (create with the signing secret shown once, rotate the secret, disable and
@@ -39,24 +40,12 @@ type Query = Record<string, string | string[] | undefined>;
 const PAGE_SIZE = 25;
 const ENDPOINT_ID = /^we_[0-9a-z]{26}$/;
 const DELIVERY_ID = /^whd_[0-9a-z]{26}$/;
-const MERCHANT_ID = /^mer_[0-9a-z]{26}$/;
 const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
 
 const endpointStatus = (t: T, s: string) => (s === 'active' || s === 'disabled' ? t(`endpoint_status_${s}`) : s);
 const deliveryStatus = (t: T, s: string) =>
   (DELIVERY_STATUSES as readonly string[]).includes(s) ? t(`delivery_status_${s as (typeof DELIVERY_STATUSES)[number]}`) : s;
 const eventsText = (t: T, events: string[]) => (events.includes('*') ? t('all_events') : events.join(', '));
-
-/** The merchant whose webhooks the page shows: the user's own; for the operator, the one picked (null: none yet). */
-async function merchantOf(ctx: HubContext, request: FastifyRequest): Promise<{ id: string; name: string } | null> {
-  const session = request.console!.session!;
-  if (session.role !== 'operator') return { id: session.merchantId!, name: '' };
-  const wanted = one(request.method === 'GET' ? (request.query as Query).merchant : formOf(request).merchant);
-  if (!wanted) return null;
-  const merchant = MERCHANT_ID.test(wanted) ? await getMerchant(ctx, wanted) : undefined;
-  if (!merchant) throw new NotFoundError('no such merchant');
-  return { id: merchant.id, name: merchant.name };
-}
 
 /** A path of this section, with the operator's merchant in its query. */
 const link = (request: FastifyRequest, merchantId: string, path: string, extra: Record<string, string> = {}) =>
@@ -111,7 +100,7 @@ ${EVENT_TYPES.map((e) => html`<label class="check"><input type="checkbox" name="
 
 async function listPage(ctx: HubContext, request: FastifyRequest, reply: FastifyReply, form?: CreateForm, status = 200) {
   const t = strings.in(request.console!.language);
-  const merchant = await merchantOf(ctx, request);
+  const merchant = await merchantInScope(ctx, request);
   if (!merchant) return merchantPicker(ctx, request, reply);
   const endpoints = (await listWebhookEndpoints(ctx, merchant.id)).filter((e) => e.payment_id === null);
   const done = one((request.query as Query).done);
@@ -137,11 +126,10 @@ async function listPage(ctx: HubContext, request: FastifyRequest, reply: Fastify
 /** A form's answer status: 4xx without script; 200 for htmx, which swaps only 2xx answers in (the alert must show). */
 const formErrorStatus = (request: FastifyRequest, status: number) => (request.headers['hx-request'] === 'true' ? 200 : status);
 
-async function create(ctx: HubContext, request: FastifyRequest, reply: FastifyReply) {
+async function create(ctx: HubContext, flash: Flash<ShownSecret>, request: FastifyRequest, reply: FastifyReply) {
   if (!mayChange(request)) return forbidden(request, reply);
   const t = strings.in(request.console!.language);
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   const form = formOf(request);
   const values: CreateForm = {
     url: one(form.url).slice(0, 2048),
@@ -161,22 +149,44 @@ async function create(ctx: HubContext, request: FastifyRequest, reply: FastifyRe
     if (e instanceof ConflictError) return refuse(t('too_many'), 409);
     throw e;
   }
-  return secretPage(request, reply, merchant.id, created.endpoint, created.secret, null);
+  return showOnce(flash, request, reply, merchant.id, created.endpoint.id, created.secret, null);
+}
+
+/** A secret made by a form, held for the one page that shows it (see flash.ts). */
+interface ShownSecret {
+  merchantId: string;
+  endpointId: string;
+  secret: string;
+  /** Until when the previous secret stays valid (a rotation), as ISO text. */
+  previousUntil: string | null;
 }
 
 /**
- * The one page that shows a secret: the answer to the form that made it, never stored nor shown again. With htmx
- * the browser's address becomes the endpoint's page, so reloading shows the endpoint, not the secret.
+ * The answer to the form that made a secret: 303 to the endpoint's page naming the secret held for it, which that
+ * page shows once. A reload of that page shows the endpoint (and says the secret is not shown again); the POST is
+ * never repeated, so no second endpoint or rotation is made.
  */
+function showOnce(
+  flash: Flash<ShownSecret>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  merchantId: string,
+  endpointId: string,
+  secret: string,
+  previousUntil: Date | null,
+) {
+  const id = flash.put(request, { merchantId, endpointId, secret, previousUntil: previousUntil ? previousUntil.toISOString() : null });
+  return seeOther(request, reply, link(request, merchantId, `/endpoints/${endpointId}`, { shown: id }));
+}
+
+/** The one page that shows a secret, never stored in the clear nor shown again. */
 function secretPage(request: FastifyRequest, reply: FastifyReply, merchantId: string, endpoint: WebhookEndpoint, secret: string, previousUntil: Date | null) {
   const t = strings.in(request.console!.language);
   const endpointHref = link(request, merchantId, `/endpoints/${endpoint.id}`);
   const title = previousUntil ? t('rotated_title') : t('created_title');
-  reply.header('hx-replace-url', endpointHref);
   return page(request, reply, {
     title,
     section: 'webhooks',
-    status: previousUntil ? 200 : 201,
     body: html`<h1>${title}</h1><div class="ok" role="status">${previousUntil ? t('rotated_text', { url: endpoint.url }) : t('created_text', { url: endpoint.url })}</div>
 <label for="w-secret">${t('secret_label')}</label><input id="w-secret" class="secret" type="text" readonly value="${secret}" autocomplete="off" spellcheck="false" aria-describedby="w-secret-once">
 <p id="w-secret-once" class="alert"><strong>${t('secret_once')}</strong></p>${previousUntil ? html`<p>${t('secret_overlap', { time: when(previousUntil) })}</p>` : ''}
@@ -210,12 +220,17 @@ async function logSection(ctx: HubContext, request: FastifyRequest, t: T, mercha
   return { ok: true, body: html`${logTable(request, t, merchantId, rows, !endpointId)}${pager}` };
 }
 
-async function endpointPage(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+async function endpointPage(ctx: HubContext, flash: Flash<ShownSecret>, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
   if (!ENDPOINT_ID.test(request.params.id)) throw new NotFoundError('no such endpoint');
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   const e = await getWebhookEndpoint(ctx, merchant.id, request.params.id);
+  const shownId = (request.query as Query).shown;
+  if (shownId !== undefined) {
+    const shown = flash.take(request, one(shownId));
+    if (shown && shown.merchantId === merchant.id && shown.endpointId === e.id)
+      return secretPage(request, reply, merchant.id, e, shown.secret, shown.previousUntil ? new Date(shown.previousUntil) : null);
+  }
   const path = `/endpoints/${e.id}`;
   const log = await logSection(ctx, request, t, merchant.id, path, e.id);
   const done = one((request.query as Query).done);
@@ -232,7 +247,7 @@ ${e.status === 'active' ? html`<p id="w-disable-help" class="muted">${t('disable
     section: 'webhooks',
     status: log.ok ? 200 : 400,
     body: html`<p><a href="${link(request, merchant.id, '/')}">${t('back')}</a></p><h1>${t('endpoint_title')}</h1>${merchantLine(request, t, merchant)}${notice(
-      done === 'enabled' ? t('done_enabled') : done === 'disabled' ? t('done_disabled') : undefined,
+      done === 'enabled' ? t('done_enabled') : done === 'disabled' ? t('done_disabled') : shownId !== undefined ? t('secret_gone') : undefined,
     )}
 <dl class="facts">${fact(t('url'), html`<span class="url">${e.url}</span>`)}${fact(t('endpoint_id'), e.id)}${fact(t('events'), eventsText(t, e.events))}${fact(
       t('status'),
@@ -247,8 +262,7 @@ ${actions}<h2>${t('log_of_endpoint')}</h2>${log.body}`,
 
 async function setStatus(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
   if (!ENDPOINT_ID.test(request.params.id)) throw new NotFoundError('no such endpoint');
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   await getWebhookEndpoint(ctx, merchant.id, request.params.id);
   if (!mayChange(request)) return forbidden(request, reply);
   const status = formOf(request).status === 'active' ? 'active' : 'disabled';
@@ -262,19 +276,18 @@ async function setStatus(ctx: HubContext, request: FastifyRequest<{ Params: { id
   return reply.redirect(link(request, merchant.id, `/endpoints/${request.params.id}`, { done: status === 'active' ? 'enabled' : 'disabled' }), 303);
 }
 
-async function rotate(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+async function rotate(ctx: HubContext, flash: Flash<ShownSecret>, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
   if (!ENDPOINT_ID.test(request.params.id)) throw new NotFoundError('no such endpoint');
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   await getWebhookEndpoint(ctx, merchant.id, request.params.id);
   if (!mayChange(request)) return forbidden(request, reply);
   const { endpoint, secret, previousValidUntil } = await rotateWebhookSecret(ctx, merchant.id, request.params.id);
-  return secretPage(request, reply, merchant.id, endpoint, secret, previousValidUntil);
+  return showOnce(flash, request, reply, merchant.id, endpoint.id, secret, previousValidUntil);
 }
 
 async function allDeliveriesPage(ctx: HubContext, request: FastifyRequest, reply: FastifyReply) {
   const t = strings.in(request.console!.language);
-  const merchant = await merchantOf(ctx, request);
+  const merchant = await merchantInScope(ctx, request);
   if (!merchant) return merchantPicker(ctx, request, reply);
   const log = await logSection(ctx, request, t, merchant.id, '/deliveries');
   return page(request, reply, {
@@ -293,8 +306,7 @@ async function deliveryPage(
 ) {
   const t = strings.in(request.console!.language);
   if (!DELIVERY_ID.test(request.params.id)) throw new NotFoundError('no such delivery');
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   const { delivery: d, attempts } = await deliveryWithAttempts(ctx, merchant.id, request.params.id);
   const endpoint = await getWebhookEndpoint(ctx, merchant.id, d.endpoint_id);
   const done = one((request.query as Query).done);
@@ -335,8 +347,7 @@ ${action}<h2>${t('attempt_log')}</h2>${attemptsTable}`,
 
 async function redeliverOne(ctx: HubContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
   if (!DELIVERY_ID.test(request.params.id)) throw new NotFoundError('no such delivery');
-  const merchant = await merchantOf(ctx, request);
-  if (!merchant) throw new NotFoundError('no merchant chosen');
+  const merchant = await requireMerchant(ctx, request);
   await deliveryWithAttempts(ctx, merchant.id, request.params.id);
   if (!mayChange(request)) return forbidden(request, reply);
   try {
@@ -356,10 +367,11 @@ export const webhooksSection = defineSection({
   routes: async (app: FastifyInstance, { ctx }) => {
     const hide = { schema: { hide: true } };
     app.get('/', hide, (request, reply) => listPage(ctx, request, reply));
-    app.post('/endpoints', hide, (request, reply) => create(ctx, request, reply));
-    app.get<{ Params: { id: string } }>('/endpoints/:id', hide, (request, reply) => endpointPage(ctx, request, reply));
+    const flash = createFlash<ShownSecret>();
+    app.post('/endpoints', hide, (request, reply) => create(ctx, flash, request, reply));
+    app.get<{ Params: { id: string } }>('/endpoints/:id', hide, (request, reply) => endpointPage(ctx, flash, request, reply));
     app.post<{ Params: { id: string } }>('/endpoints/:id/status', hide, (request, reply) => setStatus(ctx, request, reply));
-    app.post<{ Params: { id: string } }>('/endpoints/:id/rotate', hide, (request, reply) => rotate(ctx, request, reply));
+    app.post<{ Params: { id: string } }>('/endpoints/:id/rotate', hide, (request, reply) => rotate(ctx, flash, request, reply));
     app.get('/deliveries', hide, (request, reply) => allDeliveriesPage(ctx, request, reply));
     app.get<{ Params: { id: string } }>('/deliveries/:id', hide, (request, reply) => deliveryPage(ctx, request, reply));
     app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', hide, (request, reply) => redeliverOne(ctx, request, reply));

@@ -42,6 +42,7 @@ export const strings = catalogue({
     secret_overlap:
       'The previous secret stays valid until {time} (24 hours): until then every delivery carries two signatures, one with each secret, so your shop can switch at its own pace.',
     continue: 'I have copied it: go to the endpoint',
+    secret_gone: 'The signing secret was shown once and is not shown again. If it was not copied, rotate the secret.',
     endpoint_title: 'Webhook endpoint',
     back: 'Back to the webhooks',
     endpoint_id: 'Endpoint id',
@@ -136,6 +137,7 @@ export const strings = catalogue({
     secret_overlap:
       'Cheia anterioară rămâne valabilă până la {time} (24 de ore): până atunci fiecare livrare poartă două semnături, câte una cu fiecare cheie, astfel încât magazinul poate trece la cea nouă în ritmul său.',
     continue: 'Am copiat-o: mergi la adresă',
+    secret_gone: 'Cheia de semnare a fost arătată o singură dată și nu se mai arată. Dacă nu a fost copiată, generați alta.',
     endpoint_title: 'Adresă de webhook',
     back: 'Înapoi la webhookuri',
     endpoint_id: 'Id-ul adresei',
@@ -230,6 +232,7 @@ export const strings = catalogue({
     secret_overlap:
       'Il segreto precedente resta valido fino al {time} (24 ore): fino ad allora ogni consegna porta due firme, una per ciascun segreto, così il negozio può passare al nuovo con calma.',
     continue: "L'ho copiato: vai all'endpoint",
+    secret_gone: 'Il segreto di firma è stato mostrato una sola volta e non si mostra più. Se non è stato copiato, ruota il segreto.',
     endpoint_title: 'Endpoint del webhook',
     back: 'Torna ai webhook',
     endpoint_id: "Id dell'endpoint",
