@@ -4,7 +4,8 @@
 // this run and dropped afterwards. Usage: node scripts/test.mjs [--store pglite|postgres] [file-or-dir ...]
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -33,8 +34,9 @@ if (collected.length === 0) {
 }
 
 // Each file's wall time in the last full run, per store (scripts/test-durations.json, rewritten by a full run).
-// Files start slowest first, so the long ones do not start last and leave one worker running alone at the end;
-// a file not yet timed starts first (it may be slow). The order changes no result: each file runs in its own process.
+// Files start slowest first, so the long ones do not start last and leave one worker running alone at the end; a
+// file not yet timed counts as a typical one (the median). The order changes no result: each file runs in its own
+// process.
 const durationsPath = resolve('scripts/test-durations.json');
 let known = {};
 try {
@@ -43,7 +45,10 @@ try {
 const keyOf = (file) => relative(process.cwd(), file).split('\\').join('/');
 function ordered(store) {
   const past = known[store] ?? {};
-  return [...collected].sort((a, b) => (past[keyOf(b)] ?? Infinity) - (past[keyOf(a)] ?? Infinity) || (a < b ? -1 : 1));
+  const times = Object.values(past).sort((a, b) => a - b);
+  const typical = times.length ? times[Math.floor(times.length / 2)] : 0;
+  const time = (file) => past[keyOf(file)] ?? typical;
+  return [...collected].sort((a, b) => time(b) - time(a) || (a < b ? -1 : 1));
 }
 
 // The page tests drive Debian's Chromium; install it when missing and we may (root with apt-get), else say how.
@@ -91,6 +96,26 @@ async function withPostgresDatabase(fn) {
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((e) => console.error('drop failed', e.message));
     await admin.end();
+  }
+}
+
+// PGlite: one migrated database dumped for the whole run; each test store starts from a copy of it instead of
+// creating and migrating its own (test/support/store.ts). INCASSO_TEST_PGLITE_DUMP=0 turns it off.
+async function withPgliteDump(fn) {
+  if (process.env.INCASSO_TEST_PGLITE_DUMP === '0') {
+    delete process.env.INCASSO_TEST_PGLITE_DUMP;
+    return fn();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'incasso-test-'));
+  const path = join(dir, 'migrated.pglite');
+  try {
+    const made = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/pglite-dump.ts', path], { stdio: 'inherit' });
+    if (made.status !== 0) throw new Error('could not make the migrated PGlite database the tests start from (test/support/pglite-dump.ts)');
+    process.env.INCASSO_TEST_PGLITE_DUMP = path;
+    return await fn();
+  } finally {
+    delete process.env.INCASSO_TEST_PGLITE_DUMP;
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -164,7 +189,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const results = {};
 for (const store of stores) {
   console.log(`\n=== test suite on ${store} (${collected.length} files) ===\n`);
-  const result = store === 'postgres' ? await withPostgresDatabase((url) => runSuite(store, url)) : await runSuite(store);
+  const result = store === 'postgres' ? await withPostgresDatabase((url) => runSuite(store, url)) : await withPgliteDump(() => runSuite(store));
   results[store] = result;
   console.log(`[${store}] ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
   for (const k of Object.keys(totals)) totals[k] += result[k];
@@ -172,13 +197,20 @@ for (const store of stores) {
 for (const store of stores) printSlowest(store, results[store]);
 // A full run (no paths) records its files' times for the next run's order (commit the file when the order moved);
 // a targeted run leaves it alone unless INCASSO_RECORD_DURATIONS=1, and then updates only the files it ran.
+const record = !paths.length || process.env.INCASSO_RECORD_DURATIONS === '1';
+if (record) {
+  // Read again: another run may have recorded its own files meanwhile.
+  try {
+    known = JSON.parse(readFileSync(durationsPath, 'utf8'));
+  } catch {}
+}
 for (const store of stores) {
   const entry = { ...(known[store] ?? {}) };
   if (!paths.length) for (const key of Object.keys(entry)) if (!collected.some((file) => keyOf(file) === key)) delete entry[key];
   for (const [file, ms] of results[store].times) if (ms > 0) entry[keyOf(file)] = Math.round(ms);
   known[store] = Object.fromEntries(Object.entries(entry).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
-if (!paths.length || process.env.INCASSO_RECORD_DURATIONS === '1') {
+if (record) {
   try {
     writeFileSync(durationsPath, JSON.stringify(known, null, 2) + '\n');
   } catch (e) {
