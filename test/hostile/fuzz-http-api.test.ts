@@ -11,7 +11,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   headerValue,
@@ -21,7 +21,7 @@ import {
 } from '../support/fuzz.js';
 
 /**
- * The merchant API under fire: FUZZ_RUNS generated `POST /v1/payments` requests (and a quarter as many GETs
+ * The merchant API under fire: FUZZ_HTTP_RUNS generated `POST /v1/payments` requests (and a quarter as many GETs
  * with arbitrary ids and filters), sixteen in flight, against one hub. Every answer must be a 201/200 or an
  * RFC 9457 problem document with a 4xx status — never a 5xx — and the hub must not log errors because of them.
  */
@@ -232,7 +232,7 @@ const paymentCase: fc.Arbitrary<PaymentCase> = fc.record({
 });
 
 describe('POST /v1/payments: a 201 or a 4xx problem document, whatever is sent', () => {
-  it(`${FUZZ_RUNS} generated requests (bodies, content types, Idempotency-Key bytes, headers)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated requests (bodies, content types, Idempotency-Key bytes, headers)`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({
       arbitrary: paymentCase,
@@ -261,7 +261,7 @@ describe('POST /v1/payments: a 201 or a 4xx problem document, whatever is sent',
     t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
     const errors = errorLogLines(hub, logsFrom);
     assert.ok(
-      result.statuses['201'] && result.statuses['201'] > FUZZ_RUNS / 50,
+      result.statuses['201'] && result.statuses['201'] > FUZZ_HTTP_RUNS / 50,
       `too few valid payments reached the ledger: ${JSON.stringify(result.statuses)}`,
     );
     assert.equal(result.failures.length, 0, `${describeFailures('POST /v1/payments', result)}\nerror log lines:\n${describeLogLines(errors)}`);
@@ -319,7 +319,7 @@ function queryKey() {
 }
 
 describe('GET routes of the merchant API: arbitrary ids and query strings get 200 or a 4xx problem', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 4));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 4));
   it(`${runs} generated ids and list filters`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({

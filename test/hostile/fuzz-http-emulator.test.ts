@@ -11,7 +11,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   pathSegment,
@@ -22,7 +22,7 @@ import { hostileXml, sampleOrder } from '../support/fuzz-xml.js';
 
 /**
  * The NETOPIA emulator's payment endpoint (`POST /sandbox/netopia/v1/` and `/:lang`, what a merchant's page
- * auto-submits) under fire: FUZZ_RUNS generated form posts — arbitrary fields, damaged genuine requests sealed
+ * auto-submits) under fire: FUZZ_HTTP_RUNS generated form posts — arbitrary fields, damaged genuine requests sealed
  * by the hub, hostile order XML sealed for the platform key — sixteen in flight. NETOPIA answers every unusable
  * request with its HTML error page (4xx) and a valid one with a 303 to the card page; never a 5xx.
  */
@@ -181,7 +181,7 @@ function emulatorBody(b: EmulatorBody, platformKey: ReturnType<typeof loadPublic
 }
 
 describe("POST /sandbox/netopia/v1/: NETOPIA's HTML error page (4xx) or a 303 to the card page, never a 5xx", () => {
-  it(`${FUZZ_RUNS} generated payment requests (forms, damaged genuine requests, sealed hostile orders)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated payment requests (forms, damaged genuine requests, sealed hostile orders)`, async (t) => {
     const platformKey = loadPublicKey(platformCertificate);
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({

@@ -9,7 +9,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   headerValue,
@@ -33,7 +33,7 @@ import {
 } from '../support/fuzz-notify.js';
 
 /**
- * MultiSafepay's webhook endpoint (`POST /notify/multisafepay/<connection id>`) under fire: FUZZ_RUNS requests with
+ * MultiSafepay's webhook endpoint (`POST /notify/multisafepay/<connection id>`) under fire: FUZZ_HTTP_RUNS requests with
  * arbitrary bodies and `Auth` headers — missing, not base64, "timestamp:hmac" with a forged HMAC, signed with
  * another website's API key, signed with the right key but stale or from the future, the right signature over a
  * payable order whose bytes were then damaged, and genuine orders the ledger must refuse. MultiSafepay counts a
@@ -206,7 +206,7 @@ function replyCheck(r: RawResponse): string | undefined {
 }
 
 describe('POST /notify/multisafepay/<connection>: MultiSafepay\'s refusal (400, no "OK"), and the ledger does not move', () => {
-  it(`${FUZZ_RUNS} generated notifications (arbitrary bodies and Auth headers; payable orders damaged after signing, or replayed stale, future or under a foreign key)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated notifications (arbitrary bodies and Auth headers; payable orders damaged after signing, or replayed stale, future or under a foreign key)`, async (t) => {
     const statuses = await fuzzNotifications(
       f,
       'POST /notify/multisafepay/…',
@@ -250,7 +250,7 @@ const PATHS = [
 ];
 
 describe('correctly signed orders with arbitrary content: 200 "OK" or a 400 refusal, never a 5xx; the ledger stays consistent', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 20));
   let sacrificial: OpenPayment[] = [];
   before(async () => {
     sacrificial = await openPayments(f, 4, 'SIGNED', 'EUR');

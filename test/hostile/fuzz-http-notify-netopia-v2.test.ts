@@ -10,7 +10,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   headerValue,
@@ -34,7 +34,7 @@ import {
 } from '../support/fuzz-notify.js';
 
 /**
- * NETOPIA v2's IPN endpoint (`POST /notify/netopia-v2/<connection id>`) under fire: FUZZ_RUNS requests with arbitrary
+ * NETOPIA v2's IPN endpoint (`POST /notify/netopia-v2/<connection id>`) under fire: FUZZ_HTTP_RUNS requests with arbitrary
  * bodies and `Verification-token` headers — garbage, JWT look-alikes, tokens signed by NETOPIA's own key with a
  * wrong claim, tokens over the genuine body of a payable IPN whose bytes were then damaged, genuine IPNs the
  * ledger must refuse. Every answer must be NETOPIA's JSON reply with HTTP 200 and errorType 2 (never 1, which
@@ -278,7 +278,7 @@ function send(c: Case) {
 }
 
 describe("POST /notify/netopia-v2/<connection>: NETOPIA's JSON reply with errorType 2, and the ledger does not move", () => {
-  it(`${FUZZ_RUNS} generated IPNs (arbitrary bodies and tokens; payable IPNs damaged after signing or under a broken token; genuine IPNs the ledger refuses)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated IPNs (arbitrary bodies and tokens; payable IPNs damaged after signing or under a broken token; genuine IPNs the ledger refuses)`, async (t) => {
     const statuses = await fuzzNotifications(f, 'POST /notify/netopia-v2/…', { arbitrary: cases, send, check: (_c, r) => replyCheck(r) }, (m) =>
       t.diagnostic(m),
     );
@@ -308,7 +308,7 @@ const PATHS = [
 ];
 
 describe('correctly signed IPNs with arbitrary content: errorType 0 or 2, never a retry or a 5xx; the ledger stays consistent', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 20));
   let sacrificial: OpenPayment[] = [];
   before(async () => {
     sacrificial = await openPayments(f, 4, 'SIGNED', 'RON');

@@ -10,6 +10,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
+  FUZZ_HTTP_RUNS,
   FUZZ_RUNS,
   FUZZ_SEED,
   fuzzHttp,
@@ -36,7 +37,7 @@ import {
 
 /**
  * Nexi XPay's server-to-server result (`POST /notify/nexi/<connection id>`, the `urlpost` of a PayMail link;
- * form fields, or the return URL's query string when the body is empty) under fire: FUZZ_RUNS requests with
+ * form fields, or the return URL's query string when the body is empty) under fire: FUZZ_HTTP_RUNS requests with
  * arbitrary bodies, queries and MACs — missing, random hex, computed with another terminal's MAC key, computed with
  * the right key before a MAC-covered field was changed — and genuinely MAC'd results the ledger must refuse. XPay
  * stops resending on HTTP 200: every refusal must be the hub's 200 "KO <code>: …" (never a 5xx), and nothing may
@@ -266,7 +267,7 @@ function send(c: Case) {
 }
 
 describe('POST /notify/nexi/<connection>: XPay\'s 200 "KO", and the ledger does not move', () => {
-  it(`${FUZZ_RUNS} generated results (arbitrary bodies and queries; payable results with a missing, random, foreign or stale MAC; MAC'd results the ledger refuses)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated results (arbitrary bodies and queries; payable results with a missing, random, foreign or stale MAC; MAC'd results the ledger refuses)`, async (t) => {
     const statuses = await fuzzNotifications(f, 'POST /notify/nexi/…', { arbitrary: cases, send, check: (_c, r) => replyCheck(r) }, (m) => t.diagnostic(m));
     assert.deepEqual(Object.keys(statuses), ['200']);
   });
@@ -280,7 +281,7 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?
 const mutation = fc.record({ field: fc.constantFrom(...MAC_FIELDS, ...NON_MAC_FIELDS), value: fc.oneof(text, wrongJsonValue.map(asText)) });
 
 describe("correctly MAC'd results with arbitrary values: OK or KO, never a 5xx; the ledger stays consistent", () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 20));
   let sacrificial: OpenPayment[] = [];
   before(async () => {
     sacrificial = await openPayments(f, 4, 'SIGNED', 'EUR');

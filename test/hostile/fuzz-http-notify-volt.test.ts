@@ -9,7 +9,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   headerValue,
@@ -33,7 +33,7 @@ import {
 } from '../support/fuzz-notify.js';
 
 /**
- * Volt's notification endpoint (`POST /notify/volt/<connection id>`) under fire: FUZZ_RUNS requests with arbitrary
+ * Volt's notification endpoint (`POST /notify/volt/<connection id>`) under fire: FUZZ_HTTP_RUNS requests with arbitrary
  * bodies and signature headers (`User-Agent: Volt/<version>`, `X-Volt-Timed`, `X-Volt-Signed`) — missing, malformed,
  * a random HMAC, another application's notification secret, the right secret but signed too long ago or in the
  * future, the right signature over a payable notification whose bytes were then damaged — and correctly signed
@@ -237,11 +237,11 @@ function send(c: Case) {
 }
 
 describe('POST /notify/volt/<connection>: an empty 400, and the ledger does not move', () => {
-  it(`${FUZZ_RUNS} generated notifications (arbitrary bodies and signature headers; payable notifications damaged after signing, stale, future or foreign)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated notifications (arbitrary bodies and signature headers; payable notifications damaged after signing, stale, future or foreign)`, async (t) => {
     const check = (c: Case, r: RawResponse) =>
       replyCheck(r, c.target === 'own' && mayVerify(c.signature) && isTestNotification(bodies(c.body, c.signature).sent));
     const statuses = await fuzzNotifications(f, 'POST /notify/volt/…', { arbitrary: cases, send, check }, (m) => t.diagnostic(m));
-    assert.ok(statuses['400']! > FUZZ_RUNS * 0.9, JSON.stringify(statuses));
+    assert.ok(statuses['400']! > FUZZ_HTTP_RUNS * 0.9, JSON.stringify(statuses));
   });
 });
 
@@ -264,7 +264,7 @@ const PATHS = [
 ];
 
 describe('correctly signed notifications with arbitrary content: 200 or 400, never a 5xx; the ledger stays consistent', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 20));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 20));
   let sacrificial: OpenPayment[] = [];
   before(async () => {
     sacrificial = await openPayments(f, 4, 'SIGNED', 'EUR');

@@ -16,7 +16,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   pathSegment,
@@ -28,7 +28,7 @@ import {
 import { hostileXml, sampleMobilpay, VALID_IPNS } from '../support/fuzz-xml.js';
 
 /**
- * NETOPIA's notification endpoint (`POST /notify/netopia-v1/<connection id>`) under fire: FUZZ_RUNS requests
+ * NETOPIA's notification endpoint (`POST /notify/netopia-v1/<connection id>`) under fire: FUZZ_HTTP_RUNS requests
  * with arbitrary bodies, content types, headers and connection ids, plus genuine IPNs the ledger must refuse
  * (wrong amount, unknown order, foreign POS signature, another key), damaged in transit. Every answer must be
  * NETOPIA's protocol — HTTP 200 with a `<crc error_type="1|2">` — never a 5xx or another format, and no payment
@@ -250,7 +250,7 @@ function crcCheck(r: RawResponse): string | undefined {
 }
 
 describe('POST /notify/netopia-v1/<connection>: always HTTP 200 with a <crc error_type="1|2"> reply, and nothing changes', () => {
-  it(`${FUZZ_RUNS} generated notifications (arbitrary bodies, content types, headers, ids; refused IPNs damaged in transit)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated notifications (arbitrary bodies, content types, headers, ids; refused IPNs damaged in transit)`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({
       arbitrary: notifyCase,

@@ -10,7 +10,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   percentEncode,
@@ -19,7 +19,7 @@ import {
 } from '../support/fuzz.js';
 
 /**
- * The OnPay-compatible partner API (`POST /api/<call>/`, `POST /test/api/<call>/`) under fire: FUZZ_RUNS requests to
+ * The OnPay-compatible partner API (`POST /api/<call>/`, `POST /test/api/<call>/`) under fire: FUZZ_HTTP_RUNS requests to
  * the five calls on both prefixes with arbitrary field maps — documented names in any case, unknown names, empty,
  * huge, NUL and unicode values, the partner's real key and the acquirers' real test credentials mixed with garbage —
  * sent form-urlencoded, as multipart (well-formed and broken), as JSON, as raw bytes, with any Content-Type.
@@ -364,7 +364,7 @@ function check(c: Case, r: RawResponse): string | undefined {
 }
 
 describe('the OnPay API (/api and /test/api): always JSON, success "false" with the message or a documented success, never a 5xx', () => {
-  it(`${FUZZ_RUNS} generated calls (five calls × two prefixes; arbitrary fields, names in any case, encodings and Content-Types)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated calls (five calls × two prefixes; arbitrary fields, names in any case, encodings and Content-Types)`, async (t) => {
     const logsFrom = hub.logs.length;
     const successes: Record<string, number> = {};
     const result = await fuzzHttp({
@@ -383,7 +383,7 @@ describe('the OnPay API (/api and /test/api): always JSON, success "false" with 
     assert.equal(result.failures.length, 0, `${describeFailures('OnPay API', result)}\nerror log lines:\n${describeLogLines(errors)}`);
     assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
     // The valid paths were reached (every read call succeeded somewhere), and a one-time key worked at most once.
-    if (FUZZ_RUNS >= 2000)
+    if (FUZZ_HTTP_RUNS >= 2000)
       for (const call of ['get_link', 'get_notifications', 'get_users', 'get_payment_method'])
         assert.ok((successes[`/test/api/${call}`] ?? 0) > 0, `no successful ${call}: ${JSON.stringify(successes)}`);
     assert.ok((successes['/test/api/get_onpay_key'] ?? 0) + (successes['/api/get_onpay_key'] ?? 0) <= 3, JSON.stringify(successes));

@@ -9,7 +9,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   pathSegment,
@@ -22,7 +22,7 @@ import { problemCheck } from '../support/fuzz-api.js';
 
 /**
  * The conversational payment step (`POST /v1/payment-steps`, `GET /v1/payment-steps/{conversation_id}`) under fire:
- * FUZZ_RUNS generated steps — the seed's field table with fields made wrong, missing, of another type, in the other
+ * FUZZ_HTTP_RUNS generated steps — the seed's field table with fields made wrong, missing, of another type, in the other
  * party, arbitrary JSON and bytes, any Content-Type — sixteen in flight, conversations reused so that repeats and
  * conflicts happen. Every answer must be a 201/200 payment step or an RFC 9457 problem with a 4xx status, never a
  * 5xx, and the hub must not log errors because of them.
@@ -206,7 +206,7 @@ function stepCheck(r: RawResponse): string | undefined {
 }
 
 describe('POST /v1/payment-steps: a 201/200 payment step or a 4xx problem document, whatever is sent', () => {
-  it(`${FUZZ_RUNS} generated steps (the seed's fields made wrong, arbitrary JSON and bytes, content types, repeated conversations)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated steps (the seed's fields made wrong, arbitrary JSON and bytes, content types, repeated conversations)`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({
       arbitrary: stepCase,
@@ -221,15 +221,15 @@ describe('POST /v1/payment-steps: a 201/200 payment step or a 4xx problem docume
     });
     t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
     const errors = errorLogLines(hub, logsFrom);
-    assert.ok((result.statuses['201'] ?? 0) > FUZZ_RUNS / 100, `too few steps created a payment: ${JSON.stringify(result.statuses)}`);
-    assert.ok((result.statuses['422'] ?? 0) > FUZZ_RUNS / 10, `too few field refusals: ${JSON.stringify(result.statuses)}`);
+    assert.ok((result.statuses['201'] ?? 0) > FUZZ_HTTP_RUNS / 100, `too few steps created a payment: ${JSON.stringify(result.statuses)}`);
+    assert.ok((result.statuses['422'] ?? 0) > FUZZ_HTTP_RUNS / 10, `too few field refusals: ${JSON.stringify(result.statuses)}`);
     assert.equal(result.failures.length, 0, `${describeFailures('POST /v1/payment-steps', result)}\nerror log lines:\n${describeLogLines(errors)}`);
     assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
   });
 });
 
 describe('GET /v1/payment-steps/{conversation_id}: 200 or a 4xx problem for any id and step', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 4));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 4));
   it(`${runs} generated conversation ids and step filters`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({

@@ -9,7 +9,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   headerValue,
@@ -21,7 +21,7 @@ import {
 import { problemCheck } from '../support/fuzz-api.js';
 
 /**
- * Refunds (`POST /v1/payments/{id}/refunds`, `GET /v1/payments/{id}/refunds`) under fire: FUZZ_RUNS generated
+ * Refunds (`POST /v1/payments/{id}/refunds`, `GET /v1/payments/{id}/refunds`) under fire: FUZZ_HTTP_RUNS generated
  * refund requests — arbitrary JSON bodies, amounts of every shape, Idempotency-Keys reused with other bodies,
  * sixteen in flight on a handful of payments paid through NETOPIA v2's emulator (so that real credits happen, race
  * and run out), unpaid payments, a Nexi payment (refunds in its back office), unknown and hostile ids. Every answer
@@ -193,7 +193,7 @@ function refundCheck(r: RawResponse): string | undefined {
 }
 
 describe('POST /v1/payments/{id}/refunds: a 201 refund or a 4xx problem, whatever is sent; the ledger adds up', () => {
-  it(`${FUZZ_RUNS} generated refund requests (amounts of every shape, arbitrary bodies, reused Idempotency-Keys, hostile ids)`, async (t) => {
+  it(`${FUZZ_HTTP_RUNS} generated refund requests (amounts of every shape, arbitrary bodies, reused Idempotency-Keys, hostile ids)`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({
       arbitrary: refundCase,
@@ -215,7 +215,7 @@ describe('POST /v1/payments/{id}/refunds: a 201 refund or a 4xx problem, whateve
     const errors = errorLogLines(hub, logsFrom);
     assert.equal(result.failures.length, 0, `${describeFailures('POST /v1/payments/{id}/refunds', result)}\nerror log lines:\n${describeLogLines(errors)}`);
     assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
-    if (FUZZ_RUNS >= 1000) assert.ok((result.statuses['201'] ?? 0) >= paid.length, `too few refunds were made: ${JSON.stringify(result.statuses)}`);
+    if (FUZZ_HTTP_RUNS >= 1000) assert.ok((result.statuses['201'] ?? 0) >= paid.length, `too few refunds were made: ${JSON.stringify(result.statuses)}`);
 
     // Every refund settled (none left in flight), and each payment's refunded amount is exactly what its refunds say.
     const refunds = await hub.store.db.selectFrom('refunds').select(['payment_id', 'amount', 'status']).execute();
@@ -239,7 +239,7 @@ describe('POST /v1/payments/{id}/refunds: a 201 refund or a 4xx problem, whateve
 });
 
 describe('GET /v1/payments/{id}/refunds: 200 or a 4xx problem for any id', () => {
-  const runs = Math.max(100, Math.floor(FUZZ_RUNS / 4));
+  const runs = Math.max(100, Math.floor(FUZZ_HTTP_RUNS / 4));
   it(`${runs} generated ids`, async (t) => {
     const logsFrom = hub.logs.length;
     const result = await fuzzHttp({

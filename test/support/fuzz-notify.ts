@@ -10,7 +10,7 @@ import {
   describeFailures,
   describeLogLines,
   errorLogLines,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   pathSegment,
@@ -246,7 +246,7 @@ export async function fuzzNotifications<C>(
 ): Promise<Record<string, number>> {
   const before = await ledgerDump(f.hub);
   const logsFrom = f.hub.logs.length;
-  const result = await fuzzHttp({ ...options, runs: options.runs ?? FUZZ_RUNS });
+  const result = await fuzzHttp({ ...options, runs: options.runs ?? FUZZ_HTTP_RUNS });
   diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
   const errors = errorLogLines(f.hub, logsFrom);
   assert.equal(result.failures.length, 0, `${describeFailures(name, result)}\nerror log lines:\n${describeLogLines(errors)}`);

@@ -8,7 +8,7 @@ import {
   describeLogLines,
   errorLogLines,
   extraHeaders,
-  FUZZ_RUNS,
+  FUZZ_HTTP_RUNS,
   FUZZ_SEED,
   fuzzHttp,
   pathSegment,
@@ -18,7 +18,7 @@ import {
 import type { V1Mobilpay } from '../../src/connectors/netopia-v1/ipn-xml.js';
 
 /**
- * The customer-facing payment pages (`GET /pay/<id>` and `GET /pay/<id>/return`) under fire: FUZZ_RUNS
+ * The customer-facing payment pages (`GET /pay/<id>` and `GET /pay/<id>/return`) under fire: FUZZ_HTTP_RUNS
  * generated links, mixing real payments in every status with damaged and arbitrary ids, query strings and
  * headers. A customer's browser must always get a page (or a redirect), never a 5xx. One suite per page, each in
  * its own test file (test/hostile/fuzz-http-pay*.test.ts) so that each file stays well under a minute on PGlite.
@@ -176,7 +176,7 @@ export function payPageFuzzSuite(suffix: '' | '/return'): void {
   }
 
   describe(`GET /pay/<id>${suffix}: a page or a redirect, never a 5xx`, () => {
-    it(`${FUZZ_RUNS} generated links (real payments in every status, damaged and arbitrary ids, queries, headers)`, async (t) => {
+    it(`${FUZZ_HTTP_RUNS} generated links (real payments in every status, damaged and arbitrary ids, queries, headers)`, async (t) => {
       const logsFrom = hub.logs.length;
       const result = await fuzzHttp({
         arbitrary: pageCase,
@@ -187,7 +187,7 @@ export function payPageFuzzSuite(suffix: '' | '/return'): void {
       });
       t.diagnostic(`${result.cases} cases, INCASSO_FUZZ_SEED=${FUZZ_SEED}, answers by HTTP status ${JSON.stringify(result.statuses)}`);
       const errors = errorLogLines(hub, logsFrom);
-      assert.ok((result.statuses['200'] ?? 0) > FUZZ_RUNS / 10, `too few cases reached a real payment: ${JSON.stringify(result.statuses)}`);
+      assert.ok((result.statuses['200'] ?? 0) > FUZZ_HTTP_RUNS / 10, `too few cases reached a real payment: ${JSON.stringify(result.statuses)}`);
       assert.equal(result.failures.length, 0, `${describeFailures(`GET /pay/<id>${suffix}`, result)}\nerror log lines:\n${describeLogLines(errors)}`);
       assert.equal(errors.length, 0, `the fuzz made the hub log ${errors.length} error lines:\n${describeLogLines(errors)}`);
     });
