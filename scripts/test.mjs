@@ -33,7 +33,8 @@ if (collected.length === 0) {
   process.exit(1);
 }
 
-// Each file's wall time in the last full run, per store (scripts/test-durations.json, rewritten by a full run).
+// Each file's wall time in a recorded run, per store (scripts/test-durations.json, rewritten by a run with
+// INCASSO_RECORD_DURATIONS=1).
 // Files start slowest first, so the long ones do not start last and leave one worker running alone at the end; a
 // file not yet timed counts as a typical one (the median). The order changes no result: each file runs in its own
 // process.
@@ -195,9 +196,9 @@ for (const store of stores) {
   for (const k of Object.keys(totals)) totals[k] += result[k];
 }
 for (const store of stores) printSlowest(store, results[store]);
-// A full run (no paths) records its files' times for the next run's order (commit the file when the order moved);
-// a targeted run leaves it alone unless INCASSO_RECORD_DURATIONS=1, and then updates only the files it ran.
-const record = !paths.length || process.env.INCASSO_RECORD_DURATIONS === '1';
+// With INCASSO_RECORD_DURATIONS=1 a run records its files' times for the next runs' order (commit the file when the
+// order moved); otherwise it leaves the tracked file alone, so `npm test` never dirties the work tree.
+const record = process.env.INCASSO_RECORD_DURATIONS === '1';
 if (record) {
   // Read again: another run may have recorded its own files meanwhile.
   try {
