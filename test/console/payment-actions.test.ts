@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { openStore, type Store } from '../../src/store/store.js';
 import { launchBrowser } from '../support/browser.js';
-import { billing, loginCookie, logInPage, makeUser, payInNewContext as payInCardPage, payOnCardPage, postForm } from '../support/console.js';
+import { createShopPayment, loginCookie, logInPage, makeUser, payInNewContext as payInCardPage, payOnCardPage, postForm } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { freshStoreOptions, TEST_STORE } from '../support/store.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
@@ -35,21 +35,6 @@ const users = { admin: '', viewer: '', other: '' };
 let endpointId = '';
 const watch = watchPages(() => browser);
 const { pageErrors, axeFindings, newPage, axe } = watch;
-
-async function createPayment(hubUrl: string, key: string, connection: string, order: string, amount = 4990) {
-  const r = await apiClient(hubUrl, key)('POST', '/v1/payments', {
-    connection,
-    order_id: order,
-    amount,
-    currency: 'RON',
-    description: `Comanda ${order}`,
-    billing,
-    return_url: listener.shopUrl,
-    metadata: { language: 'en' },
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body as { id: string; payment_url: string };
-}
 
 async function shot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true });
@@ -127,7 +112,7 @@ describe('a payment page in the console', () => {
 
   it('updates by itself when the payment changes on another hub: a declined attempt, then paid', async () => {
     // Made, declined and paid through hub two; the page is open on hub one.
-    live = await createPayment(two.url, A.key, 'v1', 'LIVE-1');
+    live = await createShopPayment(two.url, A.key, { connection: 'v1', order: 'LIVE-1', returnUrl: listener.shopUrl });
     admin = await newPage();
     await logIn(admin, users.admin);
     await admin.goto(`${one.url}/console/payments/${live.id}`);
@@ -163,7 +148,7 @@ describe('a payment page in the console', () => {
   });
 
   it('refunds part of a payment through the confirmation: the exact amount first, then the refund on the timeline and in the API', async () => {
-    refundable = await createPayment(one.url, A.key, 'v2', 'REFUND-1', 5000);
+    refundable = await createShopPayment(one.url, A.key, { connection: 'v2', order: 'REFUND-1', amount: 5000, returnUrl: listener.shopUrl });
     const payer = await newPage();
     await payer.goto(refundable.payment_url);
     await payOnCardPage(payer, '9900004810225098');
@@ -220,7 +205,7 @@ describe('a payment page in the console', () => {
   });
 
   it('cancels a payment that waits for its payer, and says so when it no longer can', async () => {
-    const p = await createPayment(one.url, A.key, 'v1', 'CANCEL-1');
+    const p = await createShopPayment(one.url, A.key, { connection: 'v1', order: 'CANCEL-1', returnUrl: listener.shopUrl });
     await admin.goto(`${one.url}/console/payments/${p.id}`);
     const csrf = await csrfOf(admin);
     // One click only reviews: what will be canceled and its amount; the payment is still pending.
@@ -285,7 +270,7 @@ describe('a payment page in the console', () => {
       request.post(`${one.url}/console/payments/${path}`, { form: { _csrf: csrf, ...form }, headers: { origin: one.url }, maxRedirects: 0 });
     assert.equal((await post(`${refundable.id}/refund`, { amount_minor: '100', currency: 'RON', seen: '1' })).status(), 403);
     assert.equal((await request.get(`${one.url}/console/payments/${refundable.id}/refund?amount=1`)).status(), 403);
-    const p = await createPayment(one.url, A.key, 'v1', 'VIEWER-CANCEL');
+    const p = await createShopPayment(one.url, A.key, { connection: 'v1', order: 'VIEWER-CANCEL', returnUrl: listener.shopUrl });
     assert.equal((await post(`${p.id}/cancel`, {})).status(), 403);
     assert.equal((await request.get(`${one.url}/console/payments/${p.id}/cancel`)).status(), 403);
     const delivery = await paidDeliveryOf(live.id);
@@ -303,7 +288,7 @@ describe('a payment page in the console', () => {
     await logIn(other, users.other);
     const csrf = await csrfOf(other);
     const request = other.context().request;
-    const p = await createPayment(one.url, A.key, 'v1', 'NOT-YOURS');
+    const p = await createShopPayment(one.url, A.key, { connection: 'v1', order: 'NOT-YOURS', returnUrl: listener.shopUrl });
     const post = (path: string, form: Record<string, string>) =>
       request.post(`${one.url}/console/payments/${path}`, { form: { _csrf: csrf, ...form }, headers: { origin: one.url }, maxRedirects: 0 });
     assert.equal((await request.get(`${one.url}/console/payments/${refundable.id}/refund?amount=1`)).status(), 404);
@@ -325,7 +310,7 @@ describe('a payment page in the console', () => {
       ['AMOUNT-SMALL', 1000],
       ['AMOUNT-BIG', 123456],
     ] as const)
-      await createPayment(one.url, A.key, 'v1', order, amount);
+      await createShopPayment(one.url, A.key, { connection: 'v1', order, amount, returnUrl: listener.shopUrl });
     await admin.goto(`${one.url}/console/payments`);
     await admin.getByLabel('Currency').selectOption('RON');
     await admin.getByLabel('Amount from').fill('1000');
@@ -401,7 +386,7 @@ describe('the live streams', () => {
 
   it('are limited per session, free their place when the client goes away, and end at logout', async () => {
     const cookie = await loginCookie(one.url, users.admin);
-    const p = await createPayment(one.url, A.key, 'v1', 'STREAMS');
+    const p = await createShopPayment(one.url, A.key, { connection: 'v1', order: 'STREAMS', returnUrl: listener.shopUrl });
     const aborts = [new AbortController(), new AbortController(), new AbortController(), new AbortController()];
     const open = await Promise.all(aborts.map((c) => stream(cookie, p.id, c.signal)));
     for (const r of open) {

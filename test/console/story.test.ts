@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { billing, DECLINED_CARD, GOOD_CARD, logInPage, makeMerchant, makeUser, PASSWORD, payInNewContext } from '../support/console.js';
+import { createShopPayment, DECLINED_CARD, GOOD_CARD, logInPage, makeMerchant, makeUser, PASSWORD, payInNewContext } from '../support/console.js';
 import { apiClient, eventually, startTestHub, type TestHub } from '../support/hub.js';
 import { watchPages } from '../support/page-watch.js';
 import { startWebhookListener } from '../support/webhook-listener.js';
@@ -26,21 +26,6 @@ let B = { id: '', key: '' };
 const people = { admin: 'admin@libraria.ro', viewer: 'vanzari@libraria.ro', other: 'admin@altmagazin.ro', ro: 'contabil@libraria.ro' };
 const watch = watchPages(() => browser, { viewport: { width: 1280, height: 900 } });
 const { pageErrors, axeFindings, newPage, axe } = watch;
-
-async function createPayment(connection: string, order: string, amount = 4990) {
-  const r = await apiClient(hub.url, A.key)('POST', '/v1/payments', {
-    connection,
-    order_id: order,
-    amount,
-    currency: 'RON',
-    description: `Comanda ${order}`,
-    billing,
-    return_url: listener.shopUrl,
-    metadata: { language: 'en' },
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body as { id: string; payment_url: string };
-}
 
 before(async () => {
   [hub, browser, listener] = await Promise.all([startTestHub({ outboundAllow: '127.0.0.1' }), launchBrowser(), startWebhookListener()]);
@@ -92,7 +77,7 @@ describe("a merchant's day in the console", () => {
   });
 
   it('watches a NETOPIA v1 payment fail, then succeed, on its page without a reload', async () => {
-    story = await createPayment('netopia', 'STORY-1');
+    story = await createShopPayment(hub.url, A.key, { connection: 'netopia', order: 'STORY-1', returnUrl: listener.shopUrl });
     await admin.goto(`${hub.url}/console/payments/${story.id}`);
     const facts = admin.locator('#payment-facts');
     assert.match(await facts.innerText(), /Status\s+pending/);
@@ -127,7 +112,7 @@ describe("a merchant's day in the console", () => {
   });
 
   it('filters the list and exports what it shows as CSV', async () => {
-    await createPayment('netopia', 'STORY-2', 1500);
+    await createShopPayment(hub.url, A.key, { connection: 'netopia', order: 'STORY-2', amount: 1500, returnUrl: listener.shopUrl });
     await admin.goto(`${hub.url}/console/payments`);
     const orders = () => admin.locator('#results tbody tr td:nth-child(2)').allInnerTexts();
     await eventually(async () => (await orders()).sort().join() === 'STORY-1,STORY-2', 5_000, 'both payments listed');
@@ -146,7 +131,7 @@ describe("a merchant's day in the console", () => {
   });
 
   it('refunds part of a payment after a confirmation that shows the amount', async () => {
-    refundable = await createPayment('card-v2', 'STORY-3', 5000);
+    refundable = await createShopPayment(hub.url, A.key, { connection: 'card-v2', order: 'STORY-3', amount: 5000, returnUrl: listener.shopUrl });
     const payer = await browser.newContext();
     const p = await payer.newPage();
     await p.goto(refundable.payment_url);

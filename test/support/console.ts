@@ -104,6 +104,26 @@ export const billing = {
 };
 
 /** NETOPIA emulator cards: one the emulator declines (insufficient funds), one it pays. */
+/** A payment in RON made through the merchant API, as the console tests' shop makes one (the payer comes back to `returnUrl`). */
+export async function createShopPayment(
+  hubUrl: string,
+  key: string,
+  p: { connection: string; order: string; amount?: number; returnUrl: string },
+): Promise<{ id: string; payment_url: string }> {
+  const r = await apiClient(hubUrl, key)('POST', '/v1/payments', {
+    connection: p.connection,
+    order_id: p.order,
+    amount: p.amount ?? 4990,
+    currency: 'RON',
+    description: `Comanda ${p.order}`,
+    billing,
+    return_url: p.returnUrl,
+    metadata: { language: 'en' },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body as { id: string; payment_url: string };
+}
+
 export const DECLINED_CARD = '9900518572831942';
 export const GOOD_CARD = '9900004810225098';
 
