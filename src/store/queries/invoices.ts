@@ -288,6 +288,7 @@ export function selectInvoiceCollections(db: Db, invoiceId: string): Promise<Inv
       'processor_reference',
       'payment_id',
       'reversed_by_id',
+      'overpayment',
       'created_at',
     ])
     .where('invoice_id', '=', invoiceId)
