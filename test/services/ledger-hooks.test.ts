@@ -102,16 +102,16 @@ before(async () => {
 });
 after(() => hub?.close());
 beforeEach(() => {
-  // Only the hooks the hub registered at start-up (the payment steps').
-  hooks().splice(1);
+  // Only the hooks the hub registered at start-up (the payment steps', the invoices').
+  hooks().splice(2);
   transactions = 0;
 });
 
 describe('ledger hooks', () => {
-  it('the hub registers the payment steps hook at start-up', () => {
+  it('the hub registers the payment steps and invoices hooks at start-up', () => {
     assert.deepEqual(
       hooks().map((h) => h.name),
-      ['payment-steps'],
+      ['payment-steps', 'invoices'],
     );
   });
 
