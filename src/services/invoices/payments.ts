@@ -171,8 +171,14 @@ export async function startInvoicePayment(ctx: HubContext, payToken: string, con
 // ---- the ledger hook
 
 /** An invoice's document as its events carry it. */
-async function invoiceEventData(trx: Transaction<Database>, invoice: Invoice, cardPaymentDefault: boolean, extra: Record<string, unknown> = {}) {
-  return { ...presentInvoice(invoice, await selectInvoiceLines(trx, invoice.id), cardPaymentDefault), ...extra };
+async function invoiceEventData(
+  ctx: HubContext,
+  trx: Transaction<Database>,
+  invoice: Invoice,
+  cardPaymentDefault: boolean,
+  extra: Record<string, unknown> = {},
+) {
+  return { ...presentInvoice(invoice, await selectInvoiceLines(trx, invoice.id), cardPaymentDefault, ctx), ...extra };
 }
 
 /**
@@ -208,7 +214,7 @@ export async function applyInvoicePaymentChange(
   const reference = attempt?.processor_reference ?? null;
   const processor = (await findConnection(trx, invoice.merchant_id, after.connection_id))?.provider ?? null;
   const emit = async (type: 'invoice.paid' | 'invoice.payment_failed' | 'invoice.overpaid' | 'invoice.converted', extra: Record<string, unknown> = {}) => {
-    await emitEvent(trx, invoice.merchant_id, type, after.id, await invoiceEventData(trx, invoice, settings.card_payment_default, extra));
+    await emitEvent(trx, invoice.merchant_id, type, after.id, await invoiceEventData(ctx, trx, invoice, settings.card_payment_default, extra));
     noteOutboxWrite(ctx, trx);
   };
 
