@@ -23,6 +23,7 @@ import { findConnection, listMerchantConnections } from '../../store/queries/con
 import { ConflictError, NotFoundError, type HubContext } from '../context.js';
 import { createPayment, type LedgerCause, type LedgerHook } from '../ledger/index.js';
 import { checkPaymentAgainstConnector } from '../payment-requirements.js';
+import { invoicePayUrl } from '../hub-urls.js';
 import { inTransaction, noteOutboxWrite } from '../unit-of-work.js';
 import { emitEvent } from '../webhooks.js';
 import { convertProformaLocked } from './documents.js';
@@ -159,6 +160,8 @@ export async function startInvoicePayment(ctx: HubContext, payToken: string, con
         currency: invoice.currency,
         description: `${kindWord} ${invoice.full_number}`,
         billing: billingOf(invoice),
+        // Back on the pay link once the processor is done (it then says paid, or offers the buttons again).
+        return_url: invoicePayUrl(ctx, payToken),
         metadata: { language: invoice.language, invoice_id: invoice.id },
       },
       'invoice',
@@ -338,4 +341,37 @@ export function presentInvoiceAttempt(a: InvoiceAttemptRow) {
     created_at: new Date(a.created_at).toISOString(),
     updated_at: new Date(a.updated_at).toISOString(),
   };
+}
+
+// ---- the pay page
+
+/** What the hosted pay page (`/i/{pay_token}`) shows: the document, and the processors it can be paid on now. */
+export interface InvoicePayView {
+  invoice: Invoice;
+  lines: Awaited<ReturnType<typeof selectInvoiceLines>>;
+  /** `payable`: buttons; `paid`: says so, takes no payment; `in_progress`: an attempt's outcome is awaited; `closed`: not payable. */
+  state: 'payable' | 'paid' | 'in_progress' | 'closed';
+  connections: { id: string; provider: string; name: string }[];
+  /** The last attempt declined, in the processor's words (shown above the buttons). */
+  lastFailure: string | null;
+}
+
+/** The pay page's view of a document by its token (NotFoundError when no document has it). */
+export async function invoicePayView(ctx: HubContext, payToken: string): Promise<InvoicePayView> {
+  const invoice = await selectInvoiceByPayToken(ctx.db, payToken);
+  if (!invoice || (invoice.status !== 'issued' && invoice.status !== 'paid')) throw new NotFoundError('no such invoice');
+  const settings = await getInvoiceSettings(ctx, invoice.merchant_id);
+  if (!cardPaymentOn(invoice, settings.card_payment_default) && invoice.status !== 'paid') throw new NotFoundError('no such invoice');
+  const lines = await selectInvoiceLines(ctx.db, invoice.id);
+  const attempts = await selectInvoiceAttempts(ctx.db, invoice.id);
+  const last = attempts.at(-1);
+  const lastFailure = last?.status === 'failed' ? (last.error_message ?? '') : null;
+  if (invoice.status === 'paid' || amountDue(invoice) === 0) return { invoice, lines, state: 'paid', connections: [], lastFailure: null };
+  if (attempts.some((a) => attemptInProgress(a.status))) return { invoice, lines, state: 'in_progress', connections: [], lastFailure: null };
+  const connections = (await invoiceConnections(ctx.db, invoice)).map((c) => ({
+    id: c.id,
+    provider: c.provider,
+    name: connectorFor(c.provider)?.displayName ?? c.provider,
+  }));
+  return { invoice, lines, state: connections.length ? 'payable' : 'closed', connections, lastFailure };
 }
