@@ -160,7 +160,7 @@ describe('starting a payment of an invoice', () => {
 });
 
 describe('the invoices ledger hook', () => {
-  it('leaves every other payment on the fast path', async () => {
+  it("takes the ledger's locked path for an invoice's payment (every other payment keeps the fast path: ledger-hooks.test.ts)", async () => {
     const inv = await issued();
     const started = await startInvoicePayment(ctx, inv.pay_token!, netopia);
     transactions = 0;
@@ -281,5 +281,20 @@ describe('the invoices ledger hook', () => {
       [12100, -12100],
     );
     assert.ok(cols[0]!.reversed_by_id, 'the original names its reversal');
+  });
+
+  it('with the collection not recorded automatically, a paid card payment records nothing but leaves nothing to pay again', async () => {
+    await putInvoiceSettings(ctx, merchantId, { auto_collection: false });
+    try {
+      const inv = await issued();
+      const { paymentId } = await startInvoicePayment(ctx, inv.pay_token!, netopia);
+      await say(paymentId, { kind: 'captured', amount: 12100 }, `cap-${paymentId}`);
+      const after = await row(inv.id);
+      assert.deepEqual([after.status, after.amount_paid], ['issued', 0], 'the merchant records the collection');
+      assert.deepEqual(await collectionsOf(inv.id), []);
+      await assert.rejects(startInvoicePayment(ctx, inv.pay_token!, second), (e) => e instanceof InvoiceNotPayable && e.reason === 'nothing_due');
+    } finally {
+      await putInvoiceSettings(ctx, merchantId, { auto_collection: true });
+    }
   });
 });

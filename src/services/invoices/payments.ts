@@ -15,6 +15,7 @@ import {
   selectInvoiceLines,
   selectInvoiceOfPayment,
   selectOpenPaymentCollection,
+  selectUncollectedCardMoney,
   underSavepoint,
   updateInvoice,
   type InvoiceAttemptRow,
@@ -86,6 +87,15 @@ export function billingOf(invoice: Invoice): Party {
   };
 }
 
+/**
+ * What a card payment may still be asked for: the amount due, less card money of the invoice's payments that the
+ * merchant has not recorded as collections yet ("collection recorded automatically" off), so a paid card payment
+ * never leaves the invoice payable again.
+ */
+export async function payableDue(db: HubContext['db'], invoice: Invoice): Promise<number> {
+  return amountDue(invoice) - Math.max(0, await selectUncollectedCardMoney(db, invoice.id));
+}
+
 /** Why a payment of an invoice cannot start now (the pay page says it; the API answers 409). */
 export class InvoiceNotPayable extends ConflictError {
   constructor(
@@ -130,7 +140,7 @@ export async function startInvoicePayment(ctx: HubContext, payToken: string, con
     if (invoice.status === 'paid') throw new InvoiceNotPayable('paid', `invoice ${invoice.full_number} is paid`);
     if (invoice.status !== 'issued') throw new InvoiceNotPayable('not_issued', `invoice ${invoice.id} is ${invoice.status}`);
     if (!cardPaymentOn(invoice, settings.card_payment_default)) throw new InvoiceNotPayable('card_payment_off', 'card payment is off for this invoice');
-    const due = amountDue(invoice);
+    const due = await payableDue(trx, invoice);
     if (due <= 0) throw new InvoiceNotPayable('nothing_due', `nothing is due on invoice ${invoice.full_number}`);
     const connection = (await invoiceConnections(trx, invoice)).find((c) => c.id === connectionId);
     if (!connection) throw new InvoiceNotPayable('connection', 'this processor does not take payments of this invoice');
@@ -366,7 +376,7 @@ export async function invoicePayView(ctx: HubContext, payToken: string): Promise
   const attempts = await selectInvoiceAttempts(ctx.db, invoice.id);
   const last = attempts.at(-1);
   const lastFailure = last?.status === 'failed' ? (last.error_message ?? '') : null;
-  if (invoice.status === 'paid' || amountDue(invoice) === 0) return { invoice, lines, state: 'paid', connections: [], lastFailure: null };
+  if (invoice.status === 'paid' || (await payableDue(ctx.db, invoice)) <= 0) return { invoice, lines, state: 'paid', connections: [], lastFailure: null };
   if (attempts.some((a) => attemptInProgress(a.status))) return { invoice, lines, state: 'in_progress', connections: [], lastFailure: null };
   const connections = (await invoiceConnections(ctx.db, invoice)).map((c) => ({
     id: c.id,

@@ -420,3 +420,19 @@ export async function underSavepoint<T>(trx: Transaction<Database>, fn: () => Pr
     return { ok: false, error };
   }
 }
+
+/**
+ * Card money of an invoice's payments not on the invoice as collections: what its payments captured less what was
+ * refunded, less the collections that name one of them. 0 when every card payment was recorded (the collection
+ * recorded automatically); positive when the merchant records collections by hand and has not yet.
+ */
+export async function selectUncollectedCardMoney(db: Db, invoiceId: string): Promise<number> {
+  const r = await sql<{ uncollected: string | number }>`
+    SELECT
+      (SELECT COALESCE(SUM(p.amount_captured - p.amount_refunded), 0) FROM invoice_payments ip JOIN payments p ON p.id = ip.payment_id
+        WHERE ip.invoice_id = ${invoiceId})
+      - (SELECT COALESCE(SUM(c.amount), 0) FROM invoice_collections c WHERE c.invoice_id = ${invoiceId} AND c.payment_id IS NOT NULL) AS uncollected`.execute(
+    db,
+  );
+  return Number(r.rows[0]?.uncollected ?? 0);
+}
