@@ -42,9 +42,10 @@ after(async () => {
   await hub?.close();
 });
 
-async function issuedDocument(kind: 'invoice' | 'proforma') {
+async function issuedDocument(kind: 'invoice' | 'proforma', language = 'ro') {
   const d = await api('POST', '/v1/invoices', {
     kind,
+    language,
     card_payment: true,
     buyer: { type: 'person', name: 'Elena Marin', city: 'Sibiu', address: 'Str. Lungă 5', email: 'elena@example.ro', phone: '0722000111' },
     lines: [{ description: 'Vază pictată', quantity: 2, unit: 'buc', unit_price: 7500, vat_rate: 21 }],
@@ -96,6 +97,40 @@ describe('the pay link of an invoice', () => {
       [['created', 'netopia-v1', 18150]],
       'the attempt was recorded before the customer reached NETOPIA',
     );
+  });
+
+  it('an unknown or malformed link is a 404 page, and a press on it starts nothing', async () => {
+    for (const path of ['/i/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '/i/x', '/i/%00']) {
+      const get = await fetch(`${hub.url}${path}`);
+      assert.equal(get.status, 404, path);
+      assert.match(get.headers.get('content-security-policy') ?? '', /script-src 'none'/);
+      const post = await fetch(`${hub.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'connection=netopia',
+      });
+      assert.equal(post.status, 404, path);
+    }
+  });
+
+  it("speaks the buyer's language (en, it) whatever the browser's, and passes axe in each", async () => {
+    for (const [language, heading, due] of [
+      ['en', 'Invoice', 'Amount due'],
+      ['it', 'Fattura', 'Importo dovuto'],
+    ] as const) {
+      const inv = await issuedDocument('invoice', language);
+      const context = await auditContext(browser, 'ro-RO');
+      const page = await context.newPage();
+      try {
+        await page.goto(inv.pay_url);
+        assert.equal(await page.getAttribute('html', 'lang'), language);
+        await page.getByRole('heading', { name: `${heading} ${inv.number}` }).waitFor();
+        assert.match(await page.locator('main').innerText(), new RegExp(due));
+        await expectAccessible(page, `the pay page in ${language}`);
+      } finally {
+        await context.close();
+      }
+    }
   });
 
   it('a proforma paid after a declined attempt (wrong CVV) becomes its fiscal invoice with the next number and a collection', async () => {
