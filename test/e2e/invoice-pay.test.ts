@@ -176,4 +176,35 @@ describe('the pay link of an invoice', () => {
     );
     assert.ok(attempts[0].failure.message, "the decline in the processor's words");
   });
+
+  // Last: it adds a second connection, which every later page would show.
+  it('two tabs on two processors both paying: one paid invoice and one overpayment, never paid twice', async () => {
+    const c = await api('POST', '/v1/connections', { code: 'netopia-2', provider: 'netopia-v1', environment: 'emulator' });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const inv = await issuedDocument('invoice');
+    const [a, b] = [await browser.newPage(), await browser.newPage()];
+    try {
+      await a.goto(inv.pay_url);
+      await b.goto(inv.pay_url);
+      await a.getByRole('button', { name: /\(netopia\)/ }).click();
+      await b.getByRole('button', { name: /\(netopia-2\)/ }).click();
+      await payWithCard(a, '9900004810225098');
+      await eventually(async () => (await api('GET', `/v1/invoices/${inv.id}`)).body.status === 'paid', 10_000, 'the invoice paid');
+      await payWithCard(b, '9900004810225098');
+      await eventually(async () => (await api('GET', `/v1/invoices/${inv.id}/collections`)).body.data.length === 2, 10_000, 'the second payment recorded');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    const paid = (await api('GET', `/v1/invoices/${inv.id}`)).body;
+    assert.deepEqual([paid.status, paid.totals.amount_paid, paid.totals.amount_due], ['paid', 18150, 0]);
+    const collections = (await api('GET', `/v1/invoices/${inv.id}/collections`)).body.data;
+    assert.deepEqual(
+      collections.map((x: { amount: number; overpayment: boolean }) => [x.amount, x.overpayment]),
+      [
+        [18150, false],
+        [18150, true],
+      ],
+    );
+  });
 });

@@ -378,10 +378,12 @@ export async function invoicePayView(ctx: HubContext, payToken: string): Promise
   const lastFailure = last?.status === 'failed' ? (last.error_message ?? '') : null;
   if (invoice.status === 'paid' || (await payableDue(ctx.db, invoice)) <= 0) return { invoice, lines, state: 'paid', connections: [], lastFailure: null };
   if (attempts.some((a) => attemptInProgress(a.status))) return { invoice, lines, state: 'in_progress', connections: [], lastFailure: null };
-  const connections = (await invoiceConnections(ctx.db, invoice)).map((c) => ({
-    id: c.id,
-    provider: c.provider,
-    name: connectorFor(c.provider)?.displayName ?? c.provider,
-  }));
+  const usable = await invoiceConnections(ctx.db, invoice);
+  // Two connections of one processor are told apart by their codes.
+  const shared = (provider: string) => usable.filter((c) => c.provider === provider).length > 1;
+  const connections = usable.map((c) => {
+    const name = connectorFor(c.provider)?.displayName ?? c.provider;
+    return { id: c.id, provider: c.provider, name: shared(c.provider) ? `${name} (${c.code})` : name };
+  });
   return { invoice, lines, state: connections.length ? 'payable' : 'closed', connections, lastFailure };
 }
