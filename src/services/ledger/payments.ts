@@ -16,7 +16,12 @@ import { redirectInput } from '../attempt-input.js';
 import { noteOutboxWrite } from '../unit-of-work.js';
 import { paymentSnapshot, presentAttempt } from './snapshots.js';
 
-/** The surfaces that make payments of their own (`payments.surface`); null for the API's and compat payments. */
+/**
+ * The surfaces that make payments of their own (`payments.surface`); null for the API's and compat payments. A
+ * column rather than a reserved key in `metadata`: only the hub sets it (a merchant's request cannot, so no key has
+ * to be refused in merchant metadata, and no merchant payment can pass for an invoice's), and it is in the row the
+ * ledger reads anyway, so a hook recognises its payments without I/O.
+ */
 export type PaymentSurface = 'invoice';
 
 export interface CreatePaymentInput {
