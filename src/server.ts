@@ -13,6 +13,7 @@ import { DEFAULT_OPERATOR_EMAIL, ensureFirstOperator } from './services/operator
 import type { LedgerHook } from './services/ledger/index.js';
 import { HubCaches } from './services/hub-caches.js';
 import { paymentStepHook } from './services/payment-steps.js';
+import { invoicePaymentHook } from './services/invoices/payments.js';
 import { VerifyPool } from './services/verify-pool.js';
 import { openStore, type Store } from './store/store.js';
 import { makePrivateDir, StartupError } from './store/data-dir.js';
@@ -98,6 +99,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   };
   // The surfaces that keep their own state beside a payment hear of its changes in the ledger's transaction.
   ledgerHooks.push(paymentStepHook(ctx));
+  ledgerHooks.push(invoicePaymentHook(ctx));
   // The worker starts once the app listens (below): its deliveries and janitors run side by side (each with its
   // own database connection), and a start-up that keeps the event loop busy must not make their first queries time out.
   let worker: Worker | undefined;

@@ -381,5 +381,9 @@ export const EVENT_TYPES = [
   'payment_step.updated',
   'invoice.issued',
   'invoice.canceled',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.overpaid',
+  'invoice.converted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

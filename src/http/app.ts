@@ -23,6 +23,7 @@ import { notifyRoutes, sendNotifyError } from './compat/notify.js';
 import { isOnpayUrl, onpayCallOf, onpayRoutes, sendOnpayError } from './compat/onpay.js';
 import { assertStorableText } from './storable-text.js';
 import { payPages } from './pages/pay.js';
+import { invoicePayPages } from './pages/invoice-pay.js';
 import { homeRoutes } from './pages/home.js';
 import { API_TAGS, docsUiOptions, isSandboxPath } from './api/docs.js';
 import { consoleRoutes } from './console/index.js';
@@ -194,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(notifyRoutes, { ctx });
   await app.register(onpayRoutes, { ctx, failures: auth.failures });
   await app.register(payPages, { ctx });
+  await app.register(invoicePayPages, { ctx });
   await app.register(consoleRoutes, { ctx, ...options.console, prefix: '/console' });
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));

@@ -13,6 +13,11 @@ export function paymentPageUrl(hub: HubBase, paymentId: string): string {
   return `${hub.publicUrl}/pay/${paymentId}`;
 }
 
+/** An invoice's pay link (`GET /i/{pay_token}`): the buyer's view of the document, with its pay buttons. */
+export function invoicePayUrl(hub: HubBase, payToken: string): string {
+  return `${hub.publicUrl}/i/${payToken}`;
+}
+
 /** Where the processor sends the payer back (`/pay/{payment}/return`); `canceled` when the payer gave up there. */
 export function paymentReturnUrl(hub: HubBase, paymentId: string, canceled = false): string {
   return `${paymentPageUrl(hub, paymentId)}/return${canceled ? '?canceled=1' : ''}`;

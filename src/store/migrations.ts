@@ -498,7 +498,30 @@ CREATE UNIQUE INDEX invoice_collections_payment_idx ON invoice_collections (invo
 `,
   },
   {
-    id: '011_webhook_delivery_log_index',
+    id: '011_invoice_payments',
+    sql: `
+-- The surface a payment was made for (NULL: an API or compat payment; 'invoice': an invoice's pay link), set once at
+-- creation. The ledger's hooks decide from the payment row the ledger read anyway whether they must see a change,
+-- so a surface's hook takes the locked path only for its own payments and every other notification keeps the fast path.
+ALTER TABLE payments ADD COLUMN surface text;
+
+-- Which invoice a payment pays (one invoice per payment; an invoice may have several payments: attempts on two
+-- processors, a retry after one expired).
+CREATE TABLE invoice_payments (
+  payment_id text PRIMARY KEY REFERENCES payments(id),
+  invoice_id text NOT NULL REFERENCES invoices(id),
+  merchant_id text NOT NULL REFERENCES merchants(id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX invoice_payments_invoice_idx ON invoice_payments (invoice_id, created_at);
+
+-- A collection beyond the amount due (a second processor's success after the invoice was paid): kept and shown,
+-- never counted into the invoice's amount paid.
+ALTER TABLE invoice_collections ADD COLUMN overpayment boolean NOT NULL DEFAULT false;
+`,
+  },
+  {
+    id: '012_webhook_delivery_log_index',
     sql: `
 -- A merchant's delivery log, newest first (the console's and the API's listing, page after page by id): read from
 -- the merchant's end of this index, instead of walking every merchant's deliveries by id.

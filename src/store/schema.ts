@@ -56,6 +56,8 @@ export interface PaymentsTable {
   paid_late: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The surface the payment was made for (`invoice`), null for an API or compat payment; set at creation. */
+  surface: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface PaymentAttemptsTable {
@@ -365,6 +367,15 @@ export interface InvoiceCollectionsTable {
   processor_reference: NullableText;
   payment_id: NullableText;
   reversed_by_id: NullableText;
+  /** Beyond the amount due (a second success on a paid invoice): not counted into the amount paid. */
+  overpayment: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+}
+
+export interface InvoicePaymentsTable {
+  payment_id: string;
+  invoice_id: string;
+  merchant_id: string;
   created_at: Timestamp;
 }
 
@@ -395,6 +406,7 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   invoice_collections: InvoiceCollectionsTable;
+  invoice_payments: InvoicePaymentsTable;
 }
 
 export type Merchant = Selectable<MerchantsTable>;

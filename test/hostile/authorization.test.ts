@@ -706,6 +706,13 @@ const MATRIX: Endpoint[] = [
     make: async () => ({ path: `/v1/invoices/${owned.invoice}/collections`, ownedId: owned.invoice }),
   },
   {
+    method: 'GET',
+    route: '/v1/invoices/{id}/attempts',
+    kind: 'resource',
+    ok: 200,
+    make: async () => ({ path: `/v1/invoices/${owned.invoice}/attempts`, ownedId: owned.invoice }),
+  },
+  {
     method: 'POST',
     route: '/v1/invoice-series',
     kind: 'collection-create',

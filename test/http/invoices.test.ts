@@ -180,9 +180,15 @@ describe('documents', () => {
     assert.equal(first.body.number, 'PRJ001');
     assert.equal(first.body.seller.name, seller.name);
     assert.equal(first.body.pay_token, undefined, 'the pay token is not shown as such');
+    assert.equal(first.body.pay_url, null, 'card payment turned off on this one: no pay link');
     const d2 = await asA('POST', '/v1/invoices', body());
+    assert.equal(d2.body.pay_url, null, 'a draft has no pay link');
     const second = await asA('POST', `/v1/invoices/${d2.body.id}/issue`, {});
     assert.equal(second.body.number, 'PRJ002');
+    // Card payment follows the setting (on): the pay link, on the hub's own address; no attempt yet.
+    assert.match(second.body.pay_url, /^http:\/\/[^/]+\/i\/[A-Za-z0-9_-]{32}$/);
+    assert.ok(second.body.pay_url.startsWith(hub.url), second.body.pay_url);
+    assert.deepEqual((await asA('GET', `/v1/invoices/${d2.body.id}/attempts`)).body, { object: 'list', data: [] });
     isProblem(await asA('POST', `/v1/invoices/${draftId}/issue`), 409);
     isProblem(await asA('PATCH', `/v1/invoices/${draftId}`, { notes: 'x' }), 409);
     isProblem(await asA('DELETE', `/v1/invoices/${draftId}`), 409);
@@ -260,7 +266,14 @@ describe('documents', () => {
   it('the OpenAPI document has the invoices tag and routes', async () => {
     const spec = await apiClient(hub.url)('GET', '/openapi.json');
     assert.ok(spec.body.tags.some((t: { name: string }) => t.name === 'invoices'));
-    for (const p of ['/v1/invoices', '/v1/invoices/{id}/issue', '/v1/invoice-series', '/v1/invoice-settings', '/v1/seller-profile'])
+    for (const p of [
+      '/v1/invoices',
+      '/v1/invoices/{id}/issue',
+      '/v1/invoices/{id}/attempts',
+      '/v1/invoice-series',
+      '/v1/invoice-settings',
+      '/v1/seller-profile',
+    ])
       assert.ok(spec.body.paths[p], `${p} documented`);
   });
 });

@@ -2,7 +2,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../../src/core/ids.js';
 import type { HubContext } from '../../src/services/context.js';
-import { convertProforma, createInvoiceDraft, createSeries, issueInvoice, putSellerProfile } from '../../src/services/invoices/index.js';
+import {
+  convertProforma,
+  createInvoiceDraft,
+  createSeries,
+  issueInvoice,
+  putInvoiceSettings,
+  putSellerProfile,
+  startInvoicePayment,
+} from '../../src/services/invoices/index.js';
+import { createConnection } from '../../src/services/connections.js';
+import { recordOperationReport } from '../../src/services/ledger/index.js';
+import { sandboxCredentials } from '../support/netopia-v1.js';
 import { inTransaction } from '../../src/services/unit-of-work.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { NEEDS_POSTGRES } from '../support/resilience.js';
@@ -100,5 +111,88 @@ describe('gapless numbering across connections', { skip: NEEDS_POSTGRES }, () =>
     const rows = await hub.store.db.selectFrom('invoice_series').select(['prefix', 'is_default']).where('merchant_id', '=', m).execute();
     assert.equal(rows.length, 9);
     assert.equal(rows.filter((r) => r.is_default).length, 1);
+  });
+
+  it('50 proformas paid at once, each capture told twice through three pools: 50 fiscal invoices, consecutive, none twice', async () => {
+    await putInvoiceSettings(hub.ctx, merchant, { card_payment_default: true, auto_collection: true, auto_fiscal_from_proforma: true });
+    const connection = await createConnection(hub.ctx, merchant, {
+      code: 'netopia',
+      provider: 'netopia-v1',
+      environment: 'sandbox',
+      credentials: sandboxCredentials(),
+    });
+    const first = Number(
+      (
+        await hub.store.db
+          .selectFrom('invoice_series')
+          .select('next_number')
+          .where('merchant_id', '=', merchant)
+          .where('prefix', '=', 'CC')
+          .executeTakeFirstOrThrow()
+      ).next_number,
+    );
+    const proformas = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const d = await inTransaction(hub.ctx, (trx) =>
+          createInvoiceDraft(trx, merchant, {
+            kind: 'proforma',
+            buyer: { type: 'person', name: `Plătitor ${i}`, email: `p${i}@example.ro`, phone: '0722000111', address: 'Str. Mică 2', city: 'Cluj-Napoca' },
+            lines: [{ description: `Abonament ${i}`, quantity: 1, unit_price: 2000 + i, vat_rate: 21 }],
+          }),
+        );
+        return issueInvoice(hub.ctx, merchant, d.id);
+      }),
+    );
+    const started = await Promise.all(proformas.map((p, i) => startInvoicePayment(ctxs[i % STORES]!, p.pay_token!, connection.id)));
+    const attempts = await hub.store.db
+      .selectFrom('payment_attempts')
+      .select(['id', 'payment_id', 'amount'])
+      .where(
+        'payment_id',
+        'in',
+        started.map((s) => s.paymentId),
+      )
+      .execute();
+    assert.equal(attempts.length, 50);
+    // Each capture told twice (the IPN and its retry), by different pools, all at once.
+    const told = await Promise.all(
+      attempts.flatMap((a, i) =>
+        [0, 1].map((k) =>
+          recordOperationReport(ctxs[(i + k) % STORES]!, { id: connection.id, provider: 'netopia-v1' }, { id: a.id, currency: 'RON' }, 'status_check', '{}', {
+            outcome: { kind: 'captured', amount: Number(a.amount) },
+            dedupeKey: `ipn-${a.id}`,
+            processorReference: `ref-${a.id}`,
+            summary: { action: 'paid' },
+          }),
+        ),
+      ),
+    );
+    assert.deepEqual(told.map((t) => t.status).sort(), [...Array(50).fill('applied'), ...Array(50).fill('duplicate')]);
+    const fiscal = await hub.store.db
+      .selectFrom('invoices')
+      .select(['number', 'related_invoice_id', 'status'])
+      .where(
+        'related_invoice_id',
+        'in',
+        proformas.map((p) => p.id),
+      )
+      .where('kind', '=', 'invoice')
+      .execute();
+    assert.equal(fiscal.length, 50, 'one fiscal invoice per proforma');
+    assert.ok(fiscal.every((f) => f.status === 'paid'));
+    assert.deepEqual(
+      fiscal.map((f) => Number(f.number)).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => first + i),
+    );
+    const collections = await hub.store.db
+      .selectFrom('invoice_collections')
+      .select('invoice_id')
+      .where(
+        'invoice_id',
+        'in',
+        proformas.map((p) => p.id),
+      )
+      .execute();
+    assert.equal(collections.length, 50, 'one collection per proforma');
   });
 });

@@ -27,12 +27,15 @@ interface Call {
 function recordingHook(wanted: (cause: LedgerCause) => boolean) {
   const calls: Call[] = [];
   const asked: LedgerCause[] = [];
-  const hook: LedgerHook & { calls: Call[]; asked: LedgerCause[]; fail?: Error } = {
+  const askedAbout: Payment[] = [];
+  const hook: LedgerHook & { calls: Call[]; asked: LedgerCause[]; askedAbout: Payment[]; fail?: Error } = {
     name: 'test',
     calls,
     asked,
-    wants: (cause) => {
+    askedAbout,
+    wants: (cause, payment) => {
       asked.push(cause);
+      askedAbout.push(payment);
       return wanted(cause);
     },
     async onPaymentChanged(trx, before, after, cause) {
@@ -99,16 +102,16 @@ before(async () => {
 });
 after(() => hub?.close());
 beforeEach(() => {
-  // Only the hooks the hub registered at start-up (the payment steps').
-  hooks().splice(1);
+  // Only the hooks the hub registered at start-up (the payment steps', the invoices').
+  hooks().splice(2);
   transactions = 0;
 });
 
 describe('ledger hooks', () => {
-  it('the hub registers the payment steps hook at start-up', () => {
+  it('the hub registers the payment steps and invoices hooks at start-up', () => {
     assert.deepEqual(
       hooks().map((h) => h.name),
-      ['payment-steps'],
+      ['payment-steps', 'invoices'],
     );
   });
 
@@ -120,6 +123,11 @@ describe('ledger hooks', () => {
     assert.equal((await captured(attemptId)).status, 'applied');
     assert.equal(transactions, 0);
     assert.deepEqual(hook.asked, [{ kind: 'outcome', outcome: 'captured', summary: { action: 'paid' } }]);
+    // Asked with the payment's row as the fast path read it, before the change (no read of its own).
+    assert.deepEqual(
+      hook.askedAbout.map((p) => [p.id, p.status, p.surface]),
+      [[paymentId, 'pending', null]],
+    );
     assert.equal(hook.calls.length, 0);
     assert.equal(await statusOf(paymentId), 'paid');
   });
@@ -170,12 +178,13 @@ describe('ledger hooks', () => {
   it("the payment steps hook wants only a conversation's outcomes that carry the processor's status document", () => {
     const hook = paymentStepHook(hub.ctx);
     const outcome = (kind: string, summary: Record<string, unknown>): LedgerCause => ({ kind: 'outcome', outcome: kind, summary });
-    assert.equal(hook.wants(outcome('captured', { processor_response: { status: 3 } })), true);
-    assert.equal(hook.wants(outcome('failed', { processor_response: { status: 12 } })), true);
-    assert.equal(hook.wants(outcome('captured', {})), false, 'no document: the fast path');
-    assert.equal(hook.wants(outcome('captured', { processor_response: 'text' })), false);
-    assert.equal(hook.wants(outcome('pending_review', { processor_response: { status: 1 } })), false, 'not a resolution the conversation hears of');
-    assert.equal(hook.wants({ kind: 'expire' }), false);
-    assert.equal(hook.wants({ kind: 'cancel' }), false);
+    const payment = { id: 'pay_x', status: 'pending', surface: null } as unknown as Payment;
+    assert.equal(hook.wants(outcome('captured', { processor_response: { status: 3 } }), payment), true);
+    assert.equal(hook.wants(outcome('failed', { processor_response: { status: 12 } }), payment), true);
+    assert.equal(hook.wants(outcome('captured', {}), payment), false, 'no document: the fast path');
+    assert.equal(hook.wants(outcome('captured', { processor_response: 'text' }), payment), false);
+    assert.equal(hook.wants(outcome('pending_review', { processor_response: { status: 1 } }), payment), false, 'not a resolution the conversation hears of');
+    assert.equal(hook.wants({ kind: 'expire' }, payment), false);
+    assert.equal(hook.wants({ kind: 'cancel' }, payment), false);
   });
 });

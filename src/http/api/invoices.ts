@@ -13,6 +13,7 @@ import {
   getSellerProfile,
   getSeries,
   issueInvoice,
+  listInvoiceAttempts,
   listInvoiceCollections,
   listInvoices,
   listSeries,
@@ -204,6 +205,9 @@ const InvoiceSchema = Type.Object(
     notes: Nullable(Type.String()),
     card_payment: Type.Boolean({ description: 'card payment applies to this document (its own choice, else your setting)' }),
     card_payment_override: Nullable(Type.Boolean({ description: "the document's own choice; null follows your setting" })),
+    pay_url: Nullable(
+      Type.String({ description: "the buyer's pay link (a hosted page with one button per processor), while card payment is on for an issued document" }),
+    ),
     lines: Type.Optional(
       Type.Array(
         Type.Object({
@@ -295,7 +299,29 @@ const CollectionList = Type.Object({
       processor_reference: Nullable(Type.String()),
       payment_id: Nullable(Type.String()),
       reversed_by_id: Nullable(Type.String()),
+      overpayment: Type.Boolean({ description: 'collected beyond the amount due (a second success on a paid invoice): not counted as paid' }),
       created_at: Timestamp,
+    }),
+  ),
+});
+
+const AttemptList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      object: Type.Literal('invoice_attempt'),
+      payment_id: Type.String(),
+      number: Type.Integer({ description: "the attempt's number within its payment" }),
+      status: Type.String({ examples: ['created', 'processing', 'captured', 'failed', 'unknown', 'refunded'] }),
+      processor: Type.String({ examples: ['netopia-v1'] }),
+      connection: Type.String({ description: "the connection's code" }),
+      amount: Type.Integer(),
+      currency: Type.String(),
+      processor_reference: Nullable(Type.String()),
+      failure: Nullable(Type.Object({ code: Nullable(Type.String()), message: Nullable(Type.String({ description: 'as the processor said it' })) })),
+      created_at: Timestamp,
+      updated_at: Timestamp,
     }),
   ),
 });
@@ -455,6 +481,19 @@ export async function invoiceRoutes(app: FastifyInstance, opts: { ctx: HubContex
     '/v1/invoices/:id/collections',
     { schema: { tags, summary: "A document's collections (încasări), oldest first", params: IdParams, response: { 200: CollectionList } } },
     async (request) => ({ object: 'list' as const, data: (await listInvoiceCollections(ctx, request.merchant!.id, request.params.id)).map(presentCollection) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/invoices/:id/attempts',
+    {
+      schema: {
+        tags,
+        summary: "Every card attempt of a document (status, time, processor, the processor's failure reason), oldest first",
+        params: IdParams,
+        response: { 200: AttemptList },
+      },
+    },
+    async (request) => ({ object: 'list' as const, data: await listInvoiceAttempts(ctx, request.merchant!.id, request.params.id) }),
   );
 
   // ---- series

@@ -158,7 +158,7 @@ export async function createInvoiceDraftOnce(
   const { card_payment_default } = await getInvoiceSettings(ctx, merchantId);
   return runIdempotent(ctx.db, merchantId, claim?.key, claim ?? { hash: '' }, async (trx) => {
     const invoice = await createInvoiceDraft(trx, merchantId, input);
-    return { status: 201, body: presentInvoice(invoice, await selectInvoiceLines(trx, invoice.id), card_payment_default) };
+    return { status: 201, body: presentInvoice(invoice, await selectInvoiceLines(trx, invoice.id), card_payment_default, ctx) };
   });
 }
 
@@ -285,7 +285,7 @@ export async function issueLockedDraft(ctx: HubContext, trx: Transaction<Databas
       : {}),
   });
   const settings = await getInvoiceSettings({ db: trx }, merchantId);
-  await emitEvent(trx, merchantId, 'invoice.issued', null, presentInvoice(issued, lines, settings.card_payment_default));
+  await emitEvent(trx, merchantId, 'invoice.issued', null, presentInvoice(issued, lines, settings.card_payment_default, ctx));
   noteOutboxWrite(ctx, trx);
   return issued;
 }
@@ -319,7 +319,13 @@ export async function cancelInvoice(ctx: HubContext, merchantId: string, id: str
     const canceled = await updateInvoice(trx, id, { status: 'canceled', canceled_at: new Date() });
     if (inv.status !== 'draft') {
       const settings = await getInvoiceSettings({ db: trx }, merchantId);
-      await emitEvent(trx, merchantId, 'invoice.canceled', null, presentInvoice(canceled, await selectInvoiceLines(trx, id), settings.card_payment_default));
+      await emitEvent(
+        trx,
+        merchantId,
+        'invoice.canceled',
+        null,
+        presentInvoice(canceled, await selectInvoiceLines(trx, id), settings.card_payment_default, ctx),
+      );
       noteOutboxWrite(ctx, trx);
     }
     return canceled;
@@ -447,10 +453,10 @@ export async function getInvoiceRow(ctx: Pick<HubContext, 'db'>, merchantId: str
 }
 
 /** A document as the API shows it, with its lines. */
-export async function getInvoice(ctx: Pick<HubContext, 'db'>, merchantId: string, id: string): Promise<InvoiceView> {
+export async function getInvoice(ctx: Pick<HubContext, 'db' | 'publicUrl'>, merchantId: string, id: string): Promise<InvoiceView> {
   const inv = await getInvoiceRow(ctx, merchantId, id);
   const [lines, settings] = await Promise.all([selectInvoiceLines(ctx.db, id), getInvoiceSettings(ctx, merchantId)]);
-  return presentInvoice(inv, lines, settings.card_payment_default);
+  return presentInvoice(inv, lines, settings.card_payment_default, ctx);
 }
 
 export function getInvoiceLines(ctx: Pick<HubContext, 'db'>, invoiceId: string): Promise<InvoiceLine[]> {
@@ -475,7 +481,7 @@ export interface InvoiceListFilter {
 }
 
 /** A merchant's documents, newest first (without their lines), a page at a time. */
-export async function listInvoices(ctx: Pick<HubContext, 'db'>, merchantId: string, filter: InvoiceListFilter) {
+export async function listInvoices(ctx: Pick<HubContext, 'db' | 'publicUrl'>, merchantId: string, filter: InvoiceListFilter) {
   const errors = new FieldErrors();
   if (filter.status !== undefined && !(INVOICE_STATUSES as readonly string[]).includes(filter.status))
     errors.add('querystring.status', 'must be draft, issued, paid or canceled');
@@ -499,7 +505,7 @@ export async function listInvoices(ctx: Pick<HubContext, 'db'>, merchantId: stri
   const settings = await getInvoiceSettings(ctx, merchantId);
   return {
     object: 'list' as const,
-    data: page.map((inv) => presentInvoice(inv, undefined, settings.card_payment_default)),
+    data: page.map((inv) => presentInvoice(inv, undefined, settings.card_payment_default, ctx)),
     has_more: hasMore,
     next_cursor: hasMore ? page[page.length - 1]!.id : null,
   };

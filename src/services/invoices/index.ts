@@ -1,7 +1,8 @@
 /**
  * The invoicing module: seller profile, numbering series, settings, documents (proformas, fiscal invoices,
- * stornos) and their collections. Payments of invoices go through the ledger like any other (the next step's hook).
+ * stornos) and their collections, and their card payments (`payments.ts`: made through the ledger, followed by its hook).
  */
 export * from './inputs.js';
 export * from './setup.js';
 export * from './documents.js';
+export * from './payments.js';

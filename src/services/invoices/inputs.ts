@@ -12,6 +12,7 @@ import { isKnownCurrency } from '../../core/money.js';
 import { countryByAlpha2 } from '../../core/countries.js';
 import { isRealWallClock, wallClockAt, wallClockParts } from '../../core/wall-clock.js';
 import { FieldErrors } from '../../core/validation.js';
+import { invoicePayUrl, type HubBase } from '../hub-urls.js';
 import type { Invoice, InvoiceCollection, InvoiceLine, InvoiceSeries } from '../../store/schema.js';
 
 /**
@@ -309,9 +310,11 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 
 /**
  * A document as the API shows it. `cardPaymentDefault` is the merchant's setting: `card_payment` is what applies
- * to this document, `card_payment_override` what the document itself says (null: it follows the setting).
+ * to this document, `card_payment_override` what the document itself says (null: it follows the setting);
+ * `pay_url` is its pay link (`services/hub-urls.ts`) while card payment is on.
  */
-export function presentInvoice(inv: Invoice, lines: InvoiceLine[] | undefined, cardPaymentDefault: boolean) {
+export function presentInvoice(inv: Invoice, lines: InvoiceLine[] | undefined, cardPaymentDefault: boolean, hub: HubBase) {
+  const cardPayment = inv.card_payment ?? cardPaymentDefault;
   return {
     id: inv.id,
     object: 'invoice' as const,
@@ -327,8 +330,10 @@ export function presentInvoice(inv: Invoice, lines: InvoiceLine[] | undefined, c
     buyer: inv.buyer,
     seller: inv.seller,
     notes: inv.notes,
-    card_payment: inv.card_payment ?? cardPaymentDefault,
+    card_payment: cardPayment,
     card_payment_override: inv.card_payment,
+    // The buyer's pay link, while card payment is on for an issued (or paid: the page says so) document.
+    pay_url: cardPayment && inv.pay_token !== null && (inv.status === 'issued' || inv.status === 'paid') ? invoicePayUrl(hub, inv.pay_token) : null,
     ...(lines ? { lines: lines.map(presentLine) } : {}),
     totals: {
       net: inv.net,
@@ -378,6 +383,7 @@ export function presentCollection(c: InvoiceCollection) {
     processor_reference: c.processor_reference,
     payment_id: c.payment_id,
     reversed_by_id: c.reversed_by_id,
+    overpayment: c.overpayment,
     created_at: iso(c.created_at)!,
   };
 }

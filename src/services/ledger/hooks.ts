@@ -16,11 +16,14 @@ export interface LedgerHook {
   /** For logs. */
   readonly name: string;
   /**
-   * Whether this hook must see the change, asked before anything is read and cheap (no I/O): a statement that no
-   * hook wants is applied by the ledger's fast path (one compare-and-swap statement, no transaction), and one that
-   * a hook wants by the locked path, inside a transaction that then calls `onPaymentChanged`.
+   * Whether this hook must see the change, cheap (no I/O): asked with the cause and the payment's row as the
+   * ledger read it before the change (for a processor's statement, the row its fast path reads anyway; for a hub
+   * event, the locked row), so a surface recognises its own payments (`payment.surface`) without a query. A
+   * statement that no hook wants is applied by the ledger's fast path (one compare-and-swap statement, no
+   * transaction), and one that a hook wants by the locked path, inside a transaction that then calls
+   * `onPaymentChanged` (where the hook is asked again, with the locked row).
    */
-  wants(cause: LedgerCause): boolean;
+  wants(cause: LedgerCause, payment: Payment): boolean;
   /**
    * Called inside the ledger's transaction after the change was written (never for a duplicate or an ignored
    * statement). `before` and `after` are the payment's rows; its events are written, and the hook may write its own.
@@ -28,12 +31,12 @@ export interface LedgerHook {
   onPaymentChanged(trx: Transaction<Database>, before: Payment, after: Payment, cause: LedgerCause): Promise<void>;
 }
 
-/** Whether any hook wants to see this change (and so the locked path). */
-export function anyHookWants(hooks: readonly LedgerHook[], cause: LedgerCause): boolean {
-  return hooks.some((h) => h.wants(cause));
+/** Whether any hook wants to see this change of `payment` (and so the locked path). */
+export function anyHookWants(hooks: readonly LedgerHook[], cause: LedgerCause, payment: Payment): boolean {
+  return hooks.some((h) => h.wants(cause, payment));
 }
 
 /** Calls the hooks that want this change, in registration order. */
 export async function runHooks(hooks: readonly LedgerHook[], trx: Transaction<Database>, before: Payment, after: Payment, cause: LedgerCause): Promise<void> {
-  for (const hook of hooks) if (hook.wants(cause)) await hook.onPaymentChanged(trx, before, after, cause);
+  for (const hook of hooks) if (hook.wants(cause, before)) await hook.onPaymentChanged(trx, before, after, cause);
 }

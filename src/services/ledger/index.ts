@@ -8,6 +8,14 @@
 export { type LedgerCause, type LedgerHook } from './hooks.js';
 export { paymentSnapshot, presentAttempt } from './snapshots.js';
 export { applyVerified, LEDGER_REFUSALS, recordOperationReport, type Applied, type Refused } from './outcomes.js';
-export { createPayment, createPaymentOnce, preparePayment, writePayment, type CreatePaymentInput, type PreparedPayment } from './payments.js';
+export {
+  createPayment,
+  createPaymentOnce,
+  preparePayment,
+  writePayment,
+  type CreatePaymentInput,
+  type PaymentSurface,
+  type PreparedPayment,
+} from './payments.js';
 export { openAttempt, storeHandOff, storeNextChallenge, type OpenedAttempt } from './attempts.js';
 export { cancelPayment, expireDuePayments } from './hub-events.js';

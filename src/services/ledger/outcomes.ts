@@ -122,7 +122,7 @@ const OPTIMISTIC_TRIES = 3;
  * The common case takes two statements and no explicit transaction: the row is read, the change worked out, and
  * one statement applies it only if the row still holds what was read (a compare-and-swap under a row lock; if
  * it moved, the row is read again). A statement that a surface's hook wants to see (a conversation's payment
- * step, say), or one that keeps losing the race, takes the locking path: one transaction that locks the attempt
+ * step, an invoice's payment: asked with the row read), or one that keeps losing the race, takes the locking path: one transaction that locks the attempt
  * and its payment first (the statement after the lock sees what the previous holder committed), applies the same
  * statement, then calls the hooks.
  */
@@ -131,14 +131,16 @@ export async function applyVerified(ctx: HubContext, connectionId: string, notif
   // an answer to the hub's own call must be kept): what the database cannot hold becomes U+FFFD.
   const v = toStorable(verified);
   const cause: LedgerCause = { kind: 'outcome', outcome: v.outcome.kind, summary: v.summary };
-  const hooked = anyHookWants(ctx.ledgerHooks, cause);
   const statement = appliedStatement(connectionId, notificationId, v);
   const result = (plan: PlannedChange, duplicateOf: string | null): Applied => ({
     status: duplicateOf ? 'duplicate' : plan.ignored ? 'ignored' : 'applied',
     paymentId: plan.row.id,
   });
-  for (let i = 0; i < OPTIMISTIC_TRIES && !hooked; i++) {
-    const plan = planApplication(ctx, connectionId, v, await ctx.caches.of(ledgerReads).load(v.reference));
+  for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+    const row = await ctx.caches.of(ledgerReads).load(v.reference);
+    // A change a surface's hook wants (asked with the row just read: no more I/O) takes the locked path.
+    if (row && anyHookWants(ctx.ledgerHooks, cause, row)) break;
+    const plan = planApplication(ctx, connectionId, v, row);
     if ('status' in plan) return plan;
     const applied = await applyChange(ctx.db, statement, plan, 'compare-and-swap');
     if (!applied.applied) continue;

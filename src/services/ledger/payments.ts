@@ -16,6 +16,14 @@ import { redirectInput } from '../attempt-input.js';
 import { noteOutboxWrite } from '../unit-of-work.js';
 import { paymentSnapshot, presentAttempt } from './snapshots.js';
 
+/**
+ * The surfaces that make payments of their own (`payments.surface`); null for the API's and compat payments. A
+ * column rather than a reserved key in `metadata`: only the hub sets it (a merchant's request cannot, so no key has
+ * to be refused in merchant metadata, and no merchant payment can pass for an invoice's), and it is in the row the
+ * ledger reads anyway, so a hook recognises its payments without I/O.
+ */
+export type PaymentSurface = 'invoice';
+
 export interface CreatePaymentInput {
   connection: string;
   order_id: string;
@@ -111,6 +119,7 @@ export async function preparePayment(
   merchantId: string,
   input: CreatePaymentInput,
   fresh = false,
+  surface: PaymentSurface | null = null,
 ): Promise<PreparedPayment> {
   let loaded: LoadedConnection | undefined;
   const errors = new FieldErrors();
@@ -156,6 +165,7 @@ export async function preparePayment(
     paid_late: false,
     created_at: now,
     updated_at: now,
+    surface,
   };
   const attempt = newAttempt(ctx, payment, loaded!, 1, now);
   const snapshot = paymentSnapshot(ctx, payment);
@@ -229,18 +239,35 @@ const paymentWrites = cacheSlot(
     }),
 );
 
-/** Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction. */
-export async function createPayment(ctx: HubContext, trx: Transaction<Database>, merchantId: string, input: CreatePaymentInput) {
-  return (await prepareAndWrite(ctx, trx, merchantId, input)).prepared.response;
+/**
+ * Creates a payment and its first attempt (the sealed processor request), inside the caller's transaction.
+ * `surface` marks a payment a surface makes for itself (an invoice's pay link), so its ledger hook recognises the
+ * payment from the row alone (`LedgerHook.wants`).
+ */
+export async function createPayment(
+  ctx: HubContext,
+  trx: Transaction<Database>,
+  merchantId: string,
+  input: CreatePaymentInput,
+  surface: PaymentSurface | null = null,
+) {
+  return (await prepareAndWrite(ctx, trx, merchantId, input, undefined, surface)).prepared.response;
 }
 
 /**
  * Prepares and writes a payment; when the connection came from the cache and has changed since, once more from
  * a fresh read (which says "is disabled" if that is what changed).
  */
-async function prepareAndWrite(ctx: HubContext, db: Db, merchantId: string, input: CreatePaymentInput, claim?: IdempotencyClaim) {
+async function prepareAndWrite(
+  ctx: HubContext,
+  db: Db,
+  merchantId: string,
+  input: CreatePaymentInput,
+  claim?: IdempotencyClaim,
+  surface: PaymentSurface | null = null,
+) {
   for (let fresh = false; ; fresh = true) {
-    const prepared = await preparePayment(ctx, db, merchantId, input, fresh);
+    const prepared = await preparePayment(ctx, db, merchantId, input, fresh, surface);
     try {
       return { prepared, written: await writePayment(ctx, db, prepared, claim) };
     } catch (e) {

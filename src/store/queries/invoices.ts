@@ -288,10 +288,151 @@ export function selectInvoiceCollections(db: Db, invoiceId: string): Promise<Inv
       'processor_reference',
       'payment_id',
       'reversed_by_id',
+      'overpayment',
       'created_at',
     ])
     .where('invoice_id', '=', invoiceId)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
+}
+
+/** Records a collection; answers its row. */
+export function insertCollection(trx: Transaction<Database>, row: Insertable<Database['invoice_collections']>): Promise<InvoiceCollection> {
+  return trx
+    .insertInto('invoice_collections')
+    .values(row)
+    .returning([
+      'id',
+      'merchant_id',
+      'invoice_id',
+      sql<string>`collected_on::text`.as('collected_on'),
+      'amount',
+      'currency',
+      'method',
+      'processor',
+      'processor_reference',
+      'payment_id',
+      'reversed_by_id',
+      'overpayment',
+      'created_at',
+    ])
+    .executeTakeFirstOrThrow();
+}
+
+/** The positive, not yet reversed collection a payment made for an invoice, if any. */
+export function selectOpenPaymentCollection(
+  db: Db,
+  invoiceId: string,
+  paymentId: string,
+): Promise<{ id: string; amount: number; overpayment: boolean } | undefined> {
+  return db
+    .selectFrom('invoice_collections')
+    .select(['id', 'amount', 'overpayment'])
+    .where('invoice_id', '=', invoiceId)
+    .where('payment_id', '=', paymentId)
+    .where('amount', '>', 0)
+    .executeTakeFirst();
+}
+
+/** Names the collection that reverses another. */
+export async function markCollectionReversed(trx: Transaction<Database>, id: string, reversedById: string): Promise<void> {
+  await trx.updateTable('invoice_collections').set({ reversed_by_id: reversedById }).where('id', '=', id).execute();
+}
+
+// ---- payments of invoices (the payments themselves are the ledger's)
+
+/** Links a payment the ledger created to the invoice it pays. */
+export async function insertInvoicePayment(trx: Transaction<Database>, row: { payment_id: string; invoice_id: string; merchant_id: string }): Promise<void> {
+  await trx.insertInto('invoice_payments').values(row).execute();
+}
+
+/** The invoice a payment pays, if it pays one. */
+export function selectInvoiceOfPayment(db: Db, paymentId: string): Promise<{ invoice_id: string; merchant_id: string } | undefined> {
+  return db.selectFrom('invoice_payments').select(['invoice_id', 'merchant_id']).where('payment_id', '=', paymentId).executeTakeFirst();
+}
+
+/** One card attempt of an invoice, with its payment's status and amount. */
+export interface InvoiceAttemptRow {
+  payment_id: string;
+  payment_status: string;
+  payment_amount: number;
+  payment_expires_at: Date | null;
+  connection_id: string;
+  connection_code: string;
+  attempt_id: string;
+  attempt_number: number;
+  provider: string;
+  status: string;
+  amount: number;
+  currency: string;
+  processor_reference: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Every attempt of every payment of an invoice, oldest first. */
+export function selectInvoiceAttempts(db: Db, invoiceId: string): Promise<InvoiceAttemptRow[]> {
+  return db
+    .selectFrom('invoice_payments as ip')
+    .innerJoin('payments as p', 'p.id', 'ip.payment_id')
+    .innerJoin('payment_attempts as a', 'a.payment_id', 'p.id')
+    .innerJoin('connections as c', 'c.id', 'p.connection_id')
+    .select([
+      'p.id as payment_id',
+      'p.status as payment_status',
+      'p.amount as payment_amount',
+      'p.expires_at as payment_expires_at',
+      'p.connection_id',
+      'c.code as connection_code',
+      'a.id as attempt_id',
+      'a.number as attempt_number',
+      'a.provider',
+      'a.status',
+      'a.amount',
+      'a.currency',
+      'a.processor_reference',
+      'a.error_code',
+      'a.error_message',
+      'a.created_at',
+      'a.updated_at',
+    ])
+    .where('ip.invoice_id', '=', invoiceId)
+    .orderBy('a.created_at')
+    .orderBy('a.id')
+    .execute();
+}
+
+/**
+ * Runs `fn` under a savepoint of the caller's transaction: when it throws, what it wrote is undone and the
+ * transaction goes on (answers undefined and the error); otherwise the savepoint is released.
+ */
+export async function underSavepoint<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  await sql`SAVEPOINT invoice_step`.execute(trx);
+  try {
+    const value = await fn();
+    await sql`RELEASE SAVEPOINT invoice_step`.execute(trx);
+    return { ok: true, value };
+  } catch (error) {
+    await sql`ROLLBACK TO SAVEPOINT invoice_step`.execute(trx);
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Card money of an invoice's payments not on the invoice as collections: what its payments captured less what was
+ * refunded, less the collections that name one of them. 0 when every card payment was recorded (the collection
+ * recorded automatically); positive when the merchant records collections by hand and has not yet.
+ */
+export async function selectUncollectedCardMoney(db: Db, invoiceId: string): Promise<number> {
+  const r = await sql<{ uncollected: string | number }>`
+    SELECT
+      (SELECT COALESCE(SUM(p.amount_captured - p.amount_refunded), 0) FROM invoice_payments ip JOIN payments p ON p.id = ip.payment_id
+        WHERE ip.invoice_id = ${invoiceId})
+      - (SELECT COALESCE(SUM(c.amount), 0) FROM invoice_collections c WHERE c.invoice_id = ${invoiceId} AND c.payment_id IS NOT NULL) AS uncollected`.execute(
+    db,
+  );
+  return Number(r.rows[0]?.uncollected ?? 0);
 }

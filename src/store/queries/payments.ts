@@ -31,6 +31,7 @@ export const PAYMENT_COLUMNS = {
   paid_late: 'boolean',
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
+  surface: 'text',
 } as const satisfies Record<keyof Payment, SqlType>;
 
 /** The columns a new attempt writes (the processor's answers, written later, start NULL). */
