@@ -6,6 +6,7 @@ import { amountDue, invoicePayView, InvoiceNotPayable, startInvoicePayment, type
 import { paymentPageUrl } from '../../services/hub-urls.js';
 import { ValidationError } from '../../core/validation.js';
 import { html, Html } from '../../html/template.js';
+import { sendPayerPage } from './payer-page.js';
 import { chooseLanguage, fill } from '../../html/language.js';
 import { INVOICE_PAGE_LANGUAGES, INVOICE_PAGE_TEXT, type InvoicePageLanguage } from './invoice-text.js';
 
@@ -27,22 +28,17 @@ button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:#
 type Words = (typeof INVOICE_PAGE_TEXT)[InvoicePageLanguage];
 
 function page(reply: FastifyReply, lang: InvoicePageLanguage, title: string, body: Html, options: { status?: number; refreshSeconds?: number } = {}) {
-  reply
-    .code(options.status ?? 200)
-    .header(
-      'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    )
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff')
-    .header('content-language', lang)
-    .type('text/html; charset=utf-8');
-  const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
-  return reply.send(
-    html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${new Html(STYLE)}</style></head><body><main>${body}</main></body></html>`
-      .text,
-  );
+  // Its only form posts to the hub, which then sends the buyer to the payment page.
+  return sendPayerPage(reply, {
+    lang,
+    title,
+    body,
+    style: STYLE,
+    scriptSrc: "'none'",
+    formAction: "'self'",
+    refreshSeconds: options.refreshSeconds,
+    status: options.status,
+  });
 }
 
 const money = (minor: number, currency: string) => `${toDecimalString(minor, currency)} ${currency}`;

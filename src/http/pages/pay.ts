@@ -12,6 +12,7 @@ import { isStorableText } from '../../core/storable-text.js';
 import { isHttpUrl } from '../../core/validation.js';
 import type { Payment, PaymentAttempt } from '../../store/schema.js';
 import { html, Html } from '../../html/template.js';
+import { sendPayerPage } from './payer-page.js';
 import { chooseLanguage, fill } from '../../html/language.js';
 import { PAY_LANGUAGES, PAY_TEXT, type PayLanguage, type PayWordKey } from './pay-text.js';
 
@@ -29,23 +30,18 @@ function languageFor(payment: Payment | undefined, acceptLanguage: unknown): Pay
 }
 
 function page(reply: FastifyReply, lang: PayLanguage, title: string, body: Html, options: { nonce?: string; refreshSeconds?: number; status?: number } = {}) {
+  // The hand-off page's form posts to the processor, wherever it is.
   const scriptSrc = options.nonce ? `'nonce-${options.nonce}'` : "'none'";
-  reply
-    .code(options.status ?? 200)
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; form-action http: https:; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff')
-    .header('content-language', lang)
-    .type('text/html; charset=utf-8');
-  const refresh = options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
-  return reply.send(
-    html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${title}</title><style>${new Html(STYLE)}</style></head><body><main>${body}</main></body></html>`
-      .text,
-  );
+  return sendPayerPage(reply, {
+    lang,
+    title,
+    body,
+    style: STYLE,
+    scriptSrc,
+    formAction: 'http: https:',
+    refreshSeconds: options.refreshSeconds,
+    status: options.status,
+  });
 }
 
 const amountOf = (p: Payment) => `${toDecimalString(p.amount, p.currency)} ${p.currency}`;
