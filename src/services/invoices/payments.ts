@@ -238,34 +238,24 @@ export async function applyInvoicePaymentChange(
   if (captured > 0 && settings.auto_collection) {
     const due = amountDue(invoice);
     const today = todayInRomania();
-    if (invoice.status === 'paid' || due === 0) {
-      await insertCollection(trx, {
-        id: newId('col'),
-        merchant_id: invoice.merchant_id,
-        invoice_id: invoice.id,
-        collected_on: today,
-        amount: captured,
-        currency: after.currency,
-        method: 'card',
-        processor,
-        processor_reference: reference,
-        payment_id: after.id,
-        overpayment: true,
-      });
+    // Money captured when nothing was due any more (two tabs, two processors) is an overpayment: recorded, never paid twice.
+    const overpayment = invoice.status === 'paid' || due === 0;
+    await insertCollection(trx, {
+      id: newId('col'),
+      merchant_id: invoice.merchant_id,
+      invoice_id: invoice.id,
+      collected_on: today,
+      amount: captured,
+      currency: after.currency,
+      method: 'card',
+      processor,
+      processor_reference: reference,
+      payment_id: after.id,
+      overpayment,
+    });
+    if (overpayment) {
       await emit('invoice.overpaid', { payment_id: after.id, overpaid_amount: captured });
     } else {
-      await insertCollection(trx, {
-        id: newId('col'),
-        merchant_id: invoice.merchant_id,
-        invoice_id: invoice.id,
-        collected_on: today,
-        amount: captured,
-        currency: after.currency,
-        method: 'card',
-        processor,
-        processor_reference: reference,
-        payment_id: after.id,
-      });
       const paidNow = Math.min(invoice.total, invoice.amount_paid + captured);
       const full = paidNow >= invoice.total;
       invoice = await updateInvoice(trx, invoice.id, { amount_paid: paidNow, ...(full ? { status: 'paid' as const, paid_at: new Date() } : {}) });

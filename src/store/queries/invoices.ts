@@ -273,51 +273,30 @@ export function selectInvoiceLines(db: Db, invoiceId: string): Promise<InvoiceLi
 
 // ---- collections
 
+/** A collection as the services read it (its date as the calendar date it is, not a timestamp). */
+const COLLECTION_COLUMNS = [
+  'id',
+  'merchant_id',
+  'invoice_id',
+  sql<string>`collected_on::text`.as('collected_on'),
+  'amount',
+  'currency',
+  'method',
+  'processor',
+  'processor_reference',
+  'payment_id',
+  'reversed_by_id',
+  'overpayment',
+  'created_at',
+] as const;
+
 export function selectInvoiceCollections(db: Db, invoiceId: string): Promise<InvoiceCollection[]> {
-  return db
-    .selectFrom('invoice_collections')
-    .select([
-      'id',
-      'merchant_id',
-      'invoice_id',
-      sql<string>`collected_on::text`.as('collected_on'),
-      'amount',
-      'currency',
-      'method',
-      'processor',
-      'processor_reference',
-      'payment_id',
-      'reversed_by_id',
-      'overpayment',
-      'created_at',
-    ])
-    .where('invoice_id', '=', invoiceId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  return db.selectFrom('invoice_collections').select(COLLECTION_COLUMNS).where('invoice_id', '=', invoiceId).orderBy('created_at').orderBy('id').execute();
 }
 
 /** Records a collection; answers its row. */
 export function insertCollection(trx: Transaction<Database>, row: Insertable<Database['invoice_collections']>): Promise<InvoiceCollection> {
-  return trx
-    .insertInto('invoice_collections')
-    .values(row)
-    .returning([
-      'id',
-      'merchant_id',
-      'invoice_id',
-      sql<string>`collected_on::text`.as('collected_on'),
-      'amount',
-      'currency',
-      'method',
-      'processor',
-      'processor_reference',
-      'payment_id',
-      'reversed_by_id',
-      'overpayment',
-      'created_at',
-    ])
-    .executeTakeFirstOrThrow();
+  return trx.insertInto('invoice_collections').values(row).returning(COLLECTION_COLUMNS).executeTakeFirstOrThrow();
 }
 
 /** The positive, not yet reversed collection a payment made for an invoice, if any. */
